@@ -1,0 +1,40 @@
+# The README's two commands: `make run` and `make test`. Everything else is a helper of those two.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+
+# Offline and quiet: no telemetry from Prefect's server or client.
+export DO_NOT_TRACK := 1
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+
+.PHONY: run test lint bench system-deps install install-test clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+install: $(BIN)/python
+	$(PIP) -e .
+
+install-test: $(BIN)/python
+	$(PIP) -e '.[test,dev]'
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+run: install system-deps
+	$(BIN)/docval init
+	@echo "docval is set up in $(CURDIR)/var"
+
+test: install-test system-deps
+	$(BIN)/python -m pytest
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: install-test
+	@for script in benchmarks/*_bench.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .hypothesis

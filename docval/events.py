@@ -1,0 +1,129 @@
+"""What each ledger entry kind means and what its ``data`` holds.
+
+flows/ (and the CLI) write these entries; reports/ and auditors read them.
+Both sides use these models so a field renamed on one side fails loudly on
+the other. ``data`` never holds raw personal data or document text: only ids,
+codes, counts, pseudonyms and keyed hashes (``docval.hashing.KeyedHasher``).
+Every payload model forbids unknown keys for the same reason.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from docval.domain import DocKind, DocState, Finding, ModelCall, Outcome
+
+__all__ = [
+    "ApprovalPayload",
+    "ClaimedPayload",
+    "DecidedPayload",
+    "DuplicatePayload",
+    "EntryKind",
+    "EscalatedPayload",
+    "ExtractedPayload",
+    "FinalPayload",
+    "IngestedPayload",
+    "MaskedPayload",
+    "QuarantinedPayload",
+    "ValidatedPayload",
+]
+
+
+class EntryKind(StrEnum):
+    # document lifecycle (doc = document id)
+    CLAIMED = "doc.claimed"
+    DUPLICATE = "doc.duplicate"
+    INGESTED = "doc.ingested"
+    QUARANTINED = "doc.quarantined"
+    EXTRACTED = "doc.extracted"
+    VALIDATED = "doc.validated"
+    MASKED = "doc.masked"
+    DECIDED = "doc.decided"
+    APPROVAL_REQUESTED = "approval.requested"
+    APPROVAL_GRANTED = "approval.granted"
+    APPROVAL_REFUSED = "approval.refused"  # an attempt that failed signature, role or maker checks
+    APPROVAL_ESCALATED = "approval.escalated"
+    PUBLISHED = "doc.published"
+    REJECTED = "doc.rejected"
+    # installation events (doc = null unless the event concerns one document)
+    PII_REVEALED = "pii.revealed"
+    PII_ERASED = "pii.erased"
+    KEY_ROTATED = "key.rotated"
+    REPORT_GENERATED = "report.generated"
+    SHARD_ANCHORED = "ledger.anchored"
+    NOTE = "note"  # free-form operator/demo entry
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ClaimedPayload(_Payload):
+    source_hash: str = Field(description="Keyed hash of the inbox file name (names can hold PII).")
+    size: int
+
+
+class DuplicatePayload(_Payload):
+    of_doc: str
+    reason: str = Field(description="same_bytes | same_seller_and_number")
+
+
+class QuarantinedPayload(_Payload):
+    reason: str = Field(description="Stable code: ENCRYPTED, MALFORMED, TOO_LARGE, TIMEOUT, NOT_PDF, ...")
+    stage: str
+    detail: str = Field("", description="Technical detail without document content.")
+
+
+class IngestedPayload(_Payload):
+    pages: int
+    text_pages: int
+    ocr_pages: int
+
+
+class ExtractedPayload(_Payload):
+    kind: DocKind
+    fields: dict[str, dict] = Field(description="name -> {tier, confidence, page, value_hash}")
+    calls: list[ModelCall] = []
+    prompt_versions: dict[str, str] = {}
+    tokens: int = 0
+    usd: float = 0.0
+
+
+class ValidatedPayload(_Payload):
+    findings: list[Finding]
+
+
+class MaskedPayload(_Payload):
+    entities: dict[str, int] = Field(description="entity type -> count masked")
+    subjects: list[str] = Field([], description="Keyed hashes of the data subjects touched.")
+
+
+class DecidedPayload(_Payload):
+    outcome: Outcome
+    rule: str = Field(description="Name of the policy rule that decided.")
+    approvals_required: int = 0
+    amount: str | None = Field(None, description="Grand total as a decimal string, if any.")
+    deadline: str | None = Field(None, description="RFC 3339 approval deadline, if approval is needed.")
+
+
+class ApprovalPayload(_Payload):
+    user: str
+    role: str
+    decision: str = Field(description="approve | reject")
+    signed_at: str
+    signature: str = Field(description="Base64 Ed25519 signature over the canonical decision.")
+    key_id: str
+    reason_hash: str | None = None
+    refused_because: str | None = Field(None, description="Set on approval.refused entries.")
+
+
+class EscalatedPayload(_Payload):
+    deadline: str
+    escalated_to: str
+
+
+class FinalPayload(_Payload):
+    state: DocState
+    result_sha256: str = Field(description="SHA-256 of the outbox JSON file.")

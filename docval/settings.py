@@ -1,0 +1,182 @@
+"""Settings: defaults < ``docval.toml`` < ``DOCVAL_*`` environment variables.
+
+One settings object describes one installation: where its data directory is
+and how each package behaves. Each package owns one nested section
+(``[ledger]``, ``[extract]``, ``[pii]``, ``[flows]``, ``[reports]``) so a
+setting's home is obvious from its name (``DOCVAL_LEDGER__CHECKPOINT_EVERY``).
+Secrets (keys) are files under ``data_dir/keys``, never settings, so they
+cannot leak into Prefect parameters or logs by being printed with the config.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from docval.errors import ConfigError
+
+__all__ = [
+    "ExtractSettings",
+    "FlowSettings",
+    "LedgerSettings",
+    "PiiSettings",
+    "ReportSettings",
+    "Settings",
+    "config_path",
+    "load_settings",
+]
+
+CONFIG_ENV = "DOCVAL_CONFIG"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LedgerSettings(_Section):
+    origin: str = Field("docval.local/ledger", description="First line of every checkpoint (C2SP origin).")
+    key_name: str = Field("docval-ledger", description="Name in the note verifier key.")
+    checkpoint_every: int = Field(1000, ge=1, description="Sign a checkpoint after this many new entries.")
+    checkpoint_seconds: float = Field(60.0, gt=0, description="...or after this long with unsigned entries.")
+    lock_timeout_seconds: float = Field(30.0, gt=0, description="Wait this long for the DuckDB file lock.")
+
+
+class ExtractSettings(_Section):
+    max_file_bytes: int = Field(50 * 1024 * 1024, ge=1, description="Larger PDFs are quarantined.")
+    max_pages: int = Field(500, ge=1, description="PDFs with more pages are quarantined.")
+    parse_timeout_seconds: float = Field(60.0, gt=0, description="Whole-document parse limit.")
+
+
+class PiiSettings(_Section):
+    config_file: Path = Field(Path("pii.yaml"), description="Recognizers and operators; relative to data_dir.")
+
+
+class FlowSettings(_Section):
+    prefect_api_url: str = Field("http://127.0.0.1:4200/api", description="Prefect server the worker uses.")
+    policy_file: Path = Field(Path("policy.yaml"), description="Decision policy; relative to data_dir.")
+    roles_file: Path = Field(Path("roles.yaml"), description="Approvers and roles; relative to data_dir.")
+    stable_seconds: float = Field(1.0, gt=0, description="A dropped file is claimed once unchanged this long.")
+
+
+class ReportSettings(_Section):
+    out_dir: Path = Field(Path("reports/out"), description="Scheduled reports land here; relative to data_dir.")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="DOCVAL_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    data_dir: Path = Field(Path("var"), description="Everything docval writes lives below this folder.")
+    ledger: LedgerSettings = LedgerSettings()
+    extract: ExtractSettings = ExtractSettings()
+    pii: PiiSettings = PiiSettings()
+    flows: FlowSettings = FlowSettings()
+    reports: ReportSettings = ReportSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=config_path()))
+
+    # Folders of the life of a document (DESIGN.md); all below data_dir so one backup covers them.
+    @cached_property
+    def inbox(self) -> Path:
+        return self.data_dir / "inbox"
+
+    @cached_property
+    def work_dir(self) -> Path:
+        return self.data_dir / "work"
+
+    @cached_property
+    def quarantine_dir(self) -> Path:
+        return self.data_dir / "quarantine"
+
+    @cached_property
+    def outbox(self) -> Path:
+        return self.data_dir / "outbox"
+
+    @cached_property
+    def archive_dir(self) -> Path:
+        return self.data_dir / "archive"
+
+    @cached_property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+    @cached_property
+    def ledger_db(self) -> Path:
+        return self.data_dir / "ledger.duckdb"
+
+    @cached_property
+    def store_db(self) -> Path:
+        return self.data_dir / "store.duckdb"
+
+    def resolve(self, relative: Path) -> Path:
+        """A configured path, relative to ``data_dir`` unless absolute."""
+        return relative if relative.is_absolute() else self.data_dir / relative
+
+    def ensure_dirs(self) -> None:
+        for folder in (self.inbox, self.work_dir, self.quarantine_dir, self.outbox, self.archive_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        self.keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+
+def config_path() -> Path:
+    """``$DOCVAL_CONFIG`` if set, else ``docval.toml`` in the working directory."""
+    return Path(os.environ.get(CONFIG_ENV, "docval.toml"))
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings from the TOML file, the environment and ``overrides``; errors name the line."""
+    path = config_path()
+    text = ""
+    if path.exists():
+        text = path.read_text(encoding="utf-8")
+        try:
+            tomllib.loads(text)  # parsed again by the settings source; here only for a line-numbered error
+        except tomllib.TOMLDecodeError as exc:
+            line = re.search(r"at line (\d+)", str(exc))
+            raise ConfigError(path, int(line.group(1)) if line else None, f"invalid TOML: {exc}") from None
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        location = ".".join(str(part) for part in first["loc"])
+        origin = path if path.exists() and _toml_line(text, first["loc"]) else Path("environment")
+        raise ConfigError(origin, _toml_line(text, first["loc"]), f"{location}: {first['msg']}") from None
+
+
+def _toml_line(text: str, loc: tuple[Any, ...]) -> int | None:
+    """Line of the key a validation error points at; tomllib keeps no positions, so search the text."""
+    section, key = (str(loc[0]), str(loc[-1])) if len(loc) > 1 else (None, str(loc[0]))
+    in_section = section is None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if line.startswith("["):
+            header = line.strip("[] ")
+            if section is None and header == key:
+                return number
+            in_section = header == section
+            continue
+        if in_section and line.split("=", 1)[0].strip() == key:
+            return number
+    return None

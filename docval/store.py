@@ -1,0 +1,107 @@
+"""The document store: one row per document id, its state, and the keys duplicate checks need.
+
+It answers "have we seen these bytes / this seller's invoice number before?"
+and "where is document X now?". It holds ids, states and keyed hashes only;
+values live in the outbox (pseudonymized) and the vault (encrypted).
+Connections are short-lived under ``docval.db``'s file lock, so reports can
+read while the worker writes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from docval.db import connect
+from docval.domain import DocKind, DocState
+
+__all__ = ["DocumentRecord", "DocumentStore"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    doc         VARCHAR PRIMARY KEY,
+    source_hash VARCHAR NOT NULL,
+    kind        VARCHAR,
+    state       VARCHAR,
+    seller_key  VARCHAR,
+    number_key  VARCHAR,
+    claimed_at  TIMESTAMPTZ NOT NULL,
+    updated_at  TIMESTAMPTZ NOT NULL
+)
+"""
+
+
+class DocumentRecord(BaseModel):
+    doc: str
+    source_hash: str
+    kind: DocKind | None
+    state: DocState | None
+    seller_key: str | None
+    number_key: str | None
+    claimed_at: datetime
+    updated_at: datetime
+
+
+class DocumentStore:
+    def __init__(self, path: Path, *, lock_timeout: float = 30.0) -> None:
+        self.path = path
+        self._timeout = lock_timeout
+        with connect(path, write=True, timeout=lock_timeout) as db:
+            db.execute(_SCHEMA)
+
+    def claim(self, doc: str, source_hash: str) -> bool:
+        """Record a newly claimed document; False if these bytes were claimed before (idempotent)."""
+        now = datetime.now(UTC)
+        with connect(self.path, write=True, timeout=self._timeout) as db:
+            inserted = db.execute(
+                "INSERT INTO documents (doc, source_hash, claimed_at, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING RETURNING doc",
+                [doc, source_hash, now, now],
+            ).fetchall()
+        return bool(inserted)
+
+    def update(
+        self,
+        doc: str,
+        *,
+        state: DocState | None = None,
+        kind: DocKind | None = None,
+        seller_key: str | None = None,
+        number_key: str | None = None,
+    ) -> None:
+        with connect(self.path, write=True, timeout=self._timeout) as db:
+            db.execute(
+                "UPDATE documents SET state = coalesce(?, state), kind = coalesce(?, kind), "
+                "seller_key = coalesce(?, seller_key), number_key = coalesce(?, number_key), "
+                "updated_at = ? WHERE doc = ?",
+                [state, kind, seller_key, number_key, datetime.now(UTC), doc],
+            )
+
+    def get(self, doc: str) -> DocumentRecord | None:
+        with connect(self.path, write=False, timeout=self._timeout) as db:
+            row = db.execute(f"SELECT {_COLUMNS} FROM documents WHERE doc = ?", [doc]).fetchone()
+        return _record(row) if row else None
+
+    def find_same_invoice(self, seller_key: str, number_key: str, *, other_than: str) -> str | None:
+        """Id of an earlier document with the same seller and invoice number, if any."""
+        with connect(self.path, write=False, timeout=self._timeout) as db:
+            row = db.execute(
+                "SELECT doc FROM documents WHERE seller_key = ? AND number_key = ? AND doc <> ? "
+                "ORDER BY claimed_at LIMIT 1",
+                [seller_key, number_key, other_than],
+            ).fetchone()
+        return row[0] if row else None
+
+    def all(self) -> list[DocumentRecord]:
+        with connect(self.path, write=False, timeout=self._timeout) as db:
+            rows = db.execute(f"SELECT {_COLUMNS} FROM documents ORDER BY claimed_at").fetchall()
+        return [_record(row) for row in rows]
+
+
+_COLUMNS = "doc, source_hash, kind, state, seller_key, number_key, claimed_at, updated_at"
+
+
+def _record(row: tuple) -> DocumentRecord:
+    return DocumentRecord(**dict(zip(_COLUMNS.split(", "), row, strict=True)))

@@ -1,0 +1,1 @@
+"""The signed, Merkle-chained audit ledger (DESIGN.md "Ledger format")."""

@@ -1,0 +1,1 @@
+"""Auditor report (HTML + PDF) and the offline-verifiable evidence bundle."""

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Debian packages docval needs beyond Python: installed once, by the setup commands, never by hand.
+# Each line names the package and what needs it. Already-installed packages are skipped, so this is
+# cheap to call from every `make run` / `make test`.
+set -euo pipefail
+
+packages=(
+)
+
+missing=()
+for package in "${packages[@]}"; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing Debian packages: ${missing[*]}"
+if [ "$(id -u)" -eq 0 ]; then
+    sudo=()
+elif command -v sudo >/dev/null 2>&1; then
+    sudo=(sudo -n)
+else
+    echo "error: need root (or sudo) to install: ${missing[*]}" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import logging
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from docval.domain import DocKind, DocState
+from docval.hashing import KeyedHasher
+from docval.logs import RedactingFilter, redact
+from docval.settings import Settings
+from docval.store import DocumentStore
+
+DOC_A, DOC_B = "a" * 64, "b" * 64
+
+
+def test_claim_is_idempotent_and_duplicates_are_found(settings: Settings) -> None:
+    store = DocumentStore(settings.store_db)
+    assert store.claim(DOC_A, "src-a") is True
+    assert store.claim(DOC_A, "src-a") is False
+    store.claim(DOC_B, "src-b")
+    store.update(DOC_A, kind=DocKind.INVOICE, seller_key="s", number_key="n", state=DocState.PUBLISHED)
+    store.update(DOC_B, seller_key="s", number_key="n")
+    assert store.find_same_invoice("s", "n", other_than=DOC_B) == DOC_A
+    assert store.find_same_invoice("s", "other", other_than=DOC_B) is None
+    record = store.get(DOC_A)
+    assert record is not None and record.state is DocState.PUBLISHED and record.kind is DocKind.INVOICE
+    assert [r.doc for r in store.all()] == [DOC_A, DOC_B]
+
+
+def test_keyed_hash_is_stable_per_secret_and_purpose(settings: Settings) -> None:
+    hasher = KeyedHasher.from_file(settings.keys_dir / "hmac.key")
+    assert (settings.keys_dir / "hmac.key").stat().st_mode & 0o777 == 0o600
+    again = KeyedHasher.from_file(settings.keys_dir / "hmac.key")
+    assert hasher("DE89370400440532013000") == again("DE89370400440532013000")
+    assert hasher("x", purpose="iban") != hasher("x", purpose="name")
+    assert KeyedHasher(b"k" * 32)("x") != hasher("x")
+    with pytest.raises(ValueError):
+        KeyedHasher(b"short")
+
+
+@pytest.mark.parametrize(
+    "secret",
+    ["jane.doe@example.com", "DE89 3704 0044 0532 0130 00", "DE89370400440532013000", "4111 1111 1111 1111"],
+)
+def test_redacting_filter_blanks_pii_shaped_values(secret: str, caplog: pytest.LogCaptureFixture) -> None:
+    logger = logging.getLogger("docval.test")
+    logger.addFilter(RedactingFilter())
+    with caplog.at_level(logging.INFO, logger="docval.test"):
+        logger.info("value was %s in doc %s", secret, "f" * 64)
+    assert secret not in caplog.text
+    assert "f" * 64 in caplog.text, "document ids (hex) must survive redaction"
+
+
+@given(st.text(alphabet="0123456789abcdef", min_size=64, max_size=64))
+def test_hex_ids_are_never_redacted(doc_id: str) -> None:
+    assert redact(f"doc {doc_id} done") == f"doc {doc_id} done"
