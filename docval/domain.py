@@ -8,6 +8,7 @@ its shape is fixed by DESIGN.md ("Result format").
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from enum import StrEnum
 
@@ -23,6 +24,8 @@ __all__ = [
     "ExtractedField",
     "Finding",
     "LedgerSpan",
+    "MaskFunction",
+    "MaskedText",
     "ModelCall",
     "Outcome",
     "Tier",
@@ -133,3 +136,25 @@ class DocumentResult(_Frozen):
     def to_json(self) -> str:
         """The outbox file's text; ``span`` is internal and left out, as the fixed format has no such key."""
         return self.model_dump_json(indent=2, exclude={"fields": {"__all__": {"span"}}})
+
+
+class MaskedText(_Frozen):
+    """Text with personal data replaced by pseudonyms such as ``<PERSON_1>``.
+
+    ``originals`` maps each pseudonym back to its value so an answer computed on
+    the masked text can be re-identified locally. It is held in memory only:
+    never log, persist or send it anywhere.
+    """
+
+    text: str
+    originals: dict[str, str] = {}
+
+    def reidentify(self, masked: str) -> str:
+        """Replace pseudonyms in ``masked`` by their originals, longest token first (<X_10> before <X_1>)."""
+        for token in sorted(self.originals, key=len, reverse=True):
+            masked = masked.replace(token, self.originals[token])
+        return masked
+
+
+MaskFunction = Callable[[str], MaskedText]
+"""What extractors/ calls before any text leaves the machine; pii/ provides it, flows/ injects it."""

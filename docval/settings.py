@@ -75,9 +75,7 @@ class ReportSettings(_Section):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="DOCVAL_", env_nested_delimiter="__", extra="forbid", frozen=True
-    )
+    model_config = SettingsConfigDict(env_prefix="DOCVAL_", env_nested_delimiter="__", extra="forbid", frozen=True)
 
     data_dir: Path = Field(Path("var"), description="Everything docval writes lives below this folder.")
     ledger: LedgerSettings = LedgerSettings()
