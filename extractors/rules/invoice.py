@@ -30,11 +30,14 @@ __all__ = ["extract_invoice"]
 
 _DATE = (
     r"\d{4}-\d{2}-\d{2}|\d{1,2}[./\-]\d{1,2}[./\-]\d{2,4}"
-    r"|\d{1,2}\.?[ \t]*(?:er[ \t]+)?[A-Za-zÀ-ÿ]{3,}\.?[ \t]*,?[ \t]*\d{4}"
-    r"|[A-Za-zÀ-ÿ]{3,}\.?[ \t]+\d{1,2}[ \t]*,[ \t]*\d{4}"
+    r"|\d{1,2}\.? *(?:er +)?[A-Za-zÀ-ÿ]{3,}\.? *,? *\d{4}"
+    r"|[A-Za-zÀ-ÿ]{3,}\.? +\d{1,2} *, *\d{4}"
 )
-_MONEY = r"[-−]?(?:(?:EUR|USD|GBP|INR|PLN|CHF|Rs\.?|€|\$|£)[ \t]*)?[-−]?(?:\d{1,3}(?:[.,'\u00a0]\d{3})+|\d+)(?:[.,]\d{1,2})?(?![\d%])(?![.,]\d)"
-_NUMBER = r"(?:#[ \t]*)?(?=[A-Z0-9/_.\-]*\d)[A-Z0-9][A-Z0-9/_.\-]{2,}"
+_MONEY = (
+    r"[-−]?(?:(?:EUR|USD|GBP|INR|PLN|CHF|Rs\.?|€|\$|£) *)?[-−]?"
+    r"(?:\d{1,3}(?:[.,'\u00a0]\d{3})+|\d+)(?:[.,]\d{1,2})?(?![\d%])(?![.,]\d)"
+)
+_NUMBER = r"(?:# *)?(?=[A-Z0-9/_.\-]*\d)[A-Z0-9][A-Z0-9/_.\-]{2,}"
 
 
 def _iso_date(raw: str) -> str | None:
@@ -55,11 +58,11 @@ def _number(raw: str) -> str | None:
 _INVOICE_NUMBER = LabelRecognizer(
     "invoice_number",
     {
-        r"rechnungs?[ \t-]*(?:nummer|nr\.?|no\.?)|rechnung[ \t]+nr\.?|beleg-?nr\.?|gutschrift(?:s-?nr\.?|snummer)": 1.0,
-        r"invoice[ \t]*(?:number|no\.?|nr\.?|#|id)|facture[ \t]*(?:n°|no\.?|nº|numéro)|n°[ \t]*de[ \t]*facture": 1.0,
-        r"numéro[ \t]+de[ \t]+facture|factuur[ \t]*(?:nummer|nr\.?)|credit[ \t]+note[ \t]+(?:number|no\.?)": 1.0,
-        r"booking[ \t]+id|bill[ \t]+no\.?|receipt[ \t]+no\.?|document[ \t]+no\.?|belegnummer": 0.85,
-        r"^[ \t]*invoice[ \t]*$|^[ \t]*rechnung[ \t]*$": 0.75,
+        r"rechnungs?[ \t-]*(?:nummer|nr\.?|no\.?)|rechnung +nr\.?|beleg-?nr\.?|gutschrift(?:s-?nr\.?|snummer)": 1.0,
+        r"invoice *(?:number|no\.?|nr\.?|#|id)|facture *(?:n°|no\.?|nº|numéro)|n° *de *facture": 1.0,
+        r"numéro +de +facture|factuur *(?:nummer|nr\.?)|credit +note +(?:number|no\.?)": 1.0,
+        r"booking +id|bill +no\.?|receipt +no\.?|document +no\.?|belegnummer": 0.85,
+        r"^ *invoice *$|^ *rechnung *$": 0.75,
     },
     _NUMBER,
     _number,
@@ -67,9 +70,9 @@ _INVOICE_NUMBER = LabelRecognizer(
 _ISSUE_DATE = LabelRecognizer(
     "issue_date",
     {
-        r"rechnungs-?datum|beleg-?datum|invoice[ \t]+date|date[ \t]+of[ \t]+(?:the[ \t]+)?invoice|ausstellungsdatum": 1.0,
-        r"date[ \t]+de[ \t]+(?:la[ \t]+)?facture|factuur[ \t]*datum|issue[ \t]+date|date[ \t]+d['’]émission": 1.0,
-        r"facture[ \t]+n\S*[ \t]*\S+[ \t]+du|gutschriftsdatum|datum[ \t]+der[ \t]+rechnung": 0.95,
+        r"rechnungs-?datum|beleg-?datum|invoice +date|date +of +(?:the +)?invoice|ausstellungsdatum": 1.0,
+        r"date +de +(?:la +)?facture|factuur *datum|issue +date|date +d['’]émission": 1.0,
+        r"facture +n\S* *\S+ +du|gutschriftsdatum|datum +der +rechnung": 0.95,
         r"\bdatum\b|\bdate\b": 0.7,
     },
     _DATE,
@@ -78,9 +81,9 @@ _ISSUE_DATE = LabelRecognizer(
 _DUE_DATE = LabelRecognizer(
     "due_date",
     {
-        r"due[ \t]+date|payment[ \t]+due|date[ \t]+due|fälligkeits(?:datum|tag)|fällig[ \t]+am|zahlbar[ \t]+bis": 1.0,
-        r"date[ \t]+limite[ \t]+de[ \t]+paiement|date[ \t]+d['’]échéance|échéance|vervaldatum|vervaldag|due[ \t]+by": 1.0,
-        r"netto[ \t]+bis|zahlungsziel|pay[ \t]+by": 0.8,
+        r"due +date|payment +due|date +due|fälligkeits(?:datum|tag)|fällig +am|zahlbar +bis": 1.0,
+        r"date +limite +de +paiement|date +d['’]échéance|échéance|vervaldatum|vervaldag|due +by": 1.0,
+        r"netto +bis|zahlungsziel|pay +by": 0.8,
     },
     _DATE,
     _iso_date,
@@ -88,12 +91,12 @@ _DUE_DATE = LabelRecognizer(
 _GRAND_TOTAL = LabelRecognizer(
     "grand_total",
     {
-        r"grand[ \t]+total|total[ \t]+ttc|montant[ \t]+(?:eur[ \t]+)?ttc|somme[ \t]+à[ \t]+payer|net[ \t]+à[ \t]+payer": 1.0,
-        r"rechnungs(?:summe|betrag)[ \t]+brutto|brutto-?betrag|gesamtbetrag[ \t]+brutto|rechnungsbetrag|endbetrag": 1.0,
-        r"zahlbetrag|zu[ \t]+zahlender[ \t]+betrag|rechnungsbeitrag|gesamtsumme|bruttosumme|summe[ \t]+brutto": 0.95,
-        r"total[ \t]+amount(?:[ \t]+due)?|amount[ \t]+due|balance[ \t]+due|total[ \t]+due|invoice[ \t]+total": 0.95,
-        r"total[ \t]+for[ \t]+this[ \t]+invoice|total[ \t]+facture|factuur[ \t]*totaal|gesamtbetrag": 0.9,
-        r"\btotaal\b|\btotal\b(?![ \t]*(?:ht|net|hors|excl|tax|vat|tva|mwst|ust))": 0.7,
+        r"grand +total|total +ttc|montant +(?:eur +)?ttc|somme +à +payer|net +à +payer": 1.0,
+        r"rechnungs(?:summe|betrag) +brutto|brutto-?betrag|gesamtbetrag +brutto|rechnungsbetrag|endbetrag": 1.0,
+        r"zahlbetrag|zu +zahlender +betrag|rechnungsbeitrag|gesamtsumme|bruttosumme|summe +brutto": 0.95,
+        r"total +amount(?: +due)?|amount +due|balance +due|total +due|invoice +total": 0.95,
+        r"total +for +this +invoice|total +facture|factuur *totaal|gesamtbetrag": 0.9,
+        r"\btotaal\b|\btotal\b(?! *(?:ht|net|hors|excl|tax|vat|tva|mwst|ust))": 0.7,
     },
     _MONEY,
     _money,
@@ -102,9 +105,9 @@ _GRAND_TOTAL = LabelRecognizer(
 _NET_TOTAL = LabelRecognizer(
     "net_total",
     {
-        r"total[ \t]+ht|montant[ \t]+(?:eur[ \t]+)?ht|total[ \t]+hors[ \t]+tax\w*|(?:rechnungs)?summe[ \t]+netto": 1.0,
-        r"netto-?betrag|nettosumme|gesamt[ \t]*netto|warenwert[ \t]+netto|net[ \t]+total|total[ \t]+net": 1.0,
-        r"total[ \t]+excl\w*\.?[ \t]+(?:vat|tax)|amount[ \t]+untaxed|exclusief[ \t]+btw|totaal[ \t]+excl\w*": 1.0,
+        r"total +ht|montant +(?:eur +)?ht|total +hors +tax\w*|(?:rechnungs)?summe +netto": 1.0,
+        r"netto-?betrag|nettosumme|gesamt *netto|warenwert +netto|net +total|total +net": 1.0,
+        r"total +excl\w*\.? +(?:vat|tax)|amount +untaxed|exclusief +btw|totaal +excl\w*": 1.0,
         r"sub-?total|zwischensumme|gesamtbeitrag|\bnetto\b": 0.7,
     },
     _MONEY,
@@ -114,9 +117,9 @@ _NET_TOTAL = LabelRecognizer(
 _TAX_TOTAL = LabelRecognizer(
     "tax_total",
     {
-        r"(?:summe[ \t]+)?(?:mwst|ust|umsatzsteuer|mehrwertsteuer)[ \t.-]*(?:betrag|summe)|steuerbetrag": 1.0,
-        r"total[ \t]+(?:tax|vat|tva)|tax[ \t]+total|montant[ \t]+(?:de[ \t]+la[ \t]+)?tva|btw[ \t]+bedrag|total[ \t]+mwst": 1.0,
-        r"\b(?:tva|vat|btw|mwst|ust|tax|versicherungsteuer)\b\.?[ \t]*\(?\d{1,2}(?:[.,]\d+)?[ \t]*%\)?[ \t]*:?": 0.85,
+        r"(?:summe +)?(?:mwst|ust|umsatzsteuer|mehrwertsteuer)[ \t.-]*(?:betrag|summe)|steuerbetrag": 1.0,
+        r"total +(?:tax|vat|tva)|tax +total|montant +(?:de +la +)?tva|btw +bedrag|total +mwst": 1.0,
+        r"\b(?:tva|vat|btw|mwst|ust|tax|versicherungsteuer)\b\.? *\(?\d{1,2}(?:[.,]\d+)? *%\)? *:?": 0.85,
         r"\b(?:tax|vat|tva|mwst|ust|steuer|versicherungsteuer)\b": 0.6,
     },
     _MONEY,
@@ -132,7 +135,7 @@ _VAT = re.compile(
     r"[ ]?(?:[0-9A-Z][ .]?){8,13}"
 )
 _VAT_LABEL = re.compile(
-    r"ust[\w.\- ]*id|umsatzsteuer|\bvat\b|\btva\b|\bbtw\b|\biva\b|tax[ \t]*id|mwst[\w.\- ]*nr|n°[ \t]*de[ \t]*tva",
+    r"ust[\w.\- ]*id|umsatzsteuer|\bvat\b|\btva\b|\bbtw\b|\biva\b|tax *id|mwst[\w.\- ]*nr|n° *de *tva",
     re.IGNORECASE,
 )
 _BUYER_WORDS = re.compile(r"\b(?:kunde|käufer|ihre|your|uw|client|customer|buyer|acheteur|empfänger)", re.IGNORECASE)
@@ -145,14 +148,14 @@ _SELLER_CAPTION = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _BUYER_CAPTION = re.compile(
-    r"^\s*(?:käufer|rechnungsempfänger|kunde|bill[ \t]+to|invoice[ \t]+to|sold[ \t]+to|customer|client|buyer"
-    r"|facturé[ \t]+à|destinataire|factuuradres|adressat)\s*:?\s*$",
+    r"^\s*(?:käufer|rechnungsempfänger|kunde|bill +to|invoice +to|sold +to|customer|client|buyer"
+    r"|facturé +à|destinataire|factuuradres|adressat)\s*:?\s*$",
     re.IGNORECASE | re.MULTILINE,
 )
 _NOT_A_NAME = re.compile(r"^(?:GLN|Lief-?Nr|Kunden-?Nr|USt|Tel|Fax|E-?Mail|www\.|http|ATTN)|^\W*$|^\d", re.IGNORECASE)
 _CURRENCY_TOKEN = re.compile(r"(?<![A-Z])(EUR|USD|GBP|INR|PLN|CHF)(?![A-Z])|(€|\$|£|₹)|(?<![A-Za-z])(Rs)\.?(?=\s*\d)")
 _RATE = re.compile(
-    r"\b(?:mwst|ust|vat|tva|btw|tax|steuer|versicherungsteuer)\b[^\n%]{0,25}?(\d{1,2}(?:[.,]\d{1,2})?)[ \t]*%",
+    r"\b(?:mwst|ust|vat|tva|btw|tax|steuer|versicherungsteuer)\b[^\n%]{0,25}?(\d{1,2}(?:[.,]\d{1,2})?) *%",
     re.IGNORECASE,
 )
 
@@ -220,7 +223,9 @@ def _iban(pages: Sequence[PageLike]) -> Candidate | None:
         for match in _IBAN.finditer(page.text):
             end = _longest_valid(page.text, match.start(), match.end(), iban_is_valid, normalize_iban)
             if end is not None:
-                return Candidate(0.95, normalize_iban(page.text[match.start() : end]), page.number, (match.start(), end))
+                return Candidate(
+                    0.95, normalize_iban(page.text[match.start() : end]), page.number, (match.start(), end)
+                )
             line_start = page.text.rfind("\n", 0, match.start()) + 1
             if fallback is None and _IBAN_LABEL.search(page.text[line_start : match.start()]):
                 raw = match.group(0).split("  ")[0].strip()
