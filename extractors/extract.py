@@ -20,8 +20,10 @@ class DocumentLike(Protocol):
     def pages(self) -> Sequence[PageLike]: ...
 
 
-def extract(document: DocumentLike, router: Router) -> Extraction:
-    """Fields of ``document`` by the cheapest tier that is confident enough; models see only weak fields."""
+def extract(document: DocumentLike, router: Router, *, einvoice: bool = True) -> Extraction:
+    """Fields of ``document`` by the cheapest tier that is confident enough; models see only weak fields.
+
+    ``einvoice=False`` ignores embedded e-invoice XML (eval scores the text tiers against that XML)."""
     pages = list(document.pages)
     kind = classify(page.text for page in pages).kind
     fields = extract_rules(pages, kind)

@@ -33,9 +33,10 @@ _DATE = (
     r"|\d{1,2}\.? *(?:er +)?[A-Za-zÀ-ÿ]{3,}\.? *,? *\d{4}"
     r"|[A-Za-zÀ-ÿ]{3,}\.? +\d{1,2} *, *\d{4}"
 )
-_MONEY = (
-    r"[-−]?(?:(?:EUR|USD|GBP|INR|PLN|CHF|Rs\.?|€|\$|£) *)?[-−]?"
-    r"(?:\d{1,3}(?:[.,'\u00a0]\d{3})+|\d+)(?:[.,]\d{1,2})?(?![\d%])(?![.,]\d)"
+_CURRENCY_MARK = r"(?:EUR|USD|GBP|INR|PLN|CHF|Rs\.?|€|\$|£)"
+_MONEY = (  # with cents, or with a currency mark; never glued to letters (ids such as DE123456789)
+    rf"(?<![\w.,])[-−]?(?:{_CURRENCY_MARK} *)?[-−]?(?:\d{{1,3}}(?:[.,'\u00a0]\d{{3}})+|\d+)[.,]\d{{2}}(?![\d%])(?![.,]\d)"
+    rf"|(?<![\w.,]){_CURRENCY_MARK} *(?:\d{{1,3}}(?:[.,'\u00a0]\d{{3}})+|\d+)(?![\d%.,])"
 )
 _NUMBER = r"(?:# *)?(?=[A-Z0-9/_.\-]*\d)[A-Z0-9][A-Z0-9/_.\-]{2,}"
 
@@ -58,11 +59,13 @@ def _number(raw: str) -> str | None:
 _INVOICE_NUMBER = LabelRecognizer(
     "invoice_number",
     {
-        r"rechnungs?[ \t-]*(?:nummer|nr\.?|no\.?)|rechnung +nr\.?|beleg-?nr\.?|gutschrift(?:s-?nr\.?|snummer)": 1.0,
+        r"rechnungs?[ \t-]*(?:nummer|nr\.?|no\.?)|rechnung *(?:nr\.?|#|no\.?)|beleg-?nr\.?|gutschrift(?:s-?nr\.?|snummer)": 1.0,
         r"invoice *(?:number|no\.?|nr\.?|#|id)|facture *(?:n°|no\.?|nº|numéro)|n° *de *facture": 1.0,
         r"numéro +de +facture|factuur *(?:nummer|nr\.?)|credit +note +(?:number|no\.?)": 1.0,
         r"booking +id|bill +no\.?|receipt +no\.?|document +no\.?|belegnummer": 0.85,
-        r"^ *invoice *$|^ *rechnung *$": 0.75,
+        r"\w*(?:rechnung|korrektur|gutschrift) *(?:nr\.?|#|no\.?)|\bavoir *(?:n°|no\.?)?": 0.95,
+        r"^ *(?:invoice|rechnung|facture|factuur|avoir)\b": 0.75,
+        r"\bnr\.|\bno\.": 0.5,
     },
     _NUMBER,
     _number,
@@ -73,7 +76,8 @@ _ISSUE_DATE = LabelRecognizer(
         r"rechnungs-?datum|beleg-?datum|invoice +date|date +of +(?:the +)?invoice|ausstellungsdatum": 1.0,
         r"date +de +(?:la +)?facture|factuur *datum|issue +date|date +d['’]émission": 1.0,
         r"facture +n\S* *\S+ +du|gutschriftsdatum|datum +der +rechnung": 0.95,
-        r"\bdatum\b|\bdate\b": 0.7,
+        r"\w*(?:rechnung|korrektur|gutschrift) *nr\.? *\S+ +vom|\bfacture +\S+ +du|\w*rechnung +\(\d+\)": 0.95,
+        r"\bdatum\b|\bdate\b|\bvom\b": 0.7,
     },
     _DATE,
     _iso_date,
@@ -93,7 +97,7 @@ _GRAND_TOTAL = LabelRecognizer(
     {
         r"grand +total|total +ttc|montant +(?:eur +)?ttc|somme +à +payer|net +à +payer": 1.0,
         r"rechnungs(?:summe|betrag) +brutto|brutto-?betrag|gesamtbetrag +brutto|rechnungsbetrag|endbetrag": 1.0,
-        r"zahlbetrag|zu +zahlender +betrag|rechnungsbeitrag|gesamtsumme|bruttosumme|summe +brutto": 0.95,
+        r"summe +inkl\.? *(?:ust|mwst)\.?|zahlbetrag|zu +zahlender +betrag|rechnungsbeitrag|gesamtsumme|bruttosumme|summe +brutto": 0.95,
         r"total +amount(?: +due)?|amount +due|balance +due|total +due|invoice +total": 0.95,
         r"total +for +this +invoice|total +facture|factuur *totaal|gesamtbetrag": 0.9,
         r"\btotaal\b|\btotal\b(?! *(?:ht|net|hors|excl|tax|vat|tva|mwst|ust))": 0.7,
@@ -101,11 +105,13 @@ _GRAND_TOTAL = LabelRecognizer(
     _MONEY,
     _money,
     prefer_last=True,
+    last_on_line=True,
+    rows_below=4,
 )
 _NET_TOTAL = LabelRecognizer(
     "net_total",
     {
-        r"total +ht|montant +(?:eur +)?ht|total +hors +tax\w*|(?:rechnungs)?summe +netto": 1.0,
+        r"rechnungssumme +ohne +(?:ust|mwst)\.?|total +ht|montant +(?:eur +)?ht|total +hors +tax\w*|(?:rechnungs)?summe +netto": 1.0,
         r"netto-?betrag|nettosumme|gesamt *netto|warenwert +netto|net +total|total +net": 1.0,
         r"total +excl\w*\.? +(?:vat|tax)|amount +untaxed|exclusief +btw|totaal +excl\w*": 1.0,
         r"sub-?total|zwischensumme|gesamtbeitrag|\bnetto\b": 0.7,
@@ -113,11 +119,13 @@ _NET_TOTAL = LabelRecognizer(
     _MONEY,
     _money,
     prefer_last=True,
+    last_on_line=True,
+    rows_below=4,
 )
 _TAX_TOTAL = LabelRecognizer(
     "tax_total",
     {
-        r"(?:summe +)?(?:mwst|ust|umsatzsteuer|mehrwertsteuer)[ \t.-]*(?:betrag|summe)|steuerbetrag": 1.0,
+        r"zuzügl\.? *(?:ust|mwst)\.?|(?:summe +)?(?:mwst|ust|umsatzsteuer|mehrwertsteuer)[ \t.-]*(?:betrag|summe)|steuerbetrag": 1.0,
         r"total +(?:tax|vat|tva)|tax +total|montant +(?:de +la +)?tva|btw +bedrag|total +mwst": 1.0,
         r"\b(?:tva|vat|btw|mwst|ust|tax|versicherungsteuer)\b\.? *\(?\d{1,2}(?:[.,]\d+)? *%\)? *:?": 0.85,
         r"\b(?:tax|vat|tva|mwst|ust|steuer|versicherungsteuer)\b": 0.6,
@@ -125,6 +133,8 @@ _TAX_TOTAL = LabelRecognizer(
     _MONEY,
     _money,
     prefer_last=True,
+    last_on_line=True,
+    rows_below=4,
 )
 _TOTALS = (_NET_TOTAL, _TAX_TOTAL, _GRAND_TOTAL)
 
