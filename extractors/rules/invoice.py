@@ -149,20 +149,35 @@ _VAT_LABEL = re.compile(
     re.IGNORECASE,
 )
 _BUYER_WORDS = re.compile(r"\b(?:kunde|käufer|ihre|your|uw|client|customer|buyer|acheteur|empfänger)", re.IGNORECASE)
-_COMPANY = re.compile(
-    r"\b(?:GmbH|AG|KG|e\.\s?V\.|a\.\s?G\.|B\.V\.|BV|N\.V\.|SAS|SARL|S\.A\.|SA|Ltd\.?|Limited|Inc\.?|LLC|plc|S\.r\.l\.|AB|Oy)\b",
-    re.IGNORECASE,
+_COMPANY = re.compile(  # case-sensitive on purpose: "Sa 8.00-14.00 Uhr" is not a société anonyme
+    r"\b(?:GmbH|GMBH|AG|KG|e\.\s?V\.|a\.\s?G\.|B\.V\.|BV|N\.V\.|SAS|SARL|S\.A\.|SA|Ltd\.?|LTD|Limited|Inc\.?|INC"
+    r"|LLC|PLC|plc|S\.r\.l\.|AB|Oy)(?![\w])"
 )
 _SELLER_CAPTION = re.compile(
-    r"^\s*(?:lieferant|rechnungsersteller|verkäufer|seller|vendor|supplier|from|absender|fournisseur|émetteur)\s*:?\s*$",
+    r"^ *(?:lieferant|rechnungsersteller|verkäufer|seller|vendor|supplier|from|absender|fournisseur|émetteur"
+    r"|vendeur)\b *:?",
     re.IGNORECASE | re.MULTILINE,
 )
 _BUYER_CAPTION = re.compile(
-    r"^\s*(?:käufer|rechnungsempfänger|kunde|bill +to|invoice +to|sold +to|customer|client|buyer"
-    r"|facturé +à|destinataire|factuuradres|adressat)\s*:?\s*$",
+    r"^ *(?:käufer(?:/leistungsempfänger)?|rechnungsempfänger|leistungsempfänger|bill +to|invoice +to|sold +to"
+    r"|customer|client|buyer|acheteur|facturé +à|adresse +de +facturation|destinataire|factuuradres|adressat) *:? *$",
     re.IGNORECASE | re.MULTILINE,
 )
-_NOT_A_NAME = re.compile(r"^(?:GLN|Lief-?Nr|Kunden-?Nr|USt|Tel|Fax|E-?Mail|www\.|http|ATTN)|^\W*$|^\d", re.IGNORECASE)
+# Goods usually go to the buyer: a weaker hint than a billing caption.
+_DELIVERY_CAPTION = re.compile(
+    r"^ *(?:adresse +de +livraison|lieferanschrift|ship +to|delivery +address|afleveradres) *:? *$",
+    re.IGNORECASE | re.MULTILINE,
+)
+# The address window of a letter: after the sender's one-line return address or a salutation comes the addressee.
+_ADDRESS_WINDOW = re.compile(
+    r"^[^\n]{3,80}(?:●|•|·| \| )[^\n]*\d{4,5}[^\n]*$|^ *(?:herrn?|frau|mr\.?|mrs\.?|monsieur|madame) *$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_KEY_VALUE = re.compile(r"^[\w .\-/()]{1,30}:")
+_NAME_KEY = re.compile(r"^(?:name|nom|naam|firma|company|raison sociale) *: *", re.IGNORECASE)
+_SALUTATION = re.compile(r"^(?:herrn?|frau|mr\.?|mrs\.?|ms\.?|monsieur|madame|m\.|mme)$", re.IGNORECASE)
+_NOT_A_NAME = re.compile(r"^(?:GLN|www\.|http|ATTN)|\d|@", re.IGNORECASE)
+_COLUMN_GAP = re.compile(r" {3,}|●|\||\t| - ")
 _CURRENCY_TOKEN = re.compile(r"(?<![A-Z])(EUR|USD|GBP|INR|PLN|CHF)(?![A-Z])|(€|\$|£|₹)|(?<![A-Za-z])(Rs)\.?(?=\s*\d)")
 _RATE = re.compile(
     r"\b(?:mwst|ust|vat|tva|btw|tax|steuer|versicherungsteuer)\b[^\n%]{0,25}?(\d{1,2}(?:[.,]\d{1,2})?) *%",
@@ -180,7 +195,9 @@ def extract_invoice(pages: Sequence[PageLike]) -> dict[str, Candidate]:
         "seller_vat_id": _seller_vat_id(pages),
         "currency": _currency(pages),
         "seller_name": _seller_name(pages),
-        "buyer_name": _name_under(pages, _BUYER_CAPTION, 0.8),
+        "buyer_name": _name_under(pages, _BUYER_CAPTION, 0.8)
+        or _name_under(pages, _DELIVERY_CAPTION, 0.6)
+        or _name_under(pages, _ADDRESS_WINDOW, 0.6),
         "tax_rate": _tax_rate(pages),
     }
     found.update(_totals(pages))
@@ -296,18 +313,33 @@ def _tax_rate(pages: Sequence[PageLike]) -> Candidate | None:
     return rates[0]
 
 
+def _name_from_line(line: str) -> str | None:
+    """A party name from one printed line: the 'Name:' value or the line's first column, if it looks like one."""
+    text = line.strip()
+    if named := _NAME_KEY.match(text):
+        text = text[named.end() :]
+    elif _KEY_VALUE.match(text):
+        return None
+    text = _COLUMN_GAP.split(text)[0].strip(" ,;:")
+    if len(text) < 3 or _NOT_A_NAME.search(text) or _SALUTATION.match(text):
+        return None
+    return text
+
+
+def _located(page: PageLike, offset: int, name: str, confidence: float) -> Candidate:
+    begin = page.text.index(name, offset)
+    return Candidate(confidence, name, page.number, (begin, begin + len(name)))
+
+
 def _name_under(pages: Sequence[PageLike], caption: re.Pattern[str], confidence: float) -> Candidate | None:
-    """The first name-like line below a caption such as 'Rechnungsempfänger' or 'Bill To'."""
+    """The first name-like text after a caption such as 'Käufer:' or 'Bill To': on its line, or below it."""
     for page in pages[:1]:
         for match in caption.finditer(page.text):
             offset = match.end()
-            for line in page.text[offset:].split("\n")[:4]:
-                start = page.text.index(line, offset) if line else offset
-                offset = start + len(line)
-                stripped = line.strip().rstrip(":").strip()
-                if stripped and not _NOT_A_NAME.search(stripped) and len(stripped) > 2:
-                    begin = start + line.index(stripped)
-                    return Candidate(confidence, stripped, page.number, (begin, begin + len(stripped)))
+            for line in page.text[offset:].split("\n")[:5]:
+                if name := _name_from_line(line):
+                    return _located(page, offset, name, confidence)
+                offset += len(line) + 1
     return None
 
 
@@ -318,9 +350,8 @@ def _seller_name(pages: Sequence[PageLike]) -> Candidate | None:
     for page in pages[:1]:
         offset = 0
         for line in page.text.split("\n"):
-            stripped = line.strip()
-            if stripped and _COMPANY.search(stripped) and len(stripped) < 60 and not _NOT_A_NAME.search(stripped):
-                begin = page.text.index(stripped, offset)
-                return Candidate(0.6, stripped, page.number, (begin, begin + len(stripped)))
+            name = _name_from_line(line)
+            if name and _COMPANY.search(name) and len(name) < 60:
+                return _located(page, offset, name, 0.6)
             offset += len(line) + 1
     return None
