@@ -23,7 +23,7 @@ SAME_LINE = 0.92
 NEXT_LINE = 0.8
 BEFORE_LABEL = 0.75
 _COLUMN_SLACK = 2
-_SEPARATOR = re.compile(r"[ \t:.#°º№\-–=|]*")
+_SEPARATOR = re.compile(r"[ \t:.#°º№=|]*")  # no '-': it may be a minus sign
 
 
 class PageLike(Protocol):

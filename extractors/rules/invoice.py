@@ -13,7 +13,9 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from itertools import product
+from dataclasses import replace
+from functools import partial
+from itertools import combinations, product
 
 from extractors.normalize import (
     currency_code,
@@ -41,9 +43,18 @@ _MONEY = (  # with cents, or with a currency mark; never glued to letters (ids s
 _NUMBER = r"(?:# *)?(?=[A-Z0-9/_.\-]*\d)[A-Z0-9][A-Z0-9/_.\-]{2,}"
 
 
-def _iso_date(raw: str) -> str | None:
-    parsed = parse_date(raw)
+def _iso_date(raw: str, *, month_first: bool = False) -> str | None:
+    parsed = parse_date(raw, month_first=month_first)
     return parsed.isoformat() if parsed else None
+
+
+_SLASH_DATE = re.compile(r"(?<!\d)(\d{1,2})/(\d{1,2})/\d{4}(?!\d)")
+
+
+def _writes_month_first(pages: Sequence[PageLike]) -> bool:
+    """US-style dates (11/17/2017) anywhere and no day-first ones (17/11/2017): read 11/03/2017 as Nov 3."""
+    pairs = [(int(a), int(b)) for page in pages for a, b in _SLASH_DATE.findall(page.text)]
+    return any(b > 12 >= a for a, b in pairs) and not any(a > 12 >= b for a, b in pairs)
 
 
 def _money(raw: str) -> str | None:
@@ -86,7 +97,7 @@ _DUE_DATE = LabelRecognizer(
     "due_date",
     {
         r"due +date|payment +due|date +due|fälligkeits(?:datum|tag)|fällig +am|zahlbar +bis": 1.0,
-        r"date +limite +de +paiement|date +d['’]échéance|échéance|vervaldatum|vervaldag|due +by": 1.0,
+        r"date +limite +de +paiement(?: +le)?|date +d['’]échéance|échéance|vervaldatum|vervaldag|due +by": 1.0,
         r"netto +bis|zahlungsziel|pay +by": 0.8,
     },
     _DATE,
@@ -97,10 +108,11 @@ _GRAND_TOTAL = LabelRecognizer(
     {
         r"grand +total|total +ttc|montant +(?:eur +)?ttc|somme +à +payer|net +à +payer": 1.0,
         r"rechnungs(?:summe|betrag) +brutto|brutto-?betrag|gesamtbetrag +brutto|rechnungsbetrag|endbetrag": 1.0,
-        r"summe +inkl\.? *(?:ust|mwst)\.?|zahlbetrag|zu +zahlender +betrag|rechnungsbeitrag|gesamtsumme|bruttosumme|summe +brutto": 0.95,
-        r"total +amount(?: +due)?|amount +due|balance +due|total +due|invoice +total": 0.95,
+        r"zahlbetrag|zu +zahlender +betrag|due +payable|amount +due|balance +due|total +due": 0.85,
+        r"summe +inkl\.? *(?:ust|mwst)\.?|rechnungsbeitrag|gesamtsumme|bruttosumme|summe +brutto": 0.95,
+        r"total +amount|invoice +total": 0.95,
         r"total +for +this +invoice|total +facture|factuur *totaal|gesamtbetrag": 0.9,
-        r"\btotaal\b|\btotal\b(?! *(?:ht|net|hors|excl|tax|vat|tva|mwst|ust))": 0.7,
+        r"\btotaal\b|(?<!vat )(?<!tax )\btotal\b(?! *(?:ht|net|hors|excl|tax|vat|tva|mwst|ust))": 0.7,
     },
     _MONEY,
     _money,
@@ -126,7 +138,7 @@ _TAX_TOTAL = LabelRecognizer(
     "tax_total",
     {
         r"zuzügl\.? *(?:ust|mwst)\.?|(?:summe +)?(?:mwst|ust|umsatzsteuer|mehrwertsteuer)[ \t.-]*(?:betrag|summe)|steuerbetrag": 1.0,
-        r"total +(?:tax|vat|tva)|tax +total|montant +(?:de +la +)?tva|btw +bedrag|total +mwst": 1.0,
+        r"total +(?:tax|vat|tva)|(?:tax|vat) +total|montant +(?:de +la +)?tva|btw +bedrag|total +mwst": 1.0,
         r"\b(?:tva|vat|btw|mwst|ust|tax|versicherungsteuer)\b\.? *\(?\d{1,2}(?:[.,]\d+)? *%\)? *:?": 0.85,
         r"\b(?:tax|vat|tva|mwst|ust|steuer|versicherungsteuer)\b": 0.6,
     },
@@ -137,6 +149,8 @@ _TAX_TOTAL = LabelRecognizer(
     rows_below=4,
 )
 _TOTALS = (_NET_TOTAL, _TAX_TOTAL, _GRAND_TOTAL)
+_CENT = Decimal("0.011")
+_MAX_TAX_LINES = 8
 
 _IBAN = re.compile(r"(?<![A-Z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){10,32}")
 _IBAN_LABEL = re.compile(r"iban", re.IGNORECASE)
@@ -178,7 +192,7 @@ _NAME_KEY = re.compile(r"^(?:name|nom|naam|firma|company|raison sociale) *: *", 
 _SALUTATION = re.compile(r"^(?:herrn?|frau|mr\.?|mrs\.?|ms\.?|monsieur|madame|m\.|mme)$", re.IGNORECASE)
 _NOT_A_NAME = re.compile(r"^(?:GLN|www\.|http|ATTN)|\d|@", re.IGNORECASE)
 _COLUMN_GAP = re.compile(r" {3,}|●|\||\t| - ")
-_CURRENCY_TOKEN = re.compile(r"(?<![A-Z])(EUR|USD|GBP|INR|PLN|CHF)(?![A-Z])|(€|\$|£|₹)|(?<![A-Za-z])(Rs)\.?(?=\s*\d)")
+_CURRENCY_TOKEN = re.compile(r"(?<![A-Z])(EUR|USD|GBP|INR|PLN|CHF)(?![A-Z])|(€|\$|£|₹)|(?<![A-Za-z])(Rs)\.?(?= *-?\d)")
 _RATE = re.compile(
     r"\b(?:mwst|ust|vat|tva|btw|tax|steuer|versicherungsteuer)\b[^\n%]{0,25}?(\d{1,2}(?:[.,]\d{1,2})?) *%",
     re.IGNORECASE,
@@ -187,10 +201,11 @@ _RATE = re.compile(
 
 def extract_invoice(pages: Sequence[PageLike]) -> dict[str, Candidate]:
     """Rules-tier candidates for the invoice fields this tier knows how to find."""
+    dates = partial(_iso_date, month_first=_writes_month_first(pages))
     found: dict[str, Candidate | None] = {
         "invoice_number": _INVOICE_NUMBER.find(pages),
-        "issue_date": _ISSUE_DATE.find(pages) or _first_date(pages),
-        "due_date": _DUE_DATE.find(pages),
+        "issue_date": replace(_ISSUE_DATE, normalize=dates).find(pages) or _first_date(pages, dates),
+        "due_date": replace(_DUE_DATE, normalize=dates).find(pages),
         "iban": _iban(pages),
         "seller_vat_id": _seller_vat_id(pages),
         "currency": _currency(pages),
@@ -204,25 +219,25 @@ def extract_invoice(pages: Sequence[PageLike]) -> dict[str, Candidate]:
     return {name: candidate for name, candidate in found.items() if candidate is not None}
 
 
-def _first_date(pages: Sequence[PageLike]) -> Candidate | None:
+def _first_date(pages: Sequence[PageLike], dates: Callable[[str], str | None]) -> Candidate | None:
     """No date label at all: the first date on the first page is usually the issue date."""
     page = pages[0] if pages else None
     if page is None:
         return None
     for match in re.finditer(_DATE, page.text):
-        if value := _iso_date(match.group(0)):
+        if value := dates(match.group(0)):
             return Candidate(0.5, value, page.number, match.span())
     return None
 
 
 def _totals(pages: Sequence[PageLike]) -> dict[str, Candidate | None]:
-    """Pick net, tax and grand total together: a triple with net + tax = grand beats any label on its own."""
-    options = [recognizer.candidates(pages) for recognizer in _TOTALS]
-    singles = [best(found, prefer_last=True) for found in options]
+    """Pick net, tax and grand total together: a triple with net + tax = grand beats any label on its own;
+    with several VAT rates the tax total is the sum of the per-rate amounts."""
+    net_options, tax_options, grand_options = (recognizer.candidates(pages) for recognizer in _TOTALS)
     consistent = [
         (net, tax, grand)
-        for net, tax, grand in product(*options)
-        if abs(Decimal(net.value) + Decimal(tax.value) - Decimal(grand.value)) <= Decimal("0.011")
+        for net, tax, grand in product(net_options, tax_options + _tax_sums(tax_options), grand_options)
+        if abs(Decimal(net.value) + Decimal(tax.value) - Decimal(grand.value)) <= _CENT
         and Decimal(grand.value) != 0
     ]
     if consistent:
@@ -231,7 +246,20 @@ def _totals(pages: Sequence[PageLike]) -> dict[str, Candidate | None]:
             recognizer.field_name: Candidate(max(c.confidence, 0.95), c.value, c.page, c.span)
             for recognizer, c in zip(_TOTALS, chosen, strict=True)
         }
+    singles = (best(options, prefer_last=True) for options in (net_options, tax_options, grand_options))
     return {recognizer.field_name: single for recognizer, single in zip(_TOTALS, singles, strict=True)}
+
+
+def _tax_sums(taxes: list[Candidate]) -> list[Candidate]:
+    """Sums of two or three distinct per-rate tax amounts, as candidates located at the first of them."""
+    distinct = list({c.value: c for c in taxes}.values())[:_MAX_TAX_LINES]
+    sums = []
+    for size in (2, 3):
+        for group in combinations(distinct, size):
+            total = sum((Decimal(c.value) for c in group), Decimal(0))
+            first = group[0]
+            sums.append(Candidate(min(c.confidence for c in group) * 0.95, str(total), first.page, first.span))
+    return sums
 
 
 def _longest_valid(
