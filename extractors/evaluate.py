@@ -25,13 +25,12 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from pydantic import BaseModel, Field
-from pypdf import PdfReader
 
 from docval.settings import Settings
 from extractors.extract import extract
 from extractors.normalize import normalize_iban, normalize_vat_id
+from extractors.pdf import load_pdf
 from extractors.router import Router
-from extractors.rules import Page
 
 __all__ = [
     "EvalReport",
@@ -255,7 +254,7 @@ def run_eval(dataset: Path, settings: Settings, *, routed: bool, einvoice: bool)
     calls = 0
     try:
         for document in documents:
-            extraction = extract(_read_document(document.path), router, einvoice=einvoice)
+            extraction = extract(load_pdf(document.path, settings.extract), router, einvoice=einvoice)
             results.append((document, {field: value.value for field, value in extraction.fields.items()}))
             versions.update(extraction.prompt_versions)
             calls += len(extraction.calls)
@@ -289,15 +288,3 @@ def save_report(report: EvalReport, path: Path) -> None:
 
 def load_report(path: Path) -> EvalReport:
     return EvalReport.model_validate_json(path.read_text(encoding="utf-8"))
-
-
-@dataclass(frozen=True)
-class _TextDocument:
-    pages: list[Page]
-    einvoice_xml: bytes | None = None
-
-
-def _read_document(path: Path) -> _TextDocument:
-    """Plain pypdf text per page (the corpora's PDFs are trusted, well-formed fixtures)."""
-    reader = PdfReader(path)
-    return _TextDocument([Page(number, page.extract_text() or "") for number, page in enumerate(reader.pages, 1)])

@@ -116,6 +116,11 @@ class Router:
         budget = DayBudget(settings.data_dir / "extract" / "model_spend.json", Decimal(str(config.day_budget_usd)))
         return cls(config, tiers, day_budget=budget, mask=mask)
 
+    @classmethod
+    def rules_only(cls, settings: Settings) -> Router:
+        """A router with no model tier: extraction stops after the rules (eval's baseline, tests)."""
+        return cls(settings.extract.router, [], day_budget=None, mask=None)
+
     def close(self) -> None:
         for tier in self.tiers:
             tier.client.close()

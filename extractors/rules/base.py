@@ -110,10 +110,10 @@ class LabelRecognizer:
         start = _SEPARATOR.match(text, label.end()).end()
         for hit in self._same_line(text, start, line_end):
             results.extend(self._from_span(page, _trimmed(hit), SAME_LINE * weight))
-        if self.allow_before and not results:
-            if hit := re.search(f"(?:{self.value})\\s*$", text[line_start : label.start()], re.IGNORECASE):
-                span = (line_start + hit.start(), line_start + hit.start() + len(hit.group(0).rstrip()))
-                results.extend(self._from_span(page, span, BEFORE_LABEL * weight))
+        before = text[line_start : label.start()]
+        if self.allow_before and not results and (hit := re.search(f"(?:{self.value})\\s*$", before, re.IGNORECASE)):
+            span = (line_start + hit.start(), line_start + hit.start() + len(hit.group(0).rstrip()))
+            results.extend(self._from_span(page, span, BEFORE_LABEL * weight))
         if results:
             return results
         below = _next_lines(text, line_end, count=self.rows_below)

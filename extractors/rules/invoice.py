@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from decimal import Decimal
 from dataclasses import replace
+from decimal import Decimal
 from functools import partial
 from itertools import combinations, product
 
@@ -37,7 +37,8 @@ _DATE = (
 )
 _CURRENCY_MARK = r"(?:EUR|USD|GBP|INR|PLN|CHF|Rs\.?|€|\$|£)"
 _MONEY = (  # with cents, or with a currency mark; never glued to letters (ids such as DE123456789)
-    rf"(?<![\w.,])[-−]?(?:{_CURRENCY_MARK} *)?[-−]?(?:\d{{1,3}}(?:[.,'\u00a0]\d{{3}})+|\d+)[.,]\d{{2}}(?![\d%])(?![.,]\d)"
+    rf"(?<![\w.,])[-−]?(?:{_CURRENCY_MARK} *)?[-−]?"
+    rf"(?:\d{{1,3}}(?:[.,'\u00a0]\d{{3}})+|\d+)[.,]\d{{2}}(?![\d%])(?![.,]\d)"
     rf"|(?<![\w.,]){_CURRENCY_MARK} *(?:\d{{1,3}}(?:[.,'\u00a0]\d{{3}})+|\d+)(?![\d%.,])"
 )
 _NUMBER = r"(?:# *)?(?=[A-Z0-9/_.\-]*\d)[A-Z0-9][A-Z0-9/_.\-]{2,}"
@@ -70,7 +71,8 @@ def _number(raw: str) -> str | None:
 _INVOICE_NUMBER = LabelRecognizer(
     "invoice_number",
     {
-        r"rechnungs?[ \t-]*(?:nummer|nr\.?|no\.?)|rechnung *(?:nr\.?|#|no\.?)|beleg-?nr\.?|gutschrift(?:s-?nr\.?|snummer)": 1.0,
+        r"rechnungs?[ \t-]*(?:nummer|nr\.?|no\.?)|rechnung *(?:nr\.?|#|no\.?)|beleg-?nr\.?": 1.0,
+        r"gutschrift(?:s-?nr\.?|snummer)": 1.0,
         r"invoice *(?:number|no\.?|nr\.?|#|id)|facture *(?:n°|no\.?|nº|numéro)|n° *de *facture": 1.0,
         r"numéro +de +facture|factuur *(?:nummer|nr\.?)|credit +note +(?:number|no\.?)": 1.0,
         r"booking +id|bill +no\.?|receipt +no\.?|document +no\.?|belegnummer": 0.85,
@@ -123,7 +125,8 @@ _GRAND_TOTAL = LabelRecognizer(
 _NET_TOTAL = LabelRecognizer(
     "net_total",
     {
-        r"rechnungssumme +ohne +(?:ust|mwst)\.?|total +ht|montant +(?:eur +)?ht|total +hors +tax\w*|(?:rechnungs)?summe +netto": 1.0,
+        r"rechnungssumme +ohne +(?:ust|mwst)\.?|total +ht|montant +(?:eur +)?ht|total +hors +tax\w*": 1.0,
+        r"(?:rechnungs)?summe +netto": 1.0,
         r"netto-?betrag|nettosumme|gesamt *netto|warenwert +netto|net +total|total +net": 1.0,
         r"total +excl\w*\.? +(?:vat|tax)|amount +untaxed|exclusief +btw|totaal +excl\w*": 1.0,
         r"sub-?total|zwischensumme|gesamtbeitrag|\bnetto\b": 0.7,
@@ -137,7 +140,8 @@ _NET_TOTAL = LabelRecognizer(
 _TAX_TOTAL = LabelRecognizer(
     "tax_total",
     {
-        r"zuzügl\.? *(?:ust|mwst)\.?|(?:summe +)?(?:mwst|ust|umsatzsteuer|mehrwertsteuer)[ \t.-]*(?:betrag|summe)|steuerbetrag": 1.0,
+        r"zuzügl\.? *(?:ust|mwst)\.?|steuerbetrag": 1.0,
+        r"(?:summe +)?(?:mwst|ust|umsatzsteuer|mehrwertsteuer)[ \t.-]*(?:betrag|summe)": 1.0,
         r"total +(?:tax|vat|tva)|(?:tax|vat) +total|montant +(?:de +la +)?tva|btw +bedrag|total +mwst": 1.0,
         r"\b(?:tva|vat|btw|mwst|ust|tax|versicherungsteuer)\b\.? *\(?\d{1,2}(?:[.,]\d+)? *%\)? *:?": 0.85,
         r"\b(?:tax|vat|tva|mwst|ust|steuer|versicherungsteuer)\b": 0.6,
@@ -237,8 +241,7 @@ def _totals(pages: Sequence[PageLike]) -> dict[str, Candidate | None]:
     consistent = [
         (net, tax, grand)
         for net, tax, grand in product(net_options, tax_options + _tax_sums(tax_options), grand_options)
-        if abs(Decimal(net.value) + Decimal(tax.value) - Decimal(grand.value)) <= _CENT
-        and Decimal(grand.value) != 0
+        if abs(Decimal(net.value) + Decimal(tax.value) - Decimal(grand.value)) <= _CENT and Decimal(grand.value) != 0
     ]
     if consistent:
         chosen = max(consistent, key=lambda triple: (sum(c.confidence for c in triple), triple[2].span[0]))

@@ -6,7 +6,6 @@ import hashlib
 import json
 import multiprocessing
 from collections.abc import Iterator
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,8 +17,8 @@ from docval.domain import DocKind, MaskedText, Tier
 from docval.settings import ModelEndpoint, ModelPrice, Settings
 from extractors.budget import DayBudget
 from extractors.extract import extract
+from extractors.pdf import PageText, PdfDocument
 from extractors.router import Router, load_prompt
-from extractors.rules import Page
 
 INVOICE = """RECHNUNG
 Rechnungsnummer: R-2024-0815
@@ -33,9 +32,8 @@ Zahlbar per Überweisung an IBAN DE89 3704 0044 0532 0130 00
 """
 
 
-@dataclass
-class Doc:
-    pages: list[Page]
+def document(text: str) -> PdfDocument:
+    return PdfDocument(pages=[PageText(number=1, text=text, source="text")])
 
 
 @pytest.fixture
@@ -68,7 +66,7 @@ def configure(settings: Settings, *, local: ChatServer | None = None, remote: Ch
 def run(settings: Settings, mask=None, text: str = INVOICE):
     router = Router.from_settings(settings, mask=mask)
     try:
-        return extract(Doc([Page(1, text)]), router)
+        return extract(document(text), router)
     finally:
         router.close()
 
@@ -170,7 +168,7 @@ def test_circuit_breaker_stops_calling_a_dead_endpoint(settings: Settings, local
     local_server.default = Behaviour(status=500)
     router = Router.from_settings(configure(settings, local=local_server, max_retries=0, breaker_failures=2))
     try:
-        results = [extract(Doc([Page(1, INVOICE)]), router) for _ in range(4)]
+        results = [extract(document(INVOICE), router) for _ in range(4)]
     finally:
         router.close()
     assert len(local_server.requests) == 2
