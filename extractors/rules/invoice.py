@@ -191,6 +191,7 @@ _ADDRESS_WINDOW = re.compile(
     r"^[^\n]{3,80}(?:●|•|·| \| )[^\n]*\d{4,5}[^\n]*$|^ *(?:herrn?|frau|mr\.?|mrs\.?|monsieur|madame) *$",
     re.IGNORECASE | re.MULTILINE,
 )
+_TITLE = re.compile(r"^(?:invoice|rechnung|facture|factuur|credit note|gutschrift|avoir|receipt|tax invoice)\b", re.I)
 _KEY_VALUE = re.compile(r"^[\w .\-/()]{1,30}:")
 _NAME_KEY = re.compile(r"^(?:name|nom|naam|firma|company|raison sociale) *: *", re.IGNORECASE)
 _SALUTATION = re.compile(r"^(?:herrn?|frau|mr\.?|mrs\.?|ms\.?|monsieur|madame|m\.|mme)$", re.IGNORECASE)
@@ -213,7 +214,8 @@ def extract_invoice(pages: Sequence[PageLike]) -> dict[str, Candidate]:
         "iban": _iban(pages),
         "seller_vat_id": _seller_vat_id(pages),
         "currency": _currency(pages),
-        "seller_name": _seller_name(pages),
+        "seller_name": (seller := _seller_name(pages)),
+        "seller_address": _seller_address(pages, seller) if pages else None,
         "buyer_name": _name_under(pages, _BUYER_CAPTION, 0.8)
         or _name_under(pages, _DELIVERY_CAPTION, 0.6)
         or _name_under(pages, _ADDRESS_WINDOW, 0.6),
@@ -375,9 +377,12 @@ def _name_under(pages: Sequence[PageLike], caption: re.Pattern[str], confidence:
 
 
 def _seller_name(pages: Sequence[PageLike]) -> Candidate | None:
-    """Below a seller caption, else the first line with a company suffix, else nothing."""
+    """Below a seller caption; else the letterhead (first name-like line above the buyer's block, preferring
+    one with a company suffix); else the first line anywhere with a company suffix."""
     if captioned := _name_under(pages, _SELLER_CAPTION, 0.8):
         return captioned
+    if letterhead := _letterhead(pages):
+        return letterhead
     for page in pages[:1]:
         offset = 0
         for line in page.text.split("\n"):
@@ -386,3 +391,41 @@ def _seller_name(pages: Sequence[PageLike]) -> Candidate | None:
                 return _located(page, offset, name, 0.6)
             offset += len(line) + 1
     return None
+
+
+def _letterhead(pages: Sequence[PageLike]) -> Candidate | None:
+    if not pages:
+        return None
+    page = pages[0]
+    caption = _BUYER_CAPTION.search(page.text)
+    head = page.text[: caption.start()] if caption else ""
+    names: list[tuple[int, str]] = []
+    offset = 0
+    for line in head.split("\n"):
+        name = _name_from_line(line)
+        if name and not _TITLE.match(name) and len(name) < 60:
+            names.append((offset, name))
+        offset += len(line) + 1
+    if not names:
+        return None
+    offset, name = next(((o, n) for o, n in names if _COMPANY.search(n)), names[0])
+    return _located(page, offset, name, 0.55)
+
+
+def _seller_address(pages: Sequence[PageLike], seller: Candidate | None) -> Candidate | None:
+    """The address lines printed right under the seller's name, joined with ', '."""
+    if seller is None or seller.page != pages[0].number:
+        return None
+    text = pages[0].text
+    lines: list[str] = []
+    start = text.find("\n", seller.span[1]) + 1
+    end = start
+    for line in text[start:].split("\n")[:3]:
+        stripped = _COLUMN_GAP.split(line.strip())[0].strip(" ,")
+        if not stripped or _KEY_VALUE.match(stripped) or not re.search(r"\d", stripped):
+            break
+        lines.append(stripped)
+        end = text.index(stripped, end) + len(stripped)
+    if not lines:
+        return None
+    return Candidate(min(seller.confidence, 0.6), ", ".join(lines), pages[0].number, (start, end))
