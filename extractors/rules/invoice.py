@@ -173,7 +173,7 @@ _COMPANY = re.compile(  # case-sensitive on purpose: "Sa 8.00-14.00 Uhr" is not 
 )
 _SELLER_CAPTION = re.compile(
     r"^ *(?:lieferant|rechnungsersteller|verkäufer|seller|vendor|supplier|from|absender|fournisseur|émetteur"
-    r"|vendeur)\b *:?",
+    r"|vendeur) *:? *$",
     re.IGNORECASE | re.MULTILINE,
 )
 _BUYER_CAPTION = re.compile(
