@@ -111,6 +111,14 @@ class ExtractSettings(_Section):
     max_ocr_pages: int = Field(20, ge=0, description="Documents needing OCR on more pages are quarantined.")
     total_tolerance: Decimal = Field(Decimal("0.02"), ge=0, description="Allowed rounding gap in invoice sums.")
     max_future_days: int = Field(30, ge=0, description="Dates further ahead than this are a finding.")
+    required_fields: dict[str, tuple[str, ...]] = Field(
+        {
+            "invoice": ("invoice_number", "issue_date", "seller_name", "seller_vat_id", "grand_total"),
+            "kyc_form": ("full_name", "date_of_birth", "address"),
+        },
+        description="Fields each document kind must carry (MISSING_FIELD otherwise).",
+    )
+    national_id_scheme: str = Field("de.idnr", description="python-stdnum module validating national_id; '' = off.")
     router: RouterSettings = RouterSettings()
 
 
