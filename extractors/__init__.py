@@ -1,6 +1,5 @@
 """From PDF bytes to validated, typed fields with findings (DESIGN.md steps 2-5). No Prefect here."""
 
-# --- ingest, e-invoice tier, validation, samples (branch extractors) ---
 from extractors.classify import Classification, classify
 from extractors.einvoice import cross_check, parse_einvoice
 from extractors.extract import extract

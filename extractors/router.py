@@ -250,7 +250,8 @@ def _estimate_tokens(messages: list[dict[str, str]]) -> int:
 
 def _document_text(pages: list[PageLike], limit: int) -> str:
     text = "\n".join(f"--- page {page.number} ---\n{page.text}" for page in pages)
-    return text[:limit]
+    # pypdf can return lone surrogates (half an emoji); they cannot be encoded as UTF-8 JSON, so replace them.
+    return text[:limit].encode("utf-8", "replace").decode("utf-8")
 
 
 def _field_type(kind: DocKind, name: str) -> type:

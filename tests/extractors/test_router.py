@@ -110,6 +110,12 @@ def test_local_tier_fills_only_weak_fields_and_records_the_call(settings: Settin
     assert call.prompt_sha256 == expected_sha == result.prompt_versions["invoice"]
 
 
+def test_text_with_lone_surrogates_is_still_sent(settings: Settings, local_server: ChatServer) -> None:
+    local_server.default = Behaviour(answer={"grand_total": "100,00"})
+    result = run(configure(settings, local=local_server), text=INVOICE + "Kontakt \ud83d sav@example.com\n")
+    assert result.calls[0].ok and result.fields["grand_total"].tier is Tier.LOCAL
+
+
 def test_value_not_in_text_gets_lower_confidence(settings: Settings, local_server: ChatServer) -> None:
     local_server.default = Behaviour(answer={"seller_name": "Phantom AG", "grand_total": "100,00"})
     result = run(configure(settings, local=local_server))
