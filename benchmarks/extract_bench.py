@@ -234,7 +234,8 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
             results["accuracy"] = accuracy = bench_accuracy(args.corpora, args.local_url, args.local_model)
             for dataset in ("zugferd", "invoice2data"):
                 routed = accuracy.get(f"{dataset}_routed")
-                shown = f"{routed:.1%} ({accuracy[f'{dataset}_model_calls']:.0f} model calls)" if routed is not None else "n/a"
+                calls = accuracy.get(f"{dataset}_model_calls", 0)
+                shown = "n/a (no --local-url)" if routed is None else f"{routed:.1%} ({calls:.0f} model calls)"
                 print(f"accuracy {dataset}: rules-only {accuracy[f'{dataset}_rules']:.1%}, routed {shown}")
         if args.ocr_pages:
             results["ocr"] = ocr = bench_ocr(paths[: args.ocr_pages], Path(tmp), args.ocr_dpi, args.rapidocr_python)
