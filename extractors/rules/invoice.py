@@ -68,6 +68,11 @@ def _number(raw: str) -> str | None:
     return value or None
 
 
+def _total_recognizer(field_name: str, labels: dict[str, float]) -> LabelRecognizer:
+    """Totals print at the bottom, after the base they are computed from, often in a column under their label."""
+    return LabelRecognizer(field_name, labels, _MONEY, _money, prefer_last=True, last_on_line=True, rows_below=4)
+
+
 _INVOICE_NUMBER = LabelRecognizer(
     "invoice_number",
     {
@@ -105,7 +110,7 @@ _DUE_DATE = LabelRecognizer(
     _DATE,
     _iso_date,
 )
-_GRAND_TOTAL = LabelRecognizer(
+_GRAND_TOTAL = _total_recognizer(
     "grand_total",
     {
         r"grand +total|total +ttc|montant +(?:eur +)?ttc|somme +à +payer|net +à +payer": 1.0,
@@ -116,13 +121,8 @@ _GRAND_TOTAL = LabelRecognizer(
         r"total +for +this +invoice|total +facture|factuur *totaal|gesamtbetrag": 0.9,
         r"\btotaal\b|(?<!vat )(?<!tax )\btotal\b(?! *(?:ht|net|hors|excl|tax|vat|tva|mwst|ust))": 0.7,
     },
-    _MONEY,
-    _money,
-    prefer_last=True,
-    last_on_line=True,
-    rows_below=4,
 )
-_NET_TOTAL = LabelRecognizer(
+_NET_TOTAL = _total_recognizer(
     "net_total",
     {
         r"rechnungssumme +ohne +(?:ust|mwst)\.?|total +ht|montant +(?:eur +)?ht|total +hors +tax\w*": 1.0,
@@ -131,13 +131,8 @@ _NET_TOTAL = LabelRecognizer(
         r"total +excl\w*\.? +(?:vat|tax)|amount +untaxed|exclusief +btw|totaal +excl\w*": 1.0,
         r"sub-?total|zwischensumme|gesamtbeitrag|\bnetto\b": 0.7,
     },
-    _MONEY,
-    _money,
-    prefer_last=True,
-    last_on_line=True,
-    rows_below=4,
 )
-_TAX_TOTAL = LabelRecognizer(
+_TAX_TOTAL = _total_recognizer(
     "tax_total",
     {
         r"zuzügl\.? *(?:ust|mwst)\.?|steuerbetrag": 1.0,
@@ -146,11 +141,6 @@ _TAX_TOTAL = LabelRecognizer(
         r"\b(?:tva|vat|btw|mwst|ust|tax|versicherungsteuer)\b\.? *\(?\d{1,2}(?:[.,]\d+)? *%\)? *:?": 0.85,
         r"\b(?:tax|vat|tva|mwst|ust|steuer|versicherungsteuer)\b": 0.6,
     },
-    _MONEY,
-    _money,
-    prefer_last=True,
-    last_on_line=True,
-    rows_below=4,
 )
 _TOTALS = (_NET_TOTAL, _TAX_TOTAL, _GRAND_TOTAL)
 _CENT = Decimal("0.011")
