@@ -81,7 +81,7 @@ _INVOICE_NUMBER = LabelRecognizer(
         r"invoice *(?:number|no\.?|nr\.?|#|id)|facture *(?:n°|no\.?|nº|numéro)|n° *de *facture": 1.0,
         r"numéro +de +facture|factuur *(?:nummer|nr\.?)|credit +note +(?:number|no\.?)": 1.0,
         r"booking +id|bill +no\.?|receipt +no\.?|document +no\.?|belegnummer": 0.85,
-        r"\w*(?:rechnung|korrektur|gutschrift) *(?:nr\.?|#|no\.?)|\bavoir *(?:n°|no\.?)?": 0.95,
+        r"\w*(?:rechnung|korrektur|gutschrift) *(?:nr\.?|#|no\.?)|\bavoir *(?:n°|no\.?)?": 1.0,
         r"^ *(?:invoice|rechnung|facture|factuur|avoir)\b": 0.75,
         r"\bnr\.|\bno\.": 0.5,
     },
@@ -147,7 +147,8 @@ _CENT = Decimal("0.011")
 _MAX_TAX_LINES = 8
 
 _IBAN = re.compile(r"(?<![A-Z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){10,32}")
-_IBAN_LABEL = re.compile(r"iban", re.IGNORECASE)
+_IBAN_LABEL = re.compile(r"iban|bankverbindung|bank account|konto|compte|rekening", re.IGNORECASE)
+_LABEL_REACH = 60  # an IBAN label may end the previous line ("... Bankverbindung: IBAN\nDE75 ...")
 _VAT = re.compile(
     r"(?<![A-Z0-9])(?:ATU|BE|BG|CHE|CY|CZ|DE|DK|EE|EL|ES|FI|FR|GB|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|XI)"
     r"[ ]?(?:[0-9A-Z][ .]?){8,13}"
@@ -276,8 +277,7 @@ def _iban(pages: Sequence[PageLike]) -> Candidate | None:
                 return Candidate(
                     0.95, normalize_iban(page.text[match.start() : end]), page.number, (match.start(), end)
                 )
-            line_start = page.text.rfind("\n", 0, match.start()) + 1
-            if fallback is None and _IBAN_LABEL.search(page.text[line_start : match.start()]):
+            if fallback is None and _IBAN_LABEL.search(page.text[max(match.start() - _LABEL_REACH, 0) : match.start()]):
                 raw = match.group(0).split("  ")[0].strip()
                 fallback = Candidate(0.6, normalize_iban(raw), page.number, (match.start(), match.start() + len(raw)))
     return fallback
