@@ -37,7 +37,7 @@ _DATE = (
 )
 _CURRENCY_MARK = r"(?:EUR|USD|GBP|INR|PLN|CHF|Rs\.?|€|\$|£)"
 _MONEY = (  # with cents, or with a currency mark; never glued to letters (ids such as DE123456789)
-    rf"(?<![\w.,])[-−]?(?:{_CURRENCY_MARK} *)?[-−]?"
+    rf"(?<![\w.,])(?:[-−] ?)?(?:{_CURRENCY_MARK} *)?[-−]?"
     rf"(?:\d{{1,3}}(?:[.,'\u00a0]\d{{3}})+|\d+)[.,]\d{{2}}(?![\d%])(?![.,]\d)"
     rf"|(?<![\w.,]){_CURRENCY_MARK} *(?:\d{{1,3}}(?:[.,'\u00a0]\d{{3}})+|\d+)(?![\d%.,])"
 )
