@@ -148,6 +148,7 @@ _MAX_TAX_LINES = 8
 
 _IBAN = re.compile(r"(?<![A-Z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){10,32}")
 _IBAN_LABEL = re.compile(r"iban|bankverbindung|bank account|konto|compte|rekening", re.IGNORECASE)
+_MAX_ADDRESS_LINES = 4
 _LABEL_REACH = 60  # an IBAN label may end the previous line ("... Bankverbindung: IBAN\nDE75 ...")
 _VAT = re.compile(
     r"(?<![A-Z0-9])(?:ATU|BE|BG|CHE|CY|CZ|DE|DK|EE|EL|ES|FI|FR|GB|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|XI)"
@@ -407,15 +408,18 @@ def _seller_address(pages: Sequence[PageLike], seller: Candidate | None) -> Cand
     if seller is None or seller.page != pages[0].number:
         return None
     text = pages[0].text
-    lines: list[str] = []
+    lines: list[tuple[str, int]] = []  # (line, end offset)
     start = text.find("\n", seller.span[1]) + 1
     end = start
-    for line in text[start:].split("\n")[:3]:
+    for line in text[start:].split("\n")[:_MAX_ADDRESS_LINES]:
         stripped = _COLUMN_GAP.split(line.strip())[0].strip(" ,")
-        if not stripped or _KEY_VALUE.match(stripped) or not re.search(r"\d", stripped):
+        if not stripped or _KEY_VALUE.match(stripped) or _TITLE.match(stripped):
             break
-        lines.append(stripped)
         end = text.index(stripped, end) + len(stripped)
+        lines.append((stripped, end))
+    while lines and not re.search(r"\d", lines[-1][0]):
+        lines.pop()  # an address ends with its postcode line; what follows is something else
     if not lines:
         return None
-    return Candidate(min(seller.confidence, 0.6), ", ".join(lines), pages[0].number, (start, end))
+    address = ", ".join(line for line, _ in lines)
+    return Candidate(min(seller.confidence, 0.6), address, pages[0].number, (start, lines[-1][1]))
