@@ -24,7 +24,7 @@ NEXT_LINE = 0.8
 BEFORE_LABEL = 0.75
 _COLUMN_SLACK = 2
 _EARLIER_ON_LINE = 0.85
-_SEPARATOR = re.compile(r"[ \t:.#°º№=|]*")  # no '-': it may be a minus sign
+_SEPARATOR = re.compile(r"[ \t:.#°º№=|*]*")  # no '-': it may be a minus sign
 
 
 class PageLike(Protocol):

@@ -95,6 +95,7 @@ _ISSUE_DATE = LabelRecognizer(
         r"date +de +(?:la +)?facture|factuur *datum|issue +date|date +d['’]émission": 1.0,
         r"facture +n\S* *\S+ +du|gutschriftsdatum|datum +der +rechnung": 0.95,
         r"\w*(?:rechnung|korrektur|gutschrift) *nr\.? *\S+ +vom|\bfacture +\S+ +du|\w*rechnung +\(\d+\)": 0.95,
+        r"\w+rechnung\b": 0.8,  # 'Beitragsrechnung 24. Januar 2014': a date right after the title
         r"\bdatum\b|\bdate\b|\bvom\b": 0.7,
     },
     _DATE,
@@ -130,6 +131,7 @@ _NET_TOTAL = _total_recognizer(
         r"netto-?betrag|nettosumme|gesamt *netto|warenwert +netto|net +total|total +net": 1.0,
         r"total +excl\w*\.? +(?:vat|tax)|amount +untaxed|exclusief +btw|totaal +excl\w*": 1.0,
         r"sub-?total|zwischensumme|gesamtbeitrag|\bnetto\b": 0.7,
+        r"grondslag|base +imposable|\bcharges\b": 0.6,
     },
 )
 _TAX_TOTAL = _total_recognizer(
@@ -137,6 +139,7 @@ _TAX_TOTAL = _total_recognizer(
     {
         r"zuzügl\.? *(?:ust|mwst)\.?|steuerbetrag": 1.0,
         r"(?:summe +)?(?:mwst|ust|umsatzsteuer|mehrwertsteuer)[ \t.-]*(?:betrag|summe)": 1.0,
+        r"summe +(?:der +)?(?:mwst|ust|umsatzsteuer|mehrwertsteuer)": 1.0,
         r"total +(?:tax|vat|tva)|(?:tax|vat) +total|montant +(?:de +la +)?tva|btw +bedrag|total +mwst": 1.0,
         r"\b(?:tva|vat|btw|mwst|ust|tax|versicherungsteuer)\b\.? *\(?\d{1,2}(?:[.,]\d+)? *%\)? *:?": 0.85,
         r"\b(?:tax|vat|tva|mwst|ust|steuer|versicherungsteuer)\b": 0.6,
@@ -149,6 +152,8 @@ _MAX_TAX_LINES = 8
 _IBAN = re.compile(r"(?<![A-Z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){10,32}")
 _IBAN_LABEL = re.compile(r"iban|bankverbindung|bank account|konto|compte|rekening", re.IGNORECASE)
 _MAX_ADDRESS_LINES = 4
+_TITLE_LINES = 8
+_CREDIT_NOTE = re.compile(r"^ *(?:avoir|credit +note|gutschrift|creditnota)\b", re.IGNORECASE | re.MULTILINE)
 _LABEL_REACH = 60  # an IBAN label may end the previous line ("... Bankverbindung: IBAN\nDE75 ...")
 _VAT = re.compile(
     r"(?<![A-Z0-9])(?:ATU|BE|BG|CHE|CY|CZ|DE|DK|EE|EL|ES|FI|FR|GB|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|XI)"
@@ -213,7 +218,10 @@ def extract_invoice(pages: Sequence[PageLike]) -> dict[str, Candidate]:
         or _name_under(pages, _ADDRESS_WINDOW, 0.6),
         "tax_rate": _tax_rate(pages),
     }
-    found.update(_totals(pages))
+    totals = _totals(pages)
+    if _is_credit_note(pages):
+        totals = {name: _absolute(candidate) for name, candidate in totals.items()}
+    found.update(totals)
     return {name: candidate for name, candidate in found.items() if candidate is not None}
 
 
@@ -245,6 +253,18 @@ def _totals(pages: Sequence[PageLike]) -> dict[str, Candidate | None]:
         }
     singles = (best(options, prefer_last=True) for options in (net_options, tax_options, grand_options))
     return {recognizer.field_name: single for recognizer, single in zip(_TOTALS, singles, strict=True)}
+
+
+def _is_credit_note(pages: Sequence[PageLike]) -> bool:
+    """A credit note titled as such; its amounts are positive (EN 16931: the document type carries the sign)."""
+    head = "\n".join(pages[0].text.splitlines()[:_TITLE_LINES]) if pages else ""
+    return bool(_CREDIT_NOTE.search(head))
+
+
+def _absolute(candidate: Candidate | None) -> Candidate | None:
+    if candidate is None or not candidate.value.startswith("-"):
+        return candidate
+    return replace(candidate, value=candidate.value[1:])
 
 
 def _tax_sums(taxes: list[Candidate]) -> list[Candidate]:
