@@ -64,8 +64,11 @@ def _money(raw: str) -> str | None:
 
 
 def _number(raw: str) -> str | None:
+    """An invoice number as printed; a bare date next to a 'Nr.' label is not one."""
     value = raw.strip().lstrip("#").strip().rstrip(".-/")
-    return value or None
+    if not value or re.fullmatch(r"\d{1,2}[./]\d{1,2}[./]\d{2,4}", value):
+        return None
+    return value
 
 
 def _total_recognizer(field_name: str, labels: dict[str, float]) -> LabelRecognizer:
