@@ -148,7 +148,10 @@ class Router:
             weak = self.weak_fields(kind, result.fields)
             if not weak:
                 break
-            masked = self._mask(text) if tier.masked and self._mask else MaskedText(text=text)
+            masked = self._masked(tier, text)
+            if masked is None:
+                _flag(result, f"masking failed before the {tier.tier.value} tier; nothing was sent")
+                break
             messages = [
                 {"role": "system", "content": template.render(weak)},
                 {"role": "user", "content": masked.text},
@@ -171,6 +174,18 @@ class Router:
                 if candidate is not None and (current is None or candidate.confidence > current.confidence):
                     result.fields[name] = candidate
         return result
+
+    def _masked(self, tier: ModelTier, text: str) -> MaskedText | None:
+        """The text a tier may see; None when masking fails (the text then never leaves the machine)."""
+        if not tier.masked:
+            return MaskedText(text=text)
+        if self._mask is None:
+            return None
+        try:
+            return self._mask(text)
+        except Exception as exc:  # the injected function is foreign code: any failure must fail closed
+            log.error("mask function failed: %s", type(exc).__name__)
+            return None
 
     def _call(
         self, tier: ModelTier, template: PromptTemplate, kind: DocKind, weak: list[str], messages: list[dict[str, str]]

@@ -204,6 +204,19 @@ def test_remote_tier_sees_only_masked_text_and_answers_are_reidentified(
     assert result.fields["buyer_name"].page == 1  # re-identified value found in the original text
 
 
+def test_a_failing_mask_fails_closed(
+    settings: Settings, remote_server: ChatServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEST_REMOTE_KEY", "sk-test")
+
+    def broken(text: str) -> MaskedText:
+        raise RuntimeError("analyzer crashed")
+
+    result = run(configure(settings, remote=remote_server), mask=broken)
+    assert remote_server.requests == [] and result.calls == []
+    assert result.needs_review and "masking failed" in (result.review_reason or "")
+
+
 def test_remote_tier_is_never_used_without_a_mask(
     settings: Settings, remote_server: ChatServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
