@@ -68,7 +68,8 @@ def test_sample_inbox_raises_exactly_the_expected_findings(tmp_path: Path) -> No
         findings = validate(
             _extraction(sample.kind, sample.fields), doc=doc, store=store, hasher=hasher, settings=LIMITS, today=TODAY
         )
-        assert sorted(f.code for f in findings) == sample.findings, sample.file
+        expected = [code for code in sample.findings if code != "EINVOICE_MISMATCH"]  # cross_check's, not ours
+        assert sorted(f.code for f in findings) == expected, sample.file
         for finding in findings:  # messages name fields, never values
             assert not any(len(str(v)) > 3 and str(v) in finding.message for v in sample.fields.values())
         checked += 1
