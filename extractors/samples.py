@@ -10,8 +10,9 @@ stable across runs and machines.
 
 Defects covered, one document each: bad IBAN checksum, total mismatch, due
 date before issue date, a missing required field, an invalid VAT id, a reused
-invoice number, an image-only scanned page, an encrypted PDF and a file that
-is not a PDF at all.
+invoice number, an image-only scanned page, an encrypted PDF, a file that is
+not a PDF at all, and a Factur-X e-invoice whose visible page shows another
+IBAN than its embedded XML.
 """
 
 from __future__ import annotations
@@ -273,6 +274,88 @@ def _pdf(draw: Callable[[Canvas], None], *, encrypt: str | None = None) -> bytes
     return buffer.getvalue()
 
 
+_CII = {
+    "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
+    "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100",
+    "udt": "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100",
+}
+
+
+def _cii_xml(inv: InvoiceFields) -> bytes:
+    """A Factur-X / ZUGFeRD 2 (EN 16931 CII) document carrying ``inv``: what the seller's system would embed."""
+    from lxml import etree
+
+    def add(parent: Any, tag: str, text: object = None, **attributes: str) -> Any:
+        prefix, name = tag.split(":")
+        element = etree.SubElement(parent, f"{{{_CII[prefix]}}}{name}", attributes)
+        if text is not None:
+            element.text = str(text)
+        return element
+
+    def cii_date(parent: Any, tag: str, value: date | None) -> None:
+        add(add(parent, tag), "udt:DateTimeString", f"{value:%Y%m%d}", format="102")
+
+    root = etree.Element(f"{{{_CII['rsm']}}}CrossIndustryInvoice", nsmap=_CII)
+    context = add(root, "rsm:ExchangedDocumentContext")
+    add(add(context, "ram:GuidelineSpecifiedDocumentContextParameter"), "ram:ID", "urn:cen.eu:en16931:2017")
+    document = add(root, "rsm:ExchangedDocument")
+    add(document, "ram:ID", inv.invoice_number)
+    add(document, "ram:TypeCode", "380")
+    cii_date(document, "ram:IssueDateTime", inv.issue_date)
+    transaction = add(root, "rsm:SupplyChainTradeTransaction")
+    for number, item in enumerate(inv.line_items or [], start=1):
+        line = add(transaction, "ram:IncludedSupplyChainTradeLineItem")
+        add(add(line, "ram:AssociatedDocumentLineDocument"), "ram:LineID", number)
+        add(add(line, "ram:SpecifiedTradeProduct"), "ram:Name", item.description)
+        price = add(add(line, "ram:SpecifiedLineTradeAgreement"), "ram:NetPriceProductTradePrice")
+        add(price, "ram:ChargeAmount", item.unit_price)
+        add(add(line, "ram:SpecifiedLineTradeDelivery"), "ram:BilledQuantity", item.quantity, unitCode="C62")
+        summary = add(
+            add(line, "ram:SpecifiedLineTradeSettlement"), "ram:SpecifiedTradeSettlementLineMonetarySummation"
+        )
+        add(summary, "ram:LineTotalAmount", item.amount)
+    agreement = add(transaction, "ram:ApplicableHeaderTradeAgreement")
+    seller = add(agreement, "ram:SellerTradeParty")
+    add(seller, "ram:Name", inv.seller_name)
+    street, _, town = (inv.seller_address or "").rpartition(", ")
+    address = add(seller, "ram:PostalTradeAddress")
+    add(address, "ram:LineOne", street)
+    add(address, "ram:CityName", town)
+    add(address, "ram:CountryID", "DE")
+    add(add(seller, "ram:SpecifiedTaxRegistration"), "ram:ID", inv.seller_vat_id, schemeID="VA")
+    add(add(agreement, "ram:BuyerTradeParty"), "ram:Name", inv.buyer_name)
+    add(transaction, "ram:ApplicableHeaderTradeDelivery")
+    settlement = add(transaction, "ram:ApplicableHeaderTradeSettlement")
+    add(settlement, "ram:InvoiceCurrencyCode", inv.currency)
+    means = add(settlement, "ram:SpecifiedTradeSettlementPaymentMeans")
+    add(means, "ram:TypeCode", "58")
+    add(add(means, "ram:PayeePartyCreditorFinancialAccount"), "ram:IBANID", inv.iban)
+    tax = add(settlement, "ram:ApplicableTradeTax")
+    add(tax, "ram:CalculatedAmount", inv.tax_total)
+    add(tax, "ram:TypeCode", "VAT")
+    add(tax, "ram:BasisAmount", inv.net_total)
+    add(tax, "ram:CategoryCode", "S")
+    add(tax, "ram:RateApplicablePercent", inv.tax_rate)
+    cii_date(add(settlement, "ram:SpecifiedTradePaymentTerms"), "ram:DueDateDateTime", inv.due_date)
+    totals = add(settlement, "ram:SpecifiedTradeSettlementHeaderMonetarySummation")
+    add(totals, "ram:LineTotalAmount", inv.net_total)
+    add(totals, "ram:TaxBasisTotalAmount", inv.net_total)
+    add(totals, "ram:TaxTotalAmount", inv.tax_total, currencyID=inv.currency or "EUR")
+    add(totals, "ram:GrandTotalAmount", inv.grand_total)
+    add(totals, "ram:DuePayableAmount", inv.grand_total)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _with_attachment(pdf_bytes: bytes, name: str, data: bytes) -> bytes:
+    import pypdf
+
+    writer = pypdf.PdfWriter(clone_from=io.BytesIO(pdf_bytes))
+    writer.add_attachment(name, data)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 def _scanned(pdf_bytes: bytes, dpi: int = 200) -> bytes:
     """The same page as an image only, as a scanner would produce it: no text layer left."""
     import pypdfium2
@@ -365,6 +448,23 @@ def _build(gen: _Generator, count: int) -> list[tuple[SampleDoc, bytes]]:
     kyc_missing.date_of_birth = None
     add_kyc("kyc-013-missing-dob.pdf", kyc_missing, "missing_field", ["MISSING_FIELD"])
 
+    # Factur-X whose visible page was edited after the XML was made: the payee IBAN on the page is another one.
+    # A correct pipeline reads the XML's fields and reports the page's disagreement.
+    booked = gen.invoice()
+    shown = _Invoice(fields=booked.fields.model_copy(update={"iban": gen.iban()}), buyer_address=booked.buyer_address)
+    docs.append(
+        (
+            SampleDoc(
+                file="invoice-014-einvoice-altered.pdf",
+                kind=DocKind.INVOICE,
+                defect="einvoice_page_altered",
+                fields=_truth(booked.fields),
+                findings=["EINVOICE_MISMATCH"],
+            ),
+            _with_attachment(_pdf(lambda c: _draw_invoice(c, shown)), "factur-x.xml", _cii_xml(booked.fields)),
+        )
+    )
+
     number = len(docs)
     while len(docs) < count:
         number += 1
@@ -396,7 +496,7 @@ def write_sample_inbox(
 ) -> list[SampleDoc]:
     """Write ``count`` sample files into ``folder`` and return their ground truth.
 
-    The first 13 are the defect set (see the module docstring); more are clean.
+    The first 14 are the defect set (see the module docstring); more are clean.
     ``truth_file`` (if given) receives the ground truth as JSON; it is kept out
     of ``folder`` because ``folder`` is usually a watched inbox.
     """
