@@ -12,6 +12,9 @@ from typing import Any
 
 import pytest
 from extract_chat_server import Behaviour, ChatServer
+from hypothesis import given
+from hypothesis import settings as settings_
+from hypothesis import strategies as st
 
 from docval.domain import DocKind, MaskedText, Tier
 from docval.settings import ModelEndpoint, ModelPrice, Settings
@@ -289,3 +292,53 @@ def test_prompt_templates_are_versioned_files() -> None:
     template = load_prompt(DocKind.INVOICE)
     assert template is not None and len(template.sha256) == 64
     assert load_prompt(DocKind.OTHER) is None
+
+
+@pytest.fixture(scope="module")
+def shared_remote() -> Iterator[ChatServer]:
+    server = ChatServer()
+    yield server
+    server.stop()
+
+
+NAMES = st.text(alphabet=st.characters(categories=("Lu", "Ll")), min_size=4, max_size=12)
+
+
+@settings_(max_examples=15, deadline=None)
+@given(first=NAMES, last=NAMES)
+def test_property_remote_never_sees_the_masked_originals(
+    tmp_path_factory: pytest.TempPathFactory, shared_remote: ChatServer, first: str, last: str
+) -> None:
+    """Whatever the personal value, the remote request carries only its token, and the answer maps back."""
+    person = f"{first} {last}"
+    shared_remote.requests.clear()
+    shared_remote.default = Behaviour(answer={"buyer_name": "<PERSON_1>"})
+
+    def mask(text: str) -> MaskedText:
+        return MaskedText(text=text.replace(person, "<PERSON_1>"), originals={"<PERSON_1>": person})
+
+    base = Settings(data_dir=tmp_path_factory.mktemp("var"))
+    endpoint = ModelEndpoint(
+        enabled=True, base_url=shared_remote.base_url, model="remote-test", api_key_file=Path("keys/remote_model.key")
+    )
+    router_config = base.extract.router.model_copy(update={"remote": endpoint, "field_threshold": 0.99})
+    configured = base.model_copy(update={"extract": base.extract.model_copy(update={"router": router_config})})
+    key = configured.keys_dir / "remote_model.key"
+    key.parent.mkdir(parents=True, exist_ok=True)
+    key.write_text("sk")
+    result = run(configured, mask=mask, text=INVOICE.replace("Erika Musterfrau", person))
+    assert person not in shared_remote.sent_text()
+    assert result.fields["buyer_name"].value == person
+
+
+@settings_(max_examples=30, deadline=None)
+@given(st.lists(st.decimals(min_value=0, max_value=1, places=3), max_size=30), st.data())
+def test_property_day_budget_never_exceeds_its_limit(
+    tmp_path_factory: pytest.TempPathFactory, amounts: list[Decimal], data: st.DataObject
+) -> None:
+    budget = DayBudget(tmp_path_factory.mktemp("budget") / "spend.json", Decimal("2"))
+    for amount in amounts:
+        if budget.reserve(amount):
+            actual = data.draw(st.decimals(min_value=0, max_value=amount, places=3))
+            budget.settle(amount, actual)
+        assert Decimal(0) <= budget.spent_today() <= Decimal("2")
