@@ -41,6 +41,7 @@ __all__ = [
     "compare_to_baseline",
     "load_dataset",
     "load_report",
+    "matches",
     "report_path",
     "run_eval",
     "save_report",

@@ -137,6 +137,8 @@ class Router:
         ]
 
     def escalate(self, kind: DocKind, pages: list[PageLike], fields: dict[str, ExtractedField]) -> Escalation:
+        """Ask each model tier in turn for the fields still weak; a tier's answer replaces a field only when it is
+        more confident. Failures and budget stops are recorded in the result, never raised."""
         result = Escalation(fields=dict(fields))
         template = load_prompt(kind)
         if template is None or not self.tiers or not self.weak_fields(kind, fields):
