@@ -50,19 +50,7 @@ def main() -> None:
     for module in PACKAGE_CLIS:
         importlib.import_module(module).register(app)
     try:
-        app(standalone_mode=False)
+        app()  # standalone mode: usage errors and typer.Exit codes become the process exit status
     except DocvalError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except Exception as exc:  # click usage errors arrive here with standalone_mode=False
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            typer.echo("aborted", err=True)
-            sys.exit(130)
-        raise
