@@ -319,16 +319,20 @@ def walk_entries(
     anchor: VerifierKey,
     root_sizes: Iterable[int],
     loads: Callable[[bytes], object] = json.loads,
+    nodes: list[bytes] | None = None,
 ) -> tuple[LogState, Failure | None]:
     """Check seq order and the hash chain of every entry, follow key handovers, and record roots.
 
-    Stops at the first bad entry, so the failure names the first bad seq. ``loads`` is swappable
-    because docval verifies millions of entries and uses a faster parser than the stdlib's.
+    Stops at the first bad entry, so the failure names the first bad seq. When entry s does not link
+    to s-1, the next entry decides which one was altered: if s+1 still links to s, entry s is intact
+    and s-1 changed; otherwise s itself changed. ``loads`` is swappable because docval verifies
+    millions of entries with a faster parser; ``nodes`` collects every tree node in post-order.
     """
     state = LogState(key_changes=[(0, anchor)])
     wanted = set(root_sizes)
     tree = TreeBuilder()
     prev = ZERO_HASH_HEX
+    broken: int | None = None  # seq whose prev did not match, awaiting the next entry's verdict
     if 0 in wanted:
         state.roots[0] = EMPTY_ROOT
     for seq, body in enumerate(bodies):
@@ -338,21 +342,29 @@ def walk_entries(
             return state, Failure("entry", seq, "not valid JSON")
         if type(entry) is not dict or not entry.keys() >= ENTRY_FIELDS:
             return state, Failure("entry", seq, "not an entry object with " + ", ".join(sorted(ENTRY_FIELDS)))
+        if broken is not None:
+            if entry["prev"] == prev:
+                return state, Failure("chain", broken - 1, f"entry altered: seq {broken} recorded another leaf hash")
+            return state, Failure("chain", broken, "entry altered: it links neither to seq before nor after it")
         if entry["seq"] != seq:
             return state, Failure("sequence", seq, f"entry carries seq {entry['seq']!r}: a row is missing or moved")
         if entry["prev"] != prev:
-            return state, Failure("chain", seq, "prev is not the leaf hash of the entry before")
+            broken = seq
         if entry["kind"] == KEY_ROTATED:
             failure = _follow_handover(state, seq, entry["data"])
             if failure:
                 return state, failure
         leaf = leaf_hash(body)
         state.leaves.append(leaf)
-        tree.push(leaf)
+        completed = tree.push(leaf)
+        if nodes is not None:
+            nodes.extend(value for _, _, value in completed)
         prev = leaf.hex()
         if seq + 1 in wanted:
             state.roots[seq + 1] = tree.root()
     state.size = tree.size
+    if broken is not None:
+        return state, Failure("chain", broken, "prev is not the leaf hash of the entry before")
     return state, None
 
 
@@ -378,10 +390,12 @@ def check_checkpoint(note: str, state: LogState, origin: str | None = None) -> t
     """A checkpoint must be signed by the key in force at its size and commit to the recomputed root."""
     try:
         checkpoint = Checkpoint.parse(split_note(note)[0])
-        key = state.key_for(checkpoint.size)
-        Checkpoint.parse(open_note(note, key))
     except VerifyError as exc:
         return None, Failure("checkpoint signature", None, str(exc))
+    try:
+        open_note(note, state.key_for(checkpoint.size))
+    except VerifyError as exc:  # the claimed size is unauthenticated, but it tells the reader which note
+        return checkpoint, Failure("checkpoint signature", None, str(exc))
     if origin is not None and checkpoint.origin != origin:
         return checkpoint, Failure("checkpoint origin", None, f"origin {checkpoint.origin!r}, expected {origin!r}")
     if checkpoint.size > state.size:

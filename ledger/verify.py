@@ -56,12 +56,13 @@ def verify_ledger(ledger: Ledger) -> VerifyReport:
         bodies = _column(reader.con, "SELECT seq, body FROM entries ORDER BY seq")
         stored_nodes = _column(reader.con, "SELECT pos, hash FROM nodes ORDER BY pos")
     notes += [note for note in ledger.witnessed_checkpoints() if note not in notes]
-    state, failure = walk_entries(bodies, anchor, [_size_of(note) for note in notes], loads=orjson.loads)
+    recomputed: list[bytes] = []
+    state, failure = walk_entries(bodies, anchor, map(_size_of, notes), loads=orjson.loads, nodes=recomputed)
     counted = VerifyReport(True, size, len(notes), max(map(_size_of, notes), default=0))
     failure = (
         failure
         or _check_count(state, size, len(bodies))
-        or _check_stored_nodes(state, stored_nodes)
+        or _check_stored_nodes(recomputed, stored_nodes)
         or _check_checkpoints(notes, state, ledger.config.origin)
     )
     if failure:
@@ -93,21 +94,18 @@ def _check_count(state: LogState, size: int, rows: int) -> Failure | None:
     return None
 
 
-def _check_stored_nodes(state: LogState, stored: list[bytes]) -> Failure | None:
-    """Every stored complete-subtree hash must equal its recomputation, in post-order."""
-    tree = merkle.TreeBuilder()
-    position = 0
-    for leaf in state.leaves:
-        for level, index, value in tree.push(leaf):
-            if position >= len(stored):
-                return Failure("stored tree", index << level, f"node {level}/{index} is missing")
-            if stored[position] != value:
-                what = "leaf hash" if level == 0 else f"subtree hash {level}/{index}"
-                return Failure("stored tree", index << level, f"stored {what} differs from the recomputed one")
-            position += 1
-    if position != len(stored):
-        return Failure("stored tree", state.size, f"{len(stored) - position} stored nodes beyond the last entry")
-    return None
+def _check_stored_nodes(recomputed: list[bytes], stored: list[bytes]) -> Failure | None:
+    """Every stored complete-subtree hash must equal its recomputation (both in post-order)."""
+    if stored == recomputed:
+        return None
+    position = next((i for i, (a, b) in enumerate(zip(stored, recomputed, strict=False)) if a != b), None)
+    if position is None:  # one list is a prefix of the other
+        position = min(len(stored), len(recomputed))
+        level, index = merkle.position_node(position)
+        return Failure("stored tree", index << level, f"{len(stored)} nodes stored, {len(recomputed)} recomputed")
+    level, index = merkle.position_node(position)
+    what = "leaf hash" if level == 0 else f"hash of subtree {level}/{index}"
+    return Failure("stored tree", index << level, f"stored {what} differs from the recomputed one")
 
 
 def _check_checkpoints(notes: list[str], state: LogState, origin: str) -> Failure | None:
