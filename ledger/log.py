@@ -1,11 +1,19 @@
 """The ledger in DuckDB: entries, complete-subtree hashes, signed checkpoints.
 
 Tables: ``entries`` (seq, canonical bytes, kind, doc), ``nodes`` (post-order
-position -> hash of a complete subtree, leaves included), ``checkpoints``
-(every signed note ever written) and ``head`` (one row: size, last leaf,
-last checkpoint, key in force). Nodes are keyed by post-order position
-because that is the order appends complete them, so inserts stay sorted and a
-proof is one indexed lookup of O(log n) keys.
+position, level, hash of a complete subtree, leaves included), ``checkpoints``
+(every signed note ever written) and ``head`` (one row: size, last leaf, the
+right border of the tree, last checkpoint, key in force). Nodes are keyed by
+post-order position because that is the order appends complete them: inserts
+stay sorted, DuckDB's min/max zone maps find a position range without an index
+(indexes made appends slower and file opens slower), and the nodes below any
+complete subtree are one contiguous range. An append reads only ``head``.
+
+A proof needs O(log n) nodes. Nodes at level >= ``CACHED_LEVEL`` (1 in 64)
+are kept in a per-``Ledger`` cache — a complete subtree's hash never changes,
+so the cache can only be incomplete, never stale — and the few low nodes come
+from one or two contiguous position ranges: one small query per proof, because
+every DuckDB query costs most of a millisecond however little it reads.
 
 Every operation opens a short-lived connection through ``docval.db.connect``:
 writers hold the exclusive file lock for one transaction, so several processes
@@ -49,14 +57,14 @@ __all__ = ["Entry", "EntryDraft", "Ledger", "LedgerReader"]
 KEY_ROTATED = EntryKind.KEY_ROTATED.value
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS entries (seq BIGINT PRIMARY KEY, body BLOB NOT NULL, kind VARCHAR NOT NULL, doc VARCHAR);
-CREATE TABLE IF NOT EXISTS nodes (pos BIGINT PRIMARY KEY, hash BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS entries (seq BIGINT NOT NULL, body BLOB NOT NULL, kind VARCHAR NOT NULL, doc VARCHAR);
+CREATE TABLE IF NOT EXISTS nodes (pos BIGINT NOT NULL, level UTINYINT NOT NULL, hash BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS checkpoints (size BIGINT PRIMARY KEY, signed_at DOUBLE NOT NULL, note VARCHAR NOT NULL);
 CREATE TABLE IF NOT EXISTS head (
-    one INTEGER PRIMARY KEY CHECK (one = 1), size BIGINT NOT NULL, last_leaf BLOB,
+    one INTEGER PRIMARY KEY CHECK (one = 1), size BIGINT NOT NULL, last_leaf BLOB, border BLOB NOT NULL,
     checkpoint_size BIGINT NOT NULL, checkpoint_at DOUBLE NOT NULL, active_key VARCHAR
 );
-INSERT INTO head SELECT 1, 0, NULL, 0, 0, NULL WHERE NOT EXISTS (SELECT 1 FROM head);
+INSERT INTO head SELECT 1, 0, NULL, ''::BLOB, 0, 0, NULL WHERE NOT EXISTS (SELECT 1 FROM head);
 """
 
 
@@ -91,6 +99,11 @@ class Entry:
         )  # fmt: skip
 
 
+def _split_border(joined: bytes) -> list[bytes]:
+    """``head.border``: the right border's subtree roots, largest first, concatenated."""
+    return [joined[i : i + 32] for i in range(0, len(joined), 32)]
+
+
 def _utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
@@ -117,37 +130,76 @@ def _encode(seq: int, prev: str, ts: str, draft: EntryDraft) -> bytes:
         raise LedgerError(f"{draft.kind}: data is not canonical-JSON serialisable ({type(exc).__name__})") from None
 
 
-class LedgerReader:
-    """Queries on one open connection: a consistent view for as many lookups as the caller needs."""
+CACHED_LEVEL = 6
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+
+class NodeCache:
+    """Hashes of complete subtrees at level >= ``CACHED_LEVEL``, filled from the database as proofs need them."""
+
+    def __init__(self) -> None:
+        self.hashes: dict[int, bytes] = {}
+        self.next_pos = 0
+
+    def refresh(self, con: duckdb.DuckDBPyConnection) -> None:
+        rows = con.execute(
+            "SELECT pos, hash FROM nodes WHERE pos >= ? AND level >= ?", [self.next_pos, CACHED_LEVEL]
+        ).fetchall()
+        self.hashes.update((pos, bytes(value)) for pos, value in rows)
+        if rows:
+            self.next_pos = max(pos for pos, _ in rows) + 1
+
+
+class LedgerReader:
+    """Queries on one open connection: a consistent view for as many lookups as the caller needs.
+
+    ``cache`` must be None inside a write transaction: nodes read there may still be rolled back.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, cache: NodeCache | None = None) -> None:
         self.con = con
+        self.cache = cache
 
     def size(self) -> int:
         return self.con.execute("SELECT size FROM head").fetchall()[0][0]
 
     def node_hashes(self, nodes: set[merkle.Node]) -> dict[merkle.Node, bytes]:
-        if not nodes:
-            return {}
         wanted = {merkle.node_position(level, index): (level, index) for level, index in nodes}
-        rows = self.con.execute(
-            "SELECT n.pos, n.hash FROM (SELECT unnest($1::BIGINT[]) AS pos) q JOIN nodes n USING (pos)", [list(wanted)]
-        ).fetchall()
-        if len(rows) != len(wanted):
+        found: dict[int, bytes] = {}
+        if self.cache is not None:
+            upper = [pos for pos, (level, _) in wanted.items() if level >= CACHED_LEVEL]
+            if any(pos not in self.cache.hashes for pos in upper):
+                self.cache.refresh(self.con)
+            found.update((pos, self.cache.hashes[pos]) for pos in upper if pos in self.cache.hashes)
+            found.update(self._fetch_blocks([node for pos, node in wanted.items() if pos not in found]))
+        elif wanted:
+            rows = self.con.execute(
+                "SELECT pos, hash FROM nodes WHERE pos IN (SELECT unnest($1::BIGINT[]))", [list(wanted)]
+            ).fetchall()
+            found.update((pos, bytes(value)) for pos, value in rows)
+        if len(found) < len(wanted):
             raise LedgerError("the ledger's node table is incomplete; run `docval ledger verify`")
-        return {wanted[pos]: bytes(value) for pos, value in rows}
+        return {wanted[pos]: found[pos] for pos in wanted}
+
+    def _fetch_blocks(self, nodes: list[merkle.Node]) -> dict[int, bytes]:
+        """Low nodes by the contiguous position range of their 64-leaf block (one query for all blocks)."""
+        blocks = sorted({(index << level) >> CACHED_LEVEL for level, index in nodes})
+        if not blocks:
+            return {}
+        span = (2 << CACHED_LEVEL) - 2  # nodes of a complete block below its root
+        starts = [merkle.node_position(0, block << CACHED_LEVEL) for block in blocks]
+        query = " UNION ALL ".join(
+            f"SELECT pos, hash FROM nodes WHERE pos BETWEEN {a} AND {a + span - 1}" for a in starts
+        )
+        wanted = {merkle.node_position(level, index) for level, index in nodes}
+        return {pos: bytes(value) for pos, value in self.con.execute(query).fetchall() if pos in wanted}
 
     def proof(self, ranges: list[tuple[int, int]]) -> list[bytes]:
         return merkle.assemble(ranges, self.node_hashes(merkle.nodes_for(ranges)))
 
-    def border(self, size: int) -> list[bytes]:
-        """Roots of the complete subtrees of a tree of ``size``, largest first."""
+    def root(self, size: int) -> bytes:
         nodes = merkle.border_nodes(size)
         hashes = self.node_hashes(set(nodes))
-        return [hashes[node] for node in nodes]
-
-    def root(self, size: int) -> bytes:
-        return merkle.root_of(self.border(size))
+        return merkle.root_of([hashes[node] for node in nodes])
 
     def inclusion_proof(self, seq: int, size: int | None = None) -> list[bytes]:
         size = self.size() if size is None else size
@@ -201,6 +253,7 @@ class Ledger:
         self.db_path = db_path
         self.keys_dir = keys_dir
         self.config = config
+        self._node_cache = NodeCache()
 
     @classmethod
     def open(cls, settings: Settings) -> Ledger:
@@ -228,7 +281,7 @@ class Ledger:
     @contextmanager
     def _read(self) -> Iterator[LedgerReader]:
         with connect(self.db_path, write=False, timeout=self.config.lock_timeout_seconds) as con:
-            yield LedgerReader(con)
+            yield LedgerReader(con, self._node_cache)
 
     reader = _read  # public: several lookups under one shared lock (reports generating many proofs)
 
@@ -263,33 +316,41 @@ class Ledger:
         return seqs
 
     def _append_locked(self, con: duckdb.DuckDBPyConnection, drafts: list[EntryDraft]) -> list[int]:
-        size, last_leaf = con.execute("SELECT size, last_leaf FROM head").fetchall()[0]
-        tree = merkle.TreeBuilder(size, LedgerReader(con).border(size))
+        size, last_leaf, border = con.execute("SELECT size, last_leaf, border FROM head").fetchall()[0]
+        tree = merkle.TreeBuilder(size, _split_border(bytes(border)))
         prev = bytes(last_leaf).hex() if last_leaf is not None else ZERO_HASH_HEX
         ts = _utc_now()
-        bodies, positions, node_values = [], [], []
+        bodies, levels, node_values = [], [], []
         for offset, draft in enumerate(drafts):
             body = _encode(size + offset, prev, ts, draft)
             leaf = merkle.leaf_hash(body)
             bodies.append(body)
-            for level, index, value in tree.push(leaf):
-                positions.append(merkle.node_position(level, index))
+            for level, _, value in tree.push(leaf):
+                levels.append(level)
                 node_values.append(value)
             prev = leaf.hex()
+        first_pos = 2 * size - size.bit_count()  # nodes complete in post-order: positions simply count on
         new_entries = {
-            "seq": np.arange(size, size + len(drafts), dtype=np.int64),
+            "seq": np.arange(size, tree.size, dtype=np.int64),
             "body": np.array(bodies, dtype=object),
             "kind": np.array([draft.kind for draft in drafts], dtype=object),
             "doc": np.array([draft.doc for draft in drafts], dtype=object),
         }
-        new_nodes = {"pos": np.array(positions, dtype=np.int64), "hash": np.array(node_values, dtype=object)}
+        new_nodes = {
+            "pos": np.arange(first_pos, first_pos + len(node_values), dtype=np.int64),
+            "level": np.array(levels, dtype=np.uint8),
+            "hash": np.array(node_values, dtype=object),
+        }
         con.register("new_entries", new_entries)
         con.register("new_nodes", new_nodes)
         con.execute("INSERT INTO entries SELECT seq, body::BLOB, kind, doc FROM new_entries")
-        con.execute("INSERT INTO nodes SELECT pos, hash::BLOB FROM new_nodes")
+        con.execute("INSERT INTO nodes SELECT pos, level, hash::BLOB FROM new_nodes")
         con.unregister("new_entries")
         con.unregister("new_nodes")
-        con.execute("UPDATE head SET size = ?, last_leaf = ?", [tree.size, bytes.fromhex(prev)])
+        con.execute(
+            "UPDATE head SET size = ?, last_leaf = ?, border = ?",
+            [tree.size, bytes.fromhex(prev), b"".join(tree.border)],
+        )
         return list(range(size, tree.size))
 
     def checkpoint(self) -> str:
@@ -314,13 +375,13 @@ class Ledger:
 
     def _checkpoint_locked(self, con: duckdb.DuckDBPyConnection, key: SigningKey | None = None) -> str | None:
         """Prove the new tree consistent with the last checkpoint, then sign and store it."""
-        size, checkpoint_size, active_key = con.execute(
-            "SELECT size, checkpoint_size, active_key FROM head"
+        size, checkpoint_size, active_key, border = con.execute(
+            "SELECT size, checkpoint_size, active_key, border FROM head"
         ).fetchall()[0]
         if size == checkpoint_size:
             return None
         reader = LedgerReader(con)
-        root = reader.root(size)
+        root = merkle.root_of(_split_border(bytes(border)))
         previous = reader.latest_checkpoint()
         if previous is not None:
             old = Checkpoint.parse(split_note(previous)[0])

@@ -20,6 +20,7 @@ from ledger.bundle_verify import (
     EMPTY_ROOT,
     TreeBuilder,
     VerifyError,
+    border_nodes,
     leaf_hash,
     node_hash,
     verify_consistency,
@@ -105,11 +106,6 @@ def range_nodes(start: int, end: int) -> list[Node]:
         nodes.append((level, start >> level))
         start += 1 << level
     return nodes
-
-
-def border_nodes(size: int) -> list[Node]:
-    """The complete subtrees of a tree of ``size`` leaves, largest first: what an append builds on."""
-    return range_nodes(0, size)
 
 
 def nodes_for(ranges: list[Range]) -> set[Node]:
