@@ -53,38 +53,14 @@ def node_hash(left: bytes, right: bytes) -> bytes:
     return _sha256(b"\x01" + left + right).digest()
 
 
-class TreeBuilder:
-    """Builds an RFC 9162 tree leaf by leaf, keeping only the right border (one hash per set bit of size).
-
-    ``push`` returns every node that became complete, as ``(level, index, hash)`` in the order they
-    complete (post-order), which is exactly how docval stores them.
-    """
-
-    __slots__ = ("border", "size")
-
-    def __init__(self, size: int = 0, border: list[bytes] | None = None) -> None:
-        self.size = size
-        self.border = border if border is not None else []  # complete subtree roots, largest first
-
-    def push(self, leaf: bytes) -> list[tuple[int, int, bytes]]:
-        completed = [(0, self.size, leaf)]
-        level, index, current, border = 0, self.size, leaf, self.border
-        while index & 1:
-            current = node_hash(border.pop(), current)
-            level += 1
-            index >>= 1
-            completed.append((level, index, current))
-        border.append(current)
-        self.size += 1
-        return completed
-
-    def root(self) -> bytes:
-        if not self.border:
-            return EMPTY_ROOT
-        current = self.border[-1]
-        for left in reversed(self.border[:-1]):
-            current = node_hash(left, current)
-        return current
+def root_from_border(border: list[bytes]) -> bytes:
+    """Root of a tree from its complete subtrees, largest first (RFC 9162 MTH folded from the right)."""
+    if not border:
+        return EMPTY_ROOT
+    current = border[-1]
+    for left in reversed(border[:-1]):
+        current = node_hash(left, current)
+    return current
 
 
 def verify_inclusion(index: int, size: int, leaf: bytes, proof: list[bytes], root: bytes) -> None:
@@ -383,7 +359,7 @@ def border_nodes(size: int) -> list[tuple[int, int]]:
 
 def root_at(levels: list[list[bytes]], size: int) -> bytes:
     """Root of the first ``size`` leaves, from the complete subtrees of its right border."""
-    return TreeBuilder(border=[levels[level][index] for level, index in border_nodes(size)]).root()
+    return root_from_border([levels[level][index] for level, index in border_nodes(size)])
 
 
 def _follow_handover(state: LogState, seq: int, data: object) -> Failure | None:

@@ -104,6 +104,20 @@ def _split_border(joined: bytes) -> list[bytes]:
     return [joined[i : i + 32] for i in range(0, len(joined), 32)]
 
 
+def _node_columns(completed: list[merkle.Level]) -> dict[str, np.ndarray]:
+    """Columns for the nodes table; post-order positions computed for whole levels at once."""
+    positions, levels = [], []
+    for level, first, values in completed:
+        last_leaf = ((np.arange(first, first + len(values), dtype=np.int64) + 1) << level) - 1
+        positions.append(2 * last_leaf - np.bitwise_count(last_leaf).astype(np.int64) + level)
+        levels.append(np.full(len(values), level, dtype=np.uint8))
+    return {
+        "pos": np.concatenate(positions),
+        "level": np.concatenate(levels),
+        "hash": np.array([value for _, _, values in completed for value in values], dtype=object),
+    }
+
+
 def _utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
@@ -317,41 +331,31 @@ class Ledger:
 
     def _append_locked(self, con: duckdb.DuckDBPyConnection, drafts: list[EntryDraft]) -> list[int]:
         size, last_leaf, border = con.execute("SELECT size, last_leaf, border FROM head").fetchall()[0]
-        tree = merkle.TreeBuilder(size, _split_border(bytes(border)))
         prev = bytes(last_leaf).hex() if last_leaf is not None else ZERO_HASH_HEX
         ts = _utc_now()
-        bodies, levels, node_values = [], [], []
+        bodies, leaves = [], []
         for offset, draft in enumerate(drafts):
             body = _encode(size + offset, prev, ts, draft)
             leaf = merkle.leaf_hash(body)
             bodies.append(body)
-            for level, _, value in tree.push(leaf):
-                levels.append(level)
-                node_values.append(value)
+            leaves.append(leaf)
             prev = leaf.hex()
-        first_pos = 2 * size - size.bit_count()  # nodes complete in post-order: positions simply count on
+        completed, new_border = merkle.extend(size, _split_border(bytes(border)), leaves)
+        new_size = size + len(drafts)
         new_entries = {
-            "seq": np.arange(size, tree.size, dtype=np.int64),
+            "seq": np.arange(size, new_size, dtype=np.int64),
             "body": np.array(bodies, dtype=object),
             "kind": np.array([draft.kind for draft in drafts], dtype=object),
             "doc": np.array([draft.doc for draft in drafts], dtype=object),
         }
-        new_nodes = {
-            "pos": np.arange(first_pos, first_pos + len(node_values), dtype=np.int64),
-            "level": np.array(levels, dtype=np.uint8),
-            "hash": np.array(node_values, dtype=object),
-        }
         con.register("new_entries", new_entries)
-        con.register("new_nodes", new_nodes)
+        con.register("new_nodes", _node_columns(completed))
         con.execute("INSERT INTO entries SELECT seq, body::BLOB, kind, doc FROM new_entries")
-        con.execute("INSERT INTO nodes SELECT pos, level, hash::BLOB FROM new_nodes")
+        con.execute("INSERT INTO nodes SELECT pos, level, hash::BLOB FROM new_nodes ORDER BY pos")
         con.unregister("new_entries")
         con.unregister("new_nodes")
-        con.execute(
-            "UPDATE head SET size = ?, last_leaf = ?, border = ?",
-            [tree.size, bytes.fromhex(prev), b"".join(tree.border)],
-        )
-        return list(range(size, tree.size))
+        con.execute("UPDATE head SET size = ?, last_leaf = ?, border = ?", [new_size, leaves[-1], b"".join(new_border)])
+        return list(range(size, new_size))
 
     def checkpoint(self) -> str:
         """Sign a checkpoint now if entries are unsigned; return the latest checkpoint note."""
