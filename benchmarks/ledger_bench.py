@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import random
 import statistics
 import sys
@@ -68,7 +69,9 @@ def run(entries: int, batch: int, proofs: int, directory: Path) -> dict[str, flo
     ]  # fmt: skip
     bodies = [canonical_json(envelope) for envelope in envelopes]
     figures["entry_bytes"] = statistics.mean(map(len, bodies))
-    figures["sha256_leaves_per_s"] = rate(len(bodies), timed(lambda: [hashlib.sha256(b"\0" + b).digest() for b in bodies]))
+    figures["sha256_leaves_per_s"] = rate(
+        len(bodies), timed(lambda: [hashlib.sha256(b"\0" + b).digest() for b in bodies])
+    )
     subset = envelopes[:10_000]
     figures["rfc8785_per_s"] = rate(len(subset), timed(lambda: [rfc8785.dumps(e) for e in subset]))
     figures["fast_canonical_per_s"] = rate(len(subset), timed(lambda: [canonical_json(e) for e in subset]))
@@ -121,10 +124,14 @@ def report(entries: int, figures: dict[str, float]) -> list[str]:
         return "meets bar" if ok else "MISSES bar"
 
     full = entries >= 1_000_000
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     return [
-        f"entries: {entries:,} ({figures['entry_bytes']:.0f} bytes each), checkpoints signed: {figures['checkpoints']:.0f}",
+        f"machine: {os.cpu_count()} cores, load average {load} (other jobs share it: compare ratios, not rates)",
+        f"entries: {entries:,} ({figures['entry_bytes']:.0f} bytes each), "
+        f"checkpoints signed: {figures['checkpoints']:.0f}",
         f"baseline bare SHA-256 leaf hashing: {figures['sha256_leaves_per_s']:,.0f}/s",
-        f"canonical JSON: rfc8785 {figures['rfc8785_per_s']:,.0f}/s, fast path {figures['fast_canonical_per_s']:,.0f}/s",
+        f"canonical JSON: rfc8785 {figures['rfc8785_per_s']:,.0f}/s, "
+        f"fast path {figures['fast_canonical_per_s']:,.0f}/s",
         f"appends into DuckDB with batch checkpoints: {figures['appends_per_s']:,.0f}/s "
         f"= {figures['append_vs_sha256']:.3f} x bare SHA-256 ({bar(figures['appends_per_s'] >= BARS['appends_per_s'])}"
         f" >= {BARS['appends_per_s']:,}/s)",
