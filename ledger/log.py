@@ -166,21 +166,30 @@ class NodeCache:
 class LedgerReader:
     """Queries on one open connection: a consistent view for as many lookups as the caller needs.
 
-    ``cache`` must be None inside a write transaction: nodes read there may still be rolled back.
+    ``cache`` must be None inside a write transaction: nodes read there may still be rolled back, and
+    the head changes.
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, cache: NodeCache | None = None) -> None:
         self.con = con
         self.cache = cache
 
+    @cached_property
+    def _head(self) -> tuple[int, dict[merkle.Node, bytes]]:
+        """Size and right border, read once: under the shared lock no writer can change them."""
+        size, border = self.con.execute("SELECT size, border FROM head").fetchall()[0]
+        return size, dict(zip(merkle.border_nodes(size), _split_border(bytes(border)), strict=True))
+
     def size(self) -> int:
-        return self.con.execute("SELECT size FROM head").fetchall()[0][0]
+        return self._head[0]
 
     def node_hashes(self, nodes: set[merkle.Node]) -> dict[merkle.Node, bytes]:
         wanted = {merkle.node_position(level, index): (level, index) for level, index in nodes}
         found: dict[int, bytes] = {}
         if self.cache is not None:
-            upper = [pos for pos, (level, _) in wanted.items() if level >= CACHED_LEVEL]
+            border = self._head[1]  # the low nodes of the last, partial block: no query needed
+            found.update((pos, border[node]) for pos, node in wanted.items() if node in border)
+            upper = [pos for pos, (level, _) in wanted.items() if level >= CACHED_LEVEL and pos not in found]
             if any(pos not in self.cache.hashes for pos in upper):
                 self.cache.refresh(self.con)
             found.update((pos, self.cache.hashes[pos]) for pos in upper if pos in self.cache.hashes)
