@@ -438,9 +438,18 @@ class Ledger:
         with self._read() as reader:
             return reader.size()
 
-    def entries(self, start: int = 0, stop: int | None = None) -> Iterator[Entry]:
-        with self._read() as reader:
-            yield from reader.entries(start, stop)
+    def entries(self, start: int = 0, stop: int | None = None, chunk: int = 10_000) -> Iterator[Entry]:
+        """Entries ``start <= seq < stop`` (stop: the size when iteration starts).
+
+        Each chunk is read under its own short shared lock and no lock is held between chunks, so a slow
+        consumer never blocks writers; entries never change once written, so the chunks are consistent.
+        """
+        if stop is None:
+            stop = self.size()
+        for low in range(start, stop, chunk):
+            with self._read() as reader:
+                batch = list(reader.entries(low, min(low + chunk, stop)))
+            yield from batch
 
     def entries_for_doc(self, doc: str) -> list[Entry]:
         with self._read() as reader:

@@ -170,3 +170,13 @@ def test_proof_requests_outside_the_tree_are_typed_errors(
         ledger.inclusion_proof(0, 9)
     with pytest.raises(LedgerError):
         ledger.consistency_proof(0, 4)
+
+
+def test_iterating_entries_holds_no_lock_between_chunks(
+    ledger: Ledger, drafts: Callable[..., list[EntryDraft]]
+) -> None:
+    ledger.append_many(drafts(25))
+    iterator = ledger.entries(0, None, chunk=10)
+    assert next(iterator).seq == 0
+    ledger.append_many(drafts(1))  # a writer gets in while the reader is mid-iteration
+    assert [entry.seq for entry in iterator] == list(range(1, 25))
