@@ -408,16 +408,31 @@ class Ledger:
                 raise LedgerError(
                     f"refusing to sign: tree of {size} is not consistent with checkpoint {old.size}: {exc}"
                 ) from None
-        key = key or self._signing_key
         expected = active_key or str(load_anchor(self.keys_dir))
-        if str(key.verifier) != expected:
-            raise LedgerError("the signing key on disk is not the key in force for this ledger")
+        key = key or self._key_in_force(expected)
         body = Checkpoint(self.config.origin, size, root).body()
         note = sign_note(body, key)
         now = time.time()
         con.execute("INSERT INTO checkpoints VALUES (?, ?, ?)", [size, now, note])
         con.execute("UPDATE head SET checkpoint_size = ?, checkpoint_at = ?, active_key = ?", [size, now, expected])
         return note
+
+    def _key_paths(self) -> tuple[Path, Path]:
+        """The signing key file and where a rotation stages its successor."""
+        current = signing_key_path(self.keys_dir)
+        return current, current.with_name(current.name + ".next")
+
+    def _key_in_force(self, expected: str) -> SigningKey:
+        """The signing key, finishing a rotation that crashed after its commit but before its file move."""
+        key = self._signing_key
+        if str(key.verifier) == expected:
+            return key
+        current_path, next_path = self._key_paths()
+        if next_path.exists() and str(load_signing_key(next_path).verifier) == expected:
+            os.replace(next_path, current_path)
+            self.__dict__["_signing_key"] = key = load_signing_key(current_path)
+            return key
+        raise LedgerError("the signing key on disk is not the key in force for this ledger")
 
     def _witness(self, notes: list[str]) -> None:
         if not notes:
@@ -507,8 +522,7 @@ class Ledger:
         """
         old_key = self._signing_key
         new_key = SigningKey.generate(old_key.name)
-        current_path = signing_key_path(self.keys_dir)
-        next_path = current_path.with_name(current_path.name + ".next")
+        current_path, next_path = self._key_paths()
         write_new_key(next_path, new_key)
         old, new = str(old_key.verifier), str(new_key.verifier)
         handover = sign_note(handover_text(old, new), old_key, new_key)

@@ -180,3 +180,19 @@ def test_iterating_entries_holds_no_lock_between_chunks(
     assert next(iterator).seq == 0
     ledger.append_many(drafts(1))  # a writer gets in while the reader is mid-iteration
     assert [entry.seq for entry in iterator] == list(range(1, 25))
+
+
+def test_a_rotation_interrupted_before_its_file_move_is_finished_on_next_signing(
+    ledger: Ledger, settings: Settings, drafts: Callable[..., list[EntryDraft]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger.append_many(drafts(2))
+    real_replace = os.replace
+    monkeypatch.setattr(os, "replace", lambda *_: (_ for _ in ()).throw(OSError("crash")))
+    with pytest.raises(OSError):
+        ledger.rotate_key("admin")  # committed, but the new key file was never moved into place
+    monkeypatch.setattr(os, "replace", real_replace)
+    fresh = Ledger.open(settings)
+    fresh.append_many(drafts(1))
+    fresh.checkpoint()
+    assert not (settings.keys_dir / "ledger.key.next").exists()
+    assert fresh.verify().ok
