@@ -11,9 +11,11 @@ complete subtree are one contiguous range. An append reads only ``head``.
 
 A proof needs O(log n) nodes. Nodes at level >= ``CACHED_LEVEL`` (1 in 64)
 are kept in a per-``Ledger`` cache — a complete subtree's hash never changes,
-so the cache can only be incomplete, never stale — and the few low nodes come
-from one or two contiguous position ranges: one small query per proof, because
-every DuckDB query costs most of a millisecond however little it reads.
+so the cache can only be incomplete, never stale — the low nodes of the last,
+partial block come from ``head.border``, and the rest from the contiguous
+position range of the 64-leaf block around the leaf: one small query per
+proof, because every DuckDB query costs a good part of a millisecond however
+little it reads.
 Hashes are stored uncompressed: they are random, and DuckDB's compression
 analysis of them cost 15-25 % of each append's commit for nothing.
 
@@ -21,7 +23,7 @@ Every operation opens a short-lived connection through ``docval.db.connect``:
 writers hold the exclusive file lock for one transaction, so several processes
 may append, a SIGKILL mid-batch leaves all or nothing, and readers (reports,
 verify) get in between batches. Every checkpoint is also appended to
-``ledger.checkpoints`` beside the database: a copy outside the file an
+``ledger.duckdb.checkpoints`` beside the database: a copy outside the file an
 attacker would have to roll back, which ``verify`` checks the log against.
 """
 
@@ -84,6 +86,8 @@ class EntryDraft:
 
 @dataclass(frozen=True, slots=True)
 class Entry:
+    """One stored entry: its fields, its exact canonical bytes (what is hashed and exported) and leaf hash."""
+
     seq: int
     prev: str
     ts: str
