@@ -6,6 +6,7 @@ import base64
 import hashlib
 import itertools
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -85,6 +86,22 @@ def test_auto_checkpoint_every_n_entries(tmp_path: Path, monkeypatch: pytest.Mon
         ledger.append("note", doc=None, actor="tests", data={})
     key = ledger.verifier_key()
     assert [_checkpoint(note, key).size for note in ledger.checkpoints()] == [1, 11, 21]
+
+
+def test_auto_checkpoint_after_checkpoint_seconds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCVAL_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("DOCVAL_LEDGER__CHECKPOINT_EVERY", "1000")
+    monkeypatch.setenv("DOCVAL_LEDGER__CHECKPOINT_SECONDS", "0.3")
+    settings = load_settings()
+    init_keys(settings.keys_dir, "docval-ledger")
+    ledger = Ledger.open(settings)
+    ledger.append("note", doc=None, actor="tests", data={})  # first entry: signed at once
+    ledger.append("note", doc=None, actor="tests", data={})  # too soon: stays unsigned
+    assert len(ledger.checkpoints()) == 1
+    time.sleep(0.4)
+    ledger.append("note", doc=None, actor="tests", data={})
+    key = ledger.verifier_key()
+    assert [_checkpoint(note, key).size for note in ledger.checkpoints()] == [1, 3]
 
 
 def test_note_key_format_and_key_id(ledger: Ledger) -> None:
