@@ -28,7 +28,10 @@ app = typer.Typer(
 )
 
 # Modules with a ``register(app: typer.Typer) -> None`` function, one per line.
-PACKAGE_CLIS: tuple[str, ...] = ("extractors.cli",)
+PACKAGE_CLIS: tuple[str, ...] = (
+    "extractors.cli",
+    "ledger.cli",
+)
 
 
 @app.command()

@@ -25,6 +25,7 @@ __all__ = [
     "ExtractedPayload",
     "FinalPayload",
     "IngestedPayload",
+    "KeyRotatedPayload",
     "MaskedPayload",
     "QuarantinedPayload",
     "ValidatedPayload",
@@ -129,3 +130,11 @@ class EscalatedPayload(_Payload):
 class FinalPayload(_Payload):
     state: DocState
     result_sha256: str = Field(description="SHA-256 of the outbox JSON file.")
+
+
+class KeyRotatedPayload(_Payload):
+    """Written by ``docval keys rotate``; verifiers follow it to the next checkpoint-signing key."""
+
+    old_key: str = Field(description="Note verifier key in force before this entry.")
+    new_key: str = Field(description="Note verifier key that signs checkpoints covering this entry.")
+    handover: str = Field(description="Signed note 'docval key handover\\n<old>\\n<new>\\n', signed by both keys.")
