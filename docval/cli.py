@@ -28,7 +28,7 @@ app = typer.Typer(
 )
 
 # Modules with a ``register(app: typer.Typer) -> None`` function, one per line.
-PACKAGE_CLIS: tuple[str, ...] = ()
+PACKAGE_CLIS: tuple[str, ...] = ("pii.cli",)
 
 
 @app.command()

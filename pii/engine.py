@@ -14,6 +14,7 @@ from docval.settings import Settings
 from pii.analysis import Analyzer, Span, build_analyzer, with_repeats
 from pii.config import PiiConfig, load_config
 from pii.pseudonyms import Masked, apply_operators
+from pii.scan import LeakHit, ValueIndex, scan_paths
 from pii.vault import Vault, doc_subject
 
 __all__ = ["MaskedFields", "PiiEngine"]
@@ -41,8 +42,11 @@ def _merge_counts(total: dict[str, int], counts: Mapping[str, int]) -> None:
 class PiiEngine:
     """Detection (offline Presidio), masking (operators per type) and the vault, built from ``pii.yaml``."""
 
-    def __init__(self, config: PiiConfig, hasher: KeyedHasher, vault: Vault | None = None) -> None:
+    def __init__(
+        self, config: PiiConfig, hasher: KeyedHasher, vault: Vault | None = None, key_files: list[Path] | None = None
+    ) -> None:
         self.config = config
+        self._key_files = key_files or []
         self._hasher = hasher
         self._vault = vault
         self.analyzer = Analyzer(config, build_analyzer(config))
@@ -52,7 +56,8 @@ class PiiEngine:
         """The installation's engine: its ``pii.yaml`` (or the packaged default), HMAC key and vault."""
         hasher = KeyedHasher.from_file(settings.keys_dir / "hmac.key")
         vault = Vault(settings.data_dir / "pii" / "vault.sqlite", settings.keys_dir / "pii-master.key", hasher)
-        return cls(config or load_config(settings), hasher, vault)
+        key_files = sorted(settings.keys_dir.glob("*")) if settings.keys_dir.exists() else []
+        return cls(config or load_config(settings), hasher, vault, key_files)
 
     @classmethod
     def from_config_file(cls, path: Path, hasher: KeyedHasher) -> PiiEngine:
@@ -139,3 +144,10 @@ class PiiEngine:
         self.vault.store(doc, owner, used)
         subjects = [self.vault.subject_ref(owner)] if counts else []
         return MaskedFields(fields=out, entities=counts, subjects=subjects)
+
+    def scan(self, paths: list[Path]) -> list[LeakHit]:
+        """Leak scan: the vault's originals and the ``scan_entities`` patterns in ``paths`` (vault and keys skipped)."""
+        patterns = Analyzer(self.config, build_analyzer(self.config, labels=False, ner=False))
+        values = ValueIndex(self.vault.originals()) if self._vault is not None else None
+        skip = [*self.vault.files(), *self._key_files] if self._vault is not None else []
+        return scan_paths(paths, values=values, analyzer=patterns, entities=self.config.scan_entities, skip=skip)

@@ -124,6 +124,10 @@ class Vault:
         finally:
             connection.close()
 
+    def files(self) -> list[Path]:
+        """The vault database and its journals: ciphertext only, skipped by the leak scan."""
+        return [self.path, *self.path.parent.glob(self.path.name + "-*")]
+
     @property
     def _master(self) -> bytes:
         return _load_or_create_key(self._master_key_path)
