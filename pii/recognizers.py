@@ -22,7 +22,7 @@ from typing import ClassVar
 
 from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
-from stdnum import bic, luhn
+from stdnum import bic, iban, luhn
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError as StdnumError
 
@@ -35,6 +35,8 @@ __all__ = [
     "EuVatRecognizer",
     "InternalEmailRecognizer",
     "LabelRecognizer",
+    "LooseIbanRecognizer",
+    "LoosePhoneRecognizer",
     "LuhnCardRecognizer",
     "NationalIdRecognizer",
     "PassportRecognizer",
@@ -84,20 +86,21 @@ def _stdnum_valid(validator: Callable[[str], object], value: str) -> bool:
 
 
 class LuhnCardRecognizer(ChecksumRecognizer):
-    """13-19 digit card numbers (any issuer, incl. Mastercard 2-series, 19-digit Visa, 15-digit JCB) with Luhn."""
+    """12-19 digit card numbers (any issuer: Mastercard 2-series, 19-digit Visa, 15-digit JCB, Maestro) with Luhn."""
 
     ENTITY = "CREDIT_CARD"
     PATTERNS: ClassVar[list[Pattern]] = [
         Pattern("card 4-4-4-4 grouped", r"(?<![\d-])\d{4}([ -])\d{4}\1\d{4}\1\d{1,7}(?![\d-])", 0.6),
         Pattern("card digits", r"(?<![\d-])\d{13,19}(?![\d-])", 0.5),
         Pattern("card 4-6-5 grouped", r"(?<![\d-])\d{4}([ -])\d{6}\1\d{4,5}(?![\d-])", 0.5),
+        Pattern("card 12 digits (Maestro)", r"(?<![\d-])\d{12}(?![\d-])", 0.1),  # needs a context word
     ]
     CONTEXT: ClassVar[list[str]] = ["card", "credit", "visa", "mastercard", "amex", "cc", "debit", "pan"]
     PROOF = False
 
     def check(self, value: str) -> bool:
         digits = re.sub(r"\D", "", value)
-        return 13 <= len(digits) <= 19 and luhn.is_valid(digits)
+        return 12 <= len(digits) <= 19 and luhn.is_valid(digits)
 
 
 class InternalEmailRecognizer(ChecksumRecognizer):
@@ -112,6 +115,55 @@ class InternalEmailRecognizer(ChecksumRecognizer):
     def check(self, value: str) -> bool:
         local, _, domain = value.rpartition("@")
         return bool(local) and not local.startswith(".") and ".." not in value and not domain.endswith(".")
+
+
+class LooseIbanRecognizer(ChecksumRecognizer):
+    """IBANs in any case and spacing ("my iban is gb42nawi0445..."), proven by the mod-97 check."""
+
+    ENTITY = "IBAN_CODE"
+    PATTERNS: ClassVar[list[Pattern]] = [
+        Pattern("iban any case", r"(?<![\w])[a-z]{2}\d{2}(?:[ ]?[a-z0-9]){11,30}(?![\w])", 0.3),
+    ]
+    CONTEXT: ClassVar[list[str]] = ["iban", "account", "bank"]
+    PROOF = True
+
+    def check(self, value: str) -> bool:
+        return iban.is_valid(_compact(value))
+
+
+_DATE_LIKE = re.compile(r"^(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}[./-]\d{1,2}[./-]\d{1,2})$")
+
+
+class LoosePhoneRecognizer(ChecksumRecognizer):
+    """Phone numbers in the many national groupings phonenumbers rejects without a region ("78 651 450").
+
+    Grouped digits alone are weak evidence (amounts, ids), so they need a
+    context word; an international prefix or an area code in parentheses is
+    stronger on its own.
+    """
+
+    ENTITY = "PHONE_NUMBER"
+    _EXT = r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?"
+    _END = r"(?!\w|-\d)"  # "8211-Office" ends a number, "8211-12" does not
+    PATTERNS: ClassVar[list[Pattern]] = [
+        Pattern(
+            "phone international",
+            rf"(?<![\w+])(?:\+|00)\d{{1,3}}[ .-]?(?:\(0?\d{{1,4}}\)[ .-]?)?"  # +46 (0)8
+            rf"\d{{1,4}}(?:[ .-]?\d{{1,5}}){{1,4}}{_EXT}(?!\w)",
+            0.5,
+        ),
+        Pattern("phone (area)", rf"(?<!\w)\(\d{{1,4}}\)[ .-]?\d{{2,4}}(?:[ .-]?\d{{2,4}}){{1,3}}{_EXT}(?!\w)", 0.45),
+        Pattern("phone grouped", rf"(?<![\w.+-])\d{{2,4}}(?:[ .-]\d{{2,6}}){{1,4}}{_EXT}{_END}", 0.2),
+        Pattern("phone digits", rf"(?<![\w.+-])\d{{10,11}}{_END}", 0.2),
+    ]
+    CONTEXT: ClassVar[list[str]] = [
+        "phone", "telephone", "tel", "mobile", "cell", "fax", "call", "office", "desk", "contact", "number",
+        "answering", "reach", "dial", "messages", "sms", "text", "registered", "whatsapp", "home", "work",
+    ]  # fmt: skip
+
+    def check(self, value: str) -> bool:
+        digits = re.sub(r"\D", "", value.split("x")[0].split("ext")[0])
+        return 6 <= len(digits) <= 15 and len(set(digits)) > 1 and not _DATE_LIKE.match(value.strip())
 
 
 class EuVatRecognizer(ChecksumRecognizer):
@@ -356,6 +408,8 @@ def _cells(line: str) -> list[tuple[int, int, str]]:
 
 CUSTOM: dict[str, type[EntityRecognizer]] = {
     "luhn_card": LuhnCardRecognizer,
+    "loose_iban": LooseIbanRecognizer,
+    "loose_phone": LoosePhoneRecognizer,
     "internal_email": InternalEmailRecognizer,
     "eu_vat": EuVatRecognizer,
     "bic": BicRecognizer,
