@@ -18,6 +18,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from pii.config import NerConfig
 from pii.errors import PiiError
+from pii.recognizers import result_of
 
 __all__ = ["BUILTIN_MODEL", "NerRecognizer", "model_path", "ner_available"]
 
@@ -66,6 +67,5 @@ class NerRecognizer(EntityRecognizer):
         for ent in self._nlp(text).ents:
             entity = self._labels.get(ent.label_)
             if entity in wanted:
-                start, end = ent.start_char, ent.end_char
-                results.append(RecognizerResult(entity, start, end, self._score))
+                results.append(result_of(self, entity, ent.start_char, ent.end_char, self._score))
         return results

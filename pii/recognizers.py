@@ -40,7 +40,17 @@ __all__ = [
     "LuhnCardRecognizer",
     "NationalIdRecognizer",
     "PassportRecognizer",
+    "result_of",
 ]
+
+
+def result_of(recognizer: EntityRecognizer, entity: str, start: int, end: int, score: float) -> RecognizerResult:
+    """A result tagged with its recognizer, which Presidio's context enhancer needs to find the context words."""
+    metadata = {
+        RecognizerResult.RECOGNIZER_NAME_KEY: recognizer.name,
+        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: recognizer.id,
+    }
+    return RecognizerResult(entity, start, end, score, recognition_metadata=metadata)
 
 
 class ChecksumRecognizer(PatternRecognizer):
@@ -90,10 +100,10 @@ class LuhnCardRecognizer(ChecksumRecognizer):
 
     ENTITY = "CREDIT_CARD"
     PATTERNS: ClassVar[list[Pattern]] = [
-        Pattern("card 4-4-4-4 grouped", r"(?<![\d-])\d{4}([ -])\d{4}\1\d{4}\1\d{1,7}(?![\d-])", 0.6),
-        Pattern("card digits", r"(?<![\d-])\d{13,19}(?![\d-])", 0.5),
-        Pattern("card 4-6-5 grouped", r"(?<![\d-])\d{4}([ -])\d{6}\1\d{4,5}(?![\d-])", 0.5),
-        Pattern("card 12 digits (Maestro)", r"(?<![\d-])\d{12}(?![\d-])", 0.1),  # needs a context word
+        Pattern("card 4-4-4-4 grouped", r"(?<![\w-])\d{4}([ -])\d{4}\1\d{4}\1\d{1,7}(?![\w-])", 0.6),
+        Pattern("card digits", r"(?<![\w-])\d{13,19}(?![\w-])", 0.5),
+        Pattern("card 4-6-5 grouped", r"(?<![\w-])\d{4}([ -])\d{6}\1\d{4,5}(?![\w-])", 0.5),
+        Pattern("card 12 digits (Maestro)", r"(?<![\w-])\d{12}(?![\w-])", 0.1),  # needs a context word
     ]
     CONTEXT: ClassVar[list[str]] = ["card", "credit", "visa", "mastercard", "amex", "cc", "debit", "pan"]
     PROOF = False
@@ -117,18 +127,41 @@ class InternalEmailRecognizer(ChecksumRecognizer):
         return bool(local) and not local.startswith(".") and ".." not in value and not domain.endswith(".")
 
 
-class LooseIbanRecognizer(ChecksumRecognizer):
-    """IBANs in any case and spacing ("my iban is gb42nawi0445..."), proven by the mod-97 check."""
+class LooseIbanRecognizer(PatternRecognizer):
+    """IBANs in any case and spacing ("my iban is gb42nawi0445..."), proven by the mod-97 check.
+
+    A regex cannot tell where a spaced IBAN ends ("... 0130 00 paid" vs "...
+    0130 paid"), so each candidate is cut back group by group until the
+    checksum passes.
+    """
 
     ENTITY = "IBAN_CODE"
-    PATTERNS: ClassVar[list[Pattern]] = [
-        Pattern("iban any case", r"(?<![\w])[a-z]{2}\d{2}(?:[ ]?[a-z0-9]){11,30}(?![\w])", 0.3),
-    ]
-    CONTEXT: ClassVar[list[str]] = ["iban", "account", "bank"]
-    PROOF = True
+    CANDIDATE = re.compile(r"(?<!\w)[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]{1,4}){3,8}(?!\w)")
 
-    def check(self, value: str) -> bool:
-        return iban.is_valid(_compact(value))
+    def __init__(self, supported_language: str = "en") -> None:
+        super().__init__(
+            supported_entity=self.ENTITY,
+            name="LooseIbanRecognizer",
+            supported_language=supported_language,
+            patterns=[Pattern("iban any case", self.CANDIDATE.pattern, 1.0)],
+        )
+
+    def analyze(
+        self,
+        text: str,
+        entities: list[str],
+        nlp_artifacts: NlpArtifacts | None = None,
+        regex_flags: int | None = None,
+    ) -> list[RecognizerResult]:
+        results = []
+        for match in self.CANDIDATE.finditer(text):
+            parts = match.group().split(" ")
+            for count in range(len(parts), 0, -1):
+                value = " ".join(parts[:count])
+                if iban.is_valid(_compact(value)):
+                    results.append(result_of(self, self.ENTITY, match.start(), match.start() + len(value), 1.0))
+                    break
+        return results
 
 
 _DATE_LIKE = re.compile(r"^(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}[./-]\d{1,2}[./-]\d{1,2})$")
@@ -260,6 +293,30 @@ _LABELS: dict[str, tuple[str, ...]] = {
     ),
     "DATE_OF_BIRTH": ("date of birth", "birth date", "birthdate", "dob", "d.o.b.", "born", "born on"),
 }  # fmt: skip
+_HEADER_WORDS = {
+    "email",
+    "e-mail",
+    "phone",
+    "telephone",
+    "mobile",
+    "date",
+    "amount",
+    "total",
+    "id",
+    "number",
+    "account",
+    "iban",
+    "country",
+    "city",
+    "status",
+    "type",
+    "description",
+    "quantity",
+    "price",
+    "role",
+    "title",
+    "company",
+}  # a label followed by one of these (no colon) is a table header row, not a value
 _BLOCK_LABELS = {"bill to", "billed to", "invoice to", "ship to", "sold to"}  # name, then address lines
 
 _LABEL_TO_ENTITY = {label: entity for entity, labels in _LABELS.items() for label in labels}
@@ -333,17 +390,7 @@ class LabelRecognizer(EntityRecognizer):
     ) -> list[RecognizerResult]:
         wanted = set(entities) if entities else set(_LABELS)
         found = [*self._after_labels(text), *self._in_tables(text)]
-        return [
-            RecognizerResult(entity, start, end, self.SCORE, recognition_metadata=self._metadata())
-            for entity, start, end in found
-            if entity in wanted
-        ]
-
-    def _metadata(self) -> dict[str, str]:
-        return {
-            RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-        }
+        return [result_of(self, entity, start, end, self.SCORE) for entity, start, end in found if entity in wanted]
 
     def _after_labels(self, text: str) -> Iterator[tuple[str, int, int]]:
         for match in _LABEL_RE.finditer(text):
@@ -351,8 +398,10 @@ class LabelRecognizer(EntityRecognizer):
             entity = _LABEL_TO_ENTITY[label]
             cell_end = _CELL_END.search(text, match.end())
             start, end = _trimmed(text, match.end(), cell_end.start() if cell_end else len(text))
+            value = text[start:end]
             if start < end:
-                if _plausible(entity, text[start:end]):
+                header = value.strip(" :").lower() in _HEADER_WORDS or value.strip(" :").lower() in _LABEL_TO_ENTITY
+                if _plausible(entity, value) and not header:
                     yield entity, start, end
             elif label in _BLOCK_LABELS or entity == "ADDRESS":
                 yield from self._block_below(text, match.end(), entity)
