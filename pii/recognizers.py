@@ -356,6 +356,21 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+# "Bo Li. Ana replied": a full stop after a word of 2+ letters that is not a title ends the name ("Jane Q. Public").
+_SENTENCE_END = re.compile(r"(?<![^\W\d_])(?!(?:Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr)\.)[^\W\d_]{2,}\.(?= )")
+
+
+def _first_clause(text: str, start: int, end: int, entity: str) -> tuple[int, int]:
+    """"Name: Ana Souza, mail ana@x.org": a value that does not look like its type is cut at the first , ; or (."""
+    sentence_end = _SENTENCE_END.search(text, start, end)
+    if sentence_end and entity == "PERSON":
+        start, end = _trimmed(text, start, sentence_end.end())
+    if _plausible(entity, text[start:end]):
+        return start, end
+    cut = re.search(r"[,;(]", text[start:end])
+    return _trimmed(text, start, start + cut.start()) if cut else (start, end)
+
+
 def _lines(text: str, start: int) -> Iterator[tuple[int, int]]:
     """(start, end) of each line from offset ``start`` on."""
     while start < len(text):
@@ -398,10 +413,10 @@ class LabelRecognizer(EntityRecognizer):
             entity = _LABEL_TO_ENTITY[label]
             cell_end = _CELL_END.search(text, match.end())
             start, end = _trimmed(text, match.end(), cell_end.start() if cell_end else len(text))
-            value = text[start:end]
             if start < end:
-                header = value.strip(" :").lower() in _HEADER_WORDS or value.strip(" :").lower() in _LABEL_TO_ENTITY
-                if _plausible(entity, value) and not header:
+                start, end = _first_clause(text, start, end, entity)
+                value = text[start:end].strip(" :").lower()
+                if _plausible(entity, text[start:end]) and value not in _HEADER_WORDS and value not in _LABEL_TO_ENTITY:
                     yield entity, start, end
             elif label in _BLOCK_LABELS or entity == "ADDRESS":
                 yield from self._block_below(text, match.end(), entity)
