@@ -361,7 +361,7 @@ _SENTENCE_END = re.compile(r"(?<![^\W\d_])(?!(?:Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr)\.)[^
 
 
 def _first_clause(text: str, start: int, end: int, entity: str) -> tuple[int, int]:
-    """"Name: Ana Souza, mail ana@x.org": a value that does not look like its type is cut at the first , ; or (."""
+    """ "Name: Ana Souza, mail ana@x.org": a value that does not look like its type is cut at the first , ; or (."""
     sentence_end = _SENTENCE_END.search(text, start, end)
     if sentence_end and entity == "PERSON":
         start, end = _trimmed(text, start, sentence_end.end())

@@ -139,7 +139,12 @@ class Vault:
     def _data_key(self, db: sqlite3.Connection, ref: str, *, create: bool) -> bytes | None:
         row = db.execute("SELECT wrapped_key FROM subjects WHERE ref = ?", (ref,)).fetchone()
         if row is not None:
-            return _open(self._master, row[0], b"dek\0" + ref.encode())
+            try:
+                return _open(self._master, row[0], b"dek\0" + ref.encode())
+            except InvalidTag:
+                raise PiiError(
+                    f"the master key does not open the key of subject {ref[:12]} (wrong key file?)"
+                ) from None
         if not create:
             return None
         key = AESGCM.generate_key(bit_length=256)
