@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -145,9 +146,14 @@ class PiiEngine:
         subjects = [self.vault.subject_ref(owner)] if counts else []
         return MaskedFields(fields=out, entities=counts, subjects=subjects)
 
+    @cached_property
+    def _pattern_analyzer(self) -> Analyzer:
+        """Patterns only: the scan looks for shapes (e-mail, IBAN, card), labels and NER would flag masked text."""
+        return Analyzer(self.config, build_analyzer(self.config, labels=False, ner=False))
+
     def scan(self, paths: list[Path]) -> list[LeakHit]:
         """Leak scan: the vault's originals and the ``scan_entities`` patterns in ``paths`` (vault and keys skipped)."""
-        patterns = Analyzer(self.config, build_analyzer(self.config, labels=False, ner=False))
+        patterns = self._pattern_analyzer
         values = ValueIndex(self.vault.originals()) if self._vault is not None else None
         skip = [*self.vault.files(), *self._key_files] if self._vault is not None else []
         return scan_paths(paths, values=values, analyzer=patterns, entities=self.config.scan_entities, skip=skip)
