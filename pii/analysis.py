@@ -130,7 +130,7 @@ def with_repeats(text: str, spans: list[Span], known: Mapping[str, str]) -> list
     without NER would see it; ``known`` (original -> pseudonym) carries the
     values the vault holds for the subject from earlier documents.
     """
-    values = {text[s.start : s.end]: s.entity for s in spans}
+    values = {text[s.start : s.end]: s.entity for s in sorted(spans, key=lambda s: s.score)}  # best score wins
     for value, token in known.items():
         values.setdefault(value, token_entity(token))
     extra = [

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from docval.settings import Settings
-from pii import PiiEngine
+from pii import PiiEngine, load_config
+from pii.config import NerConfig
 
 
 def doc_id(name: str) -> str:
@@ -28,6 +29,13 @@ def pii_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 def engine(pii_settings: Settings) -> Iterator[PiiEngine]:
     """The packaged default configuration with a vault in a session data directory."""
     yield PiiEngine.from_settings(pii_settings)
+
+
+@pytest.fixture(scope="session")
+def patterns_engine(pii_settings: Settings) -> PiiEngine:
+    """Patterns and labels without NER: for tests about recognizers, whose results must not depend on a model."""
+    config = load_config()
+    return PiiEngine.from_settings(pii_settings, config.model_copy(update={"ner": NerConfig(model=None)}))
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from conftest import doc_id
 
 from docval.domain import DocKind, ExtractedField, Tier
 from docval.hashing import KeyedHasher
-from docval.settings import Settings
 from pii import Operator, PiiEngine, load_config
+from pii.config import NerConfig
 from pii.evaluate import load_samples
 
 TEXT = (
@@ -21,8 +21,8 @@ TEXT = (
 )
 
 
-def test_pseudonyms_are_numbered_in_reading_order_and_reused(engine: PiiEngine) -> None:
-    masked = engine.mask_text(TEXT)
+def test_pseudonyms_are_numbered_in_reading_order_and_reused(patterns_engine: PiiEngine) -> None:
+    masked = patterns_engine.mask_text(TEXT)
     assert masked.text == (
         "Name: <PERSON_1>\n"
         "<PERSON_1> paid <CREDIT_CARD_1> for <EMAIL_ADDRESS_1>.\n"
@@ -37,7 +37,7 @@ def test_remote_model_never_sees_a_pattern_original(engine: PiiEngine, shared_da
     """What the extractor's remote tier sends: none of the corpus' e-mails, IBANs, cards, phones, SSNs survive."""
     mask = engine.mask_function(DocKind.OTHER)
     wanted = {"EMAIL_ADDRESS", "IBAN_CODE", "CREDIT_CARD", "PHONE_NUMBER", "US_SSN", "IP_ADDRESS"}
-    samples = load_samples(shared_data / "pii-presidio-research" / "all_samples.jsonl", limit=1500)
+    samples = load_samples(shared_data / "pii-presidio-research" / "all_samples.jsonl", limit=800)
     leaks, checked = [], 0
     for text, gold in samples:
         sent = mask(text)
@@ -47,18 +47,19 @@ def test_remote_model_never_sees_a_pattern_original(engine: PiiEngine, shared_da
                 if text[span.start : span.end] in sent.text:
                     leaks.append(span.entity)
         assert sent.reidentify(sent.text) == text
-    assert checked > 300
+    assert checked > 150
     assert leaks == []
 
 
 def test_operators_per_entity_type(tmp_path: Path) -> None:
     config = load_config().model_copy(
         update={
+            "ner": NerConfig(model=None),
             "operators": {
                 "CREDIT_CARD": Operator.MASK,
                 "EMAIL_ADDRESS": Operator.KEYED_HASH,
                 "US_SSN": Operator.REDACT,
-            }
+            },
         }
     )
     engine = PiiEngine(config, KeyedHasher(b"k" * 32))
@@ -114,7 +115,8 @@ def test_invoice_fields_keep_business_values(engine: PiiEngine) -> None:
     }
 
 
-def test_a_subject_keeps_its_pseudonyms_across_documents(fresh_settings: Settings, engine: PiiEngine) -> None:
+def test_a_subject_keeps_its_pseudonyms_across_documents(patterns_engine: PiiEngine) -> None:
+    engine = patterns_engine
     first = engine.mask_text("Name: Ana Souza, mail ana@example.org", doc=doc_id("s1"), subject="cust-9")
     second = engine.mask_text(
         "Mail from ana@example.org.\nName: Bo Li. Ana Souza replied.", doc=doc_id("s2"), subject="cust-9"

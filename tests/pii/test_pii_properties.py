@@ -38,9 +38,10 @@ counter = itertools.count()
 
 @SETTINGS
 @given(text=documents)
-def test_masking_is_idempotent(engine: PiiEngine, text: str) -> None:
-    once = engine.mask_text(text).text
-    assert engine.mask_text(once).text == once
+def test_masking_is_idempotent(patterns_engine: PiiEngine, text: str) -> None:
+    """Patterns and labels only: a statistical NER model may tag differently once its context is masked."""
+    once = patterns_engine.mask_text(text).text
+    assert patterns_engine.mask_text(once).text == once
 
 
 @SETTINGS

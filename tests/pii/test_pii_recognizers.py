@@ -31,8 +31,8 @@ def found(engine: PiiEngine, text: str) -> list[tuple[str, str]]:
         ("SSN 536-22-8726", ("US_SSN", "536-22-8726")),
     ],
 )
-def test_finds(engine: PiiEngine, text: str, expected: tuple[str, str]) -> None:
-    assert expected in found(engine, text)
+def test_finds(patterns_engine: PiiEngine, text: str, expected: tuple[str, str]) -> None:
+    assert expected in found(patterns_engine, text)
 
 
 @pytest.mark.parametrize(
@@ -46,17 +46,17 @@ def test_finds(engine: PiiEngine, text: str, expected: tuple[str, str]) -> None:
         "Company name: Acme Widgets GmbH",  # a company label is not a person label
     ],
 )
-def test_leaves_alone(engine: PiiEngine, text: str) -> None:
-    assert found(engine, text) == []
+def test_leaves_alone(patterns_engine: PiiEngine, text: str) -> None:
+    assert found(patterns_engine, text) == []
 
 
-def test_vat_and_bic_need_their_checks(engine: PiiEngine) -> None:
+def test_vat_and_bic_need_their_checks(patterns_engine: PiiEngine) -> None:
     text = "VAT DE136695976, BIC COBADEFFXXX"
-    assert [(s.entity, text[s.start : s.end]) for s in engine.spans(text, DocKind.KYC_FORM)] == [
+    assert [(s.entity, text[s.start : s.end]) for s in patterns_engine.spans(text, DocKind.KYC_FORM)] == [
         ("VAT_ID", "DE136695976"),
         ("BIC", "COBADEFFXXX"),
     ]
-    assert engine.spans("VAT DE136695977 BIC COBAXXFFXXX", DocKind.KYC_FORM) == []
+    assert patterns_engine.spans("VAT DE136695977 BIC COBAXXFFXXX", DocKind.KYC_FORM) == []
 
 
 def test_labels_in_a_structured_document() -> None:
@@ -91,7 +91,7 @@ def test_labels_in_a_structured_document() -> None:
     )
 
 
-def test_every_labelled_identifier_of_the_corpus_is_found(engine: PiiEngine, shared_data: Path) -> None:
+def test_every_labelled_identifier_of_the_corpus_is_found(patterns_engine: PiiEngine, shared_data: Path) -> None:
     """All 462 card/IBAN/SSN values of presidio-research, each in a neutral sentence with its context word."""
     context = {"CREDIT_CARD": "card", "IBAN_CODE": "IBAN", "US_SSN": "SSN"}
     lines = (shared_data / "pii-presidio-research" / "derived_identifiers.jsonl").read_text().splitlines()
@@ -99,7 +99,7 @@ def test_every_labelled_identifier_of_the_corpus_is_found(engine: PiiEngine, sha
     for record in map(json.loads, lines):
         entity, value = record["entity_type"], record["value"]
         text = f"The {context[entity]} is {value} as agreed."
-        if (entity, value) not in found(engine, text):
+        if (entity, value) not in found(patterns_engine, text):
             missed.append(entity)
     assert len(lines) == 462
     assert missed == []
