@@ -21,6 +21,7 @@ from collections.abc import Callable
 from docval.hashing import KeyedHasher
 from pii import PiiEngine, load_config
 from pii.analysis import build_analyzer
+from pii.config import NerConfig
 from pii.evaluate import default_samples_path
 from pii.ner import ner_available
 
@@ -43,13 +44,14 @@ def measure(docs: int, chars: int) -> dict[str, dict[str, float]]:
     config = load_config()
     bare = build_analyzer(config.model_copy(update={"custom_recognizers": []}), labels=False, ner=False)
     hasher = KeyedHasher(b"bench" * 8)
+    no_ner = config.model_copy(update={"ner": NerConfig(model=None)})
     runners: dict[str, Callable[[str], object]] = {
         "bare presidio analyze": lambda text: bare.analyze(text=text, language="en"),
-        "docval mask_text": PiiEngine(config, hasher).mask_text,
+        "docval mask_text, no NER": PiiEngine(no_ner, hasher).mask_text,
     }
     if ner_available(config.ner):
-        ner_config = config.model_copy(update={"ner": config.ner.model_copy(update={"model": "builtin"})})
-        runners["docval mask_text + NER"] = PiiEngine(ner_config, hasher).mask_text
+        with_ner = config.model_copy(update={"ner": NerConfig(model=config.ner.model or "builtin")})
+        runners["docval mask_text + NER"] = PiiEngine(with_ner, hasher).mask_text
     short_chars = sum(map(len, texts))
     figures = {}
     for name, run in runners.items():

@@ -274,6 +274,8 @@ class NationalIdRecognizer(ChecksumRecognizer):
 
     def check(self, value: str) -> bool:
         compact = value.strip()
+        if sum(char.isdigit() for char in compact) < 5:  # every listed scheme has 5+ digits; skips most words cheaply
+            return False
         return any(_stdnum_valid(validator, compact) for validator in self._validators)
 
 
