@@ -21,6 +21,9 @@ from pii.vault import Vault, doc_subject
 __all__ = ["MaskedFields", "PiiEngine"]
 
 
+_NAME_LIKE = frozenset({"PERSON", "LOCATION", "ADDRESS"})
+
+
 class MaskedFields(BaseModel):
     """Fields with personal values replaced, what was masked, and who it concerned (keyed hashes only)."""
 
@@ -75,6 +78,14 @@ class PiiEngine:
 
     def entities_for(self, kind: DocKind | None) -> list[str]:
         return self.config.entities.get(kind or DocKind.OTHER, self.config.all_entities())
+
+    def _field_entities(self, kind: DocKind) -> list[str]:
+        """Pattern types only: a short value out of context is no ground for NER ("Acme Widgets" is no person).
+
+        Names and addresses in other fields are still caught when the data
+        subject's vault entries or this document's personal fields hold them.
+        """
+        return [entity for entity in self.entities_for(kind) if entity not in _NAME_LIKE]
 
     def spans(self, text: str, kind: DocKind | None = None) -> list[Span]:
         return self.analyzer.analyze(text, self.entities_for(kind))
@@ -137,7 +148,7 @@ class PiiEngine:
             if name in personal:
                 spans = [Span(personal[name], 0, len(value), 1.0)]
             else:
-                spans = with_repeats(value, self.spans(value, kind), known_now)
+                spans = with_repeats(value, self.analyzer.analyze(value, self._field_entities(kind)), known_now)
             masked = self._replace(value, spans, known_now)
             used.update(masked.originals)
             _merge_counts(counts, masked.counts)

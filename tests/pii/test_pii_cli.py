@@ -52,7 +52,7 @@ def test_reveal_erase_cycle(masked_doc: str) -> None:
 
 
 def test_eval_prints_scores_per_configuration(settings: Settings) -> None:
-    result = docval("eval", "--limit", "300", "--json")
+    result = docval("eval", "--limit", "100", "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert [run["name"] for run in report][:2] == ["patterns", "patterns+labels"]

@@ -37,7 +37,7 @@ def test_remote_model_never_sees_a_pattern_original(engine: PiiEngine, shared_da
     """What the extractor's remote tier sends: none of the corpus' e-mails, IBANs, cards, phones, SSNs survive."""
     mask = engine.mask_function(DocKind.OTHER)
     wanted = {"EMAIL_ADDRESS", "IBAN_CODE", "CREDIT_CARD", "PHONE_NUMBER", "US_SSN", "IP_ADDRESS"}
-    samples = load_samples(shared_data / "pii-presidio-research" / "all_samples.jsonl", limit=800)
+    samples = load_samples(shared_data / "pii-presidio-research" / "all_samples.jsonl", limit=400)
     leaks, checked = [], 0
     for text, gold in samples:
         sent = mask(text)
@@ -47,7 +47,7 @@ def test_remote_model_never_sees_a_pattern_original(engine: PiiEngine, shared_da
                 if text[span.start : span.end] in sent.text:
                     leaks.append(span.entity)
         assert sent.reidentify(sent.text) == text
-    assert checked > 150
+    assert checked > 70
     assert leaks == []
 
 

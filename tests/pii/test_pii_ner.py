@@ -26,7 +26,7 @@ PROBES = [
 
 def _train(out: Path, seed: int) -> None:
     command = [sys.executable, str(REPO / "scripts" / "train_pii_ner.py"), "--out", str(out)]
-    command += ["--sentences", "400", "--epochs", "3", "--seed", str(seed)]
+    command += ["--sentences", "200", "--epochs", "2", "--seed", str(seed)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
 
