@@ -14,6 +14,7 @@ from docval.hashing import KeyedHasher
 from docval.settings import Settings
 from pii.analysis import Analyzer, Span, build_analyzer, with_repeats
 from pii.config import PiiConfig, load_config
+from pii.errors import PiiError
 from pii.pseudonyms import Masked, apply_operators
 from pii.scan import LeakHit, ValueIndex, scan_paths
 from pii.vault import Vault, doc_subject
@@ -47,10 +48,10 @@ class PiiEngine:
     """Detection (offline Presidio), masking (operators per type) and the vault, built from ``pii.yaml``."""
 
     def __init__(
-        self, config: PiiConfig, hasher: KeyedHasher, vault: Vault | None = None, key_files: list[Path] | None = None
+        self, config: PiiConfig, hasher: KeyedHasher, vault: Vault | None = None, keys_dir: Path | None = None
     ) -> None:
         self.config = config
-        self._key_files = key_files or []
+        self._keys_dir = keys_dir
         self._hasher = hasher
         self._vault = vault
         self.analyzer = Analyzer(config, build_analyzer(config))
@@ -60,19 +61,11 @@ class PiiEngine:
         """The installation's engine: its ``pii.yaml`` (or the packaged default), HMAC key and vault."""
         hasher = KeyedHasher.from_file(settings.keys_dir / "hmac.key")
         vault = Vault(settings.data_dir / "pii" / "vault.sqlite", settings.keys_dir / "pii-master.key", hasher)
-        key_files = sorted(settings.keys_dir.glob("*")) if settings.keys_dir.exists() else []
-        return cls(config or load_config(settings), hasher, vault, key_files)
-
-    @classmethod
-    def from_config_file(cls, path: Path, hasher: KeyedHasher) -> PiiEngine:
-        """An engine without a vault (masking only), e.g. for evaluation and benchmarks."""
-        return cls(load_config(path=path), hasher)
+        return cls(config or load_config(settings), hasher, vault, settings.keys_dir)
 
     @property
     def vault(self) -> Vault:
         if self._vault is None:
-            from pii.errors import PiiError
-
             raise PiiError("this PiiEngine has no vault (build it with PiiEngine.from_settings)")
         return self._vault
 
@@ -166,5 +159,6 @@ class PiiEngine:
         """Leak scan: the vault's originals and the ``scan_entities`` patterns in ``paths`` (vault and keys skipped)."""
         patterns = self._pattern_analyzer
         values = ValueIndex(self.vault.originals()) if self._vault is not None else None
-        skip = [*self.vault.files(), *self._key_files] if self._vault is not None else []
+        keys = sorted(self._keys_dir.glob("*")) if self._keys_dir is not None else []  # listed now: made lazily
+        skip = [*(self._vault.files() if self._vault is not None else []), *keys]
         return scan_paths(paths, values=values, analyzer=patterns, entities=self.config.scan_entities, skip=skip)
