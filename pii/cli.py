@@ -7,6 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import BaseModel
+
+from docval.events import EntryKind
+from docval.settings import Settings
 
 __all__ = ["register"]
 
@@ -26,7 +30,9 @@ def reveal(
 
     settings = load_settings()
     revelation = PiiEngine.from_settings(settings).vault.reveal(doc, token, user=user, roles=roles_of(settings, user))
-    typer.echo(json.dumps({"kind": "pii.revealed", "doc": doc, "data": revelation.event.model_dump()}), err=True)
+    # Ledgered before the value is shown: a reveal that cannot be recorded does not happen.
+    event = _record(settings, EntryKind.PII_REVEALED, doc=doc, actor=user, payload=revelation.event)
+    typer.echo(json.dumps(event), err=True)
     typer.echo(revelation.value)
 
 
@@ -34,14 +40,16 @@ def reveal(
 def erase(
     subject: Annotated[str, typer.Argument(help="Data subject id, or its keyed hash with --ref.")],
     ref: Annotated[bool, typer.Option("--ref", help="SUBJECT is the keyed hash from the ledger.")] = False,
+    actor: Annotated[str, typer.Option("--as", help="Who ordered the erasure, for the ledger.")] = "operator",
 ) -> None:
     """Crypto-shred a data subject: destroy its key so none of its originals can be recovered."""
     from docval.settings import load_settings
     from pii.engine import PiiEngine
 
-    vault = PiiEngine.from_settings(load_settings()).vault
-    event = vault.erase_ref(subject) if ref else vault.erase(subject)
-    typer.echo(json.dumps({"kind": "pii.erased", "doc": None, "data": event.model_dump()}))
+    settings = load_settings()
+    vault = PiiEngine.from_settings(settings).vault
+    payload = vault.erase_ref(subject) if ref else vault.erase(subject)
+    typer.echo(json.dumps(_record(settings, EntryKind.PII_ERASED, doc=None, actor=actor, payload=payload)))
 
 
 @pii_app.command()
@@ -72,6 +80,15 @@ def evaluate(
     config = load_config(load_settings())
     report = evaluate_configurations(config, data or default_samples_path(), limit=limit)
     typer.echo(json.dumps([r.model_dump() for r in report], indent=2) if as_json else format_table(report))
+
+
+def _record(settings: Settings, kind: EntryKind, *, doc: str | None, actor: str, payload: BaseModel) -> dict:
+    """Append the event to the ledger; return it as printed for scripts (with its ledger seq)."""
+    from ledger import Ledger
+
+    data = payload.model_dump(mode="json")
+    seq = Ledger.open(settings).append(kind, doc=doc, actor=actor, data=data)
+    return {"seq": seq, "kind": str(kind), "doc": doc, "actor": actor, "data": data}
 
 
 def register(app: typer.Typer) -> None:

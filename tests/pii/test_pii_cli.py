@@ -10,6 +10,7 @@ import pytest
 from conftest import doc_id
 
 from docval.settings import Settings
+from ledger import Ledger, init_keys
 from pii import PiiEngine
 
 ROLES = """\
@@ -29,12 +30,13 @@ def docval(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture
 def masked_doc(settings: Settings) -> str:
     (settings.data_dir / "roles.yaml").write_text(ROLES)
+    init_keys(settings.keys_dir, settings.ledger.key_name)
     doc = doc_id("cli")
     PiiEngine.from_settings(settings).mask_text("Name: Ana Souza", doc=doc, subject="cust-cli")
     return doc
 
 
-def test_reveal_erase_cycle(masked_doc: str) -> None:
+def test_reveal_erase_cycle(masked_doc: str, settings: Settings) -> None:
     denied = docval("reveal", masked_doc, "<PERSON_1>", "--user", "bob")
     assert denied.returncode == 2 and "pii_reader" in denied.stderr and "Ana" not in denied.stderr
     allowed = docval("reveal", masked_doc, "<PERSON_1>", "--user", "carol")
@@ -49,6 +51,14 @@ def test_reveal_erase_cycle(masked_doc: str) -> None:
     assert payload["kind"] == "pii.erased" and payload["data"]["key_destroyed"] is True
     gone = docval("reveal", masked_doc, "<PERSON_1>", "--user", "carol")
     assert gone.returncode == 2 and "Ana" not in gone.stdout + gone.stderr
+
+    entries = list(Ledger.open(settings).entries())
+    assert [(e.kind, e.doc, e.actor) for e in entries] == [
+        ("pii.revealed", masked_doc, "carol"),
+        ("pii.erased", None, "operator"),
+    ], "only the granted reveal and the erasure are ledgered"
+    assert [event["seq"], payload["seq"]] == [e.seq for e in entries]
+    assert all("Ana" not in e.canonical.decode() for e in entries)
 
 
 def test_eval_prints_scores_per_configuration(settings: Settings) -> None:
