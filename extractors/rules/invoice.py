@@ -98,6 +98,7 @@ _ISSUE_DATE = LabelRecognizer(
         r"date +de +(?:la +)?facture|factuur *datum|issue +date|date +d['’]émission": 1.0,
         r"facture +n\S* *\S+ +du|gutschriftsdatum|datum +der +rechnung": 0.95,
         r"\w*(?:rechnung|korrektur|gutschrift) *nr\.? *\S+ +vom|\bfacture +\S+ +du|\w*rechnung +\(\d+\)": 0.95,
+        r"\w*(?:rechnung|vertrag)\w*\b[^\n]{0,40}?\bnr\.?:? *\S+": 0.9,  # '…rechnung zur …versicherung Nr. X 11. März'
         r"\w+rechnung\b": 0.8,  # 'Beitragsrechnung 24. Januar 2014': a date right after the title
         r"\bdatum\b|\bdate\b|\bvom\b": 0.7,
     },
@@ -119,6 +120,7 @@ _GRAND_TOTAL = _total_recognizer(
     {
         r"grand +total|total +ttc|montant +(?:eur +)?ttc|somme +à +payer|net +à +payer": 1.0,
         r"rechnungs(?:summe|betrag) +brutto|brutto-?betrag|gesamtbetrag +brutto|rechnungsbetrag|endbetrag": 1.0,
+        r"\bbeitrag +inkl\w*\.?": 0.85,  # insurance: 'vierteljährlicher Beitrag inklusive 19 % Versicherungsteuer'
         r"zahlbetrag|zu +zahlender +betrag|due +payable|amount +due|balance +due|total +due": 0.85,
         r"summe +inkl\.? *(?:ust|mwst)\.?|rechnungsbeitrag|gesamtsumme|bruttosumme|summe +brutto": 0.95,
         r"total +amount|invoice +total": 0.95,
@@ -153,6 +155,7 @@ _CENT = Decimal("0.011")
 _GLUED_CELL = re.compile(r"\d+[.,]\d{2}")
 _GLUED_AMOUNTS = re.compile(rf"(?<![\d.,])(?:{_GLUED_CELL.pattern}){{3}}(?![\d.,])")
 _GLUED_CONFIDENCE = 0.6
+_DERIVED = 0.6
 _MAX_TAX_LINES = 8
 
 _IBAN = re.compile(r"(?<![A-Z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){10,32}")
@@ -259,8 +262,19 @@ def _totals(pages: Sequence[PageLike]) -> dict[str, Candidate | None]:
             recognizer.field_name: Candidate(max(c.confidence, 0.95), c.value, c.page, c.span)
             for recognizer, c in zip(_TOTALS, chosen, strict=True)
         }
-    singles = (best(options, prefer_last=True) for options in (net_options, tax_options, grand_options))
-    return {recognizer.field_name: single for recognizer, single in zip(_TOTALS, singles, strict=True)}
+    net, tax, grand = (best(options, prefer_last=True) for options in (net_options, tax_options, grand_options))
+    return {"net_total": net or _derived_net(tax, grand), "tax_total": tax, "grand_total": grand}
+
+
+def _derived_net(tax: Candidate | None, grand: Candidate | None) -> Candidate | None:
+    """Gross-priced invoices (insurance premiums 'inklusive 19 % Versicherungsteuer') print the gross and the tax
+    in it but no net: net = grand - tax, with a low confidence so a model tier may still look."""
+    if tax is None or grand is None:
+        return None
+    net = Decimal(grand.value) - Decimal(tax.value)
+    if not 0 < Decimal(tax.value) < net:
+        return None
+    return Candidate(min(tax.confidence, grand.confidence) * _DERIVED, str(net), grand.page, grand.span)
 
 
 def _adds_up(net: Candidate, tax: Candidate, grand: Candidate) -> bool:
