@@ -179,6 +179,7 @@ _COMPANY = re.compile(  # case-sensitive on purpose: "Sa 8.00-14.00 Uhr" is not 
     r"\b(?:GmbH|GMBH|AG|KG|e\.\s?V\.|a\.\s?G\.|B\.V\.|BV|N\.V\.|SAS|SARL|S\.A\.|SA|Ltd\.?|LTD|Limited|Inc\.?|INC"
     r"|LLC|PLC|plc|S\.r\.l\.|AB|Oy)(?![\w])"
 )
+_FRENCH_LEGAL_FORM = re.compile(r"[ ,]+(SARL|SAS|SASU|EURL|SA|SNC|SCI)$")
 _SELLER_CAPTION = re.compile(
     r"^ *(?:lieferant|rechnungsersteller|verkäufer|seller|vendor|supplier|from|absender|fournisseur|émetteur"
     r"|vendeur) *:? *$",
@@ -222,7 +223,7 @@ def extract_invoice(pages: Sequence[PageLike]) -> dict[str, Candidate]:
         "iban": _iban(pages),
         "seller_vat_id": _seller_vat_id(pages),
         "currency": _currency(pages),
-        "seller_name": (seller := _seller_name(pages)),
+        "seller_name": (seller := _without_separate_legal_form(_seller_name(pages), pages)),
         "seller_address": _seller_address(pages, seller) if pages else None,
         "buyer_name": _name_under(pages, _BUYER_CAPTION, 0.8)
         or _name_under(pages, _DELIVERY_CAPTION, 0.6)
@@ -468,6 +469,18 @@ def _seller_name(pages: Sequence[PageLike]) -> Candidate | None:
                 return _located(page, offset, name, 0.6)
             offset += len(line) + 1
     return None
+
+
+def _without_separate_legal_form(name: Candidate | None, pages: Sequence[PageLike]) -> Candidate | None:
+    """'Au bon moulin SARL' -> 'Au bon moulin' when the page also states 'SARL au capital de …': French law keeps
+    the dénomination sociale and the forme juridique apart (the legal mention carries the form), so the name
+    proper is printed without it. German and English firm names include their suffix and are left alone."""
+    if name is None or not (form := _FRENCH_LEGAL_FORM.search(name.value)):
+        return name
+    if not any(re.search(rf"\b{form.group(1)} +au +capital\b", page.text, re.IGNORECASE) for page in pages):
+        return name
+    short = name.value[: form.start()].rstrip(" ,")
+    return replace(name, value=short, span=(name.span[0], name.span[0] + len(short)))
 
 
 def _letterhead(pages: Sequence[PageLike]) -> Candidate | None:
