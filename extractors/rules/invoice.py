@@ -268,10 +268,13 @@ def _totals(pages: Sequence[PageLike]) -> dict[str, Candidate | None]:
 
 
 def _derived_net(tax: Candidate | None, grand: Candidate | None) -> Candidate | None:
-    """Gross-priced invoices (insurance premiums 'inklusive 19 % Versicherungsteuer') print the gross and the tax
-    in it but no net: net = grand - tax, with a low confidence so a model tier may still look."""
-    if tax is None or grand is None:
+    """No net printed, derived with a low confidence so a model tier may still look. Gross-priced invoices
+    (insurance premiums 'inklusive 19 % Versicherungsteuer') print the gross and the tax in it: net = grand - tax.
+    Invoices without any tax amount (exports, reverse charge, small businesses) print one total: net = grand."""
+    if grand is None:
         return None
+    if tax is None:
+        return Candidate(grand.confidence * _DERIVED, grand.value, grand.page, grand.span)
     net = Decimal(grand.value) - Decimal(tax.value)
     if not 0 < Decimal(tax.value) < net:
         return None
