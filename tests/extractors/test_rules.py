@@ -214,3 +214,11 @@ def test_gross_premium_invoice_derives_its_net() -> None:
 def test_french_legal_form_stated_apart_is_not_part_of_the_name(mention: str, name: str) -> None:
     text = f"Le Petit Atelier SARL - 3 rue des Lilas - 75011 Paris\n{mention}\nFacture F-2024-001\n"
     assert values(text)["seller_name"] == name
+
+
+def test_an_invoice_without_any_tax_amount_has_net_equal_to_its_total() -> None:
+    text = "Beispiel Hosting AG\nHosting Paket 12,50 12,50\nTotal EUR 12,50\nSteuer-Nr. 044 241 601 03\n"
+    fields = extract_rules([Page(1, text)], DocKind.INVOICE)
+    assert fields["grand_total"].value == fields["net_total"].value == "12.50"
+    assert fields["net_total"].confidence < fields["grand_total"].confidence
+    assert "invoice_number" not in fields  # a tax number is not the invoice number
