@@ -198,6 +198,7 @@ def bench_accuracy(corpora: Path, local_url: str | None, local_model: str) -> di
         for name in ("zugferd", "invoices-invoice2data"):
             rules = run_eval(corpora / name, settings, routed=False, einvoice=False)
             figures[f"{rules.dataset}_rules"] = float(rules.overall["accuracy"])
+            figures[f"{rules.dataset}_rules_printed"] = float(rules.printed_overall["accuracy"])
             if local_url:
                 report = run_eval(corpora / name, routed, routed=True, einvoice=False)
                 figures[f"{report.dataset}_routed"] = float(report.overall["accuracy"])
@@ -236,7 +237,10 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
                 routed = accuracy.get(f"{dataset}_routed")
                 calls = accuracy.get(f"{dataset}_model_calls", 0)
                 shown = "n/a (no --local-url)" if routed is None else f"{routed:.1%} ({calls:.0f} model calls)"
-                print(f"accuracy {dataset}: rules-only {accuracy[f'{dataset}_rules']:.1%}, routed {shown}")
+                print(
+                    f"accuracy {dataset}: rules-only {accuracy[f'{dataset}_rules']:.1%} "
+                    f"(over printed truth values only {accuracy[f'{dataset}_rules_printed']:.1%}), routed {shown}"
+                )
         if args.ocr_pages:
             results["ocr"] = ocr = bench_ocr(paths[: args.ocr_pages], Path(tmp), args.ocr_dpi, args.rapidocr_python)
             print(

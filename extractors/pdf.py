@@ -187,13 +187,20 @@ def _declared_page_count(reader: object) -> int:
         return 0
 
 
+# pypdf's word gap for fonts that carry no width for the space glyph (pypdf's default: 200 glyph units).
+# Stylesheet-rendered ZUGFeRD PDFs use such fonts and their kerning after 'r' passes for a space at 200
+# ("Liefer ant GmbH", "Br uttosumme"); 250-350 joins those without gluing real words together (400 starts to:
+# "KundenAG"). Fonts that do define a space width are unaffected.
+_FALLBACK_SPACE_WIDTH = 300.0
+
+
 def _page_text(page: object, number: int, limits: ExtractSettings) -> str:
     """One page's text layer; a page whose text cannot be decoded is left empty for OCR to try."""
     from pypdf.errors import LimitReachedError
 
     try:
         with _deadline(limits.page_timeout_seconds):
-            return page.extract_text() or ""  # type: ignore[attr-defined]
+            return page.extract_text(space_width=_FALLBACK_SPACE_WIDTH) or ""  # type: ignore[attr-defined]
     except _PageTimeout:
         raise IngestError("TIMEOUT", f"page {number}: text extraction over {limits.page_timeout_seconds:g} s") from None
     except (LimitReachedError, RecursionError, MemoryError):

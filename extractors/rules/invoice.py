@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from functools import partial
-from itertools import combinations, product
+from itertools import combinations, permutations, product
 
 from extractors.normalize import (
     currency_code,
@@ -86,7 +86,7 @@ _INVOICE_NUMBER = LabelRecognizer(
         r"booking +id|bill +no\.?|receipt +no\.?|document +no\.?|belegnummer": 0.85,
         r"\w*(?:rechnung|korrektur|gutschrift) *(?:nr\.?|#|no\.?)|\bavoir *(?:n°|no\.?)?": 1.0,
         r"^ *(?:invoice|rechnung|facture|factuur|avoir)\b": 0.75,
-        r"\bnr\.|\bno\.": 0.5,
+        r"(?<![\w-])nr\.|(?<![\w-])no\.": 0.5,  # not the tail of "Steuer-Nr.", "Kto-Nr."
     },
     _NUMBER,
     _number,
@@ -98,6 +98,7 @@ _ISSUE_DATE = LabelRecognizer(
         r"date +de +(?:la +)?facture|factuur *datum|issue +date|date +d['’]émission": 1.0,
         r"facture +n\S* *\S+ +du|gutschriftsdatum|datum +der +rechnung": 0.95,
         r"\w*(?:rechnung|korrektur|gutschrift) *nr\.? *\S+ +vom|\bfacture +\S+ +du|\w*rechnung +\(\d+\)": 0.95,
+        r"\w*(?:rechnung|vertrag)\w*\b[^\n]{0,40}?\bnr\.?:? *\S+": 0.9,  # '…rechnung zur …versicherung Nr. X 11. März'
         r"\w+rechnung\b": 0.8,  # 'Beitragsrechnung 24. Januar 2014': a date right after the title
         r"\bdatum\b|\bdate\b|\bvom\b": 0.7,
     },
@@ -119,6 +120,7 @@ _GRAND_TOTAL = _total_recognizer(
     {
         r"grand +total|total +ttc|montant +(?:eur +)?ttc|somme +à +payer|net +à +payer": 1.0,
         r"rechnungs(?:summe|betrag) +brutto|brutto-?betrag|gesamtbetrag +brutto|rechnungsbetrag|endbetrag": 1.0,
+        r"\bbeitrag +inkl\w*\.?": 0.85,  # insurance: 'vierteljährlicher Beitrag inklusive 19 % Versicherungsteuer'
         r"zahlbetrag|zu +zahlender +betrag|due +payable|amount +due|balance +due|total +due": 0.85,
         r"summe +inkl\.? *(?:ust|mwst)\.?|rechnungsbeitrag|gesamtsumme|bruttosumme|summe +brutto": 0.95,
         r"total +amount|invoice +total": 0.95,
@@ -150,6 +152,10 @@ _TAX_TOTAL = _total_recognizer(
 )
 _TOTALS = (_NET_TOTAL, _TAX_TOTAL, _GRAND_TOTAL)
 _CENT = Decimal("0.011")
+_GLUED_CELL = re.compile(r"\d+[.,]\d{2}")
+_GLUED_AMOUNTS = re.compile(rf"(?<![\d.,])(?:{_GLUED_CELL.pattern}){{3}}(?![\d.,])")
+_GLUED_CONFIDENCE = 0.6
+_DERIVED = 0.6
 _MAX_TAX_LINES = 8
 
 _IBAN = re.compile(r"(?<![A-Z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){10,32}")
@@ -166,11 +172,14 @@ _VAT_LABEL = re.compile(
     r"ust[\w.\- ]*id|umsatzsteuer|\bvat\b|\btva\b|\bbtw\b|\biva\b|tax *id|mwst[\w.\- ]*nr|n° *de *tva",
     re.IGNORECASE,
 )
+_PARTY_BLOCK_LINES = 8
+_BUYER_BLOCK_WEIGHT = 0.5
 _BUYER_WORDS = re.compile(r"\b(?:kunde|käufer|ihre|your|uw|client|customer|buyer|acheteur|empfänger)", re.IGNORECASE)
 _COMPANY = re.compile(  # case-sensitive on purpose: "Sa 8.00-14.00 Uhr" is not a société anonyme
     r"\b(?:GmbH|GMBH|AG|KG|e\.\s?V\.|a\.\s?G\.|B\.V\.|BV|N\.V\.|SAS|SARL|S\.A\.|SA|Ltd\.?|LTD|Limited|Inc\.?|INC"
     r"|LLC|PLC|plc|S\.r\.l\.|AB|Oy)(?![\w])"
 )
+_FRENCH_LEGAL_FORM = re.compile(r"[ ,]+(SARL|SAS|SASU|EURL|SA|SNC|SCI)$")
 _SELLER_CAPTION = re.compile(
     r"^ *(?:lieferant|rechnungsersteller|verkäufer|seller|vendor|supplier|from|absender|fournisseur|émetteur"
     r"|vendeur) *:? *$",
@@ -214,7 +223,7 @@ def extract_invoice(pages: Sequence[PageLike]) -> dict[str, Candidate]:
         "iban": _iban(pages),
         "seller_vat_id": _seller_vat_id(pages),
         "currency": _currency(pages),
-        "seller_name": (seller := _seller_name(pages)),
+        "seller_name": (seller := _without_separate_legal_form(_seller_name(pages), pages)),
         "seller_address": _seller_address(pages, seller) if pages else None,
         "buyer_name": _name_under(pages, _BUYER_CAPTION, 0.8)
         or _name_under(pages, _DELIVERY_CAPTION, 0.6)
@@ -246,16 +255,54 @@ def _totals(pages: Sequence[PageLike]) -> dict[str, Candidate | None]:
     consistent = [
         (net, tax, grand)
         for net, tax, grand in product(net_options, tax_options + _tax_sums(tax_options), grand_options)
-        if abs(Decimal(net.value) + Decimal(tax.value) - Decimal(grand.value)) <= _CENT and Decimal(grand.value) != 0
-    ]
+        if _adds_up(net, tax, grand)
+    ] + _glued_triples(pages)
     if consistent:
         chosen = max(consistent, key=lambda triple: (sum(c.confidence for c in triple), triple[2].span[0]))
         return {
             recognizer.field_name: Candidate(max(c.confidence, 0.95), c.value, c.page, c.span)
             for recognizer, c in zip(_TOTALS, chosen, strict=True)
         }
-    singles = (best(options, prefer_last=True) for options in (net_options, tax_options, grand_options))
-    return {recognizer.field_name: single for recognizer, single in zip(_TOTALS, singles, strict=True)}
+    net, tax, grand = (best(options, prefer_last=True) for options in (net_options, tax_options, grand_options))
+    return {"net_total": net or _derived_net(tax, grand), "tax_total": tax, "grand_total": grand}
+
+
+def _derived_net(tax: Candidate | None, grand: Candidate | None) -> Candidate | None:
+    """No net printed, derived with a low confidence so a model tier may still look. Gross-priced invoices
+    (insurance premiums 'inklusive 19 % Versicherungsteuer') print the gross and the tax in it: net = grand - tax.
+    Invoices without any tax amount (exports, reverse charge, small businesses) print one total: net = grand."""
+    if grand is None:
+        return None
+    if tax is None:
+        return Candidate(grand.confidence * _DERIVED, grand.value, grand.page, grand.span)
+    net = Decimal(grand.value) - Decimal(tax.value)
+    if not 0 < Decimal(tax.value) < net:
+        return None
+    return Candidate(min(tax.confidence, grand.confidence) * _DERIVED, str(net), grand.page, grand.span)
+
+
+def _adds_up(net: Candidate, tax: Candidate, grand: Candidate) -> bool:
+    return abs(Decimal(net.value) + Decimal(tax.value) - Decimal(grand.value)) <= _CENT and Decimal(grand.value) != 0
+
+
+def _glued_triples(pages: Sequence[PageLike]) -> list[tuple[Candidate, Candidate, Candidate]]:
+    """pypdf glues a table row's cells when they have no gap ('29.995.0024.99' is 29.99 | 5.00 | 24.99); cents
+    fix where each amount ends, and a row whose three amounts add up in some order is a (net, tax, grand) triple."""
+    triples = []
+    for page in pages:
+        for match in _GLUED_AMOUNTS.finditer(page.text):
+            cells = [
+                Candidate(
+                    _GLUED_CONFIDENCE,
+                    str(parse_amount(cell.group(0))),
+                    page.number,
+                    (match.start() + cell.start(), match.start() + cell.end()),
+                )
+                for cell in _GLUED_CELL.finditer(match.group(0))
+            ]
+            # VAT rates are under 100 %: the tax is the smaller of the two addends.
+            triples.extend(t for t in permutations(cells) if _adds_up(*t) and Decimal(t[1].value) < Decimal(t[0].value))
+    return triples
 
 
 def _is_credit_note(pages: Sequence[PageLike]) -> bool:
@@ -308,24 +355,44 @@ def _iban(pages: Sequence[PageLike]) -> Candidate | None:
 
 
 def _seller_vat_id(pages: Sequence[PageLike]) -> Candidate | None:
+    """A VAT id with a valid checksum (labelled ones first); ids on a buyer's line or inside the block under a
+    buyer caption are the customer's and count for less."""
     found: list[Candidate] = []
     for page in pages:
+        buyer_blocks = _blocks_under(page.text, _BUYER_CAPTION)
         for match in _VAT.finditer(page.text):
             end = _longest_valid(page.text, match.start(), match.end(), vat_id_is_valid, normalize_vat_id)
+            if end is not None and page.text[end : end + 1].isdigit():
+                end = None  # a valid prefix of a longer number (an IBAN's body) is not a VAT id
             line_start = page.text.rfind("\n", 0, match.start()) + 1
             line_end = page.text.find("\n", match.end())
             line = page.text[line_start : line_end if line_end >= 0 else len(page.text)]
             if _BUYER_WORDS.search(page.text[line_start : match.start()]):
                 continue
             labelled = bool(_VAT_LABEL.search(line))
+            weight = _BUYER_BLOCK_WEIGHT if any(a <= match.start() < b for a, b in buyer_blocks) else 1.0
             if end is not None:
                 confidence = 0.95 if labelled else 0.8
                 value = normalize_vat_id(page.text[match.start() : end])
-                found.append(Candidate(confidence, value, page.number, (match.start(), end)))
+                found.append(Candidate(confidence * weight, value, page.number, (match.start(), end)))
             elif labelled:
                 raw = match.group(0).strip()
-                found.append(Candidate(0.55, normalize_vat_id(raw), page.number, (match.start(), match.end())))
+                found.append(Candidate(0.55 * weight, normalize_vat_id(raw), page.number, (match.start(), match.end())))
     return best(found)
+
+
+def _blocks_under(text: str, caption: re.Pattern[str]) -> list[tuple[int, int]]:
+    """Spans of the few lines under each ``caption`` (a party's address block), ending early at a seller caption."""
+    blocks = []
+    for match in caption.finditer(text):
+        end = match.end()
+        for _ in range(_PARTY_BLOCK_LINES):
+            following = text.find("\n", end + 1)
+            if following < 0 or _SELLER_CAPTION.match(text, end + 1):
+                break
+            end = following
+        blocks.append((match.start(), end))
+    return blocks
 
 
 def _currency(pages: Sequence[PageLike]) -> Candidate | None:
@@ -405,6 +472,18 @@ def _seller_name(pages: Sequence[PageLike]) -> Candidate | None:
                 return _located(page, offset, name, 0.6)
             offset += len(line) + 1
     return None
+
+
+def _without_separate_legal_form(name: Candidate | None, pages: Sequence[PageLike]) -> Candidate | None:
+    """'Au bon moulin SARL' -> 'Au bon moulin' when the page also states 'SARL au capital de …': French law keeps
+    the dénomination sociale and the forme juridique apart (the legal mention carries the form), so the name
+    proper is printed without it. German and English firm names include their suffix and are left alone."""
+    if name is None or not (form := _FRENCH_LEGAL_FORM.search(name.value)):
+        return name
+    if not any(re.search(rf"\b{form.group(1)} +au +capital\b", page.text, re.IGNORECASE) for page in pages):
+        return name
+    short = name.value[: form.start()].rstrip(" ,")
+    return replace(name, value=short, span=(name.span[0], name.span[0] + len(short)))
 
 
 def _letterhead(pages: Sequence[PageLike]) -> Candidate | None:
