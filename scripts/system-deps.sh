@@ -5,6 +5,8 @@
 set -euo pipefail
 
 packages=(
+    chromium        # reports: headless browser test of report.html
+    poppler-utils   # reports: pdftoppm/pdftotext test of report.pdf
 )
 
 missing=()
