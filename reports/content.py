@@ -18,7 +18,7 @@ from reports.completeness import COUNT_KEYS, is_complete
 from reports.kpis import Kpis, compute_kpis, in_period
 from reports.lineage import EXCEPTION_KINDS, DocLineage, LedgerEvent, LedgerFacts
 
-__all__ = ["ExceptionRow", "LineageRow", "ReportContent", "build_content"]
+__all__ = ["ExceptionRow", "LineageRow", "ReportContent", "build_content", "lineage_row"]
 
 _SHORT_KIND = {kind.value: kind.value.split(".", 1)[-1] for kind in EntryKind}
 
@@ -72,7 +72,7 @@ def _fmt(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _lineage_row(lineage: DocLineage) -> LineageRow:
+def lineage_row(lineage: DocLineage) -> LineageRow:
     decision = lineage.state.value if lineage.state else "pending"
     if lineage.outcome is not None:
         decision = f"{decision} ({lineage.outcome.value})"
@@ -146,7 +146,7 @@ def build_content(
         checkpoint_size=checkpoint_size,
         checkpoint_root=checkpoint_root,
         kpis=compute_kpis(scope, events, facts.events),
-        lineage=[_lineage_row(lineage) for lineage in shown],
+        lineage=[lineage_row(lineage) for lineage in shown],
         lineage_total=len(scope),
         exceptions=_exceptions(events),
         completeness=completeness,
