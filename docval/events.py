@@ -28,6 +28,7 @@ __all__ = [
     "ExtractedPayload",
     "FinalPayload",
     "IngestedPayload",
+    "KeyRotatedPayload",
     "MaskedPayload",
     "QuarantinedPayload",
     "ReportGeneratedPayload",
@@ -167,3 +168,11 @@ class ReportGeneratedPayload(_Payload):
     report_sha256: str = Field(description="SHA-256 of report.html.")
     pdf_sha256: str
     bundle_sha256: str | None = Field(None, description="SHA-256 of the bundle zip, if one was written.")
+
+
+class KeyRotatedPayload(_Payload):
+    """Written by ``docval keys rotate``; verifiers follow it to the next checkpoint-signing key."""
+
+    old_key: str = Field(description="Note verifier key in force before this entry.")
+    new_key: str = Field(description="Note verifier key that signs checkpoints covering this entry.")
+    handover: str = Field(description="Signed note 'docval key handover\\n<old>\\n<new>\\n', signed by both keys.")
