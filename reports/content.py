@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from docval.events import EntryKind
-from reports.completeness import COUNT_KEYS, is_complete
+from ledger.bundle_verify import COUNT_KEYS, is_complete
 from reports.kpis import Kpis, compute_kpis, in_period
 from reports.lineage import EXCEPTION_KINDS, DocLineage, LedgerEvent, LedgerFacts
 

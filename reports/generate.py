@@ -19,12 +19,11 @@ from pathlib import Path
 from docval.db import connect
 from docval.settings import Settings
 from ledger import Entry, Ledger
-from ledger.bundle_verify import Checkpoint, split_note
+from ledger.bundle_verify import Checkpoint, count_completeness, split_note, statement_body
 from ledger.export import export_bundle, write_manifest
 from ledger.keys import load_signing_key, sign_note, signing_key_path
 from reports.bundle import BUNDLE_NAMES, write_consistency, write_doc_proofs, write_readme, zip_bundle
 from reports.charts import render_charts
-from reports.completeness import count_completeness, statement_body
 from reports.content import ReportContent, build_content, lineage_row
 from reports.errors import ReportError
 from reports.html import render_html
@@ -196,7 +195,7 @@ def _finish_bundle(
         previous = previous_checkpoint.read_text(encoding="utf-8")
         old = Checkpoint.parse(split_note(previous)[0])
         if old.size > checkpoint.size:
-            raise ReportError(f"{previous_checkpoint}: covers {old.size} entries, more than the ledger's {checkpoint.size}")
+            raise ReportError(f"{previous_checkpoint}: covers {old.size} entries, the ledger only {checkpoint.size}")
         write_consistency(bundle_dir, previous, ledger.consistency_proof(old.size, checkpoint.size), checkpoint)
     for name in ("report.html", "report.pdf", "lineage.csv", "exceptions.csv"):
         (bundle_dir / name).write_bytes((out / name).read_bytes())

@@ -23,23 +23,21 @@ so the document's lineage is provable from that one file and the verifier key.
 from __future__ import annotations
 
 import base64
-import hashlib
 from collections.abc import Sequence
 
-__all__ = ["PROOF_HEADER", "MemoryTree", "format_proof_block"]
+from ledger.bundle_verify import EMPTY_ROOT, TLOG_PROOF_HEADER, leaf_hash, node_hash
 
-PROOF_HEADER = "c2sp.org/tlog-proof@v1"
+__all__ = ["MemoryTree", "format_proof_block"]
 
 
 class MemoryTree:
     """All levels of the RFC 9162 Merkle tree over ``entries`` (exact entry bytes), held in memory."""
 
     def __init__(self, entries: Sequence[bytes]) -> None:
-        sha256 = hashlib.sha256
-        level = [sha256(b"\x00" + entry).digest() for entry in entries]
+        level = [leaf_hash(entry) for entry in entries]
         self.levels: list[list[bytes]] = [level]
         while len(level) > 1:
-            paired = [sha256(b"\x01" + level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)]
+            paired = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
             if len(level) % 2:
                 paired.append(level[-1])
             self.levels.append(paired)
@@ -51,7 +49,7 @@ class MemoryTree:
 
     @property
     def root(self) -> bytes:
-        return self.levels[-1][0] if self.size else hashlib.sha256(b"").digest()
+        return self.levels[-1][0] if self.size else EMPTY_ROOT
 
     def inclusion_path(self, index: int) -> list[bytes]:
         """Audit path of leaf ``index`` in the whole tree, bottom-up (RFC 9162 §2.1.3.1 order)."""
@@ -65,6 +63,6 @@ class MemoryTree:
 
 
 def format_proof_block(entry: bytes, index: int, path: list[bytes], checkpoint_note: str) -> str:
-    lines = [PROOF_HEADER, f"extra {base64.b64encode(entry).decode()}", f"index {index}"]
+    lines = [TLOG_PROOF_HEADER, f"extra {base64.b64encode(entry).decode()}", f"index {index}"]
     lines.extend(base64.b64encode(node).decode() for node in path)
     return "\n".join(lines) + "\n\n" + checkpoint_note
