@@ -24,6 +24,7 @@ import argparse
 import base64
 import binascii
 import hashlib
+import itertools
 import json
 import re
 import sys
@@ -628,42 +629,69 @@ def check_completeness(bundle: Bundle) -> str:
     )
 
 
-def parse_doc_proofs(text: str) -> list[tuple[bytes, int, list[bytes], str]]:
-    """``proofs/<doc>.proof``: tlog-proof blocks (entry bytes in ``extra``), blank-line separated."""
-    pieces = text.split(TLOG_PROOF_HEADER + "\n")
-    if pieces[0] or len(pieces) < 2:
-        raise VerifyError(f"not a sequence of {TLOG_PROOF_HEADER} blocks")
-    blocks = []
-    for piece in pieces[1:]:
-        head, sep, note = piece.partition("\n\n")
-        lines = head.split("\n")
-        if not sep or len(lines) < 2 or not lines[0].startswith("extra ") or not lines[1].startswith("index "):
-            raise VerifyError("proof block lacks extra/index lines")
-        try:
-            entry = base64.b64decode(lines[0][6:], validate=True)
-            path = [base64.b64decode(line, validate=True) for line in lines[2:]]
-            index = int(lines[1][6:])
-        except (binascii.Error, ValueError):
-            raise VerifyError("proof block is not base64/decimal where it must be") from None
-        blocks.append((entry, index, path, note[:-1] if note.endswith("\n\n") else note))
-    return blocks
+def verify_multi_inclusion(indices: list[int], size: int, leaves: list[bytes], proof: list[bytes], root: bytes) -> None:
+    """Several leaves against one root: RFC 9162 hashing, proof hashes per level bottom-up, left to right.
+
+    A node without a right sibling moves up unchanged (that is the RFC 9162 split); with one index this is
+    exactly ``verify_inclusion``.
+    """
+    if not indices or any(b <= a for a, b in itertools.pairwise(indices)) or indices[-1] >= size:
+        raise VerifyError("indices must be increasing and below the tree size")
+    known, hashes, width = dict(zip(indices, leaves, strict=True)), iter(proof), size
+    while width > 1:
+        parents: dict[int, bytes] = {}
+        for index in sorted(known):
+            if index >> 1 in parents:
+                continue
+            sibling = index ^ 1
+            if sibling >= width:
+                parents[index >> 1] = known[index]
+                continue
+            other = known[sibling] if sibling in known else next(hashes, None)
+            if other is None:
+                raise VerifyError("proof too short")
+            parents[index >> 1] = node_hash(known[index], other) if index % 2 == 0 else node_hash(other, known[index])
+        known, width = parents, (width + 1) // 2
+    if next(hashes, None) is not None:
+        raise VerifyError("proof too long")
+    if known[0] != root:
+        raise VerifyError("root mismatch")
+
+
+def parse_doc_proof(text: str) -> tuple[list[bytes], list[int], list[bytes], str]:
+    """``proofs/<doc>.proof`` -> (entry bytes, seqs, proof hashes, checkpoint note)."""
+    head, sep, note = text.partition("\n\n")
+    lines = head.split("\n")
+    if not sep or lines[0] != TLOG_PROOF_HEADER:
+        raise VerifyError(f"not a {TLOG_PROOF_HEADER} proof")
+    extras = [line[6:] for line in lines[1:] if line.startswith("extra ")]
+    rest = lines[1 + len(extras) :]
+    if not rest or not re.fullmatch(r"index( (0|[1-9][0-9]*))+", rest[0]):
+        raise VerifyError("proof lacks its index line")
+    try:
+        entries = [base64.b64decode(extra, validate=True) for extra in extras]
+        path = [base64.b64decode(line, validate=True) for line in rest[1:]]
+    except binascii.Error:
+        raise VerifyError("proof line is not base64") from None
+    return entries, [int(value) for value in rest[0].split()[1:]], path, note
 
 
 def verify_doc_proof(doc: str, text: str, note: str, checkpoint: Checkpoint) -> list[str]:
-    """Every block proves an entry of ``doc`` in the bundle's signed tree; returns the kinds in seq order."""
-    kinds, last = [], -1
-    for entry, index, path, block_note in parse_doc_proofs(text):
-        if block_note != note:
-            raise VerifyError(f"{doc[:16]}: proof of seq {index} is against another checkpoint")
-        value = json.loads(entry)
-        if value.get("doc") != doc or value.get("seq") != index or index <= last:
-            raise VerifyError(f"{doc[:16]}: block for seq {index} is not the next entry of this document")
-        try:
-            verify_inclusion(index, checkpoint.size, leaf_hash(entry), path, checkpoint.root)
-        except VerifyError as exc:
-            raise VerifyError(f"{doc[:16]}: seq {index} inclusion: {exc}") from None
-        kinds.append(value["kind"])
-        last = index
+    """The proof covers entries of ``doc`` only, in the bundle's signed tree; returns their kinds in seq order."""
+    entries, seqs, path, proof_note = parse_doc_proof(text)
+    if proof_note != note:
+        raise VerifyError(f"{doc[:16]}: proof is against another checkpoint")
+    if len(entries) != len(seqs):
+        raise VerifyError(f"{doc[:16]}: {len(entries)} entries but {len(seqs)} indices")
+    values = [json.loads(entry) for entry in entries]
+    for value, seq in zip(values, seqs, strict=True):
+        if value.get("doc") != doc or value.get("seq") != seq:
+            raise VerifyError(f"{doc[:16]}: entry at seq {seq} is not an entry of this document")
+    try:
+        verify_multi_inclusion(seqs, checkpoint.size, [leaf_hash(entry) for entry in entries], path, checkpoint.root)
+    except VerifyError as exc:
+        raise VerifyError(f"{doc[:16]}: inclusion: {exc}") from None
+    kinds = [value["kind"] for value in values]
     if kinds[0] != "doc.claimed":
         raise VerifyError(f"{doc[:16]}: lineage does not start with doc.claimed")
     return kinds
@@ -682,11 +710,10 @@ def check_proofs(bundle: Bundle) -> str:
             f"proofs cover {len(docs)} documents, the period has {len(bundle.scope)}: "
             f"{len(bundle.scope - docs)} missing, {len(docs - bundle.scope)} extra"
         )
-    blocks = 0
+    proven = 0
     for path in files:
-        kinds = verify_doc_proof(path.stem, path.read_text(encoding="utf-8"), note, checkpoint)
-        blocks += len(kinds)
-    return f"{blocks} inclusion proofs for {len(files)} documents verify against the signed root"
+        proven += len(verify_doc_proof(path.stem, path.read_text(encoding="utf-8"), note, checkpoint))
+    return f"inclusion of {proven} entries of {len(files)} documents verifies against the signed root"
 
 
 def check_consistency_file(bundle: Bundle) -> str:

@@ -16,7 +16,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from ledger.bundle_verify import Checkpoint, split_note
-from reports.proofs import MemoryTree, format_proof_block
+from reports.proofs import MemoryTree, format_proof
 
 __all__ = ["BUNDLE_NAMES", "write_consistency", "write_doc_proofs", "write_readme", "zip_bundle"]
 
@@ -34,16 +34,15 @@ _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest zip timestamp: no clock in the
 def write_doc_proofs(
     directory: Path, tree: MemoryTree, bodies: list[bytes], seqs_by_doc: dict[str, list[int]], checkpoint_note: str
 ) -> int:
-    """``proofs/<doc>.proof`` for each document; returns the number of proof blocks written."""
+    """``proofs/<doc>.proof`` for each document; returns the number of entries proven."""
     folder = directory / BUNDLE_NAMES["proofs"]
     folder.mkdir(exist_ok=True)
-    blocks = 0
+    proven = 0
     for doc, seqs in seqs_by_doc.items():
-        text = "\n".join(format_proof_block(bodies[seq], seq, tree.inclusion_path(seq), checkpoint_note)
-                         for seq in seqs)
+        text = format_proof([bodies[seq] for seq in seqs], seqs, tree.multi_proof(seqs), checkpoint_note)
         (folder / f"{doc}.proof").write_text(text, encoding="utf-8")
-        blocks += len(seqs)
-    return blocks
+        proven += len(seqs)
+    return proven
 
 
 def write_consistency(directory: Path, previous_note: str, proof: Iterable[bytes], current: Checkpoint) -> None:

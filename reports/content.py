@@ -62,6 +62,7 @@ class ReportContent:
     complete: bool
     statement_note: str
     mismatches: list[str]
+    table_limit: int
 
     @property
     def completeness_rows(self) -> list[tuple[str, int]]:
@@ -153,5 +154,6 @@ def build_content(
         complete=is_complete(completeness) and not mismatches,
         statement_note=statement_note,
         mismatches=mismatches,
+        table_limit=lineage_limit,
     )
     return content, scope

@@ -107,13 +107,25 @@ def _write_tables(out: Path, content: ReportContent, scope: list[DocLineage]) ->
     rows = []
     for lineage in scope:
         row = lineage_row(lineage)
-        rows.append([row.doc, row.kind, " ".join(f"{step}@{at}" for step, at in row.steps), row.tiers, row.models,
-                     row.findings, row.decision, row.approvers, row.seqs])
+        rows.append(
+            [
+                row.doc,
+                row.kind,
+                " ".join(f"{step}@{at}" for step, at in row.steps),
+                row.tiers,
+                row.models,
+                row.findings,
+                row.decision,
+                row.approvers,
+                row.seqs,
+            ]
+        )
     header = ["doc", "kind", "steps", "tiers", "models", "findings", "decision", "approvers", "seqs"]
     (out / "lineage.csv").write_text(_csv(header, rows), encoding="utf-8")
     exceptions = [[e.ts, e.seq, e.kind, e.doc, e.actor, e.detail] for e in content.exceptions]
-    (out / "exceptions.csv").write_text(_csv(["ts", "seq", "kind", "doc", "actor", "detail"], exceptions),
-                                        encoding="utf-8")
+    (out / "exceptions.csv").write_text(
+        _csv(["ts", "seq", "kind", "doc", "actor", "detail"], exceptions), encoding="utf-8"
+    )
 
 
 def _sha256(path: Path) -> str:
@@ -148,14 +160,28 @@ def generate_report(
     period_from, period_to = period.rfc3339(period.start), period.rfc3339(period.end)
     counts = count_completeness(rows, period_from, period_to)
     root_b64 = checkpoint.body().split("\n")[2]
-    body = statement_body(counts, origin=checkpoint.origin, period_from=period_from, period_to=period_to,
-                          size=checkpoint.size, root_b64=root_b64)
+    body = statement_body(
+        counts,
+        origin=checkpoint.origin,
+        period_from=period_from,
+        period_to=period_to,
+        size=checkpoint.size,
+        root_b64=root_b64,
+    )
     statement = sign_note(body, load_signing_key(signing_key_path(settings.keys_dir)))
     scope_docs = [d for d in facts.docs.values() if in_period(d.claimed_at, period.start, period.end)]
     content, scope = build_content(
-        facts, start=period.start, end=period.end, origin=checkpoint.origin, checkpoint_note=note,
-        checkpoint_size=checkpoint.size, checkpoint_root=root_b64, completeness=counts, statement_note=statement,
-        lineage_limit=settings.reports.lineage_rows, mismatches=_store_mismatches(settings, scope_docs),
+        facts,
+        start=period.start,
+        end=period.end,
+        origin=checkpoint.origin,
+        checkpoint_note=note,
+        checkpoint_size=checkpoint.size,
+        checkpoint_root=root_b64,
+        completeness=counts,
+        statement_note=statement,
+        lineage_limit=settings.reports.lineage_rows,
+        mismatches=_store_mismatches(settings, scope_docs),
     )
     charts = render_charts(content.kpis)
     html, pdf = out / "report.html", out / "report.pdf"
@@ -167,13 +193,20 @@ def generate_report(
         _finish_bundle(ledger, bundle_dir, out, facts, bodies, scope, note, statement, checkpoint, previous_checkpoint)
         zip_path = out / "bundle.zip"
         zip_bundle(bundle_dir, zip_path)
-    return ReportFiles(html, pdf, bundle_dir if bundle else None, zip_path, checkpoint.size, content.complete,
-                       _sha256(html), _sha256(pdf), _sha256(zip_path) if zip_path else None)
+    return ReportFiles(
+        html,
+        pdf,
+        bundle_dir if bundle else None,
+        zip_path,
+        checkpoint.size,
+        content.complete,
+        _sha256(html),
+        _sha256(pdf),
+        _sha256(zip_path) if zip_path else None,
+    )
 
 
-def _collect(
-    entries: Iterator[Entry], bodies: list[bytes], rows: list[tuple[str, str, str | None]]
-) -> Iterator[Entry]:
+def _collect(entries: Iterator[Entry], bodies: list[bytes], rows: list[tuple[str, str, str | None]]) -> Iterator[Entry]:
     """Keep the exact bytes (for proofs) and ``(ts, kind, doc)`` (for the completeness count) while folding."""
     for entry in entries:
         bodies.append(entry.canonical)
@@ -182,8 +215,16 @@ def _collect(
 
 
 def _finish_bundle(
-    ledger: Ledger, bundle_dir: Path, out: Path, facts: LedgerFacts, bodies: list[bytes], scope: list[DocLineage],
-    note: str, statement: str, checkpoint: Checkpoint, previous_checkpoint: Path | None,
+    ledger: Ledger,
+    bundle_dir: Path,
+    out: Path,
+    facts: LedgerFacts,
+    bodies: list[bytes],
+    scope: list[DocLineage],
+    note: str,
+    statement: str,
+    checkpoint: Checkpoint,
+    previous_checkpoint: Path | None,
 ) -> None:
     tree = MemoryTree(bodies)
     if tree.root != checkpoint.root:

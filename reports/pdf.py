@@ -18,7 +18,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Image, LongTable, Paragraph, Preformatted, SimpleDocTemplate, Spacer, TableStyle
+from reportlab.platypus import Image, Paragraph, Preformatted, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
 
 from reports.charts import Chart
@@ -30,6 +30,7 @@ __all__ = ["render_pdf"]
 _STYLES = getSampleStyleSheet()
 _CELL = ParagraphStyle("cell", parent=_STYLES["BodyText"], fontSize=7, leading=8.5)
 _MONO = ParagraphStyle("mono", parent=_STYLES["Code"], fontSize=7, leading=8.5)
+_CHUNK = 40
 _TABLE_STYLE = TableStyle(
     [
         ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#bbbbcc")),
@@ -46,12 +47,24 @@ def _p(text: object, style: ParagraphStyle = _CELL) -> Paragraph:
     return Paragraph(escape(str(text)), style)
 
 
-def _table(header: list[str], rows: list[list[object]], widths: list[float] | None = None) -> LongTable:
-    """A table that repeats its header on every page; cells wrap (Paragraphs) so long ids never overflow."""
-    data = [[_p(cell) for cell in header], *[[_p(cell) for cell in row] for row in rows]]
-    table = LongTable(data, colWidths=widths, repeatRows=1)
-    table.setStyle(_TABLE_STYLE)
-    return table
+def _cell(value: object, wrap: bool) -> object:
+    """Plain strings are ~20x faster to lay out than Paragraphs; only columns that can overflow get wrapping."""
+    return _p(value) if wrap else str(value)
+
+
+def _table(
+    header: list[str], rows: list[list[object]], widths: list[float] | None = None, wrap: frozenset[int] = frozenset()
+) -> list[Flowable]:
+    """Tables of at most ``_CHUNK`` rows, each with the header: long tables never need costly page splits."""
+    wrap = wrap or frozenset(range(len(header)))
+    chunks = [rows[start : start + _CHUNK] for start in range(0, len(rows), _CHUNK)] or [[]]
+    tables: list[Flowable] = []
+    for chunk in chunks:
+        data = [[_p(cell) for cell in header], *[[_cell(v, i in wrap) for i, v in enumerate(row)] for row in chunk]]
+        table = Table(data, colWidths=widths, repeatRows=1)
+        table.setStyle(_TABLE_STYLE)
+        tables.append(table)
+    return tables
 
 
 def _heading(text: str) -> Paragraph:
@@ -68,7 +81,7 @@ def _completeness(c: ReportContent) -> list[Flowable]:
     return [
         _heading("Completeness"),
         _p(f"Verdict: {verdict}", _STYLES["BodyText"]),
-        _table(keys, [[value for _, value in c.completeness_rows]]),
+        *_table(keys, [[value for _, value in c.completeness_rows]]),
         *[_p(f"Mismatch: {problem}", _STYLES["BodyText"]) for problem in c.mismatches],
         _p("Signed statement (C2SP signed note, ledger key):", _STYLES["BodyText"]),
         Preformatted(c.statement_note, _MONO),
@@ -100,20 +113,20 @@ def _kpis(c: ReportContent, charts: list[Chart]) -> list[Flowable]:
     images = [Image(io.BytesIO(chart.png), width=125 * mm, height=62 * mm, kind="proportional") for chart in charts]
     return [
         _heading("Key figures"),
-        _table(["figure", "value", "figure", "value"], figures),
+        *_table(["figure", "value", "figure", "value"], figures),
         Spacer(1, 4 * mm),
         *images,
         _heading("Model calls and cost per tier"),
-        _table(
+        *_table(
             ["tier", "calls", "failed", "tokens", "USD"],
             [[t.tier, t.calls, t.failed_calls, t.tokens, t.usd] for t in k.tier_costs],
         ),
         _heading("Findings by code"),
-        _table(["code", "count"], [[code, n] for code, n in k.findings.items()]),
+        *_table(["code", "count"], [[code, n] for code, n in k.findings.items()]),
         _heading("Personal data masked, by entity type"),
-        _table(["entity", "count"], [[name, n] for name, n in k.pii_entities.items()]),
+        *_table(["entity", "count"], [[name, n] for name, n in k.pii_entities.items()]),
         _heading("Configuration, prompts and eval gates"),
-        _table(
+        *_table(
             ["config", "version", "SHA-256", "in force since"],
             [[v.name, v.version, v.sha256, v.since] for v in k.configs],
         ),
@@ -122,7 +135,7 @@ def _kpis(c: ReportContent, charts: list[Chart]) -> list[Flowable]:
             + (", ".join(f"{name}={version}" for name, version in k.prompt_versions.items()) or "none"),
             _STYLES["BodyText"],
         ),
-        _table(
+        *_table(
             ["time", "suite", "metric", "value", "threshold", "result"],
             [[g.ts, g.suite, g.metric, g.value, g.threshold, "passed" if g.passed else "FAILED"] for g in k.eval_gates],
         ),
@@ -151,10 +164,11 @@ def _lineage(c: ReportContent) -> list[Flowable]:
             "state first. Every document's full lineage is in lineage.csv; python verify.py BUNDLE --doc ID proves it.",
             _STYLES["BodyText"],
         ),
-        _table(
+        *_table(
             ["document", "kind", "steps", "tiers / models", "findings", "decision", "approvers (role)", "ledger seq"],
             rows,
             widths,
+            wrap=frozenset({2, 3, 4, 6}),
         ),
     ]
 
@@ -172,10 +186,15 @@ def render_pdf(content: ReportContent, charts: list[Chart], path: Path) -> None:
         *_completeness(c),
         *_kpis(c, charts),
         _heading("Exceptions"),
-        _table(
+        *_table(
             ["time", "seq", "event", "document", "actor", "detail"],
-            [[e.ts, e.seq, e.kind, e.doc[:16], e.actor, e.detail] for e in c.exceptions],
+            [[e.ts, e.seq, e.kind, e.doc[:16], e.actor, e.detail] for e in c.exceptions[: c.table_limit]],
             [w * mm for w in (30, 16, 30, 30, 22, 139)],
+            wrap=frozenset({5}),
+        ),
+        _p(
+            f"{min(len(c.exceptions), c.table_limit)} of {len(c.exceptions)} exceptions shown; all in exceptions.csv.",
+            _STYLES["BodyText"],
         ),
         *_lineage(c),
     ]

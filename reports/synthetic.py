@@ -21,8 +21,6 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ledger import EntryDraft, Ledger
-
 from docval.domain import DocKind, DocState, Finding, ModelCall, Outcome, Tier
 from docval.events import (
     ApprovalPayload,
@@ -41,6 +39,7 @@ from docval.events import (
     QuarantinedPayload,
     ValidatedPayload,
 )
+from ledger import EntryDraft, Ledger
 
 __all__ = ["SyntheticEntry", "populate_ledger", "synthetic_entries"]
 
