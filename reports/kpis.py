@@ -20,7 +20,7 @@ from docval.domain import DocState
 from docval.events import ConfigAppliedPayload, EntryKind, EvalGatePayload
 from reports.lineage import DocLineage, LedgerEvent
 
-__all__ = ["ConfigVersion", "EvalGate", "Kpis", "TierCost", "compute_kpis", "in_period"]
+__all__ = ["ConfigVersion", "EvalGate", "Kpis", "TierCost", "compute_kpis", "in_period", "kpi_rows"]
 
 
 class _Model(BaseModel):
@@ -203,3 +203,21 @@ def _configs_in_force(all_events: list[LedgerEvent], period_events: list[LedgerE
         else:
             latest[payload.name] = version
     return sorted(latest.values(), key=lambda v: v.name) + changes
+
+
+def kpi_rows(kpis: Kpis) -> list[dict[str, str]]:
+    """The headline figures as ``{figure, value}`` rows: what a Prefect table artifact or a CLI prints."""
+    figures = {
+        "documents": kpis.ingested,
+        "auto-approved": kpis.auto_approved,
+        "approved by humans": kpis.human_approved,
+        "rejected": kpis.rejected,
+        "quarantined": kpis.quarantined,
+        "pending": kpis.pending,
+        "completed without human": f"{kpis.completion_without_human:.1%}",
+        "findings": ", ".join(f"{code} {count}" for code, count in kpis.findings.items()) or "none",
+        "model cost (USD)": kpis.total_usd,
+        "cost per document (USD)": kpis.usd_per_document,
+        "budget breaches": kpis.budget_breaches,
+    }
+    return [{"figure": name, "value": str(value)} for name, value in figures.items()]
