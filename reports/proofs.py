@@ -28,18 +28,17 @@ fifth of seven separate proofs, which keeps a 100,000-document bundle small.
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
 
-from ledger.bundle_verify import EMPTY_ROOT, TLOG_PROOF_HEADER, leaf_hash, node_hash
+from ledger.bundle_verify import EMPTY_ROOT, TLOG_PROOF_HEADER, node_hash
 
 __all__ = ["MemoryTree", "format_proof"]
 
 
 class MemoryTree:
-    """All levels of the RFC 9162 Merkle tree over ``entries`` (exact entry bytes), held in memory."""
+    """All levels of the RFC 9162 Merkle tree over the given leaf hashes, held in memory."""
 
-    def __init__(self, entries: Sequence[bytes]) -> None:
-        level = [leaf_hash(entry) for entry in entries]
+    def __init__(self, leaves: list[bytes]) -> None:
+        level = leaves
         self.levels: list[list[bytes]] = [level]
         while len(level) > 1:
             paired = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
