@@ -666,14 +666,15 @@ def parse_doc_proof(text: str) -> tuple[list[bytes], list[int], list[bytes], str
         raise VerifyError(f"not a {TLOG_PROOF_HEADER} proof")
     extras = [line[6:] for line in lines[1:] if line.startswith("extra ")]
     rest = lines[1 + len(extras) :]
-    if not rest or not re.fullmatch(r"index( (0|[1-9][0-9]*))+", rest[0]):
-        raise VerifyError("proof lacks its index line")
+    indices = [line[6:] for line in rest if line.startswith("index ")]
+    if not indices or not all(re.fullmatch(r"0|[1-9][0-9]*", index) for index in indices):
+        raise VerifyError("proof lacks its index lines")
     try:
         entries = [base64.b64decode(extra, validate=True) for extra in extras]
-        path = [base64.b64decode(line, validate=True) for line in rest[1:]]
+        path = [base64.b64decode(line, validate=True) for line in rest[len(indices) :]]
     except binascii.Error:
         raise VerifyError("proof line is not base64") from None
-    return entries, [int(value) for value in rest[0].split()[1:]], path, note
+    return entries, [int(index) for index in indices], path, note
 
 
 def verify_doc_proof(doc: str, text: str, note: str, checkpoint: Checkpoint) -> list[str]:

@@ -44,6 +44,7 @@ def test_bundle_verifies_offline_in_a_clean_venv(built: Built, clean_python: Pat
     assert lines[-1] == "VERIFIED"
     verdicts = {line.split(":")[0] for line in lines[:-1]}
     assert {"PASS manifest", "PASS entries", "PASS checkpoint", "PASS completeness", "PASS proofs"} <= verdicts
+    assert "1 key rotation(s) verified" in result.stdout  # the synthetic ledger rotates its key halfway
 
 
 def test_bundle_has_every_file_design_lists(built: Built) -> None:
