@@ -185,31 +185,9 @@ def _document(rng: random.Random, doc: str, moment: datetime, index: int) -> Ite
 
 def _extraction(rng: random.Random, kind: DocKind) -> ExtractedPayload:
     remote = rng.random() < 0.1
-    calls = [
-        ModelCall(
-            tier=Tier.LOCAL,
-            model="qwen2.5-3b-instruct",
-            prompt_sha256=_hex(rng),
-            tokens_in=900,
-            tokens_out=120,
-            usd=Decimal(0),
-            latency_ms=850.0,
-            ok=True,
-        )
-    ]
+    calls = [_call(rng, Tier.LOCAL, "qwen2.5-3b-instruct", 900, 120, "0", 850.0)]
     if remote:
-        calls.append(
-            ModelCall(
-                tier=Tier.REMOTE,
-                model="gpt-4o-mini",
-                prompt_sha256=_hex(rng),
-                tokens_in=1100,
-                tokens_out=150,
-                usd=Decimal("0.0025"),
-                latency_ms=2100.0,
-                ok=True,
-            )
-        )
+        calls.append(_call(rng, Tier.REMOTE, "gpt-4o-mini", 1100, 150, "0.0025", 2100.0))
     fields = {
         name: {
             "tier": Tier.REMOTE if remote and name == "seller_name" else Tier.RULES,
@@ -227,6 +205,13 @@ def _extraction(rng: random.Random, kind: DocKind) -> ExtractedPayload:
         tokens=sum(c.tokens_in + c.tokens_out for c in calls),
         usd=float(sum(c.usd for c in calls)),
     )
+
+
+def _call(
+    rng: random.Random, tier: Tier, model: str, tokens_in: int, tokens_out: int, usd: str, latency_ms: float
+) -> ModelCall:
+    return ModelCall(tier=tier, model=model, prompt_sha256=_hex(rng), tokens_in=tokens_in, tokens_out=tokens_out,
+                     usd=Decimal(usd), latency_ms=latency_ms, ok=True)  # fmt: skip
 
 
 def _approval(

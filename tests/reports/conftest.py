@@ -53,6 +53,15 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
 
 
 @pytest.fixture
+def filled(settings: Settings) -> Ledger:
+    """A small real ledger in the test's own data directory (the ``settings`` fixture exports it to subprocesses)."""
+    init_keys(settings.keys_dir, settings.ledger.key_name)
+    ledger = Ledger.open(settings)
+    populate_ledger(ledger, 40, start=datetime.now(UTC))
+    return ledger
+
+
+@pytest.fixture
 def bundle_copy(built: Built, tmp_path: Path) -> Path:
     target = tmp_path / "bundle"
     shutil.copytree(built.out / "bundle", target)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -17,8 +17,7 @@ from prefect.utilities.callables import parameter_schema
 from docval.events import EntryKind, ReportGeneratedPayload
 from docval.settings import Settings
 from flows.report_flow import previous_month, publish_batch_kpis, report_deployment, report_flow
-from ledger import Ledger, init_keys
-from reports.synthetic import populate_ledger
+from ledger import Ledger
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -27,26 +26,18 @@ def prefect_server() -> Iterator[None]:
         yield
 
 
-@pytest.fixture
-def ledger(settings: Settings) -> Ledger:
-    init_keys(settings.keys_dir, settings.ledger.key_name)
-    opened = Ledger.open(settings)
-    populate_ledger(opened, 60, start=datetime.now(UTC))
-    return opened
-
-
 def _artifacts(key_prefix: str) -> list:
     with get_client(sync_client=True) as client:
         return [artifact for artifact in client.read_artifacts() if (artifact.key or "").startswith(key_prefix)]
 
 
-def test_report_flow_writes_report_records_its_hash_and_links_it(settings: Settings, ledger: Ledger) -> None:
+def test_report_flow_writes_report_records_its_hash_and_links_it(settings: Settings, filled: Ledger) -> None:
     period = today_period()
     day = period.start.date().isoformat()
     result = report_flow(period_from=day, period_to=day)
     out = settings.resolve(settings.reports.out_dir) / period.label
     assert Path(result["report"]) == out / "report.html" and (out / "bundle.zip").exists()
-    recorded = [entry for entry in ledger.entries() if entry.kind == EntryKind.REPORT_GENERATED]
+    recorded = [entry for entry in filled.entries() if entry.kind == EntryKind.REPORT_GENERATED]
     assert len(recorded) == 1 and recorded[0].seq == int(result["seq"])
     payload = ReportGeneratedPayload.model_validate(recorded[0].data)
     assert payload.report_sha256 == hashlib.sha256((out / "report.html").read_bytes()).hexdigest()
@@ -56,8 +47,8 @@ def test_report_flow_writes_report_records_its_hash_and_links_it(settings: Setti
     assert any((out / "bundle.zip").resolve().as_uri() in str(artifact.data) for artifact in links.values())
 
 
-def test_batch_kpis_are_published_as_table_and_markdown(settings: Settings, ledger: Ledger) -> None:
-    docs = sorted({entry.doc for entry in ledger.entries() if entry.doc})[:25]
+def test_batch_kpis_are_published_as_table_and_markdown(settings: Settings, filled: Ledger) -> None:
+    docs = sorted({entry.doc for entry in filled.entries() if entry.doc})[:25]
 
     @flow
     def batch() -> None:

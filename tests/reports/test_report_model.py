@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from docval.domain import DocState
+from ledger import Entry
 from ledger.bundle_verify import (
     VerifyError,
     count_completeness,
@@ -20,6 +19,7 @@ from ledger.bundle_verify import (
     verify_inclusion,
     verify_multi_inclusion,
 )
+from ledger.canonical import canonical_json
 from reports import ReportError, compute_kpis, fold_entries
 from reports.proofs import MemoryTree
 from reports.synthetic import synthetic_entries
@@ -27,19 +27,14 @@ from reports.synthetic import synthetic_entries
 START = datetime(2026, 11, 1, tzinfo=UTC)
 
 
-@dataclass
-class Record:
-    seq: int
-    ts: str
-    kind: str
-    doc: str | None
-    actor: str
-    data: dict[str, Any]
-
-
-def records(documents: int, seed: int = 7) -> list[Record]:
+def records(documents: int, seed: int = 7) -> list[Entry]:
+    """Synthetic entries as the ledger would hold them (canonical bytes, seq), without a database."""
     entries = synthetic_entries(documents, start=START, seed=seed)
-    return [Record(seq, e.ts, e.kind, e.doc, e.actor, e.data) for seq, e in enumerate(entries)]
+    envelopes = (
+        {"seq": seq, "prev": "0" * 64, "ts": e.ts, "kind": e.kind, "doc": e.doc, "actor": e.actor, "data": e.data}
+        for seq, e in enumerate(entries)
+    )
+    return [Entry.from_canonical(canonical_json(envelope)) for envelope in envelopes]
 
 
 def test_kpis_reconcile_with_states_and_completeness() -> None:
@@ -80,7 +75,7 @@ def test_documents_outside_the_period_are_not_counted() -> None:
 def test_a_payload_that_does_not_match_its_model_names_the_seq() -> None:
     rows = records(3)
     bad = next(r for r in rows if r.kind == "doc.validated")
-    bad.data = {"findings": "not a list"}
+    bad.data["findings"] = "not a list"
     with pytest.raises(ReportError, match=f"seq {bad.seq}: doc.validated"):
         fold_entries(rows)
 
