@@ -195,6 +195,8 @@ def generate_report(
     previous_checkpoint: Path | None = None,
 ) -> ReportFiles:
     """Write report.html/.pdf (+ lineage.csv, exceptions.csv) to ``out``; with ``bundle`` also ``out/bundle``."""
+    if previous_checkpoint is not None and not bundle:
+        raise ReportError("--previous-checkpoint adds a consistency proof to the bundle: use it with --bundle")
     ledger = Ledger.open(settings)
     out.mkdir(parents=True, exist_ok=True)
     bundle_dir = out / "bundle"
