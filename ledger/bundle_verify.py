@@ -607,6 +607,8 @@ def _bundle_checkpoint(directory: Path) -> tuple[str, Checkpoint]:
 
 def check_completeness(bundle: Bundle) -> str:
     """The signed statement's counts must equal the counts recomputed from entries.jsonl, and reconcile."""
+    if not (bundle.directory / STATEMENT_FILE).exists():
+        return "no completeness statement: a bare ledger export, not a report bundle"
     if bundle.state is None:
         raise VerifyError("entries were not verified")
     _, checkpoint = _bundle_checkpoint(bundle.directory)
@@ -712,6 +714,8 @@ def check_proofs(bundle: Bundle) -> str:
         raise VerifyError("entries were not verified")
     note, checkpoint = _bundle_checkpoint(bundle.directory)
     folder = bundle.directory / "proofs"
+    if not folder.is_dir() and bundle.scope is None:
+        return "no document proofs: a bare ledger export, not a report bundle"
     files = sorted(folder.glob("*.proof")) if folder.is_dir() else []
     docs = {path.stem for path in files}
     if bundle.scope is not None and docs != bundle.scope:

@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import Built, make_ledger, today_period
+from reporthelpers import Built, make_ledger, today_period
 
 from ledger import EntryDraft
 from reports import generate_report

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO_ROOT, today_period
+from reporthelpers import REPO_ROOT, today_period
 
 from docval.domain import DocState
 from docval.settings import Settings

@@ -8,11 +8,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import today_period
 from prefect import flow
 from prefect.client.orchestration import get_client
 from prefect.testing.utilities import prefect_test_harness
 from prefect.utilities.callables import parameter_schema
+from reporthelpers import today_period
 
 from docval.events import EntryKind, ReportGeneratedPayload
 from docval.settings import Settings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import Built
+from reporthelpers import Built
 
 from docval.settings import load_settings
 from pii import PiiEngine
