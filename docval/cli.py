@@ -32,6 +32,7 @@ PACKAGE_CLIS: tuple[str, ...] = (
     "extractors.cli",
     "ledger.cli",
     "pii.cli",
+    "reports.cli",
 )
 
 

@@ -17,11 +17,14 @@ from docval.domain import DocKind, DocState, Finding, ModelCall, Outcome
 
 __all__ = [
     "ApprovalPayload",
+    "BudgetExceededPayload",
     "ClaimedPayload",
+    "ConfigAppliedPayload",
     "DecidedPayload",
     "DuplicatePayload",
     "EntryKind",
     "EscalatedPayload",
+    "EvalGatePayload",
     "ExtractedPayload",
     "FinalPayload",
     "IngestedPayload",
@@ -30,6 +33,7 @@ __all__ = [
     "PiiErasedPayload",
     "PiiRevealedPayload",
     "QuarantinedPayload",
+    "ReportGeneratedPayload",
     "ValidatedPayload",
 ]
 
@@ -57,6 +61,10 @@ class EntryKind(StrEnum):
     REPORT_GENERATED = "report.generated"
     SHARD_ANCHORED = "ledger.anchored"
     NOTE = "note"  # free-form operator/demo entry
+    # what the auditor report needs besides the document lifecycle (added by reports/)
+    BUDGET_EXCEEDED = "budget.exceeded"  # doc set for a per-document budget, null for the per-day one
+    CONFIG_APPLIED = "config.applied"  # a policy/roles/pii/prompt file version came into force
+    EVAL_GATE = "eval.gate"  # an extraction eval run that gates a config or prompt change
 
 
 class _Payload(BaseModel):
@@ -151,6 +159,38 @@ class EscalatedPayload(_Payload):
 class FinalPayload(_Payload):
     state: DocState
     result_sha256: str = Field(description="SHA-256 of the outbox JSON file.")
+
+
+class BudgetExceededPayload(_Payload):
+    scope: str = Field(description="document | day")
+    tier: str = Field(description="Tier whose call would have exceeded the budget.")
+    limit_usd: str = Field(description="Budget as a decimal string.")
+    spent_usd: str = Field(description="Spent so far, decimal string.")
+    action: str = Field(description="What happened instead: fallback | skipped | quarantined.")
+
+
+class ConfigAppliedPayload(_Payload):
+    name: str = Field(description="policy | roles | pii | prompt:<name> | ...")
+    version: str
+    sha256: str = Field(description="SHA-256 of the file or prompt text now in force.")
+
+
+class EvalGatePayload(_Payload):
+    suite: str
+    metric: str
+    value: float
+    threshold: float
+    passed: bool
+    config_versions: dict[str, str] = Field({}, description="name -> version evaluated.")
+
+
+class ReportGeneratedPayload(_Payload):
+    period_from: str
+    period_to: str
+    checkpoint_size: int
+    report_sha256: str = Field(description="SHA-256 of report.html.")
+    pdf_sha256: str
+    bundle_sha256: str | None = Field(None, description="SHA-256 of the bundle zip, if one was written.")
 
 
 class KeyRotatedPayload(_Payload):
