@@ -28,7 +28,9 @@ app = typer.Typer(
 )
 
 # Modules with a ``register(app: typer.Typer) -> None`` function, one per line.
-PACKAGE_CLIS: tuple[str, ...] = ()
+PACKAGE_CLIS: tuple[str, ...] = (
+    "extractors.cli",
+)
 
 
 @app.command()
