@@ -24,6 +24,14 @@ system-deps:
 
 run: install system-deps
 	$(BIN)/docval init
+	$(BIN)/docval keys init --if-missing
+	@printf '%s\n' \
+	  '{"kind": "note", "doc": null, "actor": "make-run", "data": {"message": "demo started"}}' \
+	  '{"kind": "doc.claimed", "doc": "demo-0001", "actor": "make-run", "data": {"source_hash": "demo", "size": 1024}}' \
+	  '{"kind": "doc.ingested", "doc": "demo-0001", "actor": "make-run", "data": {"pages": 1, "text_pages": 1, "ocr_pages": 0}}' \
+	  | $(BIN)/docval ledger append
+	$(BIN)/docval ledger checkpoint
+	$(BIN)/docval ledger verify
 	@echo "docval is set up in $(CURDIR)/var"
 
 test: install-test system-deps

@@ -31,6 +31,7 @@ app = typer.Typer(
 PACKAGE_CLIS: tuple[str, ...] = (
     "extractors.cli",
     "flows.cli",
+    "ledger.cli",
 )
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "ExtractedPayload",
     "FinalPayload",
     "IngestedPayload",
+    "KeyRotatedPayload",
     "MaskedPayload",
     "QuarantinedPayload",
     "ValidatedPayload",
@@ -137,3 +138,11 @@ class ApprovalRequestedPayload(_Payload):
     deadline: str = Field(description="RFC 3339; missing it escalates, never approves.")
     queue: str = Field(description="Role that may decide: reviewer, or senior_reviewer once escalated.")
     result_sha256: str = Field(description="SHA-256 of the awaiting_approval outbox JSON.")
+
+
+class KeyRotatedPayload(_Payload):
+    """Written by ``docval keys rotate``; verifiers follow it to the next checkpoint-signing key."""
+
+    old_key: str = Field(description="Note verifier key in force before this entry.")
+    new_key: str = Field(description="Note verifier key that signs checkpoints covering this entry.")
+    handover: str = Field(description="Signed note 'docval key handover\\n<old>\\n<new>\\n', signed by both keys.")

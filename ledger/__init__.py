@@ -1,1 +1,14 @@
-"""The signed, Merkle-chained audit ledger (DESIGN.md "Ledger format")."""
+"""The signed, Merkle-chained audit ledger (DESIGN.md "Ledger format").
+
+Entries are RFC 8785 JSON, hashed into an RFC 9162 Merkle tree whose complete
+subtrees are stored in DuckDB, chained by ``prev``, and committed to by C2SP
+signed-note checkpoints (Ed25519). ``Ledger.open(settings)`` needs no signing
+key, so readers such as reports can open it; appends and checkpoints do.
+"""
+
+from ledger.errors import LedgerError
+from ledger.keys import init_keys
+from ledger.log import Entry, EntryDraft, Ledger, LedgerReader
+from ledger.verify import VerifyReport, verify_ledger
+
+__all__ = ["Entry", "EntryDraft", "Ledger", "LedgerError", "LedgerReader", "VerifyReport", "init_keys", "verify_ledger"]

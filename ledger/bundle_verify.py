@@ -1,0 +1,520 @@
+#!/usr/bin/env python3
+"""Verify a docval evidence bundle offline: ``python verify.py [BUNDLE_DIR] [--known-checkpoint FILE]``.
+
+Needs only Python >= 3.11 and the ``cryptography`` package, so an auditor can
+run it without installing docval or trusting its operator. It is one file on
+purpose: docval copies it verbatim into every export as ``verify.py``, and
+docval's own ``ledger verify`` imports its primitives so the bundle check and
+the in-place check can never drift apart.
+
+The bundle (DESIGN.md "Ledger format"): ``entries.jsonl`` (one RFC 8785 entry
+per line), ``checkpoint`` (C2SP tlog-checkpoint in a C2SP signed note),
+``ledger.vkey`` (note verifier keys, oldest first; the first line is the trust
+anchor), ``manifest.json`` (SHA-256 of every file). Each check below prints one
+verdict line; the exit status is 0 only if every check passes. A failure names
+the first bad sequence number where one exists.
+
+A log rolled back to an earlier, self-consistent state can only be caught
+against a checkpoint seen before: pass it with ``--known-checkpoint``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import hashlib
+import json
+import re
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+# ----------------------------------------------------------------------------- RFC 9162 §2.1 hashing
+
+EMPTY_ROOT = hashlib.sha256(b"").digest()
+ZERO_HASH_HEX = "0" * 64
+_sha256 = hashlib.sha256
+
+
+class VerifyError(Exception):
+    """A proof, note or entry does not verify; the message says why."""
+
+
+def leaf_hash(entry: bytes) -> bytes:
+    return _sha256(b"\x00" + entry).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    return _sha256(b"\x01" + left + right).digest()
+
+
+class TreeBuilder:
+    """Builds an RFC 9162 tree leaf by leaf, keeping only the right border (one hash per set bit of size).
+
+    ``push`` returns every node that became complete, as ``(level, index, hash)`` in the order they
+    complete (post-order), which is exactly how docval stores them.
+    """
+
+    __slots__ = ("border", "size")
+
+    def __init__(self, size: int = 0, border: list[bytes] | None = None) -> None:
+        self.size = size
+        self.border = border if border is not None else []  # complete subtree roots, largest first
+
+    def push(self, leaf: bytes) -> list[tuple[int, int, bytes]]:
+        completed = [(0, self.size, leaf)]
+        level, index, current, border = 0, self.size, leaf, self.border
+        while index & 1:
+            current = node_hash(border.pop(), current)
+            level += 1
+            index >>= 1
+            completed.append((level, index, current))
+        border.append(current)
+        self.size += 1
+        return completed
+
+    def root(self) -> bytes:
+        if not self.border:
+            return EMPTY_ROOT
+        current = self.border[-1]
+        for left in reversed(self.border[:-1]):
+            current = node_hash(left, current)
+        return current
+
+
+def verify_inclusion(index: int, size: int, leaf: bytes, proof: list[bytes], root: bytes) -> None:
+    """RFC 9162 §2.1.3.2."""
+    if index >= size:
+        raise VerifyError("index >= size")
+    if len(leaf) != 32:
+        raise VerifyError("bad leaf hash length")
+    fn, sn, result = index, size - 1, leaf
+    for sibling in proof:
+        if sn == 0:
+            raise VerifyError("proof too long")
+        if fn & 1 or fn == sn:
+            result = node_hash(sibling, result)
+            while fn and not fn & 1:
+                fn >>= 1
+                sn >>= 1
+        else:
+            result = node_hash(result, sibling)
+        fn >>= 1
+        sn >>= 1
+    if sn != 0:
+        raise VerifyError("proof too short")
+    if result != root:
+        raise VerifyError("root mismatch")
+
+
+def verify_consistency(size1: int, size2: int, proof: list[bytes], root1: bytes, root2: bytes) -> None:
+    """RFC 9162 §2.1.4.2 (a proof from the empty tree is an error, as upstream treats it)."""
+    if size2 < size1:
+        raise VerifyError("size2 < size1")
+    if size1 == 0:
+        raise VerifyError("consistency from the empty tree is meaningless")
+    if size1 == size2:
+        if proof:
+            raise VerifyError("size1 == size2 but proof not empty")
+        if root1 != root2:
+            raise VerifyError("roots differ")
+        return
+    if not proof:
+        raise VerifyError("empty proof")
+    path = [root1, *proof] if size1 & (size1 - 1) == 0 else list(proof)
+    fn, sn = size1 - 1, size2 - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    first = second = path[0]
+    for sibling in path[1:]:
+        if sn == 0:
+            raise VerifyError("proof too long")
+        if fn & 1 or fn == sn:
+            first = node_hash(sibling, first)
+            second = node_hash(sibling, second)
+            while fn and not fn & 1:
+                fn >>= 1
+                sn >>= 1
+        else:
+            second = node_hash(second, sibling)
+        fn >>= 1
+        sn >>= 1
+    if sn != 0:
+        raise VerifyError("proof too short")
+    if first != root1:
+        raise VerifyError("root1 mismatch")
+    if second != root2:
+        raise VerifyError("root2 mismatch")
+
+
+# ----------------------------------------------------------------------------- C2SP signed-note, tlog-checkpoint
+
+ALG_ED25519 = 0x01
+_SIGNATURE_PREFIX = "\u2014 "  # em dash + space starts every signature line
+
+
+def key_id(name: str, public_key: bytes) -> bytes:
+    """First 4 bytes of SHA-256(name || 0x0A || 0x01 || pubkey), per the signed-note spec."""
+    return _sha256(name.encode() + b"\n" + bytes([ALG_ED25519]) + public_key).digest()[:4]
+
+
+@dataclass(frozen=True)
+class VerifierKey:
+    name: str
+    key_id: bytes
+    public_key: bytes
+
+    @classmethod
+    def parse(cls, text: str) -> VerifierKey:
+        """``<name>+<8 hex key id>+<base64(0x01||pubkey)>``; the key id must match the key."""
+        try:
+            name, hex_id, encoded = text.strip().split("+", 2)
+            raw = base64.b64decode(encoded, validate=True)
+        except (ValueError, binascii.Error):
+            raise VerifyError(f"malformed verifier key {text.strip()[:40]!r}") from None
+        if not name or len(raw) != 33 or raw[0] != ALG_ED25519:
+            raise VerifyError(f"verifier key {name!r} is not an Ed25519 note key")
+        public_key = raw[1:]
+        if hex_id != key_id(name, public_key).hex():
+            raise VerifyError(f"verifier key {name!r} has a wrong key id")
+        return cls(name, bytes.fromhex(hex_id), public_key)
+
+    def __str__(self) -> str:
+        encoded = base64.b64encode(bytes([ALG_ED25519]) + self.public_key).decode()
+        return f"{self.name}+{self.key_id.hex()}+{encoded}"
+
+    def verifies(self, message: bytes, signature: bytes) -> bool:
+        try:
+            Ed25519PublicKey.from_public_bytes(self.public_key).verify(signature, message)
+        except InvalidSignature:
+            return False
+        return True
+
+
+def split_note(note: str) -> tuple[str, list[tuple[str, bytes, bytes]]]:
+    """A signed note -> (text, [(signer name, key id, signature)]); the text keeps its final newline."""
+    text, sep, signature_block = note.rpartition("\n\n")
+    if not sep or not signature_block.endswith("\n"):
+        raise VerifyError("not a signed note (no blank line before signatures, or no final newline)")
+    signatures = []
+    for line in signature_block[:-1].split("\n"):
+        if not line.startswith(_SIGNATURE_PREFIX):
+            raise VerifyError("malformed signature line")
+        try:
+            name, encoded = line[len(_SIGNATURE_PREFIX) :].split(" ")
+            raw = base64.b64decode(encoded, validate=True)
+        except (ValueError, binascii.Error):
+            raise VerifyError("malformed signature line") from None
+        if len(raw) < 5:
+            raise VerifyError("signature too short")
+        signatures.append((name, raw[:4], raw[4:]))
+    return text + "\n", signatures
+
+
+def open_note(note: str, key: VerifierKey) -> str:
+    """The note's text if ``key`` signed it; a signature by any other key does not count."""
+    text, signatures = split_note(note)
+    for name, kid, signature in signatures:
+        if name == key.name and kid == key.key_id and key.verifies(text.encode(), signature):
+            return text
+    raise VerifyError(f"no valid signature by {key.name}+{key.key_id.hex()}")
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    origin: str
+    size: int
+    root: bytes
+
+    @classmethod
+    def parse(cls, text: str) -> Checkpoint:
+        """C2SP tlog-checkpoint body: origin, decimal size, base64 root hash, then optional extension lines."""
+        lines = text.split("\n")
+        if len(lines) < 4 or lines[-1] != "" or not lines[0] or not re.fullmatch(r"0|[1-9][0-9]*", lines[1]):
+            raise VerifyError("malformed checkpoint body")
+        try:
+            root = base64.b64decode(lines[2], validate=True)
+        except binascii.Error:
+            raise VerifyError("malformed checkpoint root") from None
+        if len(root) != 32:
+            raise VerifyError("checkpoint root is not 32 bytes")
+        return cls(lines[0], int(lines[1]), root)
+
+    def body(self) -> str:
+        return f"{self.origin}\n{self.size}\n{base64.b64encode(self.root).decode()}\n"
+
+
+TLOG_PROOF_HEADER = "c2sp.org/tlog-proof@v1"
+
+
+def verify_tlog_proof(proof: str, entry: bytes, key: VerifierKey) -> Checkpoint:
+    """Check a C2SP tlog-proof of ``entry`` (its exact bytes) against a checkpoint signed by ``key``."""
+    head, sep, note = proof.partition("\n\n")
+    lines = head.split("\n")
+    if not sep or lines[0] != TLOG_PROOF_HEADER:
+        raise VerifyError("not a c2sp.org/tlog-proof@v1 proof")
+    lines = [line for line in lines[1:] if not line.startswith("extra ")]
+    if not lines or not re.fullmatch(r"index (0|[1-9][0-9]*)", lines[0]):
+        raise VerifyError("tlog-proof lacks its index line")
+    try:
+        path = [base64.b64decode(line, validate=True) for line in lines[1:]]
+    except binascii.Error:
+        raise VerifyError("tlog-proof hash is not base64") from None
+    checkpoint = Checkpoint.parse(open_note(note, key))
+    verify_inclusion(int(lines[0].split()[1]), checkpoint.size, leaf_hash(entry), path, checkpoint.root)
+    return checkpoint
+
+
+HANDOVER_HEADER = "docval key handover"
+
+
+def handover_text(old: str, new: str) -> str:
+    """What a key rotation signs: both keys, so neither can be swapped afterwards."""
+    return f"{HANDOVER_HEADER}\n{old}\n{new}\n"
+
+
+# ----------------------------------------------------------------------------- entries, chain and key history
+
+ENTRY_FIELDS = frozenset({"seq", "prev", "ts", "kind", "doc", "actor", "data"})
+KEY_ROTATED = "key.rotated"
+
+
+@dataclass
+class Failure:
+    check: str
+    seq: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f" at seq {self.seq}" if self.seq is not None else ""
+        return f"{self.check}{where}: {self.reason}"
+
+
+@dataclass
+class LogState:
+    """What walking the entries established: leaf hashes, roots at requested sizes, keys in force."""
+
+    size: int = 0
+    leaves: list[bytes] = field(default_factory=list)
+    roots: dict[int, bytes] = field(default_factory=dict)
+    key_changes: list[tuple[int, VerifierKey]] = field(default_factory=list)  # (first size it signs, key)
+
+    def key_for(self, size: int) -> VerifierKey:
+        """The key that must sign a checkpoint of ``size``: the last one handed over by an entry below it."""
+        active = self.key_changes[0][1]
+        for first_size, key in self.key_changes:
+            if first_size <= size:
+                active = key
+        return active
+
+
+def walk_entries(
+    bodies: Iterable[bytes],
+    anchor: VerifierKey,
+    root_sizes: Iterable[int],
+    loads: Callable[[bytes], object] = json.loads,
+) -> tuple[LogState, Failure | None]:
+    """Check seq order and the hash chain of every entry, follow key handovers, and record roots.
+
+    Stops at the first bad entry, so the failure names the first bad seq. ``loads`` is swappable
+    because docval verifies millions of entries and uses a faster parser than the stdlib's.
+    """
+    state = LogState(key_changes=[(0, anchor)])
+    wanted = set(root_sizes)
+    tree = TreeBuilder()
+    prev = ZERO_HASH_HEX
+    if 0 in wanted:
+        state.roots[0] = EMPTY_ROOT
+    for seq, body in enumerate(bodies):
+        try:
+            entry = loads(body)
+        except ValueError:
+            return state, Failure("entry", seq, "not valid JSON")
+        if type(entry) is not dict or not entry.keys() >= ENTRY_FIELDS:
+            return state, Failure("entry", seq, "not an entry object with " + ", ".join(sorted(ENTRY_FIELDS)))
+        if entry["seq"] != seq:
+            return state, Failure("sequence", seq, f"entry carries seq {entry['seq']!r}: a row is missing or moved")
+        if entry["prev"] != prev:
+            return state, Failure("chain", seq, "prev is not the leaf hash of the entry before")
+        if entry["kind"] == KEY_ROTATED:
+            failure = _follow_handover(state, seq, entry["data"])
+            if failure:
+                return state, failure
+        leaf = leaf_hash(body)
+        state.leaves.append(leaf)
+        tree.push(leaf)
+        prev = leaf.hex()
+        if seq + 1 in wanted:
+            state.roots[seq + 1] = tree.root()
+    state.size = tree.size
+    return state, None
+
+
+def _follow_handover(state: LogState, seq: int, data: object) -> Failure | None:
+    active = state.key_changes[-1][1]
+    try:
+        old, new, note = data["old_key"], data["new_key"], data["handover"]  # type: ignore[index]
+        if old != str(active):
+            raise VerifyError(f"old_key is not the key in force ({active.name}+{active.key_id.hex()})")
+        new_key = VerifierKey.parse(new)
+        expected = handover_text(old, new)
+        if open_note(note, active) != expected or open_note(note, new_key) != expected:
+            raise VerifyError("handover note does not name these keys")
+    except (KeyError, TypeError) as exc:
+        return Failure("key history", seq, f"key.rotated entry lacks {exc}")
+    except VerifyError as exc:
+        return Failure("key history", seq, str(exc))
+    state.key_changes.append((seq + 1, new_key))
+    return None
+
+
+def check_checkpoint(note: str, state: LogState, origin: str | None = None) -> tuple[Checkpoint | None, Failure | None]:
+    """A checkpoint must be signed by the key in force at its size and commit to the recomputed root."""
+    try:
+        checkpoint = Checkpoint.parse(split_note(note)[0])
+        key = state.key_for(checkpoint.size)
+        Checkpoint.parse(open_note(note, key))
+    except VerifyError as exc:
+        return None, Failure("checkpoint signature", None, str(exc))
+    if origin is not None and checkpoint.origin != origin:
+        return checkpoint, Failure("checkpoint origin", None, f"origin {checkpoint.origin!r}, expected {origin!r}")
+    if checkpoint.size > state.size:
+        return checkpoint, Failure(
+            "rollback", state.size, f"a checkpoint signs {checkpoint.size} entries but only {state.size} exist"
+        )
+    if state.roots.get(checkpoint.size) != checkpoint.root:
+        return checkpoint, Failure(
+            "checkpoint root", None, f"root of the first {checkpoint.size} entries differs from the signed root"
+        )
+    return checkpoint, None
+
+
+# ----------------------------------------------------------------------------- the bundle checks
+
+
+@dataclass
+class Bundle:
+    directory: Path
+    known_checkpoints: list[str]
+    anchor: VerifierKey | None = None
+    listed_keys: list[str] = field(default_factory=list)
+    state: LogState | None = None
+
+
+BundleCheck = Callable[[Bundle], str]
+
+
+def check_manifest(bundle: Bundle) -> str:
+    manifest = json.loads((bundle.directory / "manifest.json").read_text(encoding="utf-8"))
+    for name, expected in sorted(manifest["files"].items()):
+        path = bundle.directory / name
+        if not path.is_file():
+            raise VerifyError(f"{name} is listed but missing")
+        if _sha256(path.read_bytes()).hexdigest() != expected:
+            raise VerifyError(f"{name} does not match its SHA-256 in the manifest")
+    return f"{len(manifest['files'])} files match their SHA-256"
+
+
+def check_keys(bundle: Bundle) -> str:
+    lines = [line for line in (bundle.directory / "ledger.vkey").read_text(encoding="utf-8").splitlines() if line]
+    if not lines:
+        raise VerifyError("ledger.vkey lists no key")
+    keys = [VerifierKey.parse(line) for line in lines]
+    bundle.anchor, bundle.listed_keys = keys[0], [str(key) for key in keys]
+    return f"trust anchor {keys[0].name}+{keys[0].key_id.hex()}, {len(keys)} key(s) listed"
+
+
+def _entry_lines(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        for line in handle:
+            if not line.endswith(b"\n"):
+                raise VerifyError("entries.jsonl does not end with a newline")
+            yield line[:-1]
+
+
+def check_entries(bundle: Bundle) -> str:
+    if bundle.anchor is None:
+        raise VerifyError("no trust anchor (keys check failed)")
+    notes = [(bundle.directory / "checkpoint").read_text(encoding="utf-8"), *bundle.known_checkpoints]
+    sizes = [_note_size(note) for note in notes]
+    state, failure = walk_entries(_entry_lines(bundle.directory / "entries.jsonl"), bundle.anchor, sizes)
+    bundle.state = state
+    if failure:
+        raise VerifyError(str(failure))
+    handed_over = [str(key) for _, key in state.key_changes]
+    if handed_over != bundle.listed_keys:
+        raise VerifyError("ledger.vkey does not list exactly the keys the log hands over to")
+    return f"{state.size} entries: seq order and hash chain intact, {len(handed_over) - 1} key rotation(s) verified"
+
+
+def _note_size(note: str) -> int:
+    try:
+        return Checkpoint.parse(split_note(note)[0]).size
+    except VerifyError:
+        return -1
+
+
+def check_checkpoint_file(bundle: Bundle) -> str:
+    if bundle.state is None:
+        raise VerifyError("entries were not verified")
+    checkpoint, failure = check_checkpoint((bundle.directory / "checkpoint").read_text(encoding="utf-8"), bundle.state)
+    if failure:
+        raise VerifyError(str(failure))
+    assert checkpoint is not None
+    if checkpoint.size != bundle.state.size:
+        raise VerifyError(f"checkpoint covers {checkpoint.size} entries but the bundle has {bundle.state.size}")
+    return f"signed root of all {checkpoint.size} entries matches (origin {checkpoint.origin})"
+
+
+def check_known_checkpoints(bundle: Bundle) -> str:
+    if bundle.state is None:
+        raise VerifyError("entries were not verified")
+    for note in bundle.known_checkpoints:
+        _, failure = check_checkpoint(note, bundle.state)
+        if failure:
+            raise VerifyError(f"known checkpoint: {failure}")
+    return f"{len(bundle.known_checkpoints)} earlier checkpoint(s) are prefixes of this log"
+
+
+# Named checks, run in order; later ones may rely on what earlier ones established. Add new checks here.
+CHECKS: list[tuple[str, BundleCheck]] = [
+    ("manifest", check_manifest),
+    ("keys", check_keys),
+    ("entries", check_entries),
+    ("checkpoint", check_checkpoint_file),
+    ("known checkpoints", check_known_checkpoints),
+]
+
+
+def run_checks(bundle: Bundle, out: Callable[[str], None] = print) -> bool:
+    ok = True
+    for name, check in CHECKS:
+        try:
+            out(f"PASS {name}: {check(bundle)}")
+        except (VerifyError, OSError, ValueError, KeyError, TypeError) as exc:
+            out(f"FAIL {name}: {exc}")
+            ok = False
+    return ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("bundle", nargs="?", type=Path, default=Path(__file__).resolve().parent)
+    parser.add_argument(
+        "--known-checkpoint", action="append", type=Path, default=[], help="a checkpoint seen earlier (repeatable)"
+    )
+    args = parser.parse_args(argv)
+    known = [path.read_text(encoding="utf-8") for path in args.known_checkpoint]
+    ok = run_checks(Bundle(args.bundle, known))
+    print("VERIFIED" if ok else "NOT VERIFIED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

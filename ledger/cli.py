@@ -1,0 +1,98 @@
+"""``docval keys ...`` and ``docval ledger ...``: the ledger from the shell, for operators, scripts and tests."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["register"]
+
+keys_app = typer.Typer(help="The ledger's Ed25519 signing key.", no_args_is_help=True)
+ledger_app = typer.Typer(help="The signed, Merkle-chained audit ledger.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(keys_app, name="keys")
+    app.add_typer(ledger_app, name="ledger")
+
+
+def _open():
+    from docval.settings import load_settings
+    from ledger import Ledger
+
+    return Ledger.open(load_settings())
+
+
+@keys_app.command("init")
+def keys_init(
+    if_missing: Annotated[bool, typer.Option("--if-missing", help="Succeed quietly when the key exists.")] = False,
+) -> None:
+    """Create the ledger signing key (0600) and its verifier key; refuses to overwrite."""
+    from docval.settings import load_settings
+    from ledger.keys import anchor_path, init_keys, load_anchor
+
+    settings = load_settings()
+    if if_missing and anchor_path(settings.keys_dir).exists():
+        typer.echo(f"ledger key exists: {load_anchor(settings.keys_dir)}")
+        return
+    typer.echo(f"ledger key created: {init_keys(settings.keys_dir, settings.ledger.key_name)}")
+
+
+@keys_app.command("rotate")
+def keys_rotate(actor: Annotated[str, typer.Option(help="Who rotates (recorded in the ledger).")] = "operator") -> None:
+    """Hand signing over to a new key; the old key signs the handover, recorded as a key.rotated entry."""
+    ledger = _open()
+    seq = ledger.rotate_key(actor)
+    typer.echo(f"key rotated at seq {seq}: {ledger.verifier_key()}")
+
+
+@ledger_app.command("append")
+def ledger_append() -> None:
+    """Append entries read from stdin: one JSON object {kind, doc, actor, data} per line, in one transaction."""
+    from ledger import EntryDraft, LedgerError
+
+    drafts = []
+    for number, line in enumerate(sys.stdin.read().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+            drafts.append(EntryDraft(value["kind"], value.get("doc"), value["actor"], value.get("data", {})))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise LedgerError(f"stdin line {number}: expected {{kind, doc, actor, data}} JSON ({exc})") from None
+    for seq in _open().append_many(drafts):
+        typer.echo(seq)
+
+
+@ledger_app.command("checkpoint")
+def ledger_checkpoint() -> None:
+    """Sign a checkpoint now if entries are unsigned, and print the latest checkpoint."""
+    typer.echo(_open().checkpoint(), nl=False)
+
+
+@ledger_app.command("verify")
+def ledger_verify() -> None:
+    """Recompute tree, chain, signatures and every checkpoint; exit 1 naming the first bad seq."""
+    report = _open().verify()
+    typer.echo(report.summary())
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@ledger_app.command("prove")
+def ledger_prove(seq: Annotated[int, typer.Option(help="Sequence number of the entry.")]) -> None:
+    """Print a C2SP tlog-proof of entry SEQ against the latest checkpoint."""
+    from ledger.proofs import tlog_proof
+
+    typer.echo(tlog_proof(_open(), seq), nl=False)
+
+
+@ledger_app.command("export")
+def ledger_export(directory: Path) -> None:
+    """Write entries.jsonl, checkpoint, ledger.vkey, manifest.json and verify.py to DIRECTORY."""
+    _open().export(directory)
+    typer.echo(f"exported to {directory}; check with: python {directory / 'verify.py'} {directory}")

@@ -1,0 +1,442 @@
+"""The ledger in DuckDB: entries, complete-subtree hashes, signed checkpoints.
+
+Tables: ``entries`` (seq, canonical bytes, kind, doc), ``nodes`` (post-order
+position -> hash of a complete subtree, leaves included), ``checkpoints``
+(every signed note ever written) and ``head`` (one row: size, last leaf,
+last checkpoint, key in force). Nodes are keyed by post-order position
+because that is the order appends complete them, so inserts stay sorted and a
+proof is one indexed lookup of O(log n) keys.
+
+Every operation opens a short-lived connection through ``docval.db.connect``:
+writers hold the exclusive file lock for one transaction, so several processes
+may append, a SIGKILL mid-batch leaves all or nothing, and readers (reports,
+verify) get in between batches. Every checkpoint is also appended to
+``ledger.checkpoints`` beside the database: a copy outside the file an
+attacker would have to roll back, which ``verify`` checks the log against.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import numpy as np
+import orjson
+
+from docval.db import connect
+from docval.events import EntryKind, KeyRotatedPayload
+from docval.settings import LedgerSettings, Settings
+from ledger import merkle
+from ledger.bundle_verify import ZERO_HASH_HEX, Checkpoint, VerifierKey, VerifyError, handover_text, split_note
+from ledger.canonical import canonical_json
+from ledger.errors import LedgerError
+from ledger.keys import SigningKey, load_anchor, load_signing_key, sign_note, signing_key_path, write_new_key
+
+if TYPE_CHECKING:
+    from ledger.verify import VerifyReport
+
+__all__ = ["Entry", "EntryDraft", "Ledger", "LedgerReader"]
+
+KEY_ROTATED = EntryKind.KEY_ROTATED.value
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (seq BIGINT PRIMARY KEY, body BLOB NOT NULL, kind VARCHAR NOT NULL, doc VARCHAR);
+CREATE TABLE IF NOT EXISTS nodes (pos BIGINT PRIMARY KEY, hash BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS checkpoints (size BIGINT PRIMARY KEY, signed_at DOUBLE NOT NULL, note VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS head (
+    one INTEGER PRIMARY KEY CHECK (one = 1), size BIGINT NOT NULL, last_leaf BLOB,
+    checkpoint_size BIGINT NOT NULL, checkpoint_at DOUBLE NOT NULL, active_key VARCHAR
+);
+INSERT INTO head SELECT 1, 0, NULL, 0, 0, NULL WHERE NOT EXISTS (SELECT 1 FROM head);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class EntryDraft:
+    """An entry before the ledger gives it a seq, a prev and a timestamp."""
+
+    kind: str
+    doc: str | None
+    actor: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    seq: int
+    prev: str
+    ts: str
+    kind: str
+    doc: str | None
+    actor: str
+    data: dict[str, Any]
+    canonical: bytes
+    leaf_hash: bytes
+
+    @classmethod
+    def from_canonical(cls, body: bytes) -> Entry:
+        value = orjson.loads(body)
+        return cls(
+            value["seq"], value["prev"], value["ts"], value["kind"], value["doc"], value["actor"], value["data"],
+            body, merkle.leaf_hash(body),
+        )  # fmt: skip
+
+
+def _utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _check_draft(draft: EntryDraft) -> None:
+    if not isinstance(draft.kind, str) or not draft.kind:
+        raise LedgerError("entry kind must be a non-empty string")
+    if not isinstance(draft.actor, str) or not draft.actor:
+        raise LedgerError(f"{draft.kind}: actor must be a non-empty string")
+    if draft.doc is not None and not isinstance(draft.doc, str):
+        raise LedgerError(f"{draft.kind}: doc must be a string or None")
+    if not isinstance(draft.data, dict):
+        raise LedgerError(f"{draft.kind}: data must be an object")
+
+
+def _encode(seq: int, prev: str, ts: str, draft: EntryDraft) -> bytes:
+    envelope = {
+        "seq": seq, "prev": prev, "ts": ts, "kind": draft.kind, "doc": draft.doc, "actor": draft.actor,
+        "data": draft.data,
+    }  # fmt: skip
+    try:
+        return canonical_json(envelope)
+    except Exception as exc:  # rfc8785 raises its own types for floats out of range, bad keys, ...
+        raise LedgerError(f"{draft.kind}: data is not canonical-JSON serialisable ({type(exc).__name__})") from None
+
+
+class LedgerReader:
+    """Queries on one open connection: a consistent view for as many lookups as the caller needs."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def size(self) -> int:
+        return self.con.execute("SELECT size FROM head").fetchall()[0][0]
+
+    def node_hashes(self, nodes: set[merkle.Node]) -> dict[merkle.Node, bytes]:
+        if not nodes:
+            return {}
+        wanted = {merkle.node_position(level, index): (level, index) for level, index in nodes}
+        rows = self.con.execute(
+            "SELECT n.pos, n.hash FROM (SELECT unnest($1::BIGINT[]) AS pos) q JOIN nodes n USING (pos)", [list(wanted)]
+        ).fetchall()
+        if len(rows) != len(wanted):
+            raise LedgerError("the ledger's node table is incomplete; run `docval ledger verify`")
+        return {wanted[pos]: bytes(value) for pos, value in rows}
+
+    def proof(self, ranges: list[tuple[int, int]]) -> list[bytes]:
+        return merkle.assemble(ranges, self.node_hashes(merkle.nodes_for(ranges)))
+
+    def border(self, size: int) -> list[bytes]:
+        """Roots of the complete subtrees of a tree of ``size``, largest first."""
+        nodes = merkle.border_nodes(size)
+        hashes = self.node_hashes(set(nodes))
+        return [hashes[node] for node in nodes]
+
+    def root(self, size: int) -> bytes:
+        return merkle.root_of(self.border(size))
+
+    def inclusion_proof(self, seq: int, size: int | None = None) -> list[bytes]:
+        size = self.size() if size is None else size
+        self._check_size(size)
+        try:
+            return self.proof(merkle.inclusion_ranges(seq, size))
+        except ValueError as exc:
+            raise LedgerError(str(exc)) from None
+
+    def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
+        self._check_size(new_size)
+        try:
+            return self.proof(merkle.consistency_ranges(old_size, new_size))
+        except ValueError as exc:
+            raise LedgerError(str(exc)) from None
+
+    def _check_size(self, size: int) -> None:
+        if size > self.size():
+            raise LedgerError(f"the ledger has {self.size()} entries, not {size}")
+
+    def latest_checkpoint(self) -> str | None:
+        rows = self.con.execute("SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1").fetchall()
+        return rows[0][0] if rows else None
+
+    def checkpoints(self) -> list[str]:
+        return [row[0] for row in self.con.execute("SELECT note FROM checkpoints ORDER BY size").fetchall()]
+
+    def entries(self, start: int = 0, stop: int | None = None, batch: int = 10_000) -> Iterator[Entry]:
+        stop = self.size() if stop is None else min(stop, self.size())
+        for low in range(start, stop, batch):
+            rows = self.con.execute(
+                "SELECT body FROM entries WHERE seq >= ? AND seq < ? ORDER BY seq", [low, min(low + batch, stop)]
+            ).fetchall()
+            for (body,) in rows:
+                yield Entry.from_canonical(bytes(body))
+
+    def entries_for_doc(self, doc: str) -> list[Entry]:
+        rows = self.con.execute("SELECT body FROM entries WHERE doc = ? ORDER BY seq", [doc]).fetchall()
+        return [Entry.from_canonical(bytes(body)) for (body,) in rows]
+
+    def key_history(self, anchor: VerifierKey) -> list[str]:
+        """The anchor, then every key handed over to by a ``key.rotated`` entry, oldest first."""
+        rows = self.con.execute("SELECT body FROM entries WHERE kind = ? ORDER BY seq", [KEY_ROTATED]).fetchall()
+        return [str(anchor), *(Entry.from_canonical(bytes(body)).data["new_key"] for (body,) in rows)]
+
+
+class Ledger:
+    """One ledger database; cheap to open, holds no connection between calls."""
+
+    def __init__(self, db_path: Path, keys_dir: Path, config: LedgerSettings) -> None:
+        self.db_path = db_path
+        self.keys_dir = keys_dir
+        self.config = config
+
+    @classmethod
+    def open(cls, settings: Settings) -> Ledger:
+        """Open (creating the tables on first use); needs no signing key, so read-only users can open it too."""
+        ledger = cls(settings.ledger_db, settings.keys_dir, settings.ledger)
+        if not ledger._has_schema():
+            with ledger._write() as con:
+                con.execute(_SCHEMA)
+        return ledger
+
+    def _has_schema(self) -> bool:
+        if not self.db_path.exists():
+            return False
+        with self._read() as reader:
+            tables = reader.con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'head'").fetchall()[0]
+            return tables[0] == 1
+
+    @contextmanager
+    def _write(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with connect(self.db_path, write=True, timeout=self.config.lock_timeout_seconds) as con:
+            con.begin()
+            yield con
+            con.commit()
+
+    @contextmanager
+    def _read(self) -> Iterator[LedgerReader]:
+        with connect(self.db_path, write=False, timeout=self.config.lock_timeout_seconds) as con:
+            yield LedgerReader(con)
+
+    reader = _read  # public: several lookups under one shared lock (reports generating many proofs)
+
+    @property
+    def witness_path(self) -> Path:
+        return self.db_path.with_name(self.db_path.name + ".checkpoints")
+
+    @cached_property
+    def _signing_key(self) -> SigningKey:
+        return load_signing_key(signing_key_path(self.keys_dir))
+
+    # ------------------------------------------------------------------ writing
+
+    def append(self, kind: str, *, doc: str | None, actor: str, data: dict[str, Any]) -> int:
+        return self.append_many([EntryDraft(kind, doc, actor, data)])[0]
+
+    def append_many(self, drafts: list[EntryDraft]) -> list[int]:
+        """Append all drafts in ONE transaction (all or none); sign a checkpoint if one is due."""
+        for draft in drafts:
+            _check_draft(draft)
+            if draft.kind == KEY_ROTATED:
+                raise LedgerError("key.rotated entries are written only by `docval keys rotate`")
+        if not drafts:
+            return []
+        notes: list[str] = []
+        with self._write() as con:
+            seqs = self._append_locked(con, drafts)
+            note = self._checkpoint_if_due(con)
+            if note:
+                notes.append(note)
+        self._witness(notes)
+        return seqs
+
+    def _append_locked(self, con: duckdb.DuckDBPyConnection, drafts: list[EntryDraft]) -> list[int]:
+        size, last_leaf = con.execute("SELECT size, last_leaf FROM head").fetchall()[0]
+        tree = merkle.TreeBuilder(size, LedgerReader(con).border(size))
+        prev = bytes(last_leaf).hex() if last_leaf is not None else ZERO_HASH_HEX
+        ts = _utc_now()
+        bodies, positions, node_values = [], [], []
+        for offset, draft in enumerate(drafts):
+            body = _encode(size + offset, prev, ts, draft)
+            leaf = merkle.leaf_hash(body)
+            bodies.append(body)
+            for level, index, value in tree.push(leaf):
+                positions.append(merkle.node_position(level, index))
+                node_values.append(value)
+            prev = leaf.hex()
+        new_entries = {
+            "seq": np.arange(size, size + len(drafts), dtype=np.int64),
+            "body": np.array(bodies, dtype=object),
+            "kind": np.array([draft.kind for draft in drafts], dtype=object),
+            "doc": np.array([draft.doc for draft in drafts], dtype=object),
+        }
+        new_nodes = {"pos": np.array(positions, dtype=np.int64), "hash": np.array(node_values, dtype=object)}
+        con.register("new_entries", new_entries)
+        con.register("new_nodes", new_nodes)
+        con.execute("INSERT INTO entries SELECT seq, body::BLOB, kind, doc FROM new_entries")
+        con.execute("INSERT INTO nodes SELECT pos, hash::BLOB FROM new_nodes")
+        con.unregister("new_entries")
+        con.unregister("new_nodes")
+        con.execute("UPDATE head SET size = ?, last_leaf = ?", [tree.size, bytes.fromhex(prev)])
+        return list(range(size, tree.size))
+
+    def checkpoint(self) -> str:
+        """Sign a checkpoint now if entries are unsigned; return the latest checkpoint note."""
+        with self._write() as con:
+            note = self._checkpoint_locked(con)
+            latest = LedgerReader(con).latest_checkpoint()
+        self._witness([note] if note else [])
+        if latest is None:
+            raise LedgerError("the ledger is empty; there is nothing to sign")
+        return latest
+
+    def _checkpoint_if_due(self, con: duckdb.DuckDBPyConnection) -> str | None:
+        size, checkpoint_size, checkpoint_at = con.execute(
+            "SELECT size, checkpoint_size, checkpoint_at FROM head"
+        ).fetchall()[0]
+        unsigned = size - checkpoint_size
+        due = unsigned >= self.config.checkpoint_every or (
+            unsigned > 0 and time.time() - checkpoint_at >= self.config.checkpoint_seconds
+        )
+        return self._checkpoint_locked(con) if due else None
+
+    def _checkpoint_locked(self, con: duckdb.DuckDBPyConnection, key: SigningKey | None = None) -> str | None:
+        """Prove the new tree consistent with the last checkpoint, then sign and store it."""
+        size, checkpoint_size, active_key = con.execute(
+            "SELECT size, checkpoint_size, active_key FROM head"
+        ).fetchall()[0]
+        if size == checkpoint_size:
+            return None
+        reader = LedgerReader(con)
+        root = reader.root(size)
+        previous = reader.latest_checkpoint()
+        if previous is not None:
+            old = Checkpoint.parse(split_note(previous)[0])
+            try:
+                merkle.verify_consistency(old.size, size, reader.consistency_proof(old.size, size), old.root, root)
+            except VerifyError as exc:
+                raise LedgerError(
+                    f"refusing to sign: tree of {size} is not consistent with checkpoint {old.size}: {exc}"
+                ) from None
+        key = key or self._signing_key
+        expected = active_key or str(load_anchor(self.keys_dir))
+        if str(key.verifier) != expected:
+            raise LedgerError("the signing key on disk is not the key in force for this ledger")
+        body = Checkpoint(self.config.origin, size, root).body()
+        note = sign_note(body, key)
+        now = time.time()
+        con.execute("INSERT INTO checkpoints VALUES (?, ?, ?)", [size, now, note])
+        con.execute("UPDATE head SET checkpoint_size = ?, checkpoint_at = ?, active_key = ?", [size, now, expected])
+        return note
+
+    def _witness(self, notes: list[str]) -> None:
+        if not notes:
+            return
+        with self.witness_path.open("a", encoding="utf-8") as handle:
+            for note in notes:
+                handle.write(json.dumps({"note": note}) + "\n")
+
+    def witnessed_checkpoints(self) -> list[str]:
+        if not self.witness_path.exists():
+            return []
+        lines = self.witness_path.read_text(encoding="utf-8").splitlines()
+        return [json.loads(line)["note"] for line in lines if line.strip()]
+
+    # ------------------------------------------------------------------ reading
+
+    def size(self) -> int:
+        with self._read() as reader:
+            return reader.size()
+
+    def entries(self, start: int = 0, stop: int | None = None) -> Iterator[Entry]:
+        with self._read() as reader:
+            yield from reader.entries(start, stop)
+
+    def entries_for_doc(self, doc: str) -> list[Entry]:
+        with self._read() as reader:
+            return reader.entries_for_doc(doc)
+
+    def inclusion_proof(self, seq: int, size: int | None = None) -> list[bytes]:
+        with self._read() as reader:
+            return reader.inclusion_proof(seq, size)
+
+    def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
+        with self._read() as reader:
+            return reader.consistency_proof(old_size, new_size)
+
+    def root(self, size: int | None = None) -> bytes:
+        with self._read() as reader:
+            return reader.root(reader.size() if size is None else size)
+
+    def latest_checkpoint(self) -> str | None:
+        with self._read() as reader:
+            return reader.latest_checkpoint()
+
+    def checkpoints(self) -> list[str]:
+        with self._read() as reader:
+            return reader.checkpoints()
+
+    def verifier_key(self) -> str:
+        """The key that signs new checkpoints (after rotations, not the anchor)."""
+        with self._read() as reader:
+            active = reader.con.execute("SELECT active_key FROM head").fetchall()[0][0]
+        return active or str(load_anchor(self.keys_dir))
+
+    def key_history(self) -> list[str]:
+        with self._read() as reader:
+            return reader.key_history(load_anchor(self.keys_dir))
+
+    def verify(self) -> VerifyReport:
+        from ledger.verify import verify_ledger  # verify builds on this module; import at use to avoid a cycle
+
+        return verify_ledger(self)
+
+    def export(self, directory: Path) -> None:
+        from ledger.export import export_bundle
+
+        export_bundle(self, directory)
+
+    # ------------------------------------------------------------------ keys
+
+    def rotate_key(self, actor: str) -> int:
+        """Hand signing over to a new key; returns the seq of the ``key.rotated`` entry.
+
+        Pending entries are signed by the old key first; the handover note (both keys, signed by both) is
+        appended; the checkpoint covering it is signed by the new key. The new key is written to
+        ``ledger.key.next`` before the transaction and moved over ``ledger.key`` after it, so a crash at
+        any point leaves either the old key in force with its file, or the new one with ``.next`` to finish.
+        """
+        old_key = self._signing_key
+        new_key = SigningKey.generate(old_key.name)
+        current_path = signing_key_path(self.keys_dir)
+        next_path = current_path.with_name(current_path.name + ".next")
+        write_new_key(next_path, new_key)
+        old, new = str(old_key.verifier), str(new_key.verifier)
+        handover = sign_note(handover_text(old, new), old_key, new_key)
+        payload = KeyRotatedPayload(old_key=old, new_key=new, handover=handover)
+        draft = EntryDraft(KEY_ROTATED, None, actor, payload.model_dump())
+        try:
+            with self._write() as con:
+                pending = self._checkpoint_locked(con, old_key)
+                (seq,) = self._append_locked(con, [draft])
+                con.execute("UPDATE head SET active_key = ?", [new])
+                final = self._checkpoint_locked(con, new_key)
+        except BaseException:
+            next_path.unlink(missing_ok=True)
+            raise
+        os.replace(next_path, current_path)
+        self.__dict__["_signing_key"] = new_key
+        self._witness([note for note in (pending, final) if note])
+        return seq

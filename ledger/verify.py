@@ -1,0 +1,119 @@
+"""``docval ledger verify``: recompute everything from the stored entry bytes and name the first bad seq.
+
+The entry walk (seq order, hash chain, key handovers) and the checkpoint check
+are the ones the exported ``verify.py`` runs, imported from ``bundle_verify``.
+On top, the in-place check compares every stored complete-subtree hash with
+its recomputation (proofs are built from them, so a bad one would hand out
+bad proofs) and checks the checkpoints in the witness file beside the
+database, which catches a database restored to an earlier state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import orjson
+
+from ledger import merkle
+from ledger.bundle_verify import Checkpoint, Failure, LogState, VerifyError, check_checkpoint, split_note, walk_entries
+from ledger.errors import LedgerError
+from ledger.keys import load_anchor
+from ledger.log import Ledger
+
+__all__ = ["VerifyReport", "verify_ledger"]
+
+_FETCH_ROWS = 200_000
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    ok: bool
+    size: int
+    checkpoints: int
+    signed_size: int
+    first_bad_seq: int | None = None
+    check: str | None = None
+    reason: str | None = None
+
+    def summary(self) -> str:
+        if self.ok:
+            unsigned = self.size - self.signed_size
+            tail = f", {unsigned} newer entries not yet signed" if unsigned else ""
+            return f"OK: {self.size} entries, {self.checkpoints} checkpoints verified{tail}"
+        where = f" at seq {self.first_bad_seq}" if self.first_bad_seq is not None else ""
+        return f"FAILED {self.check}{where}: {self.reason}"
+
+
+def verify_ledger(ledger: Ledger) -> VerifyReport:
+    try:
+        anchor = load_anchor(ledger.keys_dir)
+    except LedgerError as exc:
+        return VerifyReport(False, 0, 0, 0, None, "keys", str(exc))
+    with ledger.reader() as reader:
+        size = reader.size()
+        notes = reader.checkpoints()
+        bodies = _column(reader.con, "SELECT seq, body FROM entries ORDER BY seq")
+        stored_nodes = _column(reader.con, "SELECT pos, hash FROM nodes ORDER BY pos")
+    notes += [note for note in ledger.witnessed_checkpoints() if note not in notes]
+    state, failure = walk_entries(bodies, anchor, [_size_of(note) for note in notes], loads=orjson.loads)
+    counted = VerifyReport(True, size, len(notes), max(map(_size_of, notes), default=0))
+    failure = (
+        failure
+        or _check_count(state, size, len(bodies))
+        or _check_stored_nodes(state, stored_nodes)
+        or _check_checkpoints(notes, state, ledger.config.origin)
+    )
+    if failure:
+        return VerifyReport(
+            False, size, counted.checkpoints, counted.signed_size, failure.seq, failure.check, failure.reason
+        )
+    return counted
+
+
+def _column(con: duckdb.DuckDBPyConnection, query: str) -> list[bytes]:
+    """Second column of ``query`` (ordered by the first), fetched in chunks to bound peak memory."""
+    values: list[bytes] = []
+    cursor = con.execute(query)
+    while rows := cursor.fetchmany(_FETCH_ROWS):
+        values.extend(bytes(value) for _, value in rows)
+    return values
+
+
+def _size_of(note: str) -> int:
+    try:
+        return Checkpoint.parse(split_note(note)[0]).size
+    except VerifyError:
+        return -1  # unparseable: the checkpoint check reports it
+
+
+def _check_count(state: LogState, size: int, rows: int) -> Failure | None:
+    if rows != size:
+        return Failure("head", min(rows, size), f"head records {size} entries but {rows} rows exist")
+    return None
+
+
+def _check_stored_nodes(state: LogState, stored: list[bytes]) -> Failure | None:
+    """Every stored complete-subtree hash must equal its recomputation, in post-order."""
+    tree = merkle.TreeBuilder()
+    position = 0
+    for leaf in state.leaves:
+        for level, index, value in tree.push(leaf):
+            if position >= len(stored):
+                return Failure("stored tree", index << level, f"node {level}/{index} is missing")
+            if stored[position] != value:
+                what = "leaf hash" if level == 0 else f"subtree hash {level}/{index}"
+                return Failure("stored tree", index << level, f"stored {what} differs from the recomputed one")
+            position += 1
+    if position != len(stored):
+        return Failure("stored tree", state.size, f"{len(stored) - position} stored nodes beyond the last entry")
+    return None
+
+
+def _check_checkpoints(notes: list[str], state: LogState, origin: str) -> Failure | None:
+    for note in notes:
+        checkpoint, failure = check_checkpoint(note, state, origin)
+        if failure:
+            size = f"checkpoint of size {checkpoint.size}: " if checkpoint else "a checkpoint: "
+            return Failure(failure.check, failure.seq, size + failure.reason)
+    return None
