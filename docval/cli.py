@@ -32,6 +32,7 @@ PACKAGE_CLIS: tuple[str, ...] = (
     "extractors.cli",
     "flows.cli",
     "ledger.cli",
+    "pii.cli",
 )
 
 

@@ -28,6 +28,8 @@ __all__ = [
     "IngestedPayload",
     "KeyRotatedPayload",
     "MaskedPayload",
+    "PiiErasedPayload",
+    "PiiRevealedPayload",
     "QuarantinedPayload",
     "ValidatedPayload",
 ]
@@ -100,6 +102,25 @@ class ValidatedPayload(_Payload):
 class MaskedPayload(_Payload):
     entities: dict[str, int] = Field(description="entity type -> count masked")
     subjects: list[str] = Field([], description="Keyed hashes of the data subjects touched.")
+
+
+class PiiRevealedPayload(_Payload):
+    """``pii.revealed``: who re-identified what (the entry's ``doc`` names the document). Never the value."""
+
+    user: str
+    role: str
+    token: str = Field(description="The pseudonym revealed, or '<n> tokens' for a whole text.")
+    subject: str | None = Field(None, description="Keyed hash of the data subject.")
+    revealed_at: str = Field(description="RFC 3339 UTC.")
+
+
+class PiiErasedPayload(_Payload):
+    """``pii.erased``: a data subject's key was destroyed (crypto-shredding)."""
+
+    subject: str = Field(description="Keyed hash of the data subject.")
+    entries: int = Field(ge=0, description="Vault entries made unrecoverable.")
+    key_destroyed: bool = Field(description="False when there was nothing left to erase (idempotent re-run).")
+    erased_at: str = Field(description="RFC 3339 UTC.")
 
 
 class DecidedPayload(_Payload):

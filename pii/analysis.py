@@ -1,0 +1,172 @@
+"""The offline analyzer: Presidio built explicitly from ``pii.yaml``, long texts analysed in overlapping windows.
+
+``AnalyzerEngine()`` with defaults would ``pip install`` a spaCy model at run
+time and tldextract would fetch the public suffix list; both are avoided here
+(see ``../shared/notes/presidio-ocr.md``): the NLP engine is a blank spaCy
+tokenizer (context words still boost scores because lemmas are filled with the
+lower-cased token), recognizers are instantiated by class name, and
+tldextract is pinned to its bundled snapshot before any e-mail is checked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import spacy
+import tldextract
+import tldextract.tldextract as _tldextract_module
+from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
+from presidio_analyzer import predefined_recognizers as presidio_recognizers
+from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
+from spacy.tokens import Doc
+
+from pii.config import ChunkConfig, PiiConfig
+from pii.errors import PiiError
+from pii.recognizers import CUSTOM, LabelRecognizer
+from pii.tokens import token_entity
+
+__all__ = ["Analyzer", "Span", "build_analyzer", "resolve_overlaps", "with_repeats"]
+
+# No public-suffix-list download, ever: the bundled snapshot is enough to tell a TLD.
+_tldextract_module.TLD_EXTRACTOR = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """One detected entity: [start, end) offsets into the analysed text."""
+
+    entity: str
+    start: int
+    end: int
+    score: float
+
+
+class BlankSpacyNlpEngine(SpacyNlpEngine):
+    """Tokens without a model: ``spacy.blank`` per language, lemmas = lower-cased tokens so context boosting works."""
+
+    def __init__(self, languages: list[str]) -> None:
+        super().__init__(models=[{"lang_code": lang, "model_name": f"blank:{lang}"} for lang in languages])
+
+    def load(self) -> None:
+        self.nlp = {model["lang_code"]: spacy.blank(model["lang_code"]) for model in self.models}
+
+    def _doc_to_nlp_artifact(self, doc: Doc, language: str) -> NlpArtifacts:
+        artifacts = super()._doc_to_nlp_artifact(doc, language)
+        artifacts.lemmas = [token.lower_ for token in doc]
+        artifacts.keywords = artifacts.set_keywords(self, artifacts.lemmas, language)
+        return artifacts
+
+
+def _presidio_recognizer(name: str, language: str) -> EntityRecognizer:
+    cls = getattr(presidio_recognizers, name, None)
+    if not (isinstance(cls, type) and issubclass(cls, EntityRecognizer)):
+        raise PiiError(f"pii.yaml: unknown Presidio recognizer {name!r}")
+    return cls(supported_language=language)
+
+
+def _custom_recognizer(name: str, language: str) -> EntityRecognizer:
+    if name not in CUSTOM:
+        raise PiiError(f"pii.yaml: unknown custom recognizer {name!r} (known: {', '.join(sorted(CUSTOM))})")
+    return CUSTOM[name](supported_language=language)
+
+
+def build_analyzer(config: PiiConfig, *, labels: bool | None = None, ner: bool | None = None) -> AnalyzerEngine:
+    """A Presidio analyzer with exactly the recognizers ``config`` names; ``labels``/``ner`` override the switches."""
+    nlp_engine = BlankSpacyNlpEngine(config.languages)
+    nlp_engine.load()
+    registry = RecognizerRegistry(supported_languages=config.languages)
+    use_labels = config.label_recognizers if labels is None else labels
+    use_ner = config.ner.model is not None if ner is None else ner
+    for language in config.languages:
+        for name in config.presidio_recognizers:
+            registry.add_recognizer(_presidio_recognizer(name, language))
+        for name in config.custom_recognizers:
+            registry.add_recognizer(_custom_recognizer(name, language))
+        if use_labels:
+            registry.add_recognizer(LabelRecognizer(supported_language=language))
+        if use_ner:
+            from pii.ner import NerRecognizer
+
+            registry.add_recognizer(NerRecognizer.from_config(config.ner, language))
+    return AnalyzerEngine(
+        registry=registry,
+        nlp_engine=nlp_engine,
+        supported_languages=config.languages,
+        default_score_threshold=min([config.score_threshold, *config.thresholds.values()]),
+    )
+
+
+def resolve_overlaps(spans: list[Span]) -> list[Span]:
+    """Non-overlapping spans in reading order: the higher score wins, then the longer span, then the earlier one.
+
+    Presidio returns overlapping results (a URL inside an e-mail, a label name
+    that NER also found); a text position can be replaced only once.
+    """
+    chosen: list[Span] = []
+    for span in sorted(spans, key=lambda s: (-s.score, -(s.end - s.start), s.start)):
+        if all(span.end <= other.start or span.start >= other.end for other in chosen):
+            chosen.append(span)
+    return sorted(chosen, key=lambda s: s.start)
+
+
+_REPEAT_SCORE = 0.9
+_MIN_REPEAT_LENGTH = 3
+
+
+def with_repeats(text: str, spans: list[Span], known: Mapping[str, str]) -> list[Span]:
+    """``spans`` plus every other occurrence of a value already found, in this text or for this data subject.
+
+    A name found once after "Name:" is the same personal datum when it shows
+    up later in running text ("John Smith's phone"), where no recognizer
+    without NER would see it; ``known`` (original -> pseudonym) carries the
+    values the vault holds for the subject from earlier documents.
+    """
+    values = {text[s.start : s.end]: s.entity for s in spans}
+    for value, token in known.items():
+        values.setdefault(value, token_entity(token))
+    extra = [
+        Span(entity, m.start(), m.end(), _REPEAT_SCORE)
+        for value, entity in values.items()
+        if len(value.strip()) >= _MIN_REPEAT_LENGTH
+        for m in re.finditer(rf"(?<!\w){re.escape(value)}(?!\w)", text)
+    ]
+    return resolve_overlaps([*spans, *extra]) if extra else spans
+
+
+def _windows(length: int, chunk: ChunkConfig) -> list[tuple[int, int]]:
+    if length <= chunk.size:
+        return [(0, length)]
+    step = chunk.size - chunk.overlap
+    starts = range(0, length - chunk.overlap, step)
+    return [(start, min(start + chunk.size, length)) for start in starts]
+
+
+class Analyzer:
+    """Entity spans of a text, per document kind, with chunking and per-type thresholds applied."""
+
+    def __init__(self, config: PiiConfig, engine: AnalyzerEngine) -> None:
+        self.config = config
+        self.engine = engine
+        self._supported = set(engine.get_supported_entities(config.languages[0]))
+
+    def analyze(self, text: str, entities: list[str]) -> list[Span]:
+        """Spans of ``entities`` in ``text``, non-overlapping, in reading order."""
+        wanted = [entity for entity in entities if entity in self._supported]
+        if not text.strip() or not wanted:
+            return []
+        spans: list[Span] = []
+        windows = _windows(len(text), self.config.chunk)
+        for index, (start, end) in enumerate(windows):
+            for result in self._analyze_window(text[start:end], wanted):
+                # A hit touching a window's cut edge may be a truncated entity; its neighbour sees it whole.
+                cut_left = index > 0 and result.start == 0
+                cut_right = index < len(windows) - 1 and result.end == end - start
+                if not (cut_left or cut_right):
+                    spans.append(Span(result.entity_type, start + result.start, start + result.end, result.score))
+        return resolve_overlaps(list(set(spans)))
+
+    def _analyze_window(self, text: str, entities: list[str]) -> list[RecognizerResult]:
+        results = self.engine.analyze(text=text, language=self.config.languages[0], entities=entities)
+        return [r for r in results if r.score >= self.config.threshold_for(r.entity_type) and r.end > r.start]

@@ -1,0 +1,153 @@
+"""PiiEngine: the one object flows/ and the CLI use to mask text and fields and to reach the vault."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from docval.domain import DocKind, ExtractedField, MaskedText, MaskFunction
+from docval.events import MaskedPayload
+from docval.hashing import KeyedHasher
+from docval.settings import Settings
+from pii.analysis import Analyzer, Span, build_analyzer, with_repeats
+from pii.config import PiiConfig, load_config
+from pii.pseudonyms import Masked, apply_operators
+from pii.scan import LeakHit, ValueIndex, scan_paths
+from pii.vault import Vault, doc_subject
+
+__all__ = ["MaskedFields", "PiiEngine"]
+
+
+class MaskedFields(BaseModel):
+    """Fields with personal values replaced, what was masked, and who it concerned (keyed hashes only)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    fields: dict[str, ExtractedField]
+    entities: dict[str, int]
+    subjects: list[str]
+
+    def event(self) -> MaskedPayload:
+        """The ``doc.masked`` ledger payload."""
+        return MaskedPayload(entities=self.entities, subjects=self.subjects)
+
+
+def _merge_counts(total: dict[str, int], counts: Mapping[str, int]) -> None:
+    for entity, count in counts.items():
+        total[entity] = total.get(entity, 0) + count
+
+
+class PiiEngine:
+    """Detection (offline Presidio), masking (operators per type) and the vault, built from ``pii.yaml``."""
+
+    def __init__(
+        self, config: PiiConfig, hasher: KeyedHasher, vault: Vault | None = None, key_files: list[Path] | None = None
+    ) -> None:
+        self.config = config
+        self._key_files = key_files or []
+        self._hasher = hasher
+        self._vault = vault
+        self.analyzer = Analyzer(config, build_analyzer(config))
+
+    @classmethod
+    def from_settings(cls, settings: Settings, config: PiiConfig | None = None) -> PiiEngine:
+        """The installation's engine: its ``pii.yaml`` (or the packaged default), HMAC key and vault."""
+        hasher = KeyedHasher.from_file(settings.keys_dir / "hmac.key")
+        vault = Vault(settings.data_dir / "pii" / "vault.sqlite", settings.keys_dir / "pii-master.key", hasher)
+        key_files = sorted(settings.keys_dir.glob("*")) if settings.keys_dir.exists() else []
+        return cls(config or load_config(settings), hasher, vault, key_files)
+
+    @classmethod
+    def from_config_file(cls, path: Path, hasher: KeyedHasher) -> PiiEngine:
+        """An engine without a vault (masking only), e.g. for evaluation and benchmarks."""
+        return cls(load_config(path=path), hasher)
+
+    @property
+    def vault(self) -> Vault:
+        if self._vault is None:
+            from pii.errors import PiiError
+
+            raise PiiError("this PiiEngine has no vault (build it with PiiEngine.from_settings)")
+        return self._vault
+
+    def entities_for(self, kind: DocKind | None) -> list[str]:
+        return self.config.entities.get(kind or DocKind.OTHER, self.config.all_entities())
+
+    def spans(self, text: str, kind: DocKind | None = None) -> list[Span]:
+        return self.analyzer.analyze(text, self.entities_for(kind))
+
+    def _keyed_hash(self, value: str) -> str:
+        return self._hasher(value, purpose="pii-value")
+
+    def _replace(self, text: str, spans: list[Span], known: Mapping[str, str]) -> Masked:
+        return apply_operators(text, spans, self.config, known=known, keyed_hash=self._keyed_hash)
+
+    def mask_text(
+        self, text: str, *, kind: DocKind | None = None, doc: str | None = None, subject: str | None = None
+    ) -> MaskedText:
+        """``text`` with personal data replaced.
+
+        With ``doc`` (or ``subject``) the pseudonyms are the data subject's
+        (``subject``, else the document itself) and new ones are stored in the
+        vault; without, they live only in the returned ``MaskedText.originals``.
+        """
+        masked = self._mask(text, kind, doc, subject)
+        return MaskedText(text=masked.text, originals=masked.originals)
+
+    def _mask(self, text: str, kind: DocKind | None, doc: str | None, subject: str | None) -> Masked:
+        owner = subject or (doc_subject(doc) if doc else None)
+        known = self.vault.known(owner) if owner else {}
+        masked = self._replace(text, with_repeats(text, self.spans(text, kind), known), known)
+        if owner:
+            self.vault.store(doc or owner, owner, masked.originals)
+        return masked
+
+    def mask_function(self, kind: DocKind | None = None) -> MaskFunction:
+        """What extractors' remote tier calls: text -> masked text plus the in-memory re-identification map."""
+
+        def mask(text: str) -> MaskedText:
+            return self.mask_text(text, kind=kind)
+
+        return mask
+
+    def mask_fields(
+        self, fields: Mapping[str, ExtractedField], *, kind: DocKind, doc: str, subject: str | None = None
+    ) -> MaskedFields:
+        """Pseudonymize field values: whole values of the personal fields ``pii.yaml`` names, detected spans elsewhere.
+
+        Strings only; numbers, dates as ISO strings of non-personal fields and
+        structured values pass through. Originals go to the vault under
+        ``subject`` (else the document), so the outbox can hold the result.
+        """
+        owner = subject or doc_subject(doc)
+        known = self.vault.known(owner)
+        personal = self.config.fields.get(kind, {})
+        out: dict[str, ExtractedField] = {}
+        counts: dict[str, int] = {}
+        used: dict[str, str] = {}
+        for name, field in fields.items():
+            if not isinstance(field.value, str) or not field.value.strip():
+                out[name] = field
+                continue
+            value = field.value
+            known_now = {**known, **{original: token for token, original in used.items()}}
+            if name in personal:
+                spans = [Span(personal[name], 0, len(value), 1.0)]
+            else:
+                spans = with_repeats(value, self.spans(value, kind), known_now)
+            masked = self._replace(value, spans, known_now)
+            used.update(masked.originals)
+            _merge_counts(counts, masked.counts)
+            out[name] = field.model_copy(update={"value": masked.text})
+        self.vault.store(doc, owner, used)
+        subjects = [self.vault.subject_ref(owner)] if counts else []
+        return MaskedFields(fields=out, entities=counts, subjects=subjects)
+
+    def scan(self, paths: list[Path]) -> list[LeakHit]:
+        """Leak scan: the vault's originals and the ``scan_entities`` patterns in ``paths`` (vault and keys skipped)."""
+        patterns = Analyzer(self.config, build_analyzer(self.config, labels=False, ner=False))
+        values = ValueIndex(self.vault.originals()) if self._vault is not None else None
+        skip = [*self.vault.files(), *self._key_files] if self._vault is not None else []
+        return scan_paths(paths, values=values, analyzer=patterns, entities=self.config.scan_entities, skip=skip)

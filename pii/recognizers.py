@@ -1,0 +1,365 @@
+"""docval's own recognizers, each a small Presidio-style class: patterns, context words, a checksum.
+
+They close the gaps measured in ``../shared/notes/presidio-ocr.md``: Presidio's
+card regex misses Mastercard 2-series and 19-digit cards, its e-mail
+recognizer rejects internal domains, it has no EU VAT/BIC/national-id
+checksums, and without NER it finds no names or addresses at all. The label
+recognizer gets those back in structured documents, where a value follows a
+label ("Name:", "Bill to:", "Date of birth:") or sits under a table header.
+
+Checksums decide differently by strength: a VAT id with a valid check digit
+is proof (score 1.0), while a BIC or a Luhn-valid digit run only passes the
+gate and keeps its low pattern score, so it is masked only with a context word
+nearby ("BIC", "card") — otherwise every upper-case heading would be a BIC.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Callable, Iterator
+from typing import ClassVar
+
+from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+from stdnum import bic, luhn
+from stdnum.eu import vat as eu_vat
+from stdnum.exceptions import ValidationError as StdnumError
+
+from pii.tokens import PROTECTED_RE
+
+__all__ = [
+    "CUSTOM",
+    "BicRecognizer",
+    "ChecksumRecognizer",
+    "EuVatRecognizer",
+    "InternalEmailRecognizer",
+    "LabelRecognizer",
+    "LuhnCardRecognizer",
+    "NationalIdRecognizer",
+    "PassportRecognizer",
+]
+
+
+class ChecksumRecognizer(PatternRecognizer):
+    """A pattern recognizer whose matches must pass ``check``.
+
+    ``PROOF`` says whether a passing checksum is proof enough for a full score
+    (validate_result True -> 1.0) or only a gate (None -> keep the pattern score).
+    """
+
+    ENTITY: ClassVar[str]
+    PATTERNS: ClassVar[list[Pattern]]
+    CONTEXT: ClassVar[list[str]]
+    PROOF: ClassVar[bool] = False
+
+    def __init__(self, supported_language: str = "en") -> None:
+        super().__init__(
+            supported_entity=self.ENTITY,
+            name=type(self).__name__,
+            supported_language=supported_language,
+            patterns=list(self.PATTERNS),
+            context=list(self.CONTEXT),
+        )
+
+    def check(self, value: str) -> bool:
+        raise NotImplementedError
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        if not self.check(pattern_text):
+            return False
+        return True if self.PROOF else None
+
+
+def _compact(value: str) -> str:
+    return re.sub(r"[\s.\-/]", "", value).upper()
+
+
+def _stdnum_valid(validator: Callable[[str], object], value: str) -> bool:
+    try:
+        validator(value)
+    except StdnumError:
+        return False
+    return True
+
+
+class LuhnCardRecognizer(ChecksumRecognizer):
+    """13-19 digit card numbers (any issuer, incl. Mastercard 2-series, 19-digit Visa, 15-digit JCB) with Luhn."""
+
+    ENTITY = "CREDIT_CARD"
+    PATTERNS: ClassVar[list[Pattern]] = [
+        Pattern("card 4-4-4-4 grouped", r"(?<![\d-])\d{4}([ -])\d{4}\1\d{4}\1\d{1,7}(?![\d-])", 0.6),
+        Pattern("card digits", r"(?<![\d-])\d{13,19}(?![\d-])", 0.5),
+        Pattern("card 4-6-5 grouped", r"(?<![\d-])\d{4}([ -])\d{6}\1\d{4,5}(?![\d-])", 0.5),
+    ]
+    CONTEXT: ClassVar[list[str]] = ["card", "credit", "visa", "mastercard", "amex", "cc", "debit", "pan"]
+    PROOF = False
+
+    def check(self, value: str) -> bool:
+        digits = re.sub(r"\D", "", value)
+        return 13 <= len(digits) <= 19 and luhn.is_valid(digits)
+
+
+class InternalEmailRecognizer(ChecksumRecognizer):
+    """E-mail addresses on any domain, incl. ``.local``/``.corp``/``.example`` that Presidio's PSL check rejects."""
+
+    ENTITY = "EMAIL_ADDRESS"
+    PATTERNS: ClassVar[list[Pattern]] = [
+        Pattern("email plain", r"(?<![\w.+-])[\w.%+-]+@[\w-]+(?:\.[\w-]+)+(?![\w-])", 0.7),
+    ]
+    CONTEXT: ClassVar[list[str]] = ["email", "e-mail", "mail", "contact"]
+
+    def check(self, value: str) -> bool:
+        local, _, domain = value.rpartition("@")
+        return bool(local) and not local.startswith(".") and ".." not in value and not domain.endswith(".")
+
+
+class EuVatRecognizer(ChecksumRecognizer):
+    """EU VAT ids (country prefix + number), checked with python-stdnum's per-country check digits."""
+
+    ENTITY = "VAT_ID"
+    PATTERNS: ClassVar[list[Pattern]] = [
+        Pattern(
+            "eu vat",
+            r"(?-i:\b(?:AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|XI)"
+            r"[ ]?[0-9A-Z](?:[0-9A-Z. ]{5,13})[0-9A-Z]\b)",
+            0.3,
+        ),
+    ]
+    CONTEXT: ClassVar[list[str]] = ["vat", "ust", "ustid", "tva", "iva", "btw", "tax"]
+    PROOF = True
+
+    def check(self, value: str) -> bool:
+        return _stdnum_valid(eu_vat.validate, _compact(value))
+
+
+class BicRecognizer(ChecksumRecognizer):
+    """BIC/SWIFT codes (upper case, valid country). Gate only: 8 capitals are too common to trust alone."""
+
+    ENTITY = "BIC"
+    PATTERNS: ClassVar[list[Pattern]] = [
+        Pattern("bic", r"(?-i:\b[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?\b)", 0.1),
+    ]
+    CONTEXT: ClassVar[list[str]] = ["bic", "swift", "bank"]
+
+    def check(self, value: str) -> bool:
+        return _stdnum_valid(bic.validate, value)
+
+
+class PassportRecognizer(ChecksumRecognizer):
+    """Passport numbers in the common ICAO shapes; no public checksum outside the MRZ, so context is required."""
+
+    ENTITY = "PASSPORT"
+    PATTERNS: ClassVar[list[Pattern]] = [
+        Pattern("passport letters+digits", r"\b[A-Z]{1,2}\d{6,8}\b", 0.1),
+        Pattern("passport 9 chars", r"\b[A-Z0-9]{9}\b", 0.05),
+    ]
+    CONTEXT: ClassVar[list[str]] = ["passport", "travel", "document"]
+
+    def check(self, value: str) -> bool:
+        return any(char.isdigit() for char in value)
+
+
+_NATIONAL_ID_SCHEMES = (
+    "nl.bsn", "pl.pesel", "es.dni", "es.nie", "it.codicefiscale", "fr.nir", "se.personnummer", "fi.hetu",
+    "be.nn", "de.idnr", "dk.cpr", "us.ssn",
+)  # fmt: skip
+
+
+def _national_id_validators() -> list[Callable[[str], object]]:
+    """Personal-id schemes of python-stdnum with a check digit; a value must pass at least one."""
+    return [importlib.import_module(f"stdnum.{scheme}").validate for scheme in _NATIONAL_ID_SCHEMES]
+
+
+class NationalIdRecognizer(ChecksumRecognizer):
+    """National personal ids (BSN, PESEL, DNI/NIE, codice fiscale, NIR, personnummer, HETU, ...) near a label."""
+
+    ENTITY = "NATIONAL_ID"
+    PATTERNS: ClassVar[list[Pattern]] = [
+        Pattern("national id token", r"(?<![\w-])[0-9A-Z][0-9A-Z .\-+]{6,20}[0-9A-Z](?![\w-])", 0.1),
+    ]
+    CONTEXT: ClassVar[list[str]] = [
+        "national", "identity", "id", "bsn", "pesel", "dni", "nie", "fiscale", "nir", "personnummer",
+        "hetu", "idnr", "steuer", "cpr", "identification",
+    ]  # fmt: skip
+
+    def __init__(self, supported_language: str = "en") -> None:
+        super().__init__(supported_language)
+        self._validators = _national_id_validators()
+
+    def check(self, value: str) -> bool:
+        compact = value.strip()
+        return any(_stdnum_valid(validator, compact) for validator in self._validators)
+
+
+# --- label-anchored values in structured documents -------------------------------------------------------------
+
+_LABELS: dict[str, tuple[str, ...]] = {
+    "PERSON": (
+        "name", "full name", "customer name", "client name", "account holder", "account name", "applicant",
+        "bill to", "billed to", "invoice to", "ship to", "sold to", "customer", "client", "attn", "attention",
+        "contact", "contact person", "first name", "last name", "surname", "family name", "given name",
+        "given names", "cardholder", "card holder", "beneficiary", "payee", "signed", "signature",
+        "holder", "recipient", "patient", "employee", "tenant",
+    ),
+    "ADDRESS": (
+        "address", "street", "street address", "home address", "residential address", "billing address",
+        "postal address", "shipping address", "mailing address", "residence", "domicile",
+    ),
+    "DATE_OF_BIRTH": ("date of birth", "birth date", "birthdate", "dob", "d.o.b.", "born", "born on"),
+}  # fmt: skip
+_BLOCK_LABELS = {"bill to", "billed to", "invoice to", "ship to", "sold to"}  # name, then address lines
+
+_LABEL_TO_ENTITY = {label: entity for entity, labels in _LABELS.items() for label in labels}
+_LABEL_ALTERNATION = "|".join(sorted((re.escape(label) for label in _LABEL_TO_ENTITY), key=len, reverse=True))
+# A label starts a line or a column (after a tab, "|" or two spaces) and ends with ':' (or a tab / 2 spaces).
+_LABEL_RE = re.compile(
+    rf"(?:^|(?<=\t)|(?<=\|)|(?<=  ))[ \t]*(?P<label>{_LABEL_ALTERNATION})[ \t]*(?::|(?=\t)|(?=  ))[ \t]*",
+    re.IGNORECASE | re.MULTILINE,
+)
+_CELL_END = re.compile(r"\t| {2,}|\||$", re.MULTILINE)
+_CELL_SPLIT = re.compile(r"\t| {2,}|\|")
+_NAME_RE = re.compile(r"^(?:[^\W\d_][\w'’.\-]*\.?)(?:[ ,]+[^\W\d_][\w'’.\-]*\.?){0,5}$")
+_DATE_RE = re.compile(
+    r"^(?:\d{1,4}[./\- ]\d{1,2}[./\- ]\d{1,4}"  # 12.03.1980, 1980-03-12
+    r"|\d{1,2}\.? ?[^\W\d_]{3,9}\.?,? \d{2,4}"  # 12 March 1980
+    r"|[^\W\d_]{3,9}\.? \d{1,2},? \d{2,4})$"  # March 12, 1980
+)
+_MAX_VALUE = 120
+
+
+def _plausible(entity: str, value: str) -> bool:
+    if not value or len(value) > _MAX_VALUE or PROTECTED_RE.search(value):
+        return False
+    if entity == "PERSON":
+        return bool(_NAME_RE.match(value))
+    if entity == "DATE_OF_BIRTH":
+        return bool(_DATE_RE.match(value))
+    return len(value) >= 4 and any(char.isalpha() for char in value)
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    """Shrink [start, end) past surrounding spaces and trailing punctuation."""
+    while start < end and text[start] in " \t":
+        start += 1
+    while end > start and text[end - 1] in " \t,;.:":
+        end -= 1
+    return start, end
+
+
+def _lines(text: str, start: int) -> Iterator[tuple[int, int]]:
+    """(start, end) of each line from offset ``start`` on."""
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        yield start, end
+        start = end + 1
+
+
+class LabelRecognizer(EntityRecognizer):
+    """Names, addresses and dates of birth that follow a label or sit in a column under a labelled header.
+
+    Only structure is used (label, then value up to the end of the line or the
+    cell), so it works without NER and in any language whose labels are listed;
+    the value must look like its type (a name has no digits, a date parses).
+    """
+
+    SCORE = 0.85
+
+    def __init__(self, supported_language: str = "en") -> None:
+        super().__init__(
+            supported_entities=sorted(_LABELS),
+            name="LabelRecognizer",
+            supported_language=supported_language,
+        )
+
+    def load(self) -> None:
+        """Nothing to load: the labels are compiled at import."""
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        wanted = set(entities) if entities else set(_LABELS)
+        found = [*self._after_labels(text), *self._in_tables(text)]
+        return [
+            RecognizerResult(entity, start, end, self.SCORE, recognition_metadata=self._metadata())
+            for entity, start, end in found
+            if entity in wanted
+        ]
+
+    def _metadata(self) -> dict[str, str]:
+        return {
+            RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+        }
+
+    def _after_labels(self, text: str) -> Iterator[tuple[str, int, int]]:
+        for match in _LABEL_RE.finditer(text):
+            label = match.group("label").lower()
+            entity = _LABEL_TO_ENTITY[label]
+            cell_end = _CELL_END.search(text, match.end())
+            start, end = _trimmed(text, match.end(), cell_end.start() if cell_end else len(text))
+            if start < end:
+                if _plausible(entity, text[start:end]):
+                    yield entity, start, end
+            elif label in _BLOCK_LABELS or entity == "ADDRESS":
+                yield from self._block_below(text, match.end(), entity)
+
+    def _block_below(self, text: str, offset: int, entity: str) -> Iterator[tuple[str, int, int]]:
+        """A label alone on its line: "Bill to:" then name and address lines until a blank line."""
+        lines = _lines(text, text.find("\n", offset) + 1) if "\n" in text[offset:] else iter(())
+        for number, (line_start, line_end) in enumerate(lines):
+            start, end = _trimmed(text, line_start, line_end)
+            if start >= end or number >= 4:
+                return
+            line_entity = "PERSON" if entity == "PERSON" and number == 0 else "ADDRESS"
+            if _LABEL_RE.match(text, line_start):
+                return
+            if _plausible(line_entity, text[start:end]):
+                yield line_entity, start, end
+
+    def _in_tables(self, text: str) -> Iterator[tuple[str, int, int]]:
+        """A header row whose cells include labels, then rows with the same number of cells."""
+        columns: dict[int, str] = {}
+        width = 0
+        for line_start, line_end in _lines(text, 0):
+            line = text[line_start:line_end]
+            cells = _cells(line)
+            if len(cells) < 2:
+                columns = {}
+                continue
+            header = {i: _LABEL_TO_ENTITY.get(cell.strip(" :").lower()) for i, (_, _, cell) in enumerate(cells)}
+            if any(header.values()) and not any(_plausible("DATE_OF_BIRTH", c.strip()) for *_, c in cells):
+                columns, width = {i: e for i, e in header.items() if e}, len(cells)
+                continue
+            if not columns or len(cells) != width:
+                columns = {} if len(cells) != width else columns
+                continue
+            for index, entity in columns.items():
+                cell_start, cell_end, _ = cells[index]
+                start, end = _trimmed(text, line_start + cell_start, line_start + cell_end)
+                if start < end and _plausible(entity, text[start:end]):
+                    yield entity, start, end
+
+
+def _cells(line: str) -> list[tuple[int, int, str]]:
+    """Cells of a table row split on tabs, '|' or runs of 2+ spaces, with offsets inside the line."""
+    cells, start = [], 0
+    for separator in _CELL_SPLIT.finditer(line):
+        if separator.start() > start:
+            cells.append((start, separator.start(), line[start : separator.start()]))
+        start = separator.end()
+    if start < len(line):
+        cells.append((start, len(line), line[start:]))
+    return [cell for cell in cells if cell[2].strip()]
+
+
+CUSTOM: dict[str, type[EntityRecognizer]] = {
+    "luhn_card": LuhnCardRecognizer,
+    "internal_email": InternalEmailRecognizer,
+    "eu_vat": EuVatRecognizer,
+    "bic": BicRecognizer,
+    "passport": PassportRecognizer,
+    "national_id": NationalIdRecognizer,
+}
+"""Recognizers ``pii.yaml`` can name in ``custom_recognizers``; the label recognizer has its own switch."""
