@@ -31,6 +31,8 @@ __all__ = [
     "ExtractSettings",
     "FlowSettings",
     "LedgerSettings",
+    "ModelEndpoint",
+    "ModelPrice",
     "PiiSettings",
     "ReportSettings",
     "Settings",
@@ -53,10 +55,44 @@ class LedgerSettings(_Section):
     lock_timeout_seconds: float = Field(30.0, gt=0, description="Wait this long for the DuckDB file lock.")
 
 
+class ModelPrice(_Section):
+    """What one model costs; the router turns token counts into money with it (budgets are in USD)."""
+
+    usd_per_million_input: float = Field(0.0, ge=0)
+    usd_per_million_output: float = Field(0.0, ge=0)
+
+
+class ModelEndpoint(_Section):
+    """One OpenAI-compatible chat-completions endpoint. The API key is never a setting: it is read from
+    ``api_key_file`` (relative to data_dir) or the environment variable NAMED by ``api_key_env``."""
+
+    enabled: bool = Field(False, description="Tiers are off until an endpoint is configured.")
+    base_url: str = Field("", description="e.g. http://127.0.0.1:11434/v1 (Ollama); /chat/completions is appended.")
+    model: str = Field("", description="Model id sent in the request and recorded in every ModelCall.")
+    api_key_file: Path | None = Field(None, description="File holding the bearer key; relative to data_dir.")
+    api_key_env: str | None = Field(None, description="Name of the environment variable holding the key.")
+    confidence: float = Field(0.85, ge=0, le=1, description="Confidence given to this tier's answers.")
+
+
 class ExtractSettings(_Section):
     max_file_bytes: int = Field(50 * 1024 * 1024, ge=1, description="Larger PDFs are quarantined.")
     max_pages: int = Field(500, ge=1, description="PDFs with more pages are quarantined.")
     parse_timeout_seconds: float = Field(60.0, gt=0, description="Whole-document parse limit.")
+    # Model router (DESIGN.md step 4): rules -> local -> remote, escalating only weak fields.
+    field_threshold: float = Field(0.8, ge=0, le=1, description="Fields below this confidence escalate.")
+    field_thresholds: dict[str, float] = Field({}, description="Per-field overrides of field_threshold.")
+    local: ModelEndpoint = ModelEndpoint(base_url="http://127.0.0.1:11434/v1", confidence=0.85)
+    remote: ModelEndpoint = ModelEndpoint(api_key_file=Path("keys/remote_model.key"), confidence=0.9)
+    prices: dict[str, ModelPrice] = Field({}, description="Price table by model id; unknown models cost 0.")
+    call_timeout_seconds: float = Field(30.0, gt=0, description="Per HTTP request to a model.")
+    max_retries: int = Field(2, ge=0, description="Retries after a 429, 5xx or timeout.")
+    backoff_seconds: float = Field(0.5, ge=0, description="First retry delay; doubles each retry.")
+    breaker_failures: int = Field(3, ge=1, description="Consecutive failed calls that open an endpoint's circuit.")
+    breaker_cooldown_seconds: float = Field(60.0, gt=0, description="An open circuit retries after this long.")
+    max_output_tokens: int = Field(800, ge=1, description="Cap on a model's answer length.")
+    doc_budget_usd: float = Field(0.05, ge=0, description="Model spend per document; over it -> human review.")
+    day_budget_usd: float = Field(5.0, ge=0, description="Model spend per UTC day across processes.")
+    eval_margin: float = Field(0.05, ge=0, le=1, description="docval eval --gate fails on a larger field drop.")
 
 
 class PiiSettings(_Section):

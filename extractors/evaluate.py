@@ -1,0 +1,234 @@
+"""Field accuracy over labelled corpora, stored results, and the regression gate behind ``docval eval``.
+
+Two corpora are understood: invoice2data's ``index.json`` + expected JSON
+(only keys present in the expected file are labels: a missing key there means
+"the template did not extract it", not "absent") and the ZUGFeRD corpus's
+``ground_truth.json`` from the embedded XML (complete: ``null`` means the
+document has no such value, so predicting one is a false positive). The
+e-invoice tier is switched off by default when scoring, since scoring XML
+against the XML it came from would mean nothing.
+
+Per field: TP = prediction equals truth; FP = a prediction that is wrong or
+where there is no value; FN = a value missed or got wrong; TN = correctly
+empty. precision = TP/(TP+FP), recall = TP/(TP+FN), accuracy = (TP+TN)/n.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from extractors.normalize import normalize_iban, normalize_vat_id
+
+__all__ = [
+    "EvalReport",
+    "FieldScore",
+    "LabelledDocument",
+    "compare_to_baseline",
+    "load_dataset",
+    "score",
+]
+
+# invoice2data key -> docval invoice field. "issuer" is left out on purpose: it is the template's display name
+# ("Sammy Maystone - For Lines testing"), not a value printed on the document.
+_INVOICE2DATA_FIELDS = {
+    "invoice_number": "invoice_number",
+    "date": "issue_date",
+    "date_due": "due_date",
+    "amount": "grand_total",
+    "amount_untaxed": "net_total",
+    "amount_tax": "tax_total",
+    "currency": "currency",
+    "iban": "iban",
+}
+_ZUGFERD_FIELDS = {
+    "invoice_id": "invoice_number",
+    "issue_date": "issue_date",
+    "seller_name": "seller_name",
+    "seller_vat_id": "seller_vat_id",
+    "buyer_name": "buyer_name",
+    "currency": "currency",
+    "grand_total": "grand_total",
+    "tax_total": "tax_total",
+    "tax_basis_total": "net_total",
+    "iban_normalized": "iban",
+}
+
+
+@dataclass(frozen=True)
+class LabelledDocument:
+    doc_id: str
+    path: Path
+    truth: dict[str, str | None]  # field -> expected value; None = known to be absent
+
+
+class FieldScore(BaseModel):
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
+
+    def add(self, predicted: bool, expected: bool, correct: bool) -> None:
+        if correct and expected:
+            self.tp += 1
+        elif not predicted and not expected:
+            self.tn += 1
+        else:
+            self.fp += int(predicted)
+            self.fn += int(expected)
+
+    def figures(self, labelled: int) -> dict[str, float | int]:
+        return {
+            "n": labelled,
+            "precision": _ratio(self.tp, self.tp + self.fp),
+            "recall": _ratio(self.tp, self.tp + self.fn),
+            "accuracy": _ratio(self.tp + self.tn, labelled),
+        }
+
+
+class EvalReport(BaseModel):
+    dataset: str
+    tiers: str
+    einvoice: bool
+    documents: int
+    when: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    fields: dict[str, dict[str, float | int]]
+    overall: dict[str, float | int]
+    prompt_versions: dict[str, str] = {}
+    model_calls: int = 0
+    notes: list[str] = []
+
+    def table(self) -> str:
+        lines = [f"{'field':<16}{'n':>5}{'precision':>11}{'recall':>9}{'accuracy':>10}"]
+        for name, figures in [*self.fields.items(), ("OVERALL", self.overall)]:
+            lines.append(
+                f"{name:<16}{figures['n']:>5}{figures['precision']:>11.3f}{figures['recall']:>9.3f}"
+                f"{figures['accuracy']:>10.3f}"
+            )
+        return "\n".join(lines)
+
+
+def _ratio(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 1.0
+
+
+def load_dataset(root: Path) -> tuple[str, list[LabelledDocument]]:
+    """The labelled text PDFs of a corpus folder; its kind is recognised by its index file."""
+    if (root / "index.json").exists():
+        return "invoice2data", _invoice2data(root)
+    if (root / "ground_truth.json").exists():
+        return "zugferd", _zugferd(root)
+    raise FileNotFoundError(f"{root} has neither index.json (invoice2data) nor ground_truth.json (zugferd)")
+
+
+def _invoice2data(root: Path) -> list[LabelledDocument]:
+    documents = []
+    for entry in json.loads((root / "index.json").read_text(encoding="utf-8")):
+        pdfs = [name for name in entry["inputs"] if name.endswith(".pdf")]
+        if not pdfs:
+            continue  # .txt-only samples are not PDFs: the bar is about text PDFs
+        expected = json.loads((root / entry["expected"]).read_text(encoding="utf-8"))[0]
+        truth = {ours: _text(expected[theirs]) for theirs, ours in _INVOICE2DATA_FIELDS.items() if theirs in expected}
+        documents.append(LabelledDocument(entry["id"], root / pdfs[0], truth))
+    return documents
+
+
+def _zugferd(root: Path) -> list[LabelledDocument]:
+    documents = []
+    for entry in json.loads((root / "ground_truth.json").read_text(encoding="utf-8")):
+        if not entry.get("corpus_expected_valid") or entry.get("extraction_error"):
+            continue  # corpus "fail" samples are robustness inputs, not labelled truth
+        truth = {ours: _text(entry.get(theirs)) for theirs, ours in _ZUGFERD_FIELDS.items()}
+        documents.append(LabelledDocument(Path(entry["pdf"]).stem, root / entry["pdf"], truth))
+    return documents
+
+
+def _text(value: object) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def _fold(text: str) -> str:
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(folded.split())
+
+
+def _same_amount(predicted: str, expected: str) -> bool:
+    try:
+        return Decimal(predicted) == Decimal(expected)
+    except InvalidOperation:
+        return False
+
+
+def _same_name(predicted: str, expected: str) -> bool:
+    """Equal, or equal to one printed line of the truth: the XML packs several printed lines into one name."""
+    lines = [_fold(line) for line in expected.splitlines() if line.strip()]
+    return _fold(predicted) in {_fold(expected), *lines}
+
+
+def _same_reference(predicted: str, expected: str) -> bool:
+    def canon(value: str) -> str:
+        return re.sub(r"\s+", "", value).lstrip("#").upper()
+
+    return canon(predicted) == canon(expected)
+
+
+_COMPARATORS: dict[str, Callable[[str, str], bool]] = {
+    "grand_total": _same_amount,
+    "net_total": _same_amount,
+    "tax_total": _same_amount,
+    "seller_name": _same_name,
+    "buyer_name": _same_name,
+    "iban": lambda p, e: normalize_iban(p) == normalize_iban(e),
+    "seller_vat_id": lambda p, e: normalize_vat_id(p) == normalize_vat_id(e),
+    "invoice_number": _same_reference,
+}
+
+
+def matches(field: str, predicted: str, expected: str) -> bool:
+    compare = _COMPARATORS.get(field, lambda p, e: _fold(p) == _fold(e))
+    return compare(predicted, expected)
+
+
+def score(
+    results: Iterable[tuple[LabelledDocument, dict[str, object]]],
+) -> tuple[dict[str, dict[str, float | int]], dict[str, float | int]]:
+    """Per-field and overall figures from (document, predicted field values) pairs."""
+    per_field: dict[str, FieldScore] = {}
+    labelled: dict[str, int] = {}
+    for document, predicted in results:
+        for field, expected in document.truth.items():
+            value = predicted.get(field)
+            got = None if value is None else str(value)
+            correct = got is not None and expected is not None and matches(field, got, expected)
+            per_field.setdefault(field, FieldScore()).add(got is not None, expected is not None, correct)
+            labelled[field] = labelled.get(field, 0) + 1
+    figures = {field: per_field[field].figures(labelled[field]) for field in sorted(per_field)}
+    total = FieldScore(
+        tp=sum(s.tp for s in per_field.values()),
+        fp=sum(s.fp for s in per_field.values()),
+        fn=sum(s.fn for s in per_field.values()),
+        tn=sum(s.tn for s in per_field.values()),
+    )
+    return figures, total.figures(sum(labelled.values()))
+
+
+def compare_to_baseline(current: EvalReport, baseline: EvalReport, margin: float) -> list[str]:
+    """Fields whose accuracy dropped by more than ``margin`` (absolute), each as a one-line reason."""
+    regressions = []
+    for field, before in baseline.fields.items():
+        after = current.fields.get(field, {"accuracy": 0.0})
+        drop = float(before["accuracy"]) - float(after["accuracy"])
+        if drop > margin:
+            regressions.append(f"{field}: accuracy {before['accuracy']:.3f} -> {after['accuracy']:.3f}")
+    overall_drop = float(baseline.overall["accuracy"]) - float(current.overall["accuracy"])
+    if overall_drop > margin:
+        regressions.append(f"overall: accuracy {baseline.overall['accuracy']:.3f} -> {current.overall['accuracy']:.3f}")
+    return regressions

@@ -1,0 +1,23 @@
+"""The rules tier: label anchors, regexes and layout heuristics. Free, deterministic, always runs first."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from docval.domain import DocKind, ExtractedField
+from extractors.rules.base import Page, PageLike, to_field
+from extractors.rules.invoice import extract_invoice
+from extractors.rules.kyc import extract_kyc
+
+__all__ = ["Page", "PageLike", "extract_rules"]
+
+
+def extract_rules(pages: Sequence[PageLike], kind: DocKind) -> dict[str, ExtractedField]:
+    """Every field of ``kind`` the rules can find, as ExtractedField with tier ``rules``, page and span."""
+    if kind is DocKind.INVOICE:
+        found = extract_invoice(pages)
+    elif kind is DocKind.KYC_FORM:
+        found = extract_kyc(pages)
+    else:
+        found = {}
+    return {name: to_field(candidate) for name, candidate in found.items()}

@@ -1,0 +1,147 @@
+"""The building blocks of the rules tier: pages, candidates and label-anchored recognizers.
+
+A recognizer looks for a label ("Rechnungsnummer", "Invoice No", "Facture n°")
+and then for a value of the right shape in the places layouts put it: after
+the label on the same line, on the next line, or glued in front of the label
+(pypdf emits right-aligned table cells before their caption). Where it found
+the value sets the confidence, so the router knows which answers to escalate.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from docval.domain import ExtractedField, Tier
+
+__all__ = ["Candidate", "LabelRecognizer", "Page", "PageLike", "best", "to_field"]
+
+# Where the value sat relative to its label, and how much that placement is worth.
+SAME_LINE = 0.92
+NEXT_LINE = 0.8
+BEFORE_LABEL = 0.75
+_SEPARATOR = re.compile(r"[ \t:.#°º№\-–=|]*")
+
+
+class PageLike(Protocol):
+    """What the rules tier needs of a page: ``extractors.pdf.PageText`` has both attributes."""
+
+    number: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page built from plain text (tests, .txt inputs)."""
+
+    number: int
+    text: str
+
+
+@dataclass(frozen=True, order=True)
+class Candidate:
+    """One possible value of a field; ``value`` is already normalised and JSON-ready."""
+
+    confidence: float
+    value: str = field(compare=False)
+    page: int = field(compare=False)
+    span: tuple[int, int] = field(compare=False)
+
+
+def to_field(candidate: Candidate) -> ExtractedField:
+    return ExtractedField(
+        value=candidate.value,
+        confidence=round(min(candidate.confidence, 1.0), 3),
+        tier=Tier.RULES,
+        page=candidate.page,
+        span=candidate.span,
+    )
+
+
+def best(candidates: Sequence[Candidate], *, prefer_last: bool = False) -> Candidate | None:
+    """The most confident candidate; among equals the first (or last: totals sit at the bottom)."""
+    if not candidates:
+        return None
+    ordered = list(reversed(candidates)) if prefer_last else list(candidates)
+    return max(ordered, key=lambda c: c.confidence)
+
+
+@dataclass(frozen=True)
+class LabelRecognizer:
+    """Finds ``value`` near any of ``labels``; ``labels`` maps a label regex to how much that label is trusted."""
+
+    field_name: str
+    labels: dict[str, float]
+    value: str
+    normalize: Callable[[str], str | None]
+    prefer_last: bool = False
+    allow_before: bool = True
+    _compiled: list[tuple[re.Pattern[str], float]] = field(init=False, repr=False, compare=False)
+    _value: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        compiled = [(re.compile(label, re.IGNORECASE), weight) for label, weight in self.labels.items()]
+        object.__setattr__(self, "_compiled", compiled)
+        object.__setattr__(self, "_value", re.compile(self.value, re.IGNORECASE))
+
+    def candidates(self, pages: Sequence[PageLike]) -> list[Candidate]:
+        found: list[Candidate] = []
+        for page in pages:
+            for pattern, weight in self._compiled:
+                for match in pattern.finditer(page.text):
+                    found.extend(self._around(page, match, weight))
+        found.sort(key=lambda c: (c.page, c.span[0]))
+        return found
+
+    def find(self, pages: Sequence[PageLike]) -> Candidate | None:
+        return best(self.candidates(pages), prefer_last=self.prefer_last)
+
+    def _around(self, page: PageLike, label: re.Match[str], weight: float) -> list[Candidate]:
+        text = page.text
+        results: list[Candidate] = []
+        line_end = text.find("\n", label.end())
+        line_end = len(text) if line_end < 0 else line_end
+        start = _SEPARATOR.match(text, label.end()).end()
+        if hit := self._value.match(text, start, line_end):
+            results.extend(self._from_span(page, _trimmed(hit), SAME_LINE * weight))
+        if not results:
+            for offset, line in _next_lines(text, line_end, count=2):
+                if hit := self._value.match(text, offset, offset + len(line)):
+                    results.extend(self._from_span(page, _trimmed(hit), NEXT_LINE * weight))
+                    break
+        if self.allow_before and not results:
+            line_start = text.rfind("\n", 0, label.start()) + 1
+            before = text[line_start : label.start()]
+            if hit := re.search(f"(?:{self.value})\\s*$", before, re.IGNORECASE):
+                span = (line_start + hit.start(), line_start + hit.start() + len(hit.group(0).rstrip()))
+                results.extend(self._from_span(page, span, BEFORE_LABEL * weight))
+        return results
+
+    def _from_span(self, page: PageLike, span: tuple[int, int], confidence: float) -> list[Candidate]:
+        raw = page.text[span[0] : span[1]]
+        value = self.normalize(raw)
+        if value is None:
+            return []
+        return [Candidate(confidence=confidence, value=value, page=page.number, span=span)]
+
+
+def _trimmed(hit: re.Match[str]) -> tuple[int, int]:
+    """The match's span without trailing blanks, so spans point at the value only."""
+    return hit.start(), hit.start() + len(hit.group(0).rstrip())
+
+
+def _next_lines(text: str, position: int, *, count: int) -> list[tuple[int, str]]:
+    """Up to ``count`` non-blank lines after ``position`` (a newline), with their start offsets."""
+    lines: list[tuple[int, str]] = []
+    offset = position + 1
+    while offset < len(text) and len(lines) < count:
+        end = text.find("\n", offset)
+        end = len(text) if end < 0 else end
+        line = text[offset:end]
+        stripped = line.lstrip()
+        if stripped.strip():
+            lines.append((offset + len(line) - len(stripped), stripped))
+        offset = end + 1
+    return lines
