@@ -28,6 +28,8 @@ from flows.env import apply_prefect_env, prefect_env, prefect_home
 from flows.errors import FlowError
 from flows.policy import DEFAULT_POLICY_YAML, load_policy
 from flows.roles import ensure_demo_roles, load_roles
+from ledger import init_keys
+from ledger.keys import anchor_path
 
 __all__ = ["ServeProcess", "prepare", "serving", "up"]
 
@@ -38,6 +40,8 @@ def prepare(settings: Settings) -> None:
     """Folders, secrets and configuration, created on first start and validated on every start."""
     settings.ensure_dirs()
     KeyedHasher.from_file(settings.keys_dir / "hmac.key")
+    if not anchor_path(settings.keys_dir).exists():
+        init_keys(settings.keys_dir, settings.ledger.key_name)
     policy_path = settings.resolve(settings.flows.policy_file)
     if not policy_path.exists():
         policy_path.write_text(DEFAULT_POLICY_YAML, encoding="utf-8")

@@ -3,8 +3,9 @@
 The run pauses with a one-field form (a decision token). Each resume is
 checked by ``flows.gate.check_attempt``; a refused attempt is ledgered as
 ``approval.refused`` and the run pauses again, so an unsigned or forged resume
-from the UI or the REST API changes nothing. Prefect's pause timeout is set to
-the approval deadline and its ``FlowPauseTimeout`` is caught: the deadline
+from the UI or the REST API changes nothing. Prefect's own pause timeout would fail
+the run with no record (its server fails expired pauses), so it is set far
+away and the run wakes itself at the approval deadline instead: the deadline
 fails closed and escalates (ledger entry, notification hook, senior queue),
 and the run keeps waiting for a senior reviewer. It never approves by itself.
 
@@ -18,13 +19,16 @@ import functools
 import logging
 import os
 import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from prefect import flow
-from prefect.exceptions import FlowPauseTimeout
-from prefect.flow_runs import pause_flow_run
+from prefect.flow_runs import pause_flow_run, resume_flow_run
 from prefect.input import RunInput
+from prefect.runtime import flow_run as flow_run_context
 from pydantic import Field
 
 from docval.domain import Approver, Decision, DocState, DocumentResult, LedgerSpan, Outcome
@@ -44,13 +48,15 @@ from flows.pipeline import awaiting_pdf, outbox_path, write_result
 from flows.policy import Policy, load_policy
 from flows.roles import Role, RolesFile, load_roles
 
-__all__ = ["APPROVAL_FLOW", "DecisionForm", "GateState", "await_approval", "gate_state", "pending_row"]
+__all__ = ["APPROVAL_FLOW", "DecisionForm", "GateState", "await_approval", "gate_state"]
 
 log = logging.getLogger(__name__)
 
 APPROVAL_FLOW = "await-approval"
 SENIOR_QUEUE = Role.SENIOR_REVIEWER.value
 RESUME_POLL_SECONDS = 2
+PAUSE_TIMEOUT_SECONDS = 366 * 86400  # never reached in practice; deadlines are handled by _wake_at
+DEADLINE_WAKE = "deadline"
 
 
 class DecisionForm(RunInput):
@@ -65,6 +71,7 @@ class GateState:
     deadline: datetime
     escalated: bool
     approvers: list[Approver]
+    rejected_by: Approver | None
     final: DocState | None
     span: list[int]
 
@@ -89,6 +96,7 @@ def gate_state(doc: str, history: list[HistoryEntry]) -> GateState:
         deadline=datetime.fromisoformat(requested.deadline),
         escalated=escalated,
         approvers=[Approver(user=grant.user, role=grant.role) for grant in grants if grant.decision == "approve"],
+        rejected_by=next((Approver(user=g.user, role=g.role) for g in grants if g.decision == "reject"), None),
         final=final,
         span=[entry.seq for entry in history if entry.kind not in _FINAL],
     )
@@ -125,18 +133,19 @@ def await_approval(doc_id: str) -> str:
     ctx = gate_context()
     while True:
         state = gate_state(doc_id, ctx.audit.history(doc_id))
-        if state.final is not None or len(state.approvers) >= state.request.approvals_required:
+        if state.final or state.rejected_by or len(state.approvers) >= state.request.approvals_required:
             return _finish(ctx, doc_id, state).value
-        try:
+        if not state.escalated and datetime.now(UTC) >= state.deadline:
+            _escalate(ctx, doc_id, state)
+            continue
+        with _wake_at(None if state.escalated else state.deadline):
             form = pause_flow_run(
                 wait_for_input=DecisionForm.with_initial_data(description=_describe(doc_id, state)),
-                timeout=_seconds_to_wait(ctx.policy, state),
+                timeout=PAUSE_TIMEOUT_SECONDS,
                 poll_interval=RESUME_POLL_SECONDS,
             )
-        except FlowPauseTimeout:
-            if not state.escalated:
-                _escalate(ctx, doc_id, state)
-            continue
+        if form.decision_token == DEADLINE_WAKE and datetime.now(UTC) >= state.deadline:
+            continue  # our own wake-up call: the loop escalates
         verdict = check_attempt(
             form.decision_token,
             state.request,
@@ -148,6 +157,40 @@ def await_approval(doc_id: str) -> str:
         log.info("approval attempt on doc %s: %s", doc_id[:12], verdict.refused_because or "accepted")
 
 
+@contextmanager
+def _wake_at(deadline: datetime | None) -> Iterator[None]:
+    """Resume our own paused run at the deadline, so the flow (not Prefect) handles it.
+
+    Prefect's server fails runs whose pause timed out; a failed run could not escalate or record
+    anything. So the pause timeout is far away and a timer thread wakes the run at the deadline.
+    """
+    if deadline is None:
+        yield
+        return
+    run_id = flow_run_context.id
+    cancelled = threading.Event()
+
+    def wake() -> None:
+        from prefect.exceptions import NotPausedError
+
+        while not cancelled.is_set():
+            try:
+                resume_flow_run(run_id, run_input={"decision_token": DEADLINE_WAKE})
+                return
+            except NotPausedError:
+                cancelled.wait(0.5)  # not paused yet (or just resumed by someone): try again
+
+    delay = max(0.0, (deadline - datetime.now(UTC)).total_seconds()) + 0.2
+    timer = threading.Timer(delay, wake)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        cancelled.set()
+        timer.cancel()
+
+
 def _describe(doc: str, state: GateState) -> str:
     queue = SENIOR_QUEUE if state.escalated else "reviewer"
     return (
@@ -155,13 +198,6 @@ def _describe(doc: str, state: GateState) -> str:
         f"from the {queue} queue; deadline {state.deadline.isoformat()}. Paste a decision token from "
         f"`docval approve {doc[:12]} --as USER --token`."
     )
-
-
-def _seconds_to_wait(policy: Policy, state: GateState) -> int:
-    """Until the deadline, or (once escalated) another deadline period of waiting for a senior reviewer."""
-    if state.escalated:
-        return int(timedelta(hours=policy.approval_deadline_hours).total_seconds()) or 1
-    return max(1, int((state.deadline - datetime.now(UTC)).total_seconds()) + 1)
 
 
 def _approval_draft(doc: str, verdict: Verdict) -> Draft:
@@ -196,13 +232,10 @@ def _escalate(ctx: GateContext, doc: str, state: GateState) -> None:
 
 def _finish(ctx: GateContext, doc: str, state: GateState) -> DocState:
     """Publish or reject: outbox, final ledger entry, store, archive. Each step is idempotent."""
-    history = ctx.audit.history(doc)
-    grants = [ApprovalPayload.model_validate(e.data) for e in history if e.kind == EntryKind.APPROVAL_GRANTED]
-    rejected = any(grant.decision == "reject" for grant in grants)
-    final = state.final or (DocState.REJECTED if rejected else DocState.PUBLISHED)
+    final = state.final or (DocState.REJECTED if state.rejected_by else DocState.PUBLISHED)
     if state.final is None:
         previous = DocumentResult.model_validate_json(outbox_path(ctx.settings, doc).read_text(encoding="utf-8"))
-        approvers = [Approver(user=grant.user, role=grant.role) for grant in grants]
+        approvers = [*state.approvers, *([state.rejected_by] if state.rejected_by else [])]
         result = previous.model_copy(
             update={
                 "state": final,
@@ -219,16 +252,3 @@ def _finish(ctx: GateContext, doc: str, state: GateState) -> DocState:
     if source.exists():
         os.replace(source, ctx.settings.archive_dir / f"{doc}.pdf")
     return final
-
-
-def pending_row(doc: str, history: list[HistoryEntry]) -> dict[str, str]:
-    """One row of ``docval pending``: ids, times and queues only."""
-    state = gate_state(doc, history)
-    requested = next(entry for entry in history if entry.kind == EntryKind.APPROVAL_REQUESTED)
-    return {
-        "doc": doc,
-        "requested": requested.ts,
-        "deadline": state.deadline.isoformat(),
-        "queue": SENIOR_QUEUE if state.escalated else "reviewer",
-        "approvals": f"{len(state.approvers)}/{state.request.approvals_required}",
-    }

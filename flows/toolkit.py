@@ -42,7 +42,8 @@ class Toolkit:
 
     @classmethod
     def from_settings(cls, settings: Settings, store: DocumentStore) -> Toolkit:
-        from extractors import Router
+        from extractors.router import Router
+
         from pii import PiiEngine
 
         pii = PiiEngine.from_settings(settings)
@@ -61,13 +62,13 @@ class Toolkit:
             document = load_pdf(path, self.settings.extract)
         except IngestError as error:
             raise IngestFailure(error.code, error.detail) from None
-        ocr_pages = sum(1 for page in document.pages if page.ocr)
+        ocr_pages = sum(1 for page in document.pages if page.source == "ocr")
         return document, IngestedPayload(
             pages=len(document.pages), text_pages=len(document.pages) - ocr_pages, ocr_pages=ocr_pages
         )
 
     def extract(self, document: Any) -> tuple[Any, ExtractedPayload]:
-        from extractors import extract
+        from extractors.extract import extract
 
         extraction = extract(document, self.router)
         return extraction, ExtractedPayload(
@@ -95,5 +96,5 @@ class Toolkit:
         return findings, ValidatedPayload(findings=findings)
 
     def mask(self, extraction: Any, doc: str) -> tuple[dict[str, ExtractedField], MaskedPayload]:
-        masked = self.pii.mask_fields(extraction.fields, doc=doc)
-        return masked.fields, MaskedPayload(entities=masked.entities, subjects=masked.subjects)
+        masked = self.pii.mask_fields(extraction.fields, kind=extraction.kind, doc=doc)
+        return masked.fields, masked.event()
