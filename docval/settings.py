@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,25 @@ class ExtractSettings(_Section):
     doc_budget_usd: float = Field(0.05, ge=0, description="Model spend per document; over it -> human review.")
     day_budget_usd: float = Field(5.0, ge=0, description="Model spend per UTC day across processes.")
     eval_margin: float = Field(0.05, ge=0, le=1, description="docval eval --gate fails on a larger field drop.")
+    page_timeout_seconds: float = Field(10.0, gt=0, description="Text extraction limit per page.")
+    max_memory_bytes: int = Field(1024**3, ge=64 * 1024**2, description="Address-space limit of the parser process.")
+    max_attachment_bytes: int = Field(5 * 1024 * 1024, ge=1, description="Larger embedded e-invoice XML is ignored.")
+    min_text_chars: int = Field(20, ge=0, description="Pages with less extracted text than this are OCRed.")
+    ocr_enabled: bool = Field(True, description="OCR pages without a text layer (Debian tesseract-ocr).")
+    ocr_language: str = Field("eng", description="Tesseract language pack(s), e.g. 'eng+deu'.")
+    ocr_dpi: int = Field(300, ge=50, le=600, description="Rendering resolution for OCR.")
+    ocr_page_timeout_seconds: float = Field(60.0, gt=0, description="OCR limit per page.")
+    max_ocr_pages: int = Field(20, ge=0, description="Documents needing OCR on more pages are quarantined.")
+    total_tolerance: Decimal = Field(Decimal("0.02"), ge=0, description="Allowed rounding gap in invoice sums.")
+    max_future_days: int = Field(30, ge=0, description="Dates further ahead than this are a finding.")
+    required_fields: dict[str, tuple[str, ...]] = Field(
+        {
+            "invoice": ("invoice_number", "issue_date", "seller_name", "seller_vat_id", "grand_total"),
+            "kyc_form": ("full_name", "date_of_birth", "address"),
+        },
+        description="Fields each document kind must carry (MISSING_FIELD otherwise).",
+    )
+    national_id_scheme: str = Field("de.idnr", description="python-stdnum module validating national_id; '' = off.")
 
 
 class PiiSettings(_Section):

@@ -5,6 +5,8 @@
 set -euo pipefail
 
 packages=(
+    tesseract-ocr      # extractors: OCR of pages without a text layer (README "extractors")
+    tesseract-ocr-eng  # extractors: English model for tesseract-ocr
 )
 
 missing=()

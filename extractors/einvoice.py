@@ -1,0 +1,301 @@
+"""The e-invoice tier: EN 16931 XML embedded in a PDF (Factur-X, ZUGFeRD 1/2, XRechnung) as exact fields.
+
+The XML is what the seller's system booked, so it is read before any other
+tier, at confidence 1.0. It is also what an attacker would leave untouched
+while editing the visible page (a new IBAN, a higher total), so the visible
+text is still extracted independently and ``cross_check`` reports every field
+where the two disagree (``EINVOICE_MISMATCH``).
+
+Both syntaxes EN 16931 allows are read: UN/CEFACT CII (ZUGFeRD 1.0's
+``CrossIndustryDocument`` and the D16B ``CrossIndustryInvoice`` of ZUGFeRD 2,
+Factur-X and XRechnung) and OASIS UBL 2.1 ``Invoice``. Paths are matched on
+local names, so namespace prefixes and versions do not matter. The parser
+refuses DTDs and never resolves entities or fetches anything (XXE, billion
+laughs).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from lxml import etree
+
+from docval.domain import ExtractedField, Finding, Tier
+from extractors.pdf import IngestError
+
+__all__ = ["COMPARED_FIELDS", "cross_check", "parse_einvoice"]
+
+Element = Any  # lxml's _Element; kept loose because lxml ships no type stubs
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
+    )
+
+
+def parse_einvoice(xml: bytes) -> dict[str, ExtractedField]:
+    """Invoice fields (``schemas.InvoiceFields`` names, JSON-ready values) from CII or UBL XML.
+
+    Raises ``IngestError("EINVOICE_INVALID")`` for XML that is not well-formed,
+    carries a DTD, or is neither CII nor UBL; callers then fall back to the text tiers.
+    """
+    try:
+        root = etree.fromstring(xml, _parser())
+    except etree.XMLSyntaxError:
+        raise IngestError("EINVOICE_INVALID", "XML is not well-formed") from None
+    if root.getroottree().docinfo.doctype:
+        raise IngestError("EINVOICE_INVALID", "XML carries a DTD (refused: entity expansion)")
+    reader = _READERS.get(etree.QName(root).localname)
+    if reader is None:
+        raise IngestError("EINVOICE_INVALID", f"root element {etree.QName(root).localname} is neither CII nor UBL")
+    values = reader(root)
+    return {
+        name: ExtractedField(value=value, confidence=1.0, tier=Tier.EINVOICE)
+        for name, value in values.items()
+        if value not in (None, "", [])
+    }
+
+
+# --- small namespace-agnostic helpers --------------------------------------------------------------------
+
+
+def _path(steps: str) -> str:
+    """``"A/B"`` -> ``"{*}A/{*}B"``: ElementPath that ignores namespaces."""
+    return "/".join(step if step in ("", ".", "..") else "{*}" + step for step in steps.split("/"))
+
+
+def _all(node: Element | None, steps: str) -> list[Element]:
+    return [] if node is None else node.findall(_path(steps))
+
+
+def _one(node: Element | None, steps: str) -> Element | None:
+    found = _all(node, steps)
+    return found[0] if found else None
+
+
+def _text(node: Element | None, steps: str) -> str | None:
+    for element in _all(node, steps):
+        value = " ".join((element.text or "").split())
+        if value:
+            return value
+    return None
+
+
+def _money(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return str(Decimal(value))
+    except InvalidOperation:
+        return None
+
+
+def _cii_date(node: Element | None) -> str | None:
+    """CII dates are ``DateTimeString`` with format 102 (``YYYYMMDD``)."""
+    raw = _text(node, "DateTimeString")
+    if raw and re.fullmatch(r"\d{8}", raw):
+        try:
+            return date(int(raw[:4]), int(raw[4:6]), int(raw[6:])).isoformat()
+        except ValueError:
+            return None
+    return None
+
+
+def _iso_date(raw: str | None) -> str | None:
+    try:
+        return date.fromisoformat(raw).isoformat() if raw else None
+    except ValueError:
+        return None
+
+
+def _single_rate(rates: list[str]) -> str | None:
+    """The invoice's tax rate when all tax breakdowns share one; mixed rates have no single answer."""
+    distinct = {str(Decimal(rate).normalize()) for rate in rates if _money(rate) is not None}
+    return distinct.pop() if len(distinct) == 1 else None
+
+
+def _amount_in(nodes: list[Element], currency: str | None) -> str | None:
+    """An amount, preferring the element in the invoice currency (CII may repeat tax totals per currency)."""
+    preferred = [n for n in nodes if n.get("currencyID") in (None, currency)] or nodes
+    for node in preferred:
+        value = _money(" ".join((node.text or "").split()))
+        if value is not None:
+            return value
+    return None
+
+
+# --- CII: ZUGFeRD 1.0 (CrossIndustryDocument) and D16B (CrossIndustryInvoice) ------------------------------
+
+
+def _read_cii(root: Element) -> dict[str, Any]:
+    zugferd1 = etree.QName(root).localname == "CrossIndustryDocument"
+    if zugferd1:
+        document = _one(root, "HeaderExchangedDocument")
+        transaction = _one(root, "SpecifiedSupplyChainTradeTransaction")
+        agreement = _one(transaction, "ApplicableSupplyChainTradeAgreement")
+        settlement = _one(transaction, "ApplicableSupplyChainTradeSettlement")
+        summary = _one(settlement, "SpecifiedTradeSettlementMonetarySummation")
+        rate_name = "ApplicablePercent"
+    else:
+        document = _one(root, "ExchangedDocument")
+        transaction = _one(root, "SupplyChainTradeTransaction")
+        agreement = _one(transaction, "ApplicableHeaderTradeAgreement")
+        settlement = _one(transaction, "ApplicableHeaderTradeSettlement")
+        summary = _one(settlement, "SpecifiedTradeSettlementHeaderMonetarySummation")
+        rate_name = "RateApplicablePercent"
+    seller = _one(agreement, "SellerTradeParty")
+    currency = _text(settlement, "InvoiceCurrencyCode")
+    return {
+        "invoice_number": _text(document, "ID"),
+        "issue_date": _cii_date(_one(document, "IssueDateTime")),
+        "due_date": _cii_date(_one(settlement, "SpecifiedTradePaymentTerms/DueDateDateTime")),
+        "seller_name": _text(seller, "Name"),
+        "seller_vat_id": _cii_vat_id(seller),
+        "seller_address": _cii_address(_one(seller, "PostalTradeAddress")),
+        "buyer_name": _text(_one(agreement, "BuyerTradeParty"), "Name"),
+        "iban": _text(settlement, "SpecifiedTradeSettlementPaymentMeans/PayeePartyCreditorFinancialAccount/IBANID"),
+        "currency": currency,
+        "line_items": [_cii_line(item) for item in _all(transaction, "IncludedSupplyChainTradeLineItem")],
+        "net_total": _amount_in(_all(summary, "TaxBasisTotalAmount"), currency),
+        "tax_rate": _single_rate([r.text or "" for r in _all(settlement, f"ApplicableTradeTax/{rate_name}")]),
+        "tax_total": _amount_in(_all(summary, "TaxTotalAmount"), currency),
+        "grand_total": _amount_in(_all(summary, "GrandTotalAmount"), currency),
+    }
+
+
+def _cii_vat_id(party: Element | None) -> str | None:
+    for registration in _all(party, "SpecifiedTaxRegistration/ID"):
+        if registration.get("schemeID") == "VA" and (registration.text or "").strip():
+            return registration.text.strip()
+    return None
+
+
+def _cii_address(address: Element | None) -> str | None:
+    if address is None:
+        return None
+    city = " ".join(filter(None, [_text(address, "PostcodeCode"), _text(address, "CityName")]))
+    parts = [_text(address, "LineOne"), _text(address, "LineTwo"), city]
+    return ", ".join(part for part in parts if part) or None
+
+
+def _cii_line(item: Element) -> dict[str, str | None]:
+    return {
+        "description": _text(item, "SpecifiedTradeProduct/Name"),
+        "quantity": _money(_text(item, ".//BilledQuantity")),
+        "unit_price": _money(_text(item, ".//NetPriceProductTradePrice/ChargeAmount")),
+        "amount": _money(_text(item, ".//LineTotalAmount")),
+    }
+
+
+# --- UBL 2.1 Invoice ---------------------------------------------------------------------------------------
+
+
+def _read_ubl(root: Element) -> dict[str, Any]:
+    supplier = _one(root, "AccountingSupplierParty/Party")
+    totals = _one(root, "LegalMonetaryTotal")
+    currency = _text(root, "DocumentCurrencyCode")
+    return {
+        "invoice_number": _text(root, "ID"),
+        "issue_date": _iso_date(_text(root, "IssueDate")),
+        "due_date": _iso_date(_text(root, "DueDate") or _text(root, "PaymentMeans/PaymentDueDate")),
+        "seller_name": _text(supplier, "PartyLegalEntity/RegistrationName") or _text(supplier, "PartyName/Name"),
+        "seller_vat_id": _text(supplier, "PartyTaxScheme/CompanyID"),
+        "seller_address": _ubl_address(_one(supplier, "PostalAddress")),
+        "buyer_name": _text(root, "AccountingCustomerParty/Party/PartyLegalEntity/RegistrationName")
+        or _text(root, "AccountingCustomerParty/Party/PartyName/Name"),
+        "iban": _text(root, "PaymentMeans/PayeeFinancialAccount/ID"),
+        "currency": currency,
+        "line_items": [_ubl_line(line) for line in _all(root, "InvoiceLine")],
+        "net_total": _amount_in(_all(totals, "TaxExclusiveAmount"), currency),
+        "tax_rate": _single_rate([r.text or "" for r in _all(root, "TaxTotal/TaxSubtotal/TaxCategory/Percent")]),
+        "tax_total": _amount_in(_all(root, "TaxTotal/TaxAmount"), currency),
+        "grand_total": _amount_in(_all(totals, "TaxInclusiveAmount"), currency),
+    }
+
+
+def _ubl_address(address: Element | None) -> str | None:
+    if address is None:
+        return None
+    city = " ".join(filter(None, [_text(address, "PostalZone"), _text(address, "CityName")]))
+    parts = [_text(address, "StreetName"), _text(address, "AdditionalStreetName"), city]
+    return ", ".join(part for part in parts if part) or None
+
+
+def _ubl_line(line: Element) -> dict[str, str | None]:
+    return {
+        "description": _text(line, "Item/Name"),
+        "quantity": _money(_text(line, "InvoicedQuantity")),
+        "unit_price": _money(_text(line, "Price/PriceAmount")),
+        "amount": _money(_text(line, "LineExtensionAmount")),
+    }
+
+
+_READERS: dict[str, Callable[[Element], dict[str, Any]]] = {
+    "CrossIndustryDocument": _read_cii,
+    "CrossIndustryInvoice": _read_cii,
+    "Invoice": _read_ubl,
+}
+
+
+# --- cross-check against the visible text -------------------------------------------------------------------
+
+
+def _identifier(value: Any) -> str:
+    return re.sub(r"[\s./-]", "", str(value)).upper()
+
+
+def _words(value: Any) -> str:
+    return " ".join(str(value).casefold().split())
+
+
+def _decimal(value: Any) -> Decimal | str:
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return _words(value)
+
+
+# How each compared field is normalised before equality. Addresses and line items are not compared:
+# their visible layout legitimately differs from the XML (line breaks, abbreviations, wrapped descriptions).
+COMPARED_FIELDS: dict[str, Callable[[Any], Any]] = {
+    "invoice_number": _identifier,
+    "issue_date": str,
+    "due_date": str,
+    "seller_name": _words,
+    "seller_vat_id": _identifier,
+    "buyer_name": _words,
+    "iban": _identifier,
+    "currency": _identifier,
+    "net_total": _decimal,
+    "tax_rate": _decimal,
+    "tax_total": _decimal,
+    "grand_total": _decimal,
+}
+
+
+def cross_check(xml_fields: dict[str, ExtractedField], text_fields: dict[str, ExtractedField]) -> list[Finding]:
+    """One ``EINVOICE_MISMATCH`` per field the XML and the visible text both carry but disagree on.
+
+    A field the text tiers could not read is not a mismatch: absence is
+    ``MISSING_FIELD``'s business. Messages name the field, never the values.
+    """
+    findings = []
+    for name, normalise in COMPARED_FIELDS.items():
+        xml, text = xml_fields.get(name), text_fields.get(name)
+        if xml is None or text is None or xml.value is None or text.value is None:
+            continue
+        if normalise(xml.value) != normalise(text.value):
+            where = f" (page {text.page})" if text.page else ""
+            findings.append(
+                Finding(
+                    code="EINVOICE_MISMATCH",
+                    message=f"{name}: the visible text{where} disagrees with the embedded e-invoice XML",
+                    fields=[name],
+                )
+            )
+    return findings

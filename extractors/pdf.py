@@ -1,0 +1,256 @@
+"""Ingest: PDF bytes to per-page text (text layer or OCR) and any embedded e-invoice XML.
+
+Every way a file can be unusable ends in one ``IngestError`` with a stable
+reason code, so flows/ can quarantine it with a reason instead of crashing.
+Parsing happens in a killable, memory-limited child process (``sandbox``):
+a decompression bomb, a 10,000-page file or a parser bug costs one child, not
+the worker. Error details name limits, exception types and page numbers,
+never document text, because they reach logs, the ledger and Prefect.
+
+Nothing inside the PDF is executed or written out: JavaScript is ignored,
+embedded files are read only when they are a known e-invoice XML attachment,
+and only into memory.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import signal
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from docval.errors import DocvalError
+from docval.settings import ExtractSettings
+from extractors.sandbox import SandboxCrashed, SandboxMemory, SandboxTimeout, sandbox_for
+
+__all__ = ["IngestError", "PageText", "PdfDocument", "load_pdf"]
+
+# Names Factur-X, ZUGFeRD 1/2 and XRechnung-in-PDF use for the invoice XML attachment.
+EINVOICE_ATTACHMENTS = ("factur-x.xml", "zugferd-invoice.xml", "xrechnung.xml", "order-x.xml")
+_HEADER_WINDOW = 1024  # PDF readers accept junk before %PDF- within the first 1 KiB
+_MAX_OCR_PIXELS = 40_000_000  # caps the raster of absurd page sizes (an A4 page at 300 dpi is 8.7 M)
+
+
+class IngestError(DocvalError):
+    """A file docval cannot read. ``code`` is stable (quarantine reason); ``detail`` never quotes content."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(code, detail)
+        self.code = code
+        self.detail = detail
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.detail}" if self.detail else self.code
+
+
+class PageText(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    number: int  # 1-based
+    text: str
+    source: Literal["text", "ocr"]
+
+
+class PdfDocument(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    pages: list[PageText]
+    einvoice_xml: bytes | None = None
+    einvoice_name: str | None = None
+
+    @property
+    def text(self) -> str:
+        """All pages, separated by form feeds (the conventional page break in extracted text)."""
+        return "\f".join(page.text for page in self.pages)
+
+
+def load_pdf(path: Path, limits: ExtractSettings) -> PdfDocument:
+    """Read ``path`` under ``limits``; raises ``IngestError`` for anything that is not a usable PDF."""
+    _precheck(path, limits)
+    sandbox = sandbox_for(limits.max_memory_bytes)
+    texts, attachment = _sandboxed(sandbox.run, _extract_text, str(path), limits, timeout=limits.parse_timeout_seconds)
+    blank = [index for index, text in enumerate(texts) if len(text.strip()) < limits.min_text_chars]
+    sources: dict[int, Literal["text", "ocr"]] = {}
+    if blank and limits.ocr_enabled:
+        if len(blank) > limits.max_ocr_pages:
+            raise IngestError("TOO_MANY_PAGES", f"{len(blank)} pages need OCR, limit {limits.max_ocr_pages}")
+        if shutil.which("tesseract") is None:
+            raise IngestError("OCR_UNAVAILABLE", "tesseract not installed (scripts/system-deps.sh)")
+        for index in blank:
+            texts[index] = _sandboxed(
+                sandbox.run, _ocr_page, str(path), index, limits, timeout=limits.ocr_page_timeout_seconds + 5
+            )
+            sources[index] = "ocr"
+    pages = [PageText(number=i + 1, text=text, source=sources.get(i, "text")) for i, text in enumerate(texts)]
+    name, xml = attachment if attachment else (None, None)
+    return PdfDocument(pages=pages, einvoice_xml=xml, einvoice_name=name)
+
+
+def _precheck(path: Path, limits: ExtractSettings) -> None:
+    """Cheap checks in the parent: never hand a FIFO, an empty or an oversized file to a parser."""
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise IngestError("UNREADABLE", type(exc).__name__) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise IngestError("NOT_PDF", "not a regular file")
+    if info.st_size == 0:
+        raise IngestError("EMPTY", "zero bytes")
+    if info.st_size > limits.max_file_bytes:
+        raise IngestError("TOO_LARGE", f"{info.st_size} bytes, limit {limits.max_file_bytes}")
+    with path.open("rb") as handle:
+        if b"%PDF-" not in handle.read(_HEADER_WINDOW):
+            raise IngestError("NOT_PDF", "no %PDF- header")
+
+
+def _sandboxed(run, *args, timeout: float):  # type: ignore[no-untyped-def]
+    """``run(*args)`` with the sandbox's failure modes turned into reason codes."""
+    try:
+        return run(*args, timeout=timeout)
+    except SandboxTimeout:
+        raise IngestError("TIMEOUT", f"no result within {timeout:g} s") from None
+    except SandboxMemory:
+        raise IngestError("MEMORY_LIMIT", "parser exceeded its memory limit") from None
+    except SandboxCrashed as exc:
+        raise IngestError("MALFORMED", f"parser failed ({exc})") from None
+
+
+# --- code below runs in the sandbox child -------------------------------------------------------------
+
+
+class _PageTimeout(Exception):
+    pass
+
+
+@contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    """Interrupt pure-Python parsing of one page after ``seconds`` (the parent's kill is the backstop)."""
+
+    def expire(signum: int, frame: object) -> None:
+        raise _PageTimeout
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _extract_text(path: str, limits: ExtractSettings) -> tuple[list[str], tuple[str, bytes] | None]:
+    """Child side: text per page and the e-invoice attachment, or an IngestError with a reason code."""
+    import pypdf
+    from pypdf.errors import FileNotDecryptedError, LimitReachedError
+
+    try:
+        reader = pypdf.PdfReader(path, strict=False)
+        if reader.is_encrypted and reader.decrypt("") == pypdf.PasswordType.NOT_DECRYPTED:
+            # An empty user password opens in every viewer (owner-locked files); anything else needs a secret.
+            raise IngestError("ENCRYPTED", "password required")
+        declared = _declared_page_count(reader)
+        if declared > limits.max_pages:
+            raise IngestError("TOO_MANY_PAGES", f"{declared} pages declared, limit {limits.max_pages}")
+        count = len(reader.pages)
+        if count == 0:
+            raise IngestError("EMPTY", "no pages")
+        if count > limits.max_pages:
+            raise IngestError("TOO_MANY_PAGES", f"{count} pages, limit {limits.max_pages}")
+        texts = [_page_text(page, number, limits) for number, page in enumerate(reader.pages, start=1)]
+        return texts, _einvoice_attachment(reader, limits.max_attachment_bytes)
+    except IngestError:
+        raise
+    except FileNotDecryptedError:
+        raise IngestError("ENCRYPTED", "password required") from None
+    except LimitReachedError:
+        raise IngestError("TOO_LARGE", "decompressed stream over the parser limit") from None
+    except RecursionError:
+        raise IngestError("MALFORMED", "objects nested too deeply") from None
+    except MemoryError:
+        raise
+    except Exception as exc:
+        raise IngestError("MALFORMED", type(exc).__name__) from None
+
+
+def _declared_page_count(reader: object) -> int:
+    """The page tree's own /Count: lets a 10,000-page file be refused before its tree is walked."""
+    try:
+        count = reader.trailer["/Root"]["/Pages"]["/Count"]  # type: ignore[attr-defined]
+        return int(count) if isinstance(count, int) else 0
+    except Exception:
+        return 0
+
+
+def _page_text(page: object, number: int, limits: ExtractSettings) -> str:
+    """One page's text layer; a page whose text cannot be decoded is left empty for OCR to try."""
+    from pypdf.errors import LimitReachedError
+
+    try:
+        with _deadline(limits.page_timeout_seconds):
+            return page.extract_text() or ""  # type: ignore[attr-defined]
+    except _PageTimeout:
+        raise IngestError("TIMEOUT", f"page {number}: text extraction over {limits.page_timeout_seconds:g} s") from None
+    except (LimitReachedError, RecursionError, MemoryError):
+        raise
+    except Exception:
+        return ""
+
+
+def _einvoice_attachment(reader: object, max_bytes: int) -> tuple[str, bytes] | None:
+    """The Factur-X/ZUGFeRD/XRechnung XML by its well-known name, held in memory only."""
+    try:
+        attachments = reader.attachments  # type: ignore[attr-defined]
+        names = list(attachments)
+    except Exception:
+        return None  # a broken name tree costs the e-invoice tier, not the document
+    by_lower = {name.lower(): name for name in names}
+    for known in EINVOICE_ATTACHMENTS:
+        name = by_lower.get(known)
+        if name is None:
+            continue
+        try:
+            contents = attachments[name]
+        except Exception:
+            continue
+        for data in contents:
+            if 0 < len(data) <= max_bytes:
+                return name, bytes(data)
+    return None
+
+
+def _ocr_page(path: str, index: int, limits: ExtractSettings) -> str:
+    """Child side: render one page with PDFium and read it with tesseract."""
+    import pypdfium2
+    import pytesseract
+
+    try:
+        document = pypdfium2.PdfDocument(path)
+    except Exception as exc:
+        raise IngestError("MALFORMED", f"page {index + 1}: renderer refused ({type(exc).__name__})") from None
+    try:
+        page = document[index]
+        width, height = page.get_size()
+        scale = limits.ocr_dpi / 72
+        if width * height * scale * scale > _MAX_OCR_PIXELS:
+            scale = math.sqrt(_MAX_OCR_PIXELS / max(width * height, 1.0))
+        image = page.render(scale=scale, grayscale=True).to_pil()
+    except MemoryError:
+        raise
+    except Exception as exc:
+        raise IngestError("MALFORMED", f"page {index + 1}: render failed ({type(exc).__name__})") from None
+    finally:
+        document.close()
+    try:
+        return pytesseract.image_to_string(
+            image, lang=limits.ocr_language, config="--oem 1 --psm 3", timeout=limits.ocr_page_timeout_seconds
+        )
+    except RuntimeError:
+        raise IngestError("TIMEOUT", f"page {index + 1}: OCR over {limits.ocr_page_timeout_seconds:g} s") from None
+    except pytesseract.TesseractError as exc:
+        raise IngestError("OCR_FAILED", f"page {index + 1}: tesseract status {exc.status}") from None

@@ -1,0 +1,230 @@
+"""Validation: checksums, arithmetic, dates, required fields and duplicates, as stable finding codes.
+
+Extraction says what a document claims; validation says whether the claims
+hold together. Every check is deterministic and offline (python-stdnum carries
+its own tables), money is ``Decimal`` throughout, and every finding's message
+names fields and rules only: findings reach the ledger, logs and reports,
+values must not.
+
+Codes: ``FIELD_INVALID`` (a value that does not parse as its schema type),
+``MISSING_FIELD``, ``IBAN_CHECKSUM``, ``IBAN_INVALID``, ``VAT_ID_INVALID``,
+``NATIONAL_ID_INVALID``, ``LINE_MISMATCH``, ``TOTAL_MISMATCH``,
+``TAX_MISMATCH``, ``DATE_ORDER``, ``DATE_FUTURE``, ``DUPLICATE``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from datetime import date, timedelta
+from decimal import Decimal
+from types import ModuleType
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from stdnum import iban as stdnum_iban
+from stdnum import vatin
+
+from docval.domain import DocKind, Finding
+from docval.hashing import KeyedHasher
+from docval.settings import ExtractSettings
+from docval.store import DocumentStore
+from extractors.schemas import SCHEMAS, Extraction
+
+__all__ = ["duplicate_keys", "identifier_is_valid", "typed_values", "validate"]
+
+
+def validate(
+    extraction: Extraction,
+    *,
+    doc: str,
+    store: DocumentStore | None,
+    hasher: KeyedHasher | None,
+    settings: ExtractSettings,
+    today: date | None = None,
+) -> list[Finding]:
+    """All findings for one document's fields.
+
+    With a ``store`` and ``hasher``, the document's duplicate keys are also
+    recorded on its (already claimed) store row, so later documents can find it.
+    """
+    values, findings = typed_values(extraction)
+    findings += _missing(extraction.kind, values, settings)
+    findings += _identifiers(values, settings)
+    findings += _dates(values, settings, today or date.today())
+    if extraction.kind == DocKind.INVOICE:
+        findings += _arithmetic(values, settings.total_tolerance)
+        if store is not None and hasher is not None:
+            findings += _duplicate(extraction, doc, store, hasher)
+    return findings
+
+
+def typed_values(extraction: Extraction) -> tuple[dict[str, Any], list[Finding]]:
+    """Field values converted to their schema types (``date``, ``Decimal``, ``LineItem``); unparseable ones dropped.
+
+    Tiers hand over JSON-ready values; a model may still return "tomorrow" as a
+    date. Such a value becomes a ``FIELD_INVALID`` finding instead of an exception.
+    """
+    schema = SCHEMAS[extraction.kind].model_fields
+    values: dict[str, Any] = {}
+    findings: list[Finding] = []
+    for name, extracted in extraction.fields.items():
+        if name not in schema or extracted.value in (None, ""):
+            continue
+        try:
+            values[name] = TypeAdapter(schema[name].annotation).validate_python(extracted.value)
+        except ValidationError:
+            findings.append(Finding(code="FIELD_INVALID", message=f"{name}: not a valid value", fields=[name]))
+    return values, findings
+
+
+def _missing(kind: DocKind, values: dict[str, Any], settings: ExtractSettings) -> list[Finding]:
+    absent = [name for name in settings.required_fields.get(kind.value, ()) if values.get(name) in (None, "", [])]
+    if not absent:
+        return []
+    return [Finding(code="MISSING_FIELD", message=f"required for {kind.value}: {', '.join(absent)}", fields=absent)]
+
+
+# --- identifiers ---------------------------------------------------------------------------------------------
+
+
+def identifier_is_valid(scheme: str, value: str, **options: bool) -> bool:
+    """``value`` is valid under python-stdnum's ``scheme`` (module name such as ``iban``, ``eu.vat``, ``de.idnr``)."""
+    return bool(_stdnum_module(scheme).is_valid(value, **options))
+
+
+def _stdnum_module(scheme: str) -> ModuleType:
+    if not re.fullmatch(r"[a-z][a-z0-9_]{1,19}(\.[a-z][a-z0-9_]{1,19})?", scheme):
+        raise ValueError(f"not a python-stdnum scheme name: {scheme!r}")
+    return importlib.import_module(f"stdnum.{scheme}")
+
+
+def _identifiers(values: dict[str, Any], settings: ExtractSettings) -> list[Finding]:
+    findings = []
+    if "iban" in values and not stdnum_iban.is_valid(values["iban"]):
+        if _only_check_digits_wrong(values["iban"]):
+            findings.append(Finding(code="IBAN_CHECKSUM", message="iban: check digits do not match", fields=["iban"]))
+        else:
+            findings.append(Finding(code="IBAN_INVALID", message="iban: not a well-formed IBAN", fields=["iban"]))
+    if "seller_vat_id" in values and not vatin.is_valid(values["seller_vat_id"]):
+        findings.append(
+            Finding(code="VAT_ID_INVALID", message="seller_vat_id: fails its country's check", fields=["seller_vat_id"])
+        )
+    scheme = settings.national_id_scheme
+    if "national_id" in values and scheme and not identifier_is_valid(scheme, values["national_id"]):
+        findings.append(
+            Finding(
+                code="NATIONAL_ID_INVALID", message=f"national_id: fails the {scheme} check", fields=["national_id"]
+            )
+        )
+    return findings
+
+
+# --- dates ---------------------------------------------------------------------------------------------------
+
+
+def _only_check_digits_wrong(value: str) -> bool:
+    """True when the IBAN is well-formed for its country and only the mod-97 check digits fail (a typo or tamper).
+
+    stdnum checks the checksum before the length, so a truncated IBAN would otherwise count as a checksum error.
+    """
+    compact = stdnum_iban.compact(value)
+    repaired = compact[:2] + stdnum_iban.calc_check_digits(compact) + compact[4:]
+    return stdnum_iban.is_valid(repaired)
+
+
+def _dates(values: dict[str, Any], settings: ExtractSettings, today: date) -> list[Finding]:
+    findings = []
+    issue, due = values.get("issue_date"), values.get("due_date")
+    if issue and due and due < issue:
+        findings.append(
+            Finding(code="DATE_ORDER", message="due_date is before issue_date", fields=["issue_date", "due_date"])
+        )
+    horizon = today + timedelta(days=settings.max_future_days)
+    # A due date may legitimately lie a payment term ahead; issue dates and birthdays may not.
+    limits = {"issue_date": horizon, "date_of_birth": today, "due_date": horizon + timedelta(days=365)}
+    for name, latest in limits.items():
+        if values.get(name) and values[name] > latest:
+            findings.append(Finding(code="DATE_FUTURE", message=f"{name} lies too far in the future", fields=[name]))
+    return findings
+
+
+# --- arithmetic ----------------------------------------------------------------------------------------------
+
+
+def _arithmetic(values: dict[str, Any], tolerance: Decimal) -> list[Finding]:
+    findings = []
+    lines = values.get("line_items") or []
+    for number, line in enumerate(lines, start=1):
+        complete = None not in (line.quantity, line.unit_price, line.amount)
+        if complete and abs(line.quantity * line.unit_price - line.amount) > tolerance:
+            findings.append(
+                Finding(
+                    code="LINE_MISMATCH",
+                    message=f"line_items[{number}]: quantity x unit_price differs from amount",
+                    fields=["line_items"],
+                )
+            )
+    net, tax, total, rate = (values.get(k) for k in ("net_total", "tax_total", "grand_total", "tax_rate"))
+    amounts = [line.amount for line in lines]
+    if net is not None and amounts and None not in amounts and abs(sum(amounts) - net) > tolerance:
+        findings.append(
+            Finding(
+                code="LINE_MISMATCH",
+                message="line_items amounts do not add up to net_total",
+                fields=["line_items", "net_total"],
+            )
+        )
+    if None not in (net, tax, total) and abs(net + tax - total) > tolerance:
+        findings.append(
+            Finding(
+                code="TOTAL_MISMATCH",
+                message="net_total + tax_total differs from grand_total",
+                fields=["net_total", "tax_total", "grand_total"],
+            )
+        )
+    if None not in (net, tax, rate) and abs(net * rate / 100 - tax) > tolerance:
+        findings.append(
+            Finding(
+                code="TAX_MISMATCH",
+                message="net_total x tax_rate differs from tax_total",
+                fields=["net_total", "tax_rate", "tax_total"],
+            )
+        )
+    return findings
+
+
+# --- duplicates ----------------------------------------------------------------------------------------------
+
+
+def duplicate_keys(extraction: Extraction, hasher: KeyedHasher) -> tuple[str, str] | None:
+    """Keyed hashes of (seller, invoice number): the store links documents without holding either value.
+
+    The seller is its VAT id when present (names vary in spelling), else its name.
+    """
+    fields = extraction.fields
+    number = fields.get("invoice_number")
+    seller = fields.get("seller_vat_id") or fields.get("seller_name")
+    if number is None or seller is None or not number.value or not seller.value:
+        return None
+    seller_id = re.sub(r"[\s.-]", "", str(seller.value)).upper()
+    number_id = re.sub(r"\s", "", str(number.value)).upper()
+    return hasher(seller_id, purpose="invoice-seller"), hasher(number_id, purpose="invoice-number")
+
+
+def _duplicate(extraction: Extraction, doc: str, store: DocumentStore, hasher: KeyedHasher) -> list[Finding]:
+    keys = duplicate_keys(extraction, hasher)
+    if keys is None:
+        return []
+    seller_key, number_key = keys
+    store.update(doc, seller_key=seller_key, number_key=number_key)
+    earlier = store.find_same_invoice(seller_key, number_key, other_than=doc)
+    if earlier is None:
+        return []
+    return [
+        Finding(
+            code="DUPLICATE",
+            message=f"same seller and invoice_number as earlier document {earlier[:12]}",
+            fields=["seller_vat_id" if "seller_vat_id" in extraction.fields else "seller_name", "invoice_number"],
+        )
+    ]

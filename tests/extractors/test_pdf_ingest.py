@@ -1,0 +1,188 @@
+"""Ingest under hostile input: every corpus file yields text or a typed error, in time, without leaking content."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+import hostile_pdfs as hostile
+import pytest
+
+from docval.settings import ExtractSettings
+from extractors.pdf import IngestError, PdfDocument, load_pdf
+from extractors.samples import write_sample_inbox
+from extractors.sandbox import Sandbox, SandboxCrashed, SandboxMemory, SandboxTimeout
+
+# Fast limits for the corpus sweep; OCR at 100 dpi still exercises PDFium rendering of every hostile page.
+LIMITS = ExtractSettings(parse_timeout_seconds=20, page_timeout_seconds=5, ocr_dpi=100, ocr_page_timeout_seconds=20)
+QUARANTINE_CODES = {
+    "ENCRYPTED",
+    "MALFORMED",
+    "NOT_PDF",
+    "EMPTY",
+    "TOO_LARGE",
+    "TOO_MANY_PAGES",
+    "TIMEOUT",
+    "MEMORY_LIMIT",
+}
+DETAIL = re.compile(r"^[A-Za-z0-9 ,.%()/_:-]{0,120}$")  # limits, counts, type names: never document text
+
+
+def _outcome(path: Path, limits: ExtractSettings = LIMITS) -> PdfDocument | IngestError:
+    try:
+        return load_pdf(path, limits)
+    except IngestError as exc:
+        return exc
+
+
+def _corpus(shared_data: Path, folder: str) -> list[Path]:
+    index = json.loads((shared_data / folder / "index.json").read_text())
+    return [shared_data / folder / entry["file"] for entry in index]
+
+
+@pytest.mark.parametrize("folder", ["pdf-malformed", "pdf-varied"])
+def test_every_corpus_file_yields_text_or_a_typed_error(shared_data: Path, folder: str) -> None:
+    files = _corpus(shared_data, folder)
+    assert len(files) >= 40
+    codes: dict[str, int] = {}
+    for path in files:
+        started = time.monotonic()
+        outcome = _outcome(path)
+        elapsed = time.monotonic() - started
+        assert elapsed < LIMITS.parse_timeout_seconds + LIMITS.ocr_page_timeout_seconds + 10, path.name
+        if isinstance(outcome, IngestError):
+            assert DETAIL.match(outcome.detail), (path.name, outcome.detail)
+            codes[outcome.code] = codes.get(outcome.code, 0) + 1
+        else:
+            assert outcome.pages and all(page.number == i + 1 for i, page in enumerate(outcome.pages))
+            codes["ok"] = codes.get("ok", 0) + 1
+    assert set(codes) <= {
+        "ok",
+        "ENCRYPTED",
+        "MALFORMED",
+        "NOT_PDF",
+        "EMPTY",
+        "TOO_LARGE",
+        "TIMEOUT",
+        "MEMORY_LIMIT",
+        "TOO_MANY_PAGES",
+    }
+    assert codes.get("ok", 0) >= len(files) // 3  # most readable files must actually be read
+
+
+def test_encrypted_samples_need_their_password(shared_data: Path) -> None:
+    index = json.loads((shared_data / "pdf-malformed" / "index.json").read_text())
+    for entry in index:
+        if not entry["group"].startswith("encrypted"):
+            continue
+        outcome = _outcome(shared_data / "pdf-malformed" / entry["file"])
+        opens_without_password = (
+            entry["pypdf_7_1_1"].get("decrypt", {}).get("", "2") != "0"
+        )  # pypdf's own verdict, recorded
+        if opens_without_password:
+            assert isinstance(outcome, PdfDocument), entry["file"]
+        else:
+            assert isinstance(outcome, IngestError) and outcome.code == "ENCRYPTED", entry["file"]
+
+
+def test_image_only_scans_are_ocred(shared_data: Path) -> None:
+    index = json.loads((shared_data / "pdf-varied" / "index.json").read_text())
+    scans = [e for e in index if "scan" in json.dumps(e).lower() or "image" in e.get("category", "")]
+    outcome = _outcome(shared_data / "pdf-varied" / "scan-bad.pdf")
+    assert isinstance(outcome, PdfDocument) and outcome.pages[0].source == "ocr"
+    assert scans
+
+
+def test_scanned_sample_invoice_reads_back_by_ocr(tmp_path: Path) -> None:
+    docs = write_sample_inbox(tmp_path, count=9)
+    scanned = next(d for d in docs if d.ocr)
+    document = load_pdf(tmp_path / scanned.file, ExtractSettings())
+    assert [page.source for page in document.pages] == ["ocr"]
+    text = document.text
+    assert scanned.fields["invoice_number"] in text
+    assert scanned.fields["seller_vat_id"] in text
+
+
+@pytest.mark.parametrize(
+    ("builder", "codes"),
+    [
+        (hostile.decompression_bomb, {"ok", "TOO_LARGE", "MEMORY_LIMIT", "MALFORMED"}),
+        (hostile.many_pages, {"TOO_MANY_PAGES"}),
+        (lambda: hostile.many_pages(declared=3), {"TOO_MANY_PAGES"}),
+        (hostile.deeply_nested, {"ok", "MALFORMED"}),
+    ],
+    ids=["decompression-bomb", "10000-pages", "10000-pages-lying-count", "deeply-nested"],
+)
+def test_generated_hostile_pdfs(tmp_path: Path, builder, codes: set[str]) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "hostile.pdf"
+    path.write_bytes(builder())
+    started = time.monotonic()
+    outcome = _outcome(path)
+    assert time.monotonic() - started < 30
+    assert (outcome.code if isinstance(outcome, IngestError) else "ok") in codes, outcome
+
+
+def test_javascript_and_embedded_files_yield_text_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "js.pdf"
+    path.write_bytes(hostile.with_javascript_and_attachment("Invoice number: INV-77 visible"))
+    monkeypatch.chdir(tmp_path)
+    before = sorted(os.listdir(tmp_path))
+    document = load_pdf(path, LIMITS)
+    assert "INV-77" in document.text
+    assert document.einvoice_xml is None  # an .exe attachment is never returned
+    assert sorted(os.listdir(tmp_path)) == before  # nothing written out
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [(b"", "EMPTY"), (b"PK\x03\x04 a zip file", "NOT_PDF"), (b"%PDF-1.7\n" + b"x" * 64, "MALFORMED")],
+)
+def test_trivially_bad_files(tmp_path: Path, content: bytes, code: str) -> None:
+    path = tmp_path / "bad.pdf"
+    path.write_bytes(content)
+    with pytest.raises(IngestError) as caught:
+        load_pdf(path, LIMITS)
+    assert caught.value.code == code
+
+
+def test_size_page_and_time_limits(tmp_path: Path, shared_data: Path) -> None:
+    sample = tmp_path / "big.pdf"
+    sample.write_bytes(hostile.many_pages(50))
+    assert _outcome(sample, ExtractSettings(max_file_bytes=1000)).code == "TOO_LARGE"  # type: ignore[union-attr]
+    assert _outcome(sample, ExtractSettings(max_pages=10)).code == "TOO_MANY_PAGES"  # type: ignore[union-attr]
+    slow = shared_data / "pdf-varied" / "issue840.pdf"  # ~1.5 s of text extraction
+    outcome = _outcome(slow, ExtractSettings(parse_timeout_seconds=0.05))
+    assert isinstance(outcome, IngestError) and outcome.code == "TIMEOUT"
+    assert isinstance(_outcome(slow), PdfDocument)  # the killed child was replaced
+
+
+def test_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.pdf"
+    os.mkfifo(fifo)
+    with pytest.raises(IngestError) as caught:
+        load_pdf(fifo, LIMITS)
+    assert caught.value.code == "NOT_PDF"
+
+
+def test_einvoice_attachment_is_returned(shared_data: Path) -> None:
+    pdf = shared_data / "zugferd" / "pdfs" / "ZUGFeRDv1" / "correct" / "Intarsys" / "ZUGFeRD_1p0_BASIC_Einfach.pdf"
+    document = load_pdf(pdf, LIMITS)
+    assert document.einvoice_name == "ZUGFeRD-invoice.xml"
+    assert document.einvoice_xml is not None and b"CrossIndustryDocument" in document.einvoice_xml
+
+
+def test_sandbox_kills_hung_oversized_and_crashing_children() -> None:
+    sandbox = Sandbox(256 * 1024**2)
+    try:
+        with pytest.raises(SandboxTimeout):
+            sandbox.run(time.sleep, 30, timeout=0.5)
+        with pytest.raises(SandboxMemory):
+            sandbox.run(bytearray, 1024**3, timeout=10)
+        with pytest.raises(SandboxCrashed):
+            sandbox.run(os.abort, timeout=10)
+        assert sandbox.run(len, "still works", timeout=10) == 11
+    finally:
+        sandbox.close()

@@ -1,0 +1,172 @@
+"""Validation: identifiers against python-stdnum's own test data, the sample inbox's expected findings, properties."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from docval.domain import DocKind, ExtractedField, Tier
+from docval.hashing import KeyedHasher
+from docval.settings import ExtractSettings
+from docval.store import DocumentStore
+from extractors.samples import write_sample_inbox
+from extractors.schemas import Extraction
+from extractors.validate import identifier_is_valid, validate
+
+IDS = Path(__file__).resolve().parents[3] / "shared" / "data" / "ids-python-stdnum" / "ids.jsonl"
+LIMITS = ExtractSettings()
+TODAY = date(2026, 12, 31)
+
+
+def _options(text: str | None) -> dict[str, bool]:
+    """The doctest's call options, e.g. ``check_country=False``."""
+    pairs = (item.split("=") for item in (text or "").split(",") if item.strip())
+    return {key.strip(): value.strip() == "True" for key, value in pairs}
+
+
+def _id_groups() -> list[tuple[str, bool, list[tuple[str, dict[str, bool]]]]]:
+    groups: dict[tuple[str, bool], list[tuple[str, dict[str, bool]]]] = defaultdict(list)
+    for line in IDS.read_text().splitlines():
+        record = json.loads(line)
+        groups[(record["scheme"], record["valid"])].append((record["value"], _options(record.get("options"))))
+    return [(scheme, valid, values) for (scheme, valid), values in sorted(groups.items())]
+
+
+@pytest.mark.parametrize(("scheme", "valid", "values"), _id_groups(), ids=lambda v: v if isinstance(v, str) else None)
+def test_identifiers_match_stdnum_test_data(
+    scheme: str, valid: bool, values: list[tuple[str, dict[str, bool]]]
+) -> None:
+    wrong = [value for value, options in values if identifier_is_valid(scheme, value, **options) != valid]
+    assert wrong == []
+
+
+def _extraction(kind: DocKind, values: dict[str, Any]) -> Extraction:
+    return Extraction(
+        kind=kind,
+        fields={name: ExtractedField(value=v, confidence=0.9, tier=Tier.RULES, page=1) for name, v in values.items()},
+    )
+
+
+def test_sample_inbox_raises_exactly_the_expected_findings(tmp_path: Path) -> None:
+    docs = write_sample_inbox(tmp_path / "inbox", count=16)
+    store = DocumentStore(tmp_path / "store.duckdb")
+    hasher = KeyedHasher(b"k" * 32)
+    checked = 0
+    for number, sample in enumerate(docs):
+        if sample.kind is None:
+            continue
+        doc = f"{number:064x}"
+        store.claim(doc, doc)
+        findings = validate(
+            _extraction(sample.kind, sample.fields), doc=doc, store=store, hasher=hasher, settings=LIMITS, today=TODAY
+        )
+        assert sorted(f.code for f in findings) == sample.findings, sample.file
+        for finding in findings:  # messages name fields, never values
+            assert not any(len(str(v)) > 3 and str(v) in finding.message for v in sample.fields.values())
+        checked += 1
+    assert checked == 14
+
+
+def test_field_invalid_and_dates() -> None:
+    findings = validate(
+        _extraction(
+            DocKind.INVOICE,
+            {"issue_date": "tomorrow", "due_date": (TODAY + timedelta(days=800)).isoformat(), "grand_total": "12,5"},
+        ),
+        doc="0" * 64,
+        store=None,
+        hasher=None,
+        settings=LIMITS,
+        today=TODAY,
+    )
+    codes = sorted(f.code for f in findings)
+    assert codes == ["DATE_FUTURE", "FIELD_INVALID", "FIELD_INVALID", "MISSING_FIELD"]
+    kyc = validate(
+        _extraction(
+            DocKind.KYC_FORM,
+            {
+                "full_name": "A B",
+                "address": "x",
+                "date_of_birth": "2030-01-01",
+                "national_id": "12345678901",
+                "iban": "DE89 3704",
+            },
+        ),
+        doc="0" * 64,
+        store=None,
+        hasher=None,
+        settings=LIMITS,
+        today=TODAY,
+    )
+    assert sorted(f.code for f in kyc) == ["DATE_FUTURE", "IBAN_INVALID", "NATIONAL_ID_INVALID"]
+
+
+CENT = Decimal("0.01")
+money = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("99999.99"), places=2)
+lines = st.lists(st.tuples(st.integers(min_value=1, max_value=50), money), min_size=1, max_size=8)
+
+
+def _invoice(items: list[tuple[int, Decimal]], rate: Decimal) -> dict[str, Any]:
+    amounts = [(q * p).quantize(CENT) for q, p in items]
+    net = sum(amounts, Decimal(0))
+    tax = (net * rate / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+    return {
+        "line_items": [
+            {"quantity": str(q), "unit_price": str(p), "amount": str(a)}
+            for (q, p), a in zip(items, amounts, strict=True)
+        ],
+        "net_total": str(net),
+        "tax_rate": str(rate),
+        "tax_total": str(tax),
+        "grand_total": str(net + tax),
+    }
+
+
+def _arith_codes(values: dict[str, Any]) -> set[str]:
+    findings = validate(
+        _extraction(DocKind.INVOICE, values), doc="0" * 64, store=None, hasher=None, settings=LIMITS, today=TODAY
+    )
+    return {f.code for f in findings} - {"MISSING_FIELD"}
+
+
+@settings(max_examples=60, deadline=None)
+@given(items=lines, rate=st.sampled_from([Decimal(0), Decimal(7), Decimal(19), Decimal("20.5")]))
+def test_consistent_invoices_raise_no_arithmetic_finding(items: list[tuple[int, Decimal]], rate: Decimal) -> None:
+    assert _arith_codes(_invoice(items, rate)) == set()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    items=lines,
+    rate=st.sampled_from([Decimal(7), Decimal(19)]),
+    delta=st.decimals(min_value=Decimal("0.03"), max_value=Decimal("1000"), places=2),
+    sign=st.sampled_from([1, -1]),
+)
+def test_any_change_beyond_tolerance_is_caught(
+    items: list[tuple[int, Decimal]], rate: Decimal, delta: Decimal, sign: int
+) -> None:
+    values = _invoice(items, rate)
+    values["grand_total"] = str(Decimal(values["grand_total"]) + sign * delta)
+    assert _arith_codes(values) == {"TOTAL_MISMATCH"}
+    values = _invoice(items, rate)
+    values["tax_total"] = str(Decimal(values["tax_total"]) + sign * delta)
+    assert _arith_codes(values) == {"TOTAL_MISMATCH", "TAX_MISMATCH"}
+    values = _invoice(items, rate)
+    values["line_items"][0]["amount"] = str(Decimal(values["line_items"][0]["amount"]) + sign * delta)
+    assert _arith_codes(values) == {"LINE_MISMATCH"}
+
+
+@settings(max_examples=30, deadline=None)
+@given(items=lines, delta=st.decimals(min_value=Decimal("-0.02"), max_value=Decimal("0.02"), places=2))
+def test_rounding_within_tolerance_is_accepted(items: list[tuple[int, Decimal]], delta: Decimal) -> None:
+    values = _invoice(items, Decimal(19))
+    values["grand_total"] = str(Decimal(values["grand_total"]) + delta)
+    assert _arith_codes(values) == set()
