@@ -36,6 +36,7 @@ __all__ = [
     "ModelPrice",
     "PiiSettings",
     "ReportSettings",
+    "RouterSettings",
     "Settings",
     "config_path",
     "load_settings",
@@ -75,11 +76,9 @@ class ModelEndpoint(_Section):
     confidence: float = Field(0.85, ge=0, le=1, description="Confidence given to this tier's answers.")
 
 
-class ExtractSettings(_Section):
-    max_file_bytes: int = Field(50 * 1024 * 1024, ge=1, description="Larger PDFs are quarantined.")
-    max_pages: int = Field(500, ge=1, description="PDFs with more pages are quarantined.")
-    parse_timeout_seconds: float = Field(60.0, gt=0, description="Whole-document parse limit.")
-    # Model router (DESIGN.md step 4): rules -> local -> remote, escalating only weak fields.
+class RouterSettings(_Section):
+    """The model router (DESIGN.md step 4): rules -> local -> remote, escalating only weak fields."""
+
     field_threshold: float = Field(0.8, ge=0, le=1, description="Fields below this confidence escalate.")
     field_thresholds: dict[str, float] = Field({}, description="Per-field overrides of field_threshold.")
     local: ModelEndpoint = ModelEndpoint(base_url="http://127.0.0.1:11434/v1", confidence=0.85)
@@ -91,9 +90,16 @@ class ExtractSettings(_Section):
     breaker_failures: int = Field(3, ge=1, description="Consecutive failed calls that open an endpoint's circuit.")
     breaker_cooldown_seconds: float = Field(60.0, gt=0, description="An open circuit retries after this long.")
     max_output_tokens: int = Field(800, ge=1, description="Cap on a model's answer length.")
+    max_prompt_chars: int = Field(24000, ge=1000, description="Longer document text is cut before sending.")
     doc_budget_usd: float = Field(0.05, ge=0, description="Model spend per document; over it -> human review.")
     day_budget_usd: float = Field(5.0, ge=0, description="Model spend per UTC day across processes.")
     eval_margin: float = Field(0.05, ge=0, le=1, description="docval eval --gate fails on a larger field drop.")
+
+
+class ExtractSettings(_Section):
+    max_file_bytes: int = Field(50 * 1024 * 1024, ge=1, description="Larger PDFs are quarantined.")
+    max_pages: int = Field(500, ge=1, description="PDFs with more pages are quarantined.")
+    parse_timeout_seconds: float = Field(60.0, gt=0, description="Whole-document parse limit.")
     page_timeout_seconds: float = Field(10.0, gt=0, description="Text extraction limit per page.")
     max_memory_bytes: int = Field(1024**3, ge=64 * 1024**2, description="Address-space limit of the parser process.")
     max_attachment_bytes: int = Field(5 * 1024 * 1024, ge=1, description="Larger embedded e-invoice XML is ignored.")
@@ -113,6 +119,7 @@ class ExtractSettings(_Section):
         description="Fields each document kind must carry (MISSING_FIELD otherwise).",
     )
     national_id_scheme: str = Field("de.idnr", description="python-stdnum module validating national_id; '' = off.")
+    router: RouterSettings = RouterSettings()
 
 
 class PiiSettings(_Section):

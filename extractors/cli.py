@@ -26,5 +26,44 @@ def samples(
     typer.echo(f"wrote {len(docs)} sample files to {folder} (ground truth: {truth_file})")
 
 
+def eval_command(
+    dataset: Annotated[Path, typer.Argument(help="Corpus folder with index.json (invoice2data) or ground_truth.json.")],
+    tiers: Annotated[
+        str, typer.Option(help="rules: rules tier only; routed: with the configured model tiers.")
+    ] = "rules",
+    gate: Annotated[bool, typer.Option(help="Exit 1 when a field's accuracy drops more than the margin.")] = False,
+    einvoice: Annotated[bool, typer.Option(help="Use embedded e-invoice XML (off to score the text tiers).")] = True,
+    baseline: Annotated[Path | None, typer.Option(help="Baseline JSON; default under data_dir/eval/.")] = None,
+    update_baseline: Annotated[bool, typer.Option(help="Store this run as the new baseline.")] = False,
+) -> None:
+    """Per-field precision/recall/accuracy of extraction on a labelled corpus, with a regression gate."""
+    from docval.settings import load_settings
+    from extractors.evaluate import compare_to_baseline, load_report, report_path, run_eval, save_report
+
+    if tiers not in ("rules", "routed"):
+        raise typer.BadParameter("--tiers must be 'rules' or 'routed'")
+    settings = load_settings()
+    report = run_eval(dataset, settings, routed=tiers == "routed", einvoice=einvoice)
+    typer.echo(f"{report.dataset}: {report.documents} documents, tiers={report.tiers}, einvoice={report.einvoice}")
+    typer.echo(report.table())
+    for note in report.notes:
+        typer.echo(f"note: {note}")
+    save_report(report, report_path(settings, report, "last"))
+    baseline_file = baseline or report_path(settings, report, "baseline")
+    if update_baseline or not baseline_file.exists():
+        save_report(report, baseline_file)
+        typer.echo(f"baseline stored: {baseline_file}")
+        return
+    margin = settings.extract.router.eval_margin
+    regressions = compare_to_baseline(report, load_report(baseline_file), margin)
+    for regression in regressions:
+        typer.echo(f"regression: {regression}")
+    if gate and regressions:
+        typer.echo(f"gate failed: {len(regressions)} field(s) dropped more than {margin:.0%}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"gate passed against {baseline_file}" if gate else f"compared with {baseline_file}")
+
+
 def register(app: typer.Typer) -> None:
     app.command()(samples)
+    app.command(name="eval")(eval_command)

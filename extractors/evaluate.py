@@ -26,7 +26,11 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from docval.settings import Settings
+from extractors.extract import extract
 from extractors.normalize import normalize_iban, normalize_vat_id
+from extractors.pdf import load_pdf
+from extractors.router import Router
 
 __all__ = [
     "EvalReport",
@@ -34,6 +38,10 @@ __all__ = [
     "LabelledDocument",
     "compare_to_baseline",
     "load_dataset",
+    "load_report",
+    "report_path",
+    "run_eval",
+    "save_report",
     "score",
 ]
 
@@ -232,3 +240,51 @@ def compare_to_baseline(current: EvalReport, baseline: EvalReport, margin: float
     if overall_drop > margin:
         regressions.append(f"overall: accuracy {baseline.overall['accuracy']:.3f} -> {current.overall['accuracy']:.3f}")
     return regressions
+
+
+def run_eval(dataset: Path, settings: Settings, *, routed: bool, einvoice: bool) -> EvalReport:
+    """Extract every labelled document of ``dataset`` and score it (no PII leaves: the remote tier is off here
+    unless a mask is injected, and eval injects none)."""
+    name, documents = load_dataset(dataset)
+    router = (
+        Router.from_settings(settings) if routed else Router(settings.extract.router, [], day_budget=None, mask=None)
+    )
+    results: list[tuple[LabelledDocument, dict[str, object]]] = []
+    versions: dict[str, str] = {}
+    calls = 0
+    try:
+        for document in documents:
+            extraction = extract(load_pdf(document.path, settings.extract), router, einvoice=einvoice)
+            results.append((document, {field: value.value for field, value in extraction.fields.items()}))
+            versions.update(extraction.prompt_versions)
+            calls += len(extraction.calls)
+    finally:
+        router.close()
+    fields, overall = score(results)
+    notes = [] if not routed or router.tiers else ["routed requested but no model tier is enabled: figures = rules"]
+    return EvalReport(
+        dataset=name,
+        tiers="routed" if routed else "rules",
+        einvoice=einvoice,
+        documents=len(documents),
+        fields=fields,
+        overall=overall,
+        prompt_versions=versions,
+        model_calls=calls,
+        notes=notes,
+    )
+
+
+def report_path(settings: Settings, report: EvalReport, suffix: str) -> Path:
+    """``data_dir/eval/<dataset>-<tiers>[-einvoice].<suffix>.json``: one baseline per configuration."""
+    variant = f"{report.dataset}-{report.tiers}{'-einvoice' if report.einvoice else ''}"
+    return settings.data_dir / "eval" / f"{variant}.{suffix}.json"
+
+
+def save_report(report: EvalReport, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(report.model_dump_json(indent=2), encoding="utf-8")
+
+
+def load_report(path: Path) -> EvalReport:
+    return EvalReport.model_validate_json(path.read_text(encoding="utf-8"))

@@ -115,7 +115,7 @@ def parse_date(text: str, *, month_first: bool = False) -> date | None:
         first, second, third = (int(g) for g in match.groups())
         if len(match.group(1)) == 4:
             return _safe_date(first, second, third)
-        if month_first and first <= 12 or second > 12:
+        if (month_first and first <= 12) or second > 12:
             return _safe_date(third, first, second)
         return _safe_date(third, second, first)
     if (match := _WORD_DATE_DMY.search(text)) and (month := _month(match.group(2))):

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
 
-from docval.domain import DocKind, ExtractedField, ModelCall
+from docval.domain import DocKind, ExtractedField, Finding, ModelCall
 
 __all__ = ["SCHEMAS", "Extraction", "InvoiceFields", "KycFields", "LineItem", "field_names"]
 
@@ -78,6 +78,7 @@ class Extraction(BaseModel):
 
     kind: DocKind
     fields: dict[str, ExtractedField] = {}
+    findings: list[Finding] = []  # raised during extraction: EINVOICE_MISMATCH (XML vs visible text)
     calls: list[ModelCall] = []
     prompt_versions: dict[str, str] = {}
     needs_review: bool = False

@@ -22,7 +22,8 @@ __all__ = ["Candidate", "LabelRecognizer", "Page", "PageLike", "best", "to_field
 SAME_LINE = 0.92
 NEXT_LINE = 0.8
 BEFORE_LABEL = 0.75
-_SEPARATOR = re.compile(r"[ \t:.#°º№\-–=|]*")
+_COLUMN_SLACK = 2
+_SEPARATOR = re.compile(r"[ \t:.#°º№=|]*")  # no '-': it may be a minus sign
 
 
 class PageLike(Protocol):
@@ -78,11 +79,13 @@ class LabelRecognizer:
     normalize: Callable[[str], str | None]
     prefer_last: bool = False
     allow_before: bool = True
+    last_on_line: bool = False
+    rows_below: int = 2
     _compiled: list[tuple[re.Pattern[str], float]] = field(init=False, repr=False, compare=False)
     _value: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        compiled = [(re.compile(label, re.IGNORECASE), weight) for label, weight in self.labels.items()]
+        compiled = [(re.compile(label, re.IGNORECASE | re.MULTILINE), weight) for label, weight in self.labels.items()]
         object.__setattr__(self, "_compiled", compiled)
         object.__setattr__(self, "_value", re.compile(self.value, re.IGNORECASE))
 
@@ -101,23 +104,42 @@ class LabelRecognizer:
     def _around(self, page: PageLike, label: re.Match[str], weight: float) -> list[Candidate]:
         text = page.text
         results: list[Candidate] = []
+        line_start = text.rfind("\n", 0, label.start()) + 1
         line_end = text.find("\n", label.end())
         line_end = len(text) if line_end < 0 else line_end
         start = _SEPARATOR.match(text, label.end()).end()
-        if hit := self._value.match(text, start, line_end):
+        for hit in self._same_line(text, start, line_end):
             results.extend(self._from_span(page, _trimmed(hit), SAME_LINE * weight))
-        if not results:
-            for offset, line in _next_lines(text, line_end, count=2):
-                if hit := self._value.match(text, offset, offset + len(line)):
+        before = text[line_start : label.start()]
+        if self.allow_before and not results and (hit := re.search(f"(?:{self.value})\\s*$", before, re.IGNORECASE)):
+            span = (line_start + hit.start(), line_start + hit.start() + len(hit.group(0).rstrip()))
+            results.extend(self._from_span(page, span, BEFORE_LABEL * weight))
+        if results:
+            return results
+        below = _next_lines(text, line_end, count=self.rows_below)
+        if not text[line_start : label.start()].strip() and not text[start:line_end].strip():
+            # The label is alone on its line: the value is the next line's first token.
+            for offset, line in below[:2]:
+                first = offset + len(line) - len(line.lstrip())
+                if hit := self._value.match(text, first, offset + len(line)):
+                    return self._from_span(page, _trimmed(hit), NEXT_LINE * weight)
+            return []
+        # The label is a column header: values sit below it, overlapping its columns.
+        left, right = label.start() - line_start - _COLUMN_SLACK, label.end() - line_start + _COLUMN_SLACK
+        for offset, line in below:
+            for hit in self._value.finditer(text, offset, offset + len(line)):
+                if hit.start() - offset < right and hit.end() - offset > left:
                     results.extend(self._from_span(page, _trimmed(hit), NEXT_LINE * weight))
-                    break
-        if self.allow_before and not results:
-            line_start = text.rfind("\n", 0, label.start()) + 1
-            before = text[line_start : label.start()]
-            if hit := re.search(f"(?:{self.value})\\s*$", before, re.IGNORECASE):
-                span = (line_start + hit.start(), line_start + hit.start() + len(hit.group(0).rstrip()))
-                results.extend(self._from_span(page, span, BEFORE_LABEL * weight))
         return results
+
+    def _same_line(self, text: str, start: int, end: int) -> list[re.Match[str]]:
+        """The value right after the label; for ``last_on_line`` the line's last value (tables print the
+        base before the amount: 'USt. 19% 198,00 37,62')."""
+        if not self.last_on_line:
+            hit = self._value.match(text, start, end)
+            return [hit] if hit else []
+        hits = list(self._value.finditer(text, start, end))
+        return hits[-1:]
 
     def _from_span(self, page: PageLike, span: tuple[int, int], confidence: float) -> list[Candidate]:
         raw = page.text[span[0] : span[1]]
@@ -139,9 +161,7 @@ def _next_lines(text: str, position: int, *, count: int) -> list[tuple[int, str]
     while offset < len(text) and len(lines) < count:
         end = text.find("\n", offset)
         end = len(text) if end < 0 else end
-        line = text[offset:end]
-        stripped = line.lstrip()
-        if stripped.strip():
-            lines.append((offset + len(line) - len(stripped), stripped))
+        if text[offset:end].strip():
+            lines.append((offset, text[offset:end]))
         offset = end + 1
     return lines

@@ -12,8 +12,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from decimal import Decimal
-from itertools import product
+from functools import partial
+from itertools import combinations, product
 
 from extractors.normalize import (
     currency_code,
@@ -30,16 +32,30 @@ __all__ = ["extract_invoice"]
 
 _DATE = (
     r"\d{4}-\d{2}-\d{2}|\d{1,2}[./\-]\d{1,2}[./\-]\d{2,4}"
-    r"|\d{1,2}\.?[ \t]*(?:er[ \t]+)?[A-Za-zÀ-ÿ]{3,}\.?[ \t]*,?[ \t]*\d{4}"
-    r"|[A-Za-zÀ-ÿ]{3,}\.?[ \t]+\d{1,2}[ \t]*,[ \t]*\d{4}"
+    r"|\d{1,2}\.? *(?:er +)?[A-Za-zÀ-ÿ]{3,}\.? *,? *\d{4}"
+    r"|[A-Za-zÀ-ÿ]{3,}\.? +\d{1,2} *, *\d{4}"
 )
-_MONEY = r"[-−]?(?:(?:EUR|USD|GBP|INR|PLN|CHF|Rs\.?|€|\$|£)[ \t]*)?[-−]?(?:\d{1,3}(?:[.,'\u00a0]\d{3})+|\d+)(?:[.,]\d{1,2})?(?![\d%])(?![.,]\d)"
-_NUMBER = r"(?:#[ \t]*)?(?=[A-Z0-9/_.\-]*\d)[A-Z0-9][A-Z0-9/_.\-]{2,}"
+_CURRENCY_MARK = r"(?:EUR|USD|GBP|INR|PLN|CHF|Rs\.?|€|\$|£)"
+_MONEY = (  # with cents, or with a currency mark; never glued to letters (ids such as DE123456789)
+    rf"(?<![\w.,])[-−]?(?:{_CURRENCY_MARK} *)?[-−]?"
+    rf"(?:\d{{1,3}}(?:[.,'\u00a0]\d{{3}})+|\d+)[.,]\d{{2}}(?![\d%])(?![.,]\d)"
+    rf"|(?<![\w.,]){_CURRENCY_MARK} *(?:\d{{1,3}}(?:[.,'\u00a0]\d{{3}})+|\d+)(?![\d%.,])"
+)
+_NUMBER = r"(?:# *)?(?=[A-Z0-9/_.\-]*\d)[A-Z0-9][A-Z0-9/_.\-]{2,}"
 
 
-def _iso_date(raw: str) -> str | None:
-    parsed = parse_date(raw)
+def _iso_date(raw: str, *, month_first: bool = False) -> str | None:
+    parsed = parse_date(raw, month_first=month_first)
     return parsed.isoformat() if parsed else None
+
+
+_SLASH_DATE = re.compile(r"(?<!\d)(\d{1,2})/(\d{1,2})/\d{4}(?!\d)")
+
+
+def _writes_month_first(pages: Sequence[PageLike]) -> bool:
+    """US-style dates (11/17/2017) anywhere and no day-first ones (17/11/2017): read 11/03/2017 as Nov 3."""
+    pairs = [(int(a), int(b)) for page in pages for a, b in _SLASH_DATE.findall(page.text)]
+    return any(b > 12 >= a for a, b in pairs) and not any(a > 12 >= b for a, b in pairs)
 
 
 def _money(raw: str) -> str | None:
@@ -55,11 +71,14 @@ def _number(raw: str) -> str | None:
 _INVOICE_NUMBER = LabelRecognizer(
     "invoice_number",
     {
-        r"rechnungs?[ \t-]*(?:nummer|nr\.?|no\.?)|rechnung[ \t]+nr\.?|beleg-?nr\.?|gutschrift(?:s-?nr\.?|snummer)": 1.0,
-        r"invoice[ \t]*(?:number|no\.?|nr\.?|#|id)|facture[ \t]*(?:n°|no\.?|nº|numéro)|n°[ \t]*de[ \t]*facture": 1.0,
-        r"numéro[ \t]+de[ \t]+facture|factuur[ \t]*(?:nummer|nr\.?)|credit[ \t]+note[ \t]+(?:number|no\.?)": 1.0,
-        r"booking[ \t]+id|bill[ \t]+no\.?|receipt[ \t]+no\.?|document[ \t]+no\.?|belegnummer": 0.85,
-        r"^[ \t]*invoice[ \t]*$|^[ \t]*rechnung[ \t]*$": 0.75,
+        r"rechnungs?[ \t-]*(?:nummer|nr\.?|no\.?)|rechnung *(?:nr\.?|#|no\.?)|beleg-?nr\.?": 1.0,
+        r"gutschrift(?:s-?nr\.?|snummer)": 1.0,
+        r"invoice *(?:number|no\.?|nr\.?|#|id)|facture *(?:n°|no\.?|nº|numéro)|n° *de *facture": 1.0,
+        r"numéro +de +facture|factuur *(?:nummer|nr\.?)|credit +note +(?:number|no\.?)": 1.0,
+        r"booking +id|bill +no\.?|receipt +no\.?|document +no\.?|belegnummer": 0.85,
+        r"\w*(?:rechnung|korrektur|gutschrift) *(?:nr\.?|#|no\.?)|\bavoir *(?:n°|no\.?)?": 0.95,
+        r"^ *(?:invoice|rechnung|facture|factuur|avoir)\b": 0.75,
+        r"\bnr\.|\bno\.": 0.5,
     },
     _NUMBER,
     _number,
@@ -67,10 +86,11 @@ _INVOICE_NUMBER = LabelRecognizer(
 _ISSUE_DATE = LabelRecognizer(
     "issue_date",
     {
-        r"rechnungs-?datum|beleg-?datum|invoice[ \t]+date|date[ \t]+of[ \t]+(?:the[ \t]+)?invoice|ausstellungsdatum": 1.0,
-        r"date[ \t]+de[ \t]+(?:la[ \t]+)?facture|factuur[ \t]*datum|issue[ \t]+date|date[ \t]+d['’]émission": 1.0,
-        r"facture[ \t]+n\S*[ \t]*\S+[ \t]+du|gutschriftsdatum|datum[ \t]+der[ \t]+rechnung": 0.95,
-        r"\bdatum\b|\bdate\b": 0.7,
+        r"rechnungs-?datum|beleg-?datum|invoice +date|date +of +(?:the +)?invoice|ausstellungsdatum": 1.0,
+        r"date +de +(?:la +)?facture|factuur *datum|issue +date|date +d['’]émission": 1.0,
+        r"facture +n\S* *\S+ +du|gutschriftsdatum|datum +der +rechnung": 0.95,
+        r"\w*(?:rechnung|korrektur|gutschrift) *nr\.? *\S+ +vom|\bfacture +\S+ +du|\w*rechnung +\(\d+\)": 0.95,
+        r"\bdatum\b|\bdate\b|\bvom\b": 0.7,
     },
     _DATE,
     _iso_date,
@@ -78,9 +98,9 @@ _ISSUE_DATE = LabelRecognizer(
 _DUE_DATE = LabelRecognizer(
     "due_date",
     {
-        r"due[ \t]+date|payment[ \t]+due|date[ \t]+due|fälligkeits(?:datum|tag)|fällig[ \t]+am|zahlbar[ \t]+bis": 1.0,
-        r"date[ \t]+limite[ \t]+de[ \t]+paiement|date[ \t]+d['’]échéance|échéance|vervaldatum|vervaldag|due[ \t]+by": 1.0,
-        r"netto[ \t]+bis|zahlungsziel|pay[ \t]+by": 0.8,
+        r"due +date|payment +due|date +due|fälligkeits(?:datum|tag)|fällig +am|zahlbar +bis": 1.0,
+        r"date +limite +de +paiement(?: +le)?|date +d['’]échéance|échéance|vervaldatum|vervaldag|due +by": 1.0,
+        r"netto +bis|zahlungsziel|pay +by": 0.8,
     },
     _DATE,
     _iso_date,
@@ -88,42 +108,53 @@ _DUE_DATE = LabelRecognizer(
 _GRAND_TOTAL = LabelRecognizer(
     "grand_total",
     {
-        r"grand[ \t]+total|total[ \t]+ttc|montant[ \t]+(?:eur[ \t]+)?ttc|somme[ \t]+à[ \t]+payer|net[ \t]+à[ \t]+payer": 1.0,
-        r"rechnungs(?:summe|betrag)[ \t]+brutto|brutto-?betrag|gesamtbetrag[ \t]+brutto|rechnungsbetrag|endbetrag": 1.0,
-        r"zahlbetrag|zu[ \t]+zahlender[ \t]+betrag|rechnungsbeitrag|gesamtsumme|bruttosumme|summe[ \t]+brutto": 0.95,
-        r"total[ \t]+amount(?:[ \t]+due)?|amount[ \t]+due|balance[ \t]+due|total[ \t]+due|invoice[ \t]+total": 0.95,
-        r"total[ \t]+for[ \t]+this[ \t]+invoice|total[ \t]+facture|factuur[ \t]*totaal|gesamtbetrag": 0.9,
-        r"\btotaal\b|\btotal\b(?![ \t]*(?:ht|net|hors|excl|tax|vat|tva|mwst|ust))": 0.7,
+        r"grand +total|total +ttc|montant +(?:eur +)?ttc|somme +à +payer|net +à +payer": 1.0,
+        r"rechnungs(?:summe|betrag) +brutto|brutto-?betrag|gesamtbetrag +brutto|rechnungsbetrag|endbetrag": 1.0,
+        r"zahlbetrag|zu +zahlender +betrag|due +payable|amount +due|balance +due|total +due": 0.85,
+        r"summe +inkl\.? *(?:ust|mwst)\.?|rechnungsbeitrag|gesamtsumme|bruttosumme|summe +brutto": 0.95,
+        r"total +amount|invoice +total": 0.95,
+        r"total +for +this +invoice|total +facture|factuur *totaal|gesamtbetrag": 0.9,
+        r"\btotaal\b|(?<!vat )(?<!tax )\btotal\b(?! *(?:ht|net|hors|excl|tax|vat|tva|mwst|ust))": 0.7,
     },
     _MONEY,
     _money,
     prefer_last=True,
+    last_on_line=True,
+    rows_below=4,
 )
 _NET_TOTAL = LabelRecognizer(
     "net_total",
     {
-        r"total[ \t]+ht|montant[ \t]+(?:eur[ \t]+)?ht|total[ \t]+hors[ \t]+tax\w*|(?:rechnungs)?summe[ \t]+netto": 1.0,
-        r"netto-?betrag|nettosumme|gesamt[ \t]*netto|warenwert[ \t]+netto|net[ \t]+total|total[ \t]+net": 1.0,
-        r"total[ \t]+excl\w*\.?[ \t]+(?:vat|tax)|amount[ \t]+untaxed|exclusief[ \t]+btw|totaal[ \t]+excl\w*": 1.0,
+        r"rechnungssumme +ohne +(?:ust|mwst)\.?|total +ht|montant +(?:eur +)?ht|total +hors +tax\w*": 1.0,
+        r"(?:rechnungs)?summe +netto": 1.0,
+        r"netto-?betrag|nettosumme|gesamt *netto|warenwert +netto|net +total|total +net": 1.0,
+        r"total +excl\w*\.? +(?:vat|tax)|amount +untaxed|exclusief +btw|totaal +excl\w*": 1.0,
         r"sub-?total|zwischensumme|gesamtbeitrag|\bnetto\b": 0.7,
     },
     _MONEY,
     _money,
     prefer_last=True,
+    last_on_line=True,
+    rows_below=4,
 )
 _TAX_TOTAL = LabelRecognizer(
     "tax_total",
     {
-        r"(?:summe[ \t]+)?(?:mwst|ust|umsatzsteuer|mehrwertsteuer)[ \t.-]*(?:betrag|summe)|steuerbetrag": 1.0,
-        r"total[ \t]+(?:tax|vat|tva)|tax[ \t]+total|montant[ \t]+(?:de[ \t]+la[ \t]+)?tva|btw[ \t]+bedrag|total[ \t]+mwst": 1.0,
-        r"\b(?:tva|vat|btw|mwst|ust|tax|versicherungsteuer)\b\.?[ \t]*\(?\d{1,2}(?:[.,]\d+)?[ \t]*%\)?[ \t]*:?": 0.85,
+        r"zuzügl\.? *(?:ust|mwst)\.?|steuerbetrag": 1.0,
+        r"(?:summe +)?(?:mwst|ust|umsatzsteuer|mehrwertsteuer)[ \t.-]*(?:betrag|summe)": 1.0,
+        r"total +(?:tax|vat|tva)|(?:tax|vat) +total|montant +(?:de +la +)?tva|btw +bedrag|total +mwst": 1.0,
+        r"\b(?:tva|vat|btw|mwst|ust|tax|versicherungsteuer)\b\.? *\(?\d{1,2}(?:[.,]\d+)? *%\)? *:?": 0.85,
         r"\b(?:tax|vat|tva|mwst|ust|steuer|versicherungsteuer)\b": 0.6,
     },
     _MONEY,
     _money,
     prefer_last=True,
+    last_on_line=True,
+    rows_below=4,
 )
 _TOTALS = (_NET_TOTAL, _TAX_TOTAL, _GRAND_TOTAL)
+_CENT = Decimal("0.011")
+_MAX_TAX_LINES = 8
 
 _IBAN = re.compile(r"(?<![A-Z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){10,32}")
 _IBAN_LABEL = re.compile(r"iban", re.IGNORECASE)
@@ -132,68 +163,85 @@ _VAT = re.compile(
     r"[ ]?(?:[0-9A-Z][ .]?){8,13}"
 )
 _VAT_LABEL = re.compile(
-    r"ust[\w.\- ]*id|umsatzsteuer|\bvat\b|\btva\b|\bbtw\b|\biva\b|tax[ \t]*id|mwst[\w.\- ]*nr|n°[ \t]*de[ \t]*tva",
+    r"ust[\w.\- ]*id|umsatzsteuer|\bvat\b|\btva\b|\bbtw\b|\biva\b|tax *id|mwst[\w.\- ]*nr|n° *de *tva",
     re.IGNORECASE,
 )
 _BUYER_WORDS = re.compile(r"\b(?:kunde|käufer|ihre|your|uw|client|customer|buyer|acheteur|empfänger)", re.IGNORECASE)
-_COMPANY = re.compile(
-    r"\b(?:GmbH|AG|KG|e\.\s?V\.|a\.\s?G\.|B\.V\.|BV|N\.V\.|SAS|SARL|S\.A\.|SA|Ltd\.?|Limited|Inc\.?|LLC|plc|S\.r\.l\.|AB|Oy)\b",
-    re.IGNORECASE,
+_COMPANY = re.compile(  # case-sensitive on purpose: "Sa 8.00-14.00 Uhr" is not a société anonyme
+    r"\b(?:GmbH|GMBH|AG|KG|e\.\s?V\.|a\.\s?G\.|B\.V\.|BV|N\.V\.|SAS|SARL|S\.A\.|SA|Ltd\.?|LTD|Limited|Inc\.?|INC"
+    r"|LLC|PLC|plc|S\.r\.l\.|AB|Oy)(?![\w])"
 )
 _SELLER_CAPTION = re.compile(
-    r"^\s*(?:lieferant|rechnungsersteller|verkäufer|seller|vendor|supplier|from|absender|fournisseur|émetteur)\s*:?\s*$",
+    r"^ *(?:lieferant|rechnungsersteller|verkäufer|seller|vendor|supplier|from|absender|fournisseur|émetteur"
+    r"|vendeur)\b *:?",
     re.IGNORECASE | re.MULTILINE,
 )
 _BUYER_CAPTION = re.compile(
-    r"^\s*(?:käufer|rechnungsempfänger|kunde|bill[ \t]+to|invoice[ \t]+to|sold[ \t]+to|customer|client|buyer"
-    r"|facturé[ \t]+à|destinataire|factuuradres|adressat)\s*:?\s*$",
+    r"^ *(?:käufer(?:/leistungsempfänger)?|rechnungsempfänger|leistungsempfänger|bill +to|invoice +to|sold +to"
+    r"|customer|client|buyer|acheteur|facturé +à|adresse +de +facturation|destinataire|factuuradres|adressat) *:? *$",
     re.IGNORECASE | re.MULTILINE,
 )
-_NOT_A_NAME = re.compile(r"^(?:GLN|Lief-?Nr|Kunden-?Nr|USt|Tel|Fax|E-?Mail|www\.|http|ATTN)|^\W*$|^\d", re.IGNORECASE)
-_CURRENCY_TOKEN = re.compile(r"(?<![A-Z])(EUR|USD|GBP|INR|PLN|CHF)(?![A-Z])|(€|\$|£|₹)|(?<![A-Za-z])(Rs)\.?(?=\s*\d)")
+# Goods usually go to the buyer: a weaker hint than a billing caption.
+_DELIVERY_CAPTION = re.compile(
+    r"^ *(?:adresse +de +livraison|lieferanschrift|ship +to|delivery +address|afleveradres) *:? *$",
+    re.IGNORECASE | re.MULTILINE,
+)
+# The address window of a letter: after the sender's one-line return address or a salutation comes the addressee.
+_ADDRESS_WINDOW = re.compile(
+    r"^[^\n]{3,80}(?:●|•|·| \| )[^\n]*\d{4,5}[^\n]*$|^ *(?:herrn?|frau|mr\.?|mrs\.?|monsieur|madame) *$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_KEY_VALUE = re.compile(r"^[\w .\-/()]{1,30}:")
+_NAME_KEY = re.compile(r"^(?:name|nom|naam|firma|company|raison sociale) *: *", re.IGNORECASE)
+_SALUTATION = re.compile(r"^(?:herrn?|frau|mr\.?|mrs\.?|ms\.?|monsieur|madame|m\.|mme)$", re.IGNORECASE)
+_NOT_A_NAME = re.compile(r"^(?:GLN|www\.|http|ATTN)|\d|@", re.IGNORECASE)
+_COLUMN_GAP = re.compile(r" {3,}|●|\||\t| - ")
+_CURRENCY_TOKEN = re.compile(r"(?<![A-Z])(EUR|USD|GBP|INR|PLN|CHF)(?![A-Z])|(€|\$|£|₹)|(?<![A-Za-z])(Rs)\.?(?= *-?\d)")
 _RATE = re.compile(
-    r"\b(?:mwst|ust|vat|tva|btw|tax|steuer|versicherungsteuer)\b[^\n%]{0,25}?(\d{1,2}(?:[.,]\d{1,2})?)[ \t]*%",
+    r"\b(?:mwst|ust|vat|tva|btw|tax|steuer|versicherungsteuer)\b[^\n%]{0,25}?(\d{1,2}(?:[.,]\d{1,2})?) *%",
     re.IGNORECASE,
 )
 
 
 def extract_invoice(pages: Sequence[PageLike]) -> dict[str, Candidate]:
     """Rules-tier candidates for the invoice fields this tier knows how to find."""
+    dates = partial(_iso_date, month_first=_writes_month_first(pages))
     found: dict[str, Candidate | None] = {
         "invoice_number": _INVOICE_NUMBER.find(pages),
-        "issue_date": _ISSUE_DATE.find(pages) or _first_date(pages),
-        "due_date": _DUE_DATE.find(pages),
+        "issue_date": replace(_ISSUE_DATE, normalize=dates).find(pages) or _first_date(pages, dates),
+        "due_date": replace(_DUE_DATE, normalize=dates).find(pages),
         "iban": _iban(pages),
         "seller_vat_id": _seller_vat_id(pages),
         "currency": _currency(pages),
         "seller_name": _seller_name(pages),
-        "buyer_name": _name_under(pages, _BUYER_CAPTION, 0.8),
+        "buyer_name": _name_under(pages, _BUYER_CAPTION, 0.8)
+        or _name_under(pages, _DELIVERY_CAPTION, 0.6)
+        or _name_under(pages, _ADDRESS_WINDOW, 0.6),
         "tax_rate": _tax_rate(pages),
     }
     found.update(_totals(pages))
     return {name: candidate for name, candidate in found.items() if candidate is not None}
 
 
-def _first_date(pages: Sequence[PageLike]) -> Candidate | None:
+def _first_date(pages: Sequence[PageLike], dates: Callable[[str], str | None]) -> Candidate | None:
     """No date label at all: the first date on the first page is usually the issue date."""
     page = pages[0] if pages else None
     if page is None:
         return None
     for match in re.finditer(_DATE, page.text):
-        if value := _iso_date(match.group(0)):
+        if value := dates(match.group(0)):
             return Candidate(0.5, value, page.number, match.span())
     return None
 
 
 def _totals(pages: Sequence[PageLike]) -> dict[str, Candidate | None]:
-    """Pick net, tax and grand total together: a triple with net + tax = grand beats any label on its own."""
-    options = [recognizer.candidates(pages) for recognizer in _TOTALS]
-    singles = [best(found, prefer_last=True) for found in options]
+    """Pick net, tax and grand total together: a triple with net + tax = grand beats any label on its own;
+    with several VAT rates the tax total is the sum of the per-rate amounts."""
+    net_options, tax_options, grand_options = (recognizer.candidates(pages) for recognizer in _TOTALS)
     consistent = [
         (net, tax, grand)
-        for net, tax, grand in product(*options)
-        if abs(Decimal(net.value) + Decimal(tax.value) - Decimal(grand.value)) <= Decimal("0.011")
-        and Decimal(grand.value) != 0
+        for net, tax, grand in product(net_options, tax_options + _tax_sums(tax_options), grand_options)
+        if abs(Decimal(net.value) + Decimal(tax.value) - Decimal(grand.value)) <= _CENT and Decimal(grand.value) != 0
     ]
     if consistent:
         chosen = max(consistent, key=lambda triple: (sum(c.confidence for c in triple), triple[2].span[0]))
@@ -201,7 +249,20 @@ def _totals(pages: Sequence[PageLike]) -> dict[str, Candidate | None]:
             recognizer.field_name: Candidate(max(c.confidence, 0.95), c.value, c.page, c.span)
             for recognizer, c in zip(_TOTALS, chosen, strict=True)
         }
+    singles = (best(options, prefer_last=True) for options in (net_options, tax_options, grand_options))
     return {recognizer.field_name: single for recognizer, single in zip(_TOTALS, singles, strict=True)}
+
+
+def _tax_sums(taxes: list[Candidate]) -> list[Candidate]:
+    """Sums of two or three distinct per-rate tax amounts, as candidates located at the first of them."""
+    distinct = list({c.value: c for c in taxes}.values())[:_MAX_TAX_LINES]
+    sums = []
+    for size in (2, 3):
+        for group in combinations(distinct, size):
+            total = sum((Decimal(c.value) for c in group), Decimal(0))
+            first = group[0]
+            sums.append(Candidate(min(c.confidence for c in group) * 0.95, str(total), first.page, first.span))
+    return sums
 
 
 def _longest_valid(
@@ -220,7 +281,9 @@ def _iban(pages: Sequence[PageLike]) -> Candidate | None:
         for match in _IBAN.finditer(page.text):
             end = _longest_valid(page.text, match.start(), match.end(), iban_is_valid, normalize_iban)
             if end is not None:
-                return Candidate(0.95, normalize_iban(page.text[match.start() : end]), page.number, (match.start(), end))
+                return Candidate(
+                    0.95, normalize_iban(page.text[match.start() : end]), page.number, (match.start(), end)
+                )
             line_start = page.text.rfind("\n", 0, match.start()) + 1
             if fallback is None and _IBAN_LABEL.search(page.text[line_start : match.start()]):
                 raw = match.group(0).split("  ")[0].strip()
@@ -281,18 +344,33 @@ def _tax_rate(pages: Sequence[PageLike]) -> Candidate | None:
     return rates[0]
 
 
+def _name_from_line(line: str) -> str | None:
+    """A party name from one printed line: the 'Name:' value or the line's first column, if it looks like one."""
+    text = line.strip()
+    if named := _NAME_KEY.match(text):
+        text = text[named.end() :]
+    elif _KEY_VALUE.match(text):
+        return None
+    text = _COLUMN_GAP.split(text)[0].strip(" ,;:")
+    if len(text) < 3 or _NOT_A_NAME.search(text) or _SALUTATION.match(text):
+        return None
+    return text
+
+
+def _located(page: PageLike, offset: int, name: str, confidence: float) -> Candidate:
+    begin = page.text.index(name, offset)
+    return Candidate(confidence, name, page.number, (begin, begin + len(name)))
+
+
 def _name_under(pages: Sequence[PageLike], caption: re.Pattern[str], confidence: float) -> Candidate | None:
-    """The first name-like line below a caption such as 'Rechnungsempfänger' or 'Bill To'."""
+    """The first name-like text after a caption such as 'Käufer:' or 'Bill To': on its line, or below it."""
     for page in pages[:1]:
         for match in caption.finditer(page.text):
             offset = match.end()
-            for line in page.text[offset:].split("\n")[:4]:
-                start = page.text.index(line, offset) if line else offset
-                offset = start + len(line)
-                stripped = line.strip().rstrip(":").strip()
-                if stripped and not _NOT_A_NAME.search(stripped) and len(stripped) > 2:
-                    begin = start + line.index(stripped)
-                    return Candidate(confidence, stripped, page.number, (begin, begin + len(stripped)))
+            for line in page.text[offset:].split("\n")[:5]:
+                if name := _name_from_line(line):
+                    return _located(page, offset, name, confidence)
+                offset += len(line) + 1
     return None
 
 
@@ -303,9 +381,8 @@ def _seller_name(pages: Sequence[PageLike]) -> Candidate | None:
     for page in pages[:1]:
         offset = 0
         for line in page.text.split("\n"):
-            stripped = line.strip()
-            if stripped and _COMPANY.search(stripped) and len(stripped) < 60 and not _NOT_A_NAME.search(stripped):
-                begin = page.text.index(stripped, offset)
-                return Candidate(0.6, stripped, page.number, (begin, begin + len(stripped)))
+            name = _name_from_line(line)
+            if name and _COMPANY.search(name) and len(name) < 60:
+                return _located(page, offset, name, 0.6)
             offset += len(line) + 1
     return None

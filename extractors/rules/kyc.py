@@ -35,29 +35,31 @@ _LINE = r"[^\n]{2,120}"
 _RECOGNIZERS = (
     LabelRecognizer(
         "full_name",
-        {r"full[ \t]+name|name[ \t]+of[ \t]+(?:the[ \t]+)?applicant|vollständiger[ \t]+name|nom[ \t]+complet": 1.0,
-         r"^[ \t]*name\b|\bnom\b|\bname\b": 0.8},
+        {
+            r"full +name|name +of +(?:the +)?applicant|vollständiger +name|nom +complet": 1.0,
+            r"^ *name\b|\bnom\b|\bname\b": 0.8,
+        },
         _LINE,
         _text,
         allow_before=False,
     ),
     LabelRecognizer(
         "date_of_birth",
-        {r"date[ \t]+of[ \t]+birth|geburtsdatum|date[ \t]+de[ \t]+naissance|\bdob\b|born[ \t]+on": 1.0},
-        r"\d{4}-\d{2}-\d{2}|\d{1,2}[./\-]\d{1,2}[./\-]\d{2,4}|\d{1,2}\.?[ \t]*[A-Za-zÀ-ÿ]{3,}\.?[ \t]*\d{4}",
+        {r"date +of +birth|geburtsdatum|date +de +naissance|\bdob\b|born +on": 1.0},
+        r"\d{4}-\d{2}-\d{2}|\d{1,2}[./\-]\d{1,2}[./\-]\d{2,4}|\d{1,2}\.? *[A-Za-zÀ-ÿ]{3,}\.? *\d{4}",
         _iso_date,
         allow_before=False,
     ),
     LabelRecognizer(
         "address",
-        {r"(?:residential|home|postal)?[ \t]*address|anschrift|adresse|wohnort": 0.9},
+        {r"(?:residential|home|postal)? *address|anschrift|adresse|wohnort": 0.9},
         _LINE,
         _text,
         allow_before=False,
     ),
     LabelRecognizer(
         "email",
-        {r"e-?mail(?:[ \t]+address)?|courriel": 1.0},
+        {r"e-?mail(?: +address)?|courriel": 1.0},
         r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+",
         _text,
     ),
@@ -69,14 +71,16 @@ _RECOGNIZERS = (
     ),
     LabelRecognizer(
         "passport_number",
-        {r"passport[ \t]*(?:number|no\.?|nr\.?)?|reisepass(?:nummer)?|passeport|pass-?nr\.?": 1.0},
+        {r"passport *(?:number|no\.?|nr\.?)?|reisepass(?:nummer)?|passeport|pass-?nr\.?": 1.0},
         r"[A-Z0-9]{6,12}",
         _text,
     ),
     LabelRecognizer(
         "national_id",
-        {r"national[ \t]+id(?:entity)?(?:[ \t]+(?:number|no\.?))?|personalausweis(?:nummer)?|id[ \t]+card[ \t]+(?:number|no\.?)"
-         r"|social[ \t]+security[ \t]+(?:number|no\.?)|ssn|tax[ \t]+id": 1.0},
+        {
+            r"national +id(?:entity)?(?: +(?:number|no\.?))?|personalausweis(?:nummer)?|id +card +(?:number|no\.?)"
+            r"|social +security +(?:number|no\.?)|ssn|tax +id": 1.0
+        },
         r"[A-Z0-9][A-Z0-9 \-]{4,18}[A-Z0-9]",
         _text,
     ),
