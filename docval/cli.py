@@ -33,6 +33,7 @@ PACKAGE_CLIS: tuple[str, ...] = (
     "flows.cli",
     "ledger.cli",
     "pii.cli",
+    "reports.cli",
 )
 
 

@@ -18,11 +18,14 @@ from docval.domain import DocKind, DocState, Finding, ModelCall, Outcome
 __all__ = [
     "ApprovalPayload",
     "ApprovalRequestedPayload",
+    "BudgetExceededPayload",
     "ClaimedPayload",
+    "ConfigAppliedPayload",
     "DecidedPayload",
     "DuplicatePayload",
     "EntryKind",
     "EscalatedPayload",
+    "EvalGatePayload",
     "ExtractedPayload",
     "FinalPayload",
     "IngestedPayload",
@@ -31,6 +34,7 @@ __all__ = [
     "PiiErasedPayload",
     "PiiRevealedPayload",
     "QuarantinedPayload",
+    "ReportGeneratedPayload",
     "ValidatedPayload",
 ]
 
@@ -58,6 +62,10 @@ class EntryKind(StrEnum):
     REPORT_GENERATED = "report.generated"
     SHARD_ANCHORED = "ledger.anchored"
     NOTE = "note"  # free-form operator/demo entry
+    # what the auditor report needs besides the document lifecycle (added by reports/)
+    BUDGET_EXCEEDED = "budget.exceeded"  # doc set for a per-document budget, null for the per-day one
+    CONFIG_APPLIED = "config.applied"  # a policy/roles/pii/prompt file version came into force
+    EVAL_GATE = "eval.gate"  # an extraction eval run that gates a config or prompt change
 
 
 class _Payload(BaseModel):
@@ -159,6 +167,38 @@ class ApprovalRequestedPayload(_Payload):
     deadline: str = Field(description="RFC 3339; missing it escalates, never approves.")
     queue: str = Field(description="Role that may decide: reviewer, or senior_reviewer once escalated.")
     result_sha256: str = Field(description="SHA-256 of the awaiting_approval outbox JSON.")
+
+
+class BudgetExceededPayload(_Payload):
+    scope: str = Field(description="document | day")
+    tier: str = Field(description="Tier whose call would have exceeded the budget.")
+    limit_usd: str = Field(description="Budget as a decimal string.")
+    spent_usd: str = Field(description="Spent so far, decimal string.")
+    action: str = Field(description="What happened instead: fallback | skipped | quarantined.")
+
+
+class ConfigAppliedPayload(_Payload):
+    name: str = Field(description="policy | roles | pii | prompt:<name> | ...")
+    version: str
+    sha256: str = Field(description="SHA-256 of the file or prompt text now in force.")
+
+
+class EvalGatePayload(_Payload):
+    suite: str
+    metric: str
+    value: float
+    threshold: float
+    passed: bool
+    config_versions: dict[str, str] = Field({}, description="name -> version evaluated.")
+
+
+class ReportGeneratedPayload(_Payload):
+    period_from: str
+    period_to: str
+    checkpoint_size: int
+    report_sha256: str = Field(description="SHA-256 of report.html.")
+    pdf_sha256: str
+    bundle_sha256: str | None = Field(None, description="SHA-256 of the bundle zip, if one was written.")
 
 
 class KeyRotatedPayload(_Payload):

@@ -140,6 +140,8 @@ class FlowSettings(_Section):
 
 class ReportSettings(_Section):
     out_dir: Path = Field(Path("reports/out"), description="Scheduled reports land here; relative to data_dir.")
+    lineage_rows: int = Field(1000, ge=1, description="Documents shown in the report's lineage table; all in the CSV.")
+    schedule_cron: str = Field("0 6 1 * *", description="Default schedule of the report deployment (monthly).")
 
 
 class Settings(BaseSettings):

@@ -24,11 +24,13 @@ import argparse
 import base64
 import binascii
 import hashlib
+import itertools
 import json
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -405,6 +407,8 @@ class Bundle:
     anchor: VerifierKey | None = None
     listed_keys: list[str] = field(default_factory=list)
     state: LogState | None = None
+    doc: str | None = None  # --doc: verify this one document's lineage only
+    scope: set[str] | None = None  # documents claimed in the statement's period
 
 
 BundleCheck = Callable[[Bundle], str]
@@ -482,6 +486,297 @@ def check_known_checkpoints(bundle: Bundle) -> str:
     return f"{len(bundle.known_checkpoints)} earlier checkpoint(s) are prefixes of this log"
 
 
+# ----------------------------------------------------------------------------- report checks (added by reports/)
+# The completeness statement, per-document proofs, the consistency proof and the one-document mode.
+# docval's reports/ imports count_completeness and statement_body from here, so the report and the
+# auditor count documents with the same code.
+
+STATEMENT_HEADER = "docval.completeness/v1"
+STATEMENT_FILE = "completeness.note"
+COUNT_KEYS = (
+    "ingested",
+    "published",
+    "rejected",
+    "quarantined",
+    "pending",
+    "awaiting_approval",
+    "processing",
+    "conflicting",
+    "orphaned",
+)
+_TERMINAL = {"doc.published": "published", "doc.rejected": "rejected", "doc.quarantined": "quarantined"}
+
+
+def count_completeness(rows: Iterable[tuple[str, str, str | None]], period_from: str, period_to: str) -> dict[str, int]:
+    """Count documents claimed in ``[period_from, period_to)`` by where they ended, from ``(ts, kind, doc)`` rows.
+
+    A document is *published*, *rejected* or *quarantined* by its last terminal entry, else *pending*
+    (``awaiting_approval`` once approval was requested, ``processing`` before that). *conflicting*
+    documents reached two different terminal states; *orphaned* ones have entries in the period but no
+    claim anywhere in the ledger. Either means the ledger does not account for a document.
+    """
+    start, end = datetime.fromisoformat(period_from), datetime.fromisoformat(period_to)
+    claimed: dict[str, datetime] = {}
+    terminal: dict[str, set[str]] = {}
+    last_terminal: dict[str, str] = {}
+    requested: set[str] = set()
+    seen_in_period: set[str] = set()
+    for ts, kind, doc in rows:
+        if doc is None:
+            continue
+        if kind == "doc.claimed":
+            claimed.setdefault(doc, datetime.fromisoformat(ts))
+        elif kind in _TERMINAL:
+            terminal.setdefault(doc, set()).add(kind)
+            last_terminal[doc] = _TERMINAL[kind]
+        elif kind == "approval.requested":
+            requested.add(doc)
+        if doc not in claimed and start <= datetime.fromisoformat(ts) < end:
+            seen_in_period.add(doc)
+    counts = dict.fromkeys(COUNT_KEYS, 0)
+    for doc, at in claimed.items():
+        if not start <= at < end:
+            continue
+        counts["ingested"] += 1
+        counts["conflicting"] += len(terminal.get(doc, ())) > 1
+        if doc in last_terminal:
+            counts[last_terminal[doc]] += 1
+        else:
+            counts["pending"] += 1
+            counts["awaiting_approval" if doc in requested else "processing"] += 1
+    counts["orphaned"] = len(seen_in_period - claimed.keys())
+    return counts
+
+
+def docs_claimed_in(rows: Iterable[tuple[str, str, str | None]], period_from: str, period_to: str) -> set[str]:
+    start, end = datetime.fromisoformat(period_from), datetime.fromisoformat(period_to)
+    return {
+        doc for ts, kind, doc in rows if kind == "doc.claimed" and doc and start <= datetime.fromisoformat(ts) < end
+    }
+
+
+def is_complete(counts: dict[str, int]) -> bool:
+    accounted = counts["published"] + counts["rejected"] + counts["quarantined"] + counts["pending"]
+    return accounted == counts["ingested"] and counts["conflicting"] == 0 and counts["orphaned"] == 0
+
+
+def statement_body(
+    counts: dict[str, int], *, origin: str, period_from: str, period_to: str, size: int, root_b64: str
+) -> str:
+    """The signed-note text of a completeness statement: non-empty ``key value`` lines."""
+    lines = [
+        STATEMENT_HEADER,
+        f"origin {origin}",
+        f"period {period_from} {period_to}",
+        f"checkpoint {size} {root_b64}",
+        *(f"{key} {counts[key]}" for key in COUNT_KEYS),
+        f"verdict {'complete' if is_complete(counts) else 'INCOMPLETE'}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def parse_statement(text: str) -> dict[str, str]:
+    lines = text.rstrip("\n").split("\n")
+    if lines[0] != STATEMENT_HEADER:
+        raise VerifyError(f"{STATEMENT_FILE} is not a {STATEMENT_HEADER} statement")
+    fields = dict(line.split(" ", 1) for line in lines[1:])
+    missing = {"origin", "period", "checkpoint", "verdict", *COUNT_KEYS} - fields.keys()
+    if missing:
+        raise VerifyError(f"{STATEMENT_FILE} lacks {', '.join(sorted(missing))}")
+    return fields
+
+
+def _entry_rows(path: Path) -> Iterator[tuple[str, str, str | None]]:
+    for body in _entry_lines(path):
+        entry = json.loads(body)
+        yield entry["ts"], entry["kind"], entry["doc"]
+
+
+def _bundle_checkpoint(directory: Path) -> tuple[str, Checkpoint]:
+    note = (directory / "checkpoint").read_text(encoding="utf-8")
+    return note, Checkpoint.parse(split_note(note)[0])
+
+
+def check_completeness(bundle: Bundle) -> str:
+    """The signed statement's counts must equal the counts recomputed from entries.jsonl, and reconcile."""
+    if bundle.state is None:
+        raise VerifyError("entries were not verified")
+    _, checkpoint = _bundle_checkpoint(bundle.directory)
+    fields = parse_statement(
+        open_note(
+            (bundle.directory / STATEMENT_FILE).read_text(encoding="utf-8"), bundle.state.key_for(checkpoint.size)
+        )
+    )
+    if fields["checkpoint"] != f"{checkpoint.size} {base64.b64encode(checkpoint.root).decode()}":
+        raise VerifyError("the statement is about another checkpoint than the bundle's")
+    period_from, period_to = fields["period"].split(" ")
+    rows = list(_entry_rows(bundle.directory / "entries.jsonl"))
+    counts = count_completeness(rows, period_from, period_to)
+    differ = [
+        f"{key} {fields[key]} (recomputed {counts[key]})" for key in COUNT_KEYS if fields[key] != str(counts[key])
+    ]
+    if differ:
+        raise VerifyError("statement does not match the entries: " + ", ".join(differ))
+    if not is_complete(counts) or fields["verdict"] != "complete":
+        raise VerifyError(
+            f"documents are not all accounted for: {fields['verdict']} "
+            + ", ".join(f"{key} {counts[key]}" for key in COUNT_KEYS)
+        )
+    bundle.scope = docs_claimed_in(rows, period_from, period_to)
+    return (
+        f"{counts['ingested']} documents ingested {period_from} .. {period_to}: {counts['published']} published, "
+        f"{counts['rejected']} rejected, {counts['quarantined']} quarantined, {counts['pending']} pending; signed"
+    )
+
+
+def verify_multi_inclusion(indices: list[int], size: int, leaves: list[bytes], proof: list[bytes], root: bytes) -> None:
+    """Several leaves against one root: RFC 9162 hashing, proof hashes per level bottom-up, left to right.
+
+    A node without a right sibling moves up unchanged (that is the RFC 9162 split); with one index this is
+    exactly ``verify_inclusion``.
+    """
+    if not indices or any(b <= a for a, b in itertools.pairwise(indices)) or indices[-1] >= size:
+        raise VerifyError("indices must be increasing and below the tree size")
+    known, hashes, width = dict(zip(indices, leaves, strict=True)), iter(proof), size
+    while width > 1:
+        parents: dict[int, bytes] = {}
+        for index in sorted(known):
+            if index >> 1 in parents:
+                continue
+            sibling = index ^ 1
+            if sibling >= width:
+                parents[index >> 1] = known[index]
+                continue
+            other = known[sibling] if sibling in known else next(hashes, None)
+            if other is None:
+                raise VerifyError("proof too short")
+            parents[index >> 1] = node_hash(known[index], other) if index % 2 == 0 else node_hash(other, known[index])
+        known, width = parents, (width + 1) // 2
+    if next(hashes, None) is not None:
+        raise VerifyError("proof too long")
+    if known[0] != root:
+        raise VerifyError("root mismatch")
+
+
+def parse_doc_proof(text: str) -> tuple[list[bytes], list[int], list[bytes], str]:
+    """``proofs/<doc>.proof`` -> (entry bytes, seqs, proof hashes, checkpoint note)."""
+    head, sep, note = text.partition("\n\n")
+    lines = head.split("\n")
+    if not sep or lines[0] != TLOG_PROOF_HEADER:
+        raise VerifyError(f"not a {TLOG_PROOF_HEADER} proof")
+    extras = [line[6:] for line in lines[1:] if line.startswith("extra ")]
+    rest = lines[1 + len(extras) :]
+    if not rest or not re.fullmatch(r"index( (0|[1-9][0-9]*))+", rest[0]):
+        raise VerifyError("proof lacks its index line")
+    try:
+        entries = [base64.b64decode(extra, validate=True) for extra in extras]
+        path = [base64.b64decode(line, validate=True) for line in rest[1:]]
+    except binascii.Error:
+        raise VerifyError("proof line is not base64") from None
+    return entries, [int(value) for value in rest[0].split()[1:]], path, note
+
+
+def verify_doc_proof(doc: str, text: str, note: str, checkpoint: Checkpoint) -> list[str]:
+    """The proof covers entries of ``doc`` only, in the bundle's signed tree; returns their kinds in seq order."""
+    entries, seqs, path, proof_note = parse_doc_proof(text)
+    if proof_note != note:
+        raise VerifyError(f"{doc[:16]}: proof is against another checkpoint")
+    if len(entries) != len(seqs):
+        raise VerifyError(f"{doc[:16]}: {len(entries)} entries but {len(seqs)} indices")
+    values = [json.loads(entry) for entry in entries]
+    for value, seq in zip(values, seqs, strict=True):
+        if value.get("doc") != doc or value.get("seq") != seq:
+            raise VerifyError(f"{doc[:16]}: entry at seq {seq} is not an entry of this document")
+    try:
+        verify_multi_inclusion(seqs, checkpoint.size, [leaf_hash(entry) for entry in entries], path, checkpoint.root)
+    except VerifyError as exc:
+        raise VerifyError(f"{doc[:16]}: inclusion: {exc}") from None
+    kinds = [value["kind"] for value in values]
+    if kinds[0] != "doc.claimed":
+        raise VerifyError(f"{doc[:16]}: lineage does not start with doc.claimed")
+    return kinds
+
+
+def check_proofs(bundle: Bundle) -> str:
+    """Each document in scope has a proof file and every block in it verifies against the checkpoint."""
+    if bundle.state is None:
+        raise VerifyError("entries were not verified")
+    note, checkpoint = _bundle_checkpoint(bundle.directory)
+    folder = bundle.directory / "proofs"
+    files = sorted(folder.glob("*.proof")) if folder.is_dir() else []
+    docs = {path.stem for path in files}
+    if bundle.scope is not None and docs != bundle.scope:
+        raise VerifyError(
+            f"proofs cover {len(docs)} documents, the period has {len(bundle.scope)}: "
+            f"{len(bundle.scope - docs)} missing, {len(docs - bundle.scope)} extra"
+        )
+    proven = 0
+    for path in files:
+        proven += len(verify_doc_proof(path.stem, path.read_text(encoding="utf-8"), note, checkpoint))
+    return f"inclusion of {proven} entries of {len(files)} documents verifies against the signed root"
+
+
+def check_consistency_file(bundle: Bundle) -> str:
+    """If the bundle carries an earlier checkpoint, the consistency proof from it must verify."""
+    previous_path = bundle.directory / "previous-checkpoint"
+    if not previous_path.exists():
+        return "no earlier checkpoint in the bundle (pass --known-checkpoint to compare against one)"
+    if bundle.state is None:
+        raise VerifyError("entries were not verified")
+    previous = previous_path.read_text(encoding="utf-8")
+    old = Checkpoint.parse(open_note(previous, bundle.state.key_for(Checkpoint.parse(split_note(previous)[0]).size)))
+    _, new = _bundle_checkpoint(bundle.directory)
+    lines = (bundle.directory / "consistency.proof").read_text(encoding="utf-8").rstrip("\n").split("\n")
+    if lines[0] != "docval.consistency/v1":
+        raise VerifyError("consistency.proof has no docval.consistency/v1 header")
+    if lines[1] != f"old {old.size} {base64.b64encode(old.root).decode()}" or lines[2] != (
+        f"new {new.size} {base64.b64encode(new.root).decode()}"
+    ):
+        raise VerifyError("consistency.proof is about other checkpoints")
+    proof = [base64.b64decode(line, validate=True) for line in lines[3:]]
+    verify_consistency(old.size, new.size, proof, old.root, new.root)
+    return f"earlier checkpoint of size {old.size} is a prefix of this log (RFC 9162 consistency proof)"
+
+
+def check_doc_manifest(bundle: Bundle) -> str:
+    """One-document mode: only the files that document's check reads are hashed against the manifest."""
+    manifest = json.loads((bundle.directory / "manifest.json").read_text(encoding="utf-8"))["files"]
+    names = ["checkpoint", "ledger.vkey", f"proofs/{bundle.doc}.proof"]
+    for name in names:
+        if name not in manifest:
+            raise VerifyError(f"{name} is not in the manifest (is the document in this bundle's period?)")
+        if _sha256((bundle.directory / name).read_bytes()).hexdigest() != manifest[name]:
+            raise VerifyError(f"{name} does not match its SHA-256 in the manifest")
+    return f"{', '.join(names)} match the manifest"
+
+
+def check_doc_lineage(bundle: Bundle) -> str:
+    """One-document mode: the checkpoint is signed by a listed key and every entry of the document is in it.
+
+    The key history itself (which listed key was in force when) is proven only by the full run.
+    """
+    note, checkpoint = _bundle_checkpoint(bundle.directory)
+    keys = [VerifierKey.parse(line) for line in (bundle.directory / "ledger.vkey").read_text().splitlines() if line]
+    for key in reversed(keys):
+        try:
+            open_note(note, key)
+            break
+        except VerifyError:
+            continue
+    else:
+        raise VerifyError("the checkpoint is signed by no key in ledger.vkey")
+    assert bundle.doc is not None
+    text = (bundle.directory / "proofs" / f"{bundle.doc}.proof").read_text(encoding="utf-8")
+    kinds = verify_doc_proof(bundle.doc, text, note, checkpoint)
+    return f"{len(kinds)} entries in the signed tree of size {checkpoint.size}: {' > '.join(kinds)}"
+
+
+DOC_CHECKS: list[tuple[str, BundleCheck]] = [
+    ("manifest (document)", check_doc_manifest),
+    ("lineage", check_doc_lineage),
+]
+
+
 # Named checks, run in order; later ones may rely on what earlier ones established. Add new checks here.
 CHECKS: list[tuple[str, BundleCheck]] = [
     ("manifest", check_manifest),
@@ -489,12 +784,17 @@ CHECKS: list[tuple[str, BundleCheck]] = [
     ("entries", check_entries),
     ("checkpoint", check_checkpoint_file),
     ("known checkpoints", check_known_checkpoints),
+    ("completeness", check_completeness),
+    ("proofs", check_proofs),
+    ("consistency", check_consistency_file),
 ]
 
 
-def run_checks(bundle: Bundle, out: Callable[[str], None] = print) -> bool:
+def run_checks(
+    bundle: Bundle, out: Callable[[str], None] = print, checks: list[tuple[str, BundleCheck]] | None = None
+) -> bool:
     ok = True
-    for name, check in CHECKS:
+    for name, check in CHECKS if checks is None else checks:
         try:
             out(f"PASS {name}: {check(bundle)}")
         except (VerifyError, OSError, ValueError, KeyError, TypeError) as exc:
@@ -509,9 +809,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--known-checkpoint", action="append", type=Path, default=[], help="a checkpoint seen earlier (repeatable)"
     )
+    parser.add_argument("--doc", help="verify only this document's lineage (fast; the full run checks the rest)")
     args = parser.parse_args(argv)
     known = [path.read_text(encoding="utf-8") for path in args.known_checkpoint]
-    ok = run_checks(Bundle(args.bundle, known))
+    ok = run_checks(Bundle(args.bundle, known, doc=args.doc), checks=DOC_CHECKS if args.doc else None)
     print("VERIFIED" if ok else "NOT VERIFIED")
     return 0 if ok else 1
 

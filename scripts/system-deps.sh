@@ -7,6 +7,8 @@ set -euo pipefail
 packages=(
     tesseract-ocr      # extractors: OCR of pages without a text layer (README "extractors")
     tesseract-ocr-eng  # extractors: English model for tesseract-ocr
+    chromium        # reports: headless browser test of report.html
+    poppler-utils   # reports: pdftoppm/pdftotext test of report.pdf
 )
 
 missing=()

@@ -1,0 +1,75 @@
+"""The evidence bundle around the ledger export: proofs, statement, report files, manifest, deterministic zip.
+
+``ledger`` writes its part (entries.jsonl, checkpoint, ledger.vkey, verify.py,
+manifest.json); this module adds what an auditor needs for the report:
+``proofs/<doc>.proof`` for every document in scope, the signed completeness
+statement, an optional consistency proof from an earlier checkpoint, the
+report files and a README, then rewrites the manifest over everything.
+"""
+
+from __future__ import annotations
+
+import base64
+import zipfile
+from collections.abc import Iterable
+from importlib.resources import files
+from pathlib import Path
+
+from ledger.bundle_verify import Checkpoint, split_note
+from reports.proofs import MemoryTree, format_proof
+
+__all__ = ["BUNDLE_NAMES", "write_consistency", "write_doc_proofs", "write_readme", "zip_bundle"]
+
+BUNDLE_NAMES = {
+    "statement": "completeness.note",
+    "previous": "previous-checkpoint",
+    "consistency": "consistency.proof",
+    "readme": "README.md",
+    "proofs": "proofs",
+}
+CONSISTENCY_HEADER = "docval.consistency/v1"
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest zip timestamp: no clock in the archive, same bytes every time
+
+
+def write_doc_proofs(
+    directory: Path, tree: MemoryTree, bodies: list[bytes], seqs_by_doc: dict[str, list[int]], checkpoint_note: str
+) -> int:
+    """``proofs/<doc>.proof`` for each document; returns the number of entries proven."""
+    folder = directory / BUNDLE_NAMES["proofs"]
+    folder.mkdir(exist_ok=True)
+    proven = 0
+    for doc, seqs in seqs_by_doc.items():
+        text = format_proof([bodies[seq] for seq in seqs], seqs, tree.multi_proof(seqs), checkpoint_note)
+        (folder / f"{doc}.proof").write_text(text, encoding="utf-8")
+        proven += len(seqs)
+    return proven
+
+
+def write_consistency(directory: Path, previous_note: str, proof: Iterable[bytes], current: Checkpoint) -> None:
+    """The earlier checkpoint as given and an RFC 9162 consistency proof from it to the bundle's checkpoint."""
+    old = Checkpoint.parse(split_note(previous_note)[0])
+    lines = [
+        CONSISTENCY_HEADER,
+        f"old {old.size} {base64.b64encode(old.root).decode()}",
+        f"new {current.size} {base64.b64encode(current.root).decode()}",
+        *(base64.b64encode(node).decode() for node in proof),
+    ]
+    (directory / BUNDLE_NAMES["previous"]).write_text(previous_note, encoding="utf-8")
+    (directory / BUNDLE_NAMES["consistency"]).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def write_readme(directory: Path) -> None:
+    text = files("reports").joinpath("templates/AUDITOR-README.md").read_text(encoding="utf-8")
+    (directory / BUNDLE_NAMES["readme"]).write_text(text, encoding="utf-8")
+
+
+def zip_bundle(directory: Path, target: Path) -> None:
+    """A zip that depends only on the files' names and bytes: sorted, fixed time and mode, one compressor."""
+    paths = sorted(path for path in directory.rglob("*") if path.is_file())
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+        for path in paths:
+            info = zipfile.ZipInfo(f"{directory.name}/{path.relative_to(directory).as_posix()}", _ZIP_TIME)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3
+            archive.writestr(info, path.read_bytes(), compresslevel=6)

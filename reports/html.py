@@ -1,0 +1,47 @@
+"""``report.html``: one self-contained file (inline CSS and SVG, no scripts, no external assets).
+
+Jinja2 with autoescaping on, so an id or code in the ledger can never inject
+markup; a Content-Security-Policy of ``default-src 'none'`` makes the browser
+refuse any external fetch should one slip into the template.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import jinja2
+
+from reports.charts import Chart
+from reports.content import ReportContent
+
+__all__ = ["format_duration", "render_html"]
+
+
+def format_duration(seconds: float | None) -> str:
+    """``1h 02m``, ``3m 05s``, ``4.2s``; ``n/a`` when nothing was measured."""
+    if seconds is None:
+        return "n/a"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m" if hours < 48 else f"{hours // 24}d {hours % 24}h"
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("reports", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["duration"] = format_duration
+    return environment
+
+
+def render_html(content: ReportContent, charts: list[Chart]) -> str:
+    return _environment().get_template("report.html.j2").render(c=content, charts=charts)

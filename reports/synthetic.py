@@ -1,0 +1,264 @@
+"""Synthetic ledger content: realistic document lifecycles at any scale, for tests, the benchmark and demos.
+
+Every payload is built through the ``docval.events`` models, so generated
+entries are exactly what flows/ would write (a model change breaks the
+generator, not the report silently). The mix covers every branch the report
+shows: auto-approval, one- and two-approver approvals, refused attempts,
+escalations, rejections, quarantines, pending approvals, duplicates, budget
+breaches, PII reveals/erasures, key rotations, config versions and eval gates.
+Values are ids, codes and keyed-hash-like hex only: no personal data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel
+
+from docval.domain import DocKind, DocState, Finding, ModelCall, Outcome, Tier
+from docval.events import (
+    ApprovalPayload,
+    BudgetExceededPayload,
+    ClaimedPayload,
+    ConfigAppliedPayload,
+    DecidedPayload,
+    DuplicatePayload,
+    EntryKind,
+    EscalatedPayload,
+    EvalGatePayload,
+    ExtractedPayload,
+    FinalPayload,
+    IngestedPayload,
+    MaskedPayload,
+    QuarantinedPayload,
+    ValidatedPayload,
+)
+from ledger import EntryDraft, Ledger
+
+__all__ = ["SyntheticEntry", "populate_ledger", "synthetic_entries"]
+
+_FINDINGS = ("IBAN_CHECKSUM", "VAT_ID_INVALID", "TOTAL_MISMATCH", "DATE_ORDER", "MISSING_FIELD")
+_QUARANTINE_REASONS = ("ENCRYPTED", "MALFORMED", "TOO_LARGE", "NOT_PDF")
+_ENTITIES = ("PERSON", "EMAIL_ADDRESS", "IBAN_CODE", "PHONE_NUMBER", "LOCATION")
+_APPROVERS = (("ap-clerk-1", "approver"), ("ap-clerk-2", "approver"), ("cfo-1", "senior_approver"))
+_PROMPTS = {"invoice-extract": "v3", "kyc-extract": "v2"}
+
+
+@dataclass(frozen=True, slots=True)
+class SyntheticEntry:
+    """An entry as flows/ would hand it to the ledger: the ledger adds seq and prev."""
+
+    ts: str
+    kind: str
+    doc: str | None
+    actor: str
+    data: dict[str, Any]
+
+
+def _dump(payload: BaseModel) -> dict[str, Any]:
+    return payload.model_dump(mode="json")
+
+
+def _ts(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _hex(rng: random.Random) -> str:
+    return f"{rng.getrandbits(256):064x}"
+
+
+def synthetic_entries(documents: int, *, start: datetime, days: int = 28, seed: int = 7) -> Iterator[SyntheticEntry]:
+    """Entries for ``documents`` documents claimed evenly over ``days`` from ``start``, plus installation events.
+
+    Deterministic for a given seed. Documents are processed one after another,
+    as the batch flow does, so timestamps only grow.
+    """
+    rng = random.Random(seed)
+    step = timedelta(days=days) / max(documents, 1)
+    yield from _installation_start(start)
+    for index in range(documents):
+        moment = start + step * index
+        yield from _document(rng, hashlib.sha256(f"{seed}:{index}".encode()).hexdigest(), moment, index)
+        if index and index % 5000 == 0:
+            yield from _installation_events(rng, moment + step / 2, index)
+
+
+def _installation_start(moment: datetime) -> Iterator[SyntheticEntry]:
+    ts = _ts(moment)
+    for name, version in (("policy", "2026.11.1"), ("roles", "7"), ("pii", "3"), *_PROMPTS.items()):
+        config = ConfigAppliedPayload(name=name, version=version, sha256=hashlib.sha256(name.encode()).hexdigest())
+        yield SyntheticEntry(ts, EntryKind.CONFIG_APPLIED, None, "operator", _dump(config))
+    gate = EvalGatePayload(
+        suite="invoices-invoice2data",
+        metric="field_accuracy",
+        value=0.962,
+        threshold=0.95,
+        passed=True,
+        config_versions=dict(_PROMPTS),
+    )
+    yield SyntheticEntry(ts, EntryKind.EVAL_GATE, None, "ci", _dump(gate))
+
+
+def _installation_events(rng: random.Random, moment: datetime, index: int) -> Iterator[SyntheticEntry]:
+    ts = _ts(moment)
+    yield SyntheticEntry(ts, EntryKind.PII_REVEALED, None, "dpo-1", {"subject": _hex(rng), "reason_code": "DSAR"})
+    yield SyntheticEntry(ts, EntryKind.PII_ERASED, None, "dpo-1", {"subject": _hex(rng)})
+    if index % 20000 == 0:
+        yield SyntheticEntry(
+            ts, EntryKind.KEY_ROTATED, None, "operator", {"purpose": "approver", "key_id": _hex(rng)[:8]}
+        )
+    budget = BudgetExceededPayload(
+        scope="day", tier=Tier.REMOTE, limit_usd="50.00", spent_usd="50.02", action="fallback"
+    )
+    yield SyntheticEntry(ts, EntryKind.BUDGET_EXCEEDED, None, "worker", _dump(budget))
+
+
+def _document(rng: random.Random, doc: str, moment: datetime, index: int) -> Iterator[SyntheticEntry]:
+    """One document's entries; the roll picks its path through the life of a document."""
+    roll = rng.random()
+    clock = [moment]
+
+    def entry(
+        kind: str, payload: BaseModel | dict[str, Any], actor: str = "worker", seconds: float = 0.4
+    ) -> SyntheticEntry:
+        clock[0] += timedelta(seconds=seconds * (0.5 + rng.random()))
+        data = _dump(payload) if isinstance(payload, BaseModel) else payload
+        return SyntheticEntry(_ts(clock[0]), kind, doc, actor, data)
+
+    yield entry(EntryKind.CLAIMED, ClaimedPayload(source_hash=_hex(rng), size=20_000 + index % 90_000), "watcher", 0)
+    if roll < 0.03:
+        reason = _QUARANTINE_REASONS[index % len(_QUARANTINE_REASONS)]
+        yield entry(EntryKind.QUARANTINED, QuarantinedPayload(reason=reason, stage="ingest"))
+        return
+    yield entry(EntryKind.INGESTED, IngestedPayload(pages=1 + index % 3, text_pages=1 + index % 3, ocr_pages=0))
+    kind = DocKind.INVOICE if roll < 0.85 else DocKind.KYC_FORM
+    yield entry(EntryKind.EXTRACTED, _extraction(rng, kind), seconds=1.5)
+    findings = [] if roll < 0.80 else [_FINDINGS[index % len(_FINDINGS)]]
+    if 0.90 <= roll < 0.91:
+        yield entry(EntryKind.DUPLICATE, DuplicatePayload(of_doc=_hex(rng), reason="same_seller_and_number"))
+        findings.append("DUPLICATE")
+    validated = ValidatedPayload(findings=[Finding(code=code, message=f"{code} rule", fields=[]) for code in findings])
+    yield entry(EntryKind.VALIDATED, validated)
+    entities = {_ENTITIES[(index + offset) % len(_ENTITIES)]: 1 + offset for offset in range(index % 3 + 1)}
+    yield entry(EntryKind.MASKED, MaskedPayload(entities=entities, subjects=[_hex(rng)]))
+    if roll < 0.80:
+        yield entry(EntryKind.DECIDED, DecidedPayload(outcome=Outcome.AUTO_APPROVE, rule="clean", amount="120.00"))
+        yield entry(EntryKind.PUBLISHED, FinalPayload(state=DocState.PUBLISHED, result_sha256=_hex(rng)))
+        return
+    if roll < 0.84:
+        yield entry(EntryKind.DECIDED, DecidedPayload(outcome=Outcome.REJECT, rule="hard_finding"))
+        yield entry(EntryKind.REJECTED, FinalPayload(state=DocState.REJECTED, result_sha256=_hex(rng)))
+        return
+    two = roll >= 0.95
+    deadline = _ts(clock[0] + timedelta(days=2))
+    yield entry(
+        EntryKind.DECIDED,
+        DecidedPayload(
+            outcome=Outcome.NEEDS_APPROVAL,
+            rule="finding_or_amount",
+            approvals_required=2 if two else 1,
+            amount="15000.00",
+            deadline=deadline,
+        ),
+    )
+    yield entry(EntryKind.APPROVAL_REQUESTED, {"approvals_required": 2 if two else 1}, seconds=0.2)
+    if roll >= 0.985:
+        return  # still waiting for a human when the report runs
+    if 0.93 <= roll < 0.94:
+        yield entry(
+            EntryKind.APPROVAL_ESCALATED, EscalatedPayload(deadline=deadline, escalated_to="cfo-1"), seconds=3600
+        )
+    if 0.94 <= roll < 0.95:
+        yield entry(
+            EntryKind.APPROVAL_REFUSED,
+            _approval(rng, clock[0], "ap-clerk-1", "approver", "maker_checker"),
+            "ap-clerk-1",
+        )
+    approvers = _APPROVERS[1:] if two else _APPROVERS[index % 2 : index % 2 + 1]
+    for user, role in approvers:
+        yield entry(EntryKind.APPROVAL_GRANTED, _approval(rng, clock[0], user, role), user, seconds=900)
+    yield entry(EntryKind.PUBLISHED, FinalPayload(state=DocState.PUBLISHED, result_sha256=_hex(rng)))
+
+
+def _extraction(rng: random.Random, kind: DocKind) -> ExtractedPayload:
+    remote = rng.random() < 0.1
+    calls = [
+        ModelCall(
+            tier=Tier.LOCAL,
+            model="qwen2.5-3b-instruct",
+            prompt_sha256=_hex(rng),
+            tokens_in=900,
+            tokens_out=120,
+            usd=Decimal(0),
+            latency_ms=850.0,
+            ok=True,
+        )
+    ]
+    if remote:
+        calls.append(
+            ModelCall(
+                tier=Tier.REMOTE,
+                model="gpt-4o-mini",
+                prompt_sha256=_hex(rng),
+                tokens_in=1100,
+                tokens_out=150,
+                usd=Decimal("0.0025"),
+                latency_ms=2100.0,
+                ok=True,
+            )
+        )
+    fields = {
+        name: {
+            "tier": Tier.REMOTE if remote and name == "seller_name" else Tier.RULES,
+            "confidence": 0.97,
+            "page": 1,
+            "value_hash": _hex(rng),
+        }
+        for name in ("invoice_number", "issue_date", "seller_name", "grand_total")
+    }
+    return ExtractedPayload(
+        kind=kind,
+        fields=fields,
+        calls=calls,
+        prompt_versions=dict(_PROMPTS),
+        tokens=sum(c.tokens_in + c.tokens_out for c in calls),
+        usd=float(sum(c.usd for c in calls)),
+    )
+
+
+def _approval(
+    rng: random.Random, moment: datetime, user: str, role: str, refused: str | None = None
+) -> ApprovalPayload:
+    return ApprovalPayload(
+        user=user,
+        role=role,
+        decision="approve",
+        signed_at=_ts(moment),
+        signature=hashlib.sha256(_hex(rng).encode()).hexdigest(),
+        key_id=user[:8],
+        refused_because=refused,
+    )
+
+
+def populate_ledger(ledger: Ledger, documents: int, *, start: datetime, seed: int = 7, batch: int = 20_000) -> int:
+    """Append synthetic entries in batches and sign a checkpoint; returns the ledger size.
+
+    The ledger stamps entries with the time of appending, so the generated
+    timestamps only order the lifecycle; reports over such a ledger cover "today".
+    """
+    drafts: list[EntryDraft] = []
+    for entry in synthetic_entries(documents, start=start, seed=seed):
+        drafts.append(EntryDraft(entry.kind, entry.doc, entry.actor, entry.data))
+        if len(drafts) >= batch:
+            ledger.append_many(drafts)
+            drafts = []
+    if drafts:
+        ledger.append_many(drafts)
+    ledger.checkpoint()
+    return ledger.size()
