@@ -44,7 +44,7 @@ def worker_context() -> Context:
         audit=Audit(settings),
         store=store,
         policy=load_policy(settings.resolve(settings.flows.policy_file)),
-        kit=Toolkit.from_settings(settings, store),
+        kit=Toolkit.from_settings(settings),
     )
 
 

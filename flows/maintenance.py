@@ -1,19 +1,20 @@
-"""Scheduled housekeeping flows: sign ledger checkpoints, sweep expired originals.
+"""Housekeeping flows: sign ledger checkpoints, sweep expired originals, evaluate extraction on demand.
 
-Both are served deployments with schedules the operator can edit in the
+All are served deployments with schedules the operator can edit in the
 Prefect UI. They take no parameters that could carry content.
 """
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from prefect import flow
 
 from docval.settings import load_settings
 from flows.audit import Audit
 
-__all__ = ["ledger_checkpoint", "retention_sweep"]
+__all__ = ["extraction_eval", "ledger_checkpoint", "retention_sweep"]
 
 
 @flow(name="ledger-checkpoint", persist_result=False, log_prints=False)
@@ -33,3 +34,15 @@ def retention_sweep() -> int:
             original.unlink(missing_ok=True)
             removed += 1
     return removed
+
+
+@flow(name="extraction-eval", persist_result=False, log_prints=False)
+def extraction_eval(dataset: str, routed: bool = True) -> dict[str, float | int | str]:
+    """Score extraction on a labelled corpus folder (on demand from the UI); figures only, report saved as JSON."""
+    from extractors.evaluate import report_path, run_eval, save_report
+
+    settings = load_settings()
+    report = run_eval(Path(dataset), settings, routed=routed, einvoice=True)
+    path = report_path(settings, report, "last")
+    save_report(report, path)
+    return {"report": str(path), "documents": report.documents, **report.overall}

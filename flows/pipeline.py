@@ -126,8 +126,10 @@ def awaiting_pdf(settings: Settings, doc: str) -> Path:
 def record_claims(ctx: Context, claims: list[Claimed], *, maker: str, duplicates: list[Claimed]) -> None:
     """Store rows and ``doc.claimed``/``doc.duplicate`` entries for freshly claimed files (one transaction)."""
     drafts = []
+    with ctx.store.session() as store:
+        for claimed in claims:
+            store.claim(claimed.doc, ctx.kit.hasher(claimed.source, purpose="source"))
     for claimed in claims:
-        _retry(lambda claimed=claimed: ctx.store.claim(claimed.doc, ctx.kit.hasher(claimed.source, purpose="source")))
         drafts.append(
             Draft(
                 EntryKind.CLAIMED,
@@ -228,11 +230,13 @@ def extract(ctx: Context, batch: list[DocWork]) -> None:
 
 
 def validate(ctx: Context, batch: list[DocWork]) -> None:
-    def step(work: DocWork) -> BaseModel:
-        work.findings, payload = ctx.kit.validate(work.extraction, work.doc)
-        return payload
+    with ctx.store.session() as store:  # duplicate checks read and write the store for every invoice
 
-    _run_step(ctx, batch, "validate", EntryKind.VALIDATED, step)
+        def step(work: DocWork) -> BaseModel:
+            work.findings, payload = ctx.kit.validate(work.extraction, work.doc, store)
+            return payload
+
+        _run_step(ctx, batch, "validate", EntryKind.VALIDATED, step)
 
 
 def mask(ctx: Context, batch: list[DocWork]) -> None:
@@ -313,8 +317,10 @@ def finish(ctx: Context, batch: list[DocWork]) -> None:
         owners.append(work)
     for work, seq in zip(owners, _retry(lambda: ctx.audit.record(drafts)), strict=True):
         work.seqs.append(seq)
+    with ctx.store.session() as store:
+        for work in done:
+            store.update(work.doc, state=work.state, kind=work.kind)
     for work in done:
-        _retry(lambda work=work: ctx.store.update(work.doc, state=work.state, kind=work.kind))
         release(ctx.settings.work_dir, work.doc, _destination(ctx.settings, work))
         if work.quarantine is not None:
             reason = work.quarantine.model_dump(mode="json") | {"doc": work.doc, "source": work.source}

@@ -3,8 +3,7 @@
 No work pool, no Docker, no cloud: ``prefect.serve`` registers the
 deployments on the local server and runs each triggered or scheduled run in a
 child process. Schedules are stored on the server, so they can be edited in
-the UI. The report deployment comes from reports' ``flows/report_flow.py``
-when that module exists.
+the UI. The report deployment is defined by reports/ in ``flows/report_flow.py``.
 """
 
 from __future__ import annotations
@@ -21,15 +20,17 @@ RETENTION_CRON = "30 3 * * *"
 def deployments() -> list:
     from flows.approval import await_approval
     from flows.batch import process_batch
-    from flows.maintenance import ledger_checkpoint, retention_sweep
+    from flows.maintenance import extraction_eval, ledger_checkpoint, retention_sweep
+    from flows.report_flow import report_deployment
 
-    found = [
+    return [
         process_batch.to_deployment(name="batch", description="Process claimed documents by id (the watcher's flow)."),
         await_approval.to_deployment(name="approval", description="Wait for signed decisions on one document."),
         ledger_checkpoint.to_deployment(name="scheduled", interval=CHECKPOINT_SECONDS),
         retention_sweep.to_deployment(name="nightly", cron=RETENTION_CRON),
+        extraction_eval.to_deployment(name="on-demand", description="Extraction accuracy on a labelled corpus."),
+        report_deployment(),
     ]
-    return found
 
 
 def main() -> None:

@@ -36,21 +36,18 @@ class IngestFailure(Exception):
 class Toolkit:
     settings: Settings
     hasher: KeyedHasher
-    store: DocumentStore
     router: Any
     pii: Any
 
     @classmethod
-    def from_settings(cls, settings: Settings, store: DocumentStore) -> Toolkit:
+    def from_settings(cls, settings: Settings) -> Toolkit:
         from extractors.router import Router
-
         from pii import PiiEngine
 
         pii = PiiEngine.from_settings(settings)
         return cls(
             settings=settings,
             hasher=KeyedHasher.from_file(settings.keys_dir / "hmac.key"),
-            store=store,
             router=Router.from_settings(settings, mask=pii.mask_function()),
             pii=pii,
         )
@@ -89,10 +86,14 @@ class Toolkit:
             "value_hash": self.hasher(encoded, purpose=f"field:{name}"),
         }
 
-    def validate(self, extraction: Any, doc: str) -> tuple[list[Finding], ValidatedPayload]:
+    def validate(self, extraction: Any, doc: str, store: DocumentStore) -> tuple[list[Finding], ValidatedPayload]:
+        """Validation findings plus what extraction itself raised (XML vs text mismatch, fields left to a person)."""
         from extractors.validate import validate
 
-        findings = validate(extraction, doc=doc, store=self.store, hasher=self.hasher, settings=self.settings)
+        findings = list(extraction.findings)
+        findings += validate(extraction, doc=doc, store=store, hasher=self.hasher, settings=self.settings.extract)
+        if extraction.needs_review:
+            findings.append(Finding(code="NEEDS_REVIEW", message="extraction left fields for a person to confirm"))
         return findings, ValidatedPayload(findings=findings)
 
     def mask(self, extraction: Any, doc: str) -> tuple[dict[str, ExtractedField], MaskedPayload]:

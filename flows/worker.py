@@ -60,23 +60,24 @@ class Worker:
         """Claim files into the work area; returns the ids of new documents (duplicates are recorded only)."""
         fresh: list[Claimed] = []
         duplicates: list[Claimed] = []
-        for path in paths:
-            if path in self._ignored:
-                continue
-            try:
-                claimed, is_new = claim_file(path, self.settings.work_dir, known=self._known)
-            except FileNotFoundError:
-                continue  # taken away while we looked
-            except OSError as exc:
-                self._quarantine_unreadable(path, exc)
-                continue
-            (fresh if is_new else duplicates).append(claimed)
+        unreadable: list[tuple[Path, OSError]] = []
+        with self.ctx.store.session() as store:
+            for path in paths:
+                if path in self._ignored:
+                    continue
+                try:
+                    claimed, is_new = claim_file(path, self.settings.work_dir, known=lambda d: store.get(d) is not None)
+                except FileNotFoundError:
+                    continue  # taken away while we looked
+                except OSError as exc:
+                    unreadable.append((path, exc))
+                    continue
+                (fresh if is_new else duplicates).append(claimed)
+        for path, exc in unreadable:
+            self._quarantine_unreadable(path, exc)
         if fresh or duplicates:
             record_claims(self.ctx, fresh, maker=self.maker, duplicates=duplicates)
         return [claimed.doc for claimed in fresh]
-
-    def _known(self, doc: str) -> bool:
-        return self.ctx.store.get(doc) is not None
 
     def _quarantine_unreadable(self, path: Path, exc: OSError) -> None:
         """A file we cannot read has no id; move it aside with a reason so it is not lost or retried forever."""
