@@ -19,14 +19,14 @@ from prefect import Task, flow, task
 from prefect.cache_policies import NO_CACHE
 
 from docval.domain import DocState
-from docval.settings import load_settings
+from docval.settings import Settings, load_settings
 from docval.store import DocumentStore
 from flows.audit import Audit
 from flows.pipeline import STAGES, Context, DocWork, load_batch
 from flows.policy import load_policy
 from flows.toolkit import Toolkit
 
-__all__ = ["process_batch", "worker_context"]
+__all__ = ["build_context", "process_batch", "worker_context"]
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,10 @@ _BATCHES: dict[str, list[DocWork]] = {}
 @functools.cache
 def worker_context() -> Context:
     """Built once per process: settings, ledger, store, policy (validated at start), models."""
-    settings = load_settings()
+    return build_context(load_settings())
+
+
+def build_context(settings: Settings) -> Context:
     settings.ensure_dirs()
     store = DocumentStore(settings.store_db, lock_timeout=settings.ledger.lock_timeout_seconds)
     return Context(
