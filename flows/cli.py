@@ -6,6 +6,7 @@ Heavy imports (Prefect, the models) happen inside the command bodies so that
 
 from __future__ import annotations
 
+import sys
 import threading
 from pathlib import Path
 from typing import Annotated, Literal
@@ -80,7 +81,7 @@ def process(
         return
     worker.run_batch(docs, resumed=False)
     unexpected = _print_summary(settings, docs)
-    raise typer.Exit(1 if unexpected else 0)
+    sys.exit(1 if unexpected else 0)  # SystemExit: typer.Exit's code is dropped by docval's standalone_mode=False
 
 
 def pending() -> None:
@@ -136,7 +137,7 @@ def _decide(prefix: str, user: str, decision: Literal["approve", "reject"], reas
 
     verdict = submit_and_wait(settings, doc, signed)
     typer.echo(verdict.message)
-    raise typer.Exit(0 if verdict.accepted else 1)
+    sys.exit(0 if verdict.accepted else 1)
 
 
 def _ready(*, prepare_config: bool = True) -> Settings:
