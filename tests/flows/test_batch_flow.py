@@ -102,3 +102,28 @@ def _assert_no_leaks(settings: Settings, prefect_home: Path, log_text: str) -> N
     catalogue = ("block_schema", "block_type")
     leaks = [hit for hit in hits if hit.source != "pattern" or not hit.where.startswith(catalogue)]
     assert leaks == [], [str(hit) for hit in leaks]
+
+
+def test_process_wait_prints_a_summary_and_exits_zero(flow_settings: Settings, processed, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    folder, samples = processed
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    for name in ("invoice-003-bad-iban.pdf", "invoice-010-encrypted.pdf", "kyc-002.pdf"):
+        shutil.copy(folder / name, batch / name)
+    run = subprocess.run(
+        [sys.executable, "-m", "docval", "process", str(batch), "--wait", "--as", "alice"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    rows = {line.split()[1]: line.split()[3] for line in run.stdout.splitlines() if ".pdf" in line}
+    assert rows == {
+        "invoice-003-bad-iban.pdf": "rejected",
+        "invoice-010-encrypted.pdf": "quarantined",
+        "kyc-002.pdf": "awaiting_approval",
+    }
+    assert not list(batch.iterdir())  # claimed into the work area, not copied

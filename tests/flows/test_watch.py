@@ -33,7 +33,7 @@ def _variants(folder: Path, total: int) -> list[bytes]:
     return [bases[i % len(bases)] + f"\n% variant {i}\n".encode() for i in range(total)]
 
 
-@pytest.mark.parametrize("total", [500])
+@pytest.mark.parametrize("total", [pytest.param(150, id="150"), pytest.param(500, id="500", marks=pytest.mark.slow)])
 def test_many_files_at_once_partial_writes_duplicates_and_non_pdfs(
     flow_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, total: int
 ) -> None:
