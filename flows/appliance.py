@@ -137,6 +137,8 @@ def up(settings: Settings, *, samples: bool = True, say: Callable[[str], None] =
             marker.write_text("written\n")
             say(f"sample inbox: {len(written)} files in {settings.inbox}")
         say(f"Prefect UI: {ui_url(settings)}   (Ctrl-C stops everything; the next start resumes)")
+        if waiting:
+            say(status_text(settings))
         worker = Worker(
             ctx,
             process=lambda docs, resumed: process_batch(docs, resumed),
