@@ -27,7 +27,8 @@ class Outcome:
     message: str
 
 
-def submit_and_wait(settings: Settings, doc: str, signed: SignedDecision, *, timeout: float = 60.0) -> Outcome:
+def submit_and_wait(settings: Settings, doc: str, signed: SignedDecision, *, timeout: float = 180.0) -> Outcome:
+    """``timeout`` covers a run that is still starting: after a restart every waiting document's run starts at once."""
     from flows.runs import paused_run, resume_with_token
 
     deadline = time.monotonic() + timeout

@@ -12,13 +12,19 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from docval.domain import ExtractedField, Finding
 from docval.events import ExtractedPayload, IngestedPayload, MaskedPayload, ValidatedPayload
 from docval.hashing import KeyedHasher
 from docval.settings import Settings
 from docval.store import DocumentStore
+
+if TYPE_CHECKING:
+    from extractors.pdf import PdfDocument
+    from extractors.router import Router
+    from extractors.schemas import Extraction
+    from pii import PiiEngine
 
 __all__ = ["IngestFailure", "Toolkit"]
 
@@ -36,8 +42,8 @@ class IngestFailure(Exception):
 class Toolkit:
     settings: Settings
     hasher: KeyedHasher
-    router: Any
-    pii: Any
+    router: Router
+    pii: PiiEngine
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Toolkit:
@@ -52,7 +58,7 @@ class Toolkit:
             pii=pii,
         )
 
-    def ingest(self, path: Path) -> tuple[Any, IngestedPayload]:
+    def ingest(self, path: Path) -> tuple[PdfDocument, IngestedPayload]:
         from extractors.pdf import IngestError, load_pdf
 
         try:
@@ -64,7 +70,7 @@ class Toolkit:
             pages=len(document.pages), text_pages=len(document.pages) - ocr_pages, ocr_pages=ocr_pages
         )
 
-    def extract(self, document: Any) -> tuple[Any, ExtractedPayload]:
+    def extract(self, document: PdfDocument) -> tuple[Extraction, ExtractedPayload]:
         from extractors.extract import extract
 
         extraction = extract(document, self.router)
@@ -86,7 +92,9 @@ class Toolkit:
             "value_hash": self.hasher(encoded, purpose=f"field:{name}"),
         }
 
-    def validate(self, extraction: Any, doc: str, store: DocumentStore) -> tuple[list[Finding], ValidatedPayload]:
+    def validate(
+        self, extraction: Extraction, doc: str, store: DocumentStore
+    ) -> tuple[list[Finding], ValidatedPayload]:
         """Validation findings plus what extraction itself raised (XML vs text mismatch, fields left to a person)."""
         from extractors.validate import validate
 
@@ -96,6 +104,6 @@ class Toolkit:
             findings.append(Finding(code="NEEDS_REVIEW", message="extraction left fields for a person to confirm"))
         return findings, ValidatedPayload(findings=findings)
 
-    def mask(self, extraction: Any, doc: str) -> tuple[dict[str, ExtractedField], MaskedPayload]:
+    def mask(self, extraction: Extraction, doc: str) -> tuple[dict[str, ExtractedField], MaskedPayload]:
         masked = self.pii.mask_fields(extraction.fields, kind=extraction.kind, doc=doc)
         return masked.fields, masked.event()

@@ -14,6 +14,8 @@ import sys
 import threading
 import time
 
+import pytest
+
 from docval.domain import DocState
 from docval.settings import Settings
 from docval.store import DocumentStore
@@ -56,6 +58,7 @@ def _docval(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "docval", *args], capture_output=True, text=True, timeout=180)
 
 
+@pytest.mark.slow  # ~2-4 min: two appliance starts, a dozen served approval runs, CLI round trips
 def test_up_shows_pending_documents_and_approve_releases_one_across_a_restart(flow_settings: Settings) -> None:
     first = Appliance()
     first.wait_for("Prefect UI: http://127.0.0.1:")

@@ -108,7 +108,7 @@ def test_process_wait_prints_a_summary_and_exits_zero(flow_settings: Settings, p
     import subprocess
     import sys
 
-    folder, samples = processed
+    folder, _ = processed
     batch = tmp_path / "batch"
     batch.mkdir()
     for name in ("invoice-003-bad-iban.pdf", "invoice-010-encrypted.pdf", "kyc-002.pdf"):
