@@ -7,8 +7,22 @@ key, so readers such as reports can open it; appends and checkpoints do.
 """
 
 from ledger.errors import LedgerError
+from ledger.export import write_manifest
 from ledger.keys import init_keys
 from ledger.log import Entry, EntryDraft, Ledger, LedgerReader
+from ledger.proofs import tlog_proof, tlog_proof_from
 from ledger.verify import VerifyReport, verify_ledger
 
-__all__ = ["Entry", "EntryDraft", "Ledger", "LedgerError", "LedgerReader", "VerifyReport", "init_keys", "verify_ledger"]
+__all__ = [
+    "Entry",
+    "EntryDraft",
+    "Ledger",
+    "LedgerError",
+    "LedgerReader",
+    "VerifyReport",
+    "init_keys",
+    "tlog_proof",
+    "tlog_proof_from",
+    "verify_ledger",
+    "write_manifest",
+]

@@ -55,38 +55,14 @@ def node_hash(left: bytes, right: bytes) -> bytes:
     return _sha256(b"\x01" + left + right).digest()
 
 
-class TreeBuilder:
-    """Builds an RFC 9162 tree leaf by leaf, keeping only the right border (one hash per set bit of size).
-
-    ``push`` returns every node that became complete, as ``(level, index, hash)`` in the order they
-    complete (post-order), which is exactly how docval stores them.
-    """
-
-    __slots__ = ("border", "size")
-
-    def __init__(self, size: int = 0, border: list[bytes] | None = None) -> None:
-        self.size = size
-        self.border = border if border is not None else []  # complete subtree roots, largest first
-
-    def push(self, leaf: bytes) -> list[tuple[int, int, bytes]]:
-        completed = [(0, self.size, leaf)]
-        level, index, current, border = 0, self.size, leaf, self.border
-        while index & 1:
-            current = node_hash(border.pop(), current)
-            level += 1
-            index >>= 1
-            completed.append((level, index, current))
-        border.append(current)
-        self.size += 1
-        return completed
-
-    def root(self) -> bytes:
-        if not self.border:
-            return EMPTY_ROOT
-        current = self.border[-1]
-        for left in reversed(self.border[:-1]):
-            current = node_hash(left, current)
-        return current
+def root_from_border(border: list[bytes]) -> bytes:
+    """Root of a tree from its complete subtrees, largest first (RFC 9162 MTH folded from the right)."""
+    if not border:
+        return EMPTY_ROOT
+    current = border[-1]
+    for left in reversed(border[:-1]):
+        current = node_hash(left, current)
+    return current
 
 
 def verify_inclusion(index: int, size: int, leaf: bytes, proof: list[bytes], root: bytes) -> None:
@@ -304,6 +280,7 @@ class LogState:
 
     size: int = 0
     leaves: list[bytes] = field(default_factory=list)
+    levels: list[list[bytes]] = field(default_factory=list)  # complete subtree hashes, by level, by index
     roots: dict[int, bytes] = field(default_factory=dict)
     key_changes: list[tuple[int, VerifierKey]] = field(default_factory=list)  # (first size it signs, key)
 
@@ -322,17 +299,17 @@ def walk_entries(
     root_sizes: Iterable[int],
     loads: Callable[[bytes], object] = json.loads,
 ) -> tuple[LogState, Failure | None]:
-    """Check seq order and the hash chain of every entry, follow key handovers, and record roots.
+    """Check seq order and the hash chain of every entry, follow key handovers, build the tree, record roots.
 
-    Stops at the first bad entry, so the failure names the first bad seq. ``loads`` is swappable
-    because docval verifies millions of entries and uses a faster parser than the stdlib's.
+    Stops at the first bad entry, so the failure names the first bad seq. When entry s does not link
+    to s-1, the next entry decides which one was altered: if s+1 still links to s, entry s is intact
+    and s-1 changed; otherwise s itself changed. ``loads`` is swappable because docval verifies
+    millions of entries with a faster parser than the stdlib's.
     """
     state = LogState(key_changes=[(0, anchor)])
-    wanted = set(root_sizes)
-    tree = TreeBuilder()
+    leaves = state.leaves
     prev = ZERO_HASH_HEX
-    if 0 in wanted:
-        state.roots[0] = EMPTY_ROOT
+    broken: int | None = None  # seq whose prev did not match, awaiting the next entry's verdict
     for seq, body in enumerate(bodies):
         try:
             entry = loads(body)
@@ -340,22 +317,51 @@ def walk_entries(
             return state, Failure("entry", seq, "not valid JSON")
         if type(entry) is not dict or not entry.keys() >= ENTRY_FIELDS:
             return state, Failure("entry", seq, "not an entry object with " + ", ".join(sorted(ENTRY_FIELDS)))
+        if broken is not None:
+            if entry["prev"] == prev:
+                return state, Failure("chain", broken - 1, f"entry altered: seq {broken} recorded another leaf hash")
+            return state, Failure("chain", broken, "entry altered: it links neither to seq before nor after it")
         if entry["seq"] != seq:
             return state, Failure("sequence", seq, f"entry carries seq {entry['seq']!r}: a row is missing or moved")
         if entry["prev"] != prev:
-            return state, Failure("chain", seq, "prev is not the leaf hash of the entry before")
+            broken = seq
         if entry["kind"] == KEY_ROTATED:
             failure = _follow_handover(state, seq, entry["data"])
             if failure:
                 return state, failure
-        leaf = leaf_hash(body)
-        state.leaves.append(leaf)
-        tree.push(leaf)
+        leaf = _sha256(b"\x00" + body).digest()
+        leaves.append(leaf)
         prev = leaf.hex()
-        if seq + 1 in wanted:
-            state.roots[seq + 1] = tree.root()
-    state.size = tree.size
+    state.size = len(leaves)
+    if broken is not None:
+        return state, Failure("chain", broken, "prev is not the leaf hash of the entry before")
+    state.levels = tree_levels(leaves)
+    state.roots = {size: root_at(state.levels, size) for size in root_sizes if 0 <= size <= state.size}
     return state, None
+
+
+def tree_levels(leaves: list[bytes]) -> list[list[bytes]]:
+    """Every complete subtree hash, level by level (a level at a time is much faster than leaf by leaf)."""
+    levels = [leaves]
+    while len(levels[-1]) > 1:
+        below = levels[-1]
+        levels.append([_sha256(b"\x01" + below[i] + below[i + 1]).digest() for i in range(0, len(below) - 1, 2)])
+    return levels
+
+
+def border_nodes(size: int) -> list[tuple[int, int]]:
+    """The complete subtrees ``(level, index)`` of a tree of ``size`` leaves, largest first."""
+    nodes, start = [], 0
+    for level in range(size.bit_length() - 1, -1, -1):
+        if size >> level & 1:
+            nodes.append((level, start >> level))
+            start += 1 << level
+    return nodes
+
+
+def root_at(levels: list[list[bytes]], size: int) -> bytes:
+    """Root of the first ``size`` leaves, from the complete subtrees of its right border."""
+    return root_from_border([levels[level][index] for level, index in border_nodes(size)])
 
 
 def _follow_handover(state: LogState, seq: int, data: object) -> Failure | None:
@@ -380,10 +386,12 @@ def check_checkpoint(note: str, state: LogState, origin: str | None = None) -> t
     """A checkpoint must be signed by the key in force at its size and commit to the recomputed root."""
     try:
         checkpoint = Checkpoint.parse(split_note(note)[0])
-        key = state.key_for(checkpoint.size)
-        Checkpoint.parse(open_note(note, key))
     except VerifyError as exc:
         return None, Failure("checkpoint signature", None, str(exc))
+    try:
+        open_note(note, state.key_for(checkpoint.size))
+    except VerifyError as exc:  # the claimed size is unauthenticated, but it tells the reader which note
+        return checkpoint, Failure("checkpoint signature", None, str(exc))
     if origin is not None and checkpoint.origin != origin:
         return checkpoint, Failure("checkpoint origin", None, f"origin {checkpoint.origin!r}, expected {origin!r}")
     if checkpoint.size > state.size:

@@ -1,17 +1,29 @@
 """The ledger in DuckDB: entries, complete-subtree hashes, signed checkpoints.
 
 Tables: ``entries`` (seq, canonical bytes, kind, doc), ``nodes`` (post-order
-position -> hash of a complete subtree, leaves included), ``checkpoints``
-(every signed note ever written) and ``head`` (one row: size, last leaf,
-last checkpoint, key in force). Nodes are keyed by post-order position
-because that is the order appends complete them, so inserts stay sorted and a
-proof is one indexed lookup of O(log n) keys.
+position, level, hash of a complete subtree, leaves included), ``checkpoints``
+(every signed note ever written) and ``head`` (one row: size, last leaf, the
+right border of the tree, last checkpoint, key in force). Nodes are keyed by
+post-order position because that is the order appends complete them: inserts
+stay sorted, DuckDB's min/max zone maps find a position range without an index
+(indexes made appends slower and file opens slower), and the nodes below any
+complete subtree are one contiguous range. An append reads only ``head``.
+
+A proof needs O(log n) nodes. Nodes at level >= ``CACHED_LEVEL`` (1 in 64)
+are kept in a per-``Ledger`` cache — a complete subtree's hash never changes,
+so the cache can only be incomplete, never stale — the low nodes of the last,
+partial block come from ``head.border``, and the rest from the contiguous
+position range of the 64-leaf block around the leaf: one small query per
+proof, because every DuckDB query costs a good part of a millisecond however
+little it reads.
+Hashes are stored uncompressed: they are random, and DuckDB's compression
+analysis of them cost 15-25 % of each append's commit for nothing.
 
 Every operation opens a short-lived connection through ``docval.db.connect``:
 writers hold the exclusive file lock for one transaction, so several processes
 may append, a SIGKILL mid-batch leaves all or nothing, and readers (reports,
 verify) get in between batches. Every checkpoint is also appended to
-``ledger.checkpoints`` beside the database: a copy outside the file an
+``ledger.duckdb.checkpoints`` beside the database: a copy outside the file an
 attacker would have to roll back, which ``verify`` checks the log against.
 """
 
@@ -49,14 +61,16 @@ __all__ = ["Entry", "EntryDraft", "Ledger", "LedgerReader"]
 KEY_ROTATED = EntryKind.KEY_ROTATED.value
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS entries (seq BIGINT PRIMARY KEY, body BLOB NOT NULL, kind VARCHAR NOT NULL, doc VARCHAR);
-CREATE TABLE IF NOT EXISTS nodes (pos BIGINT PRIMARY KEY, hash BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS entries (seq BIGINT NOT NULL, body BLOB NOT NULL, kind VARCHAR NOT NULL, doc VARCHAR);
+CREATE TABLE IF NOT EXISTS nodes (
+    pos BIGINT NOT NULL, level UTINYINT NOT NULL, hash BLOB NOT NULL USING COMPRESSION uncompressed
+);
 CREATE TABLE IF NOT EXISTS checkpoints (size BIGINT PRIMARY KEY, signed_at DOUBLE NOT NULL, note VARCHAR NOT NULL);
 CREATE TABLE IF NOT EXISTS head (
-    one INTEGER PRIMARY KEY CHECK (one = 1), size BIGINT NOT NULL, last_leaf BLOB,
+    one INTEGER PRIMARY KEY CHECK (one = 1), size BIGINT NOT NULL, last_leaf BLOB, border BLOB NOT NULL,
     checkpoint_size BIGINT NOT NULL, checkpoint_at DOUBLE NOT NULL, active_key VARCHAR
 );
-INSERT INTO head SELECT 1, 0, NULL, 0, 0, NULL WHERE NOT EXISTS (SELECT 1 FROM head);
+INSERT INTO head SELECT 1, 0, NULL, ''::BLOB, 0, 0, NULL WHERE NOT EXISTS (SELECT 1 FROM head);
 """
 
 
@@ -72,6 +86,8 @@ class EntryDraft:
 
 @dataclass(frozen=True, slots=True)
 class Entry:
+    """One stored entry: its fields, its exact canonical bytes (what is hashed and exported) and leaf hash."""
+
     seq: int
     prev: str
     ts: str
@@ -89,6 +105,25 @@ class Entry:
             value["seq"], value["prev"], value["ts"], value["kind"], value["doc"], value["actor"], value["data"],
             body, merkle.leaf_hash(body),
         )  # fmt: skip
+
+
+def _split_border(joined: bytes) -> list[bytes]:
+    """``head.border``: the right border's subtree roots, largest first, concatenated."""
+    return [joined[i : i + 32] for i in range(0, len(joined), 32)]
+
+
+def _node_columns(completed: list[merkle.Level]) -> dict[str, np.ndarray]:
+    """Columns for the nodes table; post-order positions computed for whole levels at once."""
+    positions, levels = [], []
+    for level, first, values in completed:
+        last_leaf = ((np.arange(first, first + len(values), dtype=np.int64) + 1) << level) - 1
+        positions.append(2 * last_leaf - np.bitwise_count(last_leaf).astype(np.int64) + level)
+        levels.append(np.full(len(values), level, dtype=np.uint8))
+    return {
+        "pos": np.concatenate(positions),
+        "level": np.concatenate(levels),
+        "hash": np.array([value for _, _, values in completed for value in values], dtype=object),
+    }
 
 
 def _utc_now() -> str:
@@ -117,37 +152,85 @@ def _encode(seq: int, prev: str, ts: str, draft: EntryDraft) -> bytes:
         raise LedgerError(f"{draft.kind}: data is not canonical-JSON serialisable ({type(exc).__name__})") from None
 
 
-class LedgerReader:
-    """Queries on one open connection: a consistent view for as many lookups as the caller needs."""
+CACHED_LEVEL = 6
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+
+class NodeCache:
+    """Hashes of complete subtrees at level >= ``CACHED_LEVEL``, filled from the database as proofs need them."""
+
+    def __init__(self) -> None:
+        self.hashes: dict[int, bytes] = {}
+        self.next_pos = 0
+
+    def refresh(self, con: duckdb.DuckDBPyConnection) -> None:
+        rows = con.execute(
+            "SELECT pos, hash FROM nodes WHERE pos >= ? AND level >= ?", [self.next_pos, CACHED_LEVEL]
+        ).fetchall()
+        self.hashes.update((pos, bytes(value)) for pos, value in rows)
+        if rows:
+            self.next_pos = max(pos for pos, _ in rows) + 1
+
+
+class LedgerReader:
+    """Queries on one open connection: a consistent view for as many lookups as the caller needs.
+
+    ``cache`` must be None inside a write transaction: nodes read there may still be rolled back, and
+    the head changes.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, cache: NodeCache | None = None) -> None:
         self.con = con
+        self.cache = cache
+
+    @cached_property
+    def _head(self) -> tuple[int, dict[merkle.Node, bytes]]:
+        """Size and right border, read once: under the shared lock no writer can change them."""
+        size, border = self.con.execute("SELECT size, border FROM head").fetchall()[0]
+        return size, dict(zip(merkle.border_nodes(size), _split_border(bytes(border)), strict=True))
 
     def size(self) -> int:
-        return self.con.execute("SELECT size FROM head").fetchall()[0][0]
+        return self._head[0]
 
     def node_hashes(self, nodes: set[merkle.Node]) -> dict[merkle.Node, bytes]:
-        if not nodes:
-            return {}
         wanted = {merkle.node_position(level, index): (level, index) for level, index in nodes}
-        rows = self.con.execute(
-            "SELECT n.pos, n.hash FROM (SELECT unnest($1::BIGINT[]) AS pos) q JOIN nodes n USING (pos)", [list(wanted)]
-        ).fetchall()
-        if len(rows) != len(wanted):
+        found: dict[int, bytes] = {}
+        if self.cache is not None:
+            border = self._head[1]  # the low nodes of the last, partial block: no query needed
+            found.update((pos, border[node]) for pos, node in wanted.items() if node in border)
+            upper = [pos for pos, (level, _) in wanted.items() if level >= CACHED_LEVEL and pos not in found]
+            if any(pos not in self.cache.hashes for pos in upper):
+                self.cache.refresh(self.con)
+            found.update((pos, self.cache.hashes[pos]) for pos in upper if pos in self.cache.hashes)
+            found.update(self._fetch_blocks([node for pos, node in wanted.items() if pos not in found]))
+        elif wanted:
+            rows = self.con.execute(
+                "SELECT pos, hash FROM nodes WHERE pos IN (SELECT unnest($1::BIGINT[]))", [list(wanted)]
+            ).fetchall()
+            found.update((pos, bytes(value)) for pos, value in rows)
+        if len(found) < len(wanted):
             raise LedgerError("the ledger's node table is incomplete; run `docval ledger verify`")
-        return {wanted[pos]: bytes(value) for pos, value in rows}
+        return {wanted[pos]: found[pos] for pos in wanted}
+
+    def _fetch_blocks(self, nodes: list[merkle.Node]) -> dict[int, bytes]:
+        """Low nodes by the contiguous position range of their 64-leaf block (one query for all blocks)."""
+        blocks = sorted({(index << level) >> CACHED_LEVEL for level, index in nodes})
+        if not blocks:
+            return {}
+        span = (2 << CACHED_LEVEL) - 2  # nodes of a complete block below its root
+        starts = [merkle.node_position(0, block << CACHED_LEVEL) for block in blocks]
+        query = " UNION ALL ".join(
+            f"SELECT pos, hash FROM nodes WHERE pos BETWEEN {a} AND {a + span - 1}" for a in starts
+        )
+        wanted = {merkle.node_position(level, index) for level, index in nodes}
+        return {pos: bytes(value) for pos, value in self.con.execute(query).fetchall() if pos in wanted}
 
     def proof(self, ranges: list[tuple[int, int]]) -> list[bytes]:
         return merkle.assemble(ranges, self.node_hashes(merkle.nodes_for(ranges)))
 
-    def border(self, size: int) -> list[bytes]:
-        """Roots of the complete subtrees of a tree of ``size``, largest first."""
+    def root(self, size: int) -> bytes:
         nodes = merkle.border_nodes(size)
         hashes = self.node_hashes(set(nodes))
-        return [hashes[node] for node in nodes]
-
-    def root(self, size: int) -> bytes:
-        return merkle.root_of(self.border(size))
+        return merkle.root_of([hashes[node] for node in nodes])
 
     def inclusion_proof(self, seq: int, size: int | None = None) -> list[bytes]:
         size = self.size() if size is None else size
@@ -201,6 +284,7 @@ class Ledger:
         self.db_path = db_path
         self.keys_dir = keys_dir
         self.config = config
+        self._node_cache = NodeCache()
 
     @classmethod
     def open(cls, settings: Settings) -> Ledger:
@@ -228,7 +312,7 @@ class Ledger:
     @contextmanager
     def _read(self) -> Iterator[LedgerReader]:
         with connect(self.db_path, write=False, timeout=self.config.lock_timeout_seconds) as con:
-            yield LedgerReader(con)
+            yield LedgerReader(con, self._node_cache)
 
     reader = _read  # public: several lookups under one shared lock (reports generating many proofs)
 
@@ -263,34 +347,32 @@ class Ledger:
         return seqs
 
     def _append_locked(self, con: duckdb.DuckDBPyConnection, drafts: list[EntryDraft]) -> list[int]:
-        size, last_leaf = con.execute("SELECT size, last_leaf FROM head").fetchall()[0]
-        tree = merkle.TreeBuilder(size, LedgerReader(con).border(size))
+        size, last_leaf, border = con.execute("SELECT size, last_leaf, border FROM head").fetchall()[0]
         prev = bytes(last_leaf).hex() if last_leaf is not None else ZERO_HASH_HEX
         ts = _utc_now()
-        bodies, positions, node_values = [], [], []
+        bodies, leaves = [], []
         for offset, draft in enumerate(drafts):
             body = _encode(size + offset, prev, ts, draft)
             leaf = merkle.leaf_hash(body)
             bodies.append(body)
-            for level, index, value in tree.push(leaf):
-                positions.append(merkle.node_position(level, index))
-                node_values.append(value)
+            leaves.append(leaf)
             prev = leaf.hex()
+        completed, new_border = merkle.extend(size, _split_border(bytes(border)), leaves)
+        new_size = size + len(drafts)
         new_entries = {
-            "seq": np.arange(size, size + len(drafts), dtype=np.int64),
+            "seq": np.arange(size, new_size, dtype=np.int64),
             "body": np.array(bodies, dtype=object),
             "kind": np.array([draft.kind for draft in drafts], dtype=object),
             "doc": np.array([draft.doc for draft in drafts], dtype=object),
         }
-        new_nodes = {"pos": np.array(positions, dtype=np.int64), "hash": np.array(node_values, dtype=object)}
         con.register("new_entries", new_entries)
-        con.register("new_nodes", new_nodes)
+        con.register("new_nodes", _node_columns(completed))
         con.execute("INSERT INTO entries SELECT seq, body::BLOB, kind, doc FROM new_entries")
-        con.execute("INSERT INTO nodes SELECT pos, hash::BLOB FROM new_nodes")
+        con.execute("INSERT INTO nodes SELECT pos, level, hash::BLOB FROM new_nodes ORDER BY pos")
         con.unregister("new_entries")
         con.unregister("new_nodes")
-        con.execute("UPDATE head SET size = ?, last_leaf = ?", [tree.size, bytes.fromhex(prev)])
-        return list(range(size, tree.size))
+        con.execute("UPDATE head SET size = ?, last_leaf = ?, border = ?", [new_size, leaves[-1], b"".join(new_border)])
+        return list(range(size, new_size))
 
     def checkpoint(self) -> str:
         """Sign a checkpoint now if entries are unsigned; return the latest checkpoint note."""
@@ -314,13 +396,13 @@ class Ledger:
 
     def _checkpoint_locked(self, con: duckdb.DuckDBPyConnection, key: SigningKey | None = None) -> str | None:
         """Prove the new tree consistent with the last checkpoint, then sign and store it."""
-        size, checkpoint_size, active_key = con.execute(
-            "SELECT size, checkpoint_size, active_key FROM head"
+        size, checkpoint_size, active_key, border = con.execute(
+            "SELECT size, checkpoint_size, active_key, border FROM head"
         ).fetchall()[0]
         if size == checkpoint_size:
             return None
         reader = LedgerReader(con)
-        root = reader.root(size)
+        root = merkle.root_of(_split_border(bytes(border)))
         previous = reader.latest_checkpoint()
         if previous is not None:
             old = Checkpoint.parse(split_note(previous)[0])
@@ -330,16 +412,31 @@ class Ledger:
                 raise LedgerError(
                     f"refusing to sign: tree of {size} is not consistent with checkpoint {old.size}: {exc}"
                 ) from None
-        key = key or self._signing_key
         expected = active_key or str(load_anchor(self.keys_dir))
-        if str(key.verifier) != expected:
-            raise LedgerError("the signing key on disk is not the key in force for this ledger")
+        key = key or self._key_in_force(expected)
         body = Checkpoint(self.config.origin, size, root).body()
         note = sign_note(body, key)
         now = time.time()
         con.execute("INSERT INTO checkpoints VALUES (?, ?, ?)", [size, now, note])
         con.execute("UPDATE head SET checkpoint_size = ?, checkpoint_at = ?, active_key = ?", [size, now, expected])
         return note
+
+    def _key_paths(self) -> tuple[Path, Path]:
+        """The signing key file and where a rotation stages its successor."""
+        current = signing_key_path(self.keys_dir)
+        return current, current.with_name(current.name + ".next")
+
+    def _key_in_force(self, expected: str) -> SigningKey:
+        """The signing key, finishing a rotation that crashed after its commit but before its file move."""
+        key = self._signing_key
+        if str(key.verifier) == expected:
+            return key
+        current_path, next_path = self._key_paths()
+        if next_path.exists() and str(load_signing_key(next_path).verifier) == expected:
+            os.replace(next_path, current_path)
+            self.__dict__["_signing_key"] = key = load_signing_key(current_path)
+            return key
+        raise LedgerError("the signing key on disk is not the key in force for this ledger")
 
     def _witness(self, notes: list[str]) -> None:
         if not notes:
@@ -360,9 +457,18 @@ class Ledger:
         with self._read() as reader:
             return reader.size()
 
-    def entries(self, start: int = 0, stop: int | None = None) -> Iterator[Entry]:
-        with self._read() as reader:
-            yield from reader.entries(start, stop)
+    def entries(self, start: int = 0, stop: int | None = None, chunk: int = 10_000) -> Iterator[Entry]:
+        """Entries ``start <= seq < stop`` (stop: the size when iteration starts).
+
+        Each chunk is read under its own short shared lock and no lock is held between chunks, so a slow
+        consumer never blocks writers; entries never change once written, so the chunks are consistent.
+        """
+        if stop is None:
+            stop = self.size()
+        for low in range(start, stop, chunk):
+            with self._read() as reader:
+                batch = list(reader.entries(low, min(low + chunk, stop)))
+            yield from batch
 
     def entries_for_doc(self, doc: str) -> list[Entry]:
         with self._read() as reader:
@@ -420,8 +526,7 @@ class Ledger:
         """
         old_key = self._signing_key
         new_key = SigningKey.generate(old_key.name)
-        current_path = signing_key_path(self.keys_dir)
-        next_path = current_path.with_name(current_path.name + ".next")
+        current_path, next_path = self._key_paths()
         write_new_key(next_path, new_key)
         old, new = str(old_key.verifier), str(new_key.verifier)
         handover = sign_note(handover_text(old, new), old_key, new_key)

@@ -18,22 +18,24 @@ from collections.abc import Mapping
 
 from ledger.bundle_verify import (
     EMPTY_ROOT,
-    TreeBuilder,
     VerifyError,
+    border_nodes,
     leaf_hash,
     node_hash,
+    root_from_border,
     verify_consistency,
     verify_inclusion,
 )
 
 __all__ = [
     "EMPTY_ROOT",
+    "Level",
     "Node",
-    "TreeBuilder",
     "VerifyError",
     "assemble",
     "border_nodes",
     "consistency_ranges",
+    "extend",
     "inclusion_ranges",
     "leaf_hash",
     "node_hash",
@@ -107,11 +109,6 @@ def range_nodes(start: int, end: int) -> list[Node]:
     return nodes
 
 
-def border_nodes(size: int) -> list[Node]:
-    """The complete subtrees of a tree of ``size`` leaves, largest first: what an append builds on."""
-    return range_nodes(0, size)
-
-
 def nodes_for(ranges: list[Range]) -> set[Node]:
     return {node for start, end in ranges for node in range_nodes(start, end)}
 
@@ -121,9 +118,35 @@ def assemble(ranges: list[Range], hashes: Mapping[Node, bytes]) -> list[bytes]:
     return [root_of([hashes[node] for node in range_nodes(start, end)]) for start, end in ranges]
 
 
-def root_of(subtree_roots: list[bytes]) -> bytes:
-    """Root of a tree given its complete subtrees largest first (fold from the right)."""
-    return TreeBuilder(border=list(subtree_roots)).root()
+root_of = root_from_border
+
+Level = tuple[int, int, list[bytes]]  # (level, index of the first hash, hashes of consecutive nodes)
+
+
+def extend(size: int, border: list[bytes], leaves: list[bytes]) -> tuple[list[Level], list[bytes]]:
+    """Append ``leaves`` to a tree of ``size`` given its right ``border``: the newly complete nodes, level by
+    level, and the new border. A level at a time, because hashing a list is several times faster in Python
+    than walking a stack leaf by leaf.
+    """
+    old_border = dict(zip(border_nodes(size), border, strict=True))
+    completed: list[Level] = []
+    level, start, row = 0, size, leaves
+    while row:
+        completed.append((level, start, row))
+        if start & 1:  # the first new node is a right child; its left sibling is on the old border
+            row = [old_border[(level, start - 1)], *row]
+            start -= 1
+        row = [node_hash(row[i], row[i + 1]) for i in range(0, len(row) - 1, 2)]
+        level, start = level + 1, start >> 1
+
+    def hash_of(level: int, index: int) -> bytes:
+        if level < len(completed):
+            _, first, values = completed[level]
+            if first <= index < first + len(values):
+                return values[index - first]
+        return old_border[(level, index)]
+
+    return completed, [hash_of(level, index) for level, index in border_nodes(size + len(leaves))]
 
 
 def node_position(level: int, index: int) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import duckdb
+import numpy as np
 import orjson
 
 from ledger import merkle
@@ -22,8 +22,6 @@ from ledger.keys import load_anchor
 from ledger.log import Ledger
 
 __all__ = ["VerifyReport", "verify_ledger"]
-
-_FETCH_ROWS = 200_000
 
 
 @dataclass(frozen=True)
@@ -53,15 +51,15 @@ def verify_ledger(ledger: Ledger) -> VerifyReport:
     with ledger.reader() as reader:
         size = reader.size()
         notes = reader.checkpoints()
-        bodies = _column(reader.con, "SELECT seq, body FROM entries ORDER BY seq")
-        stored_nodes = _column(reader.con, "SELECT pos, hash FROM nodes ORDER BY pos")
+        bodies = reader.con.execute("SELECT body FROM entries ORDER BY seq").fetchnumpy()["body"].tolist()
+        stored = reader.con.execute("SELECT pos, level, hash FROM nodes ORDER BY pos").fetchnumpy()
     notes += [note for note in ledger.witnessed_checkpoints() if note not in notes]
-    state, failure = walk_entries(bodies, anchor, [_size_of(note) for note in notes], loads=orjson.loads)
+    state, failure = walk_entries(bodies, anchor, map(_size_of, notes), loads=orjson.loads)
     counted = VerifyReport(True, size, len(notes), max(map(_size_of, notes), default=0))
     failure = (
         failure
         or _check_count(state, size, len(bodies))
-        or _check_stored_nodes(state, stored_nodes)
+        or _check_stored_nodes(state, stored)
         or _check_checkpoints(notes, state, ledger.config.origin)
     )
     if failure:
@@ -69,15 +67,6 @@ def verify_ledger(ledger: Ledger) -> VerifyReport:
             False, size, counted.checkpoints, counted.signed_size, failure.seq, failure.check, failure.reason
         )
     return counted
-
-
-def _column(con: duckdb.DuckDBPyConnection, query: str) -> list[bytes]:
-    """Second column of ``query`` (ordered by the first), fetched in chunks to bound peak memory."""
-    values: list[bytes] = []
-    cursor = con.execute(query)
-    while rows := cursor.fetchmany(_FETCH_ROWS):
-        values.extend(bytes(value) for _, value in rows)
-    return values
 
 
 def _size_of(note: str) -> int:
@@ -93,21 +82,36 @@ def _check_count(state: LogState, size: int, rows: int) -> Failure | None:
     return None
 
 
-def _check_stored_nodes(state: LogState, stored: list[bytes]) -> Failure | None:
-    """Every stored complete-subtree hash must equal its recomputation, in post-order."""
-    tree = merkle.TreeBuilder()
-    position = 0
-    for leaf in state.leaves:
-        for level, index, value in tree.push(leaf):
-            if position >= len(stored):
-                return Failure("stored tree", index << level, f"node {level}/{index} is missing")
-            if stored[position] != value:
-                what = "leaf hash" if level == 0 else f"subtree hash {level}/{index}"
-                return Failure("stored tree", index << level, f"stored {what} differs from the recomputed one")
-            position += 1
-    if position != len(stored):
-        return Failure("stored tree", state.size, f"{len(stored) - position} stored nodes beyond the last entry")
-    return None
+def _check_stored_nodes(state: LogState, stored: dict[str, np.ndarray]) -> Failure | None:
+    """Every stored complete-subtree hash must equal its recomputation, and positions must count 0, 1, 2, ..."""
+    positions, levels, hashes = stored["pos"], stored["level"], stored["hash"]
+    expected_count = sum(map(len, state.levels))
+    if len(positions) != expected_count or not np.array_equal(positions, np.arange(len(positions))):
+        gap = int(np.argmax(positions != np.arange(len(positions)))) if len(positions) else 0
+        level, index = merkle.position_node(min(gap, expected_count) if len(positions) else 0)
+        return Failure("stored tree", index << level, f"{len(positions)} nodes stored, {expected_count} expected")
+    causes: list[tuple[int, int]] = []  # (first seq, level) of bad nodes whose children are fine
+    below: set[int] = set()
+    for level, recomputed in enumerate(state.levels):
+        column = hashes[levels == level].tolist()
+        differing = set() if column == recomputed else _differing(column, recomputed)
+        causes += [
+            (index << level, level)
+            for index in differing
+            if level == 0 or (2 * index not in below and 2 * index + 1 not in below)
+        ]
+        below = differing
+    if not causes:
+        return None
+    seq, level = min(causes)
+    what = "leaf hash" if level == 0 else f"hash of subtree {level}/{seq >> level}"
+    return Failure("stored tree", seq, f"stored {what} differs from the recomputed one")
+
+
+def _differing(stored: list[bytes], recomputed: list[bytes]) -> set[int]:
+    if len(stored) != len(recomputed):
+        return set(range(min(len(stored), len(recomputed)), max(len(stored), len(recomputed))))
+    return {index for index, (a, b) in enumerate(zip(stored, recomputed, strict=True)) if a != b}
 
 
 def _check_checkpoints(notes: list[str], state: LogState, origin: str) -> Failure | None:
