@@ -1,1 +1,28 @@
 """From PDF bytes to validated, typed fields with findings (DESIGN.md steps 2-5). No Prefect here."""
+
+# --- ingest, e-invoice tier, validation, samples (branch extractors) ---
+from extractors.einvoice import cross_check, parse_einvoice
+from extractors.pdf import IngestError, PageText, PdfDocument, load_pdf
+from extractors.samples import SampleDoc, write_sample_inbox
+from extractors.schemas import SCHEMAS, Extraction, InvoiceFields, KycFields, LineItem, field_names
+from extractors.validate import duplicate_keys, identifier_is_valid, validate
+
+__all__ = [
+    "SCHEMAS",
+    "Extraction",
+    "IngestError",
+    "InvoiceFields",
+    "KycFields",
+    "LineItem",
+    "PageText",
+    "PdfDocument",
+    "SampleDoc",
+    "cross_check",
+    "duplicate_keys",
+    "field_names",
+    "identifier_is_valid",
+    "load_pdf",
+    "parse_einvoice",
+    "validate",
+    "write_sample_inbox",
+]

@@ -12,7 +12,7 @@ __all__ = ["register"]
 
 def samples(
     folder: Annotated[Path, typer.Argument(help="Folder to write the sample files into (e.g. the inbox).")],
-    count: Annotated[int, typer.Option(min=1, help="How many files; the first 13 are the defect set.")] = 16,
+    count: Annotated[int, typer.Option(min=1, help="How many files; the first 14 are the defect set.")] = 16,
     seed: Annotated[int, typer.Option(help="Same seed, same bytes.")] = 20261125,
     truth: Annotated[
         Path | None, typer.Option(help="Ground-truth JSON; default <FOLDER>.truth.json beside the folder.")

@@ -113,6 +113,35 @@ def _iso_date(raw: str | None) -> str | None:
         return None
 
 
+def _address(node: Element | None, street: str, more: str, postcode: str, city: str) -> str | None:
+    """``street[, more], postcode city``: the order the address is printed on the page."""
+    if node is None:
+        return None
+    town = " ".join(filter(None, [_text(node, postcode), _text(node, city)]))
+    parts = [_text(node, street), _text(node, more), town]
+    return ", ".join(part for part in parts if part) or None
+
+
+def _line(item: Element, paths: tuple[str, str, str, str]) -> dict[str, str | None]:
+    """One line item from the (description, quantity, unit price, amount) paths of a syntax."""
+    description, quantity, unit_price, amount = (_text(item, path) for path in paths)
+    return {
+        "description": description,
+        "quantity": _money(quantity),
+        "unit_price": _money(unit_price),
+        "amount": _money(amount),
+    }
+
+
+_CII_LINE = (
+    "SpecifiedTradeProduct/Name",
+    ".//BilledQuantity",
+    ".//NetPriceProductTradePrice/ChargeAmount",
+    ".//LineTotalAmount",
+)
+_UBL_LINE = ("Item/Name", "InvoicedQuantity", "Price/PriceAmount", "LineExtensionAmount")
+
+
 def _single_rate(rates: list[str]) -> str | None:
     """The invoice's tax rate when all tax breakdowns share one; mixed rates have no single answer."""
     distinct = {str(Decimal(rate).normalize()) for rate in rates if _money(rate) is not None}
@@ -132,22 +161,36 @@ def _amount_in(nodes: list[Element], currency: str | None) -> str | None:
 # --- CII: ZUGFeRD 1.0 (CrossIndustryDocument) and D16B (CrossIndustryInvoice) ------------------------------
 
 
+# Element names that differ between ZUGFeRD 1.0 and D16B: document, transaction, agreement, settlement,
+# monetary summation, tax rate.
+_CII_NAMES = {
+    "CrossIndustryDocument": (
+        "HeaderExchangedDocument",
+        "SpecifiedSupplyChainTradeTransaction",
+        "ApplicableSupplyChainTradeAgreement",
+        "ApplicableSupplyChainTradeSettlement",
+        "SpecifiedTradeSettlementMonetarySummation",
+        "ApplicablePercent",
+    ),
+    "CrossIndustryInvoice": (
+        "ExchangedDocument",
+        "SupplyChainTradeTransaction",
+        "ApplicableHeaderTradeAgreement",
+        "ApplicableHeaderTradeSettlement",
+        "SpecifiedTradeSettlementHeaderMonetarySummation",
+        "RateApplicablePercent",
+    ),
+}
+
+
 def _read_cii(root: Element) -> dict[str, Any]:
-    zugferd1 = etree.QName(root).localname == "CrossIndustryDocument"
-    if zugferd1:
-        document = _one(root, "HeaderExchangedDocument")
-        transaction = _one(root, "SpecifiedSupplyChainTradeTransaction")
-        agreement = _one(transaction, "ApplicableSupplyChainTradeAgreement")
-        settlement = _one(transaction, "ApplicableSupplyChainTradeSettlement")
-        summary = _one(settlement, "SpecifiedTradeSettlementMonetarySummation")
-        rate_name = "ApplicablePercent"
-    else:
-        document = _one(root, "ExchangedDocument")
-        transaction = _one(root, "SupplyChainTradeTransaction")
-        agreement = _one(transaction, "ApplicableHeaderTradeAgreement")
-        settlement = _one(transaction, "ApplicableHeaderTradeSettlement")
-        summary = _one(settlement, "SpecifiedTradeSettlementHeaderMonetarySummation")
-        rate_name = "RateApplicablePercent"
+    names = _CII_NAMES[etree.QName(root).localname]
+    document_name, transaction_name, agreement_name, settlement_name, summary_name, rate_name = names
+    document = _one(root, document_name)
+    transaction = _one(root, transaction_name)
+    agreement = _one(transaction, agreement_name)
+    settlement = _one(transaction, settlement_name)
+    summary = _one(settlement, summary_name)
     seller = _one(agreement, "SellerTradeParty")
     currency = _text(settlement, "InvoiceCurrencyCode")
     return {
@@ -156,11 +199,13 @@ def _read_cii(root: Element) -> dict[str, Any]:
         "due_date": _cii_date(_one(settlement, "SpecifiedTradePaymentTerms/DueDateDateTime")),
         "seller_name": _text(seller, "Name"),
         "seller_vat_id": _cii_vat_id(seller),
-        "seller_address": _cii_address(_one(seller, "PostalTradeAddress")),
+        "seller_address": _address(
+            _one(seller, "PostalTradeAddress"), "LineOne", "LineTwo", "PostcodeCode", "CityName"
+        ),
         "buyer_name": _text(_one(agreement, "BuyerTradeParty"), "Name"),
         "iban": _text(settlement, "SpecifiedTradeSettlementPaymentMeans/PayeePartyCreditorFinancialAccount/IBANID"),
         "currency": currency,
-        "line_items": [_cii_line(item) for item in _all(transaction, "IncludedSupplyChainTradeLineItem")],
+        "line_items": [_line(item, _CII_LINE) for item in _all(transaction, "IncludedSupplyChainTradeLineItem")],
         "net_total": _amount_in(_all(summary, "TaxBasisTotalAmount"), currency),
         "tax_rate": _single_rate([r.text or "" for r in _all(settlement, f"ApplicableTradeTax/{rate_name}")]),
         "tax_total": _amount_in(_all(summary, "TaxTotalAmount"), currency),
@@ -173,23 +218,6 @@ def _cii_vat_id(party: Element | None) -> str | None:
         if registration.get("schemeID") == "VA" and (registration.text or "").strip():
             return registration.text.strip()
     return None
-
-
-def _cii_address(address: Element | None) -> str | None:
-    if address is None:
-        return None
-    city = " ".join(filter(None, [_text(address, "PostcodeCode"), _text(address, "CityName")]))
-    parts = [_text(address, "LineOne"), _text(address, "LineTwo"), city]
-    return ", ".join(part for part in parts if part) or None
-
-
-def _cii_line(item: Element) -> dict[str, str | None]:
-    return {
-        "description": _text(item, "SpecifiedTradeProduct/Name"),
-        "quantity": _money(_text(item, ".//BilledQuantity")),
-        "unit_price": _money(_text(item, ".//NetPriceProductTradePrice/ChargeAmount")),
-        "amount": _money(_text(item, ".//LineTotalAmount")),
-    }
 
 
 # --- UBL 2.1 Invoice ---------------------------------------------------------------------------------------
@@ -205,33 +233,18 @@ def _read_ubl(root: Element) -> dict[str, Any]:
         "due_date": _iso_date(_text(root, "DueDate") or _text(root, "PaymentMeans/PaymentDueDate")),
         "seller_name": _text(supplier, "PartyLegalEntity/RegistrationName") or _text(supplier, "PartyName/Name"),
         "seller_vat_id": _text(supplier, "PartyTaxScheme/CompanyID"),
-        "seller_address": _ubl_address(_one(supplier, "PostalAddress")),
+        "seller_address": _address(
+            _one(supplier, "PostalAddress"), "StreetName", "AdditionalStreetName", "PostalZone", "CityName"
+        ),
         "buyer_name": _text(root, "AccountingCustomerParty/Party/PartyLegalEntity/RegistrationName")
         or _text(root, "AccountingCustomerParty/Party/PartyName/Name"),
         "iban": _text(root, "PaymentMeans/PayeeFinancialAccount/ID"),
         "currency": currency,
-        "line_items": [_ubl_line(line) for line in _all(root, "InvoiceLine")],
+        "line_items": [_line(line, _UBL_LINE) for line in _all(root, "InvoiceLine")],
         "net_total": _amount_in(_all(totals, "TaxExclusiveAmount"), currency),
         "tax_rate": _single_rate([r.text or "" for r in _all(root, "TaxTotal/TaxSubtotal/TaxCategory/Percent")]),
         "tax_total": _amount_in(_all(root, "TaxTotal/TaxAmount"), currency),
         "grand_total": _amount_in(_all(totals, "TaxInclusiveAmount"), currency),
-    }
-
-
-def _ubl_address(address: Element | None) -> str | None:
-    if address is None:
-        return None
-    city = " ".join(filter(None, [_text(address, "PostalZone"), _text(address, "CityName")]))
-    parts = [_text(address, "StreetName"), _text(address, "AdditionalStreetName"), city]
-    return ", ".join(part for part in parts if part) or None
-
-
-def _ubl_line(line: Element) -> dict[str, str | None]:
-    return {
-        "description": _text(line, "Item/Name"),
-        "quantity": _money(_text(line, "InvoicedQuantity")),
-        "unit_price": _money(_text(line, "Price/PriceAmount")),
-        "amount": _money(_text(line, "LineExtensionAmount")),
     }
 
 

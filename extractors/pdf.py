@@ -18,10 +18,10 @@ import math
 import shutil
 import signal
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -29,7 +29,7 @@ from docval.errors import DocvalError
 from docval.settings import ExtractSettings
 from extractors.sandbox import SandboxCrashed, SandboxMemory, SandboxTimeout, sandbox_for
 
-__all__ = ["IngestError", "PageText", "PdfDocument", "load_pdf"]
+__all__ = ["EINVOICE_ATTACHMENTS", "IngestError", "PageText", "PdfDocument", "load_pdf"]
 
 # Names Factur-X, ZUGFeRD 1/2 and XRechnung-in-PDF use for the invoice XML attachment.
 EINVOICE_ATTACHMENTS = ("factur-x.xml", "zugferd-invoice.xml", "xrechnung.xml", "order-x.xml")
@@ -109,7 +109,7 @@ def _precheck(path: Path, limits: ExtractSettings) -> None:
             raise IngestError("NOT_PDF", "no %PDF- header")
 
 
-def _sandboxed(run, *args, timeout: float):  # type: ignore[no-untyped-def]
+def _sandboxed(run: Callable[..., Any], *args: Any, timeout: float) -> Any:
     """``run(*args)`` with the sandbox's failure modes turned into reason codes."""
     try:
         return run(*args, timeout=timeout)

@@ -10,8 +10,9 @@ stable across runs and machines.
 
 Defects covered, one document each: bad IBAN checksum, total mismatch, due
 date before issue date, a missing required field, an invalid VAT id, a reused
-invoice number, an image-only scanned page, an encrypted PDF and a file that
-is not a PDF at all.
+invoice number, an image-only scanned page, an encrypted PDF, a file that is
+not a PDF at all, and a Factur-X e-invoice whose visible page shows another
+IBAN than its embedded XML.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 import io
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -36,6 +37,7 @@ from stdnum.de import idnr
 from stdnum.iso7064 import mod_11_10
 
 from docval.domain import DocKind
+from extractors.schemas import InvoiceFields, KycFields, LineItem
 
 __all__ = ["SampleDoc", "write_sample_inbox"]
 
@@ -56,70 +58,14 @@ class SampleDoc(BaseModel):
 
 @dataclass
 class _Invoice:
-    number: str
-    issue: date
-    due: date
-    seller: str
-    seller_address: list[str]
-    seller_vat: str | None
-    buyer: str
+    """An invoice's fields (the ground truth, in schema form) plus what is printed but not extracted."""
+
+    fields: InvoiceFields
     buyer_address: list[str]
-    iban: str
-    currency: str
-    lines: list[tuple[str, Decimal, Decimal, Decimal]]
-    tax_rate: Decimal
-    net: Decimal
-    tax: Decimal
-    total: Decimal
-    findings: list[str] = field(default_factory=list)
-
-    def truth(self) -> dict[str, Any]:
-        fields: dict[str, Any] = {
-            "invoice_number": self.number,
-            "issue_date": self.issue.isoformat(),
-            "due_date": self.due.isoformat(),
-            "seller_name": self.seller,
-            "seller_vat_id": self.seller_vat,
-            "seller_address": ", ".join(self.seller_address),
-            "buyer_name": self.buyer,
-            "iban": self.iban,
-            "currency": self.currency,
-            "line_items": [
-                {"description": d, "quantity": str(q), "unit_price": str(p), "amount": str(a)}
-                for d, q, p, a in self.lines
-            ],
-            "net_total": str(self.net),
-            "tax_rate": str(self.tax_rate),
-            "tax_total": str(self.tax),
-            "grand_total": str(self.total),
-        }
-        return {k: v for k, v in fields.items() if v is not None}
 
 
-@dataclass
-class _Kyc:
-    full_name: str
-    date_of_birth: date | None
-    address: str
-    email: str
-    phone: str
-    passport_number: str
-    national_id: str
-    iban: str
-    findings: list[str] = field(default_factory=list)
-
-    def truth(self) -> dict[str, Any]:
-        fields: dict[str, Any] = {
-            "full_name": self.full_name,
-            "date_of_birth": self.date_of_birth.isoformat() if self.date_of_birth else None,
-            "address": self.address,
-            "email": self.email,
-            "phone": self.phone,
-            "passport_number": self.passport_number,
-            "national_id": self.national_id,
-            "iban": self.iban,
-        }
-        return {k: v for k, v in fields.items() if v is not None}
+def _truth(fields: InvoiceFields | KycFields) -> dict[str, Any]:
+    return fields.model_dump(mode="json", exclude_none=True)
 
 
 class _Generator:
@@ -157,37 +103,44 @@ class _Generator:
     def address(self) -> list[str]:
         return [self.fake.street_address().replace("\n", ", "), f"{self.fake.postcode()} {self.fake.city()}"]
 
-    def invoice(self, number: str | None = None, seller: tuple[str, list[str], str] | None = None) -> _Invoice:
+    def invoice(self, number: str | None = None, seller: InvoiceFields | None = None) -> _Invoice:
+        """A consistent invoice; ``seller`` reuses another invoice's seller (for the duplicate case)."""
         issue = date(2026, 1, 5) + timedelta(days=self.rng.randint(0, 280))
         rate = self.rng.choice([Decimal(19), Decimal(7)])
         lines = []
         for _ in range(self.rng.randint(1, 4)):
             quantity = Decimal(self.rng.randint(1, 12))
             price = (Decimal(self.rng.randint(500, 250000)) / 100).quantize(CENT)
-            lines.append((self.fake.bs().capitalize(), quantity, price, (quantity * price).quantize(CENT)))
-        net = sum((line[3] for line in lines), Decimal(0))
+            lines.append(
+                LineItem(
+                    description=self.fake.bs().capitalize(),
+                    quantity=quantity,
+                    unit_price=price,
+                    amount=(quantity * price).quantize(CENT),
+                )
+            )
+        net = sum((line.amount or Decimal(0) for line in lines), Decimal(0))
         tax = (net * rate / 100).quantize(CENT, rounding=ROUND_HALF_UP)
-        seller_name, seller_address, seller_vat = seller or (self.fake.company(), self.address(), self.vat_id())
-        return _Invoice(
-            number=number or f"INV-{issue.year}-{self.rng.randint(1000, 99999):05d}",
-            issue=issue,
-            due=issue + timedelta(days=self.rng.choice([14, 30])),
-            seller=seller_name,
-            seller_address=seller_address,
-            seller_vat=seller_vat,
-            buyer=self.fake.company(),
-            buyer_address=self.address(),
+        fields = InvoiceFields(
+            invoice_number=number or f"INV-{issue.year}-{self.rng.randint(1000, 99999):05d}",
+            issue_date=issue,
+            due_date=issue + timedelta(days=self.rng.choice([14, 30])),
+            seller_name=seller.seller_name if seller else self.fake.company(),
+            seller_vat_id=seller.seller_vat_id if seller else self.vat_id(),
+            seller_address=seller.seller_address if seller else ", ".join(self.address()),
+            buyer_name=self.fake.company(),
             iban=self.iban(),
             currency="EUR",
-            lines=lines,
+            line_items=lines,
+            net_total=net,
             tax_rate=rate,
-            net=net,
-            tax=tax,
-            total=net + tax,
+            tax_total=tax,
+            grand_total=net + tax,
         )
+        return _Invoice(fields=fields, buyer_address=self.address())
 
-    def kyc(self) -> _Kyc:
-        return _Kyc(
+    def kyc(self) -> KycFields:
+        return KycFields(
             full_name=self.fake.name(),
             date_of_birth=self.fake.date_of_birth(minimum_age=18, maximum_age=85),
             address=", ".join(self.address()),
@@ -199,8 +152,8 @@ class _Generator:
         )
 
 
-def _money(amount: Decimal) -> str:
-    return f"{amount:,.2f}"
+def _money(amount: Decimal | None) -> str:
+    return f"{amount or 0:,.2f}"
 
 
 def _spaced_iban(value: str) -> str:
@@ -213,27 +166,33 @@ def _canvas(buffer: io.BytesIO, encrypt: str | None = None) -> Canvas:
     return Canvas(buffer, pagesize=A4, invariant=1, encrypt=encryption)
 
 
-def _draw_invoice(canvas: Canvas, inv: _Invoice) -> None:
+def _title(canvas: Canvas, title: str, size: int) -> float:
+    """Draw the page title; returns the baseline it used."""
+    y = A4[1] - 60
+    canvas.setFont("Helvetica-Bold", size)
+    canvas.drawString(50, y, title)
+    return y
+
+
+def _draw_invoice(canvas: Canvas, invoice: _Invoice) -> None:
+    inv = invoice.fields
     width, height = A4
-    y = height - 60
-    canvas.setFont("Helvetica-Bold", 20)
-    canvas.drawString(50, y, "INVOICE")
+    y = _title(canvas, "INVOICE", 20) - 30
     canvas.setFont("Helvetica-Bold", 11)
-    y -= 30
-    canvas.drawString(50, y, inv.seller)
+    canvas.drawString(50, y, inv.seller_name or "")
     canvas.setFont("Helvetica", 10)
-    for line in inv.seller_address:
+    for line in (inv.seller_address or "").split(", "):
         y -= 14
         canvas.drawString(50, y, line)
-    if inv.seller_vat:
+    if inv.seller_vat_id:
         y -= 14
-        canvas.drawString(50, y, f"VAT ID: {inv.seller_vat}")
+        canvas.drawString(50, y, f"VAT ID: {inv.seller_vat_id}")
 
     meta = [
-        ("Invoice number:", inv.number),
-        ("Invoice date:", inv.issue.isoformat()),
-        ("Due date:", inv.due.isoformat()),
-        ("Currency:", inv.currency),
+        ("Invoice number:", inv.invoice_number or ""),
+        ("Invoice date:", str(inv.issue_date)),
+        ("Due date:", str(inv.due_date)),
+        ("Currency:", inv.currency or ""),
     ]
     my = height - 90
     for label, value in meta:
@@ -245,7 +204,7 @@ def _draw_invoice(canvas: Canvas, inv: _Invoice) -> None:
     canvas.setFont("Helvetica-Bold", 10)
     canvas.drawString(50, y, "Bill to:")
     canvas.setFont("Helvetica", 10)
-    for line in [inv.buyer, *inv.buyer_address]:
+    for line in [inv.buyer_name or "", *invoice.buyer_address]:
         y -= 14
         canvas.drawString(50, y, line)
 
@@ -256,19 +215,19 @@ def _draw_invoice(canvas: Canvas, inv: _Invoice) -> None:
         canvas.drawString(x, y, title)
     canvas.line(50, y - 4, width - 50, y - 4)
     canvas.setFont("Helvetica", 10)
-    for description, quantity, price, amount in inv.lines:
+    for item in inv.line_items or []:
         y -= 18
-        canvas.drawString(50, y, description[:48])
-        canvas.drawRightString(350, y, str(quantity))
-        canvas.drawRightString(460, y, _money(price))
-        canvas.drawRightString(width - 50, y, _money(amount))
+        canvas.drawString(50, y, (item.description or "")[:48])
+        canvas.drawRightString(350, y, str(item.quantity))
+        canvas.drawRightString(460, y, _money(item.unit_price))
+        canvas.drawRightString(width - 50, y, _money(item.amount))
     canvas.line(50, y - 6, width - 50, y - 6)
 
     y -= 26
     totals = [
-        ("Net total:", _money(inv.net)),
-        (f"VAT {inv.tax_rate}%:", _money(inv.tax)),
-        ("Total due:", f"{_money(inv.total)} {inv.currency}"),
+        ("Net total:", _money(inv.net_total)),
+        (f"VAT {inv.tax_rate}%:", _money(inv.tax_total)),
+        ("Total due:", f"{_money(inv.grand_total)} {inv.currency}"),
     ]
     for label, value in totals:
         canvas.drawString(380, y, label)
@@ -276,28 +235,24 @@ def _draw_invoice(canvas: Canvas, inv: _Invoice) -> None:
         y -= 16
 
     y -= 30
-    canvas.drawString(50, y, f"Please pay by {inv.due.isoformat()} to IBAN: {_spaced_iban(inv.iban)}")
+    canvas.drawString(50, y, f"Please pay by {inv.due_date} to IBAN: {_spaced_iban(inv.iban or '')}")
     y -= 14
-    canvas.drawString(50, y, f"Reference: {inv.number}")
+    canvas.drawString(50, y, f"Reference: {inv.invoice_number}")
 
 
-def _draw_kyc(canvas: Canvas, kyc: _Kyc) -> None:
-    _, height = A4
-    y = height - 60
-    canvas.setFont("Helvetica-Bold", 18)
-    canvas.drawString(50, y, "Customer Onboarding Form (KYC)")
+def _draw_kyc(canvas: Canvas, kyc: KycFields) -> None:
+    y = _title(canvas, "Customer Onboarding Form (KYC)", 18) - 20
     canvas.setFont("Helvetica", 10)
-    y -= 20
     canvas.drawString(50, y, "Please complete all fields in block letters. Identity documents must be valid.")
     rows = [
-        ("Full name:", kyc.full_name),
+        ("Full name:", kyc.full_name or ""),
         ("Date of birth:", kyc.date_of_birth.isoformat() if kyc.date_of_birth else ""),
-        ("Address:", kyc.address),
-        ("Email:", kyc.email),
-        ("Phone:", kyc.phone),
-        ("Passport number:", kyc.passport_number),
-        ("National ID:", kyc.national_id),
-        ("IBAN:", _spaced_iban(kyc.iban)),
+        ("Address:", kyc.address or ""),
+        ("Email:", kyc.email or ""),
+        ("Phone:", kyc.phone or ""),
+        ("Passport number:", kyc.passport_number or ""),
+        ("National ID:", kyc.national_id or ""),
+        ("IBAN:", _spaced_iban(kyc.iban or "")),
     ]
     y -= 30
     for label, value in rows:
@@ -317,6 +272,88 @@ def _pdf(draw: Callable[[Canvas], None], *, encrypt: str | None = None) -> bytes
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()
+
+
+_CII = {
+    "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
+    "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100",
+    "udt": "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100",
+}
+
+
+def _cii_xml(inv: InvoiceFields) -> bytes:
+    """A Factur-X / ZUGFeRD 2 (EN 16931 CII) document carrying ``inv``: what the seller's system would embed."""
+    from lxml import etree
+
+    def add(parent: Any, tag: str, text: object = None, **attributes: str) -> Any:
+        prefix, name = tag.split(":")
+        element = etree.SubElement(parent, f"{{{_CII[prefix]}}}{name}", attributes)
+        if text is not None:
+            element.text = str(text)
+        return element
+
+    def cii_date(parent: Any, tag: str, value: date | None) -> None:
+        add(add(parent, tag), "udt:DateTimeString", f"{value:%Y%m%d}", format="102")
+
+    root = etree.Element(f"{{{_CII['rsm']}}}CrossIndustryInvoice", nsmap=_CII)
+    context = add(root, "rsm:ExchangedDocumentContext")
+    add(add(context, "ram:GuidelineSpecifiedDocumentContextParameter"), "ram:ID", "urn:cen.eu:en16931:2017")
+    document = add(root, "rsm:ExchangedDocument")
+    add(document, "ram:ID", inv.invoice_number)
+    add(document, "ram:TypeCode", "380")
+    cii_date(document, "ram:IssueDateTime", inv.issue_date)
+    transaction = add(root, "rsm:SupplyChainTradeTransaction")
+    for number, item in enumerate(inv.line_items or [], start=1):
+        line = add(transaction, "ram:IncludedSupplyChainTradeLineItem")
+        add(add(line, "ram:AssociatedDocumentLineDocument"), "ram:LineID", number)
+        add(add(line, "ram:SpecifiedTradeProduct"), "ram:Name", item.description)
+        price = add(add(line, "ram:SpecifiedLineTradeAgreement"), "ram:NetPriceProductTradePrice")
+        add(price, "ram:ChargeAmount", item.unit_price)
+        add(add(line, "ram:SpecifiedLineTradeDelivery"), "ram:BilledQuantity", item.quantity, unitCode="C62")
+        summary = add(
+            add(line, "ram:SpecifiedLineTradeSettlement"), "ram:SpecifiedTradeSettlementLineMonetarySummation"
+        )
+        add(summary, "ram:LineTotalAmount", item.amount)
+    agreement = add(transaction, "ram:ApplicableHeaderTradeAgreement")
+    seller = add(agreement, "ram:SellerTradeParty")
+    add(seller, "ram:Name", inv.seller_name)
+    street, _, town = (inv.seller_address or "").rpartition(", ")
+    address = add(seller, "ram:PostalTradeAddress")
+    add(address, "ram:LineOne", street)
+    add(address, "ram:CityName", town)
+    add(address, "ram:CountryID", "DE")
+    add(add(seller, "ram:SpecifiedTaxRegistration"), "ram:ID", inv.seller_vat_id, schemeID="VA")
+    add(add(agreement, "ram:BuyerTradeParty"), "ram:Name", inv.buyer_name)
+    add(transaction, "ram:ApplicableHeaderTradeDelivery")
+    settlement = add(transaction, "ram:ApplicableHeaderTradeSettlement")
+    add(settlement, "ram:InvoiceCurrencyCode", inv.currency)
+    means = add(settlement, "ram:SpecifiedTradeSettlementPaymentMeans")
+    add(means, "ram:TypeCode", "58")
+    add(add(means, "ram:PayeePartyCreditorFinancialAccount"), "ram:IBANID", inv.iban)
+    tax = add(settlement, "ram:ApplicableTradeTax")
+    add(tax, "ram:CalculatedAmount", inv.tax_total)
+    add(tax, "ram:TypeCode", "VAT")
+    add(tax, "ram:BasisAmount", inv.net_total)
+    add(tax, "ram:CategoryCode", "S")
+    add(tax, "ram:RateApplicablePercent", inv.tax_rate)
+    cii_date(add(settlement, "ram:SpecifiedTradePaymentTerms"), "ram:DueDateDateTime", inv.due_date)
+    totals = add(settlement, "ram:SpecifiedTradeSettlementHeaderMonetarySummation")
+    add(totals, "ram:LineTotalAmount", inv.net_total)
+    add(totals, "ram:TaxBasisTotalAmount", inv.net_total)
+    add(totals, "ram:TaxTotalAmount", inv.tax_total, currencyID=inv.currency or "EUR")
+    add(totals, "ram:GrandTotalAmount", inv.grand_total)
+    add(totals, "ram:DuePayableAmount", inv.grand_total)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _with_attachment(pdf_bytes: bytes, name: str, data: bytes) -> bytes:
+    import pypdf
+
+    writer = pypdf.PdfWriter(clone_from=io.BytesIO(pdf_bytes))
+    writer.add_attachment(name, data)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def _scanned(pdf_bytes: bytes, dpi: int = 200) -> bytes:
@@ -342,61 +379,50 @@ def _build(gen: _Generator, count: int) -> list[tuple[SampleDoc, bytes]]:
     """The fixed defect set first, then alternating clean invoices and KYC forms up to ``count``."""
     docs: list[tuple[SampleDoc, bytes]] = []
 
-    def add_invoice(name: str, inv: _Invoice, defect: str | None = None, *, scanned: bool = False) -> None:
-        data = _pdf(lambda c: _draw_invoice(c, inv))
+    def add_invoice(
+        name: str, invoice: _Invoice, defect: str | None = None, findings: list[str] | None = None, *, scanned=False
+    ) -> None:
+        data = _pdf(lambda c: _draw_invoice(c, invoice))
         doc = SampleDoc(
             file=name,
             kind=DocKind.INVOICE,
             defect=defect,
-            fields=inv.truth(),
-            findings=sorted(inv.findings),
+            fields=_truth(invoice.fields),
+            findings=findings or [],
             ocr=scanned,
         )
         docs.append((doc, _scanned(data) if scanned else data))
 
-    def add_kyc(name: str, kyc: _Kyc, defect: str | None = None) -> None:
-        data = _pdf(lambda c: _draw_kyc(c, kyc))
-        docs.append(
-            (
-                SampleDoc(file=name, kind=DocKind.KYC_FORM, defect=defect, fields=kyc.truth(), findings=kyc.findings),
-                data,
-            )
-        )
+    def add_kyc(name: str, kyc: KycFields, defect: str | None = None, findings: list[str] | None = None) -> None:
+        doc = SampleDoc(file=name, kind=DocKind.KYC_FORM, defect=defect, fields=_truth(kyc), findings=findings or [])
+        docs.append((doc, _pdf(lambda c: _draw_kyc(c, kyc))))
 
     original = gen.invoice()
     add_invoice("invoice-001.pdf", original)
     add_kyc("kyc-002.pdf", gen.kyc())
 
     bad_iban = gen.invoice()
-    bad_iban.iban = _break_iban(bad_iban.iban)
-    bad_iban.findings = ["IBAN_CHECKSUM"]
-    add_invoice("invoice-003-bad-iban.pdf", bad_iban, "bad_iban_checksum")
+    bad_iban.fields.iban = _break_iban(bad_iban.fields.iban or "")
+    add_invoice("invoice-003-bad-iban.pdf", bad_iban, "bad_iban_checksum", ["IBAN_CHECKSUM"])
 
     mismatch = gen.invoice()
-    mismatch.total += Decimal("10.00")
-    mismatch.findings = ["TOTAL_MISMATCH"]
-    add_invoice("invoice-004-total-mismatch.pdf", mismatch, "total_mismatch")
+    mismatch.fields.grand_total = (mismatch.fields.grand_total or Decimal(0)) + Decimal("10.00")
+    add_invoice("invoice-004-total-mismatch.pdf", mismatch, "total_mismatch", ["TOTAL_MISMATCH"])
 
     backdated = gen.invoice()
-    backdated.due = backdated.issue - timedelta(days=10)
-    backdated.findings = ["DATE_ORDER"]
-    add_invoice("invoice-005-due-before-issue.pdf", backdated, "due_before_issue")
+    backdated.fields.due_date = (backdated.fields.issue_date or date.min) - timedelta(days=10)
+    add_invoice("invoice-005-due-before-issue.pdf", backdated, "due_before_issue", ["DATE_ORDER"])
 
     no_vat = gen.invoice()
-    no_vat.seller_vat = None
-    no_vat.findings = ["MISSING_FIELD"]
-    add_invoice("invoice-006-missing-vat-id.pdf", no_vat, "missing_field")
+    no_vat.fields.seller_vat_id = None
+    add_invoice("invoice-006-missing-vat-id.pdf", no_vat, "missing_field", ["MISSING_FIELD"])
 
     bad_vat = gen.invoice()
-    bad_vat.seller_vat = _break_digit(bad_vat.seller_vat or "")
-    bad_vat.findings = ["VAT_ID_INVALID"]
-    add_invoice("invoice-007-invalid-vat-id.pdf", bad_vat, "invalid_vat_id")
+    bad_vat.fields.seller_vat_id = _break_digit(bad_vat.fields.seller_vat_id or "")
+    add_invoice("invoice-007-invalid-vat-id.pdf", bad_vat, "invalid_vat_id", ["VAT_ID_INVALID"])
 
-    duplicate = gen.invoice(
-        number=original.number, seller=(original.seller, original.seller_address, original.seller_vat)
-    )
-    duplicate.findings = ["DUPLICATE"]
-    add_invoice("invoice-008-duplicate-number.pdf", duplicate, "duplicate_invoice_number")
+    duplicate = gen.invoice(number=original.fields.invoice_number, seller=original.fields)
+    add_invoice("invoice-008-duplicate-number.pdf", duplicate, "duplicate_invoice_number", ["DUPLICATE"])
 
     add_invoice("invoice-009-scanned.pdf", gen.invoice(), "image_only_page", scanned=True)
 
@@ -415,14 +441,29 @@ def _build(gen: _Generator, count: int) -> list[tuple[SampleDoc, bytes]]:
     )
 
     kyc_bad_iban = gen.kyc()
-    kyc_bad_iban.iban = _break_iban(kyc_bad_iban.iban)
-    kyc_bad_iban.findings = ["IBAN_CHECKSUM"]
-    add_kyc("kyc-012-bad-iban.pdf", kyc_bad_iban, "bad_iban_checksum")
+    kyc_bad_iban.iban = _break_iban(kyc_bad_iban.iban or "")
+    add_kyc("kyc-012-bad-iban.pdf", kyc_bad_iban, "bad_iban_checksum", ["IBAN_CHECKSUM"])
 
     kyc_missing = gen.kyc()
     kyc_missing.date_of_birth = None
-    kyc_missing.findings = ["MISSING_FIELD"]
-    add_kyc("kyc-013-missing-dob.pdf", kyc_missing, "missing_field")
+    add_kyc("kyc-013-missing-dob.pdf", kyc_missing, "missing_field", ["MISSING_FIELD"])
+
+    # Factur-X whose visible page was edited after the XML was made: the payee IBAN on the page is another one.
+    # A correct pipeline reads the XML's fields and reports the page's disagreement.
+    booked = gen.invoice()
+    shown = _Invoice(fields=booked.fields.model_copy(update={"iban": gen.iban()}), buyer_address=booked.buyer_address)
+    docs.append(
+        (
+            SampleDoc(
+                file="invoice-014-einvoice-altered.pdf",
+                kind=DocKind.INVOICE,
+                defect="einvoice_page_altered",
+                fields=_truth(booked.fields),
+                findings=["EINVOICE_MISMATCH"],
+            ),
+            _with_attachment(_pdf(lambda c: _draw_invoice(c, shown)), "factur-x.xml", _cii_xml(booked.fields)),
+        )
+    )
 
     number = len(docs)
     while len(docs) < count:
@@ -455,7 +496,7 @@ def write_sample_inbox(
 ) -> list[SampleDoc]:
     """Write ``count`` sample files into ``folder`` and return their ground truth.
 
-    The first 13 are the defect set (see the module docstring); more are clean.
+    The first 14 are the defect set (see the module docstring); more are clean.
     ``truth_file`` (if given) receives the ground truth as JSON; it is kept out
     of ``folder`` because ``folder`` is usually a watched inbox.
     """

@@ -44,15 +44,16 @@ class SandboxCrashed(Exception):
 
 
 def _serve(conn: Connection, memory_bytes: int) -> None:
-    """Child main loop: apply limits, then run ``(func, args)`` requests until told to stop."""
+    """Child main loop: apply limits, then run ``(func, args)`` requests until the parent goes away."""
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     os.environ["OMP_THREAD_LIMIT"] = "1"  # tesseract: 2-5x faster on 2 cores than its default threading
     logging.disable(logging.WARNING)  # parser warnings quote document bytes; nothing here may log content
     conn.send(("ready", None))
     while True:
-        request = conn.recv()
-        if request is None:
+        try:
+            request = conn.recv()
+        except EOFError:  # the parent exited or closed the sandbox
             return
         func, args = request
         try:
@@ -131,11 +132,11 @@ class Sandbox:
         child = child or _Child(self.memory_bytes)
         try:
             result = child.call(func, args, timeout)
-        except (SandboxTimeout, SandboxMemory, SandboxCrashed):
-            child.kill()  # its state is unknown after a limit was hit: never reuse it
+        except DocvalError:
+            self._release(child)  # the child answered with an expected error and is ready for the next request
             raise
         except BaseException:
-            self._release(child)
+            child.kill()  # a limit was hit or the wait was interrupted: its state is unknown, never reuse it
             raise
         self._release(child)
         return result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from docval.domain import ExtractedField, Tier
 from docval.settings import ExtractSettings
 from extractors.einvoice import cross_check, parse_einvoice
 from extractors.pdf import EINVOICE_ATTACHMENTS, IngestError, load_pdf
+from extractors.samples import write_sample_inbox
 
 # ground_truth.json key -> our field name
 TRUTH_KEYS = {
@@ -163,3 +165,18 @@ def test_cross_check_flags_an_altered_page_and_tolerates_formatting() -> None:
     assert all(f.code == "EINVOICE_MISMATCH" for f in findings)
     assert all("DE02" not in f.message and "1190" not in f.message for f in findings)
     assert cross_check(xml, {}) == []  # unread text fields are not mismatches
+
+
+def test_altered_sample_einvoice_is_caught(tmp_path: Path) -> None:
+    """The sample whose page shows another IBAN than its XML: the XML gives the truth, the page a mismatch."""
+    docs = write_sample_inbox(tmp_path, count=14)
+    sample = next(d for d in docs if d.defect == "einvoice_page_altered")
+    document = load_pdf(tmp_path / sample.file, ExtractSettings())
+    assert document.einvoice_name == "factur-x.xml" and document.einvoice_xml is not None
+    xml_fields = parse_einvoice(document.einvoice_xml)
+    assert {name: field.value for name, field in xml_fields.items()} == sample.fields
+    printed_iban = re.search(r"IBAN: ([A-Z]{2}[0-9 ]+)", document.text)
+    assert printed_iban is not None
+    page_fields = _fields(Tier.RULES, iban=printed_iban.group(1).strip(), grand_total=sample.fields["grand_total"])
+    findings = cross_check(xml_fields, page_fields)
+    assert [(f.code, f.fields) for f in findings] == [("EINVOICE_MISMATCH", ["iban"])]

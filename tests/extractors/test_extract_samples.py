@@ -43,6 +43,7 @@ def test_every_defect_is_present_once(inbox: tuple[Path, list[SampleDoc]]) -> No
             "image_only_page",
             "encrypted",
             "not_pdf",
+            "einvoice_page_altered",
         }
     )
     assert len(docs) == 16 and len({d.file for d in docs}) == 16

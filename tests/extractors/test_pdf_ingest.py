@@ -38,9 +38,9 @@ def _outcome(path: Path, limits: ExtractSettings = LIMITS) -> PdfDocument | Inge
         return exc
 
 
-def _corpus(shared_data: Path, folder: str) -> list[Path]:
+def _corpus(shared_data: Path, folder: str) -> list[tuple[Path, dict]]:
     index = json.loads((shared_data / folder / "index.json").read_text())
-    return [shared_data / folder / entry["file"] for entry in index]
+    return [(shared_data / folder / entry["file"], entry) for entry in index]
 
 
 @pytest.mark.parametrize("folder", ["pdf-malformed", "pdf-varied"])
@@ -48,7 +48,7 @@ def test_every_corpus_file_yields_text_or_a_typed_error(shared_data: Path, folde
     files = _corpus(shared_data, folder)
     assert len(files) >= 40
     codes: dict[str, int] = {}
-    for path in files:
+    for path, entry in files:
         started = time.monotonic()
         outcome = _outcome(path)
         elapsed = time.monotonic() - started
@@ -58,6 +58,8 @@ def test_every_corpus_file_yields_text_or_a_typed_error(shared_data: Path, folde
             codes[outcome.code] = codes.get(outcome.code, 0) + 1
         else:
             assert outcome.pages and all(page.number == i + 1 for i, page in enumerate(outcome.pages))
+            if entry.get("category") == "image_only_scan":  # no text layer: every page must come from OCR
+                assert {page.source for page in outcome.pages} == {"ocr"}, path.name
             codes["ok"] = codes.get("ok", 0) + 1
     assert set(codes) <= {
         "ok",
@@ -86,14 +88,6 @@ def test_encrypted_samples_need_their_password(shared_data: Path) -> None:
             assert isinstance(outcome, PdfDocument), entry["file"]
         else:
             assert isinstance(outcome, IngestError) and outcome.code == "ENCRYPTED", entry["file"]
-
-
-def test_image_only_scans_are_ocred(shared_data: Path) -> None:
-    index = json.loads((shared_data / "pdf-varied" / "index.json").read_text())
-    scans = [e for e in index if "scan" in json.dumps(e).lower() or "image" in e.get("category", "")]
-    outcome = _outcome(shared_data / "pdf-varied" / "scan-bad.pdf")
-    assert isinstance(outcome, PdfDocument) and outcome.pages[0].source == "ocr"
-    assert scans
 
 
 def test_scanned_sample_invoice_reads_back_by_ocr(tmp_path: Path) -> None:
@@ -157,6 +151,8 @@ def test_size_page_and_time_limits(tmp_path: Path, shared_data: Path) -> None:
     outcome = _outcome(slow, ExtractSettings(parse_timeout_seconds=0.05))
     assert isinstance(outcome, IngestError) and outcome.code == "TIMEOUT"
     assert isinstance(_outcome(slow), PdfDocument)  # the killed child was replaced
+    per_page = _outcome(slow, ExtractSettings(page_timeout_seconds=0.01))
+    assert isinstance(per_page, IngestError) and per_page.code == "TIMEOUT" and "page " in per_page.detail
 
 
 def test_fifo_is_refused_without_blocking(tmp_path: Path) -> None:

@@ -68,11 +68,31 @@ def test_sample_inbox_raises_exactly_the_expected_findings(tmp_path: Path) -> No
         findings = validate(
             _extraction(sample.kind, sample.fields), doc=doc, store=store, hasher=hasher, settings=LIMITS, today=TODAY
         )
-        assert sorted(f.code for f in findings) == sample.findings, sample.file
+        expected = [code for code in sample.findings if code != "EINVOICE_MISMATCH"]  # cross_check's, not ours
+        assert sorted(f.code for f in findings) == expected, sample.file
         for finding in findings:  # messages name fields, never values
             assert not any(len(str(v)) > 3 and str(v) in finding.message for v in sample.fields.values())
         checked += 1
     assert checked == 14
+
+
+def test_duplicate_is_the_later_document_even_when_the_first_is_revalidated(tmp_path: Path) -> None:
+    store = DocumentStore(tmp_path / "store.duckdb")
+    hasher = KeyedHasher(b"k" * 32)
+    invoice = _extraction(DocKind.INVOICE, {"invoice_number": "INV 7", "seller_vat_id": "DE136695976"})
+    first, second = "a" * 64, "b" * 64
+
+    def codes(doc: str) -> set[str]:
+        found = validate(invoice, doc=doc, store=store, hasher=hasher, settings=LIMITS, today=TODAY)
+        return {f.code for f in found}
+
+    store.claim(first, first)
+    store.claim(second, second)
+    assert "DUPLICATE" not in codes(first)
+    assert "DUPLICATE" in codes(second)
+    assert "DUPLICATE" not in codes(first)  # re-validated after a restart: still the original
+    record = store.get(second)
+    assert record is not None and record.number_key and "INV" not in record.number_key  # keyed hash, no value
 
 
 def test_field_invalid_and_dates() -> None:
