@@ -31,8 +31,11 @@ import pypdfium2
 import pytesseract
 from PIL import Image, ImageFilter
 
-from docval.settings import ExtractSettings
+from docval.settings import ExtractSettings, ModelEndpoint, Settings
+from extractors.evaluate import run_eval
+from extractors.extract import extract
 from extractors.pdf import load_pdf
+from extractors.router import Router
 from extractors.samples import write_sample_inbox
 
 _RAPIDOCR_SNIPPET = """
@@ -159,12 +162,59 @@ def bench_ocr(sources: list[Path], workdir: Path, dpi: int, rapidocr_python: str
     return figures
 
 
+def bench_rules(paths: list[Path], repeat: int = 3) -> dict[str, float]:
+    """Docs/s of classification + the rules tier on already-extracted text, against bare pypdf text extraction
+    of the same documents in the same run (the rules tier should cost a fraction of getting the text)."""
+    documents = [load_pdf(path, ExtractSettings(ocr_enabled=False)) for path in paths]
+    router = Router.rules_only(Settings())
+    started = time.perf_counter()
+    for path in paths:
+        [page.extract_text() for page in pypdf.PdfReader(path).pages]
+    bare = time.perf_counter() - started
+    started = time.perf_counter()
+    for _ in range(repeat):
+        for document in documents:
+            extract(document, router)
+    rules = (time.perf_counter() - started) / repeat
+    return {
+        "docs": len(paths),
+        "pypdf_docs_per_s": len(paths) / bare,
+        "rules_docs_per_s": len(paths) / rules,
+        "ratio": bare / rules,
+    }
+
+
+def bench_accuracy(corpora: Path, local_url: str | None, local_model: str) -> dict[str, float]:
+    """Overall field accuracy rules-only vs routed on the shared invoice corpora, e-invoice XML tier off.
+
+    Routed needs a local model endpoint (``--local-url``); without one only rules-only is measured."""
+    figures: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as data_dir:
+        settings = Settings(data_dir=Path(data_dir))
+        if local_url:
+            endpoint = ModelEndpoint(enabled=True, base_url=local_url, model=local_model)
+            router = settings.extract.router.model_copy(update={"local": endpoint})
+            routed = settings.model_copy(update={"extract": settings.extract.model_copy(update={"router": router})})
+        for name in ("zugferd", "invoices-invoice2data"):
+            rules = run_eval(corpora / name, settings, routed=False, einvoice=False)
+            figures[f"{rules.dataset}_rules"] = float(rules.overall["accuracy"])
+            if local_url:
+                report = run_eval(corpora / name, routed, routed=True, einvoice=False)
+                figures[f"{report.dataset}_routed"] = float(report.overall["accuracy"])
+                figures[f"{report.dataset}_model_calls"] = report.model_calls
+    return figures
+
+
 def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=int, default=200, help="text PDFs for the pages/s figures")
     parser.add_argument("--ocr-pages", type=int, default=4, help="scanned pages for OCR s/page and CER (0: skip)")
     parser.add_argument("--ocr-dpi", type=int, default=300, help="rendering resolution for OCR")
     parser.add_argument("--rapidocr-python", help="interpreter with rapidocr-onnxruntime, for the engine comparison")
+    parser.add_argument("--corpora", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data",
+                        help="shared corpora folder for rules-only vs routed accuracy ('' skips)")  # fmt: skip
+    parser.add_argument("--local-url", help="OpenAI-compatible endpoint of a local model for the routed figures")
+    parser.add_argument("--local-model", default="local", help="model id sent to --local-url")
     args = parser.parse_args(argv)
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -175,6 +225,18 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
             f"text extraction, {text['pages']:.0f} pages: pypdf {text['pypdf_pages_per_s']:.1f} pages/s, "
             f"load_pdf {text['load_pdf_pages_per_s']:.1f} pages/s (ratio {text['ratio']:.2f} of bare pypdf)"
         )
+        results["rules"] = rules = bench_rules(paths)
+        print(
+            f"rules tier, {rules['docs']:.0f} docs: {rules['rules_docs_per_s']:.1f} docs/s "
+            f"vs bare pypdf text {rules['pypdf_docs_per_s']:.1f} docs/s (ratio {rules['ratio']:.1f}x)"
+        )
+        if args.corpora and (args.corpora / "zugferd").is_dir():
+            results["accuracy"] = accuracy = bench_accuracy(args.corpora, args.local_url, args.local_model)
+            for dataset in ("zugferd", "invoice2data"):
+                routed = accuracy.get(f"{dataset}_routed")
+                calls = accuracy.get(f"{dataset}_model_calls", 0)
+                shown = "n/a (no --local-url)" if routed is None else f"{routed:.1%} ({calls:.0f} model calls)"
+                print(f"accuracy {dataset}: rules-only {accuracy[f'{dataset}_rules']:.1%}, routed {shown}")
         if args.ocr_pages:
             results["ocr"] = ocr = bench_ocr(paths[: args.ocr_pages], Path(tmp), args.ocr_dpi, args.rapidocr_python)
             print(

@@ -101,6 +101,8 @@ class ExtractedPayload(_Payload):
     prompt_versions: dict[str, str] = {}
     tokens: int = 0
     usd: float = 0.0
+    needs_review: bool = False
+    review_reason: str | None = Field(None, description="e.g. a model budget was exhausted; never content.")
 
 
 class ValidatedPayload(_Payload):

@@ -60,7 +60,9 @@ def eval_command(
         typer.echo(f"regression: {regression}")
     if gate and regressions:
         typer.echo(f"gate failed: {len(regressions)} field(s) dropped more than {margin:.0%}", err=True)
-        raise typer.Exit(1)
+        # SystemExit, not typer.Exit: docval.cli runs click with standalone_mode=False, which returns an
+        # Exit's code instead of exiting with it.
+        raise SystemExit(1)
     typer.echo(f"gate passed against {baseline_file}" if gate else f"compared with {baseline_file}")
 
 

@@ -33,12 +33,15 @@ from extractors.pdf import load_pdf
 from extractors.router import Router
 
 __all__ = [
+    "INVOICE2DATA_TRUTH_FIELDS",
+    "ZUGFERD_TRUTH_FIELDS",
     "EvalReport",
     "FieldScore",
     "LabelledDocument",
     "compare_to_baseline",
     "load_dataset",
     "load_report",
+    "matches",
     "report_path",
     "run_eval",
     "save_report",
@@ -47,7 +50,7 @@ __all__ = [
 
 # invoice2data key -> docval invoice field. "issuer" is left out on purpose: it is the template's display name
 # ("Sammy Maystone - For Lines testing"), not a value printed on the document.
-_INVOICE2DATA_FIELDS = {
+INVOICE2DATA_TRUTH_FIELDS = {
     "invoice_number": "invoice_number",
     "date": "issue_date",
     "date_due": "due_date",
@@ -57,7 +60,7 @@ _INVOICE2DATA_FIELDS = {
     "currency": "currency",
     "iban": "iban",
 }
-_ZUGFERD_FIELDS = {
+ZUGFERD_TRUTH_FIELDS = {
     "invoice_id": "invoice_number",
     "issue_date": "issue_date",
     "seller_name": "seller_name",
@@ -144,7 +147,9 @@ def _invoice2data(root: Path) -> list[LabelledDocument]:
         if not pdfs:
             continue  # .txt-only samples are not PDFs: the bar is about text PDFs
         expected = json.loads((root / entry["expected"]).read_text(encoding="utf-8"))[0]
-        truth = {ours: _text(expected[theirs]) for theirs, ours in _INVOICE2DATA_FIELDS.items() if theirs in expected}
+        truth = {
+            ours: _text(expected[theirs]) for theirs, ours in INVOICE2DATA_TRUTH_FIELDS.items() if theirs in expected
+        }
         documents.append(LabelledDocument(entry["id"], root / pdfs[0], truth))
     return documents
 
@@ -154,7 +159,7 @@ def _zugferd(root: Path) -> list[LabelledDocument]:
     for entry in json.loads((root / "ground_truth.json").read_text(encoding="utf-8")):
         if not entry.get("corpus_expected_valid") or entry.get("extraction_error"):
             continue  # corpus "fail" samples are robustness inputs, not labelled truth
-        truth = {ours: _text(entry.get(theirs)) for theirs, ours in _ZUGFERD_FIELDS.items()}
+        truth = {ours: _text(entry.get(theirs)) for theirs, ours in ZUGFERD_TRUTH_FIELDS.items()}
         documents.append(LabelledDocument(Path(entry["pdf"]).stem, root / entry["pdf"], truth))
     return documents
 

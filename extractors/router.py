@@ -137,6 +137,8 @@ class Router:
         ]
 
     def escalate(self, kind: DocKind, pages: list[PageLike], fields: dict[str, ExtractedField]) -> Escalation:
+        """Ask each model tier in turn for the fields still weak; a tier's answer replaces a field only when it is
+        more confident. Failures and budget stops are recorded in the result, never raised."""
         result = Escalation(fields=dict(fields))
         template = load_prompt(kind)
         if template is None or not self.tiers or not self.weak_fields(kind, fields):
@@ -148,7 +150,10 @@ class Router:
             weak = self.weak_fields(kind, result.fields)
             if not weak:
                 break
-            masked = self._mask(text) if tier.masked and self._mask else MaskedText(text=text)
+            masked = self._masked(tier, text)
+            if masked is None:
+                _flag(result, f"masking failed before the {tier.tier.value} tier; nothing was sent")
+                break
             messages = [
                 {"role": "system", "content": template.render(weak)},
                 {"role": "user", "content": masked.text},
@@ -171,6 +176,18 @@ class Router:
                 if candidate is not None and (current is None or candidate.confidence > current.confidence):
                     result.fields[name] = candidate
         return result
+
+    def _masked(self, tier: ModelTier, text: str) -> MaskedText | None:
+        """The text a tier may see; None when masking fails (the text then never leaves the machine)."""
+        if not tier.masked:
+            return MaskedText(text=text)
+        if self._mask is None:
+            return None
+        try:
+            return self._mask(text)
+        except Exception as exc:  # the injected function is foreign code: any failure must fail closed
+            log.error("mask function failed: %s", type(exc).__name__)
+            return None
 
     def _call(
         self, tier: ModelTier, template: PromptTemplate, kind: DocKind, weak: list[str], messages: list[dict[str, str]]
@@ -250,7 +267,8 @@ def _estimate_tokens(messages: list[dict[str, str]]) -> int:
 
 def _document_text(pages: list[PageLike], limit: int) -> str:
     text = "\n".join(f"--- page {page.number} ---\n{page.text}" for page in pages)
-    return text[:limit]
+    # pypdf can return lone surrogates (half an emoji); they cannot be encoded as UTF-8 JSON, so replace them.
+    return text[:limit].encode("utf-8", "replace").decode("utf-8")
 
 
 def _field_type(kind: DocKind, name: str) -> type:

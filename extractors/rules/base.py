@@ -23,7 +23,8 @@ SAME_LINE = 0.92
 NEXT_LINE = 0.8
 BEFORE_LABEL = 0.75
 _COLUMN_SLACK = 2
-_SEPARATOR = re.compile(r"[ \t:.#°º№=|]*")  # no '-': it may be a minus sign
+_EARLIER_ON_LINE = 0.85
+_SEPARATOR = re.compile(r"[ \t:.#°º№=|*]*")  # no '-': it may be a minus sign
 
 
 class PageLike(Protocol):
@@ -108,8 +109,12 @@ class LabelRecognizer:
         line_end = text.find("\n", label.end())
         line_end = len(text) if line_end < 0 else line_end
         start = _SEPARATOR.match(text, label.end()).end()
-        for hit in self._same_line(text, start, line_end):
-            results.extend(self._from_span(page, _trimmed(hit), SAME_LINE * weight))
+        hits = self._same_line(text, start, line_end)
+        for index, hit in enumerate(hits):
+            # Several values on one line: the last is the likeliest (base before amount), the others stay
+            # available to the totals reconciliation ('Steuerbetrag in GBP 163,16 EUR 183,14').
+            factor = 1.0 if index == len(hits) - 1 else _EARLIER_ON_LINE
+            results.extend(self._from_span(page, _trimmed(hit), SAME_LINE * weight * factor))
         before = text[line_start : label.start()]
         if self.allow_before and not results and (hit := re.search(f"(?:{self.value})\\s*$", before, re.IGNORECASE)):
             span = (line_start + hit.start(), line_start + hit.start() + len(hit.group(0).rstrip()))
@@ -133,13 +138,12 @@ class LabelRecognizer:
         return results
 
     def _same_line(self, text: str, start: int, end: int) -> list[re.Match[str]]:
-        """The value right after the label; for ``last_on_line`` the line's last value (tables print the
-        base before the amount: 'USt. 19% 198,00 37,62')."""
+        """The value right after the label; for ``last_on_line`` every value on the line (tables print
+        the base before the amount: 'USt. 19% 198,00 37,62')."""
         if not self.last_on_line:
             hit = self._value.match(text, start, end)
             return [hit] if hit else []
-        hits = list(self._value.finditer(text, start, end))
-        return hits[-1:]
+        return list(self._value.finditer(text, start, end))
 
     def _from_span(self, page: PageLike, span: tuple[int, int], confidence: float) -> list[Candidate]:
         raw = page.text[span[0] : span[1]]

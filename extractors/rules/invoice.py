@@ -37,7 +37,7 @@ _DATE = (
 )
 _CURRENCY_MARK = r"(?:EUR|USD|GBP|INR|PLN|CHF|Rs\.?|€|\$|£)"
 _MONEY = (  # with cents, or with a currency mark; never glued to letters (ids such as DE123456789)
-    rf"(?<![\w.,])[-−]?(?:{_CURRENCY_MARK} *)?[-−]?"
+    rf"(?<![\w.,])(?:[-−] ?)?(?:{_CURRENCY_MARK} *)?[-−]?"
     rf"(?:\d{{1,3}}(?:[.,'\u00a0]\d{{3}})+|\d+)[.,]\d{{2}}(?![\d%])(?![.,]\d)"
     rf"|(?<![\w.,]){_CURRENCY_MARK} *(?:\d{{1,3}}(?:[.,'\u00a0]\d{{3}})+|\d+)(?![\d%.,])"
 )
@@ -64,8 +64,16 @@ def _money(raw: str) -> str | None:
 
 
 def _number(raw: str) -> str | None:
+    """An invoice number as printed; a bare date next to a 'Nr.' label is not one."""
     value = raw.strip().lstrip("#").strip().rstrip(".-/")
-    return value or None
+    if not value or re.fullmatch(r"\d{1,2}[./]\d{1,2}[./]\d{2,4}", value):
+        return None
+    return value
+
+
+def _total_recognizer(field_name: str, labels: dict[str, float]) -> LabelRecognizer:
+    """Totals print at the bottom, after the base they are computed from, often in a column under their label."""
+    return LabelRecognizer(field_name, labels, _MONEY, _money, prefer_last=True, last_on_line=True, rows_below=4)
 
 
 _INVOICE_NUMBER = LabelRecognizer(
@@ -76,7 +84,7 @@ _INVOICE_NUMBER = LabelRecognizer(
         r"invoice *(?:number|no\.?|nr\.?|#|id)|facture *(?:n°|no\.?|nº|numéro)|n° *de *facture": 1.0,
         r"numéro +de +facture|factuur *(?:nummer|nr\.?)|credit +note +(?:number|no\.?)": 1.0,
         r"booking +id|bill +no\.?|receipt +no\.?|document +no\.?|belegnummer": 0.85,
-        r"\w*(?:rechnung|korrektur|gutschrift) *(?:nr\.?|#|no\.?)|\bavoir *(?:n°|no\.?)?": 0.95,
+        r"\w*(?:rechnung|korrektur|gutschrift) *(?:nr\.?|#|no\.?)|\bavoir *(?:n°|no\.?)?": 1.0,
         r"^ *(?:invoice|rechnung|facture|factuur|avoir)\b": 0.75,
         r"\bnr\.|\bno\.": 0.5,
     },
@@ -90,6 +98,7 @@ _ISSUE_DATE = LabelRecognizer(
         r"date +de +(?:la +)?facture|factuur *datum|issue +date|date +d['’]émission": 1.0,
         r"facture +n\S* *\S+ +du|gutschriftsdatum|datum +der +rechnung": 0.95,
         r"\w*(?:rechnung|korrektur|gutschrift) *nr\.? *\S+ +vom|\bfacture +\S+ +du|\w*rechnung +\(\d+\)": 0.95,
+        r"\w+rechnung\b": 0.8,  # 'Beitragsrechnung 24. Januar 2014': a date right after the title
         r"\bdatum\b|\bdate\b|\bvom\b": 0.7,
     },
     _DATE,
@@ -105,7 +114,7 @@ _DUE_DATE = LabelRecognizer(
     _DATE,
     _iso_date,
 )
-_GRAND_TOTAL = LabelRecognizer(
+_GRAND_TOTAL = _total_recognizer(
     "grand_total",
     {
         r"grand +total|total +ttc|montant +(?:eur +)?ttc|somme +à +payer|net +à +payer": 1.0,
@@ -116,13 +125,8 @@ _GRAND_TOTAL = LabelRecognizer(
         r"total +for +this +invoice|total +facture|factuur *totaal|gesamtbetrag": 0.9,
         r"\btotaal\b|(?<!vat )(?<!tax )\btotal\b(?! *(?:ht|net|hors|excl|tax|vat|tva|mwst|ust))": 0.7,
     },
-    _MONEY,
-    _money,
-    prefer_last=True,
-    last_on_line=True,
-    rows_below=4,
 )
-_NET_TOTAL = LabelRecognizer(
+_NET_TOTAL = _total_recognizer(
     "net_total",
     {
         r"rechnungssumme +ohne +(?:ust|mwst)\.?|total +ht|montant +(?:eur +)?ht|total +hors +tax\w*": 1.0,
@@ -130,34 +134,30 @@ _NET_TOTAL = LabelRecognizer(
         r"netto-?betrag|nettosumme|gesamt *netto|warenwert +netto|net +total|total +net": 1.0,
         r"total +excl\w*\.? +(?:vat|tax)|amount +untaxed|exclusief +btw|totaal +excl\w*": 1.0,
         r"sub-?total|zwischensumme|gesamtbeitrag|\bnetto\b": 0.7,
+        r"grondslag|base +imposable|\bcharges\b": 0.6,
     },
-    _MONEY,
-    _money,
-    prefer_last=True,
-    last_on_line=True,
-    rows_below=4,
 )
-_TAX_TOTAL = LabelRecognizer(
+_TAX_TOTAL = _total_recognizer(
     "tax_total",
     {
         r"zuzügl\.? *(?:ust|mwst)\.?|steuerbetrag": 1.0,
         r"(?:summe +)?(?:mwst|ust|umsatzsteuer|mehrwertsteuer)[ \t.-]*(?:betrag|summe)": 1.0,
+        r"summe +(?:der +)?(?:mwst|ust|umsatzsteuer|mehrwertsteuer)": 1.0,
         r"total +(?:tax|vat|tva)|(?:tax|vat) +total|montant +(?:de +la +)?tva|btw +bedrag|total +mwst": 1.0,
         r"\b(?:tva|vat|btw|mwst|ust|tax|versicherungsteuer)\b\.? *\(?\d{1,2}(?:[.,]\d+)? *%\)? *:?": 0.85,
         r"\b(?:tax|vat|tva|mwst|ust|steuer|versicherungsteuer)\b": 0.6,
     },
-    _MONEY,
-    _money,
-    prefer_last=True,
-    last_on_line=True,
-    rows_below=4,
 )
 _TOTALS = (_NET_TOTAL, _TAX_TOTAL, _GRAND_TOTAL)
 _CENT = Decimal("0.011")
 _MAX_TAX_LINES = 8
 
 _IBAN = re.compile(r"(?<![A-Z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){10,32}")
-_IBAN_LABEL = re.compile(r"iban", re.IGNORECASE)
+_IBAN_LABEL = re.compile(r"iban|bankverbindung|bank account|konto|compte|rekening", re.IGNORECASE)
+_MAX_ADDRESS_LINES = 4
+_TITLE_LINES = 8
+_CREDIT_NOTE = re.compile(r"^ *(?:avoir|credit +note|gutschrift|creditnota)\b", re.IGNORECASE | re.MULTILINE)
+_LABEL_REACH = 60  # an IBAN label may end the previous line ("... Bankverbindung: IBAN\nDE75 ...")
 _VAT = re.compile(
     r"(?<![A-Z0-9])(?:ATU|BE|BG|CHE|CY|CZ|DE|DK|EE|EL|ES|FI|FR|GB|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|XI)"
     r"[ ]?(?:[0-9A-Z][ .]?){8,13}"
@@ -173,7 +173,7 @@ _COMPANY = re.compile(  # case-sensitive on purpose: "Sa 8.00-14.00 Uhr" is not 
 )
 _SELLER_CAPTION = re.compile(
     r"^ *(?:lieferant|rechnungsersteller|verkäufer|seller|vendor|supplier|from|absender|fournisseur|émetteur"
-    r"|vendeur)\b *:?",
+    r"|vendeur) *:? *$",
     re.IGNORECASE | re.MULTILINE,
 )
 _BUYER_CAPTION = re.compile(
@@ -191,6 +191,7 @@ _ADDRESS_WINDOW = re.compile(
     r"^[^\n]{3,80}(?:●|•|·| \| )[^\n]*\d{4,5}[^\n]*$|^ *(?:herrn?|frau|mr\.?|mrs\.?|monsieur|madame) *$",
     re.IGNORECASE | re.MULTILINE,
 )
+_TITLE = re.compile(r"^(?:invoice|rechnung|facture|factuur|credit note|gutschrift|avoir|receipt|tax invoice)\b", re.I)
 _KEY_VALUE = re.compile(r"^[\w .\-/()]{1,30}:")
 _NAME_KEY = re.compile(r"^(?:name|nom|naam|firma|company|raison sociale) *: *", re.IGNORECASE)
 _SALUTATION = re.compile(r"^(?:herrn?|frau|mr\.?|mrs\.?|ms\.?|monsieur|madame|m\.|mme)$", re.IGNORECASE)
@@ -213,13 +214,17 @@ def extract_invoice(pages: Sequence[PageLike]) -> dict[str, Candidate]:
         "iban": _iban(pages),
         "seller_vat_id": _seller_vat_id(pages),
         "currency": _currency(pages),
-        "seller_name": _seller_name(pages),
+        "seller_name": (seller := _seller_name(pages)),
+        "seller_address": _seller_address(pages, seller) if pages else None,
         "buyer_name": _name_under(pages, _BUYER_CAPTION, 0.8)
         or _name_under(pages, _DELIVERY_CAPTION, 0.6)
         or _name_under(pages, _ADDRESS_WINDOW, 0.6),
         "tax_rate": _tax_rate(pages),
     }
-    found.update(_totals(pages))
+    totals = _totals(pages)
+    if _is_credit_note(pages):
+        totals = {name: _absolute(candidate) for name, candidate in totals.items()}
+    found.update(totals)
     return {name: candidate for name, candidate in found.items() if candidate is not None}
 
 
@@ -253,6 +258,18 @@ def _totals(pages: Sequence[PageLike]) -> dict[str, Candidate | None]:
     return {recognizer.field_name: single for recognizer, single in zip(_TOTALS, singles, strict=True)}
 
 
+def _is_credit_note(pages: Sequence[PageLike]) -> bool:
+    """A credit note titled as such; its amounts are positive (EN 16931: the document type carries the sign)."""
+    head = "\n".join(pages[0].text.splitlines()[:_TITLE_LINES]) if pages else ""
+    return bool(_CREDIT_NOTE.search(head))
+
+
+def _absolute(candidate: Candidate | None) -> Candidate | None:
+    if candidate is None or not candidate.value.startswith("-"):
+        return candidate
+    return replace(candidate, value=candidate.value[1:])
+
+
 def _tax_sums(taxes: list[Candidate]) -> list[Candidate]:
     """Sums of two or three distinct per-rate tax amounts, as candidates located at the first of them."""
     distinct = list({c.value: c for c in taxes}.values())[:_MAX_TAX_LINES]
@@ -284,8 +301,7 @@ def _iban(pages: Sequence[PageLike]) -> Candidate | None:
                 return Candidate(
                     0.95, normalize_iban(page.text[match.start() : end]), page.number, (match.start(), end)
                 )
-            line_start = page.text.rfind("\n", 0, match.start()) + 1
-            if fallback is None and _IBAN_LABEL.search(page.text[line_start : match.start()]):
+            if fallback is None and _IBAN_LABEL.search(page.text[max(match.start() - _LABEL_REACH, 0) : match.start()]):
                 raw = match.group(0).split("  ")[0].strip()
                 fallback = Candidate(0.6, normalize_iban(raw), page.number, (match.start(), match.start() + len(raw)))
     return fallback
@@ -375,9 +391,12 @@ def _name_under(pages: Sequence[PageLike], caption: re.Pattern[str], confidence:
 
 
 def _seller_name(pages: Sequence[PageLike]) -> Candidate | None:
-    """Below a seller caption, else the first line with a company suffix, else nothing."""
+    """Below a seller caption; else the letterhead (first name-like line above the buyer's block, preferring
+    one with a company suffix); else the first line anywhere with a company suffix."""
     if captioned := _name_under(pages, _SELLER_CAPTION, 0.8):
         return captioned
+    if letterhead := _letterhead(pages):
+        return letterhead
     for page in pages[:1]:
         offset = 0
         for line in page.text.split("\n"):
@@ -386,3 +405,44 @@ def _seller_name(pages: Sequence[PageLike]) -> Candidate | None:
                 return _located(page, offset, name, 0.6)
             offset += len(line) + 1
     return None
+
+
+def _letterhead(pages: Sequence[PageLike]) -> Candidate | None:
+    if not pages:
+        return None
+    page = pages[0]
+    caption = _BUYER_CAPTION.search(page.text)
+    head = page.text[: caption.start()] if caption else ""
+    names: list[tuple[int, str]] = []
+    offset = 0
+    for line in head.split("\n"):
+        name = _name_from_line(line)
+        if name and not _TITLE.match(name) and len(name) < 60:
+            names.append((offset, name))
+        offset += len(line) + 1
+    if not names:
+        return None
+    offset, name = next(((o, n) for o, n in names if _COMPANY.search(n)), names[0])
+    return _located(page, offset, name, 0.55)
+
+
+def _seller_address(pages: Sequence[PageLike], seller: Candidate | None) -> Candidate | None:
+    """The address lines printed right under the seller's name, joined with ', '."""
+    if seller is None or seller.page != pages[0].number:
+        return None
+    text = pages[0].text
+    lines: list[tuple[str, int]] = []  # (line, end offset)
+    start = text.find("\n", seller.span[1]) + 1
+    end = start
+    for line in text[start:].split("\n")[:_MAX_ADDRESS_LINES]:
+        stripped = _COLUMN_GAP.split(line.strip())[0].strip(" ,")
+        if not stripped or _KEY_VALUE.match(stripped) or _TITLE.match(stripped):
+            break
+        end = text.index(stripped, end) + len(stripped)
+        lines.append((stripped, end))
+    while lines and not re.search(r"\d", lines[-1][0]):
+        lines.pop()  # an address ends with its postcode line; what follows is something else
+    if not lines:
+        return None
+    address = ", ".join(line for line, _ in lines)
+    return Candidate(min(seller.confidence, 0.6), address, pages[0].number, (start, lines[-1][1]))

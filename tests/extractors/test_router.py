@@ -12,6 +12,9 @@ from typing import Any
 
 import pytest
 from extract_chat_server import Behaviour, ChatServer
+from hypothesis import given
+from hypothesis import settings as settings_
+from hypothesis import strategies as st
 
 from docval.domain import DocKind, MaskedText, Tier
 from docval.settings import ModelEndpoint, ModelPrice, Settings
@@ -110,6 +113,12 @@ def test_local_tier_fills_only_weak_fields_and_records_the_call(settings: Settin
     assert call.prompt_sha256 == expected_sha == result.prompt_versions["invoice"]
 
 
+def test_text_with_lone_surrogates_is_still_sent(settings: Settings, local_server: ChatServer) -> None:
+    local_server.default = Behaviour(answer={"grand_total": "100,00"})
+    result = run(configure(settings, local=local_server), text=INVOICE + "Kontakt \ud83d sav@example.com\n")
+    assert result.calls[0].ok and result.fields["grand_total"].tier is Tier.LOCAL
+
+
 def test_value_not_in_text_gets_lower_confidence(settings: Settings, local_server: ChatServer) -> None:
     local_server.default = Behaviour(answer={"seller_name": "Phantom AG", "grand_total": "100,00"})
     result = run(configure(settings, local=local_server))
@@ -198,6 +207,19 @@ def test_remote_tier_sees_only_masked_text_and_answers_are_reidentified(
     assert result.fields["buyer_name"].page == 1  # re-identified value found in the original text
 
 
+def test_a_failing_mask_fails_closed(
+    settings: Settings, remote_server: ChatServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEST_REMOTE_KEY", "sk-test")
+
+    def broken(text: str) -> MaskedText:
+        raise RuntimeError("analyzer crashed")
+
+    result = run(configure(settings, remote=remote_server), mask=broken)
+    assert remote_server.requests == [] and result.calls == []
+    assert result.needs_review and "masking failed" in (result.review_reason or "")
+
+
 def test_remote_tier_is_never_used_without_a_mask(
     settings: Settings, remote_server: ChatServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -270,3 +292,53 @@ def test_prompt_templates_are_versioned_files() -> None:
     template = load_prompt(DocKind.INVOICE)
     assert template is not None and len(template.sha256) == 64
     assert load_prompt(DocKind.OTHER) is None
+
+
+@pytest.fixture(scope="module")
+def shared_remote() -> Iterator[ChatServer]:
+    server = ChatServer()
+    yield server
+    server.stop()
+
+
+NAMES = st.text(alphabet=st.characters(categories=("Lu", "Ll")), min_size=4, max_size=12)
+
+
+@settings_(max_examples=15, deadline=None)
+@given(first=NAMES, last=NAMES)
+def test_property_remote_never_sees_the_masked_originals(
+    tmp_path_factory: pytest.TempPathFactory, shared_remote: ChatServer, first: str, last: str
+) -> None:
+    """Whatever the personal value, the remote request carries only its token, and the answer maps back."""
+    person = f"{first} {last}"
+    shared_remote.requests.clear()
+    shared_remote.default = Behaviour(answer={"buyer_name": "<PERSON_1>"})
+
+    def mask(text: str) -> MaskedText:
+        return MaskedText(text=text.replace(person, "<PERSON_1>"), originals={"<PERSON_1>": person})
+
+    base = Settings(data_dir=tmp_path_factory.mktemp("var"))
+    endpoint = ModelEndpoint(
+        enabled=True, base_url=shared_remote.base_url, model="remote-test", api_key_file=Path("keys/remote_model.key")
+    )
+    router_config = base.extract.router.model_copy(update={"remote": endpoint, "field_threshold": 0.99})
+    configured = base.model_copy(update={"extract": base.extract.model_copy(update={"router": router_config})})
+    key = configured.keys_dir / "remote_model.key"
+    key.parent.mkdir(parents=True, exist_ok=True)
+    key.write_text("sk")
+    result = run(configured, mask=mask, text=INVOICE.replace("Erika Musterfrau", person))
+    assert person not in shared_remote.sent_text()
+    assert result.fields["buyer_name"].value == person
+
+
+@settings_(max_examples=30, deadline=None)
+@given(st.lists(st.decimals(min_value=0, max_value=1, places=3), max_size=30), st.data())
+def test_property_day_budget_never_exceeds_its_limit(
+    tmp_path_factory: pytest.TempPathFactory, amounts: list[Decimal], data: st.DataObject
+) -> None:
+    budget = DayBudget(tmp_path_factory.mktemp("budget") / "spend.json", Decimal("2"))
+    for amount in amounts:
+        if budget.reserve(amount):
+            actual = data.draw(st.decimals(min_value=0, max_value=amount, places=3))
+            budget.settle(amount, actual)
+        assert Decimal(0) <= budget.spent_today() <= Decimal("2")

@@ -1,0 +1,103 @@
+"""The eval gate and the e-invoice tier on the shared corpora."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from docval.domain import Tier
+from docval.settings import Settings
+from extractors.evaluate import EvalReport, compare_to_baseline, load_dataset, run_eval, score
+from extractors.extract import extract
+from extractors.pdf import PageText, load_pdf
+from extractors.router import Router
+
+# Floors a few points under the measured rules-only figures (README "Extraction accuracy"): a tripwire for
+# regressions in this suite; `docval eval --gate` is the configurable gate.
+FLOORS = {"zugferd": 0.87, "invoice2data": 0.86}
+
+
+@pytest.fixture(scope="module")
+def reports(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, EvalReport]:
+    settings = Settings(data_dir=tmp_path_factory.mktemp("var"))
+    return {
+        name: run_eval(shared_data / folder, settings, routed=False, einvoice=False)
+        for name, folder in (("zugferd", "zugferd"), ("invoice2data", "invoices-invoice2data"))
+    }
+
+
+@pytest.mark.parametrize("dataset", sorted(FLOORS))
+def test_rules_tier_accuracy_floor(reports: dict[str, EvalReport], dataset: str) -> None:
+    report = reports[dataset]
+    assert report.documents >= 10 and not report.einvoice and report.tiers == "rules"
+    assert report.overall["accuracy"] >= FLOORS[dataset], report.table()
+    assert report.model_calls == 0
+
+
+def test_scores_count_right_wrong_and_correctly_empty(shared_data: Path) -> None:
+    _, documents = load_dataset(shared_data / "zugferd")
+    first = documents[0]
+    perfect = dict(first.truth)
+    fields, overall = score([(first, perfect)])
+    assert overall["accuracy"] == 1.0 and overall["precision"] == 1.0
+    wrong = {**perfect, "grand_total": "0.01", "iban": "DE00INVENTED"}
+    fields, _ = score([(first, wrong)])
+    assert fields["grand_total"]["accuracy"] == 0.0 and fields["grand_total"]["precision"] == 0.0
+    assert fields["iban"]["accuracy"] == 0.0  # a value where the truth has none is a false positive
+
+
+def test_gate_flags_a_regression_beyond_the_margin(reports: dict[str, EvalReport]) -> None:
+    current = reports["zugferd"]
+    better = current.model_copy(
+        update={"fields": {**current.fields, "iban": {**current.fields["iban"], "accuracy": 1.0}}}
+    )
+    assert compare_to_baseline(current, current, 0.05) == []
+    regressions = compare_to_baseline(current, better, 0.05)
+    assert len(regressions) == 1 and regressions[0].startswith("iban:")
+    assert compare_to_baseline(current, better, 0.5) == []
+
+
+def test_docval_eval_cli_stores_a_baseline_and_gates(settings: Settings, shared_data: Path) -> None:
+    dataset = shared_data / "invoices-invoice2data"
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "docval", "eval", str(dataset), "--no-einvoice", *args]
+        return subprocess.run(command, capture_output=True, text=True, timeout=180)
+
+    first = run()
+    assert first.returncode == 0, first.stderr
+    assert "OVERALL" in first.stdout and "baseline stored" in first.stdout
+    baseline = settings.data_dir / "eval" / "invoice2data-rules.baseline.json"
+    assert json.loads(baseline.read_text())["dataset"] == "invoice2data"
+
+    assert run("--gate").returncode == 0
+    stored = json.loads(baseline.read_text())
+    stored["fields"]["grand_total"]["accuracy"] = 1.5  # a baseline no run can reach: every run regresses
+    baseline.write_text(json.dumps(stored))
+    gated = run("--gate")
+    assert gated.returncode == 1 and "regression: grand_total" in gated.stdout
+    assert run("--tiers", "bogus").returncode != 0
+
+
+def test_einvoice_tier_comes_first_and_tampered_text_is_a_finding(settings: Settings, shared_data: Path) -> None:
+    pdf = shared_data / "zugferd/pdfs/ZUGFeRDv1/correct/Intarsys/ZUGFeRD_1p0_BASIC_Einfach.pdf"
+    document = load_pdf(pdf, settings.extract)
+    router = Router.rules_only(settings)
+    honest = extract(document, router)
+    assert honest.fields["grand_total"].tier is Tier.EINVOICE and honest.fields["grand_total"].value == "235.62"
+    assert honest.findings == []
+
+    page = document.pages[0]
+    forged = page.text.replace("DE08 7009 0100 1234 5678 90", "DE89 3704 0044 0532 0130 00")
+    assert forged != page.text
+    tampered = document.model_copy(update={"pages": [PageText(number=1, text=forged, source="text")]})
+    result = extract(tampered, router)
+    assert [f.code for f in result.findings] == ["EINVOICE_MISMATCH"]
+    assert result.findings[0].fields == ["iban"]
+
+    text_only = extract(document, router, einvoice=False)
+    assert text_only.fields["grand_total"].tier is Tier.RULES
