@@ -19,6 +19,7 @@ import tldextract
 import tldextract.tldextract as _tldextract_module
 from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
 from presidio_analyzer import predefined_recognizers as presidio_recognizers
+from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
 from spacy.tokens import Doc
 
@@ -51,6 +52,10 @@ class BlankSpacyNlpEngine(SpacyNlpEngine):
 
     def load(self) -> None:
         self.nlp = {model["lang_code"]: spacy.blank(model["lang_code"]) for model in self.models}
+
+    def is_stopword(self, word: str, language: str) -> bool:
+        """Never: context words are an explicit list per recognizer, and spaCy counts "call", "number" as stop words."""
+        return False
 
     def _doc_to_nlp_artifact(self, doc: Doc, language: str) -> NlpArtifacts:
         artifacts = super()._doc_to_nlp_artifact(doc, language)
@@ -93,6 +98,8 @@ def build_analyzer(config: PiiConfig, *, labels: bool | None = None, ner: bool |
     return AnalyzerEngine(
         registry=registry,
         nlp_engine=nlp_engine,
+        # Context words may also follow the value ("416 60 039 office"), not only precede it.
+        context_aware_enhancer=LemmaContextAwareEnhancer(context_prefix_count=5, context_suffix_count=4),
         supported_languages=config.languages,
         default_score_threshold=min([config.score_threshold, *config.thresholds.values()]),
     )
@@ -123,7 +130,7 @@ def with_repeats(text: str, spans: list[Span], known: Mapping[str, str]) -> list
     without NER would see it; ``known`` (original -> pseudonym) carries the
     values the vault holds for the subject from earlier documents.
     """
-    values = {text[s.start : s.end]: s.entity for s in spans}
+    values = {text[s.start : s.end]: s.entity for s in sorted(spans, key=lambda s: s.score)}  # best score wins
     for value, token in known.items():
         values.setdefault(value, token_entity(token))
     extra = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -55,7 +56,7 @@ def scan(paths: Annotated[list[Path], typer.Argument(help="Files or folders to s
         typer.echo(str(hit))
     typer.echo(f"{len(hits)} finding(s) in {len({hit.path for hit in hits})} file(s)", err=True)
     if hits:
-        raise typer.Exit(1)
+        sys.exit(1)  # not typer.Exit: docval's main runs click with standalone_mode=False, which swallows it
 
 
 @pii_app.command("eval")

@@ -58,7 +58,9 @@ class NerConfig(_Model):
         default_factory=lambda: {"PERSON": "PERSON", "PER": "PERSON", "LOCATION": "LOCATION", "GPE": "LOCATION"},
         description="spaCy label -> entity type; other labels are ignored.",
     )
-    score: float = Field(0.85, ge=0, le=1)
+    score: float = Field(
+        0.45, ge=0, le=1, description="Kept below pattern scores so a phone or SSN wins an overlap with an NER span."
+    )
 
 
 class PiiConfig(_Model):

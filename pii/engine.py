@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -13,11 +14,15 @@ from docval.hashing import KeyedHasher
 from docval.settings import Settings
 from pii.analysis import Analyzer, Span, build_analyzer, with_repeats
 from pii.config import PiiConfig, load_config
+from pii.errors import PiiError
 from pii.pseudonyms import Masked, apply_operators
 from pii.scan import LeakHit, ValueIndex, scan_paths
 from pii.vault import Vault, doc_subject
 
 __all__ = ["MaskedFields", "PiiEngine"]
+
+
+_NAME_LIKE = frozenset({"PERSON", "LOCATION", "ADDRESS"})
 
 
 class MaskedFields(BaseModel):
@@ -43,10 +48,10 @@ class PiiEngine:
     """Detection (offline Presidio), masking (operators per type) and the vault, built from ``pii.yaml``."""
 
     def __init__(
-        self, config: PiiConfig, hasher: KeyedHasher, vault: Vault | None = None, key_files: list[Path] | None = None
+        self, config: PiiConfig, hasher: KeyedHasher, vault: Vault | None = None, keys_dir: Path | None = None
     ) -> None:
         self.config = config
-        self._key_files = key_files or []
+        self._keys_dir = keys_dir
         self._hasher = hasher
         self._vault = vault
         self.analyzer = Analyzer(config, build_analyzer(config))
@@ -56,24 +61,24 @@ class PiiEngine:
         """The installation's engine: its ``pii.yaml`` (or the packaged default), HMAC key and vault."""
         hasher = KeyedHasher.from_file(settings.keys_dir / "hmac.key")
         vault = Vault(settings.data_dir / "pii" / "vault.sqlite", settings.keys_dir / "pii-master.key", hasher)
-        key_files = sorted(settings.keys_dir.glob("*")) if settings.keys_dir.exists() else []
-        return cls(config or load_config(settings), hasher, vault, key_files)
-
-    @classmethod
-    def from_config_file(cls, path: Path, hasher: KeyedHasher) -> PiiEngine:
-        """An engine without a vault (masking only), e.g. for evaluation and benchmarks."""
-        return cls(load_config(path=path), hasher)
+        return cls(config or load_config(settings), hasher, vault, settings.keys_dir)
 
     @property
     def vault(self) -> Vault:
         if self._vault is None:
-            from pii.errors import PiiError
-
             raise PiiError("this PiiEngine has no vault (build it with PiiEngine.from_settings)")
         return self._vault
 
     def entities_for(self, kind: DocKind | None) -> list[str]:
         return self.config.entities.get(kind or DocKind.OTHER, self.config.all_entities())
+
+    def _field_entities(self, kind: DocKind) -> list[str]:
+        """Pattern types only: a short value out of context is no ground for NER ("Acme Widgets" is no person).
+
+        Names and addresses in other fields are still caught when the data
+        subject's vault entries or this document's personal fields hold them.
+        """
+        return [entity for entity in self.entities_for(kind) if entity not in _NAME_LIKE]
 
     def spans(self, text: str, kind: DocKind | None = None) -> list[Span]:
         return self.analyzer.analyze(text, self.entities_for(kind))
@@ -136,7 +141,7 @@ class PiiEngine:
             if name in personal:
                 spans = [Span(personal[name], 0, len(value), 1.0)]
             else:
-                spans = with_repeats(value, self.spans(value, kind), known_now)
+                spans = with_repeats(value, self.analyzer.analyze(value, self._field_entities(kind)), known_now)
             masked = self._replace(value, spans, known_now)
             used.update(masked.originals)
             _merge_counts(counts, masked.counts)
@@ -145,9 +150,15 @@ class PiiEngine:
         subjects = [self.vault.subject_ref(owner)] if counts else []
         return MaskedFields(fields=out, entities=counts, subjects=subjects)
 
+    @cached_property
+    def _pattern_analyzer(self) -> Analyzer:
+        """Patterns only: the scan looks for shapes (e-mail, IBAN, card), labels and NER would flag masked text."""
+        return Analyzer(self.config, build_analyzer(self.config, labels=False, ner=False))
+
     def scan(self, paths: list[Path]) -> list[LeakHit]:
         """Leak scan: the vault's originals and the ``scan_entities`` patterns in ``paths`` (vault and keys skipped)."""
-        patterns = Analyzer(self.config, build_analyzer(self.config, labels=False, ner=False))
+        patterns = self._pattern_analyzer
         values = ValueIndex(self.vault.originals()) if self._vault is not None else None
-        skip = [*self.vault.files(), *self._key_files] if self._vault is not None else []
+        keys = sorted(self._keys_dir.glob("*")) if self._keys_dir is not None else []  # listed now: made lazily
+        skip = [*(self._vault.files() if self._vault is not None else []), *keys]
         return scan_paths(paths, values=values, analyzer=patterns, entities=self.config.scan_entities, skip=skip)

@@ -130,13 +130,17 @@ def _configurations(config: PiiConfig) -> list[tuple[str, bool, bool]]:
     return runs
 
 
-def evaluate_configurations(config: PiiConfig, path: Path, limit: int | None = None) -> list[ConfigScore]:
-    """Score every configuration (patterns; + labels; + NER when a model is configured or built in)."""
+def evaluate_configurations(
+    config: PiiConfig, path: Path, limit: int | None = None, names: list[str] | None = None
+) -> list[ConfigScore]:
+    """Score every configuration (patterns; + labels; + NER when a model is configured or built in), or ``names``."""
     import time
 
     samples = load_samples(path, limit)
     results = []
     for name, labels, ner in _configurations(config):
+        if names is not None and name not in names:
+            continue
         analyzer = Analyzer(config, build_analyzer(config, labels=labels, ner=ner))
         started = time.perf_counter()
         pairs = []

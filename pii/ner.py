@@ -18,6 +18,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from pii.config import NerConfig
 from pii.errors import PiiError
+from pii.recognizers import result_of
 
 __all__ = ["BUILTIN_MODEL", "NerRecognizer", "model_path", "ner_available"]
 
@@ -62,10 +63,23 @@ class NerRecognizer(EntityRecognizer):
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
         wanted = set(entities) if entities else set(self._labels.values())
+        cased = any(char.isupper() for char in text)
         results = []
         for ent in self._nlp(text).ents:
             entity = self._labels.get(ent.label_)
-            if entity in wanted:
-                start, end = ent.start_char, ent.end_char
-                results.append(RecognizerResult(entity, start, end, self._score))
+            if entity in wanted and _plausible(ent, cased):
+                results.append(result_of(self, entity, ent.start_char, ent.end_char, self._score))
         return results
+
+
+def _plausible(ent: spacy.tokens.Span, cased: bool) -> bool:
+    """Names and places have a capital in cased text and are not made of stop words ("mail", "Who are").
+
+    The small model over-tags ordinary words; these two checks remove most of
+    that noise at almost no cost in recall (lower-cased chat text is exempt
+    from the capital rule).
+    """
+    words = [token for token in ent if not token.is_punct and not token.is_space]
+    if not words or all(token.is_stop for token in words):
+        return False
+    return not cased or any(token.text[:1].isupper() or token.like_num for token in words)

@@ -22,7 +22,7 @@ from typing import ClassVar
 
 from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
-from stdnum import bic, luhn
+from stdnum import bic, iban, luhn
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError as StdnumError
 
@@ -35,10 +35,22 @@ __all__ = [
     "EuVatRecognizer",
     "InternalEmailRecognizer",
     "LabelRecognizer",
+    "LooseIbanRecognizer",
+    "LoosePhoneRecognizer",
     "LuhnCardRecognizer",
     "NationalIdRecognizer",
     "PassportRecognizer",
+    "result_of",
 ]
+
+
+def result_of(recognizer: EntityRecognizer, entity: str, start: int, end: int, score: float) -> RecognizerResult:
+    """A result tagged with its recognizer, which Presidio's context enhancer needs to find the context words."""
+    metadata = {
+        RecognizerResult.RECOGNIZER_NAME_KEY: recognizer.name,
+        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: recognizer.id,
+    }
+    return RecognizerResult(entity, start, end, score, recognition_metadata=metadata)
 
 
 class ChecksumRecognizer(PatternRecognizer):
@@ -84,20 +96,21 @@ def _stdnum_valid(validator: Callable[[str], object], value: str) -> bool:
 
 
 class LuhnCardRecognizer(ChecksumRecognizer):
-    """13-19 digit card numbers (any issuer, incl. Mastercard 2-series, 19-digit Visa, 15-digit JCB) with Luhn."""
+    """12-19 digit card numbers (any issuer: Mastercard 2-series, 19-digit Visa, 15-digit JCB, Maestro) with Luhn."""
 
     ENTITY = "CREDIT_CARD"
     PATTERNS: ClassVar[list[Pattern]] = [
-        Pattern("card 4-4-4-4 grouped", r"(?<![\d-])\d{4}([ -])\d{4}\1\d{4}\1\d{1,7}(?![\d-])", 0.6),
-        Pattern("card digits", r"(?<![\d-])\d{13,19}(?![\d-])", 0.5),
-        Pattern("card 4-6-5 grouped", r"(?<![\d-])\d{4}([ -])\d{6}\1\d{4,5}(?![\d-])", 0.5),
+        Pattern("card 4-4-4-4 grouped", r"(?<![\w-])\d{4}([ -])\d{4}\1\d{4}\1\d{1,7}(?![\w-])", 0.6),
+        Pattern("card digits", r"(?<![\w-])\d{13,19}(?![\w-])", 0.5),
+        Pattern("card 4-6-5 grouped", r"(?<![\w-])\d{4}([ -])\d{6}\1\d{4,5}(?![\w-])", 0.5),
+        Pattern("card 12 digits (Maestro)", r"(?<![\w-])\d{12}(?![\w-])", 0.1),  # needs a context word
     ]
     CONTEXT: ClassVar[list[str]] = ["card", "credit", "visa", "mastercard", "amex", "cc", "debit", "pan"]
     PROOF = False
 
     def check(self, value: str) -> bool:
         digits = re.sub(r"\D", "", value)
-        return 13 <= len(digits) <= 19 and luhn.is_valid(digits)
+        return 12 <= len(digits) <= 19 and luhn.is_valid(digits)
 
 
 class InternalEmailRecognizer(ChecksumRecognizer):
@@ -112,6 +125,78 @@ class InternalEmailRecognizer(ChecksumRecognizer):
     def check(self, value: str) -> bool:
         local, _, domain = value.rpartition("@")
         return bool(local) and not local.startswith(".") and ".." not in value and not domain.endswith(".")
+
+
+class LooseIbanRecognizer(PatternRecognizer):
+    """IBANs in any case and spacing ("my iban is gb42nawi0445..."), proven by the mod-97 check.
+
+    A regex cannot tell where a spaced IBAN ends ("... 0130 00 paid" vs "...
+    0130 paid"), so each candidate is cut back group by group until the
+    checksum passes.
+    """
+
+    ENTITY = "IBAN_CODE"
+    CANDIDATE = re.compile(r"(?<!\w)[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]{1,4}){3,8}(?!\w)")
+
+    def __init__(self, supported_language: str = "en") -> None:
+        super().__init__(
+            supported_entity=self.ENTITY,
+            name="LooseIbanRecognizer",
+            supported_language=supported_language,
+            patterns=[Pattern("iban any case", self.CANDIDATE.pattern, 1.0)],
+        )
+
+    def analyze(
+        self,
+        text: str,
+        entities: list[str],
+        nlp_artifacts: NlpArtifacts | None = None,
+        regex_flags: int | None = None,
+    ) -> list[RecognizerResult]:
+        results = []
+        for match in self.CANDIDATE.finditer(text):
+            parts = match.group().split(" ")
+            for count in range(len(parts), 0, -1):
+                value = " ".join(parts[:count])
+                if iban.is_valid(_compact(value)):
+                    results.append(result_of(self, self.ENTITY, match.start(), match.start() + len(value), 1.0))
+                    break
+        return results
+
+
+_DATE_LIKE = re.compile(r"^(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}[./-]\d{1,2}[./-]\d{1,2})$")
+
+
+class LoosePhoneRecognizer(ChecksumRecognizer):
+    """Phone numbers in the many national groupings phonenumbers rejects without a region ("78 651 450").
+
+    Grouped digits alone are weak evidence (amounts, ids), so they need a
+    context word; an international prefix or an area code in parentheses is
+    stronger on its own.
+    """
+
+    ENTITY = "PHONE_NUMBER"
+    _EXT = r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?"
+    _END = r"(?!\w|-\d)"  # "8211-Office" ends a number, "8211-12" does not
+    PATTERNS: ClassVar[list[Pattern]] = [
+        Pattern(
+            "phone international",
+            rf"(?<![\w+])(?:\+|00)\d{{1,3}}[ .-]?(?:\(0?\d{{1,4}}\)[ .-]?)?"  # +46 (0)8
+            rf"\d{{1,4}}(?:[ .-]?\d{{1,5}}){{1,4}}{_EXT}(?!\w)",
+            0.5,
+        ),
+        Pattern("phone (area)", rf"(?<!\w)\(\d{{1,4}}\)[ .-]?\d{{2,4}}(?:[ .-]?\d{{2,4}}){{1,3}}{_EXT}(?!\w)", 0.45),
+        Pattern("phone grouped", rf"(?<![\w.+-])\d{{2,4}}(?:[ .-]\d{{2,6}}){{1,4}}{_EXT}{_END}", 0.2),
+        Pattern("phone digits", rf"(?<![\w.+-])\d{{10,11}}{_END}", 0.2),
+    ]
+    CONTEXT: ClassVar[list[str]] = [
+        "phone", "telephone", "tel", "mobile", "cell", "fax", "call", "office", "desk", "contact", "number",
+        "answering", "reach", "dial", "messages", "sms", "text", "registered", "whatsapp", "home", "work",
+    ]  # fmt: skip
+
+    def check(self, value: str) -> bool:
+        digits = re.sub(r"\D", "", value.split("x")[0].split("ext")[0])
+        return 6 <= len(digits) <= 15 and len(set(digits)) > 1 and not _DATE_LIKE.match(value.strip())
 
 
 class EuVatRecognizer(ChecksumRecognizer):
@@ -189,6 +274,8 @@ class NationalIdRecognizer(ChecksumRecognizer):
 
     def check(self, value: str) -> bool:
         compact = value.strip()
+        if sum(char.isdigit() for char in compact) < 5:  # every listed scheme has 5+ digits; skips most words cheaply
+            return False
         return any(_stdnum_valid(validator, compact) for validator in self._validators)
 
 
@@ -208,6 +295,30 @@ _LABELS: dict[str, tuple[str, ...]] = {
     ),
     "DATE_OF_BIRTH": ("date of birth", "birth date", "birthdate", "dob", "d.o.b.", "born", "born on"),
 }  # fmt: skip
+_HEADER_WORDS = {
+    "email",
+    "e-mail",
+    "phone",
+    "telephone",
+    "mobile",
+    "date",
+    "amount",
+    "total",
+    "id",
+    "number",
+    "account",
+    "iban",
+    "country",
+    "city",
+    "status",
+    "type",
+    "description",
+    "quantity",
+    "price",
+    "role",
+    "title",
+    "company",
+}  # a label followed by one of these (no colon) is a table header row, not a value
 _BLOCK_LABELS = {"bill to", "billed to", "invoice to", "ship to", "sold to"}  # name, then address lines
 
 _LABEL_TO_ENTITY = {label: entity for entity, labels in _LABELS.items() for label in labels}
@@ -247,6 +358,21 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+# "Bo Li. Ana replied": a full stop after a word of 2+ letters that is not a title ends the name ("Jane Q. Public").
+_SENTENCE_END = re.compile(r"(?<![^\W\d_])(?!(?:Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr)\.)[^\W\d_]{2,}\.(?= )")
+
+
+def _first_clause(text: str, start: int, end: int, entity: str) -> tuple[int, int]:
+    """ "Name: Ana Souza, mail ana@x.org": a value that does not look like its type is cut at the first , ; or (."""
+    sentence_end = _SENTENCE_END.search(text, start, end)
+    if sentence_end and entity == "PERSON":
+        start, end = _trimmed(text, start, sentence_end.end())
+    if _plausible(entity, text[start:end]):
+        return start, end
+    cut = re.search(r"[,;(]", text[start:end])
+    return _trimmed(text, start, start + cut.start()) if cut else (start, end)
+
+
 def _lines(text: str, start: int) -> Iterator[tuple[int, int]]:
     """(start, end) of each line from offset ``start`` on."""
     while start < len(text):
@@ -281,17 +407,7 @@ class LabelRecognizer(EntityRecognizer):
     ) -> list[RecognizerResult]:
         wanted = set(entities) if entities else set(_LABELS)
         found = [*self._after_labels(text), *self._in_tables(text)]
-        return [
-            RecognizerResult(entity, start, end, self.SCORE, recognition_metadata=self._metadata())
-            for entity, start, end in found
-            if entity in wanted
-        ]
-
-    def _metadata(self) -> dict[str, str]:
-        return {
-            RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-        }
+        return [result_of(self, entity, start, end, self.SCORE) for entity, start, end in found if entity in wanted]
 
     def _after_labels(self, text: str) -> Iterator[tuple[str, int, int]]:
         for match in _LABEL_RE.finditer(text):
@@ -300,7 +416,9 @@ class LabelRecognizer(EntityRecognizer):
             cell_end = _CELL_END.search(text, match.end())
             start, end = _trimmed(text, match.end(), cell_end.start() if cell_end else len(text))
             if start < end:
-                if _plausible(entity, text[start:end]):
+                start, end = _first_clause(text, start, end, entity)
+                value = text[start:end].strip(" :").lower()
+                if _plausible(entity, text[start:end]) and value not in _HEADER_WORDS and value not in _LABEL_TO_ENTITY:
                     yield entity, start, end
             elif label in _BLOCK_LABELS or entity == "ADDRESS":
                 yield from self._block_below(text, match.end(), entity)
@@ -356,6 +474,8 @@ def _cells(line: str) -> list[tuple[int, int, str]]:
 
 CUSTOM: dict[str, type[EntityRecognizer]] = {
     "luhn_card": LuhnCardRecognizer,
+    "loose_iban": LooseIbanRecognizer,
+    "loose_phone": LoosePhoneRecognizer,
     "internal_email": InternalEmailRecognizer,
     "eu_vat": EuVatRecognizer,
     "bic": BicRecognizer,

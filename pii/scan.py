@@ -64,14 +64,16 @@ class ValueIndex:
 
     def find(self, text: str) -> Iterator[tuple[str, int | None]]:
         """(entity type, offset or None when found only with separators removed) of originals in ``text``."""
+        exact = set()
         for entity, value in self._exact:
             offset = text.find(value)
             while offset >= 0:
+                exact.add(_squeeze(value))
                 yield entity, offset
                 offset = text.find(value, offset + 1)
         if self._squeezed:
             flat = _squeeze(text)
-            yield from ((entity, None) for entity, value in self._squeezed if value in flat)
+            yield from ((entity, None) for entity, value in self._squeezed if value not in exact and value in flat)
 
 
 def _texts(path: Path) -> Iterator[tuple[str, str]]:

@@ -44,7 +44,6 @@ READER_ROLE = "pii_reader"
 _NONCE = 12
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS subjects (ref TEXT PRIMARY KEY, wrapped_key BLOB NOT NULL, created TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS erased (ref TEXT NOT NULL, erased_at TEXT NOT NULL, entries INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS entries (
     doc TEXT NOT NULL, token TEXT NOT NULL, subject TEXT NOT NULL, ciphertext BLOB NOT NULL,
     PRIMARY KEY (doc, token));
@@ -139,7 +138,12 @@ class Vault:
     def _data_key(self, db: sqlite3.Connection, ref: str, *, create: bool) -> bytes | None:
         row = db.execute("SELECT wrapped_key FROM subjects WHERE ref = ?", (ref,)).fetchone()
         if row is not None:
-            return _open(self._master, row[0], b"dek\0" + ref.encode())
+            try:
+                return _open(self._master, row[0], b"dek\0" + ref.encode())
+            except InvalidTag:
+                raise PiiError(
+                    f"the master key does not open the key of subject {ref[:12]} (wrong key file?)"
+                ) from None
         if not create:
             return None
         key = AESGCM.generate_key(bit_length=256)
@@ -234,9 +238,7 @@ class Vault:
         with self._db() as db:
             entries = db.execute("DELETE FROM entries WHERE subject = ?", (ref,)).rowcount
             had_key = db.execute("DELETE FROM subjects WHERE ref = ?", (ref,)).rowcount > 0
-            erased_at = _now()
-            if had_key:
-                db.execute("INSERT INTO erased VALUES (?, ?, ?)", (ref, erased_at, entries))
+        erased_at = _now()
         if had_key:
             self._vacuum()
         return PiiErasedPayload(subject=ref, entries=entries, key_destroyed=had_key, erased_at=erased_at)
