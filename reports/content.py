@@ -73,6 +73,11 @@ def _fmt(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
+def _fmt_rfc3339(text: str) -> str:
+    """``2026-11-25T13:30:34.100029Z`` -> ``2026-11-25 13:30:34``, the same shape ``_fmt`` gives."""
+    return text[:19].replace("T", " ")
+
+
 def lineage_row(lineage: DocLineage) -> LineageRow:
     decision = lineage.state.value if lineage.state else "pending"
     if lineage.outcome is not None:
@@ -81,7 +86,7 @@ def lineage_row(lineage: DocLineage) -> LineageRow:
     return LineageRow(
         doc=lineage.doc,
         kind=lineage.kind.value if lineage.kind else "-",
-        steps=[(_SHORT_KIND.get(step.kind, step.kind), _fmt(step.ts)) for step in lineage.steps],
+        steps=[(_SHORT_KIND.get(step.kind, step.kind), _fmt_rfc3339(step.ts)) for step in lineage.steps],
         tiers=", ".join(sorted(lineage.tiers)) or "-",
         models=", ".join(sorted(lineage.models)) or "-",
         findings=", ".join(lineage.findings) or "-",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -132,6 +133,59 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@dataclass(slots=True)
+class _LedgerView:
+    """The entries up to the checkpoint, read once: folded facts plus what proofs and counts need."""
+
+    note: str
+    checkpoint: Checkpoint
+    facts: LedgerFacts
+    bodies: list[bytes]
+    leaves: list[bytes]
+    rows: list[tuple[str, str, str | None]]
+
+
+def _read_ledger(ledger: Ledger, bundle_dir: Path | None) -> _LedgerView:
+    """With a bundle, export first and read the exported bytes, so the report is about exactly those entries."""
+    if bundle_dir is not None:
+        checkpoint = export_bundle(ledger, bundle_dir)
+        note = (bundle_dir / "checkpoint").read_text(encoding="utf-8")
+        entries: Iterator[Entry] = _entries_from_file(bundle_dir / "entries.jsonl")
+    else:
+        latest = ledger.latest_checkpoint()
+        if latest is None:
+            raise ReportError("the ledger has no signed checkpoint yet: nothing can be reported as verified")
+        note, checkpoint = latest, Checkpoint.parse(split_note(latest)[0])
+        entries = ledger.entries(0, checkpoint.size)
+    bodies: list[bytes] = []
+    leaves: list[bytes] = []
+    rows: list[tuple[str, str, str | None]] = []
+
+    def collect() -> Iterator[Entry]:
+        for entry in entries:
+            bodies.append(entry.canonical)
+            leaves.append(entry.leaf_hash)
+            rows.append((entry.ts, entry.kind, entry.doc))
+            yield entry
+
+    facts = fold_entries(collect())
+    return _LedgerView(note, checkpoint, facts, bodies, leaves, rows)
+
+
+def _signed_statement(settings: Settings, view: _LedgerView, period: Period) -> tuple[dict[str, int], str]:
+    period_from, period_to = period.rfc3339(period.start), period.rfc3339(period.end)
+    counts = count_completeness(view.rows, period_from, period_to)
+    body = statement_body(
+        counts, origin=view.checkpoint.origin, period_from=period_from, period_to=period_to,
+        size=view.checkpoint.size, root_b64=_root_b64(view.checkpoint),
+    )  # fmt: skip
+    return counts, sign_note(body, load_signing_key(signing_key_path(settings.keys_dir)))
+
+
+def _root_b64(checkpoint: Checkpoint) -> str:
+    return checkpoint.body().split("\n")[2]
+
+
 def generate_report(
     settings: Settings,
     period: Period,
@@ -141,96 +195,57 @@ def generate_report(
     previous_checkpoint: Path | None = None,
 ) -> ReportFiles:
     """Write report.html/.pdf (+ lineage.csv, exceptions.csv) to ``out``; with ``bundle`` also ``out/bundle``."""
+    if previous_checkpoint is not None and not bundle:
+        raise ReportError("--previous-checkpoint adds a consistency proof to the bundle: use it with --bundle")
     ledger = Ledger.open(settings)
     out.mkdir(parents=True, exist_ok=True)
     bundle_dir = out / "bundle"
-    if bundle:
-        checkpoint = export_bundle(ledger, bundle_dir)
-        note = (bundle_dir / "checkpoint").read_text(encoding="utf-8")
-        entries: Iterator[Entry] = _entries_from_file(bundle_dir / "entries.jsonl")
-    else:
-        note = ledger.latest_checkpoint()
-        if note is None:
-            raise ReportError("the ledger has no signed checkpoint yet: nothing can be reported as verified")
-        checkpoint = Checkpoint.parse(split_note(note)[0])
-        entries = ledger.entries(0, checkpoint.size)
-    bodies: list[bytes] = []
-    rows: list[tuple[str, str, str | None]] = []
-    facts = fold_entries(_collect(entries, bodies, rows))
-    period_from, period_to = period.rfc3339(period.start), period.rfc3339(period.end)
-    counts = count_completeness(rows, period_from, period_to)
-    root_b64 = checkpoint.body().split("\n")[2]
-    body = statement_body(
-        counts,
-        origin=checkpoint.origin,
-        period_from=period_from,
-        period_to=period_to,
-        size=checkpoint.size,
-        root_b64=root_b64,
-    )
-    statement = sign_note(body, load_signing_key(signing_key_path(settings.keys_dir)))
-    scope_docs = [d for d in facts.docs.values() if in_period(d.claimed_at, period.start, period.end)]
+    view = _read_ledger(ledger, bundle_dir if bundle else None)
+    counts, statement = _signed_statement(settings, view, period)
+    scope_docs = [d for d in view.facts.docs.values() if in_period(d.claimed_at, period.start, period.end)]
     content, scope = build_content(
-        facts,
-        start=period.start,
-        end=period.end,
-        origin=checkpoint.origin,
-        checkpoint_note=note,
-        checkpoint_size=checkpoint.size,
-        checkpoint_root=root_b64,
-        completeness=counts,
-        statement_note=statement,
-        lineage_limit=settings.reports.lineage_rows,
+        view.facts, start=period.start, end=period.end, origin=view.checkpoint.origin, checkpoint_note=view.note,
+        checkpoint_size=view.checkpoint.size, checkpoint_root=_root_b64(view.checkpoint), completeness=counts,
+        statement_note=statement, lineage_limit=settings.reports.lineage_rows,
         mismatches=_store_mismatches(settings, scope_docs),
-    )
+    )  # fmt: skip
     charts = render_charts(content.kpis)
     html, pdf = out / "report.html", out / "report.pdf"
     html.write_text(render_html(content, charts), encoding="utf-8")
     render_pdf(content, charts, pdf)
     _write_tables(out, content, scope)
+    if bundle:
+        _write_proofs(ledger, bundle_dir, view, scope, statement, previous_checkpoint)
     zip_path = None
     if bundle:
-        _finish_bundle(ledger, bundle_dir, out, facts, bodies, scope, note, statement, checkpoint, previous_checkpoint)
+        for name in ("report.html", "report.pdf", "lineage.csv", "exceptions.csv"):
+            shutil.copyfile(out / name, bundle_dir / name)
+        write_readme(bundle_dir)
+        write_manifest(bundle_dir, {"documents": len(scope)})
         zip_path = out / "bundle.zip"
         zip_bundle(bundle_dir, zip_path)
     return ReportFiles(
-        html,
-        pdf,
-        bundle_dir if bundle else None,
-        zip_path,
-        checkpoint.size,
-        content.complete,
-        _sha256(html),
-        _sha256(pdf),
-        _sha256(zip_path) if zip_path else None,
-    )
+        html=html, pdf=pdf, bundle=bundle_dir if bundle else None, zip=zip_path,
+        checkpoint_size=view.checkpoint.size, complete=content.complete, html_sha256=_sha256(html),
+        pdf_sha256=_sha256(pdf), zip_sha256=_sha256(zip_path) if zip_path else None,
+    )  # fmt: skip
 
 
-def _collect(entries: Iterator[Entry], bodies: list[bytes], rows: list[tuple[str, str, str | None]]) -> Iterator[Entry]:
-    """Keep the exact bytes (for proofs) and ``(ts, kind, doc)`` (for the completeness count) while folding."""
-    for entry in entries:
-        bodies.append(entry.canonical)
-        rows.append((entry.ts, entry.kind, entry.doc))
-        yield entry
-
-
-def _finish_bundle(
+def _write_proofs(
     ledger: Ledger,
     bundle_dir: Path,
-    out: Path,
-    facts: LedgerFacts,
-    bodies: list[bytes],
+    view: _LedgerView,
     scope: list[DocLineage],
-    note: str,
     statement: str,
-    checkpoint: Checkpoint,
     previous_checkpoint: Path | None,
 ) -> None:
-    tree = MemoryTree(bodies)
+    """Per-document proofs, the signed statement and (if asked) the consistency proof from an earlier checkpoint."""
+    tree = MemoryTree(view.leaves)
+    checkpoint = view.checkpoint
     if tree.root != checkpoint.root:
         raise ReportError("exported entries do not hash to the signed checkpoint root; run `docval ledger verify`")
     seqs_by_doc = {lineage.doc: [step.seq for step in lineage.steps] for lineage in scope}
-    write_doc_proofs(bundle_dir, tree, bodies, seqs_by_doc, note)
+    write_doc_proofs(bundle_dir, tree, view.bodies, seqs_by_doc, view.note)
     (bundle_dir / BUNDLE_NAMES["statement"]).write_text(statement, encoding="utf-8")
     if previous_checkpoint is not None:
         previous = previous_checkpoint.read_text(encoding="utf-8")
@@ -238,7 +253,3 @@ def _finish_bundle(
         if old.size > checkpoint.size:
             raise ReportError(f"{previous_checkpoint}: covers {old.size} entries, the ledger only {checkpoint.size}")
         write_consistency(bundle_dir, previous, ledger.consistency_proof(old.size, checkpoint.size), checkpoint)
-    for name in ("report.html", "report.pdf", "lineage.csv", "exceptions.csv"):
-        (bundle_dir / name).write_bytes((out / name).read_bytes())
-    write_readme(bundle_dir)
-    write_manifest(bundle_dir, {"documents": len(scope)})

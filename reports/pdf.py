@@ -110,12 +110,13 @@ def _kpis(c: ReportContent, charts: list[Chart]) -> list[Flowable]:
         ],
         ["model cost, total", f"{k.total_usd} USD", "cost per document", f"{k.usd_per_document} USD"],
     ]
-    images = [Image(io.BytesIO(chart.png), width=125 * mm, height=62 * mm, kind="proportional") for chart in charts]
+    images = [Image(io.BytesIO(chart.png), width=130 * mm, height=62 * mm, kind="proportional") for chart in charts]
+    grid = Table([images[i : i + 2] for i in range(0, len(images), 2)])  # two charts a row, as the HTML shows them
     return [
         _heading("Key figures"),
         *_table(["figure", "value", "figure", "value"], figures),
         Spacer(1, 4 * mm),
-        *images,
+        grid,
         _heading("Model calls and cost per tier"),
         *_table(
             ["tier", "calls", "failed", "tokens", "USD"],

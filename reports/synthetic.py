@@ -5,7 +5,8 @@ entries are exactly what flows/ would write (a model change breaks the
 generator, not the report silently). The mix covers every branch the report
 shows: auto-approval, one- and two-approver approvals, refused attempts,
 escalations, rejections, quarantines, pending approvals, duplicates, budget
-breaches, PII reveals/erasures, key rotations, config versions and eval gates.
+breaches, PII reveals/erasures, config versions and eval gates; ``populate_ledger``
+adds a real key rotation halfway, which only the ledger itself can write.
 Values are ids, codes and keyed-hash-like hex only: no personal data.
 """
 
@@ -109,10 +110,6 @@ def _installation_events(rng: random.Random, moment: datetime, index: int) -> It
     ts = _ts(moment)
     yield SyntheticEntry(ts, EntryKind.PII_REVEALED, None, "dpo-1", {"subject": _hex(rng), "reason_code": "DSAR"})
     yield SyntheticEntry(ts, EntryKind.PII_ERASED, None, "dpo-1", {"subject": _hex(rng)})
-    if index % 20000 == 0:
-        yield SyntheticEntry(
-            ts, EntryKind.KEY_ROTATED, None, "operator", {"purpose": "approver", "key_id": _hex(rng)[:8]}
-        )
     budget = BudgetExceededPayload(
         scope="day", tier=Tier.REMOTE, limit_usd="50.00", spent_usd="50.02", action="fallback"
     )
@@ -188,31 +185,9 @@ def _document(rng: random.Random, doc: str, moment: datetime, index: int) -> Ite
 
 def _extraction(rng: random.Random, kind: DocKind) -> ExtractedPayload:
     remote = rng.random() < 0.1
-    calls = [
-        ModelCall(
-            tier=Tier.LOCAL,
-            model="qwen2.5-3b-instruct",
-            prompt_sha256=_hex(rng),
-            tokens_in=900,
-            tokens_out=120,
-            usd=Decimal(0),
-            latency_ms=850.0,
-            ok=True,
-        )
-    ]
+    calls = [_call(rng, Tier.LOCAL, "qwen2.5-3b-instruct", 900, 120, "0", 850.0)]
     if remote:
-        calls.append(
-            ModelCall(
-                tier=Tier.REMOTE,
-                model="gpt-4o-mini",
-                prompt_sha256=_hex(rng),
-                tokens_in=1100,
-                tokens_out=150,
-                usd=Decimal("0.0025"),
-                latency_ms=2100.0,
-                ok=True,
-            )
-        )
+        calls.append(_call(rng, Tier.REMOTE, "gpt-4o-mini", 1100, 150, "0.0025", 2100.0))
     fields = {
         name: {
             "tier": Tier.REMOTE if remote and name == "seller_name" else Tier.RULES,
@@ -232,6 +207,13 @@ def _extraction(rng: random.Random, kind: DocKind) -> ExtractedPayload:
     )
 
 
+def _call(
+    rng: random.Random, tier: Tier, model: str, tokens_in: int, tokens_out: int, usd: str, latency_ms: float
+) -> ModelCall:
+    return ModelCall(tier=tier, model=model, prompt_sha256=_hex(rng), tokens_in=tokens_in, tokens_out=tokens_out,
+                     usd=Decimal(usd), latency_ms=latency_ms, ok=True)  # fmt: skip
+
+
 def _approval(
     rng: random.Random, moment: datetime, user: str, role: str, refused: str | None = None
 ) -> ApprovalPayload:
@@ -247,13 +229,20 @@ def _approval(
 
 
 def populate_ledger(ledger: Ledger, documents: int, *, start: datetime, seed: int = 7, batch: int = 20_000) -> int:
-    """Append synthetic entries in batches and sign a checkpoint; returns the ledger size.
+    """Append synthetic entries in batches, rotate the signing key halfway, sign a checkpoint; returns the size.
 
     The ledger stamps entries with the time of appending, so the generated
     timestamps only order the lifecycle; reports over such a ledger cover "today".
     """
     drafts: list[EntryDraft] = []
+    claimed = 0
     for entry in synthetic_entries(documents, start=start, seed=seed):
+        if entry.kind == EntryKind.CLAIMED:
+            claimed += 1
+            if claimed == documents // 2 + 1:
+                ledger.append_many(drafts)
+                drafts = []
+                ledger.rotate_key("operator")
         drafts.append(EntryDraft(entry.kind, entry.doc, entry.actor, entry.data))
         if len(drafts) >= batch:
             ledger.append_many(drafts)

@@ -4,42 +4,16 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from reporthelpers import REPO_ROOT, Built, make_ledger, today_period
 
-from docval.settings import Settings, load_settings
+from docval.settings import Settings
 from ledger import Ledger, init_keys
-from reports import Period, ReportFiles, generate_report
+from reports import generate_report
 from reports.synthetic import populate_ledger
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DOCUMENTS = 300
-
-
-def make_ledger(data_dir: Path, documents: int = DOCUMENTS) -> tuple[Settings, Ledger]:
-    settings = load_settings(data_dir=data_dir)
-    settings.ensure_dirs()
-    init_keys(settings.keys_dir, settings.ledger.key_name)
-    ledger = Ledger.open(settings)
-    populate_ledger(ledger, documents, start=datetime.now(UTC))
-    return settings, ledger
-
-
-def today_period() -> Period:
-    """The ledger stamps entries with the time of appending, so synthetic documents are claimed today."""
-    today = datetime.now(UTC).date()
-    return Period.from_dates(today, today)
-
-
-@dataclass(frozen=True)
-class Built:
-    settings: Settings
-    ledger: Ledger
-    files: ReportFiles
-    out: Path
 
 
 @pytest.fixture(scope="session")
@@ -50,6 +24,15 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     out = root / "out"
     files = generate_report(settings, today_period(), out, bundle=True)
     return Built(settings, ledger, files, out)
+
+
+@pytest.fixture
+def filled(settings: Settings) -> Ledger:
+    """A small real ledger in the test's own data directory (the ``settings`` fixture exports it to subprocesses)."""
+    init_keys(settings.keys_dir, settings.ledger.key_name)
+    ledger = Ledger.open(settings)
+    populate_ledger(ledger, 40, start=datetime.now(UTC))
+    return ledger
 
 
 @pytest.fixture

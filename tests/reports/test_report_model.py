@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from docval.domain import DocState
+from ledger import Entry
 from ledger.bundle_verify import (
     VerifyError,
     count_completeness,
     is_complete,
+    leaf_hash,
     verify_inclusion,
     verify_multi_inclusion,
 )
+from ledger.canonical import canonical_json
 from reports import ReportError, compute_kpis, fold_entries
 from reports.proofs import MemoryTree
 from reports.synthetic import synthetic_entries
@@ -26,19 +27,14 @@ from reports.synthetic import synthetic_entries
 START = datetime(2026, 11, 1, tzinfo=UTC)
 
 
-@dataclass
-class Record:
-    seq: int
-    ts: str
-    kind: str
-    doc: str | None
-    actor: str
-    data: dict[str, Any]
-
-
-def records(documents: int, seed: int = 7) -> list[Record]:
+def records(documents: int, seed: int = 7) -> list[Entry]:
+    """Synthetic entries as the ledger would hold them (canonical bytes, seq), without a database."""
     entries = synthetic_entries(documents, start=START, seed=seed)
-    return [Record(seq, e.ts, e.kind, e.doc, e.actor, e.data) for seq, e in enumerate(entries)]
+    envelopes = (
+        {"seq": seq, "prev": "0" * 64, "ts": e.ts, "kind": e.kind, "doc": e.doc, "actor": e.actor, "data": e.data}
+        for seq, e in enumerate(entries)
+    )
+    return [Entry.from_canonical(canonical_json(envelope)) for envelope in envelopes]
 
 
 def test_kpis_reconcile_with_states_and_completeness() -> None:
@@ -79,7 +75,7 @@ def test_documents_outside_the_period_are_not_counted() -> None:
 def test_a_payload_that_does_not_match_its_model_names_the_seq() -> None:
     rows = records(3)
     bad = next(r for r in rows if r.kind == "doc.validated")
-    bad.data = {"findings": "not a list"}
+    bad.data["findings"] = "not a list"
     with pytest.raises(ReportError, match=f"seq {bad.seq}: doc.validated"):
         fold_entries(rows)
 
@@ -96,8 +92,7 @@ def test_lineage_records_approvers_and_conflicts() -> None:
 @settings(max_examples=200, deadline=None)
 @given(size=st.integers(1, 300), data=st.data())
 def test_multi_leaf_proofs_verify_and_match_single_audit_paths(size: int, data: st.DataObject) -> None:
-    leaves = [f"entry {i}".encode() for i in range(size)]
-    tree = MemoryTree(leaves)
+    tree = MemoryTree([leaf_hash(f"entry {i}".encode()) for i in range(size)])
     indices = sorted(data.draw(st.sets(st.integers(0, size - 1), min_size=1, max_size=12)))
     hashes = tree.levels[0]
     proof = tree.multi_proof(indices)
@@ -112,13 +107,12 @@ def test_multi_leaf_proofs_verify_and_match_single_audit_paths(size: int, data: 
             verify_multi_inclusion(indices, size, [hashes[i] for i in indices], altered, tree.root)
 
 
-def test_memory_tree_matches_the_ledger_tree_vectors() -> None:
-    """Same root as the ledger's incremental builder for every size up to 70 (odd splits included)."""
-    from ledger.bundle_verify import TreeBuilder, leaf_hash
+def test_memory_tree_matches_the_ledger_tree() -> None:
+    """Same root as the ledger's own tree code for every size up to 70 (odd splits included)."""
+    from ledger.bundle_verify import root_at, tree_levels
 
     rng = random.Random(3)
-    entries = [rng.randbytes(rng.randint(1, 40)) for _ in range(70)]
-    builder = TreeBuilder()
-    for size, entry in enumerate(entries, start=1):
-        builder.push(leaf_hash(entry))
-        assert MemoryTree(entries[:size]).root == builder.root()
+    leaves = [leaf_hash(rng.randbytes(rng.randint(1, 40))) for _ in range(70)]
+    levels = tree_levels(leaves)
+    for size in range(1, 71):
+        assert MemoryTree(leaves[:size]).root == root_at(levels, size)

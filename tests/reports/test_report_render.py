@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import Built
+from reporthelpers import Built
 
 SCREENSHOT_FOR_LEAD = Path("/work/report-screenshot.png")
 CHROMIUM_FLAGS = [

@@ -1,0 +1,107 @@
+"""Report + evidence bundle time for N documents' worth of ledger entries, and verify.py time on the bundle.
+
+Bars (DESIGN.md / issue 6): 100,000 documents reported and bundled in <= 60 s; one-document verification
+(`verify.py BUNDLE --doc ID`, process start included) <= 0.5 s. Ratios are against same-run baselines, as
+the machine is shared: report+bundle vs the ledger's own bare export of the same entries, and --doc vs a
+bare `python -c "import cryptography"`. The report's CPU time is printed too: on a contended machine it is
+the better estimate of the wall time the same work takes on an idle one (the work is single-threaded).
+
+    python benchmarks/report_bench.py --docs 10000 100000 [--workdir /dev/shm]
+
+A bundle holds one proof file per document, so on a slow or contended disk file creation can dominate;
+``--workdir /dev/shm`` measures the same work without the disk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+from docval.settings import load_settings  # noqa: E402
+from ledger import Ledger, init_keys  # noqa: E402
+from reports import Period, generate_report  # noqa: E402
+from reports.synthetic import populate_ledger  # noqa: E402
+
+BAR_REPORT_100K_S = 60.0
+BAR_DOC_VERIFY_S = 0.5
+
+
+def _timed(command: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def bench(documents: int, work: Path, full_verify: bool) -> dict[str, float]:
+    settings = load_settings(data_dir=work / "var")
+    settings.ensure_dirs()
+    init_keys(settings.keys_dir, settings.ledger.key_name)
+    ledger = Ledger.open(settings)
+    started = time.perf_counter()
+    size = populate_ledger(ledger, documents, start=datetime.now(UTC))
+    populate_s = time.perf_counter() - started
+    today = datetime.now(UTC).date()
+
+    started = time.perf_counter()
+    ledger.export(work / "bare-export")
+    export_s = time.perf_counter() - started
+
+    started, cpu_started = time.perf_counter(), time.process_time()
+    files = generate_report(settings, Period.from_dates(today, today), work / "out", bundle=True)
+    report_s, report_cpu_s = time.perf_counter() - started, time.process_time() - cpu_started
+    assert files.complete and files.bundle is not None and files.zip is not None
+
+    verify = [sys.executable, str(files.bundle / "verify.py"), str(files.bundle)]
+    docs = sorted(path.stem for path in (files.bundle / "proofs").iterdir())
+    doc_s = statistics.median(_timed([*verify, "--doc", docs[i * len(docs) // 5]]) for i in range(5))
+    python_s = statistics.median(_timed([sys.executable, "-c", "import cryptography"]) for _ in range(5))
+    full_s = _timed(verify) if full_verify else float("nan")
+    return {
+        "documents": documents, "entries": size, "populate_s": populate_s, "export_s": export_s,
+        "report_bundle_s": report_s, "report_bundle_cpu_s": report_cpu_s, "zip_mb": files.zip.stat().st_size / 1e6,
+        "verify_full_s": full_s, "verify_doc_s": doc_s, "python_start_s": python_s,
+    }  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--docs", type=int, nargs="+", default=[10_000, 100_000], help="document counts to run")
+    parser.add_argument("--no-full-verify", action="store_true", help="skip the full verify.py run")
+    parser.add_argument(
+        "--workdir", type=Path, default=None, help="where ledger and bundle go (default: system temp; /dev/shm = RAM)"
+    )
+    args = parser.parse_args()
+    ok = True
+    for documents in args.docs:
+        with tempfile.TemporaryDirectory(prefix="report-bench-", dir=args.workdir) as tmp:
+            r = bench(documents, Path(tmp), not args.no_full_verify)
+        print(
+            f"{r['documents']:>7} docs / {r['entries']:>8} entries: report+bundle {r['report_bundle_s']:.1f} s "
+            f"(CPU {r['report_bundle_cpu_s']:.1f} s) "
+            f"({r['report_bundle_s'] / r['export_s']:.1f}x bare ledger export {r['export_s']:.1f} s), "
+            f"zip {r['zip_mb']:.0f} MB; verify.py full {r['verify_full_s']:.1f} s, --doc {r['verify_doc_s']:.3f} s "
+            f"({r['verify_doc_s'] / r['python_start_s']:.1f}x bare python start {r['python_start_s']:.3f} s); "
+            f"populating the ledger took {r['populate_s']:.1f} s"
+        )
+        if documents >= 100_000 and r["report_bundle_s"] > BAR_REPORT_100K_S:
+            print(f"  BAR MISSED: report+bundle {r['report_bundle_s']:.1f} s > {BAR_REPORT_100K_S} s")
+            ok = False
+        if r["verify_doc_s"] > BAR_DOC_VERIFY_S:
+            print(f"  BAR MISSED: --doc {r['verify_doc_s']:.3f} s > {BAR_DOC_VERIFY_S} s")
+            ok = False
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

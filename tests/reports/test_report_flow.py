@@ -1,0 +1,73 @@
+"""The Prefect report flow, deployment and KPI artifacts, against a real (temporary) Prefect server."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from prefect import flow
+from prefect.client.orchestration import get_client
+from prefect.testing.utilities import prefect_test_harness
+from prefect.utilities.callables import parameter_schema
+from reporthelpers import today_period
+
+from docval.events import EntryKind, ReportGeneratedPayload
+from docval.settings import Settings
+from flows.report_flow import previous_month, publish_batch_kpis, report_deployment, report_flow
+from ledger import Ledger
+
+
+@pytest.fixture(scope="module", autouse=True)
+def prefect_server() -> Iterator[None]:
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+def _artifacts(key_prefix: str) -> list:
+    with get_client(sync_client=True) as client:
+        return [artifact for artifact in client.read_artifacts() if (artifact.key or "").startswith(key_prefix)]
+
+
+def test_report_flow_writes_report_records_its_hash_and_links_it(settings: Settings, filled: Ledger) -> None:
+    period = today_period()
+    day = period.start.date().isoformat()
+    result = report_flow(period_from=day, period_to=day)
+    out = settings.resolve(settings.reports.out_dir) / period.label
+    assert Path(result["report"]) == out / "report.html" and (out / "bundle.zip").exists()
+    recorded = [entry for entry in filled.entries() if entry.kind == EntryKind.REPORT_GENERATED]
+    assert len(recorded) == 1 and recorded[0].seq == int(result["seq"])
+    payload = ReportGeneratedPayload.model_validate(recorded[0].data)
+    assert payload.report_sha256 == hashlib.sha256((out / "report.html").read_bytes()).hexdigest()
+    assert payload.bundle_sha256 == hashlib.sha256((out / "bundle.zip").read_bytes()).hexdigest()
+    links = {artifact.key: artifact for artifact in _artifacts(f"docval-report-{period.label.replace('_', '-')}")}
+    assert len(links) == 2  # Prefect stores link artifacts as markdown links
+    assert any((out / "bundle.zip").resolve().as_uri() in str(artifact.data) for artifact in links.values())
+
+
+def test_batch_kpis_are_published_as_table_and_markdown(settings: Settings, filled: Ledger) -> None:
+    docs = sorted({entry.doc for entry in filled.entries() if entry.doc})[:25]
+
+    @flow
+    def batch() -> None:
+        publish_batch_kpis(settings, docs, key="test-batch-kpis")
+
+    batch()
+    published = {artifact.key: artifact for artifact in _artifacts("test-batch-kpis")}
+    assert published["test-batch-kpis"].type == "table"
+    assert "| documents | 25 |" in str(published["test-batch-kpis-summary"].data)
+
+
+def test_deployment_is_monthly_by_default_and_accepts_dates(settings: Settings) -> None:
+    deployment = report_deployment(settings)
+    assert deployment.name == "monthly-report"
+    assert [schedule.schedule.cron for schedule in deployment.schedules] == ["0 6 1 * *"]
+    assert deployment.parameters == {}  # scheduled runs report on the previous month
+    assert set(parameter_schema(report_flow.fn).properties) == {"period_from", "period_to", "bundle"}
+
+
+def test_previous_month_spans_whole_months() -> None:
+    assert previous_month(date(2026, 3, 1)) == (date(2026, 2, 1), date(2026, 2, 28))
+    assert previous_month(date(2026, 1, 15)) == (date(2025, 12, 1), date(2025, 12, 31))
