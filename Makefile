@@ -8,7 +8,7 @@ PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: run test lint bench system-deps install install-test clean
+.PHONY: run ledger-demo test lint bench system-deps install install-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,13 @@ install-test: $(BIN)/python
 system-deps:
 	@bash scripts/system-deps.sh
 
+# The appliance: Prefect server + UI on 127.0.0.1:4200, served deployments, the watcher, a sample inbox.
+# Ctrl-C (or SIGTERM) stops everything cleanly; the next `make run` resumes where it stopped.
 run: install system-deps
+	$(BIN)/docval up
+
+# The ledger on its own: a few entries, a signed checkpoint, verify.
+ledger-demo: install
 	$(BIN)/docval init
 	$(BIN)/docval keys init --if-missing
 	@printf '%s\n' \
@@ -32,7 +38,6 @@ run: install system-deps
 	  | $(BIN)/docval ledger append
 	$(BIN)/docval ledger checkpoint
 	$(BIN)/docval ledger verify
-	@echo "docval is set up in $(CURDIR)/var"
 
 test: install-test system-deps
 	$(BIN)/python -m pytest

@@ -30,6 +30,7 @@ app = typer.Typer(
 # Modules with a ``register(app: typer.Typer) -> None`` function, one per line.
 PACKAGE_CLIS: tuple[str, ...] = (
     "extractors.cli",
+    "flows.cli",
     "ledger.cli",
     "pii.cli",
     "reports.cli",

@@ -17,6 +17,7 @@ from docval.domain import DocKind, DocState, Finding, ModelCall, Outcome
 
 __all__ = [
     "ApprovalPayload",
+    "ApprovalRequestedPayload",
     "BudgetExceededPayload",
     "ClaimedPayload",
     "ConfigAppliedPayload",
@@ -159,6 +160,15 @@ class EscalatedPayload(_Payload):
 class FinalPayload(_Payload):
     state: DocState
     result_sha256: str = Field(description="SHA-256 of the outbox JSON file.")
+
+
+class ApprovalRequestedPayload(_Payload):
+    """``approval.requested``: the document waits for people; its outbox file says ``awaiting_approval``."""
+
+    approvals_required: int = Field(ge=1)
+    deadline: str = Field(description="RFC 3339; missing it escalates, never approves.")
+    queue: str = Field(description="Role that may decide: reviewer, or senior_reviewer once escalated.")
+    result_sha256: str = Field(description="SHA-256 of the awaiting_approval outbox JSON.")
 
 
 class BudgetExceededPayload(_Payload):

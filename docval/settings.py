@@ -131,6 +131,11 @@ class FlowSettings(_Section):
     policy_file: Path = Field(Path("policy.yaml"), description="Decision policy; relative to data_dir.")
     roles_file: Path = Field(Path("roles.yaml"), description="Approvers and roles; relative to data_dir.")
     stable_seconds: float = Field(1.0, gt=0, description="A dropped file is claimed once unchanged this long.")
+    inbox_submitter: str = Field("alice", description="Maker of files dropped into the inbox (never their approver).")
+    batch_max: int = Field(200, ge=1, description="At most this many documents per processing flow run.")
+    batch_wait_seconds: float = Field(0.5, ge=0, description="Collect claims this long before starting a batch.")
+    serve_limit: int = Field(50, ge=1, description="Concurrent served runs (each waiting approval holds one).")
+    retention_days: int = Field(365, ge=0, description="Archived originals older than this are deleted.")
 
 
 class ReportSettings(_Section):

@@ -1,0 +1,177 @@
+"""``docval up``: the whole appliance in one command, and the start-up steps the other commands share.
+
+Start order: configuration (keys, default policy, demo roles; invalid files
+stop here with the line at fault) → Prefect server under the data directory →
+served deployments (a ``python -m flows.serve`` child) → orphaned approval
+runs replaced → sample inbox on the very first start → the worker. SIGINT and
+SIGTERM set one stop flag; the worker finishes its current batch, then the
+children are stopped in reverse order. Whatever was in flight is resumed by
+the next start (flows/worker.py).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from docval.domain import DocState
+from docval.hashing import KeyedHasher
+from docval.settings import Settings
+from flows.env import apply_prefect_env, prefect_env, prefect_home
+from flows.errors import FlowError
+from flows.policy import DEFAULT_POLICY_YAML, load_policy
+from flows.roles import ensure_demo_roles, load_roles
+from ledger import init_keys
+from ledger.keys import anchor_path
+
+__all__ = ["ServeProcess", "prepare", "serving", "up"]
+
+SAMPLES_MARKER = ".samples-written"
+
+
+def prepare(settings: Settings) -> None:
+    """Folders, secrets and configuration, created on first start and validated on every start."""
+    settings.ensure_dirs()
+    KeyedHasher.from_file(settings.keys_dir / "hmac.key")
+    if not anchor_path(settings.keys_dir).exists():
+        init_keys(settings.keys_dir, settings.ledger.key_name)
+    policy_path = settings.resolve(settings.flows.policy_file)
+    if not policy_path.exists():
+        policy_path.write_text(DEFAULT_POLICY_YAML, encoding="utf-8")
+    roles_path = settings.resolve(settings.flows.roles_file)
+    ensure_demo_roles(roles_path, settings.keys_dir)
+    load_policy(policy_path)
+    load_roles(roles_path)
+
+
+@dataclass
+class ServeProcess:
+    process: subprocess.Popen[bytes]
+
+    @classmethod
+    def start(cls, settings: Settings) -> ServeProcess:
+        log_path = prefect_home(settings) / "serve.log"
+        env = {**os.environ, **prefect_env(settings)}
+        with log_path.open("ab") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "flows.serve"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        return cls(process)
+
+    def wait_for_deployment(self, name: str, timeout: float = 60.0) -> None:
+        from prefect.client.orchestration import get_client
+        from prefect.exceptions import ObjectNotFound
+
+        deadline = time.monotonic() + timeout
+        with get_client(sync_client=True) as client:
+            while True:
+                try:
+                    client.read_deployment_by_name(name)
+                    return
+                except ObjectNotFound:
+                    if self.process.poll() is not None or time.monotonic() > deadline:
+                        raise FlowError("the served deployments did not come up; see prefect/serve.log") from None
+                    time.sleep(0.5)
+
+    def stop(self, timeout: float = 20.0) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)  # serve ignores SIGINT when not in a terminal
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+@contextmanager
+def serving(settings: Settings) -> Iterator[ServeProcess]:
+    """Server (started if needed) and served deployments for the length of the block."""
+    from flows.runs import APPROVAL_DEPLOYMENT
+    from flows.server import PrefectServer
+
+    server = PrefectServer.ensure(settings)
+    serve = ServeProcess.start(settings)
+    try:
+        serve.wait_for_deployment(APPROVAL_DEPLOYMENT)
+        yield serve
+    finally:
+        serve.stop()
+        server.stop()
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+
+
+def up(settings: Settings, *, samples: bool = True, say: Callable[[str], None] = print) -> None:
+    prepare(settings)
+    apply_prefect_env(settings)
+    stop = threading.Event()
+    _stop_on_signals(stop)
+    with serving(settings):
+        from flows.batch import process_batch, worker_context
+        from flows.runs import ensure_approval_runs
+        from flows.worker import Worker
+
+        ctx = worker_context()
+        waiting = [record.doc for record in ctx.store.all() if record.state == DocState.AWAITING_APPROVAL]
+        if waiting:
+            ensure_approval_runs(waiting, previous_processes_dead=True)
+        marker = settings.data_dir / SAMPLES_MARKER
+        if samples and not marker.exists():
+            from extractors.samples import write_sample_inbox
+
+            written = write_sample_inbox(settings.inbox)
+            marker.write_text("written\n")
+            say(f"sample inbox: {len(written)} files in {settings.inbox}")
+        say(f"Prefect UI: {ui_url(settings)}   (Ctrl-C stops everything; the next start resumes)")
+        if waiting:
+            say(status_text(settings))
+        worker = Worker(
+            ctx,
+            process=lambda docs, resumed: process_batch(docs, resumed),
+            request_approvals=ensure_approval_runs,
+            on_idle=lambda: say(status_text(settings)),
+        )
+        worker.run(stop)
+    say("docval stopped cleanly")
+
+
+def ui_url(settings: Settings) -> str:
+    return settings.flows.prefect_api_url.removesuffix("/api")
+
+
+def status_text(settings: Settings) -> str:
+    """What a new user needs after a burst of documents: counts, who waits, the command to try."""
+    from docval.store import DocumentStore
+    from flows.pending import pending_rows
+
+    records = DocumentStore(settings.store_db).all()
+    counts: dict[str, int] = {}
+    for record in records:
+        state = record.state.value if record.state else "in progress"
+        counts[state] = counts.get(state, 0) + 1
+    lines = ["documents: " + ", ".join(f"{count} {state}" for state, count in sorted(counts.items()))]
+    rows = pending_rows(settings)
+    if rows:
+        lines.append(f"waiting for approval ({len(rows)}) — UI: {ui_url(settings)}/runs (paused runs):")
+        lines += [
+            f"  {row['doc'][:12]}  {row['source']:<36} {row['approvals']} approvals  queue {row['queue']}"
+            for row in rows
+        ]
+        first = rows[0]["doc"][:12]
+        lines.append(f"try:  docval approve {first} --as bob      (alice submitted it, so `--as alice` is refused)")
+        lines.append(f"      docval reject {first} --as carol --reason 'wrong supplier'")
+    return "\n".join(lines)

@@ -1,0 +1,109 @@
+"""Claiming: from a file in ``inbox/`` to ``work/<sha256>.pdf``, exactly once per distinct content.
+
+The document id is the SHA-256 of the bytes, so the same bytes dropped twice
+are one document. The move into the work area is an atomic ``rename`` on the
+same file system: a file is either still in the inbox or fully claimed, never
+half. The inbox name is written to a sidecar first (``work/<id>.source``),
+because after the rename it is the only place the name survives a crash.
+Nothing here talks to Prefect; the watcher and the batch command both call it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "Claimed",
+    "atomic_write",
+    "claim_file",
+    "claimed_in_work",
+    "hash_file",
+    "release",
+    "source_name",
+    "work_pdf",
+]
+
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Claimed:
+    doc: str
+    source: str
+    size: int
+
+
+def hash_file(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def work_pdf(work_dir: Path, doc: str) -> Path:
+    return work_dir / f"{doc}.pdf"
+
+
+def _sidecar(work_dir: Path, doc: str) -> Path:
+    return work_dir / f"{doc}.source"
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write via a temporary sibling and rename, so readers (and a restart) never see half a file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with tmp.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    tmp.replace(path)
+
+
+def claim_file(path: Path, work_dir: Path, *, known: Callable[[str], bool]) -> tuple[Claimed, bool]:
+    """Move ``path`` into the work area; the flag is False when these bytes were claimed before (a duplicate).
+
+    ``known(doc)`` asks the document store. A duplicate's inbox copy is removed: the same bytes are
+    already held under their id. Raises OSError if the file cannot be read; the caller quarantines it.
+    """
+    doc, size = hash_file(path)
+    target = work_pdf(work_dir, doc)
+    claimed = Claimed(doc=doc, source=path.name, size=size)
+    if target.exists() or known(doc):
+        path.unlink(missing_ok=True)
+        return claimed, False
+    atomic_write(_sidecar(work_dir, doc), path.name.encode("utf-8", "surrogateescape"))
+    os.rename(path, target)
+    return claimed, True
+
+
+def source_name(work_dir: Path, doc: str) -> str:
+    """The inbox file name of a claimed document (its id if the sidecar is gone)."""
+    try:
+        return _sidecar(work_dir, doc).read_bytes().decode("utf-8", "surrogateescape")
+    except FileNotFoundError:
+        return f"{doc}.pdf"
+
+
+def claimed_in_work(work_dir: Path) -> list[Claimed]:
+    """Documents sitting in the work area, e.g. after a crash: each must be resumed, none lost."""
+    found = []
+    for pdf in sorted(work_dir.glob("*.pdf")):
+        doc = pdf.stem
+        if len(doc) == 64 and all(c in "0123456789abcdef" for c in doc):
+            found.append(Claimed(doc=doc, source=source_name(work_dir, doc), size=pdf.stat().st_size))
+    return found
+
+
+def release(work_dir: Path, doc: str, destination: Path) -> None:
+    """Move a finished document out of the work area (archive or quarantine) and drop its sidecar."""
+    source = work_pdf(work_dir, doc)
+    if source.exists():
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, destination)
+    _sidecar(work_dir, doc).unlink(missing_ok=True)

@@ -1,0 +1,184 @@
+"""``docval`` commands of flows/: up, watch, process, pending, approve, reject.
+
+Heavy imports (Prefect, the models) happen inside the command bodies so that
+``docval --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from docval.settings import Settings, load_settings
+
+__all__ = ["register"]
+
+
+def up(
+    samples: Annotated[bool, typer.Option(help="Write the sample inbox on the first start.")] = True,
+) -> None:
+    """Start the appliance: Prefect server + UI, served deployments, the watcher (Ctrl-C stops it)."""
+    from docval.logs import setup_logging
+    from flows.appliance import up as run_up
+
+    setup_logging("WARNING")
+    run_up(load_settings(), samples=samples, say=lambda text: typer.echo(text))
+
+
+def watch(
+    exit_when_idle: Annotated[bool, typer.Option(help="Stop once the inbox and work area are empty.")] = False,
+) -> None:
+    """Run only the watcher/worker against an already running Prefect server (`docval up` runs it for you)."""
+    from docval.logs import setup_logging
+
+    setup_logging("WARNING")
+    settings = _ready()
+    from flows.batch import process_batch, worker_context
+    from flows.runs import ensure_approval_runs
+    from flows.worker import Worker
+
+    stop = threading.Event()
+    worker = Worker(
+        worker_context(),
+        process=lambda docs, resumed: process_batch(docs, resumed),
+        request_approvals=ensure_approval_runs,
+    )
+    try:
+        worker.run(stop, exit_when_idle=exit_when_idle)
+    except KeyboardInterrupt:
+        stop.set()
+    typer.echo(f"watch stopped; {len(worker.states)} documents handled in {settings.data_dir}")
+
+
+def process(
+    paths: Annotated[list[Path], typer.Argument(help="PDF files or folders of them.")],
+    wait: Annotated[bool, typer.Option(help="Process now and block until every document has a state.")] = False,
+    as_user: Annotated[str | None, typer.Option("--as", help="Submitter (the maker, who may not approve).")] = None,
+) -> None:
+    """Claim files and run them through the processing flow; prints a summary table with --wait."""
+    settings = _ready()
+    from flows.batch import process_batch, worker_context
+    from flows.runs import ensure_approval_runs
+    from flows.worker import Worker
+
+    files = _expand(paths)
+    worker = Worker(
+        worker_context(),
+        process=lambda d, r: process_batch(d, r),
+        request_approvals=ensure_approval_runs,
+        maker=as_user,
+    )
+    docs = worker.claim(files)
+    if not wait:
+        from prefect.deployments import run_deployment
+
+        run = run_deployment("process-batch/batch", parameters={"doc_ids": docs}, timeout=0, as_subflow=False)
+        typer.echo(f"claimed {len(docs)} documents; flow run {run.id}")
+        return
+    worker.run_batch(docs, resumed=False)
+    unexpected = _print_summary(settings, docs)
+    sys.exit(1 if unexpected else 0)  # SystemExit: typer.Exit's code is dropped by docval's standalone_mode=False
+
+
+def pending() -> None:
+    """List documents waiting for approval: age, deadline, queue, approvals so far."""
+    from flows.pending import pending_rows
+
+    rows = pending_rows(load_settings())
+    if not rows:
+        typer.echo("nothing waits for approval")
+        return
+    typer.echo(f"{'doc':<14}{'source':<38}{'age':<10}{'deadline':<27}{'overdue':<9}{'queue':<17}approvals")
+    for row in rows:
+        typer.echo(
+            f"{row['doc'][:12]:<14}{row['source'][:36]:<38}{row['age']:<10}{row['deadline']:<27}"
+            f"{row['overdue']:<9}{row['queue']:<17}{row['approvals']}"
+        )
+
+
+def approve(
+    doc: Annotated[str, typer.Argument(help="Document id or a unique prefix (≥ 8 hex digits).")],
+    as_user: Annotated[str, typer.Option("--as", help="Approver; signs with keys/users/<USER>.ed25519.")],
+    reason: Annotated[str, typer.Option(help="Why (kept only as a keyed hash).")] = "",
+    token: Annotated[bool, typer.Option("--token", help="Only print the decision token for the UI form.")] = False,
+) -> None:
+    """Approve a waiting document with your signature."""
+    _decide(doc, as_user, "approve", reason, token)
+
+
+def reject(
+    doc: Annotated[str, typer.Argument(help="Document id or a unique prefix (≥ 8 hex digits).")],
+    as_user: Annotated[str, typer.Option("--as", help="Reviewer; signs with keys/users/<USER>.ed25519.")],
+    reason: Annotated[str, typer.Option(help="Why (kept only as a keyed hash).")],
+    token: Annotated[bool, typer.Option("--token", help="Only print the decision token for the UI form.")] = False,
+) -> None:
+    """Reject a waiting document with your signature."""
+    _decide(doc, as_user, "reject", reason, token)
+
+
+def _decide(prefix: str, user: str, decision: Literal["approve", "reject"], reason: str, token_only: bool) -> None:
+    from docval.hashing import KeyedHasher
+    from flows.pending import resolve_doc
+    from flows.roles import sign_decision
+
+    settings = load_settings()
+    doc = resolve_doc(settings, prefix)
+    reason_hash = KeyedHasher.from_file(settings.keys_dir / "hmac.key")(reason, purpose="reason") if reason else None
+    signed = sign_decision(settings.keys_dir, doc=doc, user=user, decision=decision, reason_hash=reason_hash)
+    if token_only:
+        typer.echo(signed.token())
+        return
+    settings = _ready(prepare_config=False)
+    from flows.decide import submit_and_wait
+
+    verdict = submit_and_wait(settings, doc, signed)
+    typer.echo(verdict.message)
+    sys.exit(0 if verdict.accepted else 1)
+
+
+def _ready(*, prepare_config: bool = True) -> Settings:
+    """Settings with the Prefect environment applied and a server answering (started if local and down)."""
+    from flows.appliance import prepare
+    from flows.env import apply_prefect_env
+    from flows.errors import FlowError
+    from flows.server import server_healthy
+
+    settings = load_settings()
+    if prepare_config:
+        prepare(settings)
+    apply_prefect_env(settings)
+    if not server_healthy(settings.flows.prefect_api_url):
+        raise FlowError(f"no Prefect server at {settings.flows.prefect_api_url}; start the appliance with `docval up`")
+    return settings
+
+
+def _expand(paths: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        files += sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
+    return files
+
+
+def _print_summary(settings: Settings, docs: list[str]) -> bool:
+    """One line per document from its outbox file; True if any hit an unexpected error."""
+    from docval.domain import DocumentResult
+    from flows.pipeline import outbox_path
+
+    unexpected = False
+    typer.echo(f"{'doc':<14}{'source':<38}{'kind':<10}{'state':<19}findings")
+    for doc in docs:
+        result = DocumentResult.model_validate_json(outbox_path(settings, doc).read_text(encoding="utf-8"))
+        codes = sorted({finding.code for finding in result.findings})
+        unexpected |= "INTERNAL_ERROR" in codes
+        typer.echo(f"{doc[:12]:<14}{result.source[:36]:<38}{result.kind:<10}{result.state:<19}{','.join(codes)}")
+    typer.echo(f"{len(docs)} new documents")
+    return unexpected
+
+
+def register(app: typer.Typer) -> None:
+    for command in (up, watch, process, pending, approve, reject):
+        app.command()(command)

@@ -1,0 +1,53 @@
+"""``docval pending``: documents waiting for people, with age, deadline and queue (ids only, no content)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from docval.domain import DocState
+from docval.events import EntryKind
+from docval.settings import Settings
+from docval.store import DocumentStore
+from flows.approval import SENIOR_QUEUE, gate_state
+from flows.audit import Audit
+from flows.claim import source_name
+
+__all__ = ["pending_rows", "resolve_doc"]
+
+
+def pending_rows(settings: Settings) -> list[dict[str, str]]:
+    audit = Audit(settings)
+    now = datetime.now(UTC)
+    rows = []
+    for record in DocumentStore(settings.store_db).all():
+        if record.state != DocState.AWAITING_APPROVAL:
+            continue
+        history = audit.history(record.doc)
+        state = gate_state(record.doc, history)
+        requested = next(entry for entry in history if entry.kind == EntryKind.APPROVAL_REQUESTED)
+        age = now - datetime.fromisoformat(requested.ts)
+        rows.append(
+            {
+                "doc": record.doc,
+                "source": source_name(settings.work_dir, record.doc),
+                "age": f"{int(age.total_seconds() // 60)} min",
+                "deadline": state.deadline.isoformat(timespec="seconds"),
+                "overdue": "yes" if state.deadline < now else "no",
+                "queue": SENIOR_QUEUE if state.escalated else "reviewer",
+                "approvals": f"{len(state.approvers)}/{state.request.approvals_required}",
+            }
+        )
+    return rows
+
+
+def resolve_doc(settings: Settings, prefix: str) -> str:
+    """A full document id from a unique prefix of at least 8 hex digits."""
+    from flows.errors import FlowError
+
+    prefix = prefix.strip().lower()
+    if len(prefix) < 8:
+        raise FlowError("give at least 8 hex digits of the document id")
+    matches = [record.doc for record in DocumentStore(settings.store_db).all() if record.doc.startswith(prefix)]
+    if len(matches) != 1:
+        raise FlowError(f"{len(matches)} documents match {prefix!r}")
+    return matches[0]

@@ -1,0 +1,135 @@
+"""``policy.yaml``: what happens to a document once it is extracted and validated.
+
+Rules are tried top to bottom and the first whose conditions all hold decides,
+so an operator reads the file like a checklist. Every decision names the rule
+that made it (it goes to the ledger), approvals get a deadline, and documents
+over ``two_approvers_over`` need two distinct approvers. Unknown keys are
+errors: a misspelt condition must not silently turn into "always matches".
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from docval.configfile import load_yaml_model
+from docval.domain import DocKind, Outcome
+
+__all__ = ["DEFAULT_POLICY_YAML", "Condition", "DecisionInput", "Policy", "PolicyDecision", "Rule", "load_policy"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Condition(_Strict):
+    """All given conditions must hold; an empty condition always holds (a catch-all rule)."""
+
+    kinds: list[DocKind] | None = None
+    findings_any: list[str] | None = Field(None, description="At least one finding with one of these codes.")
+    any_finding: bool | None = Field(None, description="True: there is at least one finding; False: none.")
+    amount_over: Decimal | None = None
+    amount_at_most: Decimal | None = None
+    confidence_below: float | None = Field(None, ge=0, le=1, description="Lowest field confidence is below this.")
+
+
+class Rule(_Strict):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    when: Condition = Condition()
+    outcome: Outcome
+
+    @field_validator("outcome")
+    @classmethod
+    def _not_quarantine(cls, outcome: Outcome) -> Outcome:
+        if outcome is Outcome.QUARANTINE:
+            raise ValueError("quarantine is for unreadable files, not a policy outcome")
+        return outcome
+
+
+class DecisionInput(_Strict):
+    """What the policy sees: no values, only the kind, finding codes, the amount and confidences."""
+
+    kind: DocKind
+    finding_codes: list[str] = []
+    amount: Decimal | None = None
+    min_confidence: float | None = None
+
+
+class PolicyDecision(_Strict):
+    outcome: Outcome
+    rule: str
+    approvals_required: int = 0
+    deadline: datetime | None = None
+
+
+class Policy(_Strict):
+    rules: list[Rule]
+    default: Outcome = Outcome.NEEDS_APPROVAL
+    approval_deadline_hours: float = Field(24.0, gt=0)
+    two_approvers_over: Decimal = Field(Decimal("10000"), ge=0)
+    escalation_command: list[str] = Field([], description="argv run when an approval misses its deadline.")
+
+    def decide(self, facts: DecisionInput, *, now: datetime) -> PolicyDecision:
+        rule = next((rule for rule in self.rules if _holds(rule.when, facts)), None)
+        outcome, name = (rule.outcome, rule.name) if rule else (self.default, "default")
+        if outcome is not Outcome.NEEDS_APPROVAL:
+            return PolicyDecision(outcome=outcome, rule=name)
+        two = facts.amount is not None and facts.amount > self.two_approvers_over
+        return PolicyDecision(
+            outcome=outcome,
+            rule=name,
+            approvals_required=2 if two else 1,
+            deadline=now + timedelta(hours=self.approval_deadline_hours),
+        )
+
+
+def _holds(when: Condition, facts: DecisionInput) -> bool:
+    checks = [
+        when.kinds is None or facts.kind in when.kinds,
+        when.findings_any is None or bool(set(when.findings_any) & set(facts.finding_codes)),
+        when.any_finding is None or when.any_finding == bool(facts.finding_codes),
+        when.amount_over is None or (facts.amount is not None and facts.amount > when.amount_over),
+        when.amount_at_most is None or (facts.amount is not None and facts.amount <= when.amount_at_most),
+        when.confidence_below is None
+        or (facts.min_confidence is not None and facts.min_confidence < when.confidence_below),
+    ]
+    return all(checks)
+
+
+def load_policy(path: Path) -> Policy:
+    """Load and validate ``policy.yaml``; a ConfigError names the line at fault."""
+    return load_yaml_model(path, Policy)
+
+
+DEFAULT_POLICY_YAML = """\
+# docval decision policy: first matching rule wins; see README "flows".
+approval_deadline_hours: 24
+two_approvers_over: "10000.00"     # needs_approval above this amount requires two distinct approvers
+escalation_command: []              # e.g. ["/usr/local/bin/notify-compliance"]; gets DOCVAL_DOC in its env
+default: needs_approval
+rules:
+  - name: broken-bank-details
+    when: {findings_any: [IBAN_CHECKSUM, VAT_ID_INVALID]}
+    outcome: reject
+  - name: possible-duplicate
+    when: {findings_any: [DUPLICATE]}
+    outcome: needs_approval
+  - name: findings-need-review
+    when: {any_finding: true}
+    outcome: needs_approval
+  - name: kyc-always-reviewed
+    when: {kinds: [kyc_form]}
+    outcome: needs_approval
+  - name: low-confidence
+    when: {confidence_below: 0.8}
+    outcome: needs_approval
+  - name: large-amount
+    when: {amount_over: "5000.00"}
+    outcome: needs_approval
+  - name: clean-invoice
+    when: {kinds: [invoice]}
+    outcome: auto_approve
+"""

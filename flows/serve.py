@@ -1,0 +1,45 @@
+"""The served deployments: ``python -m flows.serve`` (started by ``docval up``).
+
+No work pool, no Docker, no cloud: ``prefect.serve`` registers the
+deployments on the local server and runs each triggered or scheduled run in a
+child process. Schedules are stored on the server, so they can be edited in
+the UI. The report deployment is defined by reports/ in ``flows/report_flow.py``.
+"""
+
+from __future__ import annotations
+
+from docval.settings import load_settings
+from flows.env import apply_prefect_env
+
+__all__ = ["deployments", "main"]
+
+CHECKPOINT_SECONDS = 60
+RETENTION_CRON = "30 3 * * *"
+
+
+def deployments() -> list:
+    from flows.approval import await_approval
+    from flows.batch import process_batch
+    from flows.maintenance import extraction_eval, ledger_checkpoint, retention_sweep
+    from flows.report_flow import report_deployment
+
+    return [
+        process_batch.to_deployment(name="batch", description="Process claimed documents by id (the watcher's flow)."),
+        await_approval.to_deployment(name="approval", description="Wait for signed decisions on one document."),
+        ledger_checkpoint.to_deployment(name="scheduled", interval=CHECKPOINT_SECONDS),
+        retention_sweep.to_deployment(name="nightly", cron=RETENTION_CRON),
+        extraction_eval.to_deployment(name="on-demand", description="Extraction accuracy on a labelled corpus."),
+        report_deployment(),
+    ]
+
+
+def main() -> None:
+    settings = load_settings()
+    apply_prefect_env(settings)
+    from prefect import serve
+
+    serve(*deployments(), limit=settings.flows.serve_limit, print_starting_message=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""The embedded Prefect server: a ``prefect server start`` child process on 127.0.0.1 with SQLite.
+
+The appliance needs a real server (ephemeral mode costs ~9 s per process and
+loses the UI), but not a separate installation: ``docval up`` starts one under
+the data directory, and reuses one that already answers on the configured URL.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+
+from docval.settings import Settings
+from flows.env import prefect_env, prefect_home
+from flows.errors import FlowError
+
+__all__ = ["PrefectServer", "server_healthy"]
+
+
+def server_healthy(api_url: str, timeout: float = 1.0) -> bool:
+    try:
+        return httpx.get(f"{api_url.rstrip('/')}/health", timeout=timeout).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@dataclass
+class PrefectServer:
+    """A started (or reused) server; ``stop()`` only stops what this object started."""
+
+    api_url: str
+    process: subprocess.Popen[bytes] | None
+    log_path: Path | None
+
+    @classmethod
+    def ensure(cls, settings: Settings, api_url: str | None = None, *, timeout: float = 90.0) -> PrefectServer:
+        url = api_url or settings.flows.prefect_api_url
+        if server_healthy(url):
+            return cls(api_url=url, process=None, log_path=None)
+        parts = urlsplit(url)
+        if parts.hostname not in {"127.0.0.1", "localhost"}:
+            raise FlowError(f"Prefect server at {url} does not answer and is not local, so docval cannot start it")
+        log_path = prefect_home(settings) / "server.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, **prefect_env(settings, url)}
+        command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(parts.port)]
+        with log_path.open("ab") as log:
+            process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        server = cls(api_url=url, process=process, log_path=log_path)
+        deadline = time.monotonic() + timeout
+        while not server_healthy(url):
+            if process.poll() is not None or time.monotonic() > deadline:
+                server.stop()
+                raise FlowError(f"Prefect server did not start on {url}; see {log_path}")
+            time.sleep(0.3)
+        return server
+
+    def stop(self, timeout: float = 20.0) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()

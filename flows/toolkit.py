@@ -1,0 +1,109 @@
+"""The other packages as the pipeline calls them: one method per step, each returning its ledger payload.
+
+This is the only module of flows/ that knows the APIs of extractors/ and pii/.
+It is built once per worker process (Presidio and the router are expensive to
+load) and turns each step's output into the ``docval.events`` payload that the
+ledger records: field provenance and keyed hashes of values, entity counts,
+finding codes — never values.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from docval.domain import ExtractedField, Finding
+from docval.events import ExtractedPayload, IngestedPayload, MaskedPayload, ValidatedPayload
+from docval.hashing import KeyedHasher
+from docval.settings import Settings
+from docval.store import DocumentStore
+
+if TYPE_CHECKING:
+    from extractors.pdf import PdfDocument
+    from extractors.router import Router
+    from extractors.schemas import Extraction
+    from pii import PiiEngine
+
+__all__ = ["IngestFailure", "Toolkit"]
+
+
+class IngestFailure(Exception):
+    """The file cannot be processed (encrypted, malformed, not a PDF, over a limit): quarantine it."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(code)
+        self.code = code
+        self.detail = detail
+
+
+@dataclass
+class Toolkit:
+    settings: Settings
+    hasher: KeyedHasher
+    router: Router
+    pii: PiiEngine
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Toolkit:
+        from extractors.router import Router
+        from pii import PiiEngine
+
+        pii = PiiEngine.from_settings(settings)
+        return cls(
+            settings=settings,
+            hasher=KeyedHasher.from_file(settings.keys_dir / "hmac.key"),
+            router=Router.from_settings(settings, mask=pii.mask_function()),
+            pii=pii,
+        )
+
+    def ingest(self, path: Path) -> tuple[PdfDocument, IngestedPayload]:
+        from extractors.pdf import IngestError, load_pdf
+
+        try:
+            document = load_pdf(path, self.settings.extract)
+        except IngestError as error:
+            raise IngestFailure(error.code, error.detail) from None
+        ocr_pages = sum(1 for page in document.pages if page.source == "ocr")
+        return document, IngestedPayload(
+            pages=len(document.pages), text_pages=len(document.pages) - ocr_pages, ocr_pages=ocr_pages
+        )
+
+    def extract(self, document: PdfDocument) -> tuple[Extraction, ExtractedPayload]:
+        from extractors.extract import extract
+
+        extraction = extract(document, self.router)
+        return extraction, ExtractedPayload(
+            kind=extraction.kind,
+            fields={name: self._provenance(name, value) for name, value in extraction.fields.items()},
+            calls=extraction.calls,
+            prompt_versions=extraction.prompt_versions,
+            tokens=sum(call.tokens_in + call.tokens_out for call in extraction.calls),
+            usd=float(sum(call.usd for call in extraction.calls)),
+        )
+
+    def _provenance(self, name: str, value: ExtractedField) -> dict:
+        encoded = json.dumps(value.value, sort_keys=True, default=str)
+        return {
+            "tier": value.tier,
+            "confidence": value.confidence,
+            "page": value.page,
+            "value_hash": self.hasher(encoded, purpose=f"field:{name}"),
+        }
+
+    def validate(
+        self, extraction: Extraction, doc: str, store: DocumentStore
+    ) -> tuple[list[Finding], ValidatedPayload]:
+        """Validation findings plus what extraction itself raised (XML vs text mismatch, fields left to a person)."""
+        from extractors.validate import validate
+
+        findings = list(extraction.findings)
+        findings += validate(extraction, doc=doc, store=store, hasher=self.hasher, settings=self.settings.extract)
+        if extraction.needs_review:
+            findings.append(Finding(code="NEEDS_REVIEW", message="extraction left fields for a person to confirm"))
+        return findings, ValidatedPayload(findings=findings)
+
+    def mask(self, extraction: Extraction, doc: str) -> tuple[dict[str, ExtractedField], MaskedPayload]:
+        masked = self.pii.mask_fields(extraction.fields, kind=extraction.kind, doc=doc)
+        return masked.fields, masked.event()

@@ -1,0 +1,44 @@
+"""Assertions shared by the flows tests: one final state per document, nothing decided twice."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from docval.domain import DocState, DocumentResult
+from docval.events import EntryKind
+from docval.settings import Settings
+from docval.store import DocumentStore
+from flows.pipeline import FINAL_KINDS, outbox_path
+from ledger import Ledger, verify_ledger
+
+ONCE_PER_DOC = (
+    EntryKind.CLAIMED,
+    EntryKind.INGESTED,
+    EntryKind.EXTRACTED,
+    EntryKind.VALIDATED,
+    EntryKind.MASKED,
+    EntryKind.DECIDED,
+)
+
+
+def assert_exactly_once(settings: Settings, docs: set[str]) -> dict[str, DocState]:
+    """Every document: one final ledger entry, each step at most once, store and outbox agree; ledger verifies."""
+    ledger = Ledger.open(settings)
+    kinds: dict[str, Counter[str]] = {doc: Counter() for doc in docs}
+    for entry in ledger.entries():
+        if entry.doc in kinds:
+            kinds[entry.doc][entry.kind] += 1
+    states = {}
+    for doc, counts in kinds.items():
+        finals = sum(counts[kind] for kind in FINAL_KINDS)
+        assert finals == 1, f"{doc[:12]}: {finals} final entries {dict(counts)}"
+        for kind in ONCE_PER_DOC:
+            assert counts[kind] <= 1, f"{doc[:12]}: {kind} written {counts[kind]} times"
+        result = DocumentResult.model_validate_json(outbox_path(settings, doc).read_text(encoding="utf-8"))
+        record = DocumentStore(settings.store_db).get(doc)
+        assert record is not None and record.state is result.state, f"{doc[:12]}: store {record} vs outbox"
+        states[doc] = result.state
+    assert not list(settings.work_dir.glob("*.pdf")), "documents left in the work area"
+    report = verify_ledger(ledger)
+    assert report.ok, report
+    return states

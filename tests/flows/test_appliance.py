@@ -1,0 +1,87 @@
+"""`docval up` as a new user runs it: sample inbox, served deployments, approvals from the CLI, clean stop, resume.
+
+Runs the real command in a subprocess against the session's Prefect server
+(`docval up` reuses a server that already answers and starts one otherwise).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from docval.domain import DocState
+from docval.settings import Settings
+from docval.store import DocumentStore
+
+
+class Appliance:
+    def __init__(self) -> None:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "docval", "up"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def wait_for(self, fragment: str, timeout: float = 180) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=1)
+            except queue.Empty:
+                assert self.process.poll() is None, "\n".join(self.seen[-30:])
+                continue
+            self.seen.append(line)
+            if fragment in line:
+                return line
+        raise AssertionError(f"{fragment!r} not printed:\n" + "\n".join(self.seen[-30:]))
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        self.wait_for("docval stopped cleanly", timeout=90)
+        return self.process.wait(60)
+
+
+def _docval(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "docval", *args], capture_output=True, text=True, timeout=180)
+
+
+@pytest.mark.slow  # ~2-4 min: two appliance starts, a dozen served approval runs, CLI round trips
+def test_up_shows_pending_documents_and_approve_releases_one_across_a_restart(flow_settings: Settings) -> None:
+    first = Appliance()
+    first.wait_for("Prefect UI: http://127.0.0.1:")
+    command = first.wait_for("try:  docval approve")
+    prefix = command.split("docval approve ")[1].split()[0]
+
+    pending = _docval("pending")
+    assert pending.returncode == 0 and prefix in pending.stdout
+
+    refused = _docval("approve", prefix, "--as", "alice")  # the maker
+    assert refused.returncode == 1 and "MAKER_CANNOT_APPROVE" in refused.stdout
+    approved = _docval("approve", prefix, "--as", "bob", "--reason", "checked against the order")
+    assert approved.returncode == 0, approved.stdout + approved.stderr
+    assert "approve by bob as reviewer" in approved.stdout
+    assert first.stop() == 0
+
+    store = DocumentStore(flow_settings.store_db)
+    waiting = [r.doc for r in store.all() if r.state is DocState.AWAITING_APPROVAL]
+    assert waiting, "the sample inbox leaves documents for people"
+    second = Appliance()  # resumes: orphaned approval runs are replaced, no samples written again
+    second.wait_for("Prefect UI: http://127.0.0.1:")
+    rejected = _docval("reject", waiting[0][:12], "--as", "carol", "--reason", "wrong supplier")
+    assert rejected.returncode == 0, rejected.stdout + rejected.stderr
+    assert second.stop() == 0
+    assert store.get(waiting[0]).state is DocState.REJECTED
+    assert not any("sample inbox" in line for line in second.seen)
