@@ -6,7 +6,6 @@ Heavy imports (Prefect, the models) happen inside the command bodies so that
 
 from __future__ import annotations
 
-import sys
 import threading
 from pathlib import Path
 from typing import Annotated, Literal
@@ -81,7 +80,7 @@ def process(
         return
     worker.run_batch(docs, resumed=False)
     unexpected = _print_summary(settings, docs)
-    sys.exit(1 if unexpected else 0)  # SystemExit: typer.Exit's code is dropped by docval's standalone_mode=False
+    raise typer.Exit(1 if unexpected else 0)
 
 
 def pending() -> None:
@@ -137,7 +136,7 @@ def _decide(prefix: str, user: str, decision: Literal["approve", "reject"], reas
 
     verdict = submit_and_wait(settings, doc, signed)
     typer.echo(verdict.message)
-    sys.exit(0 if verdict.accepted else 1)
+    raise typer.Exit(0 if verdict.accepted else 1)
 
 
 def _ready(*, prepare_config: bool = True) -> Settings:
