@@ -32,11 +32,13 @@ from __future__ import annotations
 import json
 import os
 import time
+from binascii import hexlify
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
+from hashlib import sha256
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -141,15 +143,35 @@ def _check_draft(draft: EntryDraft) -> None:
         raise LedgerError(f"{draft.kind}: data must be an object")
 
 
-def _encode(seq: int, prev: str, ts: str, draft: EntryDraft) -> bytes:
-    envelope = {
-        "seq": seq, "prev": prev, "ts": ts, "kind": draft.kind, "doc": draft.doc, "actor": draft.actor,
-        "data": draft.data,
-    }  # fmt: skip
+def _draft_prefix(draft: EntryDraft) -> bytes:
+    """The canonical bytes of the fields a draft fixes, up to ``"prev":"``.
+
+    RFC 8785 orders the envelope's ASCII keys actor, data, doc, kind, prev, seq, ts, so the canonical
+    envelope is the canonical object of the first four with its closing brace replaced by the rest, which
+    is plain ASCII (``test_canonical`` checks the result against ``rfc8785.dumps`` of the whole envelope).
+    """
+    fixed = {"actor": draft.actor, "data": draft.data, "doc": draft.doc, "kind": draft.kind}
     try:
-        return canonical_json(envelope)
+        return canonical_json(fixed)[:-1] + b',"prev":"'
     except Exception as exc:  # rfc8785 raises its own types for floats out of range, bad keys, ...
         raise LedgerError(f"{draft.kind}: data is not canonical-JSON serialisable ({type(exc).__name__})") from None
+
+
+def encode_entries(first_seq: int, prev: bytes, ts: str, drafts: list[EntryDraft]) -> tuple[list[bytes], list[bytes]]:
+    """Canonical bytes and leaf hashes of consecutive entries; ``prev`` is the hex leaf hash before them.
+
+    The loop every appended entry pays for, so it only formats and hashes: seq, prev and ts are ASCII that
+    needs no escaping, and the leaf hash (SHA-256 of 0x00 || bytes) is inlined.
+    """
+    suffix = b'","seq":%d,"ts":"' + ts.encode() + b'"}'
+    bodies, leaves = [], []
+    for seq, prefix in enumerate(map(_draft_prefix, drafts), start=first_seq):
+        body = b"%b%b%b" % (prefix, prev, suffix % seq)
+        leaf = sha256(b"\0" + body).digest()
+        bodies.append(body)
+        leaves.append(leaf)
+        prev = hexlify(leaf)
+    return bodies, leaves
 
 
 CACHED_LEVEL = 6
@@ -348,15 +370,8 @@ class Ledger:
 
     def _append_locked(self, con: duckdb.DuckDBPyConnection, drafts: list[EntryDraft]) -> list[int]:
         size, last_leaf, border = con.execute("SELECT size, last_leaf, border FROM head").fetchall()[0]
-        prev = bytes(last_leaf).hex() if last_leaf is not None else ZERO_HASH_HEX
-        ts = _utc_now()
-        bodies, leaves = [], []
-        for offset, draft in enumerate(drafts):
-            body = _encode(size + offset, prev, ts, draft)
-            leaf = merkle.leaf_hash(body)
-            bodies.append(body)
-            leaves.append(leaf)
-            prev = leaf.hex()
+        prev = (bytes(last_leaf).hex() if last_leaf is not None else ZERO_HASH_HEX).encode()
+        bodies, leaves = encode_entries(size, prev, _utc_now(), drafts)
         completed, new_border = merkle.extend(size, _split_border(bytes(border)), leaves)
         new_size = size + len(drafts)
         new_entries = {
