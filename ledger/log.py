@@ -34,7 +34,7 @@ import os
 import time
 from binascii import hexlify
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -58,7 +58,7 @@ from ledger.keys import SigningKey, load_anchor, load_signing_key, sign_note, si
 if TYPE_CHECKING:
     from ledger.verify import VerifyReport
 
-__all__ = ["Entry", "EntryDraft", "Ledger", "LedgerReader"]
+__all__ = ["Entry", "EntryDraft", "Ledger", "LedgerReader", "LedgerWriter"]
 
 KEY_ROTATED = EntryKind.KEY_ROTATED.value
 
@@ -132,6 +132,13 @@ def _utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+def _check_drafts(drafts: list[EntryDraft]) -> None:
+    for draft in drafts:
+        _check_draft(draft)
+        if draft.kind == KEY_ROTATED:
+            raise LedgerError("key.rotated entries are written only by `docval keys rotate`")
+
+
 def _check_draft(draft: EntryDraft) -> None:
     if not isinstance(draft.kind, str) or not draft.kind:
         raise LedgerError("entry kind must be a non-empty string")
@@ -175,6 +182,8 @@ def encode_entries(first_seq: int, prev: bytes, ts: str, drafts: list[EntryDraft
 
 
 CACHED_LEVEL = 6
+_YIELD_SECONDS = 0.02  # > docval.db's lock poll interval, so a waiting reader sees the lock free
+_WAL_LIMIT = "1GB"  # far above what one hold writes: the release writes the WAL out, not each commit
 
 
 class NodeCache:
@@ -352,21 +361,17 @@ class Ledger:
         return self.append_many([EntryDraft(kind, doc, actor, data)])[0]
 
     def append_many(self, drafts: list[EntryDraft]) -> list[int]:
-        """Append all drafts in ONE transaction (all or none); sign a checkpoint if one is due."""
-        for draft in drafts:
-            _check_draft(draft)
-            if draft.kind == KEY_ROTATED:
-                raise LedgerError("key.rotated entries are written only by `docval keys rotate`")
-        if not drafts:
-            return []
-        notes: list[str] = []
-        with self._write() as con:
-            seqs = self._append_locked(con, drafts)
-            note = self._checkpoint_if_due(con)
-            if note:
-                notes.append(note)
-        self._witness(notes)
-        return seqs
+        """Append all drafts in ONE transaction (all or none); sign a checkpoint if one is due.
+
+        Opens and closes its own connection: right for occasional writers. A process that appends batch
+        after batch (the worker) should use ``writer()``, which keeps the connection between batches.
+        """
+        with self.writer(sign_on_close=False) as writer:
+            return writer.append_many(drafts)
+
+    def writer(self, *, sign_on_close: bool = True) -> LedgerWriter:
+        """A bulk-writer session for a single-owner writer; see ``LedgerWriter``."""
+        return LedgerWriter(self, sign_on_close=sign_on_close)
 
     def _append_locked(self, con: duckdb.DuckDBPyConnection, drafts: list[EntryDraft]) -> list[int]:
         size, last_leaf, border = con.execute("SELECT size, last_leaf, border FROM head").fetchall()[0]
@@ -560,3 +565,99 @@ class Ledger:
         self.__dict__["_signing_key"] = new_key
         self._witness([note for note in (pending, final) if note])
         return seq
+
+
+class LedgerWriter:
+    """Appends batch after batch on one held connection, giving the lock up every ``writer_hold_seconds``.
+
+    Opening the database and closing it (when DuckDB writes the batch from its WAL into the file) cost
+    more than the batch itself once the file is large, so a single-owner writer keeps the exclusive lock
+    and one connection across batches. Each batch is still its own transaction (a SIGKILL leaves whole
+    batches), and the session lets go of the lock after any batch that ends ``writer_hold_seconds`` after
+    it was taken, then waits a moment before taking it again, so readers (verify, reports) and occasional
+    writers polling for it get in; nobody waits longer than about one hold plus one batch.
+    WAL checkpoints are left to the release (``checkpoint_threshold``), so data is written out once per
+    hold, not whenever the WAL passes DuckDB's 16 MB default. Closing the session signs the entries no
+    checkpoint covers yet (``sign_on_close``), the "on shutdown" checkpoint.
+    """
+
+    def __init__(self, ledger: Ledger, *, sign_on_close: bool = True) -> None:
+        self.ledger = ledger
+        self.sign_on_close = sign_on_close
+        self._session: ExitStack | None = None
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._held_since = 0.0
+        self._released_at = float("-inf")
+
+    def __enter__(self) -> LedgerWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if exc_info[0] is None:
+            self.close()
+        else:
+            self.release()
+
+    def close(self) -> None:
+        """End the session: sign what is unsigned (if ``sign_on_close``), then release."""
+        try:
+            if self.sign_on_close:
+                self.checkpoint()
+        finally:
+            self.release()
+
+    def append_many(self, drafts: list[EntryDraft]) -> list[int]:
+        """Append all drafts in ONE transaction (all or none); sign a checkpoint if one is due."""
+        _check_drafts(drafts)
+        if not drafts:
+            return []
+        con = self._connection()
+        try:
+            con.begin()
+            seqs = self.ledger._append_locked(con, drafts)
+            note = self.ledger._checkpoint_if_due(con)
+            con.commit()
+        except BaseException:
+            self.release()  # closing rolls the open transaction back
+            raise
+        self.ledger._witness([note] if note else [])
+        self._release_if_held_long()
+        return seqs
+
+    def checkpoint(self) -> str | None:
+        """Sign the entries no checkpoint covers yet, on the held connection; the new note or None."""
+        con = self._connection()
+        try:
+            con.begin()
+            note = self.ledger._checkpoint_locked(con)
+            con.commit()
+        except BaseException:
+            self.release()
+            raise
+        self.ledger._witness([note] if note else [])
+        return note
+
+    def release(self) -> None:
+        """Close the connection (DuckDB writes the WAL out) and let go of the lock; appends take it again."""
+        if self._session is not None:
+            session, self._session, self._con = self._session, None, None
+            session.close()
+            self._released_at = time.monotonic()
+
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            pause = self._released_at + _YIELD_SECONDS - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)  # readers poll the lock; give them a turn before taking it again
+            with ExitStack() as session:
+                con = session.enter_context(
+                    connect(self.ledger.db_path, write=True, timeout=self.ledger.config.lock_timeout_seconds)
+                )
+                con.execute(f"SET checkpoint_threshold = '{_WAL_LIMIT}'")
+                self._session, self._con = session.pop_all(), con
+                self._held_since = time.monotonic()
+        return self._con
+
+    def _release_if_held_long(self) -> None:
+        if time.monotonic() - self._held_since >= self.ledger.config.writer_hold_seconds:
+            self.release()

@@ -213,3 +213,17 @@ def test_a_rotation_interrupted_before_its_file_move_is_finished_on_next_signing
     fresh.checkpoint()
     assert not (settings.keys_dir / "ledger.key.next").exists()
     assert fresh.verify().ok
+
+
+def test_writer_session_signs_on_close_and_rolls_back_a_failed_batch(
+    ledger: Ledger, drafts: Callable[..., list[EntryDraft]]
+) -> None:
+    with ledger.writer() as writer:
+        assert writer.append_many(drafts(3)) == [0, 1, 2]
+        with pytest.raises(LedgerError):
+            writer.append_many([*drafts(2), EntryDraft("note", None, "tests", {"x": float("nan")})])
+        assert writer.append_many(drafts(2)) == [3, 4]  # the session reopens after the failed batch
+    assert ledger.size() == 5
+    note = ledger.latest_checkpoint()
+    assert note is not None and "\n5\n" in note  # signed on close: nothing is left unsigned
+    assert ledger.verify().ok
