@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import rfc8785
 
+from docval.db import connect
 from docval.settings import Settings, load_settings
 from ledger import Entry, EntryDraft, Ledger, LedgerError, init_keys, merkle
 from ledger.bundle_verify import Checkpoint, VerifierKey, open_note, verify_tlog_proof
@@ -227,3 +228,20 @@ def test_writer_session_signs_on_close_and_rolls_back_a_failed_batch(
     note = ledger.latest_checkpoint()
     assert note is not None and "\n5\n" in note  # signed on close: nothing is left unsigned
     assert ledger.verify().ok
+
+
+def test_proofs_stay_right_when_row_numbers_drift_from_positions(
+    ledger: Ledger, drafts: Callable[..., list[EntryDraft]]
+) -> None:
+    """Proofs fetch nodes by row number; a rewritten row (new row number, same pos) must not change them."""
+    ledger.append_many(drafts(200))
+    size = ledger.size()
+    before = [ledger.inclusion_proof(seq, size) for seq in range(0, size, 7)]
+    consistency_before = [ledger.consistency_proof(old, size) for old in range(1, size, 13)]
+    with connect(ledger.db_path, write=True) as con:  # move every node of the first blocks to the end
+        con.execute("CREATE TEMP TABLE moved AS SELECT * FROM nodes WHERE pos < 300")
+        con.execute("DELETE FROM nodes WHERE pos < 300")
+        con.execute("INSERT INTO nodes SELECT * FROM moved")
+    fresh = Ledger(ledger.db_path, ledger.keys_dir, ledger.config)  # no cached nodes
+    assert [fresh.inclusion_proof(seq, size) for seq in range(0, size, 7)] == before
+    assert [fresh.consistency_proof(old, size) for old in range(1, size, 13)] == consistency_before
