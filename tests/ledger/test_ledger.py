@@ -245,3 +245,18 @@ def test_proofs_stay_right_when_row_numbers_drift_from_positions(
     fresh = Ledger(ledger.db_path, ledger.keys_dir, ledger.config)  # no cached nodes
     assert [fresh.inclusion_proof(seq, size) for seq in range(0, size, 7)] == before
     assert [fresh.consistency_proof(old, size) for old in range(1, size, 13)] == consistency_before
+
+
+def test_verify_reads_rows_in_seq_order_whatever_their_storage_order(
+    ledger: Ledger, drafts: Callable[..., list[EntryDraft]]
+) -> None:
+    ledger.append_many(drafts(50))
+    ledger.checkpoint()
+    with connect(ledger.db_path, write=True) as con:  # store the first rows of both tables last
+        for table, key in (("entries", "seq"), ("nodes", "pos")):
+            con.execute(f"CREATE TEMP TABLE moved AS SELECT * FROM {table} WHERE {key} < 10")
+            con.execute(f"DELETE FROM {table} WHERE {key} < 10")
+            con.execute(f"INSERT INTO {table} SELECT * FROM moved")
+            con.execute("DROP TABLE moved")
+    report = ledger.verify()
+    assert report.ok, report
