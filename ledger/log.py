@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from binascii import hexlify
 from collections.abc import Iterator
@@ -586,8 +587,9 @@ class LedgerWriter:
     more than the batch itself once the file is large, so a single-owner writer keeps the exclusive lock
     and one connection across batches. Each batch is still its own transaction (a SIGKILL leaves whole
     batches), and the session lets go of the lock after any batch that ends ``writer_hold_seconds`` after
-    it was taken, then waits a moment before taking it again, so readers (verify, reports) and occasional
-    writers polling for it get in; nobody waits longer than about one hold plus one batch.
+    it was taken — or, if the owner is busy elsewhere, as soon as the hold is over (a timer thread) — then
+    waits a moment before taking it again, so readers (verify, reports) and occasional writers polling for
+    it get in; nobody waits longer than about one hold plus one batch.
     WAL checkpoints are left to the release (``checkpoint_threshold``), so data is written out once per
     hold, not whenever the WAL passes DuckDB's 16 MB default. Closing the session signs the entries no
     checkpoint covers yet (``sign_on_close``), the "on shutdown" checkpoint.
@@ -600,6 +602,8 @@ class LedgerWriter:
         self._con: duckdb.DuckDBPyConnection | None = None
         self._held_since = 0.0
         self._released_at = float("-inf")
+        self._busy = threading.Lock()  # the owner's work and the idle timer's release never overlap
+        self._idle_timer: threading.Timer | None = None
 
     def __enter__(self) -> LedgerWriter:
         return self
@@ -623,34 +627,44 @@ class LedgerWriter:
         _check_drafts(drafts)
         if not drafts:
             return []
-        con = self._connection()
-        try:
-            con.begin()
-            seqs = self.ledger._append_locked(con, drafts)
-            note = self.ledger._checkpoint_if_due(con)
-            con.commit()
-        except BaseException:
-            self.release()  # closing rolls the open transaction back
-            raise
-        self.ledger._witness([note] if note else [])
-        self._release_if_held_long()
+        with self._busy:
+            con = self._connection()
+            try:
+                con.begin()
+                seqs = self.ledger._append_locked(con, drafts)
+                note = self.ledger._checkpoint_if_due(con)
+                con.commit()
+            except BaseException:
+                self._release_locked()  # closing rolls the open transaction back
+                raise
+            self.ledger._witness([note] if note else [])
+            if time.monotonic() - self._held_since >= self.ledger.config.writer_hold_seconds:
+                self._release_locked()
         return seqs
 
     def checkpoint(self) -> str | None:
         """Sign the entries no checkpoint covers yet, on the held connection; the new note or None."""
-        con = self._connection()
-        try:
-            con.begin()
-            note = self.ledger._checkpoint_locked(con)
-            con.commit()
-        except BaseException:
-            self.release()
-            raise
-        self.ledger._witness([note] if note else [])
+        with self._busy:
+            con = self._connection()
+            try:
+                con.begin()
+                note = self.ledger._checkpoint_locked(con)
+                con.commit()
+            except BaseException:
+                self._release_locked()
+                raise
+            self.ledger._witness([note] if note else [])
         return note
 
     def release(self) -> None:
         """Close the connection (DuckDB writes the WAL out) and let go of the lock; appends take it again."""
+        with self._busy:
+            self._release_locked()
+
+    def _release_locked(self) -> None:
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
         if self._session is not None:
             session, self._session, self._con = self._session, None, None
             session.close()
@@ -668,8 +682,15 @@ class LedgerWriter:
                 con.execute(f"SET checkpoint_threshold = '{_WAL_LIMIT}'")
                 self._session, self._con = session.pop_all(), con
                 self._held_since = time.monotonic()
+            self._idle_timer = threading.Timer(self.ledger.config.writer_hold_seconds, self._release_if_idle)
+            self._idle_timer.daemon = True
+            self._idle_timer.start()
         return self._con
 
-    def _release_if_held_long(self) -> None:
-        if time.monotonic() - self._held_since >= self.ledger.config.writer_hold_seconds:
-            self.release()
+    def _release_if_idle(self) -> None:
+        """Timer thread: an owner busy with its own work must not keep readers out past the hold."""
+        if self._busy.acquire(blocking=False):  # if a batch is running, it releases when it ends
+            try:
+                self._release_locked()
+            finally:
+                self._busy.release()

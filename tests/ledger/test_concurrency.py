@@ -141,3 +141,25 @@ def test_sigkill_during_a_bulk_writer_session_leaves_whole_batches(ledger: Ledge
     ledger.checkpoint()
     report = ledger.verify()
     assert report.ok, report
+
+
+def _read_size_after_lock(queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    start = time.monotonic()
+    size = Ledger.open(load_settings()).size()
+    queue.put((size, time.monotonic() - start))
+
+
+def test_an_idle_bulk_writer_lets_go_of_the_lock_after_its_hold(ledger: Ledger, settings: Settings) -> None:
+    config = settings.ledger.model_copy(update={"writer_hold_seconds": 0.3})
+    owner = Ledger.open(settings.model_copy(update={"ledger": config}))
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    with owner.writer() as writer:
+        writer.append_many([EntryDraft("note", None, "worker", {"i": i}) for i in range(10)])
+        reader = context.Process(target=_read_size_after_lock, args=(queue,))
+        reader.start()
+        size, waited = queue.get(timeout=60)  # the owner is busy elsewhere (here: waiting for the reader)
+        reader.join(10)
+        assert size == 10 and waited < 10
+        assert writer.append_many([EntryDraft("note", None, "worker", {"i": 10})]) == [10]  # retakes the lock
+    assert ledger.verify().ok
