@@ -22,7 +22,9 @@ analysis of them cost 15-25 % of each append's commit for nothing.
 Every operation opens a short-lived connection through ``docval.db.connect``:
 writers hold the exclusive file lock for one transaction, so several processes
 may append, a SIGKILL mid-batch leaves all or nothing, and readers (reports,
-verify) get in between batches. Every checkpoint is also appended to
+verify) get in between batches. The one exception is ``LedgerWriter``, a
+single-owner writer's session that keeps its connection for at most
+``writer_hold_seconds`` at a time (still one transaction per batch). Every checkpoint is also appended to
 ``ledger.duckdb.checkpoints`` beside the database: a copy outside the file an
 attacker would have to roll back, which ``verify`` checks the log against.
 """
