@@ -3,9 +3,10 @@
     python benchmarks/ledger_bench.py [--entries 1000000] [--batch 10000] [--proofs 300]
 
 The baseline is the physical limit of the work every append must do: hashing
-the canonical entry bytes once (SHA-256 of 0x00 || entry). It is re-timed right
-before each append batch and before verify, on the same entry bytes, so the
-load other jobs put on the machine affects both sides of each ratio alike.
+the canonical entry bytes once (SHA-256 of 0x00 || entry). It is re-timed once
+per append batch (just before the writer session, and before each short-lived
+append and verify), on the same entry bytes, so the load other jobs put on the
+machine affects both sides of each ratio alike.
 """
 
 from __future__ import annotations
@@ -80,14 +81,31 @@ def run(entries: int, batch: int, proofs: int, directory: Path) -> dict[str, flo
     figures["rfc8785_per_s"] = rate(len(subset), timed(lambda: [rfc8785.dumps(e) for e in subset]))
     figures["fast_canonical_per_s"] = rate(len(subset), timed(lambda: [canonical_json(e) for e in subset]))
 
-    append_seconds = baseline_seconds = 0.0
-    for low in range(0, entries, batch):
+    # The worker appends through one bulk-writer session; occasional writers open a connection per batch.
+    # The session's drafts are built before it starts and the whole session is timed, close included: its
+    # timer thread may write the WAL out while the owner does other work, and that must count too.
+    short_start = max(entries - 5 * batch, entries * 4 // 5) // batch * batch
+    session_batches = [
+        [demo_draft(i) for i in range(low, min(low + batch, short_start))] for low in range(0, short_start, batch)
+    ]
+    baseline_seconds = sum(sha256_seconds(len(drafts)) for drafts in session_batches)
+
+    def append_in_session() -> None:
+        with ledger.writer() as writer:
+            for drafts in session_batches:
+                writer.append_many(drafts)
+
+    session_seconds = timed(append_in_session)
+    session_batches.clear()  # free the memory before verify
+    short_seconds = 0.0
+    for low in range(short_start, entries, batch):
         drafts = [demo_draft(i) for i in range(low, min(low + batch, entries))]  # built outside the timing
         baseline_seconds += sha256_seconds(len(drafts))
-        append_seconds += timed(lambda drafts=drafts: ledger.append_many(drafts))
+        short_seconds += timed(lambda drafts=drafts: ledger.append_many(drafts))
     ledger.checkpoint()
     figures["sha256_leaves_per_s"] = rate(entries, baseline_seconds)
-    figures["appends_per_s"] = rate(entries, append_seconds)
+    figures["appends_per_s"] = rate(short_start, session_seconds)
+    figures["short_appends_per_s"] = rate(entries - short_start, short_seconds)
     figures["append_vs_sha256"] = figures["appends_per_s"] / figures["sha256_leaves_per_s"]
     figures["checkpoints"] = len(ledger.checkpoints())
     db_bytes = sum(path.stat().st_size for path in directory.glob("ledger.duckdb*") if path.is_file())
@@ -144,7 +162,9 @@ def report(entries: int, figures: dict[str, float]) -> list[str]:
         f"fast path {figures['fast_canonical_per_s']:,.0f}/s",
         f"appends into DuckDB with batch checkpoints: {figures['appends_per_s']:,.0f}/s "
         f"= {figures['append_vs_sha256']:.3f} x bare SHA-256 ({bar(figures['appends_per_s'] >= BARS['appends_per_s'])}"
-        f" >= {BARS['appends_per_s']:,}/s)",
+        f" >= {BARS['appends_per_s']:,}/s; one bulk-writer session)",
+        f"appends with a short-lived connection per batch (occasional writers, last batches): "
+        f"{figures['short_appends_per_s']:,.0f}/s",
         f"full verify: {figures['verify_s']:.2f} s = {figures['verify_s_per_million']:.2f} s per million "
         f"= {figures['verify_s'] / figures['verify_sha256_s']:.1f} x the time to SHA-256 every entry once "
         f"({bar(figures['verify_s_per_million'] <= BARS['verify_s_per_million'])} <= 10 s)",

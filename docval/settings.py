@@ -55,6 +55,9 @@ class LedgerSettings(_Section):
     checkpoint_every: int = Field(1000, ge=1, description="Sign a checkpoint after this many new entries.")
     checkpoint_seconds: float = Field(60.0, gt=0, description="...or after this long with unsigned entries.")
     lock_timeout_seconds: float = Field(30.0, gt=0, description="Wait this long for the DuckDB file lock.")
+    writer_hold_seconds: float = Field(
+        1.0, gt=0, description="A bulk-writer session (Ledger.writer) gives the lock up after holding it this long."
+    )
 
 
 class ModelPrice(_Section):

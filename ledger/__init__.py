@@ -9,7 +9,7 @@ key, so readers such as reports can open it; appends and checkpoints do.
 from ledger.errors import LedgerError
 from ledger.export import write_manifest
 from ledger.keys import init_keys
-from ledger.log import Entry, EntryDraft, Ledger, LedgerReader
+from ledger.log import Entry, EntryDraft, Ledger, LedgerReader, LedgerWriter
 from ledger.proofs import tlog_proof, tlog_proof_from
 from ledger.verify import VerifyReport, verify_ledger
 
@@ -19,6 +19,7 @@ __all__ = [
     "Ledger",
     "LedgerError",
     "LedgerReader",
+    "LedgerWriter",
     "VerifyReport",
     "init_keys",
     "tlog_proof",

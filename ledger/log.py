@@ -22,7 +22,9 @@ analysis of them cost 15-25 % of each append's commit for nothing.
 Every operation opens a short-lived connection through ``docval.db.connect``:
 writers hold the exclusive file lock for one transaction, so several processes
 may append, a SIGKILL mid-batch leaves all or nothing, and readers (reports,
-verify) get in between batches. Every checkpoint is also appended to
+verify) get in between batches. The one exception is ``LedgerWriter``, a
+single-owner writer's session that keeps its connection for at most
+``writer_hold_seconds`` at a time (still one transaction per batch). Every checkpoint is also appended to
 ``ledger.duckdb.checkpoints`` beside the database: a copy outside the file an
 attacker would have to roll back, which ``verify`` checks the log against.
 """
@@ -31,12 +33,15 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
+from binascii import hexlify
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
+from hashlib import sha256
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,7 +61,7 @@ from ledger.keys import SigningKey, load_anchor, load_signing_key, sign_note, si
 if TYPE_CHECKING:
     from ledger.verify import VerifyReport
 
-__all__ = ["Entry", "EntryDraft", "Ledger", "LedgerReader"]
+__all__ = ["Entry", "EntryDraft", "Ledger", "LedgerReader", "LedgerWriter"]
 
 KEY_ROTATED = EntryKind.KEY_ROTATED.value
 
@@ -130,6 +135,13 @@ def _utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+def _check_drafts(drafts: list[EntryDraft]) -> None:
+    for draft in drafts:
+        _check_draft(draft)
+        if draft.kind == KEY_ROTATED:
+            raise LedgerError("key.rotated entries are written only by `docval keys rotate`")
+
+
 def _check_draft(draft: EntryDraft) -> None:
     if not isinstance(draft.kind, str) or not draft.kind:
         raise LedgerError("entry kind must be a non-empty string")
@@ -141,18 +153,40 @@ def _check_draft(draft: EntryDraft) -> None:
         raise LedgerError(f"{draft.kind}: data must be an object")
 
 
-def _encode(seq: int, prev: str, ts: str, draft: EntryDraft) -> bytes:
-    envelope = {
-        "seq": seq, "prev": prev, "ts": ts, "kind": draft.kind, "doc": draft.doc, "actor": draft.actor,
-        "data": draft.data,
-    }  # fmt: skip
+def _draft_prefix(draft: EntryDraft) -> bytes:
+    """The canonical bytes of the fields a draft fixes, up to ``"prev":"``.
+
+    RFC 8785 orders the envelope's ASCII keys actor, data, doc, kind, prev, seq, ts, so the canonical
+    envelope is the canonical object of the first four with its closing brace replaced by the rest, which
+    is plain ASCII (``test_canonical`` checks the result against ``rfc8785.dumps`` of the whole envelope).
+    """
+    fixed = {"actor": draft.actor, "data": draft.data, "doc": draft.doc, "kind": draft.kind}
     try:
-        return canonical_json(envelope)
+        return canonical_json(fixed)[:-1] + b',"prev":"'
     except Exception as exc:  # rfc8785 raises its own types for floats out of range, bad keys, ...
         raise LedgerError(f"{draft.kind}: data is not canonical-JSON serialisable ({type(exc).__name__})") from None
 
 
+def encode_entries(first_seq: int, prev: bytes, ts: str, drafts: list[EntryDraft]) -> tuple[list[bytes], list[bytes]]:
+    """Canonical bytes and leaf hashes of consecutive entries; ``prev`` is the hex leaf hash before them.
+
+    The loop every appended entry pays for, so it only formats and hashes: seq, prev and ts are ASCII that
+    needs no escaping, and the leaf hash (SHA-256 of 0x00 || bytes) is inlined.
+    """
+    suffix = b'","seq":%d,"ts":"' + ts.encode() + b'"}'
+    bodies, leaves = [], []
+    for seq, prefix in enumerate(map(_draft_prefix, drafts), start=first_seq):
+        body = b"%b%b%b" % (prefix, prev, suffix % seq)
+        leaf = sha256(b"\0" + body).digest()
+        bodies.append(body)
+        leaves.append(leaf)
+        prev = hexlify(leaf)
+    return bodies, leaves
+
+
 CACHED_LEVEL = 6
+_YIELD_SECONDS = 0.02  # > docval.db's lock poll interval, so a waiting reader sees the lock free
+_WAL_LIMIT = "1GB"  # far above what one hold writes: the release writes the WAL out, not each commit
 
 
 class NodeCache:
@@ -212,17 +246,29 @@ class LedgerReader:
         return {wanted[pos]: found[pos] for pos in wanted}
 
     def _fetch_blocks(self, nodes: list[merkle.Node]) -> dict[int, bytes]:
-        """Low nodes by the contiguous position range of their 64-leaf block (one query for all blocks)."""
+        """Low nodes by the contiguous position range of their 64-leaf block (one query for all blocks).
+
+        Nodes are appended in position order and never deleted, so a node's row number is normally its
+        position, and DuckDB fetches a row-number range directly where a ``pos`` range scans the column.
+        The rows' own ``pos`` decides what they are; if row numbers ever drifted from positions, the
+        missing nodes are looked up by ``pos`` instead, so a drift costs speed, never correctness.
+        """
         blocks = sorted({(index << level) >> CACHED_LEVEL for level, index in nodes})
         if not blocks:
             return {}
         span = (2 << CACHED_LEVEL) - 2  # nodes of a complete block below its root
         starts = [merkle.node_position(0, block << CACHED_LEVEL) for block in blocks]
-        query = " UNION ALL ".join(
-            f"SELECT pos, hash FROM nodes WHERE pos BETWEEN {a} AND {a + span - 1}" for a in starts
-        )
+        condition = " OR ".join(["rowid BETWEEN ? AND ?"] * len(starts))
+        bounds = [bound for start in starts for bound in (start, start + span - 1)]
         wanted = {merkle.node_position(level, index) for level, index in nodes}
-        return {pos: bytes(value) for pos, value in self.con.execute(query).fetchall() if pos in wanted}
+        rows = self.con.execute(f"SELECT pos, hash FROM nodes WHERE {condition}", bounds).fetchall()
+        found = {pos: bytes(value) for pos, value in rows if pos in wanted}
+        if len(found) < len(wanted):
+            rows = self.con.execute(
+                "SELECT pos, hash FROM nodes WHERE pos IN (SELECT unnest($1::BIGINT[]))", [list(wanted - found.keys())]
+            ).fetchall()
+            found.update((pos, bytes(value)) for pos, value in rows)
+        return found
 
     def proof(self, ranges: list[tuple[int, int]]) -> list[bytes]:
         return merkle.assemble(ranges, self.node_hashes(merkle.nodes_for(ranges)))
@@ -330,33 +376,22 @@ class Ledger:
         return self.append_many([EntryDraft(kind, doc, actor, data)])[0]
 
     def append_many(self, drafts: list[EntryDraft]) -> list[int]:
-        """Append all drafts in ONE transaction (all or none); sign a checkpoint if one is due."""
-        for draft in drafts:
-            _check_draft(draft)
-            if draft.kind == KEY_ROTATED:
-                raise LedgerError("key.rotated entries are written only by `docval keys rotate`")
-        if not drafts:
-            return []
-        notes: list[str] = []
-        with self._write() as con:
-            seqs = self._append_locked(con, drafts)
-            note = self._checkpoint_if_due(con)
-            if note:
-                notes.append(note)
-        self._witness(notes)
-        return seqs
+        """Append all drafts in ONE transaction (all or none); sign a checkpoint if one is due.
+
+        Opens and closes its own connection: right for occasional writers. A process that appends batch
+        after batch (the worker) should use ``writer()``, which keeps the connection between batches.
+        """
+        with self.writer(sign_on_close=False) as writer:
+            return writer.append_many(drafts)
+
+    def writer(self, *, sign_on_close: bool = True) -> LedgerWriter:
+        """A bulk-writer session for a single-owner writer; see ``LedgerWriter``."""
+        return LedgerWriter(self, sign_on_close=sign_on_close)
 
     def _append_locked(self, con: duckdb.DuckDBPyConnection, drafts: list[EntryDraft]) -> list[int]:
         size, last_leaf, border = con.execute("SELECT size, last_leaf, border FROM head").fetchall()[0]
-        prev = bytes(last_leaf).hex() if last_leaf is not None else ZERO_HASH_HEX
-        ts = _utc_now()
-        bodies, leaves = [], []
-        for offset, draft in enumerate(drafts):
-            body = _encode(size + offset, prev, ts, draft)
-            leaf = merkle.leaf_hash(body)
-            bodies.append(body)
-            leaves.append(leaf)
-            prev = leaf.hex()
+        prev = (bytes(last_leaf).hex() if last_leaf is not None else ZERO_HASH_HEX).encode()
+        bodies, leaves = encode_entries(size, prev, _utc_now(), drafts)
         completed, new_border = merkle.extend(size, _split_border(bytes(border)), leaves)
         new_size = size + len(drafts)
         new_entries = {
@@ -545,3 +580,119 @@ class Ledger:
         self.__dict__["_signing_key"] = new_key
         self._witness([note for note in (pending, final) if note])
         return seq
+
+
+class LedgerWriter:
+    """Appends batch after batch on one held connection, giving the lock up every ``writer_hold_seconds``.
+
+    Opening the database and closing it (when DuckDB writes the batch from its WAL into the file) cost
+    more than the batch itself once the file is large, so a single-owner writer keeps the exclusive lock
+    and one connection across batches. Each batch is still its own transaction (a SIGKILL leaves whole
+    batches), and the session lets go of the lock after any batch that ends ``writer_hold_seconds`` after
+    it was taken — or, if the owner is busy elsewhere, as soon as the hold is over (a timer thread) — then
+    waits a moment before taking it again, so readers (verify, reports) and occasional writers polling for
+    it get in; nobody waits longer than about one hold plus one batch.
+    WAL checkpoints are left to the release (``checkpoint_threshold``), so data is written out once per
+    hold, not whenever the WAL passes DuckDB's 16 MB default. Closing the session signs the entries no
+    checkpoint covers yet (``sign_on_close``), the "on shutdown" checkpoint.
+    """
+
+    def __init__(self, ledger: Ledger, *, sign_on_close: bool = True) -> None:
+        self.ledger = ledger
+        self.sign_on_close = sign_on_close
+        self._session: ExitStack | None = None
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._held_since = 0.0
+        self._released_at = float("-inf")
+        self._busy = threading.Lock()  # the owner's work and the idle timer's release never overlap
+        self._idle_timer: threading.Timer | None = None
+
+    def __enter__(self) -> LedgerWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if exc_info[0] is None:
+            self.close()
+        else:
+            self.release()
+
+    def close(self) -> None:
+        """End the session: sign what is unsigned (if ``sign_on_close``), then release."""
+        try:
+            if self.sign_on_close:
+                self.checkpoint()
+        finally:
+            self.release()
+
+    def append_many(self, drafts: list[EntryDraft]) -> list[int]:
+        """Append all drafts in ONE transaction (all or none); sign a checkpoint if one is due."""
+        _check_drafts(drafts)
+        if not drafts:
+            return []
+        with self._busy:
+            con = self._connection()
+            try:
+                con.begin()
+                seqs = self.ledger._append_locked(con, drafts)
+                note = self.ledger._checkpoint_if_due(con)
+                con.commit()
+            except BaseException:
+                self._release_locked()  # closing rolls the open transaction back
+                raise
+            self.ledger._witness([note] if note else [])
+            if time.monotonic() - self._held_since >= self.ledger.config.writer_hold_seconds:
+                self._release_locked()
+        return seqs
+
+    def checkpoint(self) -> str | None:
+        """Sign the entries no checkpoint covers yet, on the held connection; the new note or None."""
+        with self._busy:
+            con = self._connection()
+            try:
+                con.begin()
+                note = self.ledger._checkpoint_locked(con)
+                con.commit()
+            except BaseException:
+                self._release_locked()
+                raise
+            self.ledger._witness([note] if note else [])
+        return note
+
+    def release(self) -> None:
+        """Close the connection (DuckDB writes the WAL out) and let go of the lock; appends take it again."""
+        with self._busy:
+            self._release_locked()
+
+    def _release_locked(self) -> None:
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+        if self._session is not None:
+            session, self._session, self._con = self._session, None, None
+            session.close()
+            self._released_at = time.monotonic()
+
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            pause = self._released_at + _YIELD_SECONDS - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)  # readers poll the lock; give them a turn before taking it again
+            with ExitStack() as session:
+                con = session.enter_context(
+                    connect(self.ledger.db_path, write=True, timeout=self.ledger.config.lock_timeout_seconds)
+                )
+                con.execute(f"SET checkpoint_threshold = '{_WAL_LIMIT}'")
+                self._session, self._con = session.pop_all(), con
+                self._held_since = time.monotonic()
+            self._idle_timer = threading.Timer(self.ledger.config.writer_hold_seconds, self._release_if_idle)
+            self._idle_timer.daemon = True
+            self._idle_timer.start()
+        return self._con
+
+    def _release_if_idle(self) -> None:
+        """Timer thread: an owner busy with its own work must not keep readers out past the hold."""
+        if self._busy.acquire(blocking=False):  # if a batch is running, it releases when it ends
+            try:
+                self._release_locked()
+            finally:
+                self._busy.release()

@@ -51,8 +51,8 @@ def verify_ledger(ledger: Ledger) -> VerifyReport:
     with ledger.reader() as reader:
         size = reader.size()
         notes = reader.checkpoints()
-        bodies = reader.con.execute("SELECT body FROM entries ORDER BY seq").fetchnumpy()["body"].tolist()
-        stored = reader.con.execute("SELECT pos, level, hash FROM nodes ORDER BY pos").fetchnumpy()
+        bodies = _in_order(reader.con.execute("SELECT seq, body FROM entries").fetchnumpy(), "seq")["body"].tolist()
+        stored = _in_order(reader.con.execute("SELECT pos, level, hash FROM nodes").fetchnumpy(), "pos")
     notes += [note for note in ledger.witnessed_checkpoints() if note not in notes]
     state, failure = walk_entries(bodies, anchor, map(_size_of, notes), loads=orjson.loads)
     counted = VerifyReport(True, size, len(notes), max(map(_size_of, notes), default=0))
@@ -67,6 +67,16 @@ def verify_ledger(ledger: Ledger) -> VerifyReport:
             False, size, counted.checkpoints, counted.signed_size, failure.seq, failure.check, failure.reason
         )
     return counted
+
+
+def _in_order(columns: dict[str, np.ndarray], key: str) -> dict[str, np.ndarray]:
+    """The rows sorted by ``key`` (what ``ORDER BY`` would give); rows come in append order, so this usually
+    only checks, where DuckDB's ORDER BY would sort a million rows every time."""
+    order = columns[key]
+    if len(order) < 2 or bool(np.all(order[1:] > order[:-1])):
+        return columns
+    permutation = np.argsort(order, kind="stable")
+    return {name: column[permutation] for name, column in columns.items()}
 
 
 def _size_of(note: str) -> int:

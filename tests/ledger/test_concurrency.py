@@ -76,3 +76,90 @@ def test_sigkill_mid_batch_leaves_whole_batches_and_a_verifiable_ledger(ledger: 
         assert ledger.append("note", doc=None, actor="tests", data={"after": delay}) == size  # the lock was released
     ledger.checkpoint()
     assert ledger.verify().ok
+
+
+SESSION_BATCHES = 40
+SESSION_BATCH = 500
+
+
+def _bulk_writer_session(hold_seconds: float) -> None:
+    settings = load_settings()
+    config = settings.ledger.model_copy(update={"writer_hold_seconds": hold_seconds})
+    with Ledger.open(settings.model_copy(update={"ledger": config})).writer() as writer:
+        for batch in range(SESSION_BATCHES):
+            writer.append_many(
+                [EntryDraft("note", "bulk", "worker", {"b": batch, "i": i}) for i in range(SESSION_BATCH)]
+            )
+
+
+def test_bulk_writer_session_lets_readers_and_occasional_writers_in(ledger: Ledger, settings: Settings) -> None:
+    context = multiprocessing.get_context("spawn")
+    worker = context.Process(target=_bulk_writer_session, args=(0.2,))
+    worker.start()
+    waits, sizes_seen, occasional = [], [], []
+    while worker.is_alive():
+        start = time.monotonic()
+        sizes_seen.append(ledger.size())  # blocks while the session holds the lock
+        waits.append(time.monotonic() - start)
+        occasional += ledger.append_many([EntryDraft("note", "occasional", "cli", {"n": len(occasional)})])
+        time.sleep(0.01)
+    worker.join(60)
+    assert worker.exitcode == 0
+    assert sizes_seen == sorted(sizes_seen)
+    assert len({size for size in sizes_seen if 0 < size < ledger.size()}) >= 3, "readers never got in mid-session"
+    assert max(waits) < 10, f"a reader waited {max(waits):.1f} s"
+    bulk = [(entry.data["b"], entry.data["i"]) for entry in ledger.entries_for_doc("bulk")]
+    assert bulk == [(b, i) for b in range(SESSION_BATCHES) for i in range(SESSION_BATCH)]
+    assert [entry.data["n"] for entry in ledger.entries_for_doc("occasional")] == list(range(len(occasional)))
+    assert [entry.seq for entry in ledger.entries()] == list(range(SESSION_BATCHES * SESSION_BATCH + len(occasional)))
+    assert ledger.latest_checkpoint() is not None
+    report = ledger.verify()
+    assert report.ok, report
+
+
+def _bulk_writer_forever() -> None:
+    with Ledger.open(load_settings()).writer() as writer:
+        batch = 0
+        while True:
+            writer.append_many([EntryDraft("note", None, "victim", {"b": batch, "i": i}) for i in range(KILL_BATCH)])
+            batch += 1
+
+
+def test_sigkill_during_a_bulk_writer_session_leaves_whole_batches(ledger: Ledger) -> None:
+    context = multiprocessing.get_context("spawn")
+    victim = context.Process(target=_bulk_writer_forever)
+    victim.start()
+    deadline = time.monotonic() + 60
+    while ledger.size() < 2 * KILL_BATCH and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.05)
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.join(10)
+    size = ledger.size()
+    assert size >= 2 * KILL_BATCH and size % KILL_BATCH == 0, f"a partial batch survived: {size}"
+    assert ledger.append("note", doc=None, actor="tests", data={"after": True}) == size
+    ledger.checkpoint()
+    report = ledger.verify()
+    assert report.ok, report
+
+
+def _read_size_after_lock(queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    start = time.monotonic()
+    size = Ledger.open(load_settings()).size()
+    queue.put((size, time.monotonic() - start))
+
+
+def test_an_idle_bulk_writer_lets_go_of_the_lock_after_its_hold(ledger: Ledger, settings: Settings) -> None:
+    config = settings.ledger.model_copy(update={"writer_hold_seconds": 0.3})
+    owner = Ledger.open(settings.model_copy(update={"ledger": config}))
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    with owner.writer() as writer:
+        writer.append_many([EntryDraft("note", None, "worker", {"i": i}) for i in range(10)])
+        reader = context.Process(target=_read_size_after_lock, args=(queue,))
+        reader.start()
+        size, waited = queue.get(timeout=60)  # the owner is busy elsewhere (here: waiting for the reader)
+        reader.join(10)
+        assert size == 10 and waited < 10
+        assert writer.append_many([EntryDraft("note", None, "worker", {"i": 10})]) == [10]  # retakes the lock
+    assert ledger.verify().ok

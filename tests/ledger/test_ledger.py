@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import rfc8785
 
+from docval.db import connect
 from docval.settings import Settings, load_settings
 from ledger import Entry, EntryDraft, Ledger, LedgerError, init_keys, merkle
 from ledger.bundle_verify import Checkpoint, VerifierKey, open_note, verify_tlog_proof
@@ -213,3 +214,49 @@ def test_a_rotation_interrupted_before_its_file_move_is_finished_on_next_signing
     fresh.checkpoint()
     assert not (settings.keys_dir / "ledger.key.next").exists()
     assert fresh.verify().ok
+
+
+def test_writer_session_signs_on_close_and_rolls_back_a_failed_batch(
+    ledger: Ledger, drafts: Callable[..., list[EntryDraft]]
+) -> None:
+    with ledger.writer() as writer:
+        assert writer.append_many(drafts(3)) == [0, 1, 2]
+        with pytest.raises(LedgerError):
+            writer.append_many([*drafts(2), EntryDraft("note", None, "tests", {"x": float("nan")})])
+        assert writer.append_many(drafts(2)) == [3, 4]  # the session reopens after the failed batch
+    assert ledger.size() == 5
+    note = ledger.latest_checkpoint()
+    assert note is not None and "\n5\n" in note  # signed on close: nothing is left unsigned
+    assert ledger.verify().ok
+
+
+def test_proofs_stay_right_when_row_numbers_drift_from_positions(
+    ledger: Ledger, drafts: Callable[..., list[EntryDraft]]
+) -> None:
+    """Proofs fetch nodes by row number; a rewritten row (new row number, same pos) must not change them."""
+    ledger.append_many(drafts(200))
+    size = ledger.size()
+    before = [ledger.inclusion_proof(seq, size) for seq in range(0, size, 7)]
+    consistency_before = [ledger.consistency_proof(old, size) for old in range(1, size, 13)]
+    with connect(ledger.db_path, write=True) as con:  # move every node of the first blocks to the end
+        con.execute("CREATE TEMP TABLE moved AS SELECT * FROM nodes WHERE pos < 300")
+        con.execute("DELETE FROM nodes WHERE pos < 300")
+        con.execute("INSERT INTO nodes SELECT * FROM moved")
+    fresh = Ledger(ledger.db_path, ledger.keys_dir, ledger.config)  # no cached nodes
+    assert [fresh.inclusion_proof(seq, size) for seq in range(0, size, 7)] == before
+    assert [fresh.consistency_proof(old, size) for old in range(1, size, 13)] == consistency_before
+
+
+def test_verify_reads_rows_in_seq_order_whatever_their_storage_order(
+    ledger: Ledger, drafts: Callable[..., list[EntryDraft]]
+) -> None:
+    ledger.append_many(drafts(50))
+    ledger.checkpoint()
+    with connect(ledger.db_path, write=True) as con:  # store the first rows of both tables last
+        for table, key in (("entries", "seq"), ("nodes", "pos")):
+            con.execute(f"CREATE TEMP TABLE moved AS SELECT * FROM {table} WHERE {key} < 10")
+            con.execute(f"DELETE FROM {table} WHERE {key} < 10")
+            con.execute(f"INSERT INTO {table} SELECT * FROM moved")
+            con.execute("DROP TABLE moved")
+    report = ledger.verify()
+    assert report.ok, report
