@@ -242,7 +242,9 @@ def run_inbox(root: Path, limits: ExtractSettings) -> tuple[list[Outcome], dict[
         with suppress(OSError):
             followed += path.is_symlink() or path.lstat().st_nlink > 1
         started = time.perf_counter()
-        status, value = bounded(lambda p=path: claim_file(p, case_work, known=lambda _doc: False), HANG_MARGIN_SECONDS)
+        status, value = bounded(
+            lambda p=path, w=case_work: claim_file(p, w, known=lambda _doc: False), HANG_MARGIN_SECONDS
+        )
         if status == "hung":
             unblock(path)
             outcomes.append(Outcome("inbox", label, "hung", "claim", time.perf_counter() - started))
