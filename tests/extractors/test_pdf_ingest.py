@@ -8,9 +8,9 @@ import re
 import time
 from pathlib import Path
 
-import hostile_pdfs as hostile
 import pytest
 
+from benchmarks import hostile_pdfs as hostile
 from docval.settings import ExtractSettings
 from extractors.pdf import IngestError, PdfDocument, load_pdf
 from extractors.samples import write_sample_inbox

@@ -1,4 +1,7 @@
-"""Builders of hostile PDFs (raw bytes, so they can be as broken as an attacker likes)."""
+"""Builders of hostile PDFs (raw bytes, so they can be as broken as an attacker likes).
+
+Shared by tests/extractors and benchmarks/robustness.py, so both attack ingest with the same files.
+"""
 
 from __future__ import annotations
 
@@ -68,14 +71,19 @@ def deeply_nested(depth: int = 100_000) -> bytes:
     )
 
 
-def with_javascript_and_attachment(text: str = "Invoice number: INV-1 visible text") -> bytes:
-    """A text page plus document JavaScript and an embedded executable; only the text may come out."""
+def text_pdf(text: str) -> bytes:
+    """A harmless one-page PDF with ``text`` in its text layer (distinct text gives distinct bytes)."""
     buffer = io.BytesIO()
     canvas = Canvas(buffer, invariant=1)
     canvas.drawString(72, 720, text)
     canvas.showPage()
     canvas.save()
-    writer = pypdf.PdfWriter(clone_from=io.BytesIO(buffer.getvalue()))
+    return buffer.getvalue()
+
+
+def with_javascript_and_attachment(text: str = "Invoice number: INV-1 visible text") -> bytes:
+    """A text page plus document JavaScript and an embedded executable; only the text may come out."""
+    writer = pypdf.PdfWriter(clone_from=io.BytesIO(text_pdf(text)))
     writer.add_open_action(JavaScript("app.alert('pwned'); this.exportDataObject({cName: 'payload.exe', nLaunch: 2});"))
     writer.add_attachment("payload.exe", b"MZ\x90\x00" + b"\x00" * 64)
     out = io.BytesIO()
