@@ -10,14 +10,17 @@ Nothing here talks to Prefect; the watcher and the batch command both call it.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
     "Claimed",
+    "NotARegularFile",
     "atomic_write",
     "claim_file",
     "claimed_in_work",
@@ -37,10 +40,31 @@ class Claimed:
     size: int
 
 
+class NotARegularFile(OSError):
+    """An inbox entry that is not a plain file of its own: quarantined unread.
+
+    A FIFO would block the reader forever; a symlink or a hard link would let
+    whoever can write the inbox make docval read (and archive) a file from
+    anywhere else on the machine.
+    """
+
+
 def hash_file(path: Path) -> tuple[str, int]:
     digest = hashlib.sha256()
     size = 0
-    with path.open("rb") as handle:
+    try:
+        # O_NONBLOCK: opening a FIFO without a writer returns at once instead of waiting for one.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise NotARegularFile(errno.ELOOP, "symbolic link", path.name) from None
+        raise
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise NotARegularFile(errno.EINVAL, "not a regular file", path.name)
+        if info.st_nlink > 1:
+            raise NotARegularFile(errno.EMLINK, "hard link to a file elsewhere", path.name)
         while chunk := handle.read(_CHUNK):
             digest.update(chunk)
             size += len(chunk)

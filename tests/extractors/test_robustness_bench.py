@@ -32,6 +32,5 @@ def test_inbox_cases_through_the_claim_path_never_crash(figures: dict[str, objec
     assert sum(kinds.values()) >= 13 and kinds.get("crashed", 0) == 0, kinds
 
 
-@pytest.mark.xfail(strict=True, reason="flows.claim.hash_file opens a FIFO in the inbox and blocks (issue 7)")
 def test_inbox_cases_never_hang(figures: dict[str, object]) -> None:
     assert figures["by_source"]["inbox"].get("hung", 0) == 0  # type: ignore[index]

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 from pathlib import Path
 
-from flows.claim import claim_file, claimed_in_work, release, source_name, work_pdf
+import pytest
+
+from flows.claim import NotARegularFile, claim_file, claimed_in_work, release, source_name, work_pdf
 
 
 def test_claim_moves_file_under_its_hash_and_keeps_the_name(tmp_path: Path) -> None:
@@ -36,3 +40,22 @@ def test_same_bytes_twice_is_a_duplicate_and_leaves_one_copy(tmp_path: Path) -> 
     _, fresh_third = claim_file(inbox / "c.pdf", work, known=lambda doc: doc == first.doc)
     assert not fresh_third and not claimed_in_work(work)
     assert (tmp_path / "archive" / f"{first.doc}.pdf").exists()
+
+
+@pytest.mark.parametrize("make", ["fifo", "symlink", "hardlink"])
+def test_entries_that_are_not_plain_files_are_refused_unread(tmp_path: Path, make: str) -> None:
+    inbox, work, outside = tmp_path / "inbox", tmp_path / "work", tmp_path / "secret.pdf"
+    inbox.mkdir()
+    work.mkdir()
+    outside.write_bytes(b"%PDF-1.4 not for docval")
+    entry = inbox / "x.pdf"
+    {
+        "fifo": lambda: os.mkfifo(entry),
+        "symlink": lambda: entry.symlink_to(outside),
+        "hardlink": lambda: entry.hardlink_to(outside),
+    }[make]()
+    started = time.monotonic()
+    with pytest.raises(NotARegularFile):
+        claim_file(entry, work, known=lambda doc: False)
+    assert time.monotonic() - started < 5, "a FIFO must not block the claim"
+    assert list(work.iterdir()) == [] and outside.read_bytes() == b"%PDF-1.4 not for docval"
