@@ -47,7 +47,7 @@ lint: install-test
 	$(BIN)/ruff format --check .
 
 bench: install-test
-	@for script in benchmarks/*_bench.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in benchmarks/*_bench.py benchmarks/robustness.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import time
@@ -21,12 +22,14 @@ from reports import generate_report
 def clean_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A venv with nothing but `cryptography` (from pip's local cache): what an auditor has."""
     venv = tmp_path_factory.mktemp("auditor") / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    # Without the PYTHONPATH the test session exports: it points at this checkout, which an auditor lacks.
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300, env=env)
     python = venv / "bin" / "python"
     subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "cryptography"],
-                   check=True, timeout=600)  # fmt: skip
+                   check=True, timeout=600, env=env)  # fmt: skip
     listed = subprocess.run([str(python), "-m", "pip", "list", "--format=json"], capture_output=True, text=True,
-                            check=True).stdout  # fmt: skip
+                            check=True, env=env).stdout  # fmt: skip
     names = {package["name"].lower() for package in json.loads(listed)}
     assert "docval" not in names and "duckdb" not in names and "cryptography" in names
     return python
