@@ -12,6 +12,7 @@ the next start (flows/worker.py).
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,6 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from docval.domain import DocState
 from docval.hashing import KeyedHasher
@@ -172,6 +174,17 @@ def status_text(settings: Settings) -> str:
             for row in rows
         ]
         first = rows[0]["doc"][:12]
-        lines.append(f"try:  docval approve {first} --as bob      (alice submitted it, so `--as alice` is refused)")
-        lines.append(f"      docval reject {first} --as carol --reason 'wrong supplier'")
+        cli = docval_command()
+        lines.append(f"try:  {cli} approve {first} --as bob      (alice submitted it, so `--as alice` is refused)")
+        lines.append(f"      {cli} reject {first} --as carol --reason 'wrong supplier'")
     return "\n".join(lines)
+
+
+def docval_command() -> str:
+    """How the person reading our hints can call docval: ``docval`` if on PATH, else the path `make run` used."""
+    if shutil.which("docval"):
+        return "docval"
+    script = Path(sys.argv[0])
+    if script.name == "docval":
+        return os.path.relpath(script)
+    return f"{os.path.relpath(sys.executable)} -m docval"

@@ -85,9 +85,10 @@ def process(
 
 def pending() -> None:
     """List documents waiting for approval: age, deadline, queue, approvals so far."""
+    settings = _settings()
     from flows.pending import pending_rows
 
-    rows = pending_rows(load_settings())
+    rows = pending_rows(settings)
     if not rows:
         typer.echo("nothing waits for approval")
         return
@@ -120,11 +121,11 @@ def reject(
 
 
 def _decide(prefix: str, user: str, decision: Literal["approve", "reject"], reason: str, token_only: bool) -> None:
+    settings = _settings()
     from docval.hashing import KeyedHasher
     from flows.pending import resolve_doc
     from flows.roles import sign_decision
 
-    settings = load_settings()
     doc = resolve_doc(settings, prefix)
     reason_hash = KeyedHasher.from_file(settings.keys_dir / "hmac.key")(reason, purpose="reason") if reason else None
     signed = sign_decision(settings.keys_dir, doc=doc, user=user, decision=decision, reason_hash=reason_hash)
@@ -139,17 +140,28 @@ def _decide(prefix: str, user: str, decision: Literal["approve", "reject"], reas
     raise typer.Exit(0 if verdict.accepted else 1)
 
 
+def _settings() -> Settings:
+    """Settings, with the appliance's Prefect environment exported first.
+
+    Prefect fixes its settings when it is first imported, and several flows modules import it: a command
+    that imported one before exporting the environment would talk to a throw-away ephemeral server.
+    """
+    from flows.env import apply_prefect_env
+
+    settings = load_settings()
+    apply_prefect_env(settings)
+    return settings
+
+
 def _ready(*, prepare_config: bool = True) -> Settings:
     """Settings with the Prefect environment applied and a server answering (started if local and down)."""
+    settings = _settings()
     from flows.appliance import prepare
-    from flows.env import apply_prefect_env
     from flows.errors import FlowError
     from flows.server import server_healthy
 
-    settings = load_settings()
     if prepare_config:
         prepare(settings)
-    apply_prefect_env(settings)
     if not server_healthy(settings.flows.prefect_api_url):
         raise FlowError(f"no Prefect server at {settings.flows.prefect_api_url}; start the appliance with `docval up`")
     return settings

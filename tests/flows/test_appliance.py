@@ -62,8 +62,8 @@ def _docval(*args: str) -> subprocess.CompletedProcess[str]:
 def test_up_shows_pending_documents_and_approve_releases_one_across_a_restart(flow_settings: Settings) -> None:
     first = Appliance()
     first.wait_for("Prefect UI: http://127.0.0.1:")
-    command = first.wait_for("try:  docval approve")
-    prefix = command.split("docval approve ")[1].split()[0]
+    command = first.wait_for("try:  ")  # the hint names the docval this machine can run: on PATH or by path
+    prefix = command.split(" approve ")[1].split()[0]
 
     pending = _docval("pending")
     assert pending.returncode == 0 and prefix in pending.stdout
