@@ -214,10 +214,9 @@ def generate_report(
     html.write_text(render_html(content, charts), encoding="utf-8")
     render_pdf(content, charts, pdf)
     _write_tables(out, content, scope)
-    if bundle:
-        _write_proofs(ledger, bundle_dir, view, scope, statement, previous_checkpoint)
     zip_path = None
     if bundle:
+        _write_proofs(ledger, bundle_dir, view, scope, statement, previous_checkpoint)
         for name in ("report.html", "report.pdf", "lineage.csv", "exceptions.csv"):
             shutil.copyfile(out / name, bundle_dir / name)
         write_readme(bundle_dir)
