@@ -51,6 +51,12 @@ class _Section(BaseModel):
 
 class LedgerSettings(_Section):
     origin: str = Field("docval.local/ledger", description="First line of every checkpoint (C2SP origin).")
+    db_file: Path = Field(
+        Path("ledger.duckdb"), description="The ledger's DuckDB file; relative to data_dir. One file per shard."
+    )
+    key_dir: Path = Field(
+        Path("keys"), description="Folder of ledger.key/ledger.vkey; relative to data_dir. One key per shard."
+    )
     key_name: str = Field("docval-ledger", description="Name in the note verifier key.")
     checkpoint_every: int = Field(1000, ge=1, description="Sign a checkpoint after this many new entries.")
     checkpoint_seconds: float = Field(60.0, gt=0, description="...or after this long with unsigned entries.")
@@ -195,7 +201,12 @@ class Settings(BaseSettings):
 
     @cached_property
     def ledger_db(self) -> Path:
-        return self.data_dir / "ledger.duckdb"
+        return self.resolve(self.ledger.db_file)
+
+    @cached_property
+    def ledger_keys_dir(self) -> Path:
+        """Where this ledger's (shard's) signing key lives; other secrets stay in ``keys_dir``."""
+        return self.resolve(self.ledger.key_dir)
 
     @cached_property
     def store_db(self) -> Path:
@@ -208,7 +219,9 @@ class Settings(BaseSettings):
     def ensure_dirs(self) -> None:
         for folder in (self.inbox, self.work_dir, self.quarantine_dir, self.outbox, self.archive_dir):
             folder.mkdir(parents=True, exist_ok=True)
-        self.keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for secrets in (self.keys_dir, self.ledger_keys_dir):
+            secrets.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.ledger_db.parent.mkdir(parents=True, exist_ok=True)
 
 
 def config_path() -> Path:

@@ -42,8 +42,8 @@ def prepare(settings: Settings) -> None:
     """Folders, secrets and configuration, created on first start and validated on every start."""
     settings.ensure_dirs()
     KeyedHasher.from_file(settings.keys_dir / "hmac.key")
-    if not anchor_path(settings.keys_dir).exists():
-        init_keys(settings.keys_dir, settings.ledger.key_name)
+    if not anchor_path(settings.ledger_keys_dir).exists():
+        init_keys(settings.ledger_keys_dir, settings.ledger.key_name)
     policy_path = settings.resolve(settings.flows.policy_file)
     if not policy_path.exists():
         policy_path.write_text(DEFAULT_POLICY_YAML, encoding="utf-8")

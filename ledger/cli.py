@@ -36,10 +36,10 @@ def keys_init(
     from ledger.keys import anchor_path, init_keys, load_anchor
 
     settings = load_settings()
-    if if_missing and anchor_path(settings.keys_dir).exists():
-        typer.echo(f"ledger key exists: {load_anchor(settings.keys_dir)}")
+    if if_missing and anchor_path(settings.ledger_keys_dir).exists():
+        typer.echo(f"ledger key exists: {load_anchor(settings.ledger_keys_dir)}")
         return
-    typer.echo(f"ledger key created: {init_keys(settings.keys_dir, settings.ledger.key_name)}")
+    typer.echo(f"ledger key created: {init_keys(settings.ledger_keys_dir, settings.ledger.key_name)}")
 
 
 @keys_app.command("rotate")

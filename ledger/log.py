@@ -335,7 +335,7 @@ class Ledger:
     @classmethod
     def open(cls, settings: Settings) -> Ledger:
         """Open (creating the tables on first use); needs no signing key, so read-only users can open it too."""
-        ledger = cls(settings.ledger_db, settings.keys_dir, settings.ledger)
+        ledger = cls(settings.ledger_db, settings.ledger_keys_dir, settings.ledger)
         if not ledger._has_schema():
             with ledger._write() as con:
                 con.execute(_SCHEMA)

@@ -179,7 +179,7 @@ def _signed_statement(settings: Settings, view: _LedgerView, period: Period) -> 
         counts, origin=view.checkpoint.origin, period_from=period_from, period_to=period_to,
         size=view.checkpoint.size, root_b64=_root_b64(view.checkpoint),
     )  # fmt: skip
-    return counts, sign_note(body, load_signing_key(signing_key_path(settings.keys_dir)))
+    return counts, sign_note(body, load_signing_key(signing_key_path(settings.ledger_keys_dir)))
 
 
 def _root_b64(checkpoint: Checkpoint) -> str:

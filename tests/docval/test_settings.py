@@ -20,6 +20,21 @@ def test_environment_overrides_file(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert settings.ledger_db == Path("from-file/ledger.duckdb")
 
 
+def test_ledger_file_and_key_dir_move_together_for_a_shard(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A shard is just another ledger file and key folder; the installation's other secrets stay put."""
+    monkeypatch.setenv("DOCVAL_CONFIG", str(tmp_path / "absent.toml"))
+    monkeypatch.setenv("DOCVAL_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("DOCVAL_LEDGER__DB_FILE", "shards/w1/ledger.duckdb")
+    monkeypatch.setenv("DOCVAL_LEDGER__KEY_DIR", "shards/w1/keys")
+    settings = load_settings()
+    settings.ensure_dirs()
+    assert settings.ledger_db == tmp_path / "data/shards/w1/ledger.duckdb"
+    assert settings.ledger_keys_dir == tmp_path / "data/shards/w1/keys"
+    assert settings.keys_dir == tmp_path / "data/keys"
+    assert settings.ledger_keys_dir.stat().st_mode & 0o777 == 0o700
+    assert settings.ledger_db.parent.is_dir()
+
+
 @pytest.mark.parametrize(
     ("text", "line", "fragment"),
     [
