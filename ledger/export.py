@@ -2,15 +2,18 @@
 
 Only entries covered by the latest checkpoint are exported, so the bundle is
 complete and signed as a whole even while a writer keeps appending (export
-is a read: it never signs). ``manifest.json`` lists the SHA-256 of every file
-written so far; reports/ adds its files and calls ``write_manifest`` again.
+is a read: it never signs). ``manifest.json`` lists the SHA-256 of every file;
+reports/ exports with ``manifest=False``, adds its files and writes the one
+manifest over all of them (hashing entries.jsonl once, from the bytes it reads).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 from ledger.bundle_verify import Checkpoint, split_note
@@ -18,13 +21,14 @@ from ledger.errors import LedgerError
 from ledger.keys import load_anchor
 from ledger.log import Ledger
 
-__all__ = ["VERIFY_SCRIPT", "export_bundle", "write_manifest"]
+__all__ = ["VERIFY_SCRIPT", "export_about", "export_bundle", "write_manifest"]
 
 VERIFY_SCRIPT = Path(__file__).with_name("bundle_verify.py")
 _BATCH = 50_000
 
 
-def export_bundle(ledger: Ledger, directory: Path) -> Checkpoint:
+def export_bundle(ledger: Ledger, directory: Path, *, manifest: bool = True) -> Checkpoint:
+    """entries.jsonl, checkpoint, ledger.vkey, verify.py and (unless the caller adds files first) the manifest."""
     directory.mkdir(parents=True, exist_ok=True)
     with ledger.reader() as reader:
         note = reader.latest_checkpoint()
@@ -42,18 +46,40 @@ def export_bundle(ledger: Ledger, directory: Path) -> Checkpoint:
     (directory / "checkpoint").write_text(note, encoding="utf-8")
     (directory / "ledger.vkey").write_text("".join(f"{key}\n" for key in keys), encoding="utf-8")
     shutil.copyfile(VERIFY_SCRIPT, directory / "verify.py")
-    write_manifest(directory, {"origin": checkpoint.origin, "size": checkpoint.size})
+    if manifest:
+        write_manifest(directory, export_about(checkpoint))
     return checkpoint
 
 
-def write_manifest(directory: Path, about: dict[str, object] | None = None) -> None:
-    """``manifest.json``: SHA-256 of every file below ``directory`` (except itself), plus ``about``."""
+def export_about(checkpoint: Checkpoint) -> dict[str, object]:
+    """The manifest's ``about`` for an export: which log, how many entries."""
+    return {"origin": checkpoint.origin, "size": checkpoint.size}
+
+
+def write_manifest(
+    directory: Path, about: dict[str, object] | None = None, known: Mapping[str, str] | None = None
+) -> None:
+    """``manifest.json``: SHA-256 of every file below ``directory`` (except itself), plus ``about``.
+
+    ``about=None`` keeps the present manifest's (re-sealing after a change). ``known`` maps names
+    (``proofs/x.proof``) to digests of bytes the caller has just written, so a 100,000-file bundle is not
+    read back to be hashed.
+    """
     path = directory / "manifest.json"
-    previous = json.loads(path.read_text(encoding="utf-8")).get("about", {}) if path.exists() else {}
-    files = {
-        file.relative_to(directory).as_posix(): hashlib.sha256(file.read_bytes()).hexdigest()
-        for file in sorted(directory.rglob("*"))
-        if file.is_file() and file != path
-    }
-    manifest = {"about": {**previous, **(about or {})}, "files": files}
+    if about is None:
+        about = json.loads(path.read_text(encoding="utf-8"))["about"] if path.exists() else {}
+    known = known or {}
+    files: dict[str, str] = {}
+    for folder, _, names in os.walk(directory):
+        prefix = os.path.relpath(folder, directory).replace(os.sep, "/") + "/"
+        for name in names:
+            relative = name if prefix == "./" else prefix + name
+            if relative != "manifest.json":
+                files[relative] = known.get(relative) or _file_sha256(os.path.join(folder, name))
+    manifest = {"about": about, "files": files}
     path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def _file_sha256(path: str) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()

@@ -4,12 +4,13 @@
 manifest.json); this module adds what an auditor needs for the report:
 ``proofs/<doc>.proof`` for every document in scope, the signed completeness
 statement, an optional consistency proof from an earlier checkpoint, the
-report files and a README, then rewrites the manifest over everything.
+report files and a README; reports.generate then writes the manifest over everything.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import zipfile
 from collections.abc import Iterable
@@ -35,17 +36,18 @@ _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest zip timestamp: no clock in the
 
 def write_doc_proofs(
     directory: Path, tree: MemoryTree, bodies: list[bytes], seqs_by_doc: dict[str, list[int]], checkpoint_note: str
-) -> int:
-    """``proofs/<doc>.proof`` for each document; returns the number of entries proven."""
+) -> dict[str, str]:
+    """``proofs/<doc>.proof`` for each document; returns each file's SHA-256 by bundle name, for the manifest."""
     folder = directory / BUNDLE_NAMES["proofs"]
     folder.mkdir(exist_ok=True)
-    proven = 0
+    digests: dict[str, str] = {}
     for doc, seqs in seqs_by_doc.items():
-        text = format_proof([bodies[seq] for seq in seqs], seqs, tree.multi_proof(seqs), checkpoint_note)
-        with open(os.path.join(folder, doc + ".proof"), "w", encoding="utf-8") as handle:
+        text = format_proof([bodies[seq] for seq in seqs], seqs, tree.multi_proof(seqs), checkpoint_note).encode()
+        name = f"{BUNDLE_NAMES['proofs']}/{doc}.proof"
+        with open(os.path.join(folder, doc + ".proof"), "wb") as handle:
             handle.write(text)
-        proven += len(seqs)
-    return proven
+        digests[name] = hashlib.sha256(text).hexdigest()
+    return digests
 
 
 def write_consistency(directory: Path, previous_note: str, proof: Iterable[bytes], current: Checkpoint) -> None:

@@ -98,10 +98,10 @@ def _tier_costs(docs: Iterable[DocLineage]) -> list[TierCost]:
         if lineage.extraction is None:
             continue
         for call in lineage.extraction.calls:
-            tier = str(call.tier)
+            tier = call.tier
             calls[tier] += 1
             failed[tier] += not call.ok
-            tokens[tier] += call.tokens_in + call.tokens_out
+            tokens[tier] += call.tokens
             usd[tier] = usd.get(tier, Decimal(0)) + call.usd
     return [
         TierCost(tier=tier, calls=calls[tier], failed_calls=failed[tier], tokens=tokens[tier], usd=str(usd[tier]))
