@@ -3,17 +3,19 @@
 A 100,000-document ledger holds about 500,000 extracted/validated/masked/
 decided/granted payloads. Validating each through its ``docval.events`` model
 built objects the report never looked at and cost seconds, so the report takes
-the few values it uses straight from the decoded JSON (``read_facts``) with
-exact type checks on each of them. Anything that is not exactly what
-docval writes (a missing key, another type, a value out of range) is handed
+the few values it uses straight from the decoded JSON (``read_facts``) with an
+exact type check on each. Anything that is not exactly what docval writes (a
+missing key, another type, a value out of range, another spelling) is handed
 to the model: pydantic either accepts it (and the facts come from the model,
-``facts_of``) or names the field at fault. Fields the report does not use are
-not checked on this path; ``fold_entries(validate=True)`` checks every
-payload against its model and is what the tests hold the fast path to.
+``facts_of``) or names the field at fault. So whatever this path accepts in a
+field the report uses, the model accepts too, with the same value (a property
+test holds it). Fields the report does not use are not checked here;
+``fold_entries(validate=True)`` checks every payload against its model.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -70,6 +72,9 @@ FACT_KINDS: dict[str, type[BaseModel]] = {
 }
 
 
+_CODE = re.compile(r"[A-Z][A-Z0-9_]*")  # docval.domain.Finding.code
+
+
 class _NotAsWritten(Exception):
     """A value is not in the form docval writes it: let the model decide."""
 
@@ -87,11 +92,19 @@ def _count(value: object) -> int:
 
 
 def _money(value: object) -> Decimal:
-    """``docval.events`` writes Decimal as a JSON string; a finite, non-negative amount."""
-    amount = Decimal(_str(value))
-    if not amount.is_finite() or amount < 0:
+    """A finite, non-negative Decimal as pydantic writes it (``str(amount)``); other spellings go to the model."""
+    text = _str(value)
+    amount = Decimal(text)
+    if str(amount) != text or not amount.is_finite() or amount < 0:
         raise _NotAsWritten
     return amount
+
+
+def _code(finding: object) -> str:
+    code = _str(_dict(finding)["code"])
+    if not _CODE.fullmatch(code):
+        raise _NotAsWritten
+    return code
 
 
 def _dict(value: object) -> dict[str, Any]:
@@ -143,7 +156,7 @@ def _raw_entities(data: dict[str, Any]) -> dict[str, int]:
 
 _READERS = {
     EntryKind.EXTRACTED: _raw_extraction,
-    EntryKind.VALIDATED: lambda data: tuple(_str(_dict(finding)["code"]) for finding in _list(data["findings"])),
+    EntryKind.VALIDATED: lambda data: tuple(map(_code, _list(data["findings"]))),
     EntryKind.MASKED: _raw_entities,
     EntryKind.DECIDED: lambda data: Outcome(_str(data["outcome"])),
     EntryKind.APPROVAL_GRANTED: lambda data: Approver(_str(data["user"]), _str(data["role"])),

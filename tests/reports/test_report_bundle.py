@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -143,9 +144,21 @@ def test_zip_is_deterministic_and_holds_the_bundle(built: Built, tmp_path: Path)
     again = generate_report(built.settings, today_period(), tmp_path / "again", bundle=True)
     assert again.zip is not None and built.files.zip is not None
     assert again.zip.read_bytes() == built.files.zip.read_bytes()
+    assert again.zip_sha256 == hashlib.sha256(again.zip.read_bytes()).hexdigest()
     with zipfile.ZipFile(again.zip) as archive:
         names = archive.namelist()
     assert names == sorted(names) and "bundle/verify.py" in names and "bundle/manifest.json" in names
+    assert gc.isenabled()  # the collector paused for the report is back
+
+
+def test_a_rerun_into_the_same_folder_drops_the_earlier_bundle(built: Built, tmp_path: Path) -> None:
+    out = tmp_path / "rerun"
+    generate_report(built.settings, today_period(), out, bundle=True)
+    (out / "bundle" / "consistency.proof").write_text("from an earlier run with --previous-checkpoint\n")
+    (out / "bundle" / "proofs" / f"{'0' * 64}.proof").write_text("a document of an earlier period\n")
+    rerun = generate_report(built.settings, today_period(), out, bundle=True)
+    assert rerun.zip is not None and built.files.zip is not None
+    assert rerun.zip.read_bytes() == built.files.zip.read_bytes()
 
 
 def test_consistency_proof_from_a_previous_checkpoint(tmp_path: Path) -> None:
