@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -138,6 +139,9 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+_Fields = tuple[int, str, str, str | None, str, Any]  # seq, ts, kind, doc, actor, data
+
+
 @dataclass(slots=True)
 class _LedgerView:
     """The entries up to the checkpoint, read once: folded facts plus what proofs, counts and manifest need."""
@@ -145,41 +149,42 @@ class _LedgerView:
     note: str
     checkpoint: Checkpoint
     facts: LedgerFacts
-    bodies: list[bytes]
     rows: list[tuple[str, str, str | None]]
-    entries_sha256: str | None  # of entries.jsonl as exported and read, when there is a bundle
+    bodies: list[bytes]  # exact entry bytes, with a bundle (for the proofs)
+    entries_sha256: str | None  # of entries.jsonl as exported and read, with a bundle
 
 
 def _read_ledger(ledger: Ledger, bundle_dir: Path | None) -> _LedgerView:
     """With a bundle, export first and read the exported bytes, so the report is about exactly those entries."""
-    entries_sha256 = None
-    if bundle_dir is not None:
-        checkpoint = export_bundle(ledger, bundle_dir, manifest=False)
-        note = (bundle_dir / "checkpoint").read_text(encoding="utf-8")
-        exported = (bundle_dir / "entries.jsonl").read_bytes()
-        entries_sha256 = hashlib.sha256(exported).hexdigest()
-        bodies = exported.split(b"\n")
-        del exported
-        bodies.pop()  # every line ends in \n: nothing follows the last one
-    else:
+    if bundle_dir is None:
         latest = ledger.latest_checkpoint()
         if latest is None:
             raise ReportError("the ledger has no signed checkpoint yet: nothing can be reported as verified")
-        note, checkpoint = latest, Checkpoint.parse(split_note(latest)[0])
-        bodies = [entry.canonical for entry in ledger.entries(0, checkpoint.size)]
-    facts, rows = _fold(bodies)
-    return _LedgerView(note, checkpoint, facts, bodies, rows, entries_sha256)
+        checkpoint = Checkpoint.parse(split_note(latest)[0])
+        entries = ((e.seq, e.ts, e.kind, e.doc, e.actor, e.data) for e in ledger.entries(0, checkpoint.size))
+        return _LedgerView(latest, checkpoint, *_fold(entries), bodies=[], entries_sha256=None)
+    checkpoint = export_bundle(ledger, bundle_dir, manifest=False)
+    note = (bundle_dir / "checkpoint").read_text(encoding="utf-8")
+    exported = (bundle_dir / "entries.jsonl").read_bytes()
+    entries_sha256 = hashlib.sha256(exported).hexdigest()
+    bodies = exported.split(b"\n")
+    del exported
+    bodies.pop()  # every line ends in \n: nothing follows the last one
+    return _LedgerView(note, checkpoint, *_fold(map(_decode, bodies)), bodies=bodies, entries_sha256=entries_sha256)
 
 
-def _fold(bodies: Iterable[bytes]) -> tuple[LedgerFacts, list[tuple[str, str, str | None]]]:
-    """Decode each entry once: into the lineage fold and the ``(ts, kind, doc)`` rows completeness counts."""
+def _decode(body: bytes) -> _Fields:
+    entry = orjson.loads(body)
+    return entry["seq"], entry["ts"], entry["kind"], entry["doc"], entry["actor"], entry["data"]
+
+
+def _fold(entries: Iterable[_Fields]) -> tuple[LedgerFacts, list[tuple[str, str, str | None]]]:
+    """Each entry once: into the lineage fold and the ``(ts, kind, doc)`` rows completeness counts."""
     folder = LineageFolder(validate=False)
     rows: list[tuple[str, str, str | None]] = []
-    for body in bodies:
-        entry = orjson.loads(body)
-        ts, kind, doc = entry["ts"], entry["kind"], entry["doc"]
+    for seq, ts, kind, doc, actor, data in entries:
         rows.append((ts, kind, doc))
-        folder.add(entry["seq"], ts, kind, doc, entry["actor"], entry["data"])
+        folder.add(seq, ts, kind, doc, actor, data)
     return folder.facts, rows
 
 

@@ -58,7 +58,6 @@ class LedgerRecord(Protocol):
 _MODELS: dict[str, type[BaseModel]] = {
     **FACT_KINDS,
     EntryKind.QUARANTINED: QuarantinedPayload,
-    EntryKind.APPROVAL_GRANTED: ApprovalPayload,
     EntryKind.APPROVAL_REFUSED: ApprovalPayload,
     EntryKind.APPROVAL_ESCALATED: EscalatedPayload,
     EntryKind.BUDGET_EXCEEDED: BudgetExceededPayload,
