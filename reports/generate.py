@@ -29,7 +29,7 @@ import orjson
 
 from docval.db import connect
 from docval.settings import Settings
-from ledger import Ledger
+from ledger import Entry, Ledger
 from ledger.bundle_verify import Checkpoint, count_completeness, leaf_hash, split_note, statement_body
 from ledger.export import export_about, export_bundle, write_manifest
 from ledger.keys import load_signing_key, sign_note, signing_key_path
@@ -150,7 +150,7 @@ class _LedgerView:
     checkpoint: Checkpoint
     facts: LedgerFacts
     rows: list[tuple[str, str, str | None]]
-    bodies: list[bytes]  # exact entry bytes, with a bundle (for the proofs)
+    bodies: list[bytes]  # exact entry bytes (what proofs are built from)
     entries_sha256: str | None  # of entries.jsonl as exported and read, with a bundle
 
 
@@ -161,8 +161,9 @@ def _read_ledger(ledger: Ledger, bundle_dir: Path | None) -> _LedgerView:
         if latest is None:
             raise ReportError("the ledger has no signed checkpoint yet: nothing can be reported as verified")
         checkpoint = Checkpoint.parse(split_note(latest)[0])
-        entries = ((e.seq, e.ts, e.kind, e.doc, e.actor, e.data) for e in ledger.entries(0, checkpoint.size))
-        return _LedgerView(latest, checkpoint, *_fold(entries), bodies=[], entries_sha256=None)
+        bodies: list[bytes] = []
+        facts, rows = _fold(_fields(ledger.entries(0, checkpoint.size), bodies))
+        return _LedgerView(latest, checkpoint, facts, rows, bodies, None)
     checkpoint = export_bundle(ledger, bundle_dir, manifest=False)
     note = (bundle_dir / "checkpoint").read_text(encoding="utf-8")
     exported = (bundle_dir / "entries.jsonl").read_bytes()
@@ -170,7 +171,15 @@ def _read_ledger(ledger: Ledger, bundle_dir: Path | None) -> _LedgerView:
     bodies = exported.split(b"\n")
     del exported
     bodies.pop()  # every line ends in \n: nothing follows the last one
-    return _LedgerView(note, checkpoint, *_fold(map(_decode, bodies)), bodies=bodies, entries_sha256=entries_sha256)
+    facts, rows = _fold(map(_decode, bodies))
+    return _LedgerView(note, checkpoint, facts, rows, bodies, entries_sha256)
+
+
+def _fields(entries: Iterable[Entry], bodies: list[bytes]) -> Iterator[_Fields]:
+    """Entries as the ledger hands them out (already decoded), keeping their bytes in ``bodies``."""
+    for entry in entries:
+        bodies.append(entry.canonical)
+        yield entry.seq, entry.ts, entry.kind, entry.doc, entry.actor, entry.data
 
 
 def _decode(body: bytes) -> _Fields:
