@@ -19,7 +19,16 @@ from pathlib import Path
 from docval.errors import DocvalError
 from docval.settings import Settings
 
-__all__ = ["SHARDS_DIR", "check_shard_name", "shard_env", "shard_names", "shard_overrides", "shard_settings"]
+__all__ = [
+    "SHARDS_DIR",
+    "check_shard_name",
+    "root_settings",
+    "shard_env",
+    "shard_name_of",
+    "shard_names",
+    "shard_overrides",
+    "shard_settings",
+]
 
 SHARDS_DIR = Path("shards")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
@@ -68,3 +77,32 @@ def shard_names(settings: Settings) -> list[str]:
     if not folder.is_dir():
         return []
     return sorted(path.parent.name for path in folder.glob("*/ledger.duckdb") if _NAME.fullmatch(path.parent.name))
+
+
+def shard_name_of(settings: Settings) -> str | None:
+    """The shard these settings write (their ledger file is ``shards/NAME/ledger.duckdb``), or None for the root."""
+    db_file = settings.ledger.db_file
+    if db_file.name == "ledger.duckdb" and db_file.parent.parent == SHARDS_DIR and _NAME.fullmatch(db_file.parent.name):
+        return db_file.parent.name
+    return None
+
+
+def root_settings(settings: Settings) -> Settings:
+    """The root ledger's settings, also from inside a shard worker (whose environment names its shard).
+
+    The anchor and installation-wide verify run wherever Prefect puts them, possibly on a worker that
+    carries a shard's environment; this undoes ``shard_overrides`` so they still read and write the root.
+    """
+    name = shard_name_of(settings)
+    if name is None:
+        return settings
+    defaults = type(settings.ledger)()
+    values = settings.model_dump()
+    values["ledger"] = {
+        **values["ledger"],
+        "db_file": defaults.db_file,
+        "key_dir": defaults.key_dir,
+        "origin": settings.ledger.origin.removesuffix(f"/{name}"),
+        "key_name": settings.ledger.key_name.removesuffix(f"-{name}"),
+    }
+    return type(settings).model_validate(values)

@@ -28,7 +28,7 @@ from typing import Literal
 from docval.errors import StoreBusyError
 from docval.events import AnchorCheckpointPayload, AnchorRefusedPayload, EntryKind
 from docval.settings import Settings
-from docval.shards import shard_settings
+from docval.shards import root_settings, shard_settings
 from ledger.bundle_verify import Checkpoint, VerifierKey, VerifyError, open_note, split_note, verify_consistency
 from ledger.errors import LedgerError
 from ledger.keys import load_anchor
@@ -87,9 +87,15 @@ class _Refused(Exception):
 
 
 def anchor_shards(settings: Settings, names: list[str] | None = None) -> AnchorReport:
-    """One anchor pass over ``names`` (default: every shard in the data directory); ``settings`` are the root's."""
+    """One anchor pass over ``names`` (default: every shard in the data directory) into the root ledger.
+
+    ``settings`` may be a shard worker's: the pass always writes the root (``root_settings``).
+    """
+    settings = root_settings(settings)
     report = AnchorReport()
     shards = shards_in(settings, names)
+    if not shards:
+        return report  # a single-machine install: the root ledger is left alone
 
     def build(reader: LedgerReader) -> list[EntryDraft]:
         report.outcomes.clear()

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from docval.settings import Settings
-from docval.shards import shard_names
+from docval.shards import root_settings, shard_names
 from ledger.errors import LedgerError
 from ledger.keys import load_anchor
 from ledger.log import Ledger
@@ -43,7 +43,8 @@ class InstallationReport:
 
 
 def verify_installation(settings: Settings) -> InstallationReport:
-    """Verify the root ledger of ``settings`` and every shard found on disk or named by the root."""
+    """Verify the root ledger and every shard found on disk or named by the root (from any shard's settings too)."""
+    settings = root_settings(settings)
     root = Ledger.open(settings)
     report = InstallationReport(verify_ledger(root))
     try:

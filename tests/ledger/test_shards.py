@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from docval.db import connect
 from docval.settings import Settings, load_settings
-from docval.shards import shard_env, shard_names, shard_settings
+from docval.shards import root_settings, shard_env, shard_name_of, shard_names, shard_settings
 from ledger import AnchorReport, EntryDraft, Ledger, anchor_shards, init_keys, verify_installation
 from ledger.bundle_verify import Checkpoint, open_note, split_note, verify_consistency, verify_inclusion
 from ledger.keys import load_anchor
@@ -270,3 +270,15 @@ def test_anchor_cli_exits_1_naming_the_refused_shard(settings: Settings, tmp_pat
     assert result.returncode == 1
     assert "shard w1: refused" in result.stdout and "SIGNATURE" in result.stdout, result.stdout
     assert _anchor_entries(Ledger.open(settings), "anchor.refused")[0]["reason"] == "SIGNATURE"
+
+
+def test_anchor_and_verify_from_a_shard_workers_settings_use_the_root(settings: Settings) -> None:
+    """Prefect may run the anchor on a worker whose environment names its shard: it still writes the root."""
+    root = _root(settings)
+    _grow(_shard(settings, "w1"), 3)
+    worker = shard_settings(settings, "w1")
+    assert shard_name_of(worker) == "w1" and shard_name_of(settings) is None
+    assert root_settings(worker).ledger == settings.ledger
+    assert _statuses(anchor_shards(worker)) == {"w1": "anchored"}
+    assert [entry.kind for entry in root.entries()] == ["anchor.checkpoint"]
+    assert list(verify_installation(worker).shards) == ["w1"]
