@@ -317,9 +317,12 @@ class LedgerReader:
         rows = self.con.execute("SELECT body FROM entries WHERE doc = ? ORDER BY seq", [doc]).fetchall()
         return [Entry.from_canonical(bytes(body)) for (body,) in rows]
 
-    def key_history(self, anchor: VerifierKey) -> list[str]:
-        """The anchor, then every key handed over to by a ``key.rotated`` entry, oldest first."""
-        rows = self.con.execute("SELECT body FROM entries WHERE kind = ? ORDER BY seq", [KEY_ROTATED]).fetchall()
+    def key_history(self, anchor: VerifierKey, size: int | None = None) -> list[str]:
+        """The anchor, then every key a ``key.rotated`` entry (of the first ``size``) hands over to, oldest first."""
+        rows = self.con.execute(
+            "SELECT body FROM entries WHERE kind = ? AND seq < ? ORDER BY seq",
+            [KEY_ROTATED, self.size() if size is None else size],
+        ).fetchall()
         return [str(anchor), *(Entry.from_canonical(bytes(body)).data["new_key"] for (body,) in rows)]
 
 

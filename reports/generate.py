@@ -32,6 +32,7 @@ from reports.kpis import in_period
 from reports.lineage import DocLineage, LedgerFacts, fold_entries
 from reports.pdf import render_pdf
 from reports.proofs import MemoryTree
+from reports.shards import read_shards, seqs_by_doc
 
 __all__ = ["Period", "ReportFiles", "generate_report"]
 
@@ -103,11 +104,11 @@ def _csv(header: list[str], rows: list[list[object]]) -> str:
     return buffer.getvalue()
 
 
-def _write_tables(out: Path, content: ReportContent, scope: list[DocLineage]) -> None:
+def _write_tables(out: Path, content: ReportContent, scope: list[DocLineage], where: dict[str, str]) -> None:
     """lineage.csv lists every document in scope (the report shows the first N); exceptions.csv every exception."""
     rows = []
     for lineage in scope:
-        row = lineage_row(lineage)
+        row = lineage_row(lineage, where.get(lineage.doc))
         rows.append(
             [
                 row.doc,
@@ -172,12 +173,14 @@ def _read_ledger(ledger: Ledger, bundle_dir: Path | None) -> _LedgerView:
     return _LedgerView(note, checkpoint, facts, bodies, leaves, rows)
 
 
-def _signed_statement(settings: Settings, view: _LedgerView, period: Period) -> tuple[dict[str, int], str]:
+def _signed_statement(
+    settings: Settings, view: _LedgerView, period: Period, shards: dict[str, str]
+) -> tuple[dict[str, int], str]:
     period_from, period_to = period.rfc3339(period.start), period.rfc3339(period.end)
     counts = count_completeness(view.rows, period_from, period_to)
     body = statement_body(
         counts, origin=view.checkpoint.origin, period_from=period_from, period_to=period_to,
-        size=view.checkpoint.size, root_b64=_root_b64(view.checkpoint),
+        size=view.checkpoint.size, root_b64=_root_b64(view.checkpoint), shards=shards,
     )  # fmt: skip
     return counts, sign_note(body, load_signing_key(signing_key_path(settings.ledger_keys_dir)))
 
@@ -201,22 +204,28 @@ def generate_report(
     out.mkdir(parents=True, exist_ok=True)
     bundle_dir = out / "bundle"
     view = _read_ledger(ledger, bundle_dir if bundle else None)
-    counts, statement = _signed_statement(settings, view, period)
+    root_rows = view.rows
+    shards = read_shards(settings, view.bodies, view.rows, bundle_dir if bundle else None)
+    if shards.facts is not None:  # KPIs, statement and lineage over the root and every shard
+        view.facts, view.rows = shards.facts, shards.rows
+    counts, statement = _signed_statement(settings, view, period, shards.statement_lines())
     scope_docs = [d for d in view.facts.docs.values() if in_period(d.claimed_at, period.start, period.end)]
     content, scope = build_content(
         view.facts, start=period.start, end=period.end, origin=view.checkpoint.origin, checkpoint_note=view.note,
         checkpoint_size=view.checkpoint.size, checkpoint_root=_root_b64(view.checkpoint), completeness=counts,
         statement_note=statement, lineage_limit=settings.reports.lineage_rows,
-        mismatches=_store_mismatches(settings, scope_docs),
+        mismatches=_store_mismatches(settings, scope_docs) + shards.problems, where=shards.where,
     )  # fmt: skip
     charts = render_charts(content.kpis)
     html, pdf = out / "report.html", out / "report.pdf"
     html.write_text(render_html(content, charts), encoding="utf-8")
     render_pdf(content, charts, pdf)
-    _write_tables(out, content, scope)
+    _write_tables(out, content, scope, shards.where)
     zip_path = None
     if bundle:
-        _write_proofs(ledger, bundle_dir, view, scope, statement, previous_checkpoint)
+        in_scope = {lineage.doc for lineage in scope}
+        _write_proofs(ledger, bundle_dir, view, seqs_by_doc(root_rows, in_scope), statement, previous_checkpoint)
+        shards.write_proofs(bundle_dir, in_scope)
         for name in ("report.html", "report.pdf", "lineage.csv", "exceptions.csv"):
             shutil.copyfile(out / name, bundle_dir / name)
         write_readme(bundle_dir)
@@ -234,7 +243,7 @@ def _write_proofs(
     ledger: Ledger,
     bundle_dir: Path,
     view: _LedgerView,
-    scope: list[DocLineage],
+    seqs_by_doc: dict[str, list[int]],
     statement: str,
     previous_checkpoint: Path | None,
 ) -> None:
@@ -243,7 +252,6 @@ def _write_proofs(
     checkpoint = view.checkpoint
     if tree.root != checkpoint.root:
         raise ReportError("exported entries do not hash to the signed checkpoint root; run `docval ledger verify`")
-    seqs_by_doc = {lineage.doc: [step.seq for step in lineage.steps] for lineage in scope}
     write_doc_proofs(bundle_dir, tree, view.bodies, seqs_by_doc, view.note)
     (bundle_dir / BUNDLE_NAMES["statement"]).write_text(statement, encoding="utf-8")
     if previous_checkpoint is not None:
