@@ -49,6 +49,12 @@ def _anchor_entries(root: Ledger, kind: str = "anchor.checkpoint") -> list[dict]
     return [entry.data | {"seq": entry.seq} for entry in root.entries() if entry.kind == kind]
 
 
+def _docval_ledger(command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "docval", "ledger", command], capture_output=True, text=True, timeout=120, env=os.environ
+    )
+
+
 def _statuses(report: AnchorReport) -> dict[str, str]:
     return {outcome.shard: outcome.status for outcome in report.outcomes}
 
@@ -159,13 +165,7 @@ def test_tamper_in_a_shard_is_named_with_shard_and_seq(settings: Settings) -> No
     with connect(shards["w3"].db_path, write=True) as con:
         body = bytes(con.execute("SELECT body FROM entries WHERE seq = 7").fetchall()[0][0])
         con.execute("UPDATE entries SET body = ? WHERE seq = 7", [body.replace(b'"i":7', b'"i":70')])
-    result = subprocess.run(
-        [sys.executable, "-m", "docval", "ledger", "verify"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=os.environ,
-    )
+    result = _docval_ledger("verify")
     assert result.returncode == 1
     assert "shard w1: OK" in result.stdout and "shard w2: OK" in result.stdout
     assert "shard w3: FAILED chain at seq 7" in result.stdout, result.stdout
@@ -260,13 +260,7 @@ def test_anchor_cli_exits_1_naming_the_refused_shard(settings: Settings, tmp_pat
     for name in ("ledger.key", "ledger.vkey"):
         (shard.keys_dir / name).unlink()
         shutil.copy2(other / name, shard.keys_dir / name)
-    result = subprocess.run(
-        [sys.executable, "-m", "docval", "ledger", "anchor"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=os.environ,
-    )
+    result = _docval_ledger("anchor")
     assert result.returncode == 1
     assert "shard w1: refused" in result.stdout and "SIGNATURE" in result.stdout, result.stdout
     assert _anchor_entries(Ledger.open(settings), "anchor.refused")[0]["reason"] == "SIGNATURE"
