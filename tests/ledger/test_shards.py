@@ -276,3 +276,16 @@ def test_anchor_and_verify_from_a_shard_workers_settings_use_the_root(settings: 
     assert _statuses(anchor_shards(worker)) == {"w1": "anchored"}
     assert [entry.kind for entry in root.entries()] == ["anchor.checkpoint"]
     assert list(verify_installation(worker).shards) == ["w1"]
+
+
+def test_a_shard_that_rotated_its_key_is_anchored_by_the_handed_over_key(settings: Settings) -> None:
+    root = _root(settings)
+    shard = _shard(settings, "w1")
+    _grow(shard, 3)
+    anchor_shards(settings)
+    shard.rotate_key("operator")
+    _grow(shard, 2)
+    assert _statuses(anchor_shards(settings)) == {"w1": "anchored"}
+    first, second = _anchor_entries(root)
+    assert first["vkey"] == second["vkey"] == first["signer"] != second["signer"] == shard.verifier_key()
+    assert verify_installation(settings).ok
