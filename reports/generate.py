@@ -19,6 +19,7 @@ from pathlib import Path
 
 from docval.db import connect
 from docval.settings import Settings
+from docval.shards import root_settings
 from ledger import Entry, Ledger
 from ledger.bundle_verify import Checkpoint, count_completeness, split_note, statement_body
 from ledger.export import export_bundle, write_manifest
@@ -200,6 +201,7 @@ def generate_report(
     """Write report.html/.pdf (+ lineage.csv, exceptions.csv) to ``out``; with ``bundle`` also ``out/bundle``."""
     if previous_checkpoint is not None and not bundle:
         raise ReportError("--previous-checkpoint adds a consistency proof to the bundle: use it with --bundle")
+    settings = root_settings(settings)  # run on a shard's worker too, the report is the root's (and its shards')
     ledger = Ledger.open(settings)
     out.mkdir(parents=True, exist_ok=True)
     bundle_dir = out / "bundle"

@@ -85,6 +85,7 @@ def test_sharded_bundle_verifies_offline_whole_and_per_document(cluster: tuple[S
     assert "PASS shards: 2 shard(s)" in result.stdout
     assert "documents ingested" in result.stdout and f"{2 * PER_SHARD + 1} documents" in result.stdout
     one = _verify(bundle, "--doc", CROSS)
+    assert "PASS lineage: shard w1: 1 entries" in one.stdout
     assert one.returncode == 0, one.stdout
     assert "shard w1: 1 entries" in one.stdout and "shard w2: 1 entries" in one.stdout
 
@@ -151,3 +152,12 @@ def test_a_shard_the_root_has_not_anchored_makes_the_report_incomplete(
         assert "ledger shard w9 has signed entries the root has not anchored yet" in html
     finally:
         shutil.rmtree(settings.data_dir / "shards" / "w9")
+
+
+def test_a_report_asked_for_from_a_shard_workers_settings_is_the_roots(
+    cluster: tuple[Settings, Path], tmp_path: Path
+) -> None:
+    settings, out = cluster
+    files = generate_report(shard_settings(settings, "w2"), today_period(), tmp_path / "out")
+    assert files.complete and files.checkpoint_size == Ledger.open(settings).size()
+    assert (tmp_path / "out" / "lineage.csv").read_text() == (out / "lineage.csv").read_text()
