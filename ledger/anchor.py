@@ -98,7 +98,6 @@ def anchor_shards(settings: Settings, names: list[str] | None = None) -> AnchorR
         return report  # a single-machine install: the root ledger is left alone
 
     def build(reader: LedgerReader) -> list[EntryDraft]:
-        report.outcomes.clear()
         history = anchored_by_shard(reader)
         drafts: list[EntryDraft] = []
         for name in shards:

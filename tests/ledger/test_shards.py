@@ -213,7 +213,7 @@ def test_anchor_passes_while_worker_processes_write_their_shards(settings: Setti
     assert len(_anchor_entries(root)) >= 3
 
 
-@hsettings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@hsettings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     steps=st.lists(
         st.one_of(st.tuples(st.sampled_from(SHARDS), st.integers(1, 40)), st.just(("anchor", 0))),
