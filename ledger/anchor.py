@@ -38,6 +38,9 @@ from ledger.shards import AnchorHistory, anchored_by_shard, open_shard, shard_si
 __all__ = ["AnchorReport", "ShardOutcome", "anchor_shards"]
 
 ACTOR = "anchor"
+# A worker holds its shard's lock for about ledger.writer_hold_seconds plus one batch; waiting much longer
+# would keep the root locked for nothing: the shard is reported busy and anchored on the next pass.
+SHARD_WAIT_SECONDS = 5.0
 Status = Literal["anchored", "unchanged", "empty", "busy", "refused"]
 
 
@@ -138,7 +141,7 @@ def _anchor_one(settings: Settings, name: str, history: AnchorHistory) -> tuple[
 def _read_offer(settings: Settings, name: str, previous: AnchorCheckpointPayload | None) -> _Offer | None:
     """The shard's latest checkpoint, its signer and the consistency proof, under one short shared lock."""
     try:
-        shard = open_shard(settings, name)
+        shard = open_shard(settings, name, SHARD_WAIT_SECONDS)
         vkey = load_anchor(shard.keys_dir)
         with shard.reader() as reader:
             note = reader.latest_checkpoint()

@@ -27,12 +27,18 @@ ANCHOR_CHECKPOINT = EntryKind.ANCHOR_CHECKPOINT.value
 ANCHOR_REFUSED = EntryKind.ANCHOR_REFUSED.value
 
 
-def open_shard(settings: Settings, name: str) -> Ledger:
-    """Shard ``name`` of the installation whose (root) settings are given; never creates a missing shard."""
+def open_shard(settings: Settings, name: str, lock_timeout: float | None = None) -> Ledger:
+    """Shard ``name`` of the installation whose (root) settings are given; never creates a missing shard.
+
+    ``lock_timeout`` caps the wait for the shard's file lock (default: ``ledger.lock_timeout_seconds``).
+    """
     shard = shard_settings(settings, name)
     if not shard.ledger_db.exists():
         raise LedgerError(f"shard {name}: no ledger at {shard.ledger_db}")
-    return Ledger(shard.ledger_db, shard.ledger_keys_dir, shard.ledger)
+    config = shard.ledger
+    if lock_timeout is not None:
+        config = config.model_copy(update={"lock_timeout_seconds": min(lock_timeout, config.lock_timeout_seconds)})
+    return Ledger(shard.ledger_db, shard.ledger_keys_dir, config)
 
 
 def shards_in(settings: Settings, names: list[str] | None) -> list[str]:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
@@ -175,7 +176,8 @@ def test_a_shard_anchored_but_gone_fails_verify(settings: Settings) -> None:
     _root(settings)
     shard = _shard(settings, "w1")
     _grow(shard, 3)
-    anchor_shards(settings)
+    _shard(settings, "w2")  # a worker that has not signed anything yet
+    assert _statuses(anchor_shards(settings)) == {"w1": "anchored", "w2": "empty"}
     shutil.rmtree(settings.data_dir / "shards" / "w1")
     report = verify_installation(settings)
     assert not report.ok and report.shards["w1"].check == "missing shard"
@@ -264,6 +266,7 @@ def test_anchor_cli_exits_1_naming_the_refused_shard(settings: Settings, tmp_pat
     assert result.returncode == 1
     assert "shard w1: refused" in result.stdout and "SIGNATURE" in result.stdout, result.stdout
     assert _anchor_entries(Ledger.open(settings), "anchor.refused")[0]["reason"] == "SIGNATURE"
+    assert verify_installation(settings).shards["w1"].check == "trust anchor"
 
 
 def test_anchor_and_verify_from_a_shard_workers_settings_use_the_root(settings: Settings) -> None:
@@ -289,3 +292,22 @@ def test_a_shard_that_rotated_its_key_is_anchored_by_the_handed_over_key(setting
     first, second = _anchor_entries(root)
     assert first["vkey"] == second["vkey"] == first["signer"] != second["signer"] == shard.verifier_key()
     assert verify_installation(settings).ok
+
+
+def test_a_shard_held_by_its_worker_is_busy_and_anchored_next_pass(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The root stays locked only briefly: a shard locked past the wait is skipped as busy, never refused."""
+    import ledger.anchor
+
+    monkeypatch.setattr(ledger.anchor, "SHARD_WAIT_SECONDS", 0.3)
+    root = _root(settings)
+    shards = {name: _shard(settings, name) for name in ("w1", "w2")}
+    for shard in shards.values():
+        _grow(shard, 2)
+    with connect(shards["w1"].db_path, write=True):  # the worker's transaction (flock: per open file)
+        report = anchor_shards(settings)
+    assert _statuses(report) == {"w1": "busy", "w2": "anchored"}
+    assert "stayed locked" in report.outcomes[0].detail
+    assert [entry.data["shard"] for entry in root.entries()] == ["w2"]
+    assert _statuses(anchor_shards(settings)) == {"w1": "anchored", "w2": "unchanged"}
