@@ -1,12 +1,19 @@
 """Ledger benchmark (issue 2): appends/s, full verify, proof latency, file size, against bare SHA-256.
 
     python benchmarks/ledger_bench.py [--entries 1000000] [--batch 10000] [--proofs 300]
+                                      [--shards 3] [--shard-entries 100000]
 
 The baseline is the physical limit of the work every append must do: hashing
 the canonical entry bytes once (SHA-256 of 0x00 || entry). It is re-timed once
 per append batch (just before the writer session, and before each short-lived
 append and verify), on the same entry bytes, so the load other jobs put on the
 machine affects both sides of each ratio alike.
+
+Shards (issue 7): ``--shards`` ledgers of ``--shard-entries`` entries each,
+then one anchor pass into a root ledger (first anchoring), one more batch per
+shard and a second pass (consistency proofs from the anchored size), and the
+installation-wide verify, against verifying the same ledgers one by one in the
+same run (wall and CPU time: the machine is shared).
 """
 
 from __future__ import annotations
@@ -28,7 +35,8 @@ sys.path.insert(0, str(REPO))
 import rfc8785  # noqa: E402
 
 from docval.settings import LedgerSettings, Settings  # noqa: E402
-from ledger import EntryDraft, Ledger, init_keys, merkle  # noqa: E402
+from docval.shards import shard_settings  # noqa: E402
+from ledger import EntryDraft, Ledger, anchor_shards, init_keys, merkle, verify_installation  # noqa: E402
 from ledger.bundle_verify import Checkpoint, split_note  # noqa: E402
 from ledger.canonical import canonical_json  # noqa: E402
 
@@ -147,6 +155,66 @@ def run(entries: int, batch: int, proofs: int, directory: Path) -> dict[str, flo
     return figures
 
 
+def cpu_timed(action: Callable[[], object]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process: user + sys)."""
+    cpu, wall = time.process_time(), time.perf_counter()
+    action()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def run_shards(count: int, entries: int, batch: int, directory: Path) -> dict[str, float]:
+    settings = Settings(data_dir=directory, ledger=LedgerSettings(checkpoint_every=batch, checkpoint_seconds=3600))
+    settings.ensure_dirs()
+    init_keys(settings.keys_dir, settings.ledger.key_name)
+    shards = []
+    for number in range(count):
+        shard = shard_settings(settings, f"w{number + 1}")
+        shard.ensure_dirs()
+        init_keys(shard.ledger_keys_dir, shard.ledger.key_name)
+        shards.append(Ledger.open(shard))
+        with shards[-1].writer() as writer:
+            for low in range(0, entries, batch):
+                writer.append_many([demo_draft(i) for i in range(low, min(low + batch, entries))])
+    figures: dict[str, float] = {}
+
+    def anchor(expected: str) -> None:
+        report = anchor_shards(settings)
+        if [outcome.status for outcome in report.outcomes] != [expected] * count:
+            raise SystemExit(f"anchor pass: {report.summary()}")
+
+    figures["anchor_first_s"], figures["anchor_first_cpu_s"] = cpu_timed(lambda: anchor("anchored"))
+    for shard in shards:
+        with shard.writer() as writer:
+            writer.append_many([demo_draft(i) for i in range(entries, entries + batch)])
+    figures["anchor_second_s"], figures["anchor_second_cpu_s"] = cpu_timed(lambda: anchor("anchored"))
+    figures["anchor_unchanged_s"], _ = cpu_timed(lambda: anchor("unchanged"))
+    reports = []
+    figures["verify_all_s"], figures["verify_all_cpu_s"] = cpu_timed(
+        lambda: reports.append(verify_installation(settings))
+    )
+    if not reports[0].ok:
+        raise SystemExit(f"verify failed: {reports[0].summary()}")
+    figures["verify_each_s"], figures["verify_each_cpu_s"] = cpu_timed(
+        lambda: [ledger.verify() for ledger in [Ledger.open(settings), *shards]]
+    )
+    return figures
+
+
+def report_shards(count: int, entries: int, figures: dict[str, float]) -> list[str]:
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    total = count * entries
+    return [
+        f"shards: {count} x {entries:,} entries, load average {load}",
+        f"anchor pass, first anchoring of {count} shards: {figures['anchor_first_s']:.3f} s "
+        f"(CPU {figures['anchor_first_cpu_s']:.3f} s)",
+        f"anchor pass after one more batch per shard (consistency proofs): {figures['anchor_second_s']:.3f} s "
+        f"(CPU {figures['anchor_second_cpu_s']:.3f} s); nothing new: {figures['anchor_unchanged_s']:.3f} s",
+        f"verify over root + {count} shards ({total:,} entries): {figures['verify_all_s']:.2f} s "
+        f"(CPU {figures['verify_all_cpu_s']:.2f} s) = {figures['verify_all_s'] / figures['verify_each_s']:.2f} x "
+        f"verifying each ledger alone ({figures['verify_each_s']:.2f} s, CPU {figures['verify_each_cpu_s']:.2f} s)",
+    ]
+
+
 def report(entries: int, figures: dict[str, float]) -> list[str]:
     def bar(ok: bool) -> str:
         return "meets bar" if ok else "MISSES bar"
@@ -183,11 +251,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=10_000, help="entries per append_many and per checkpoint")
     parser.add_argument("--proofs", type=int, default=300)
+    parser.add_argument("--shards", type=int, default=3, help="ledger shards for the anchor/verify figures; 0 skips")
+    parser.add_argument("--shard-entries", type=int, default=100_000)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="ledger-bench-") as tmp:
         figures = run(args.entries, args.batch, args.proofs, Path(tmp))
     for line in report(args.entries, figures):
         print(line)
+    if args.shards:
+        with tempfile.TemporaryDirectory(prefix="ledger-bench-shards-") as tmp:
+            shard_figures = run_shards(args.shards, args.shard_entries, args.batch, Path(tmp))
+        for line in report_shards(args.shards, args.shard_entries, shard_figures):
+            print(line)
     return 0
 
 

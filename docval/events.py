@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from docval.domain import DocKind, DocState, Finding, ModelCall, Outcome
 
 __all__ = [
+    "AnchorCheckpointPayload",
+    "AnchorRefusedPayload",
     "ApprovalPayload",
     "ApprovalRequestedPayload",
     "BudgetExceededPayload",
@@ -60,7 +62,8 @@ class EntryKind(StrEnum):
     PII_ERASED = "pii.erased"
     KEY_ROTATED = "key.rotated"
     REPORT_GENERATED = "report.generated"
-    SHARD_ANCHORED = "ledger.anchored"
+    ANCHOR_CHECKPOINT = "anchor.checkpoint"  # root ledger: a shard's signed checkpoint, proven consistent
+    ANCHOR_REFUSED = "anchor.refused"  # root ledger: a shard checkpoint that forked, rolled back or failed to verify
     NOTE = "note"  # free-form operator/demo entry
     # what the auditor report needs besides the document lifecycle (added by reports/)
     BUDGET_EXCEEDED = "budget.exceeded"  # doc set for a per-document budget, null for the per-day one
@@ -209,3 +212,33 @@ class KeyRotatedPayload(_Payload):
     old_key: str = Field(description="Note verifier key in force before this entry.")
     new_key: str = Field(description="Note verifier key that signs checkpoints covering this entry.")
     handover: str = Field(description="Signed note 'docval key handover\\n<old>\\n<new>\\n', signed by both keys.")
+
+
+class AnchorCheckpointPayload(_Payload):
+    """``anchor.checkpoint`` (root ledger): one shard checkpoint, so the root's checkpoint commits to it.
+
+    Carries everything an auditor needs to check it from the root alone: the signed note, the shard's trust
+    anchor and the key that signed, and the RFC 9162 consistency proof from the shard's previous anchored size.
+    """
+
+    shard: str
+    origin: str
+    size: int = Field(ge=1)
+    root: str = Field(description="Base64 root hash of the shard's first `size` entries.")
+    checkpoint: str = Field(description="The shard's C2SP signed note, verbatim.")
+    vkey: str = Field(description="The shard's trust anchor (first key of its ledger.vkey).")
+    signer: str = Field(description="Note verifier key that signed this checkpoint (the anchor unless rotated).")
+    previous_size: int = Field(ge=0, description="Size of the shard's previous anchored checkpoint; 0 if none.")
+    consistency: list[str] = Field(description="Base64 RFC 9162 consistency proof from previous_size to size.")
+
+
+class AnchorRefusedPayload(_Payload):
+    """``anchor.refused`` (root ledger): a shard checkpoint the anchor would not fold in, and why."""
+
+    shard: str
+    origin: str
+    reason: str = Field(description="Stable code: FORK, ROLLBACK, SIGNATURE, ORIGIN, TRUST_ANCHOR, UNREADABLE.")
+    detail: str
+    anchored_size: int = Field(ge=0, description="Size of the last checkpoint anchored for this shard; 0 if none.")
+    offered_size: int | None = Field(None, description="Size of the checkpoint refused, if it could be read.")
+    offered_root: str | None = None

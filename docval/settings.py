@@ -145,6 +145,7 @@ class FlowSettings(_Section):
     batch_wait_seconds: float = Field(0.5, ge=0, description="Collect claims this long before starting a batch.")
     serve_limit: int = Field(50, ge=1, description="Concurrent served runs (each waiting approval holds one).")
     retention_days: int = Field(365, ge=0, description="Archived originals older than this are deleted.")
+    anchor_seconds: float = Field(60.0, gt=0, description="Interval of the anchor-shards deployment (ledger shards).")
 
 
 class ReportSettings(_Section):

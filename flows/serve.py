@@ -3,12 +3,13 @@
 No work pool, no Docker, no cloud: ``prefect.serve`` registers the
 deployments on the local server and runs each triggered or scheduled run in a
 child process. Schedules are stored on the server, so they can be edited in
-the UI. The report deployment is defined by reports/ in ``flows/report_flow.py``.
+the UI. The report deployment is defined by reports/ in ``flows/report_flow.py``; ``anchor-shards/interval``
+folds ledger shards into the root ledger (a no-op pass on a single machine without shards).
 """
 
 from __future__ import annotations
 
-from docval.settings import load_settings
+from docval.settings import Settings, load_settings
 from flows.env import apply_prefect_env
 
 __all__ = ["deployments", "main"]
@@ -17,7 +18,8 @@ CHECKPOINT_SECONDS = 60
 RETENTION_CRON = "30 3 * * *"
 
 
-def deployments() -> list:
+def deployments(settings: Settings) -> list:
+    from flows.anchor import anchor_shards_flow
     from flows.approval import await_approval
     from flows.batch import process_batch
     from flows.maintenance import extraction_eval, ledger_checkpoint, retention_sweep
@@ -27,6 +29,7 @@ def deployments() -> list:
         process_batch.to_deployment(name="batch", description="Process claimed documents by id (the watcher's flow)."),
         await_approval.to_deployment(name="approval", description="Wait for signed decisions on one document."),
         ledger_checkpoint.to_deployment(name="scheduled", interval=CHECKPOINT_SECONDS),
+        anchor_shards_flow.to_deployment(name="interval", interval=settings.flows.anchor_seconds),
         retention_sweep.to_deployment(name="nightly", cron=RETENTION_CRON),
         extraction_eval.to_deployment(name="on-demand", description="Extraction accuracy on a labelled corpus."),
         report_deployment(),
@@ -38,7 +41,7 @@ def main() -> None:
     apply_prefect_env(settings)
     from prefect import serve
 
-    serve(*deployments(), limit=settings.flows.serve_limit, print_starting_message=False)
+    serve(*deployments(settings), limit=settings.flows.serve_limit, print_starting_message=False)
 
 
 if __name__ == "__main__":

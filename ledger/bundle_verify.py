@@ -16,6 +16,14 @@ the first bad sequence number where one exists.
 
 A log rolled back to an earlier, self-consistent state can only be caught
 against a checkpoint seen before: pass it with ``--known-checkpoint``.
+
+An installation with ledger shards (one per worker) exports each shard as a
+folder ``shards/<name>/`` holding the same files as the root (entries.jsonl,
+checkpoint, ledger.vkey, proofs/). The root's entries carry the
+``anchor.checkpoint`` entries that fold the shards in: each shard must verify
+on its own and its checkpoint must be the one the root's signed log anchored
+last, so the root checkpoint commits to every shard. The completeness
+statement then counts the documents of all the ledgers together.
 """
 
 from __future__ import annotations
@@ -417,6 +425,7 @@ class Bundle:
     state: LogState | None = None
     doc: str | None = None  # --doc: verify this one document's lineage only
     scope: set[str] | None = None  # documents claimed in the statement's period
+    shards: dict[str, Bundle] = field(default_factory=dict)  # shards/<name>/, verified by check_shards
 
 
 BundleCheck = Callable[[Bundle], str]
@@ -569,14 +578,25 @@ def is_complete(counts: dict[str, int]) -> bool:
 
 
 def statement_body(
-    counts: dict[str, int], *, origin: str, period_from: str, period_to: str, size: int, root_b64: str
+    counts: dict[str, int],
+    *,
+    origin: str,
+    period_from: str,
+    period_to: str,
+    size: int,
+    root_b64: str,
+    shards: dict[str, str] | None = None,
 ) -> str:
-    """The signed-note text of a completeness statement: non-empty ``key value`` lines."""
+    """The signed-note text of a completeness statement: non-empty ``key value`` lines.
+
+    ``shards``: name -> "<size> <base64 root>" of each shard checkpoint whose entries were counted too.
+    """
     lines = [
         STATEMENT_HEADER,
         f"origin {origin}",
         f"period {period_from} {period_to}",
         f"checkpoint {size} {root_b64}",
+        *(f"shard.{name} {value}" for name, value in sorted((shards or {}).items())),
         *(f"{key} {counts[key]}" for key in COUNT_KEYS),
         f"verdict {'complete' if is_complete(counts) else 'INCOMPLETE'}",
     ]
@@ -605,6 +625,26 @@ def _bundle_checkpoint(directory: Path) -> tuple[str, Checkpoint]:
     return note, Checkpoint.parse(split_note(note)[0])
 
 
+SHARDS_DIR = "shards"
+ANCHOR_CHECKPOINT = "anchor.checkpoint"
+
+
+def shard_folders(directory: Path) -> dict[str, Path]:
+    """``shards/<name>/`` folders of a bundle, by name."""
+    folder = directory / SHARDS_DIR
+    return {path.name: path for path in sorted(folder.iterdir()) if path.is_dir()} if folder.is_dir() else {}
+
+
+def ordered_rows(parts: Iterable[Iterable[tuple[str, str, str | None]]]) -> list[tuple[str, str, str | None]]:
+    """Rows of several ledgers in time order, ties root first then shards by name: how report and auditor
+    count documents whose entries several workers wrote (e.g. claimed on one, approved on another)."""
+    return sorted(itertools.chain.from_iterable(parts), key=lambda row: row[0])
+
+
+def checkpoint_line(checkpoint: Checkpoint) -> str:
+    return f"{checkpoint.size} {base64.b64encode(checkpoint.root).decode()}"
+
+
 def check_completeness(bundle: Bundle) -> str:
     """The signed statement's counts must equal the counts recomputed from entries.jsonl, and reconcile."""
     if not (bundle.directory / STATEMENT_FILE).exists():
@@ -617,10 +657,10 @@ def check_completeness(bundle: Bundle) -> str:
             (bundle.directory / STATEMENT_FILE).read_text(encoding="utf-8"), bundle.state.key_for(checkpoint.size)
         )
     )
-    if fields["checkpoint"] != f"{checkpoint.size} {base64.b64encode(checkpoint.root).decode()}":
+    if fields["checkpoint"] != checkpoint_line(checkpoint):
         raise VerifyError("the statement is about another checkpoint than the bundle's")
     period_from, period_to = fields["period"].split(" ")
-    rows = list(_entry_rows(bundle.directory / "entries.jsonl"))
+    rows = _statement_rows(bundle.directory, {k[6:]: v for k, v in fields.items() if k.startswith("shard.")})
     counts = count_completeness(rows, period_from, period_to)
     differ = [
         f"{key} {fields[key]} (recomputed {counts[key]})" for key in COUNT_KEYS if fields[key] != str(counts[key])
@@ -637,6 +677,60 @@ def check_completeness(bundle: Bundle) -> str:
         f"{counts['ingested']} documents ingested {period_from} .. {period_to}: {counts['published']} published, "
         f"{counts['rejected']} rejected, {counts['quarantined']} quarantined, {counts['pending']} pending; signed"
     )
+
+
+def _statement_rows(directory: Path, counted: dict[str, str]) -> list[tuple[str, str, str | None]]:
+    """The rows the statement counts: the root's, plus every shard's it names (exactly the bundle's shards)."""
+    folders = shard_folders(directory)
+    if counted.keys() != folders.keys():
+        raise VerifyError(f"the statement counts shards {sorted(counted)}, the bundle holds {sorted(folders)}")
+    for name, folder in folders.items():
+        if counted[name] != checkpoint_line(_bundle_checkpoint(folder)[1]):
+            raise VerifyError(f"shard {name}: the statement is about another checkpoint than the bundle's")
+    if not folders:
+        return list(_entry_rows(directory / "entries.jsonl"))
+    files = [directory / "entries.jsonl", *(folder / "entries.jsonl" for folder in folders.values())]
+    return ordered_rows(_entry_rows(path) for path in files)
+
+
+def _last_anchored(path: Path) -> dict[str, dict[str, object]]:
+    """The last ``anchor.checkpoint`` entry's data per shard in the root's entries."""
+    anchored: dict[str, dict[str, object]] = {}
+    for body in _entry_lines(path):
+        if b'"anchor.checkpoint"' in body:
+            entry = json.loads(body)
+            if entry["kind"] == ANCHOR_CHECKPOINT:
+                anchored[entry["data"]["shard"]] = entry["data"]
+    return anchored
+
+
+def check_shards(bundle: Bundle) -> str:
+    """Each ``shards/<name>/`` verifies on its own, and its checkpoint is the one the root anchored last."""
+    folders = shard_folders(bundle.directory)
+    if not folders:
+        return "no shards: the bundle is one ledger"
+    if bundle.state is None:
+        raise VerifyError("entries were not verified")
+    anchored = _last_anchored(bundle.directory / "entries.jsonl")
+    missing = sorted(anchored.keys() - folders.keys())
+    if missing:
+        raise VerifyError(f"the root anchored shard(s) {', '.join(missing)}, which the bundle lacks")
+    entries = 0
+    for name, folder in folders.items():
+        shard = Bundle(folder, [])
+        try:
+            for check in (check_keys, check_entries, check_checkpoint_file):
+                check(shard)
+        except (VerifyError, OSError, ValueError, KeyError) as exc:
+            raise VerifyError(f"shard {name}: {exc}") from None
+        data = anchored.get(name)
+        if data is None or data["checkpoint"] != (folder / "checkpoint").read_text(encoding="utf-8"):
+            raise VerifyError(f"shard {name}: its checkpoint is not the one the root's signed log anchored last")
+        if data["vkey"] != str(shard.anchor):
+            raise VerifyError(f"shard {name}: its ledger.vkey is not the trust anchor the root anchored")
+        bundle.shards[name] = shard
+        entries += shard.state.size if shard.state else 0
+    return f"{len(folders)} shard(s), {entries} entries: each verifies and is the checkpoint the root anchored last"
 
 
 def verify_multi_inclusion(indices: list[int], size: int, leaves: list[bytes], proof: list[bytes], root: bytes) -> None:
@@ -702,31 +796,48 @@ def verify_doc_proof(doc: str, text: str, note: str, checkpoint: Checkpoint) -> 
         verify_multi_inclusion(seqs, checkpoint.size, [leaf_hash(entry) for entry in entries], path, checkpoint.root)
     except VerifyError as exc:
         raise VerifyError(f"{doc[:16]}: inclusion: {exc}") from None
-    kinds = [value["kind"] for value in values]
-    if kinds[0] != "doc.claimed":
+    return [value["kind"] for value in values]
+
+
+def _check_claimed(docs: Iterable[str], claimed: set[str]) -> None:
+    """A document's lineage starts with its claim (in one of the ledgers, when workers shared its steps)."""
+    for doc in sorted(set(docs) - claimed):
         raise VerifyError(f"{doc[:16]}: lineage does not start with doc.claimed")
-    return kinds
+
+
+def _proof_folders(bundle: Bundle) -> list[tuple[str, Path]]:
+    """(manifest prefix, folder) of the root and of every shard: each folder holds its own proofs/."""
+    shards = bundle.shards or shard_folders(bundle.directory)
+    return [
+        ("", bundle.directory),
+        *((f"{SHARDS_DIR}/{name}/", bundle.directory / SHARDS_DIR / name) for name in shards),
+    ]
 
 
 def check_proofs(bundle: Bundle) -> str:
     """Each document in scope has a proof file and every block in it verifies against the checkpoint."""
     if bundle.state is None:
         raise VerifyError("entries were not verified")
-    note, checkpoint = _bundle_checkpoint(bundle.directory)
-    folder = bundle.directory / "proofs"
-    if not folder.is_dir() and bundle.scope is None:
+    folders = _proof_folders(bundle)
+    if not any((folder / "proofs").is_dir() for _, folder in folders) and bundle.scope is None:
         return "no document proofs: a bare ledger export, not a report bundle"
-    files = sorted(folder.glob("*.proof")) if folder.is_dir() else []
-    docs = {path.stem for path in files}
+    files = {folder: sorted((folder / "proofs").glob("*.proof")) for _, folder in folders}
+    docs = {path.stem for paths in files.values() for path in paths}
     if bundle.scope is not None and docs != bundle.scope:
         raise VerifyError(
             f"proofs cover {len(docs)} documents, the period has {len(bundle.scope)}: "
             f"{len(bundle.scope - docs)} missing, {len(docs - bundle.scope)} extra"
         )
-    proven = 0
-    for path in files:
-        proven += len(verify_doc_proof(path.stem, path.read_text(encoding="utf-8"), note, checkpoint))
-    return f"inclusion of {proven} entries of {len(files)} documents verifies against the signed root"
+    proven, claimed = 0, set()
+    for folder, paths in files.items():
+        note, checkpoint = _bundle_checkpoint(folder)
+        for path in paths:
+            kinds = verify_doc_proof(path.stem, path.read_text(encoding="utf-8"), note, checkpoint)
+            proven += len(kinds)
+            if kinds[0] == "doc.claimed":
+                claimed.add(path.stem)
+    _check_claimed(docs, claimed)
+    return f"inclusion of {proven} entries of {len(docs)} documents verifies against the signed root"
 
 
 def check_consistency_file(bundle: Bundle) -> str:
@@ -759,7 +870,9 @@ def check_doc_manifest(bundle: Bundle) -> str:
     """
     text = (bundle.directory / "manifest.json").read_text(encoding="utf-8")
     manifest = text[text.index('"files": {') :]  # only the file list, not the free-form "about"
-    names = ["checkpoint", "ledger.vkey", f"proofs/{bundle.doc}.proof"]
+    prefixes = [prefix for prefix, folder in _proof_folders(bundle) if (folder / f"proofs/{bundle.doc}.proof").exists()]
+    names = [f"{prefix}{name}" for prefix in prefixes or [""] for name in ("checkpoint", "ledger.vkey")]
+    names += [f"{prefix}proofs/{bundle.doc}.proof" for prefix in prefixes or [""]]
     for name in names:
         found = re.search(rf'"{re.escape(name)}": "([0-9a-f]{{64}})"', manifest)
         if found is None:
@@ -770,24 +883,32 @@ def check_doc_manifest(bundle: Bundle) -> str:
 
 
 def check_doc_lineage(bundle: Bundle) -> str:
-    """One-document mode: the checkpoint is signed by a listed key and every entry of the document is in it.
+    """One-document mode: each checkpoint is signed by a listed key and every entry of the document is in it.
 
-    The key history itself (which listed key was in force when) is proven only by the full run.
+    The key history itself (which listed key was in force when), and that a shard's checkpoint is the one the
+    root anchored, are proven only by the full run.
     """
-    note, checkpoint = _bundle_checkpoint(bundle.directory)
-    keys = [VerifierKey.parse(line) for line in (bundle.directory / "ledger.vkey").read_text().splitlines() if line]
-    for key in reversed(keys):
-        try:
-            open_note(note, key)
-            break
-        except VerifyError:
-            continue
-    else:
-        raise VerifyError("the checkpoint is signed by no key in ledger.vkey")
     assert bundle.doc is not None
-    text = (bundle.directory / "proofs" / f"{bundle.doc}.proof").read_text(encoding="utf-8")
-    kinds = verify_doc_proof(bundle.doc, text, note, checkpoint)
-    return f"{len(kinds)} entries in the signed tree of size {checkpoint.size}: {' > '.join(kinds)}"
+    found = [folder for _, folder in _proof_folders(bundle) if (folder / f"proofs/{bundle.doc}.proof").exists()]
+    parts, claimed = [], set()
+    for folder in found or [bundle.directory]:
+        note, checkpoint = _bundle_checkpoint(folder)
+        keys = [VerifierKey.parse(line) for line in (folder / "ledger.vkey").read_text().splitlines() if line]
+        for key in reversed(keys):
+            try:
+                open_note(note, key)
+                break
+            except VerifyError:
+                continue
+        else:
+            raise VerifyError(f"the checkpoint of {folder.name} is signed by no key in its ledger.vkey")
+        text = (folder / "proofs" / f"{bundle.doc}.proof").read_text(encoding="utf-8")
+        kinds = verify_doc_proof(bundle.doc, text, note, checkpoint)
+        claimed |= {bundle.doc} if kinds[0] == "doc.claimed" else set()
+        where = f"shard {folder.name}: " if folder != bundle.directory else ""
+        parts.append(f"{where}{len(kinds)} entries in the signed tree of size {checkpoint.size}: {' > '.join(kinds)}")
+    _check_claimed([bundle.doc], claimed)
+    return "; ".join(parts)
 
 
 DOC_CHECKS: list[tuple[str, BundleCheck]] = [
@@ -803,6 +924,7 @@ CHECKS: list[tuple[str, BundleCheck]] = [
     ("entries", check_entries),
     ("checkpoint", check_checkpoint_file),
     ("known checkpoints", check_known_checkpoints),
+    ("shards", check_shards),
     ("completeness", check_completeness),
     ("proofs", check_proofs),
     ("consistency", check_consistency_file),

@@ -76,11 +76,39 @@ def ledger_checkpoint() -> None:
 
 @ledger_app.command("verify")
 def ledger_verify() -> None:
-    """Recompute tree, chain, signatures and every checkpoint; exit 1 naming the first bad seq."""
-    report = _open().verify()
+    """Recompute tree, chain, signatures and every checkpoint of the ledger and of every shard; exit 1 naming
+    the shard and the first bad seq."""
+    from docval.settings import load_settings
+    from ledger.verify_shards import verify_installation
+
+    report = verify_installation(load_settings())
     typer.echo(report.summary())
     if not report.ok:
         raise typer.Exit(1)
+
+
+@ledger_app.command("anchor")
+def ledger_anchor(
+    shard: Annotated[list[str] | None, typer.Option(help="Anchor only this shard (repeatable); default: all.")] = None,
+) -> None:
+    """Fold every shard's latest signed checkpoint into this (root) ledger and sign; exit 1 if one is refused."""
+    from docval.settings import load_settings
+    from ledger.anchor import anchor_shards
+
+    report = anchor_shards(load_settings(), shard)
+    typer.echo(report.summary())
+    if report.refused:
+        raise typer.Exit(1)
+
+
+@ledger_app.command("shard-env")
+def ledger_shard_env(name: str) -> None:
+    """Print the environment (`export` lines) that makes a docval process write ledger shard NAME."""
+    from docval.settings import load_settings
+    from docval.shards import shard_env
+
+    for key, value in shard_env(load_settings(), name).items():
+        typer.echo(f"export {key}={value}")
 
 
 @ledger_app.command("prove")

@@ -27,15 +27,20 @@ VERIFY_SCRIPT = Path(__file__).with_name("bundle_verify.py")
 _BATCH = 50_000
 
 
-def export_bundle(ledger: Ledger, directory: Path, *, manifest: bool = True) -> Checkpoint:
-    """entries.jsonl, checkpoint, ledger.vkey, verify.py and (unless the caller adds files first) the manifest."""
+def export_bundle(ledger: Ledger, directory: Path, note: str | None = None, *, manifest: bool = True) -> Checkpoint:
+    """Export the entries the latest checkpoint covers, or those of ``note``, one of the ledger's own
+    checkpoints (a shard is exported up to the checkpoint the root anchored); the manifest too, unless the
+    caller adds files first and writes it itself."""
     directory.mkdir(parents=True, exist_ok=True)
     with ledger.reader() as reader:
-        note = reader.latest_checkpoint()
+        if note is None:
+            note = reader.latest_checkpoint()
+        elif note not in reader.checkpoints():
+            raise LedgerError(f"{ledger.db_path}: the checkpoint to export is not one of the ledger's own")
         if note is None:
             raise LedgerError("the ledger has no checkpoint yet; run `docval ledger checkpoint`")
         checkpoint = Checkpoint.parse(split_note(note)[0])
-        keys = reader.key_history(load_anchor(ledger.keys_dir))
+        keys = reader.key_history(load_anchor(ledger.keys_dir), checkpoint.size)
         with (directory / "entries.jsonl").open("wb") as handle:
             for low in range(0, checkpoint.size, _BATCH):
                 rows = reader.con.execute(

@@ -36,7 +36,7 @@ import os
 import threading
 import time
 from binascii import hexlify
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -317,9 +317,12 @@ class LedgerReader:
         rows = self.con.execute("SELECT body FROM entries WHERE doc = ? ORDER BY seq", [doc]).fetchall()
         return [Entry.from_canonical(bytes(body)) for (body,) in rows]
 
-    def key_history(self, anchor: VerifierKey) -> list[str]:
-        """The anchor, then every key handed over to by a ``key.rotated`` entry, oldest first."""
-        rows = self.con.execute("SELECT body FROM entries WHERE kind = ? ORDER BY seq", [KEY_ROTATED]).fetchall()
+    def key_history(self, anchor: VerifierKey, size: int | None = None) -> list[str]:
+        """The anchor, then every key a ``key.rotated`` entry (of the first ``size``) hands over to, oldest first."""
+        rows = self.con.execute(
+            "SELECT body FROM entries WHERE kind = ? AND seq < ? ORDER BY seq",
+            [KEY_ROTATED, self.size() if size is None else size],
+        ).fetchall()
         return [str(anchor), *(Entry.from_canonical(bytes(body)).data["new_key"] for (body,) in rows)]
 
 
@@ -383,6 +386,20 @@ class Ledger:
         """
         with self.writer(sign_on_close=False) as writer:
             return writer.append_many(drafts)
+
+    def append_with(self, build: Callable[[LedgerReader], list[EntryDraft]]) -> tuple[list[int], str | None]:
+        """Read, decide and append in ONE write transaction, then sign a checkpoint over it; (seqs, new note).
+
+        For appends that depend on what the ledger already holds (the anchor folds a shard checkpoint in
+        only if it extends the one anchored last): under the exclusive lock nobody appends in between.
+        """
+        with self._write() as con:
+            drafts = build(LedgerReader(con))
+            _check_drafts(drafts)
+            seqs = self._append_locked(con, drafts) if drafts else []
+            note = self._checkpoint_locked(con)
+        self._witness([note] if note else [])
+        return seqs, note
 
     def writer(self, *, sign_on_close: bool = True) -> LedgerWriter:
         """A bulk-writer session for a single-owner writer; see ``LedgerWriter``."""

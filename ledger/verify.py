@@ -43,7 +43,9 @@ class VerifyReport:
         return f"FAILED {self.check}{where}: {self.reason}"
 
 
-def verify_ledger(ledger: Ledger) -> VerifyReport:
+def verify_ledger(ledger: Ledger, anchored: list[str] | None = None) -> VerifyReport:
+    """``anchored``: checkpoints of this ledger seen elsewhere (the root's copies of a shard's), checked like
+    its own: each must be signed by the key in force at its size and be the root of a prefix of the log."""
     try:
         anchor = load_anchor(ledger.keys_dir)
     except LedgerError as exc:
@@ -53,7 +55,7 @@ def verify_ledger(ledger: Ledger) -> VerifyReport:
         notes = reader.checkpoints()
         bodies = _in_order(reader.con.execute("SELECT seq, body FROM entries").fetchnumpy(), "seq")["body"].tolist()
         stored = _in_order(reader.con.execute("SELECT pos, level, hash FROM nodes").fetchnumpy(), "pos")
-    notes += [note for note in ledger.witnessed_checkpoints() if note not in notes]
+    notes = list(dict.fromkeys([*notes, *ledger.witnessed_checkpoints(), *(anchored or [])]))
     state, failure = walk_entries(bodies, anchor, map(_size_of, notes), loads=orjson.loads)
     counted = VerifyReport(True, size, len(notes), max(map(_size_of, notes), default=0))
     failure = (

@@ -78,7 +78,8 @@ def _fmt_rfc3339(text: str) -> str:
     return text[:19].replace("T", " ")
 
 
-def lineage_row(lineage: DocLineage) -> LineageRow:
+def lineage_row(lineage: DocLineage, where: str | None = None) -> LineageRow:
+    """``where``: the ledger(s) and seqs of the entries when the report covers shards (else the seq range)."""
     decision = lineage.state.value if lineage.state else "pending"
     if lineage.outcome is not None:
         decision = f"{decision} ({lineage.outcome.value})"
@@ -92,7 +93,7 @@ def lineage_row(lineage: DocLineage) -> LineageRow:
         findings=", ".join(lineage.findings) or "-",
         decision=decision,
         approvers=", ".join(f"{a.user} ({a.role})" for a in lineage.approvals) or "-",
-        seqs=f"{min(seqs)}–{max(seqs)}" if seqs else "-",
+        seqs=where or (f"{min(seqs)}–{max(seqs)}" if seqs else "-"),
     )
 
 
@@ -139,6 +140,7 @@ def build_content(
     statement_note: str,
     lineage_limit: int,
     mismatches: list[str],
+    where: dict[str, str] | None = None,
 ) -> tuple[ReportContent, list[DocLineage]]:
     """The report content and every in-scope lineage (for ``lineage.csv``), in claim order."""
     scope = [lineage for lineage in facts.docs.values() if in_period(lineage.claimed_at, start, end)]
@@ -152,7 +154,7 @@ def build_content(
         checkpoint_size=checkpoint_size,
         checkpoint_root=checkpoint_root,
         kpis=compute_kpis(scope, events, facts.events),
-        lineage=[lineage_row(lineage) for lineage in shown],
+        lineage=[lineage_row(lineage, (where or {}).get(lineage.doc)) for lineage in shown],
         lineage_total=len(scope),
         exceptions=_exceptions(events),
         completeness=completeness,

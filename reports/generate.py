@@ -29,6 +29,7 @@ import orjson
 
 from docval.db import connect
 from docval.settings import Settings
+from docval.shards import root_settings
 from ledger import Entry, Ledger
 from ledger.bundle_verify import Checkpoint, count_completeness, leaf_hash, split_note, statement_body
 from ledger.export import export_about, export_bundle, write_manifest
@@ -42,6 +43,7 @@ from reports.kpis import in_period
 from reports.lineage import DocLineage, LedgerFacts, LineageFolder
 from reports.pdf import render_pdf
 from reports.proofs import MemoryTree
+from reports.shards import read_shards, seqs_by_doc
 
 __all__ = ["Period", "ReportFiles", "generate_report"]
 
@@ -99,13 +101,13 @@ def _store_mismatches(settings: Settings, scope: list[DocLineage]) -> list[str]:
     return problems
 
 
-def _write_tables(out: Path, content: ReportContent, scope: list[DocLineage]) -> None:
+def _write_tables(out: Path, content: ReportContent, scope: list[DocLineage], where: dict[str, str]) -> None:
     """lineage.csv lists every document in scope (the report shows the first N); exceptions.csv every exception."""
     with (out / "lineage.csv").open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["doc", "kind", "steps", "tiers", "models", "findings", "decision", "approvers", "seqs"])
         for lineage in scope:
-            row = lineage_row(lineage)
+            row = lineage_row(lineage, where.get(lineage.doc))
             steps = " ".join(f"{step}@{at}" for step, at in row.steps)
             writer.writerow(
                 [row.doc, row.kind, steps, row.tiers, row.models, row.findings, row.decision, row.approvers, row.seqs]
@@ -197,12 +199,14 @@ def _fold(entries: Iterable[_Fields]) -> tuple[LedgerFacts, list[tuple[str, str,
     return folder.facts, rows
 
 
-def _signed_statement(settings: Settings, view: _LedgerView, period: Period) -> tuple[dict[str, int], str]:
+def _signed_statement(
+    settings: Settings, view: _LedgerView, period: Period, shards: dict[str, str]
+) -> tuple[dict[str, int], str]:
     period_from, period_to = period.rfc3339(period.start), period.rfc3339(period.end)
     counts = count_completeness(view.rows, period_from, period_to)
     body = statement_body(
         counts, origin=view.checkpoint.origin, period_from=period_from, period_to=period_to,
-        size=view.checkpoint.size, root_b64=_root_b64(view.checkpoint),
+        size=view.checkpoint.size, root_b64=_root_b64(view.checkpoint), shards=shards,
     )  # fmt: skip
     return counts, sign_note(body, load_signing_key(signing_key_path(settings.ledger_keys_dir)))
 
@@ -222,6 +226,7 @@ def generate_report(
     """Write report.html/.pdf (+ lineage.csv, exceptions.csv) to ``out``; with ``bundle`` also ``out/bundle``."""
     if previous_checkpoint is not None and not bundle:
         raise ReportError("--previous-checkpoint adds a consistency proof to the bundle: use it with --bundle")
+    settings = root_settings(settings)  # run on a shard's worker too, the report is the root's (and its shards')
     ledger = Ledger.open(settings)
     out.mkdir(parents=True, exist_ok=True)
     bundle_dir = out / "bundle"
@@ -240,22 +245,28 @@ def _generate(
     previous_checkpoint: Path | None,
 ) -> ReportFiles:
     view = _read_ledger(ledger, bundle_dir)
-    counts, statement = _signed_statement(settings, view, period)
+    root_rows = view.rows
+    shards = read_shards(settings, view.bodies, view.rows, bundle_dir)
+    if shards.facts is not None:  # KPIs, statement and lineage over the root and every shard
+        view.facts, view.rows = shards.facts, shards.rows
+    counts, statement = _signed_statement(settings, view, period, shards.statement_lines())
     scope_docs = [d for d in view.facts.docs.values() if in_period(d.claimed_at, period.start, period.end)]
     content, scope = build_content(
         view.facts, start=period.start, end=period.end, origin=view.checkpoint.origin, checkpoint_note=view.note,
         checkpoint_size=view.checkpoint.size, checkpoint_root=_root_b64(view.checkpoint), completeness=counts,
         statement_note=statement, lineage_limit=settings.reports.lineage_rows,
-        mismatches=_store_mismatches(settings, scope_docs),
+        mismatches=_store_mismatches(settings, scope_docs) + shards.problems, where=shards.where,
     )  # fmt: skip
     charts = render_charts(content.kpis)
     html, pdf = out / "report.html", out / "report.pdf"
     html.write_text(render_html(content, charts), encoding="utf-8")
     render_pdf(content, charts, pdf)
-    _write_tables(out, content, scope)
+    _write_tables(out, content, scope, shards.where)
     zip_path = None
     if bundle_dir is not None:
-        known = _write_proofs(ledger, bundle_dir, view, scope, statement, previous_checkpoint)
+        in_scope = {lineage.doc for lineage in scope}
+        known = _write_proofs(ledger, bundle_dir, view, seqs_by_doc(root_rows, in_scope), statement, previous_checkpoint)
+        shards.write_proofs(bundle_dir, in_scope)
         for name in ("report.html", "report.pdf", "lineage.csv", "exceptions.csv"):
             shutil.copyfile(out / name, bundle_dir / name)
         write_readme(bundle_dir)
@@ -273,7 +284,7 @@ def _write_proofs(
     ledger: Ledger,
     bundle_dir: Path,
     view: _LedgerView,
-    scope: list[DocLineage],
+    seqs_by_doc: dict[str, list[int]],
     statement: str,
     previous_checkpoint: Path | None,
 ) -> dict[str, str]:
@@ -285,7 +296,6 @@ def _write_proofs(
     checkpoint = view.checkpoint
     if tree.root != checkpoint.root:
         raise ReportError("exported entries do not hash to the signed checkpoint root; run `docval ledger verify`")
-    seqs_by_doc = {lineage.doc: [step.seq for step in lineage.steps] for lineage in scope}
     known = write_doc_proofs(bundle_dir, tree, view.bodies, seqs_by_doc, view.note)
     if view.entries_sha256 is not None:
         known["entries.jsonl"] = view.entries_sha256

@@ -83,6 +83,7 @@ EXCEPTION_KINDS = frozenset(
         EntryKind.KEY_ROTATED,
         EntryKind.BUDGET_EXCEEDED,
         EntryKind.DUPLICATE,
+        EntryKind.ANCHOR_REFUSED,
     }
 )
 

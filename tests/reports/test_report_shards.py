@@ -1,0 +1,163 @@
+"""Reports over ledger shards: one report and one bundle over the root and every anchored shard, verified offline."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from reporthelpers import today_period
+
+from docval.settings import Settings
+from docval.shards import shard_settings
+from ledger import EntryDraft, Ledger, anchor_shards, init_keys
+from reports import generate_report
+from reports.synthetic import populate_ledger
+
+PER_SHARD = 30
+CROSS = "c" * 64  # claimed by worker w1, published by worker w2 (the approval ran there)
+
+
+def _shard(settings: Settings, name: str) -> Ledger:
+    shard = shard_settings(settings, name)
+    shard.ensure_dirs()
+    init_keys(shard.ledger_keys_dir, shard.ledger.key_name)
+    return Ledger.open(shard)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Path]:
+    """A root ledger with two anchored shards of synthetic lifecycles, one document spanning both; and its bundle."""
+    from docval.settings import load_settings
+
+    root_dir = tmp_path_factory.mktemp("cluster")
+    settings = load_settings(data_dir=root_dir / "var")
+    settings.ensure_dirs()
+    init_keys(settings.keys_dir, settings.ledger.key_name)
+    shards = {name: _shard(settings, name) for name in ("w1", "w2")}
+    for seed, ledger in enumerate(shards.values(), start=11):
+        populate_ledger(ledger, PER_SHARD, start=datetime.now(UTC), seed=seed)
+    shards["w1"].append("doc.claimed", doc=CROSS, actor="watcher", data={"source_hash": "ab" * 32, "size": 10})
+    shards["w2"].append(
+        "doc.published", doc=CROSS, actor="approval", data={"state": "published", "result_sha256": "cd" * 32}
+    )
+    for ledger in shards.values():
+        ledger.checkpoint()
+    assert not anchor_shards(settings).refused
+    out = root_dir / "out"
+    files = generate_report(settings, today_period(), out, bundle=True)
+    assert files.complete
+    return settings, out
+
+
+def _verify(bundle: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(bundle / "verify.py"), str(bundle), *args], capture_output=True, text=True, timeout=300
+    )
+
+
+def test_report_covers_every_shard_and_names_the_shard_of_each_step(cluster: tuple[Settings, Path]) -> None:
+    _, out = cluster
+    statement = (out / "bundle" / "completeness.note").read_text(encoding="utf-8")
+    assert f"ingested {2 * PER_SHARD + 1}\n" in statement
+    assert "\nshard.w1 " in statement and "\nshard.w2 " in statement
+    rows = {row["doc"]: row for row in csv.DictReader((out / "lineage.csv").open(encoding="utf-8"))}
+    assert len(rows) == 2 * PER_SHARD + 1
+    assert rows[CROSS]["seqs"].startswith("w1 ") and "; w2 " in rows[CROSS]["seqs"]
+    assert rows[CROSS]["decision"].startswith("published")
+    assert all(row["seqs"].split(" ")[0] in {"w1", "w2"} for row in rows.values())
+    for name in ("w1", "w2"):
+        folder = out / "bundle" / "shards" / name
+        assert {path.name for path in folder.iterdir()} == {"entries.jsonl", "checkpoint", "ledger.vkey", "proofs"}
+    assert (out / "bundle" / "shards" / "w2" / "proofs" / f"{CROSS}.proof").exists()
+
+
+def test_sharded_bundle_verifies_offline_whole_and_per_document(cluster: tuple[Settings, Path]) -> None:
+    bundle = cluster[1] / "bundle"
+    result = _verify(bundle)
+    assert result.returncode == 0, result.stdout
+    assert "PASS shards: 2 shard(s)" in result.stdout
+    assert "documents ingested" in result.stdout and f"{2 * PER_SHARD + 1} documents" in result.stdout
+    one = _verify(bundle, "--doc", CROSS)
+    assert "PASS lineage: shard w1: 1 entries" in one.stdout
+    assert one.returncode == 0, one.stdout
+    assert "shard w1: 1 entries" in one.stdout and "shard w2: 1 entries" in one.stdout
+
+
+def _reseal(bundle: Path) -> None:
+    """Rewrite the manifest over the tampered files, as an attacker would: the signed parts must still catch it."""
+    manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+    manifest["files"] = {
+        name: hashlib.sha256((bundle / name).read_bytes()).hexdigest()
+        for name in manifest["files"]
+        if (bundle / name).exists()
+    }
+    (bundle / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("tamper", "expected"),
+    [
+        ("entry", "FAIL shards: shard w2: chain at seq 2"),
+        ("drop-shard", "FAIL shards: the root anchored shard(s) w1, which the bundle lacks"),
+        ("unanchored-checkpoint", "FAIL shards: shard w1: its checkpoint is not the one the root's signed log"),
+    ],
+)
+def test_tampered_shard_in_a_bundle_is_caught(
+    cluster: tuple[Settings, Path], tmp_path: Path, tamper: str, expected: str
+) -> None:
+    settings, out = cluster
+    bundle = tmp_path / "bundle"
+    shutil.copytree(out / "bundle", bundle)
+    if tamper == "entry":
+        path = bundle / "shards" / "w2" / "entries.jsonl"
+        lines = path.read_bytes().split(b"\n")
+        lines[2] = lines[2].replace(b'"actor":"', b'"actor":"x', 1)
+        path.write_bytes(b"\n".join(lines))
+    elif tamper == "drop-shard":
+        shutil.rmtree(bundle / "shards" / "w1")
+    else:  # w1 cut back to an earlier checkpoint, genuinely signed by w1, but not the one the root committed to
+        folder = bundle / "shards" / "w1"
+        earlier = Ledger.open(shard_settings(settings, "w1")).checkpoints()[0]  # signed before the key rotation
+        size = int(earlier.split("\n")[1])
+        lines = (folder / "entries.jsonl").read_bytes().split(b"\n")
+        (folder / "entries.jsonl").write_bytes(b"\n".join(lines[:size]) + b"\n")
+        (folder / "ledger.vkey").write_text((folder / "ledger.vkey").read_text().splitlines()[0] + "\n")
+        (folder / "checkpoint").write_text(earlier, encoding="utf-8")
+        for proof in (folder / "proofs").iterdir():
+            proof.unlink()
+    _reseal(bundle)
+    result = _verify(bundle)
+    assert result.returncode == 1
+    assert expected in result.stdout, result.stdout
+
+
+def test_a_shard_the_root_has_not_anchored_makes_the_report_incomplete(
+    cluster: tuple[Settings, Path], tmp_path: Path
+) -> None:
+    settings, _ = cluster
+    late = _shard(settings, "w9")
+    late.append_many([EntryDraft("note", None, "w9", {"i": 1})])
+    late.checkpoint()
+    try:
+        files = generate_report(settings, today_period(), tmp_path / "out")
+        assert not files.complete
+        html = files.html.read_text(encoding="utf-8")
+        assert "ledger shard w9 has signed entries the root has not anchored yet" in html
+    finally:
+        shutil.rmtree(settings.data_dir / "shards" / "w9")
+
+
+def test_a_report_asked_for_from_a_shard_workers_settings_is_the_roots(
+    cluster: tuple[Settings, Path], tmp_path: Path
+) -> None:
+    settings, out = cluster
+    files = generate_report(shard_settings(settings, "w2"), today_period(), tmp_path / "out")
+    assert files.complete and files.checkpoint_size == Ledger.open(settings).size()
+    assert (tmp_path / "out" / "lineage.csv").read_text() == (out / "lineage.csv").read_text()
