@@ -265,7 +265,8 @@ def _generate(
     zip_path = None
     if bundle_dir is not None:
         in_scope = {lineage.doc for lineage in scope}
-        known = _write_proofs(ledger, bundle_dir, view, seqs_by_doc(root_rows, in_scope), statement, previous_checkpoint)
+        root_seqs = seqs_by_doc(root_rows, in_scope)
+        known = _write_proofs(ledger, bundle_dir, view, root_seqs, statement, previous_checkpoint)
         shards.write_proofs(bundle_dir, in_scope)
         for name in ("report.html", "report.pdf", "lineage.csv", "exceptions.csv"):
             shutil.copyfile(out / name, bundle_dir / name)
