@@ -201,7 +201,8 @@ def _zugferd(root: Path) -> list[LabelledDocument]:
 def _xml_lines(root: Path, entry: dict[str, object]) -> list[dict[str, str | None]]:
     """The line items of the corpus's extracted XML file (the same XML the ground truth was taken from)."""
     field = parse_einvoice((root / str(entry["xml_file"])).read_bytes()).get("line_items")
-    return list(field.value) if field is not None and isinstance(field.value, list) else []
+    rows = field.value if field is not None and isinstance(field.value, list) else []
+    return [row for row in rows if any(value is not None for value in row.values())]  # empty = a note line
 
 
 def _text(value: object) -> str | None:

@@ -131,7 +131,7 @@ def _row(line: str, header: _Header) -> dict[str, str | None] | None:
         return None  # a remark with numbers in it ('Rabatt: -0,03 €/Stk.'), not an item row
     return {
         "description": _description(line, header.description, numbers[0].start()),
-        "quantity": None if quantity is None else str(quantity),
+        "quantity": None if quantity is None else format(quantity.normalize(), "f"),  # '10', not '10.0'
         "unit_price": None if unit_price is None else str(unit_price),
         "amount": None if amount is None else str(amount),
     }
@@ -152,13 +152,18 @@ def _description(line: str, column: tuple[int, int], numbers_start: int) -> str 
     cells = [(m.start(), m.group(0)) for m in re.finditer(r"\S+(?: {1,2}\S+)*", line)]
     if column != (0, 0) and _CELL_GAP.search(line):
         under = [text for start, text in cells if start < column[1] + 2 and start + len(text) > column[0] - 2]
-        words = [text for text in under if not _NUMBER.fullmatch(text)]
+        words = [text for text in under if not _is_code(text)]
         if words:
             return " ".join(words)
     head = line[:numbers_start].strip()
     parts = _CELL_GAP.split(head)
-    named = [part for part in parts if not _CODE.match(part)]
+    named = [part for part in parts if not _is_code(part)]
     return named[-1].strip() if named else None
+
+
+def _is_code(cell: str) -> bool:
+    """Article numbers, GTINs and position numbers ('4123456000014  ZS997', '1'): not a description."""
+    return all(_CODE.match(word) for word in cell.split())
 
 
 def _continuation(lines: list[str], index: int, column: tuple[int, int]) -> str | None:
