@@ -87,6 +87,9 @@ _INVOICE_NUMBER = LabelRecognizer(
         r"booking +id|bill +no\.?|receipt +no\.?|document +no\.?|belegnummer": 0.85,
         r"\w*(?:rechnung|korrektur|gutschrift) *(?:nr\.?|#|no\.?)|\bavoir *(?:n°|no\.?)?": 1.0,
         r"^ *(?:invoice|rechnung|facture|factuur|avoir)\b": 0.75,
+        # A header cell that is the bare word (layout view: a column gap on both sides) heads the number column:
+        # 'Klant    Order    Factuur datum    Factuur    Vervaldatum' over the row of values.
+        r"(?<= {3})(?:invoice|rechnung|facture|factuur)(?= {3,}\S)": 0.75,
         r"(?<![\w-])nr\.|(?<![\w-])no\.": 0.5,  # not the tail of "Steuer-Nr.", "Kto-Nr."
     },
     _NUMBER,

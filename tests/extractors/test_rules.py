@@ -297,3 +297,13 @@ def test_layout_view_is_read_when_plain_text_glues_columns(tmp_path: Path, setti
     assert document.pages[0].text[buyer.span[0] : buyer.span[1]] == "Kunden AG Mitte"  # a span in the plain text
     forged = document.model_copy(update={"pages": [document.pages[0].model_copy(update={"text": "other"})]})
     assert document.layout_pages() is not None and forged.layout_pages() is None  # never read a stale file
+
+
+def test_a_bare_invoice_header_cell_heads_the_number_column() -> None:
+    text = (
+        " Klant              Order              Factuur datum      Factuur            Vervaldatum\n"
+        " SCONL0303006       SCONL000000444          8-9-2022      VF1005193039          22-9-2022\n"
+    )
+    got = values(text)
+    assert got["invoice_number"] == "VF1005193039" and got["due_date"] == "2022-09-22"
+    assert "invoice_number" not in values(text.replace("Factuur   ", "Factuur datum"))  # only the bare word
