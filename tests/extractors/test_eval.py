@@ -19,11 +19,11 @@ from extractors.router import Router
 
 # Floors at or just under the measured rules-only figures (README "Extraction accuracy"): a tripwire for
 # regressions in this suite; `docval eval --gate` is the configurable gate. (a): all truth values, measured
-# 93.7 % / 95.0 %.
-FLOORS = {"zugferd": 0.93, "invoice2data": 0.93}
-# (b): truth values printed in the document, what a text tier can reach at all, measured 97.7 % / 96.6 %.
-# The 95 % bar is judged on (b): a drop below it fails `make test`.
-PRINTED_FLOORS = {"zugferd": 0.97, "invoice2data": 0.95}
+# 93.7 % / 96.7 %.
+FLOORS = {"zugferd": 0.93, "invoice2data": 0.95}
+# (b): truth values printed in the document, what a text tier can reach at all, measured 97.7 % / 98.3 %.
+# The 95 % bar is judged on (b); these floors sit above it, so a regression fails `make test` before the bar does.
+PRINTED_FLOORS = {"zugferd": 0.97, "invoice2data": 0.96}
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +50,8 @@ def test_rules_tier_accuracy_floor(reports: dict[str, EvalReport], dataset: str)
 def test_line_items_are_scored_against_the_xml(reports: dict[str, EvalReport]) -> None:
     lines = reports["zugferd"].line_items
     assert lines["documents"] == 51 and lines["truth_rows"] > 100
-    # measured: amount 0.561, quantity 0.528, unit_price 0.504, whole rows 0.276 (precision 0.378)
-    assert lines["amount_accuracy"] >= 0.5 and lines["quantity_accuracy"] >= 0.45 and lines["rows_accuracy"] >= 0.25
+    # measured: amount 0.627, quantity 0.591, unit_price 0.564, whole rows 0.309 (precision 0.378)
+    assert lines["amount_accuracy"] >= 0.6 and lines["quantity_accuracy"] >= 0.55 and lines["rows_accuracy"] >= 0.29
     assert reports["invoice2data"].line_items["documents"] == 0  # no line labels there: not scored
 
 
