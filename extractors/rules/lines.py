@@ -173,6 +173,4 @@ def _continuation(lines: list[str], index: int, column: tuple[int, int]) -> str 
     line = lines[index]
     if not line.strip() or len(list(_NUMBER.finditer(line))) >= 2 or _TOTALS_LINE.match(line):
         return None
-    if column != (0, 0) and _CELL_GAP.search(line):
-        return _description(line, column, len(line))
-    return line.strip() or None
+    return _description(line, column, len(line))  # without the article code printed in front of the name

@@ -248,7 +248,7 @@ TABLE = """Pos  Art-Nr    Beschreibung          Nettopreis       Menge      USt.
      4012345001235
            Rabatt: 2,00%   Basis: 75,00 €   Rabatt: -0,03 €/Stk.
  3   4123456000014  ZS997                 1,0000     100 Stk      19 %     100,00
-           Zitronensäure 100ml
+           K4321          Zitronensäure 100ml
 Rechnungssumme Netto                                                        573,00
 """
 
@@ -259,7 +259,8 @@ def test_line_items_from_a_table_under_its_header_row() -> None:
         {"description": "Trennblätter A4", "quantity": "20", "unit_price": "9.9000", "amount": "198.00"},
         {"description": "Joghurt Banane", "quantity": "50", "unit_price": "5.5000", "amount": "275.00"},
         {"description": "Zitronensäure 100ml", "quantity": "100", "unit_price": "1.0000", "amount": "100.00"},
-    ]  # price printed before quantity, a remark with amounts skipped, a name under an article code
+    ]  # price printed before quantity, a remark with amounts skipped, a name under an article code (the
+    # buyer's article number 'K4321' in front of it left out)
 
 
 def test_rows_that_do_not_multiply_out_are_not_items() -> None:
