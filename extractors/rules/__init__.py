@@ -55,7 +55,9 @@ def merge_views(
     same-line confidence the plain reading could not."""
     merged = dict(plain)
     for name, field in layout.items():
-        if name not in merged or field.confidence > merged[name].confidence:
+        # Tables are rows only in layout mode: there the layout reading also wins ties.
+        tie_wins = name == "line_items" and name in merged and field.confidence == merged[name].confidence
+        if name not in merged or field.confidence > merged[name].confidence or tie_wins:
             merged[name] = field.model_copy(update={"span": _same_span(field, plain_pages, layout_pages)})
     return merged
 

@@ -25,7 +25,7 @@ from itertools import combinations
 from extractors.normalize import parse_amount
 from extractors.rules.base import Candidate, PageLike
 
-__all__ = ["extract_line_items"]
+__all__ = ["COMPLETE", "extract_line_items"]
 
 # German and Dutch captions are compounds ('Artikelbezeichnung', 'Nettopreis', 'Positionsbetrag'): those stems
 # match inside words; short English words only on their own.
@@ -38,17 +38,22 @@ _ANCHORS = {
 }
 _COMPILED = {name: re.compile(pattern, re.IGNORECASE) for name, pattern in _ANCHORS.items()}
 _TOTALS_LINE = re.compile(
-    r"^\W*(?:sub-?total|total|summe|zwischensumme|gesamt|netto|rechnungssumme|montant|totaal|grand|amount due"
+    r"^\W*(?:sub-?total|total|summe|zwischensumme|gesamt|netto|net\b|rechnungssumme|montant|totaal|grand|amount due"
     r"|warenwert|steuerbasis|tva|mwst|ust\b|vat\b|btw\b)",
     re.IGNORECASE,
 )
+# A group's subtotal inside a table ('Subtotal $ 112.00' after the 'Non Food' rows) does not end it.
+_SUBTOTAL = re.compile(r"^\W*(?:sub-?total|zwischensumme|sous-total|subtotaal)\b", re.IGNORECASE)
 _NUMBER = re.compile(r"(?<![\w.,/-])-?\d{1,3}(?:[.,'](?=\d{3})\d{3})*(?:[.,]\d+)?(?![\w/]|[.,]\d|\s?%)")
 _CENTS = re.compile(r"[.,]\d{2}$")
 _CODE = re.compile(r"^[\w./-]*\d[\w./-]*$")
 _CELL_GAP = re.compile(r" {3,}")
 _CLOSING = re.compile(r"(?: *(?:[A-Z]{3}|€|\$|£))?(?: +\d{1,2}(?:[.,]\d+)? *%?| +[A-Z]{1,2})? *$")  # rate / tax code
 _MAX_ROWS = 200
-_CONFIDENCE = 0.7
+# Complete: every table ran to a totals line and every line in it that ends in an amount became a row; only
+# then may validation hold the rows' sum against the net total. Partial tables are still returned, for a person.
+COMPLETE = 0.9
+_PARTIAL = 0.5
 _PRODUCT_SLACK = Decimal("0.011")
 
 
@@ -56,6 +61,7 @@ def extract_line_items(pages: Sequence[PageLike]) -> Candidate | None:
     """All item rows of the document's tables as JSON-ready dicts (decimal strings), or None when no table."""
     items: list[dict[str, str | None]] = []
     first: tuple[int, tuple[int, int]] | None = None
+    complete = True
     for page in pages:
         lines = page.text.split("\n")
         offsets = _offsets(lines)
@@ -65,14 +71,15 @@ def extract_line_items(pages: Sequence[PageLike]) -> Candidate | None:
             if header is None:
                 index += 1
                 continue
-            rows, index = _rows(lines, index + 1, header)
+            rows, index, whole = _rows(lines, index + 1, header)
+            complete = complete and (whole or not rows)
             if rows and first is None:
                 first = (page.number, (offsets[index - 1], offsets[index - 1]))
             items.extend(rows)
     if not items or first is None:
         return None
     page_number, span = first
-    return Candidate(_CONFIDENCE, items, page_number, span)  # type: ignore[arg-type]
+    return Candidate(COMPLETE if complete else _PARTIAL, items, page_number, span)  # type: ignore[arg-type]
 
 
 def _offsets(lines: list[str]) -> list[int]:
@@ -99,21 +106,33 @@ def _header(line: str) -> _Header | None:
     return _Header(described.span() if described else (0, 0), price_first)
 
 
-def _rows(lines: list[str], start: int, header: _Header) -> tuple[list[dict[str, str | None]], int]:
-    """Rows from ``start`` until a totals line; returns them and the index after the table."""
+def _rows(lines: list[str], start: int, header: _Header) -> tuple[list[dict[str, str | None]], int, bool]:
+    """Rows from ``start`` until a totals line; returns them, the index after the table and whether the table
+    is whole (it reached a totals line and no line ending in an amount was passed over)."""
     rows: list[dict[str, str | None]] = []
     index = start
+    passed_over = False
     while index < len(lines) and len(rows) < _MAX_ROWS:
         line = lines[index]
+        if _SUBTOTAL.match(line) and index + 1 < len(lines) and not _TOTALS_LINE.match(lines[index + 1]):
+            index += 1  # more rows follow: a group's subtotal
+            continue
         if _TOTALS_LINE.match(line) or _header(line) is not None:
-            break
+            return rows, index, not passed_over and _TOTALS_LINE.match(line) is not None
         row = _row(line, header)
         if row is not None:
             if not row["description"]:
                 row["description"] = _continuation(lines, index + 1, header.description)
             rows.append(row)
+        else:
+            passed_over = passed_over or _ends_in_amount(line)
         index += 1
-    return rows, index
+    return rows, index, False
+
+
+def _ends_in_amount(line: str) -> bool:
+    numbers = list(_NUMBER.finditer(line))
+    return bool(numbers) and bool(_CENTS.search(numbers[-1].group(0))) and bool(_CLOSING.match(line, numbers[-1].end()))
 
 
 def _row(line: str, header: _Header) -> dict[str, str | None] | None:
