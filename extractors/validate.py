@@ -29,6 +29,7 @@ from docval.domain import DocKind, Finding
 from docval.hashing import KeyedHasher
 from docval.settings import ExtractSettings
 from docval.store import DocumentStore
+from extractors.rules.lines import COMPLETE as COMPLETE_TABLE
 from extractors.schemas import SCHEMAS, Extraction
 
 __all__ = ["duplicate_keys", "identifier_is_valid", "typed_values", "validate"]
@@ -55,7 +56,7 @@ def validate(
     if extraction.kind == DocKind.INVOICE:
         lines = extraction.fields.get("line_items")
         findings += _arithmetic(
-            values, settings.total_tolerance, lines_complete=bool(lines and lines.confidence >= 0.8)
+            values, settings.total_tolerance, lines_complete=bool(lines and lines.confidence >= COMPLETE_TABLE)
         )
         if store is not None and hasher is not None:
             findings += _duplicate(extraction, doc, store, hasher)
@@ -157,7 +158,7 @@ def _dates(values: dict[str, Any], settings: ExtractSettings, today: date) -> li
 
 def _arithmetic(values: dict[str, Any], tolerance: Decimal, *, lines_complete: bool = True) -> list[Finding]:
     """Line, total and tax arithmetic. The rows' sum is held against the net total only when the rows are
-    believed complete (``lines_complete``: the XML's, a model's, or a rules table read whole): a table the rules
+    believed complete (``lines_complete``: the XML's, or a rules table read whole): a table the rules
     read in part would otherwise raise LINE_MISMATCH on honest invoices."""
     findings = []
     lines = values.get("line_items") or []

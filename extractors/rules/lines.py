@@ -58,7 +58,8 @@ _PRODUCT_SLACK = Decimal("0.011")
 
 
 def extract_line_items(pages: Sequence[PageLike]) -> Candidate | None:
-    """All item rows of the document's tables as JSON-ready dicts (decimal strings), or None when no table."""
+    """All item rows of the document's tables as JSON-ready dicts (decimal strings), or None when no table;
+    located at the first table (a field has one page and span)."""
     items: list[dict[str, str | None]] = []
     first: tuple[int, tuple[int, int]] | None = None
     complete = True
@@ -71,10 +72,11 @@ def extract_line_items(pages: Sequence[PageLike]) -> Candidate | None:
             if header is None:
                 index += 1
                 continue
+            start = index
             rows, index, whole = _rows(lines, index + 1, header)
             complete = complete and (whole or not rows)
-            if rows and first is None:
-                first = (page.number, (offsets[index - 1], offsets[index - 1]))
+            if rows and first is None:  # the span covers the first table, header to last line read
+                first = (page.number, (offsets[start], offsets[index - 1] + len(lines[index - 1])))
             items.extend(rows)
     if not items or first is None:
         return None

@@ -308,3 +308,9 @@ def test_a_bare_invoice_header_cell_heads_the_number_column() -> None:
     got = values(text)
     assert got["invoice_number"] == "VF1005193039" and got["due_date"] == "2022-09-22"
     assert "invoice_number" not in values(text.replace("Factuur   ", "Factuur datum"))  # only the bare word
+
+
+def test_line_items_span_their_table() -> None:
+    field = extract_rules([Page(1, TABLE)], DocKind.INVOICE)["line_items"]
+    start, end = field.span
+    assert TABLE[start:end].startswith("Pos  Art-Nr") and TABLE[start:end].endswith("Zitronensäure 100ml")
