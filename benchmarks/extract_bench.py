@@ -32,10 +32,12 @@ import pytesseract
 from PIL import Image, ImageFilter
 
 from docval.settings import ExtractSettings, ModelEndpoint, Settings
-from extractors.evaluate import run_eval
+from extractors.classify import classify
+from extractors.evaluate import load_dataset, run_eval
 from extractors.extract import extract
 from extractors.pdf import load_pdf
 from extractors.router import Router
+from extractors.rules import extract_rules, wants_layout
 from extractors.samples import write_sample_inbox
 
 _RAPIDOCR_SNIPPET = """
@@ -184,6 +186,37 @@ def bench_rules(paths: list[Path], repeat: int = 3) -> dict[str, float]:
     }
 
 
+def bench_layout(corpora: Path) -> dict[str, float]:
+    """How often the rules tier asks for pypdf's layout view on the real corpora, and what it costs against the
+    plain ``load_pdf`` of the same documents in the same run (wall seconds per document; CPU is in the child)."""
+    paths = [
+        document.path
+        for folder in ("zugferd", "invoices-invoice2data")
+        for document in load_dataset(corpora / folder)[1]
+    ]
+    limits = ExtractSettings(ocr_enabled=False)
+    plain = layout = 0.0
+    fired = 0
+    for path in paths:
+        started = time.perf_counter()
+        document = load_pdf(path, limits)
+        plain += time.perf_counter() - started
+        pages = list(document.pages)
+        kind = classify(page.text for page in pages).kind
+        if wants_layout(extract_rules(pages, kind), kind):
+            fired += 1
+            started = time.perf_counter()
+            document.layout_pages()
+            layout += time.perf_counter() - started
+    return {
+        "docs": len(paths),
+        "fired": fired,
+        "load_pdf_s_per_doc": plain / len(paths),
+        "layout_s_per_fired_doc": layout / fired if fired else 0.0,
+        "cost_ratio": layout / plain if plain else 0.0,
+    }
+
+
 def bench_accuracy(corpora: Path, local_url: str | None, local_model: str) -> dict[str, float]:
     """Overall field accuracy rules-only vs routed on the shared invoice corpora, e-invoice XML tier off.
 
@@ -199,6 +232,10 @@ def bench_accuracy(corpora: Path, local_url: str | None, local_model: str) -> di
             rules = run_eval(corpora / name, settings, routed=False, einvoice=False)
             figures[f"{rules.dataset}_rules"] = float(rules.overall["accuracy"])
             figures[f"{rules.dataset}_rules_printed"] = float(rules.printed_overall["accuracy"])
+            figures[f"{rules.dataset}_left_out"] = sum(rules.excluded.values())
+            if rules.line_items.get("documents"):
+                figures[f"{rules.dataset}_line_amount"] = float(rules.line_items["amount_accuracy"])
+                figures[f"{rules.dataset}_line_rows"] = float(rules.line_items["rows_accuracy"])
             if local_url:
                 report = run_eval(corpora / name, routed, routed=True, einvoice=False)
                 figures[f"{report.dataset}_routed"] = float(report.overall["accuracy"])
@@ -238,9 +275,21 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
                 calls = accuracy.get(f"{dataset}_model_calls", 0)
                 shown = "n/a (no --local-url)" if routed is None else f"{routed:.1%} ({calls:.0f} model calls)"
                 print(
-                    f"accuracy {dataset}: rules-only {accuracy[f'{dataset}_rules']:.1%} "
-                    f"(over printed truth values only {accuracy[f'{dataset}_rules_printed']:.1%}), routed {shown}"
+                    f"accuracy {dataset}: rules-only (a) {accuracy[f'{dataset}_rules']:.1%} "
+                    f"(b) {accuracy[f'{dataset}_rules_printed']:.1%} "
+                    f"({accuracy[f'{dataset}_left_out']:.0f} values printed nowhere left out of (b)), routed {shown}"
                 )
+                if f"{dataset}_line_amount" in accuracy:
+                    print(
+                        f"line items {dataset}: amount {accuracy[f'{dataset}_line_amount']:.1%}, "
+                        f"whole rows {accuracy[f'{dataset}_line_rows']:.1%} of the XML's rows"
+                    )
+            results["layout"] = lay = bench_layout(args.corpora)
+            print(
+                f"layout fallback on the corpora: asked for on {lay['fired']:.0f} of {lay['docs']:.0f} documents, "
+                f"{lay['layout_s_per_fired_doc'] * 1000:.0f} ms each vs load_pdf "
+                f"{lay['load_pdf_s_per_doc'] * 1000:.0f} ms per document (total cost ratio {lay['cost_ratio']:.2f})"
+            )
         if args.ocr_pages:
             results["ocr"] = ocr = bench_ocr(paths[: args.ocr_pages], Path(tmp), args.ocr_dpi, args.rapidocr_python)
             print(

@@ -29,7 +29,10 @@ def samples(
 def eval_command(
     dataset: Annotated[Path, typer.Argument(help="Corpus folder with index.json (invoice2data) or ground_truth.json.")],
     tiers: Annotated[
-        str, typer.Option(help="rules: rules tier only; routed: with the configured model tiers.")
+        str,
+        typer.Option(
+            help="rules: rules tier only; routed: with the configured model tiers, printed beside rules-only."
+        ),
     ] = "rules",
     gate: Annotated[bool, typer.Option(help="Exit 1 when a field's accuracy drops more than the margin.")] = False,
     einvoice: Annotated[bool, typer.Option(help="Use embedded e-invoice XML (off to score the text tiers).")] = True,
@@ -46,6 +49,13 @@ def eval_command(
     report = run_eval(dataset, settings, routed=tiers == "routed", einvoice=einvoice)
     typer.echo(f"{report.dataset}: {report.documents} documents, tiers={report.tiers}, einvoice={report.einvoice}")
     typer.echo(report.table())
+    if report.tiers == "routed":  # the same corpus rules-only, so the model tiers' gain is read off one run
+        rules = run_eval(dataset, settings, routed=False, einvoice=einvoice)
+        typer.echo(
+            f"side by side: rules-only (a) {rules.overall['accuracy']:.1%} (b) {rules.printed_overall['accuracy']:.1%}"
+            f" | routed (a) {report.overall['accuracy']:.1%} (b) {report.printed_overall['accuracy']:.1%}"
+            f" ({report.model_calls} model calls)"
+        )
     for note in report.notes:
         typer.echo(f"note: {note}")
     save_report(report, report_path(settings, report, "last"))

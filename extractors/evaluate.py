@@ -27,6 +27,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from docval.settings import Settings
+from extractors.einvoice import parse_einvoice
 from extractors.extract import extract
 from extractors.normalize import normalize_iban, normalize_vat_id
 from extractors.pdf import load_pdf
@@ -47,6 +48,7 @@ __all__ = [
     "run_eval",
     "save_report",
     "score",
+    "score_lines",
 ]
 
 # invoice2data key -> docval invoice field. "issuer" is left out on purpose: it is the template's display name
@@ -80,6 +82,7 @@ class LabelledDocument:
     doc_id: str
     path: Path
     truth: dict[str, str | None]  # field -> expected value; None = known to be absent
+    line_items: list[dict[str, str | None]] | None = None  # from the embedded XML (ZUGFeRD); None = unlabelled
 
 
 class FieldScore(BaseModel):
@@ -121,9 +124,13 @@ class EvalReport(BaseModel):
     # truths stay): what a text-reading tier can reach. The headline figures above still count them as misses.
     printed_fields: dict[str, dict[str, float | int]] = {}
     printed_overall: dict[str, float | int] = {}
+    # Why values are missing from the printed-only figure: field -> how many truth values were not found.
+    excluded: dict[str, int] = {}
+    line_items: dict[str, float | int] = {}
 
     def table(self) -> str:
-        lines = [f"{'field':<16}{'n':>5}{'precision':>11}{'recall':>9}{'accuracy':>10}{'printed-only':>22}"]
+        """Per field: (a) accuracy over all truth values, (b) over the truth values printed in the text."""
+        lines = [f"{'field':<16}{'n':>5}{'precision':>11}{'recall':>9}{'(a) all':>10}{'(b) printed':>22}"]
         for name, figures in [*self.fields.items(), ("OVERALL", self.overall)]:
             printed = self.printed_overall if name == "OVERALL" else self.printed_fields.get(name)
             shown = f"{printed['accuracy']:>9.3f} (n={printed['n']})" if printed else ""
@@ -131,7 +138,27 @@ class EvalReport(BaseModel):
                 f"{name:<16}{figures['n']:>5}{figures['precision']:>11.3f}{figures['recall']:>9.3f}"
                 f"{figures['accuracy']:>10.3f}{shown:>22}"
             )
+        if self.printed_overall:
+            lines.append(self.summary())
+        if self.line_items.get("documents"):
+            lines.append(
+                "line items: {documents} documents, {truth_rows} rows in the XML, {predicted_rows} extracted; "
+                "accuracy amount {amount_accuracy:.3f}, quantity {quantity_accuracy:.3f}, unit_price "
+                "{unit_price_accuracy:.3f}, description {description_accuracy:.3f}, whole rows {rows_accuracy:.3f} "
+                "(precision {precision:.3f})".format(**self.line_items)
+            )
         return "\n".join(lines)
+
+    def summary(self) -> str:
+        """The two headline figures and what (b) leaves out, in one line."""
+        left_out = sum(self.excluded.values())
+        reasons = ", ".join(f"{field} {count}" for field, count in sorted(self.excluded.items()) if count)
+        return (
+            f"(a) all truth values: {self.overall['accuracy']:.1%} of {self.overall['n']}; "
+            f"(b) truth printed in the text: {self.printed_overall['accuracy']:.1%} of {self.printed_overall['n']} "
+            f"({left_out} values left out: not found in the page text in any printed form"
+            f"{': ' + reasons if reasons else ''})"
+        )
 
 
 def _ratio(part: int, whole: int) -> float:
@@ -167,8 +194,15 @@ def _zugferd(root: Path) -> list[LabelledDocument]:
         if not entry.get("corpus_expected_valid") or entry.get("extraction_error"):
             continue  # corpus "fail" samples are robustness inputs, not labelled truth
         truth = {ours: _text(entry.get(theirs)) for theirs, ours in ZUGFERD_TRUTH_FIELDS.items()}
-        documents.append(LabelledDocument(Path(entry["pdf"]).stem, root / entry["pdf"], truth))
+        documents.append(LabelledDocument(Path(entry["pdf"]).stem, root / entry["pdf"], truth, _xml_lines(root, entry)))
     return documents
+
+
+def _xml_lines(root: Path, entry: dict[str, object]) -> list[dict[str, str | None]]:
+    """The line items of the corpus's extracted XML file (the same XML the ground truth was taken from)."""
+    field = parse_einvoice((root / str(entry["xml_file"])).read_bytes()).get("line_items")
+    rows = field.value if field is not None and isinstance(field.value, list) else []
+    return [row for row in rows if any(value is not None for value in row.values())]  # empty = a note line
 
 
 def _text(value: object) -> str | None:
@@ -240,6 +274,62 @@ def score(
     return figures, total.figures(sum(labelled.values()))
 
 
+LINE_PARTS = ("description", "quantity", "unit_price", "amount")
+
+
+def score_lines(results: Iterable[tuple[LabelledDocument, object]]) -> dict[str, float | int]:
+    """Line items against the XML's: each truth row is paired with an extracted row of the same amount, and each
+    part's accuracy is over all truth rows (an unpaired row counts wrong in every part); ``rows`` = all four
+    parts right, ``precision`` = fully right rows over all extracted rows. Unlabelled documents are skipped."""
+    right = dict.fromkeys((*LINE_PARTS, "rows"), 0)
+    truth_rows = predicted_rows = documents = 0
+    for document, predicted in results:
+        if document.line_items is None:
+            continue
+        documents += 1
+        got = [row for row in predicted if isinstance(row, dict)] if isinstance(predicted, list) else []
+        truth_rows += len(document.line_items)
+        predicted_rows += len(got)
+        for expected, row in _aligned(document.line_items, got):
+            ok = {part: _line_part_matches(part, row.get(part), expected.get(part)) for part in LINE_PARTS}
+            for part, correct in ok.items():
+                right[part] += correct
+            right["rows"] += all(ok.values())
+    figures: dict[str, float | int] = {
+        "documents": documents,
+        "truth_rows": truth_rows,
+        "predicted_rows": predicted_rows,
+    }
+    figures |= {f"{part}_accuracy": _ratio(count, truth_rows) for part, count in right.items()}
+    figures["precision"] = _ratio(right["rows"], predicted_rows)
+    return figures
+
+
+def _aligned(
+    truth: list[dict[str, str | None]], predicted: list[dict[str, object]]
+) -> list[tuple[dict[str, str | None], dict[str, object]]]:
+    """Each truth row paired with the first unused predicted row of the same amount (rows the text tier skipped
+    must not shift every later row into a miss); truth rows without a partner are simply not paired."""
+    unused = list(predicted)
+    pairs = []
+    for expected in truth:
+        partner = next(
+            (row for row in unused if _line_part_matches("amount", row.get("amount"), expected.get("amount"))), None
+        )
+        if partner is not None and expected.get("amount") is not None:
+            unused.remove(partner)
+            pairs.append((expected, partner))
+    return pairs
+
+
+def _line_part_matches(part: str, predicted: object, expected: object) -> bool:
+    if predicted is None or expected is None:
+        return predicted is None and expected is None
+    if part == "description":
+        return _same_name(str(predicted), str(expected))
+    return _same_amount(str(predicted), str(expected))
+
+
 def compare_to_baseline(current: EvalReport, baseline: EvalReport, margin: float) -> list[str]:
     """Fields whose accuracy dropped by more than ``margin`` (absolute), each as a one-line reason."""
     regressions = []
@@ -263,6 +353,7 @@ def run_eval(dataset: Path, settings: Settings, *, routed: bool, einvoice: bool)
     )
     results: list[tuple[LabelledDocument, dict[str, object]]] = []
     printed_results: list[tuple[LabelledDocument, dict[str, object]]] = []
+    line_results: list[tuple[LabelledDocument, object]] = []
     versions: dict[str, str] = {}
     calls = 0
     try:
@@ -272,12 +363,14 @@ def run_eval(dataset: Path, settings: Settings, *, routed: bool, einvoice: bool)
             predicted = {field: value.value for field, value in extraction.fields.items()}
             results.append((document, predicted))
             printed_results.append((_printed_only(document, pdf.text), predicted))
+            line_results.append((document, predicted.get("line_items")))
             versions.update(extraction.prompt_versions)
             calls += len(extraction.calls)
     finally:
         router.close()
     fields, overall = score(results)
     printed_fields, printed_overall = score(printed_results)
+    excluded = {field: figures["n"] - printed_fields.get(field, {"n": 0})["n"] for field, figures in fields.items()}
     notes = [] if not routed or router.tiers else ["routed requested but no model tier is enabled: figures = rules"]
     return EvalReport(
         dataset=name,
@@ -291,6 +384,8 @@ def run_eval(dataset: Path, settings: Settings, *, routed: bool, einvoice: bool)
         notes=notes,
         printed_fields=printed_fields,
         printed_overall=printed_overall,
+        excluded={field: int(count) for field, count in excluded.items()},
+        line_items=score_lines(line_results),
     )
 
 

@@ -2,8 +2,9 @@
 
 Order: classify; the e-invoice XML when the PDF embeds one (exact, confidence
 1.0); the rules tier over the visible text, always and independently, so the
-XML can be cross-checked against what a person sees; then the model router
-for whatever is still missing or weak.
+XML can be cross-checked against what a person sees (over the layout view
+too when the plain reading order left head fields weak); then the model
+router for whatever is still missing or weak.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from extractors.classify import classify
 from extractors.einvoice import cross_check, parse_einvoice
 from extractors.pdf import IngestError, PdfDocument
 from extractors.router import Router
-from extractors.rules import extract_rules
+from extractors.rules import extract_rules, merge_views, wants_layout
 from extractors.schemas import Extraction
 
 __all__ = ["extract"]
@@ -31,6 +32,8 @@ def extract(document: PdfDocument, router: Router, *, einvoice: bool = True) -> 
     xml_fields = _einvoice_fields(document) if einvoice else {}
     kind = DocKind.INVOICE if xml_fields else classify(page.text for page in pages).kind
     text_fields = extract_rules(pages, kind)
+    if wants_layout(text_fields, kind) and (layout := document.layout_pages()) is not None:
+        text_fields = merge_views(text_fields, extract_rules(layout, kind), pages, layout)
     findings: list[Finding] = cross_check(xml_fields, text_fields) if xml_fields else []
     routed = router.escalate(kind, pages, {**text_fields, **xml_fields})
     return Extraction(

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from docval.errors import DocvalError
 from docval.settings import ExtractSettings
@@ -63,6 +63,35 @@ class PdfDocument(BaseModel):
     pages: list[PageText]
     einvoice_xml: bytes | None = None
     einvoice_name: str | None = None
+    # Where the pages came from, so the rules tier can ask for the layout view on demand (``layout_pages``).
+    _source: tuple[Path, ExtractSettings, tuple[str, ...]] | None = PrivateAttr(default=None)
+
+    def layout_pages(self) -> list[PageText] | None:
+        """The pages in pypdf's layout mode (columns kept apart by runs of spaces, table rows on one line), or
+        ``None`` when unavailable: a document not loaded from a file, pages replaced since (a copy with other
+        text must not be read from the original file), or a file that can no longer be parsed.
+
+        Layout mode costs about as much CPU again as the plain text, so it is a fallback the rules tier asks
+        for only when the plain reading order left fields missing or weak; OCR pages keep their OCR text."""
+        if self._source is None:
+            return None
+        path, limits, texts = self._source
+        if texts != tuple(page.text for page in self.pages):
+            return None
+        try:
+            layout = _sandboxed(
+                sandbox_for(limits.max_memory_bytes).run,
+                _extract_layout,
+                str(path),
+                limits,
+                timeout=limits.parse_timeout_seconds,
+            )
+        except IngestError:
+            return None
+        return [
+            page if page.source == "ocr" or index >= len(layout) else page.model_copy(update={"text": layout[index]})
+            for index, page in enumerate(self.pages)
+        ]
 
     @property
     def text(self) -> str:
@@ -89,7 +118,9 @@ def load_pdf(path: Path, limits: ExtractSettings) -> PdfDocument:
             sources[index] = "ocr"
     pages = [PageText(number=i + 1, text=text, source=sources.get(i, "text")) for i, text in enumerate(texts)]
     name, xml = attachment if attachment else (None, None)
-    return PdfDocument(pages=pages, einvoice_xml=xml, einvoice_name=name)
+    document = PdfDocument(pages=pages, einvoice_xml=xml, einvoice_name=name)
+    document._source = (path, limits, tuple(page.text for page in pages))
+    return document
 
 
 def _precheck(path: Path, limits: ExtractSettings) -> None:
@@ -178,6 +209,23 @@ def _extract_text(path: str, limits: ExtractSettings) -> tuple[list[str], tuple[
         raise IngestError("MALFORMED", type(exc).__name__) from None
 
 
+def _extract_layout(path: str, limits: ExtractSettings) -> list[str]:
+    """Child side: every page in layout mode (the file already passed ``_extract_text``'s checks)."""
+    import pypdf
+
+    try:
+        reader = pypdf.PdfReader(path, strict=False)
+        if reader.is_encrypted:
+            reader.decrypt("")
+        return [_page_text(page, number, limits, layout=True) for number, page in enumerate(reader.pages, start=1)]
+    except IngestError:
+        raise
+    except MemoryError:
+        raise
+    except Exception as exc:
+        raise IngestError("MALFORMED", type(exc).__name__) from None
+
+
 def _declared_page_count(reader: object) -> int:
     """The page tree's own /Count: lets a 10,000-page file be refused before its tree is walked."""
     try:
@@ -194,13 +242,14 @@ def _declared_page_count(reader: object) -> int:
 _FALLBACK_SPACE_WIDTH = 300.0
 
 
-def _page_text(page: object, number: int, limits: ExtractSettings) -> str:
+def _page_text(page: object, number: int, limits: ExtractSettings, *, layout: bool = False) -> str:
     """One page's text layer; a page whose text cannot be decoded is left empty for OCR to try."""
     from pypdf.errors import LimitReachedError
 
+    options: dict[str, Any] = {"extraction_mode": "layout"} if layout else {"space_width": _FALLBACK_SPACE_WIDTH}
     try:
         with _deadline(limits.page_timeout_seconds):
-            return page.extract_text(space_width=_FALLBACK_SPACE_WIDTH) or ""  # type: ignore[attr-defined]
+            return page.extract_text(**options) or ""  # type: ignore[attr-defined]
     except _PageTimeout:
         raise IngestError("TIMEOUT", f"page {number}: text extraction over {limits.page_timeout_seconds:g} s") from None
     except (LimitReachedError, RecursionError, MemoryError):

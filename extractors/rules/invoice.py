@@ -27,6 +27,7 @@ from extractors.normalize import (
     vat_id_is_valid,
 )
 from extractors.rules.base import Candidate, LabelRecognizer, PageLike, best
+from extractors.rules.lines import extract_line_items
 
 __all__ = ["extract_invoice"]
 
@@ -86,6 +87,9 @@ _INVOICE_NUMBER = LabelRecognizer(
         r"booking +id|bill +no\.?|receipt +no\.?|document +no\.?|belegnummer": 0.85,
         r"\w*(?:rechnung|korrektur|gutschrift) *(?:nr\.?|#|no\.?)|\bavoir *(?:n°|no\.?)?": 1.0,
         r"^ *(?:invoice|rechnung|facture|factuur|avoir)\b": 0.75,
+        # A header cell that is the bare word (layout view: a column gap on both sides) heads the number column:
+        # 'Klant    Order    Factuur datum    Factuur    Vervaldatum' over the row of values.
+        r"(?<= {3})(?:invoice|rechnung|facture|factuur)(?= {3,}\S)": 0.75,
         r"(?<![\w-])nr\.|(?<![\w-])no\.": 0.5,  # not the tail of "Steuer-Nr.", "Kto-Nr."
     },
     _NUMBER,
@@ -180,19 +184,23 @@ _COMPANY = re.compile(  # case-sensitive on purpose: "Sa 8.00-14.00 Uhr" is not 
     r"|LLC|PLC|plc|S\.r\.l\.|AB|Oy)(?![\w])"
 )
 _FRENCH_LEGAL_FORM = re.compile(r"[ ,]+(SARL|SAS|SASU|EURL|SA|SNC|SCI)$")
+# A caption stands alone on its line, or is followed only by another column (layout text keeps columns apart by
+# a run of spaces: 'Rechnungsempfänger          Kundennummer  GE2020211').
+_NEXT_COLUMN = r"(?: *$| {3,}\S[^\n]*$)"
 _SELLER_CAPTION = re.compile(
     r"^ *(?:lieferant|rechnungsersteller|verkäufer|seller|vendor|supplier|from|absender|fournisseur|émetteur"
-    r"|vendeur) *:? *$",
+    r"|vendeur) *:?" + _NEXT_COLUMN,
     re.IGNORECASE | re.MULTILINE,
 )
 _BUYER_CAPTION = re.compile(
     r"^ *(?:käufer(?:/leistungsempfänger)?|rechnungsempfänger|leistungsempfänger|bill +to|invoice +to|sold +to"
-    r"|customer|client|buyer|acheteur|facturé +à|adresse +de +facturation|destinataire|factuuradres|adressat) *:? *$",
+    r"|customer|client|buyer|acheteur|facturé +à|adresse +de +facturation|destinataire|factuuradres|adressat) *:?"
+    + _NEXT_COLUMN,
     re.IGNORECASE | re.MULTILINE,
 )
 # Goods usually go to the buyer: a weaker hint than a billing caption.
 _DELIVERY_CAPTION = re.compile(
-    r"^ *(?:adresse +de +livraison|lieferanschrift|ship +to|delivery +address|afleveradres) *:? *$",
+    r"^ *(?:adresse +de +livraison|lieferanschrift|ship +to|delivery +address|afleveradres) *:?" + _NEXT_COLUMN,
     re.IGNORECASE | re.MULTILINE,
 )
 # The address window of a letter: after the sender's one-line return address or a salutation comes the addressee.
@@ -229,6 +237,7 @@ def extract_invoice(pages: Sequence[PageLike]) -> dict[str, Candidate]:
         or _name_under(pages, _DELIVERY_CAPTION, 0.6)
         or _name_under(pages, _ADDRESS_WINDOW, 0.6),
         "tax_rate": _tax_rate(pages),
+        "line_items": extract_line_items(pages),
     }
     totals = _totals(pages)
     if _is_credit_note(pages):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,16 +12,18 @@ import pytest
 
 from docval.domain import Tier
 from docval.settings import Settings
-from extractors.evaluate import EvalReport, compare_to_baseline, load_dataset, run_eval, score
+from extractors.evaluate import EvalReport, compare_to_baseline, load_dataset, run_eval, score, score_lines
 from extractors.extract import extract
 from extractors.pdf import PageText, load_pdf
 from extractors.router import Router
 
-# Floors a few points under the measured rules-only figures (README "Extraction accuracy"): a tripwire for
-# regressions in this suite; `docval eval --gate` is the configurable gate.
-FLOORS = {"zugferd": 0.92, "invoice2data": 0.92}
-# The same over truth values printed in the document (what a text tier can reach at all).
-PRINTED_FLOORS = {"zugferd": 0.96, "invoice2data": 0.93}
+# Floors at or just under the measured rules-only figures (README "Extraction accuracy"): a tripwire for
+# regressions in this suite; `docval eval --gate` is the configurable gate. (a): all truth values, measured
+# 93.7 % / 96.7 %.
+FLOORS = {"zugferd": 0.93, "invoice2data": 0.95}
+# (b): truth values printed in the document, what a text tier can reach at all, measured 97.7 % / 98.3 %.
+# The 95 % bar is judged on (b); these floors sit above it, so a regression fails `make test` before the bar does.
+PRINTED_FLOORS = {"zugferd": 0.97, "invoice2data": 0.96}
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +42,31 @@ def test_rules_tier_accuracy_floor(reports: dict[str, EvalReport], dataset: str)
     assert report.overall["accuracy"] >= FLOORS[dataset], report.table()
     assert report.printed_overall["accuracy"] >= PRINTED_FLOORS[dataset], report.table()
     assert report.printed_overall["n"] < report.overall["n"]  # some truth is printed nowhere: left out, not hidden
+    assert sum(report.excluded.values()) == report.overall["n"] - report.printed_overall["n"]
+    assert "(a) all truth values" in report.table() and "values left out" in report.table()
     assert report.model_calls == 0
+
+
+def test_line_items_are_scored_against_the_xml(reports: dict[str, EvalReport]) -> None:
+    lines = reports["zugferd"].line_items
+    assert lines["documents"] == 51 and lines["truth_rows"] > 100
+    # measured: amount 0.645, quantity 0.609, unit_price 0.582, whole rows 0.391 (precision 0.462)
+    assert lines["amount_accuracy"] >= 0.62 and lines["quantity_accuracy"] >= 0.58 and lines["rows_accuracy"] >= 0.37
+    assert reports["invoice2data"].line_items["documents"] == 0  # no line labels there: not scored
+
+
+def test_line_item_scoring_pairs_rows_by_amount(shared_data: Path) -> None:
+    _, documents = load_dataset(shared_data / "zugferd")
+    document = next(
+        d for d in documents if d.line_items and len({row["amount"] for row in d.line_items}) == len(d.line_items) >= 3
+    )
+    truth = document.line_items or []
+    assert score_lines([(document, truth)])["rows_accuracy"] == 1.0
+    skipped_first = score_lines([(document, truth[1:])])  # a skipped row must not shift the later ones
+    assert skipped_first["rows_accuracy"] == round((len(truth) - 1) / len(truth), 4)
+    assert skipped_first["precision"] == 1.0
+    wrong = [{**row, "quantity": "999"} for row in truth]
+    assert score_lines([(document, wrong)])["quantity_accuracy"] == 0.0
 
 
 def test_scores_count_right_wrong_and_correctly_empty(shared_data: Path) -> None:
@@ -105,3 +132,31 @@ def test_einvoice_tier_comes_first_and_tampered_text_is_a_finding(settings: Sett
 
     text_only = extract(document, router, einvoice=False)
     assert text_only.fields["grand_total"].tier is Tier.RULES
+
+
+def test_docval_eval_routed_against_a_chat_completions_server(settings: Settings, shared_data: Path) -> None:
+    """`docval eval --tiers routed` with the local tier pointed (by environment) at a real 127.0.0.1 server
+    speaking the chat-completions protocol; it knows nothing (answers null), so routed = rules-only. No answer
+    is derived from ground truth: a real model's routed accuracy is measured the same way, unmeasured here."""
+    from extract_chat_server import Behaviour, ChatServer
+
+    server = ChatServer()
+    server.default = Behaviour(answer={})
+    env = {
+        **os.environ,
+        "DOCVAL_EXTRACT__ROUTER__LOCAL__ENABLED": "true",
+        "DOCVAL_EXTRACT__ROUTER__LOCAL__BASE_URL": server.base_url,
+        "DOCVAL_EXTRACT__ROUTER__LOCAL__MODEL": "stand-in",
+    }
+    try:
+        command = [sys.executable, "-m", "docval", "eval", str(shared_data / "invoices-invoice2data"), "--no-einvoice"]
+        run = subprocess.run([*command, "--tiers", "routed"], capture_output=True, text=True, timeout=240, env=env)
+    finally:
+        server.stop()
+    assert run.returncode == 0, run.stderr
+    assert "tiers=routed" in run.stdout and "side by side: rules-only" in run.stdout
+    side = next(line for line in run.stdout.splitlines() if line.startswith("side by side"))
+    rules, routed = side.split("|")
+    assert rules.split("(a)")[1].split()[0] == routed.split("(a)")[1].split()[0]  # nothing known, nothing gained
+    assert len(server.requests) > 0 and all(r["model"] == "stand-in" for r in server.requests)
+    assert "note: routed requested but no model tier" not in run.stdout

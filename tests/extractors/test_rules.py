@@ -146,6 +146,12 @@ def test_sample_inbox_is_read_completely(tmp_path: Path, settings: Settings) -> 
         extraction = extract(load_pdf(tmp_path / doc.file, settings.extract), router)
         assert extraction.kind is doc.kind, doc.file
         for name, expected in doc.fields.items():
+            if name == "line_items" and expected:
+                got_lines = extraction.fields["line_items"].value
+                assert [(g["description"], g["quantity"], g["amount"]) for g in got_lines] == [
+                    (e["description"], str(e["quantity"]), str(e["amount"])) for e in expected
+                ], doc.file
+                continue
             if name == "line_items" or expected is None:
                 continue
             got = extraction.fields.get(name)
@@ -222,3 +228,89 @@ def test_an_invoice_without_any_tax_amount_has_net_equal_to_its_total() -> None:
     assert fields["grand_total"].value == fields["net_total"].value == "12.50"
     assert fields["net_total"].confidence < fields["grand_total"].confidence
     assert "invoice_number" not in fields  # a tax number is not the invoice number
+
+
+def test_a_caption_followed_by_another_column_still_heads_its_block() -> None:
+    # Layout text keeps columns apart; plain text would read 'Rechnungsempfänger Kundennummer GE2020211'.
+    text = (
+        "Rechnungsempfänger                         Kundennummer   GE2020211\n"
+        "   Kunden AG Mitte                          Beträge in     EUR\n"
+        "   Kundenstraße 15\n"
+    )
+    assert values(text)["buyer_name"] == "Kunden AG Mitte"
+    plain = "Rechnungsempfänger Kundennummer GE2020211\nKunden AG Mitte Beträge in EUR\nKundenstraße 15\n"
+    assert values(plain).get("buyer_name") != "Kunden AG Mitte"  # no column gap: why the layout view is read
+
+
+TABLE = """Pos  Art-Nr    Beschreibung          Nettopreis       Menge      USt.     Betrag
+ 1   TB100A4   Trennblätter A4           9,9000      20 Stk      19 %     198,00
+ 2   JB-7      Joghurt Banane            5,5000      50 Stk       7 %     275,00
+     4012345001235
+           Rabatt: 2,00%   Basis: 75,00 €   Rabatt: -0,03 €/Stk.
+ 3   4123456000014  ZS997                 1,0000     100 Stk      19 %     100,00
+           K4321          Zitronensäure 100ml
+Rechnungssumme Netto                                                        573,00
+"""
+
+
+def test_line_items_from_a_table_under_its_header_row() -> None:
+    rows = values(TABLE)["line_items"]
+    assert rows == [
+        {"description": "Trennblätter A4", "quantity": "20", "unit_price": "9.9000", "amount": "198.00"},
+        {"description": "Joghurt Banane", "quantity": "50", "unit_price": "5.5000", "amount": "275.00"},
+        {"description": "Zitronensäure 100ml", "quantity": "100", "unit_price": "1.0000", "amount": "100.00"},
+    ]  # price printed before quantity, a remark with amounts skipped, a name under an article code (the
+    # buyer's article number 'K4321' in front of it left out)
+
+
+def test_rows_that_do_not_multiply_out_are_not_items() -> None:
+    text = "Description        Qty     Price      Amount\nConsulting           3     100.00     250.00\nTotal 250.00\n"
+    assert "line_items" not in values(text)
+
+
+def test_layout_view_is_read_when_plain_text_glues_columns(tmp_path: Path, settings: Settings) -> None:
+    """A real PDF whose buyer caption shares its line with a second column: plain pypdf text runs the columns
+    together, the layout view (asked for because buyer_name is missing) keeps them apart."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    path = tmp_path / "columns.pdf"
+    canvas = Canvas(str(path))
+    text = canvas.beginText(50, 800)
+    for left, right in [
+        ("Beispiel Lieferant GmbH", "RECHNUNG Nr. 2024-118"),
+        ("", "Rechnungsdatum 05.03.2024"),
+        ("Rechnungsempfänger", "Kundennummer GE2020211"),
+        ("Kunden AG Mitte", "Beträge in EUR"),
+        ("Kundenstraße 15", ""),
+        ("Gesamtbetrag 119,00 EUR", ""),
+    ]:
+        text.textOut(left)
+        text.moveCursor(290, 0)  # the right column in the same text line, as table-less layouts print it
+        text.textOut(right)
+        text.moveCursor(-290, 15)
+    canvas.drawText(text)
+    canvas.save()
+    document = load_pdf(path, settings.extract)
+    assert "Kunden AG Mitte" not in document.pages[0].text.split("\n")  # glued to the second column
+    fields = extract(document, Router.rules_only(settings), einvoice=False).fields
+    buyer = fields["buyer_name"]
+    assert buyer.value == "Kunden AG Mitte" and buyer.span is not None
+    assert document.pages[0].text[buyer.span[0] : buyer.span[1]] == "Kunden AG Mitte"  # a span in the plain text
+    forged = document.model_copy(update={"pages": [document.pages[0].model_copy(update={"text": "other"})]})
+    assert document.layout_pages() is not None and forged.layout_pages() is None  # never read a stale file
+
+
+def test_a_bare_invoice_header_cell_heads_the_number_column() -> None:
+    text = (
+        " Klant              Order              Factuur datum      Factuur            Vervaldatum\n"
+        " SCONL0303006       SCONL000000444          8-9-2022      VF1005193039          22-9-2022\n"
+    )
+    got = values(text)
+    assert got["invoice_number"] == "VF1005193039" and got["due_date"] == "2022-09-22"
+    assert "invoice_number" not in values(text.replace("Factuur   ", "Factuur datum"))  # only the bare word
+
+
+def test_line_items_span_their_table() -> None:
+    field = extract_rules([Page(1, TABLE)], DocKind.INVOICE)["line_items"]
+    start, end = field.span
+    assert TABLE[start:end].startswith("Pos  Art-Nr") and TABLE[start:end].endswith("Zitronensäure 100ml")

@@ -190,3 +190,33 @@ def test_rounding_within_tolerance_is_accepted(items: list[tuple[int, Decimal]],
     values = _invoice(items, Decimal(19))
     values["grand_total"] = str(Decimal(values["grand_total"]) + delta)
     assert _arith_codes(values) == set()
+
+
+def _rules_table(net: str, tax: str, total: str, extra_line: str = "") -> Extraction:
+    from extractors.rules import Page, extract_rules
+
+    text = (
+        "Description          Qty     Unit price      Amount\n"
+        "Widget                 2          10,00       20,00\n"
+        "Gadget                 1           5,00        5,00\n"
+        f"{extra_line}"
+        f"Net total                                  {net}\n"
+        f"VAT 19%                                     {tax}\n"
+        f"Total                                      {total}\n"
+    )
+    return Extraction(kind=DocKind.INVOICE, fields=extract_rules([Page(1, text)], DocKind.INVOICE))
+
+
+def _line_codes(extraction: Extraction) -> list[str]:
+    found = validate(extraction, doc="d", store=None, hasher=None, settings=LIMITS, today=TODAY)
+    return [finding.code for finding in found if finding.code == "LINE_MISMATCH"]
+
+
+def test_rules_line_items_are_summed_only_when_the_table_was_read_whole() -> None:
+    assert _line_codes(_rules_table("25,00", "4,75", "29,75")) == []
+    assert _line_codes(_rules_table("26,00", "4,94", "30,94")) == ["LINE_MISMATCH"]  # a net that is not the rows'
+    # A line ending in an amount that is not an item row (no quantity x price): the table is partial, its sum is
+    # no evidence, and an honest invoice gets no finding.
+    partial = _rules_table("32,50", "6,18", "38,68", "Shipping flat rate                      7,50\n")
+    assert partial.fields["line_items"].confidence < 0.8
+    assert _line_codes(partial) == []
