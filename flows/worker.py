@@ -6,6 +6,12 @@ process costs seconds). It first resumes whatever a previous run left in
 why resuming is safe), then loops: claim stable inbox files, collect them for
 ``batch_wait_seconds`` or up to ``batch_max``, run one ``process-batch`` flow,
 and start one ``await-approval`` run per document that needs people.
+
+A batch that fails as a whole — the Prefect server restarting, the ledger file
+locked past ``lock_timeout_seconds``, a full disk, a missing signing key — is
+not a document's fault and must not kill the worker: its documents stay in
+``work/`` (every step is ledgered and resumable) and go to a backlog retried
+with growing delays, and the operator gets one log line naming the cause.
 """
 
 from __future__ import annotations
@@ -16,9 +22,11 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from docval.domain import DocState
+from docval.errors import DocvalError
 from docval.events import EntryKind, QuarantinedPayload
 from flows.audit import Draft
 from flows.claim import Claimed, atomic_write, claim_file, claimed_in_work
@@ -28,6 +36,33 @@ from flows.watch import InboxWatcher
 __all__ = ["Worker"]
 
 log = logging.getLogger(__name__)
+
+RETRY_FIRST_SECONDS = 2.0
+RETRY_MAX_SECONDS = 60.0
+
+
+@dataclass
+class Backlog:
+    """Work a failed batch left behind: documents to resume, claims and approval runs still to record."""
+
+    docs: list[str] = field(default_factory=list)
+    duplicates: list[Claimed] = field(default_factory=list)
+    approvals: list[str] = field(default_factory=list)
+    failures: int = 0
+    due: float = 0.0
+
+    def __bool__(self) -> bool:
+        return bool(self.docs or self.duplicates or self.approvals)
+
+    def failed(self, cause: BaseException, what: str) -> None:
+        """Schedule the next attempt (2 s, 4 s, ... up to a minute) and tell the operator why."""
+        self.failures += 1
+        delay = min(RETRY_FIRST_SECONDS * 2 ** (self.failures - 1), RETRY_MAX_SECONDS)
+        self.due = time.monotonic() + delay
+        log.error(
+            "%s failed (%s: %s); %d documents stay in work/, retry %d in %.0f s",
+            what, type(cause).__name__, str(cause)[:300], len(self.docs), self.failures, delay,
+        )  # fmt: skip
 
 
 class Worker:
@@ -48,12 +83,13 @@ class Worker:
         self.states: dict[str, str] = {}
         self.on_idle = on_idle
         self._ignored: set[Path] = set()
+        self.backlog = Backlog()
 
     def recover(self) -> dict[str, str]:
         """Finish every document a previous run left in the work area (it may have died at any point)."""
         docs = [claimed.doc for claimed in claimed_in_work(self.settings.work_dir)]
         for start in range(0, len(docs), self.settings.flows.batch_max):
-            self.run_batch(docs[start : start + self.settings.flows.batch_max], resumed=True)
+            self._attempt(docs[start : start + self.settings.flows.batch_max], resumed=True)
         return {doc: self.states[doc] for doc in docs if doc in self.states}
 
     def claim(self, paths: list[Path]) -> list[str]:
@@ -61,22 +97,36 @@ class Worker:
         fresh: list[Claimed] = []
         duplicates: list[Claimed] = []
         unreadable: list[tuple[Path, OSError]] = []
-        with self.ctx.store.session() as store:
-            for path in paths:
-                if path in self._ignored:
-                    continue
-                try:
-                    claimed, is_new = claim_file(path, self.settings.work_dir, known=lambda d: store.get(d) is not None)
-                except FileNotFoundError:
-                    continue  # taken away while we looked
-                except OSError as exc:
-                    unreadable.append((path, exc))
-                    continue
-                (fresh if is_new else duplicates).append(claimed)
+        try:
+            with self.ctx.store.session() as store:
+
+                def known(doc: str) -> bool:
+                    return store.get(doc) is not None
+
+                for path in paths:
+                    if path in self._ignored:
+                        continue
+                    try:
+                        claimed, is_new = claim_file(path, self.settings.work_dir, known=known)
+                    except FileNotFoundError:
+                        continue  # taken away while we looked
+                    except OSError as exc:
+                        unreadable.append((path, exc))
+                        continue
+                    (fresh if is_new else duplicates).append(claimed)
+        except DocvalError as exc:  # the store stayed locked: nothing moved, the watcher offers the files again
+            log.error("claiming %d inbox files failed (%s); they stay in the inbox", len(paths), exc)
+            return []
         for path, exc in unreadable:
             self._quarantine_unreadable(path, exc)
         if fresh or duplicates:
-            record_claims(self.ctx, fresh, maker=self.maker, duplicates=duplicates)
+            try:
+                record_claims(self.ctx, fresh, maker=self.maker, duplicates=duplicates)
+            except Exception as exc:  # files are already in work/: resuming them records the claims
+                self.backlog.docs += [claimed.doc for claimed in fresh]
+                self.backlog.duplicates += duplicates
+                self.backlog.failed(exc, f"recording {len(fresh) + len(duplicates)} claims")
+                return []
         return [claimed.doc for claimed in fresh]
 
     def _quarantine_unreadable(self, path: Path, exc: OSError) -> None:
@@ -93,13 +143,48 @@ class Worker:
         self.ctx.audit.record([Draft(EntryKind.QUARANTINED, None, self.maker, payload)])
 
     def run_batch(self, docs: list[str], *, resumed: bool) -> None:
+        """Process one batch; raises if it failed as a whole (the watcher loop defers it instead)."""
         if not docs:
             return
         states = self.process(docs, resumed)
         self.states.update(states)
         awaiting = [doc for doc, state in states.items() if state == DocState.AWAITING_APPROVAL]
         if awaiting:
-            self.request_approvals(awaiting)
+            try:
+                self.request_approvals(awaiting)
+            except Exception as exc:  # processed and recorded; only the approval run is missing
+                self.backlog.approvals += awaiting
+                self.backlog.failed(exc, f"starting {len(awaiting)} approval runs")
+
+    def _attempt(self, docs: list[str], *, resumed: bool) -> bool:
+        """``run_batch``, with a whole-batch failure sent to the backlog instead of ending the worker."""
+        try:
+            self.run_batch(docs, resumed=resumed)
+        except Exception as exc:  # infrastructure, not the documents: each stage quarantines its own failures
+            self.backlog.docs += [doc for doc in docs if doc not in self.backlog.docs]
+            self.backlog.failed(exc, f"batch of {len(docs)} documents")
+            return False
+        return True
+
+    def retry_backlog(self) -> None:
+        """One more attempt at everything the backlog holds, oldest first; what fails again waits longer."""
+        backlog, self.backlog = self.backlog, Backlog(failures=self.backlog.failures)
+        try:
+            if backlog.duplicates:
+                record_claims(self.ctx, [], maker=self.maker, duplicates=backlog.duplicates)
+            if backlog.approvals:
+                self.request_approvals(backlog.approvals)
+        except Exception as exc:
+            self.backlog = backlog
+            backlog.failed(exc, "retrying the backlog")
+            return
+        for start in range(0, len(backlog.docs), self.settings.flows.batch_max):
+            if not self._attempt(backlog.docs[start : start + self.settings.flows.batch_max], resumed=True):
+                self.backlog.docs += backlog.docs[start + self.settings.flows.batch_max :]
+                return
+        if not self.backlog:
+            log.warning("backlog cleared after %d failed attempts (%d documents)", backlog.failures, len(backlog.docs))
+            self.backlog = Backlog()
 
     def run(self, stop: threading.Event, *, exit_when_idle: bool = False, poll_seconds: float = 0.2) -> None:
         """Watch the inbox until ``stop`` is set (or, with ``exit_when_idle``, until nothing is left to do)."""
@@ -119,11 +204,14 @@ class Worker:
                 if due:
                     batch, pending = pending[: flows.batch_max], pending[flows.batch_max :]
                     first_pending = time.monotonic()
-                    self.run_batch(batch, resumed=False)
-                    if not pending and self.on_idle is not None:
+                    if self._attempt(batch, resumed=False) and not pending and self.on_idle is not None:
                         self.on_idle()
                     continue
-                if exit_when_idle and not pending and not watcher.waiting and not self._inbox_has_files():
+                if self.backlog and time.monotonic() >= self.backlog.due:
+                    self.retry_backlog()
+                    continue
+                idle = not pending and not watcher.waiting and not self.backlog
+                if exit_when_idle and idle and not self._inbox_has_files():
                     return
                 stop.wait(poll_seconds)
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections import Counter
 
 from docval.domain import DocState, DocumentResult
@@ -10,6 +13,19 @@ from docval.settings import Settings
 from docval.store import DocumentStore
 from flows.pipeline import FINAL_KINDS, outbox_path
 from ledger import Ledger, verify_ledger
+
+
+def ledger_stamp(settings: Settings) -> tuple[int, ...]:
+    """Changes whenever the ledger is written: the way to know a worker has started work."""
+    files = [settings.ledger_db, settings.ledger_db.with_name(settings.ledger_db.name + ".wal")]
+    return tuple(path.stat().st_mtime_ns if path.exists() else 0 for path in files)
+
+
+def start_watch() -> subprocess.Popen[bytes]:
+    """`docval watch --exit-when-idle`, entered through its command function to skip the other packages' CLIs."""
+    command = [sys.executable, "-c", "from flows.cli import watch; watch(exit_when_idle=True)"]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=os.environ.copy())
+
 
 ONCE_PER_DOC = (
     EntryKind.CLAIMED,
