@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from collections import Counter
+from typing import IO
 
 from docval.domain import DocState, DocumentResult
 from docval.events import EntryKind
@@ -21,10 +22,10 @@ def ledger_stamp(settings: Settings) -> tuple[int, ...]:
     return tuple(path.stat().st_mtime_ns if path.exists() else 0 for path in files)
 
 
-def start_watch() -> subprocess.Popen[bytes]:
+def start_watch(stderr: IO[bytes] | int = subprocess.PIPE) -> subprocess.Popen[bytes]:
     """`docval watch --exit-when-idle`, entered through its command function to skip the other packages' CLIs."""
     command = [sys.executable, "-c", "from flows.cli import watch; watch(exit_when_idle=True)"]
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=os.environ.copy())
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr, env=os.environ.copy())
 
 
 ONCE_PER_DOC = (
