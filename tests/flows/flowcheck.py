@@ -5,15 +5,43 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+import time
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import IO
 
 from docval.domain import DocState, DocumentResult
 from docval.events import EntryKind
 from docval.settings import Settings
 from docval.store import DocumentStore
-from flows.pipeline import FINAL_KINDS, outbox_path
+from flows.pipeline import FINAL_KINDS, Context, outbox_path
+from flows.worker import Worker
 from ledger import Ledger, verify_ledger
+
+
+@contextmanager
+def running_worker(ctx: Context) -> Iterator[Worker]:
+    """The real worker loop (watcher + process-batch flow) in a thread, stopped and joined on exit."""
+    from flows.batch import process_batch
+
+    worker = Worker(ctx, process=lambda docs, resumed: process_batch(docs, resumed), request_approvals=lambda d: None)
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        yield worker
+    finally:
+        stop.set()
+        thread.join(60)
+
+
+def wait_for(condition: Callable[[], bool], failure: str, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, failure
+        time.sleep(0.1)
 
 
 def ledger_stamp(settings: Settings) -> tuple[int, ...]:

@@ -13,13 +13,11 @@ import logging
 import os
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from flowcheck import assert_exactly_once, start_watch
+from flowcheck import assert_exactly_once, running_worker, start_watch, wait_for
 
 from docval.settings import Settings
 
@@ -75,37 +73,23 @@ def test_ledger_locked_past_timeout_clear_error_documents_stay_in_work(
     flow_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The worker runs in a thread here (as in test_watch) so the lock can be taken while it is already up."""
-    from flows.batch import process_batch, worker_context
-    from flows.worker import Worker
+    from flows.batch import worker_context
 
     monkeypatch.setenv("DOCVAL_LEDGER__LOCK_TIMEOUT_SECONDS", "0.5")
     worker_context.cache_clear()
     ctx = worker_context()
-    worker = Worker(ctx, process=lambda d, r: process_batch(d, r), request_approvals=lambda d: None)
     holder = _hold(ctx.settings.ledger_db)
-    stop = threading.Event()
-    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
     try:
-        with caplog.at_level(logging.ERROR, logger="flows.worker"):
-            thread.start()
+        with caplog.at_level(logging.ERROR, logger="flows.worker"), running_worker(ctx) as worker:
             docs = _drop(ctx.settings, tmp_path)
-            _wait_for(lambda: "stay in work/" in caplog.text, "no error about the locked ledger")
+            wait_for(lambda: "stay in work/" in caplog.text, "no error about the locked ledger")
             assert f"StoreBusyError: {ctx.settings.ledger_db} stayed locked" in caplog.text, caplog.text
             assert {pdf.stem for pdf in ctx.settings.work_dir.glob("*.pdf")} == docs  # kept for the next pass
             assert not list(ctx.settings.outbox.glob("*.json"))
             _release(holder)
-            _wait_for(lambda: len(list(ctx.settings.outbox.glob("*.json"))) == DOCS, "not finished after the lock")
-            _wait_for(lambda: not worker.backlog, "backlog not cleared")
+            wait_for(lambda: len(list(ctx.settings.outbox.glob("*.json"))) == DOCS, "not finished after the lock")
+            wait_for(lambda: not worker.backlog, "backlog not cleared")
     finally:
         if holder.poll() is None:
             _release(holder)
-        stop.set()
-        thread.join(60)
     assert_exactly_once(ctx.settings, docs)
-
-
-def _wait_for(condition: Callable[[], bool], failure: str, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, failure
-        time.sleep(0.1)
