@@ -31,7 +31,7 @@ from docval.events import EntryKind, QuarantinedPayload
 from flows.audit import Draft
 from flows.claim import Claimed, atomic_write, claim_file, claimed_in_work
 from flows.pipeline import Context, record_claims
-from flows.watch import InboxWatcher
+from flows.watch import InboxWatcher, inbox_entries
 
 __all__ = ["Worker"]
 
@@ -216,7 +216,4 @@ class Worker:
                 stop.wait(poll_seconds)
 
     def _inbox_has_files(self) -> bool:
-        return any(
-            path.is_file() and not path.name.startswith(".") and path not in self._ignored
-            for path in self.settings.inbox.iterdir()
-        )
+        return any(path not in self._ignored for path in inbox_entries(self.settings.inbox))
