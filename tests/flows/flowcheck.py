@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import IO
 
 from docval.domain import DocState, DocumentResult
@@ -42,6 +44,18 @@ def wait_for(condition: Callable[[], bool], failure: str, timeout: float = 120.0
     while not condition():
         assert time.monotonic() < deadline, failure
         time.sleep(0.1)
+
+
+def drop_samples(settings: Settings, folder: Path, count: int) -> set[str]:
+    """Sample documents written to ``folder`` and moved into the inbox whole; their ids."""
+    from extractors.samples import write_sample_inbox
+
+    docs = set()
+    for sample in write_sample_inbox(folder, count=count):
+        path = folder / sample.file
+        docs.add(hashlib.sha256(path.read_bytes()).hexdigest())
+        os.replace(path, settings.inbox / sample.file)
+    return docs
 
 
 def ledger_stamp(settings: Settings) -> tuple[int, ...]:

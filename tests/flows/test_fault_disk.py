@@ -11,7 +11,6 @@ The worker runs in a thread against the session's Prefect server; about 15 s per
 from __future__ import annotations
 
 import errno
-import hashlib
 import logging
 import os
 import subprocess
@@ -20,24 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flowcheck import assert_exactly_once, running_worker, wait_for
+from flowcheck import assert_exactly_once, drop_samples, running_worker, wait_for
 
 from docval.settings import Settings
 from ledger import Ledger, verify_ledger
 
 DOCS = 5
 TMPFS_SIZE = "24m"
-
-
-def _drop(settings: Settings, tmp_path: Path) -> set[str]:
-    from extractors.samples import write_sample_inbox
-
-    docs = set()
-    for sample in write_sample_inbox(tmp_path / "samples", count=DOCS):
-        path = tmp_path / "samples" / sample.file
-        docs.add(hashlib.sha256(path.read_bytes()).hexdigest())
-        os.replace(path, settings.inbox / sample.file)
-    return docs
 
 
 def _run_through_disk_full(
@@ -49,7 +37,7 @@ def _run_through_disk_full(
     worker_context.cache_clear()
     ctx = worker_context()
     with caplog.at_level(logging.ERROR, logger="flows.worker"), running_worker(ctx) as worker:
-        docs = _drop(settings, tmp_path)
+        docs = drop_samples(settings, tmp_path / "samples", DOCS)
         wait_for(lambda: "stay in work/" in caplog.text, "no error about the full disk")
         assert expected in caplog.text, caplog.text
         report = verify_ledger(Ledger.open(settings))

@@ -8,7 +8,6 @@ in ``work/``, and once the key is back every document is decided exactly once.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import subprocess
@@ -16,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from flowcheck import assert_exactly_once, running_worker, wait_for
+from flowcheck import assert_exactly_once, drop_samples, running_worker, wait_for
 
 from docval.settings import Settings
 from ledger import Ledger, verify_ledger
@@ -60,7 +59,6 @@ def test_start_refuses_a_world_readable_hmac_key(flow_settings: Settings) -> Non
 def test_key_removed_mid_run_documents_stay_in_work_until_it_is_back(
     flow_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from extractors.samples import write_sample_inbox
     from flows.batch import worker_context
 
     monkeypatch.setenv("DOCVAL_LEDGER__CHECKPOINT_EVERY", "2")  # every ledger write is due a signed checkpoint
@@ -71,11 +69,7 @@ def test_key_removed_mid_run_documents_stay_in_work_until_it_is_back(
     kept = tmp_path / "ledger.key.backup"
     with caplog.at_level(logging.ERROR, logger="flows.worker"), running_worker(ctx) as worker:
         os.replace(key, kept)  # the worker is up and has passed its start checks
-        docs = set()
-        for sample in write_sample_inbox(tmp_path / "samples", count=DOCS):
-            path = tmp_path / "samples" / sample.file
-            docs.add(hashlib.sha256(path.read_bytes()).hexdigest())
-            os.replace(path, settings.inbox / sample.file)
+        docs = drop_samples(settings, tmp_path / "samples", DOCS)
         wait_for(lambda: "stay in work/" in caplog.text, "no error about the missing key")
         assert f"LedgerError: no ledger signing key at {key}" in caplog.text, caplog.text
         assert {pdf.stem for pdf in settings.work_dir.glob("*.pdf")} == docs

@@ -8,16 +8,14 @@ Each case starts one worker process against the session's Prefect server (about 
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from flowcheck import assert_exactly_once, running_worker, start_watch, wait_for
+from flowcheck import assert_exactly_once, drop_samples, running_worker, start_watch, wait_for
 
 from docval.settings import Settings
 
@@ -44,20 +42,8 @@ def _release(holder: subprocess.Popen[str]) -> None:
     assert holder.wait(10) == 0
 
 
-def _drop(settings: Settings, tmp_path: Path) -> set[str]:
-    """Sample documents moved into the inbox; their ids."""
-    from extractors.samples import write_sample_inbox
-
-    docs = set()
-    for sample in write_sample_inbox(tmp_path / "samples", count=DOCS):
-        path = tmp_path / "samples" / sample.file
-        docs.add(hashlib.sha256(path.read_bytes()).hexdigest())
-        os.replace(path, settings.inbox / sample.file)
-    return docs
-
-
 def test_store_locked_briefly_processing_waits_and_completes(flow_settings: Settings, tmp_path: Path) -> None:
-    docs = _drop(flow_settings, tmp_path)
+    docs = drop_samples(flow_settings, tmp_path / "samples", DOCS)
     holder = _hold(flow_settings.store_db)
     worker = start_watch()
     time.sleep(3.0)  # the worker is up and waiting for the store (claims need it)
@@ -81,7 +67,7 @@ def test_ledger_locked_past_timeout_clear_error_documents_stay_in_work(
     holder = _hold(ctx.settings.ledger_db)
     try:
         with caplog.at_level(logging.ERROR, logger="flows.worker"), running_worker(ctx) as worker:
-            docs = _drop(ctx.settings, tmp_path)
+            docs = drop_samples(ctx.settings, tmp_path / "samples", DOCS)
             wait_for(lambda: "stay in work/" in caplog.text, "no error about the locked ledger")
             assert f"StoreBusyError: {ctx.settings.ledger_db} stayed locked" in caplog.text, caplog.text
             assert {pdf.stem for pdf in ctx.settings.work_dir.glob("*.pdf")} == docs  # kept for the next pass

@@ -9,13 +9,11 @@ Costs about 40 s: two server starts and one worker start.
 
 from __future__ import annotations
 
-import hashlib
-import os
 import time
 from pathlib import Path
 
 import pytest
-from flowcheck import assert_exactly_once, ledger_stamp, start_watch
+from flowcheck import assert_exactly_once, drop_samples, ledger_stamp, start_watch
 
 from docval.settings import Settings, load_settings
 from flows.env import free_port
@@ -40,16 +38,12 @@ def own_server_settings(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> 
 def test_server_restart_mid_batch_worker_recovers_and_decides_each_document_once(
     own_server_settings: Settings, tmp_path: Path
 ) -> None:
-    from extractors.samples import write_sample_inbox
     from flows.server import PrefectServer
 
     settings = own_server_settings
-    samples = write_sample_inbox(tmp_path / "samples", count=DOCS)
-    docs = {hashlib.sha256((tmp_path / "samples" / s.file).read_bytes()).hexdigest() for s in samples}
     server = PrefectServer.ensure(settings)
     try:
-        for sample in samples:
-            os.replace(tmp_path / "samples" / sample.file, settings.inbox / sample.file)
+        docs = drop_samples(settings, tmp_path / "samples", DOCS)
         before = ledger_stamp(settings)
         worker = start_watch()
         deadline = time.monotonic() + 120
