@@ -22,6 +22,7 @@ import pytest
 from flowcheck import assert_exactly_once, drop_samples, running_worker, wait_for
 
 from docval.settings import Settings
+from flows.batch import worker_context  # imports Prefect, whose logging setup would drop caplog's handler mid-test
 from ledger import Ledger, verify_ledger
 
 DOCS = 5
@@ -32,8 +33,6 @@ def _run_through_disk_full(
     settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture, free_space: Any, expected: str
 ) -> None:
     """Drop documents, wait for the failure message, check the ledger and work/, free space, wait for the end."""
-    from flows.batch import worker_context
-
     worker_context.cache_clear()
     ctx = worker_context()
     with caplog.at_level(logging.ERROR, logger="flows.worker"), running_worker(ctx) as worker:

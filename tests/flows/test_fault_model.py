@@ -5,12 +5,14 @@ nothing listens. Documents run through every stage as plain calls (no Prefect: t
 Each one must end decided — published, rejected or waiting for a person, with the policy rule that
 decided it — never lost or quarantined; the failed calls are in the ledger's ``doc.extracted`` entry
 with their error code, and once the circuit breaker opens later documents are not sent at all
-(``CIRCUIT_OPEN``), so a dead endpoint costs ``breaker_failures`` calls, not one per document.
+(``CIRCUIT_OPEN``), so a dead endpoint costs ``breaker_failures`` calls, not one per document; the
+operator gets one warning naming the endpoint when its circuit opens.
 About 10 s per case (models load once per case).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from flowcheck import assert_exactly_once
 from docval.domain import DocState
 from docval.events import DecidedPayload, EntryKind, ExtractedPayload
 from docval.settings import Settings, load_settings
+from flows.batch import build_context  # imports Prefect, whose logging setup would drop caplog's handler mid-test
 from flows.env import free_port
 from ledger import Ledger
 from tests.extractors.extract_chat_server import Behaviour, ChatServer
@@ -61,7 +64,6 @@ def _router_env(monkeypatch: pytest.MonkeyPatch, base_url: str, **extra: str) ->
 def _process(settings: Settings, tmp_path: Path) -> set[str]:
     """Claim sample documents and run one batch through every stage, as the worker does, minus Prefect."""
     from extractors.samples import write_sample_inbox
-    from flows.batch import build_context
     from flows.pipeline import load_batch, run_stages
     from flows.worker import Worker
 
@@ -89,7 +91,12 @@ def _extracted_and_decided(settings: Settings, docs: set[str]) -> tuple[list[Ext
 
 @pytest.mark.parametrize("fault", ["down", "slow", "garbage"])
 def test_model_endpoint_fault_documents_still_decided_breaker_in_the_ledger(
-    settings: Settings, chat_server: ChatServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault: str
+    settings: Settings,
+    chat_server: ChatServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    fault: str,
 ) -> None:
     if fault == "down":
         base_url, code = f"http://127.0.0.1:{free_port()}/v1", "CONNECT"  # nothing listens there
@@ -100,8 +107,11 @@ def test_model_endpoint_fault_documents_still_decided_breaker_in_the_ledger(
         base_url, code = chat_server.base_url, "MALFORMED"
         chat_server.default = Behaviour(raw_body=b"<html>502 from a proxy</html>")
     loaded = _router_env(monkeypatch, base_url)
-    docs = _process(loaded, tmp_path)
+    with caplog.at_level(logging.WARNING, logger="extractors.llm"):
+        docs = _process(loaded, tmp_path)
     assert len(docs) == DOCS
+    opened = [r.getMessage() for r in caplog.records if "circuit open" in r.getMessage()]
+    assert len(opened) == 1 and base_url in opened[0] and code in opened[0], opened  # one line per outage
     states = assert_exactly_once(loaded, docs)
     assert DocState.QUARANTINED not in states.values(), states
     extracted, decided = _extracted_and_decided(loaded, docs)
