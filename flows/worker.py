@@ -43,16 +43,17 @@ RETRY_MAX_SECONDS = 60.0
 
 @dataclass
 class Backlog:
-    """Work a failed batch left behind: documents to resume, claims and approval runs still to record."""
+    """Work a failed batch left behind: documents to resume, ledger entries and approval runs still to make."""
 
     docs: list[str] = field(default_factory=list)
     duplicates: list[Claimed] = field(default_factory=list)
+    entries: list[Draft] = field(default_factory=list)
     approvals: list[str] = field(default_factory=list)
     failures: int = 0
     due: float = 0.0
 
     def __bool__(self) -> bool:
-        return bool(self.docs or self.duplicates or self.approvals)
+        return bool(self.docs or self.duplicates or self.entries or self.approvals)
 
     def failed(self, cause: BaseException, what: str) -> None:
         """Schedule the next attempt (2 s, 4 s, ... up to a minute) and tell the operator why."""
@@ -140,7 +141,12 @@ class Worker:
         reason = {"reason": "UNREADABLE", "stage": "claim", "detail": type(exc).__name__, "file": target.name}
         atomic_write(target.with_name(target.name + ".reason.json"), json.dumps(reason).encode())
         payload = QuarantinedPayload(reason="UNREADABLE", stage="claim", detail=type(exc).__name__)
-        self.ctx.audit.record([Draft(EntryKind.QUARANTINED, None, self.maker, payload)])
+        draft = Draft(EntryKind.QUARANTINED, None, self.maker, payload)
+        try:
+            self.ctx.audit.record([draft])
+        except Exception as failure:  # the reason file is written; the entry follows with the backlog
+            self.backlog.entries.append(draft)
+            self.backlog.failed(failure, "recording an unreadable inbox entry")
 
     def run_batch(self, docs: list[str], *, resumed: bool) -> None:
         """Process one batch; raises if it failed as a whole (the watcher loop defers it instead)."""
@@ -167,24 +173,43 @@ class Worker:
         return True
 
     def retry_backlog(self) -> None:
-        """One more attempt at everything the backlog holds, oldest first; what fails again waits longer."""
+        """One more attempt at everything the backlog holds; what fails again waits longer.
+
+        Documents first (resuming them records their claims), then the entries that refer to them, then
+        approval runs. Each list is emptied once done, so a later failure cannot record anything twice.
+        """
         backlog, self.backlog = self.backlog, Backlog(failures=self.backlog.failures)
+        batch_max = self.settings.flows.batch_max
+        for start in range(0, len(backlog.docs), batch_max):
+            if not self._attempt(backlog.docs[start : start + batch_max], resumed=True):
+                backlog.docs = backlog.docs[start:]  # the failed chunk is in self.backlog too; _carry dedups
+                self._carry(backlog)
+                return
+        backlog.docs = []
         try:
             if backlog.duplicates:
                 record_claims(self.ctx, [], maker=self.maker, duplicates=backlog.duplicates)
+                backlog.duplicates = []
+            if backlog.entries:
+                self.ctx.audit.record(backlog.entries)
+                backlog.entries = []
             if backlog.approvals:
                 self.request_approvals(backlog.approvals)
+                backlog.approvals = []
         except Exception as exc:
-            self.backlog = backlog
-            backlog.failed(exc, "retrying the backlog")
+            self._carry(backlog)
+            self.backlog.failed(exc, "recording the backlog's entries")
             return
-        for start in range(0, len(backlog.docs), self.settings.flows.batch_max):
-            if not self._attempt(backlog.docs[start : start + self.settings.flows.batch_max], resumed=True):
-                self.backlog.docs += backlog.docs[start + self.settings.flows.batch_max :]
-                return
         if not self.backlog:
-            log.warning("backlog cleared after %d failed attempts (%d documents)", backlog.failures, len(backlog.docs))
+            log.warning("backlog cleared after %d failed attempts", backlog.failures)
             self.backlog = Backlog()
+
+    def _carry(self, old: Backlog) -> None:
+        """What ``old`` still holds goes back into the current backlog, ahead of anything newer."""
+        self.backlog.docs = old.docs + [doc for doc in self.backlog.docs if doc not in old.docs]
+        self.backlog.duplicates = old.duplicates + self.backlog.duplicates
+        self.backlog.entries = old.entries + self.backlog.entries
+        self.backlog.approvals = old.approvals + self.backlog.approvals
 
     def run(self, stop: threading.Event, *, exit_when_idle: bool = False, poll_seconds: float = 0.2) -> None:
         """Watch the inbox until ``stop`` is set (or, with ``exit_when_idle``, until nothing is left to do)."""

@@ -9,15 +9,19 @@ Each case starts one worker process against the session's Prefect server (about 
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from flowcheck import assert_exactly_once, drop_samples, running_worker, start_watch, wait_for
 
+from docval.events import EntryKind
 from docval.settings import Settings
+from ledger import Ledger
 
 DOCS = 6
 _HOLD = (
@@ -59,6 +63,7 @@ def test_ledger_locked_past_timeout_clear_error_documents_stay_in_work(
     flow_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The worker runs in a thread here (as in test_watch) so the lock can be taken while it is already up."""
+    from extractors.samples import write_sample_inbox
     from flows.batch import worker_context
 
     monkeypatch.setenv("DOCVAL_LEDGER__LOCK_TIMEOUT_SECONDS", "0.5")
@@ -68,14 +73,19 @@ def test_ledger_locked_past_timeout_clear_error_documents_stay_in_work(
     try:
         with caplog.at_level(logging.ERROR, logger="flows.worker"), running_worker(ctx) as worker:
             docs = drop_samples(ctx.settings, tmp_path / "samples", DOCS)
-            wait_for(lambda: "stay in work/" in caplog.text, "no error about the locked ledger")
+            (sample,) = write_sample_inbox(tmp_path / "again", count=1)  # deterministic: the same bytes again
+            os.replace(tmp_path / "again" / sample.file, ctx.settings.inbox / "same-bytes-again.pdf")
+            os.mkfifo(ctx.settings.inbox / "pipe.pdf")  # unreadable: quarantined, its entry waits for the lock
+            wait_for(lambda: "claims failed" in caplog.text, "no error about the locked ledger")
             assert f"StoreBusyError: {ctx.settings.ledger_db} stayed locked" in caplog.text, caplog.text
             assert {pdf.stem for pdf in ctx.settings.work_dir.glob("*.pdf")} == docs  # kept for the next pass
             assert not list(ctx.settings.outbox.glob("*.json"))
             _release(holder)
             wait_for(lambda: len(list(ctx.settings.outbox.glob("*.json"))) == DOCS, "not finished after the lock")
-            wait_for(lambda: not worker.backlog, "backlog not cleared")
+            wait_for(lambda: not worker.backlog and not list(ctx.settings.inbox.iterdir()), "backlog not cleared")
     finally:
         if holder.poll() is None:
             _release(holder)
     assert_exactly_once(ctx.settings, docs)
+    kinds = Counter((entry.kind, entry.doc in docs) for entry in Ledger.open(ctx.settings).entries())
+    assert kinds[(EntryKind.DUPLICATE, True)] == 1 and kinds[(EntryKind.QUARANTINED, False)] == 1, kinds
