@@ -8,16 +8,17 @@ PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: run ledger-demo test lint bench system-deps install install-test clean
+.PHONY: run ledger-demo test lint bench system-deps install install-test constraints audit clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# Pinned: constraints.txt holds the exact version of every dependency the tests passed with.
 install: $(BIN)/python
-	$(PIP) -e .
+	$(PIP) -c constraints.txt -e .
 
 install-test: $(BIN)/python
-	$(PIP) -e '.[test,dev]'
+	$(PIP) -c constraints.txt -e '.[test,dev]'
 
 system-deps:
 	@bash scripts/system-deps.sh
@@ -49,5 +50,18 @@ lint: install-test
 bench: install-test
 	@for script in benchmarks/*_bench.py benchmarks/robustness.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
+# After changing a dependency in pyproject.toml: re-pin from the working venv (keeps the header).
+constraints: install-test
+	{ grep '^#' constraints.txt; $(BIN)/python -m pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+
+# Known vulnerabilities in the pinned versions. Online: pip-audit asks PyPI's advisory data (or -s osv);
+# --strict fails when a package could not be checked, so an unreachable service is never a clean report.
+# pip-audit gets its own venv so the project's pinned one stays exactly as constraints.txt says.
+audit:
+	$(PYTHON) -m venv .venv-audit
+	.venv-audit/bin/python -m pip install --quiet --disable-pip-version-check pip-audit
+	.venv-audit/bin/pip-audit -r constraints.txt --no-deps --disable-pip --strict
+
 clean:
-	rm -rf $(VENV) var .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-audit var .pytest_cache .hypothesis

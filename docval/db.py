@@ -62,5 +62,5 @@ def _acquire(fd: int, mode: int, db_path: Path, timeout: float) -> None:
             return
         except BlockingIOError:
             if time.monotonic() >= deadline:
-                raise StoreBusyError(f"{db_path} stayed locked by another process for {timeout:.0f} s") from None
+                raise StoreBusyError(f"{db_path} stayed locked by another process for {timeout:g} s") from None
             time.sleep(_POLL_SECONDS)

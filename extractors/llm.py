@@ -11,6 +11,7 @@ document) and are caught by the router, which falls back to the next tier.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from typing import Any
 import httpx
 
 __all__ = ["ChatAnswer", "ChatClient", "CircuitBreaker", "ModelCallError"]
+
+log = logging.getLogger(__name__)
 
 _RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 _MAX_RETRY_AFTER_SECONDS = 30.0
@@ -115,8 +118,11 @@ class ChatClient:
         }
         try:
             answer = self._with_retries(body)
-        except ModelCallError:
+        except ModelCallError as exc:
+            was_open = self.breaker.is_open
             self.breaker.record_failure()
+            if self.breaker.is_open and not was_open:  # the operator's one line per outage, not one per call
+                log.warning("model endpoint %s: circuit open after %s; calls skipped for a while", self._url, exc.code)
             raise
         self.breaker.record_success()
         return answer

@@ -30,6 +30,7 @@ from typing import Any
 
 from docval.domain import DocKind, ExtractedField, MaskedText, MaskFunction, ModelCall, Tier
 from docval.errors import ConfigError
+from docval.keyfile import read_secret
 from docval.settings import ModelEndpoint, ModelPrice, RouterSettings, Settings
 from extractors.budget import DayBudget
 from extractors.llm import ChatClient, CircuitBreaker, ModelCallError
@@ -240,7 +241,7 @@ def _api_key(tier: Tier, endpoint: ModelEndpoint, settings: Settings) -> str | N
     if endpoint.api_key_file is not None:
         path = settings.resolve(endpoint.api_key_file)
         if path.is_file():
-            return path.read_text(encoding="utf-8").strip()
+            return read_secret(path).decode("utf-8").strip()  # refused unless 0600, like every key file
     if endpoint.api_key_env and os.environ.get(endpoint.api_key_env):
         return os.environ[endpoint.api_key_env]
     if tier is Tier.REMOTE:

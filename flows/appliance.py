@@ -31,7 +31,7 @@ from flows.errors import FlowError
 from flows.policy import DEFAULT_POLICY_YAML, load_policy
 from flows.roles import ensure_demo_roles, load_roles
 from ledger import init_keys
-from ledger.keys import anchor_path
+from ledger.keys import anchor_path, load_signing_key, signing_key_path
 
 __all__ = ["ServeProcess", "prepare", "serving", "up"]
 
@@ -44,6 +44,7 @@ def prepare(settings: Settings) -> None:
     KeyedHasher.from_file(settings.keys_dir / "hmac.key")
     if not anchor_path(settings.ledger_keys_dir).exists():
         init_keys(settings.ledger_keys_dir, settings.ledger.key_name)
+    _check_signing_key(settings)
     policy_path = settings.resolve(settings.flows.policy_file)
     if not policy_path.exists():
         policy_path.write_text(DEFAULT_POLICY_YAML, encoding="utf-8")
@@ -51,6 +52,17 @@ def prepare(settings: Settings) -> None:
     ensure_demo_roles(roles_path, settings.keys_dir)
     load_policy(policy_path)
     load_roles(roles_path)
+
+
+def _check_signing_key(settings: Settings) -> None:
+    """Refuse to start without a usable ledger key: no checkpoint could be signed, so no document would finish."""
+    path = signing_key_path(settings.ledger_keys_dir)
+    if not path.exists():
+        raise FlowError(
+            f"{path}: the ledger signing key is missing while its verifier key {anchor_path(path.parent).name} is "
+            "there; restore the key file from your backup (a new key would not match this ledger)"
+        )
+    load_signing_key(path)  # refuses a mode wider than 0600, a malformed file or a wrong key id
 
 
 @dataclass

@@ -16,6 +16,7 @@ them is finished by the next run.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
@@ -75,6 +76,7 @@ log = logging.getLogger(__name__)
 WORKER = "docval-worker"
 FINAL_KINDS = {EntryKind.PUBLISHED, EntryKind.REJECTED, EntryKind.QUARANTINED, EntryKind.APPROVAL_REQUESTED}
 TRANSIENT = (StoreBusyError, TimeoutError, ConnectionError)
+DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
 
 
 @dataclass
@@ -196,6 +198,8 @@ def _run_step(
             _quarantine(work, failure.code, stage, failure.detail)
             continue
         except Exception as exc:  # a bug or a broken dependency: quarantine, flag, never lose the document
+            if _infrastructure(exc):
+                raise  # not this document's fault: the batch fails and the worker retries it later
             log.exception("stage %s failed for doc %s (%s)", stage, work.doc[:12], type(exc).__name__)
             work.unexpected = True
             _quarantine(work, "INTERNAL_ERROR", stage, type(exc).__name__)
@@ -205,6 +209,11 @@ def _run_step(
             owners.append(work)
     for work, seq in zip(owners, _retry(lambda: ctx.audit.record(drafts)), strict=True):
         work.seqs.append(seq)
+
+
+def _infrastructure(exc: Exception) -> bool:
+    """A lock that outlasted its retries or a full disk: quarantining the document would punish the wrong party."""
+    return isinstance(exc, TRANSIENT) or (isinstance(exc, OSError) and exc.errno in DISK_FULL)
 
 
 def _quarantine(work: DocWork, reason: str, stage: str, detail: str) -> None:

@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from docval.configfile import load_yaml_model
+from docval.keyfile import read_secret
 from flows.errors import FlowError
 
 __all__ = [
@@ -153,7 +154,7 @@ def sign_decision(
     """Sign with the user's private key from ``keys/users/<user>.ed25519`` (only that user should read it)."""
     path = user_key_path(keys_dir, user)
     try:
-        private = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        private = serialization.load_pem_private_key(read_secret(path), password=None)
     except FileNotFoundError:
         raise FlowError(f"no private key for user {user!r} at {path}") from None
     if not isinstance(private, Ed25519PrivateKey):

@@ -81,6 +81,8 @@ class Toolkit:
             prompt_versions=extraction.prompt_versions,
             tokens=sum(call.tokens_in + call.tokens_out for call in extraction.calls),
             usd=float(sum(call.usd for call in extraction.calls)),
+            needs_review=extraction.needs_review,
+            review_reason=extraction.review_reason,
         )
 
     def _provenance(self, name: str, value: ExtractedField) -> dict:

@@ -6,6 +6,12 @@ process costs seconds). It first resumes whatever a previous run left in
 why resuming is safe), then loops: claim stable inbox files, collect them for
 ``batch_wait_seconds`` or up to ``batch_max``, run one ``process-batch`` flow,
 and start one ``await-approval`` run per document that needs people.
+
+A batch that fails as a whole — the Prefect server restarting, the ledger file
+locked past ``lock_timeout_seconds``, a full disk, a missing signing key — is
+not a document's fault and must not kill the worker: its documents stay in
+``work/`` (every step is ledgered and resumable) and go to a backlog retried
+with growing delays, and the operator gets one log line naming the cause.
 """
 
 from __future__ import annotations
@@ -16,18 +22,48 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from docval.domain import DocState
+from docval.errors import DocvalError
 from docval.events import EntryKind, QuarantinedPayload
 from flows.audit import Draft
 from flows.claim import Claimed, atomic_write, claim_file, claimed_in_work
 from flows.pipeline import Context, record_claims
-from flows.watch import InboxWatcher
+from flows.watch import InboxWatcher, inbox_entries
 
 __all__ = ["Worker"]
 
 log = logging.getLogger(__name__)
+
+RETRY_FIRST_SECONDS = 2.0
+RETRY_MAX_SECONDS = 60.0
+
+
+@dataclass
+class Backlog:
+    """Work a failed batch left behind: documents to resume, ledger entries and approval runs still to make."""
+
+    docs: list[str] = field(default_factory=list)
+    duplicates: list[Claimed] = field(default_factory=list)
+    entries: list[Draft] = field(default_factory=list)
+    approvals: list[str] = field(default_factory=list)
+    failures: int = 0
+    due: float = 0.0
+
+    def __bool__(self) -> bool:
+        return bool(self.docs or self.duplicates or self.entries or self.approvals)
+
+    def failed(self, cause: BaseException, what: str) -> None:
+        """Schedule the next attempt (2 s, 4 s, ... up to a minute) and tell the operator why."""
+        self.failures += 1
+        delay = min(RETRY_FIRST_SECONDS * 2 ** (self.failures - 1), RETRY_MAX_SECONDS)
+        self.due = time.monotonic() + delay
+        log.error(
+            "%s failed (%s: %s); %d documents stay in work/, retry %d in %.0f s",
+            what, type(cause).__name__, str(cause)[:300], len(self.docs), self.failures, delay,
+        )  # fmt: skip
 
 
 class Worker:
@@ -48,12 +84,13 @@ class Worker:
         self.states: dict[str, str] = {}
         self.on_idle = on_idle
         self._ignored: set[Path] = set()
+        self.backlog = Backlog()
 
     def recover(self) -> dict[str, str]:
         """Finish every document a previous run left in the work area (it may have died at any point)."""
         docs = [claimed.doc for claimed in claimed_in_work(self.settings.work_dir)]
         for start in range(0, len(docs), self.settings.flows.batch_max):
-            self.run_batch(docs[start : start + self.settings.flows.batch_max], resumed=True)
+            self._attempt(docs[start : start + self.settings.flows.batch_max], resumed=True)
         return {doc: self.states[doc] for doc in docs if doc in self.states}
 
     def claim(self, paths: list[Path]) -> list[str]:
@@ -61,22 +98,36 @@ class Worker:
         fresh: list[Claimed] = []
         duplicates: list[Claimed] = []
         unreadable: list[tuple[Path, OSError]] = []
-        with self.ctx.store.session() as store:
-            for path in paths:
-                if path in self._ignored:
-                    continue
-                try:
-                    claimed, is_new = claim_file(path, self.settings.work_dir, known=lambda d: store.get(d) is not None)
-                except FileNotFoundError:
-                    continue  # taken away while we looked
-                except OSError as exc:
-                    unreadable.append((path, exc))
-                    continue
-                (fresh if is_new else duplicates).append(claimed)
+        try:
+            with self.ctx.store.session() as store:
+
+                def known(doc: str) -> bool:
+                    return store.get(doc) is not None
+
+                for path in paths:
+                    if path in self._ignored:
+                        continue
+                    try:
+                        claimed, is_new = claim_file(path, self.settings.work_dir, known=known)
+                    except FileNotFoundError:
+                        continue  # taken away while we looked
+                    except OSError as exc:
+                        unreadable.append((path, exc))
+                        continue
+                    (fresh if is_new else duplicates).append(claimed)
+        except DocvalError as exc:  # the store stayed locked: nothing moved, the watcher offers the files again
+            log.error("claiming %d inbox files failed (%s); they stay in the inbox", len(paths), exc)
+            return []
         for path, exc in unreadable:
             self._quarantine_unreadable(path, exc)
         if fresh or duplicates:
-            record_claims(self.ctx, fresh, maker=self.maker, duplicates=duplicates)
+            try:
+                record_claims(self.ctx, fresh, maker=self.maker, duplicates=duplicates)
+            except Exception as exc:  # files are already in work/: resuming them records the claims
+                self.backlog.docs += [claimed.doc for claimed in fresh]
+                self.backlog.duplicates += duplicates
+                self.backlog.failed(exc, f"recording {len(fresh) + len(duplicates)} claims")
+                return []
         return [claimed.doc for claimed in fresh]
 
     def _quarantine_unreadable(self, path: Path, exc: OSError) -> None:
@@ -90,16 +141,75 @@ class Worker:
         reason = {"reason": "UNREADABLE", "stage": "claim", "detail": type(exc).__name__, "file": target.name}
         atomic_write(target.with_name(target.name + ".reason.json"), json.dumps(reason).encode())
         payload = QuarantinedPayload(reason="UNREADABLE", stage="claim", detail=type(exc).__name__)
-        self.ctx.audit.record([Draft(EntryKind.QUARANTINED, None, self.maker, payload)])
+        draft = Draft(EntryKind.QUARANTINED, None, self.maker, payload)
+        try:
+            self.ctx.audit.record([draft])
+        except Exception as failure:  # the reason file is written; the entry follows with the backlog
+            self.backlog.entries.append(draft)
+            self.backlog.failed(failure, "recording an unreadable inbox entry")
 
     def run_batch(self, docs: list[str], *, resumed: bool) -> None:
+        """Process one batch; raises if it failed as a whole (the watcher loop defers it instead)."""
         if not docs:
             return
         states = self.process(docs, resumed)
         self.states.update(states)
         awaiting = [doc for doc, state in states.items() if state == DocState.AWAITING_APPROVAL]
         if awaiting:
-            self.request_approvals(awaiting)
+            try:
+                self.request_approvals(awaiting)
+            except Exception as exc:  # processed and recorded; only the approval run is missing
+                self.backlog.approvals += awaiting
+                self.backlog.failed(exc, f"starting {len(awaiting)} approval runs")
+
+    def _attempt(self, docs: list[str], *, resumed: bool) -> bool:
+        """``run_batch``, with a whole-batch failure sent to the backlog instead of ending the worker."""
+        try:
+            self.run_batch(docs, resumed=resumed)
+        except Exception as exc:  # infrastructure, not the documents: each stage quarantines its own failures
+            self.backlog.docs += [doc for doc in docs if doc not in self.backlog.docs]
+            self.backlog.failed(exc, f"batch of {len(docs)} documents")
+            return False
+        return True
+
+    def retry_backlog(self) -> None:
+        """One more attempt at everything the backlog holds; what fails again waits longer.
+
+        Documents first (resuming them records their claims), then the entries that refer to them, then
+        approval runs. Each list is emptied once done, so a later failure cannot record anything twice.
+        """
+        backlog, self.backlog = self.backlog, Backlog(failures=self.backlog.failures)
+        batch_max = self.settings.flows.batch_max
+        for start in range(0, len(backlog.docs), batch_max):
+            if not self._attempt(backlog.docs[start : start + batch_max], resumed=True):
+                backlog.docs = backlog.docs[start:]  # the failed chunk is in self.backlog too; _carry dedups
+                self._carry(backlog)
+                return
+        backlog.docs = []
+        try:
+            if backlog.duplicates:
+                record_claims(self.ctx, [], maker=self.maker, duplicates=backlog.duplicates)
+                backlog.duplicates = []
+            if backlog.entries:
+                self.ctx.audit.record(backlog.entries)
+                backlog.entries = []
+            if backlog.approvals:
+                self.request_approvals(backlog.approvals)
+                backlog.approvals = []
+        except Exception as exc:
+            self._carry(backlog)
+            self.backlog.failed(exc, "recording the backlog's entries")
+            return
+        if not self.backlog:
+            log.warning("backlog cleared after %d failed attempts", backlog.failures)
+            self.backlog = Backlog()
+
+    def _carry(self, old: Backlog) -> None:
+        """What ``old`` still holds goes back into the current backlog, ahead of anything newer."""
+        self.backlog.docs = old.docs + [doc for doc in self.backlog.docs if doc not in old.docs]
+        self.backlog.duplicates = old.duplicates + self.backlog.duplicates
+        self.backlog.entries = old.entries + self.backlog.entries
+        self.backlog.approvals = old.approvals + self.backlog.approvals
 
     def run(self, stop: threading.Event, *, exit_when_idle: bool = False, poll_seconds: float = 0.2) -> None:
         """Watch the inbox until ``stop`` is set (or, with ``exit_when_idle``, until nothing is left to do)."""
@@ -119,16 +229,16 @@ class Worker:
                 if due:
                     batch, pending = pending[: flows.batch_max], pending[flows.batch_max :]
                     first_pending = time.monotonic()
-                    self.run_batch(batch, resumed=False)
-                    if not pending and self.on_idle is not None:
+                    if self._attempt(batch, resumed=False) and not pending and self.on_idle is not None:
                         self.on_idle()
                     continue
-                if exit_when_idle and not pending and not watcher.waiting and not self._inbox_has_files():
+                if self.backlog and time.monotonic() >= self.backlog.due:
+                    self.retry_backlog()
+                    continue
+                idle = not pending and not watcher.waiting and not self.backlog
+                if exit_when_idle and idle and not self._inbox_has_files():
                     return
                 stop.wait(poll_seconds)
 
     def _inbox_has_files(self) -> bool:
-        return any(
-            path.is_file() and not path.name.startswith(".") and path not in self._ignored
-            for path in self.settings.inbox.iterdir()
-        )
+        return any(path not in self._ignored for path in inbox_entries(self.settings.inbox))

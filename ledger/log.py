@@ -369,8 +369,9 @@ class Ledger:
     def witness_path(self) -> Path:
         return self.db_path.with_name(self.db_path.name + ".checkpoints")
 
-    @cached_property
+    @property
     def _signing_key(self) -> SigningKey:
+        """Read at every signing, not cached: a key file removed or widened mid-run stops the signing at once."""
         return load_signing_key(signing_key_path(self.keys_dir))
 
     # ------------------------------------------------------------------ writing
@@ -486,8 +487,7 @@ class Ledger:
         current_path, next_path = self._key_paths()
         if next_path.exists() and str(load_signing_key(next_path).verifier) == expected:
             os.replace(next_path, current_path)
-            self.__dict__["_signing_key"] = key = load_signing_key(current_path)
-            return key
+            return self._signing_key
         raise LedgerError("the signing key on disk is not the key in force for this ledger")
 
     def _witness(self, notes: list[str]) -> None:
@@ -594,7 +594,6 @@ class Ledger:
             next_path.unlink(missing_ok=True)
             raise
         os.replace(next_path, current_path)
-        self.__dict__["_signing_key"] = new_key
         self._witness([note for note in (pending, final) if note])
         return seq
 

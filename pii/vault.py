@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict
 
 from docval.events import PiiErasedPayload, PiiRevealedPayload
 from docval.hashing import KeyedHasher
+from docval.keyfile import read_secret
 from pii.errors import PiiAccessDenied, PiiError, SubjectErased
 from pii.tokens import TOKEN_RE, token_entity
 
@@ -78,10 +79,10 @@ def _load_or_create_key(path: Path) -> bytes:
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
-            return path.read_bytes()  # another process won the race
+            return read_secret(path)  # another process won the race
         with os.fdopen(fd, "wb") as handle:
             handle.write(AESGCM.generate_key(bit_length=256))
-    key = path.read_bytes()
+    key = read_secret(path)
     if len(key) != 32:
         raise PiiError(f"{path}: master key must be 32 bytes")
     return key

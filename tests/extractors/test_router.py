@@ -238,6 +238,7 @@ def test_remote_tier_without_key_is_a_config_error(settings: Settings, remote_se
 def test_key_file_is_sent_but_never_part_of_the_settings(settings: Settings, remote_server: ChatServer) -> None:
     key_file = settings.keys_dir / "remote_model.key"
     key_file.write_text("sk-from-file\n")
+    key_file.chmod(0o600)
     remote_server.default = Behaviour(answer={})
     configured = configure(settings, remote=remote_server)
     endpoint = configured.extract.router.remote.model_copy(update={"api_key_env": None, "api_key_file": key_file})
@@ -248,6 +249,11 @@ def test_key_file_is_sent_but_never_part_of_the_settings(settings: Settings, rem
     run(configured, mask=_pseudonymize)
     assert remote_server.headers[0]["authorization"] == "Bearer sk-from-file"
     assert "sk-from-file" not in configured.model_dump_json()
+    key_file.chmod(0o644)  # a key others can read may already be copied: refused, naming the file
+    from docval.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=f"{key_file}: mode 0644"):
+        Router.from_settings(configured, mask=_pseudonymize)
 
 
 def test_document_budget_sends_to_review_without_calling(
@@ -326,6 +332,7 @@ def test_property_remote_never_sees_the_masked_originals(
     key = configured.keys_dir / "remote_model.key"
     key.parent.mkdir(parents=True, exist_ok=True)
     key.write_text("sk")
+    key.chmod(0o600)
     result = run(configured, mask=mask, text=INVOICE.replace("Erika Musterfrau", person))
     assert person not in shared_remote.sent_text()
     assert result.fields["buyer_name"].value == person

@@ -2,14 +2,73 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import subprocess
+import sys
+import threading
+import time
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
 
 from docval.domain import DocState, DocumentResult
 from docval.events import EntryKind
 from docval.settings import Settings
 from docval.store import DocumentStore
-from flows.pipeline import FINAL_KINDS, outbox_path
+from flows.pipeline import FINAL_KINDS, Context, outbox_path
+from flows.worker import Worker
 from ledger import Ledger, verify_ledger
+
+
+@contextmanager
+def running_worker(ctx: Context) -> Iterator[Worker]:
+    """The real worker loop (watcher + process-batch flow) in a thread, stopped and joined on exit."""
+    from flows.batch import process_batch
+
+    worker = Worker(ctx, process=lambda docs, resumed: process_batch(docs, resumed), request_approvals=lambda d: None)
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        yield worker
+    finally:
+        stop.set()
+        thread.join(60)
+
+
+def wait_for(condition: Callable[[], bool], failure: str, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, failure
+        time.sleep(0.1)
+
+
+def drop_samples(settings: Settings, folder: Path, count: int) -> set[str]:
+    """Sample documents written to ``folder`` and moved into the inbox whole; their ids."""
+    from extractors.samples import write_sample_inbox
+
+    docs = set()
+    for sample in write_sample_inbox(folder, count=count):
+        path = folder / sample.file
+        docs.add(hashlib.sha256(path.read_bytes()).hexdigest())
+        os.replace(path, settings.inbox / sample.file)
+    return docs
+
+
+def ledger_stamp(settings: Settings) -> tuple[int, ...]:
+    """Changes whenever the ledger is written: the way to know a worker has started work."""
+    files = [settings.ledger_db, settings.ledger_db.with_name(settings.ledger_db.name + ".wal")]
+    return tuple(path.stat().st_mtime_ns if path.exists() else 0 for path in files)
+
+
+def start_watch(stderr: IO[bytes] | int = subprocess.PIPE) -> subprocess.Popen[bytes]:
+    """`docval watch --exit-when-idle`, entered through its command function to skip the other packages' CLIs."""
+    command = [sys.executable, "-c", "from flows.cli import watch; watch(exit_when_idle=True)"]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr, env=os.environ.copy())
+
 
 ONCE_PER_DOC = (
     EntryKind.CLAIMED,

@@ -13,28 +13,15 @@ import hashlib
 import os
 import random
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from flowcheck import assert_exactly_once
+from flowcheck import assert_exactly_once, ledger_stamp, start_watch
 
 from docval.settings import Settings
 
 SEED = 20261125
-
-
-def _ledger_stamp(settings: Settings) -> tuple[int, ...]:
-    files = [settings.ledger_db, settings.ledger_db.with_name(settings.ledger_db.name + ".wal")]
-    return tuple(path.stat().st_mtime_ns if path.exists() else 0 for path in files)
-
-
-def _watch() -> subprocess.Popen[bytes]:
-    """`docval watch --exit-when-idle`, entered through its command function to skip the other packages' CLIs."""
-    command = [sys.executable, "-c", "from flows.cli import watch; watch(exit_when_idle=True)"]
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=os.environ.copy())
 
 
 INITIAL = 12
@@ -65,10 +52,10 @@ def test_sigkill_at_many_points_then_every_document_decided_once(
     kills = []
     while len(kills) < kill_points:
         drop(PER_ROUND)
-        before = _ledger_stamp(flow_settings)
-        worker = _watch()
+        before = ledger_stamp(flow_settings)
+        worker = start_watch()
         deadline = time.monotonic() + 60
-        while _ledger_stamp(flow_settings) == before and worker.poll() is None:
+        while ledger_stamp(flow_settings) == before and worker.poll() is None:
             assert time.monotonic() < deadline, "worker made no progress"
             time.sleep(0.02)
         delay = rng.uniform(0, 1.5)
@@ -79,7 +66,7 @@ def test_sigkill_at_many_points_then_every_document_decided_once(
         worker.wait()
         kills.append(round(delay, 2))
 
-    final = _watch()
+    final = start_watch()
     _, stderr = final.communicate(timeout=240)
     assert final.returncode == 0, stderr.decode()[-2000:]
     states = assert_exactly_once(flow_settings, docs)
