@@ -8,7 +8,7 @@ PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: run ledger-demo test lint bench system-deps install install-test clean
+.PHONY: run cluster-demo ledger-demo test lint bench system-deps install install-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,12 @@ system-deps:
 # Ctrl-C (or SIGTERM) stops everything cleanly; the next `make run` resumes where it stopped.
 run: install system-deps
 	$(BIN)/docval up
+
+# Many workers on this machine: PostgreSQL + Prefect server + work pool + three process workers, each writing
+# its own ledger shard; the sample inbox is processed, then every shard verified. Ctrl-C stops everything cleanly.
+cluster-demo: install system-deps
+	DOCVAL_DATA_DIR=var/cluster $(BIN)/docval cluster up --workers 3 --samples --exit-when-idle
+	DOCVAL_DATA_DIR=var/cluster $(BIN)/docval cluster verify
 
 # The ledger on its own: a few entries, a signed checkpoint, verify.
 ledger-demo: install

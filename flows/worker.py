@@ -48,6 +48,7 @@ class Worker:
         self.states: dict[str, str] = {}
         self.on_idle = on_idle
         self._ignored: set[Path] = set()
+        self.skipped: list[Path] = []  # files another worker claimed first (shared inbox)
 
     def recover(self) -> dict[str, str]:
         """Finish every document a previous run left in the work area (it may have died at any point)."""
@@ -68,7 +69,8 @@ class Worker:
                 try:
                     claimed, is_new = claim_file(path, self.settings.work_dir, known=lambda d: store.get(d) is not None)
                 except FileNotFoundError:
-                    continue  # taken away while we looked
+                    self.skipped.append(path)  # taken away while we looked: another worker has it
+                    continue
                 except OSError as exc:
                     unreadable.append((path, exc))
                     continue
