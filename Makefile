@@ -29,9 +29,11 @@ run: install system-deps
 
 # Many workers on this machine: PostgreSQL + Prefect server + work pool + three process workers, each writing
 # its own ledger shard; the sample inbox is processed, then every shard verified. Ctrl-C stops everything cleanly.
+# Its own port (4210), so a running `make run` appliance (4200, SQLite) is not mistaken for the cluster's server.
+CLUSTER_ENV := DOCVAL_DATA_DIR=var/cluster DOCVAL_FLOWS__PREFECT_API_URL=http://127.0.0.1:4210/api
 cluster-demo: install system-deps
-	DOCVAL_DATA_DIR=var/cluster $(BIN)/docval cluster up --workers 3 --samples --exit-when-idle
-	DOCVAL_DATA_DIR=var/cluster $(BIN)/docval cluster verify
+	$(CLUSTER_ENV) $(BIN)/docval cluster up --workers 3 --samples --exit-when-idle
+	$(CLUSTER_ENV) $(BIN)/docval cluster verify
 
 # The ledger on its own: a few entries, a signed checkpoint, verify.
 ledger-demo: install

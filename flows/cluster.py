@@ -159,7 +159,10 @@ def cluster(
             say(f"PostgreSQL 15 on 127.0.0.1:{database.port} ({database.folder})")
         server = PrefectServer.ensure(settings, api_url, database_url=database_url)
         stack.callback(server.stop)
-        say(f"Prefect server {api_url} ({'PostgreSQL' if postgres else 'SQLite'})")
+        if server.process is None:
+            say(f"Prefect server {api_url}: reusing the one already answering (its own database)")
+        else:
+            say(f"Prefect server {api_url} ({'PostgreSQL' if postgres else 'SQLite'})")
         from flows.pool import PoolWorker, deploy, prepare_shard
 
         deploy()

@@ -134,7 +134,7 @@ class Postgres:
         )
 
     def stop(self) -> None:
-        if (self.pgdata / "postmaster.pid").exists():
+        if (self.pgdata / "postmaster.pid").exists() and self.running():
             self._pg("pg_ctl", "-D", str(self.pgdata), "-m", "fast", "-w", "stop")
 
     def destroy(self) -> None:
