@@ -1,6 +1,6 @@
 """Many workers: docs/s with 1, 2 and 3 process workers, PostgreSQL vs SQLite server, Prefect API cost per document.
 
-    python benchmarks/scale_bench.py [--docs 300] [--workers 1,2,3] [--sqlite-workers 3] [--chunk 20]
+    python benchmarks/scale_bench.py [--docs 300] [--workers 1,2,3] [--sqlite-workers 3] [--chunk N]
 
 Each configuration is a real ``docval cluster up`` (flows/cluster.py) in a
 fresh data directory: its own PostgreSQL (or the SQLite server for the
@@ -47,6 +47,7 @@ class Figures:
     seconds: float
     cpu_seconds: float
     api_calls: int
+    events: int
     api_latency_ms: float
     final_entries: int
     shards: int
@@ -95,6 +96,31 @@ def _access_lines(data_dir: Path) -> int:
     return log.read_bytes().count(b"uvicorn.access") if log.exists() else 0
 
 
+def _events(data_dir: Path, postgres: bool) -> int:
+    """Rows in the server's ``events`` table: task-run states go over a websocket, so the access log misses them."""
+    if postgres:
+        import asyncio
+
+        import asyncpg
+
+        from flows.postgres import Postgres
+
+        url = Postgres(data_dir / "postgres", data_dir / "keys").url().replace("+asyncpg", "")
+
+        async def count() -> int:
+            connection = await asyncpg.connect(url)
+            try:
+                return int(await connection.fetchval("SELECT count(*) FROM events"))
+            finally:
+                await connection.close()
+
+        return asyncio.run(count())
+    import sqlite3
+
+    with sqlite3.connect(f"file:{data_dir / 'prefect' / 'prefect.db'}?mode=ro", uri=True) as connection:
+        return int(connection.execute("SELECT count(*) FROM events").fetchone()[0])
+
+
 def _final_entries(data_dir: Path) -> tuple[int, int]:
     """Final ledger entries over all shards (a document decided twice would count twice), and the shard count."""
     from docval.settings import load_settings
@@ -125,7 +151,9 @@ def run_cluster(root: Path, label: str, documents: list[bytes], *, workers: int,
         "PREFECT_SERVER_LOGGING_LEVEL": "INFO",  # the access log counts API calls
         "PYTHONUNBUFFERED": "1",
     }
-    command = [sys.executable, "-m", "docval", "cluster", "up", "--workers", str(workers), "--chunk", str(chunk)]
+    command = [sys.executable, "-m", "docval", "cluster", "up", "--workers", str(workers)]
+    if chunk:
+        command += ["--chunk", str(chunk)]
     if not postgres:
         command.append("--no-postgres")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -147,7 +175,7 @@ def run_cluster(root: Path, label: str, documents: list[bytes], *, workers: int,
         for index, data in enumerate(documents):  # whole files appear at once: written aside, then renamed in
             (inbox / f".doc-{index:05d}.tmp").write_bytes(data)
             (inbox / f".doc-{index:05d}.tmp").rename(inbox / f"doc-{index:05d}.pdf")
-        calls_before = _access_lines(data_dir)
+        calls_before, events_before = _access_lines(data_dir), _events(data_dir, postgres)
         started = time.perf_counter()
         deadline = started + 60 + 5 * len(documents)
         while sum(1 for _ in outbox.glob("*.json")) < len(documents):
@@ -156,6 +184,7 @@ def run_cluster(root: Path, label: str, documents: list[bytes], *, workers: int,
             time.sleep(0.05)
         seconds = time.perf_counter() - started
         calls = _access_lines(data_dir) - calls_before
+        events = _events(data_dir, postgres) - events_before
         latency = _api_latency_ms(api_url)
         postgres_cpu = _postgres_cpu(data_dir)
     finally:
@@ -168,19 +197,20 @@ def run_cluster(root: Path, label: str, documents: list[bytes], *, workers: int,
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime) + postgres_cpu
     finals, shards = _final_entries(data_dir)
-    return Figures(label, workers, len(documents), seconds, cpu, calls, latency, finals, shards)
+    return Figures(label, workers, len(documents), seconds, cpu, calls, events, latency, finals, shards)
 
 
 def _table(figures: list[Figures]) -> str:
     base = next((f for f in figures if f.workers == 1 and f.label.startswith("pg")), figures[0])
     lines = [
         f"{'config':<12}{'workers':>8}{'docs':>6}{'wall s':>9}{'docs/s':>9}{'speed-up':>10}"
-        f"{'CPU s':>8}{'API calls/doc':>15}{'API ms':>8}{'API s/doc':>11}"
+        f"{'CPU s':>8}{'API calls/doc':>15}{'events/doc':>12}{'API ms':>8}{'API s/doc':>11}"
     ]
     for f in figures:
         lines.append(
             f"{f.label:<12}{f.workers:>8}{f.docs:>6}{f.seconds:>9.1f}{f.docs_per_second:>9.2f}"
             f"{f.docs_per_second / base.docs_per_second:>9.2f}x{f.cpu_seconds:>8.1f}{f.calls_per_doc:>15.2f}"
+            f"{f.events / f.docs:>12.2f}"
             f"{f.api_latency_ms:>8.1f}{f.calls_per_doc * f.api_latency_ms / 1000:>11.4f}"
         )
     return "\n".join(lines)
@@ -191,7 +221,7 @@ def main(argv: list[str] | None = None) -> list[Figures]:
     parser.add_argument("--docs", type=int, default=300, help="documents per configuration")
     parser.add_argument("--workers", default="1,2,3", help="worker counts on PostgreSQL, comma-separated")
     parser.add_argument("--sqlite-workers", type=int, default=3, help="worker count of the SQLite baseline (0: none)")
-    parser.add_argument("--chunk", type=int, default=20, help="inbox files per flow run")
+    parser.add_argument("--chunk", type=int, default=0, help="at most N files per flow run (0: flows.batch_max)")
     args = parser.parse_args(argv)
 
     root = Path(tempfile.mkdtemp(prefix="docval-scale-bench-"))

@@ -4,8 +4,10 @@ Everything runs on this machine for the demo; on several machines the same
 pieces split: Postgres and the server on one host, ``prefect worker start``
 on every host that mounts the shared data directory (flows/pool.py). The
 dispatcher is the only process that watches the inbox: it turns stable files
-into ``process-files`` flow runs of at most ``chunk`` names and lets the work
-pool hand them out. It remembers what it dispatched, and dispatches a name
+into ``process-files`` flow runs and lets the work pool hand them out. A burst
+is split evenly over the workers (at most ``max_chunk`` names per run): a run
+costs a process start and a model load (~5 s on 2 cores), so fewer, larger runs
+go faster, while a trickle still gets a run per file at once. It remembers what it dispatched, and dispatches a name
 again only if the file is still in the inbox ``redispatch_seconds`` later (a
 run that never started): a second run for the same file finds it taken and
 skips it, so re-dispatching is safe. SIGINT/SIGTERM stop the dispatcher, then
@@ -14,6 +16,7 @@ workers (each finishes its current run), the server and Postgres, in that order.
 
 from __future__ import annotations
 
+import math
 import signal
 import threading
 import time
@@ -65,13 +68,14 @@ class Dispatcher:
 
     inbox: Path
     stable_seconds: float
-    chunk: int
+    workers: int
+    max_chunk: int
     redispatch_seconds: float = 120.0
     dispatched: dict[Path, float] = field(default_factory=dict)
     runs: int = 0
 
     def dispatch(self, paths: list[Path], now: float | None = None) -> int:
-        """Create one flow run per ``chunk`` of names not dispatched recently; returns the runs created."""
+        """Create flow runs for the names not dispatched recently, an even share per worker; returns the runs."""
         from prefect.deployments import run_deployment
 
         from flows.pool import DEPLOYMENT
@@ -79,8 +83,9 @@ class Dispatcher:
         now = time.monotonic() if now is None else now
         due = [p for p in paths if now - self.dispatched.get(p, -self.redispatch_seconds) >= self.redispatch_seconds]
         created = 0
-        for start in range(0, len(due), self.chunk):
-            part = due[start : start + self.chunk]
+        size = min(self.max_chunk, max(1, math.ceil(len(due) / self.workers)))
+        for start in range(0, len(due), size):
+            part = due[start : start + size]
             run_deployment(DEPLOYMENT, parameters={"names": [p.name for p in part]}, timeout=0, as_subflow=False)
             self.dispatched.update(dict.fromkeys(part, now))
             created += 1
@@ -138,7 +143,12 @@ def runs_in_flight() -> int:
 
 @contextmanager
 def cluster(
-    settings: Settings, *, workers: int = 3, chunk: int = 20, postgres: bool = True, say: Callable[[str], None] = print
+    settings: Settings,
+    *,
+    workers: int = 3,
+    max_chunk: int | None = None,
+    postgres: bool = True,
+    say: Callable[[str], None] = print,
 ) -> Iterator[Cluster]:
     """Postgres (unless ``postgres=False``: SQLite, the baseline), server, pool, workers; all stopped on exit."""
     from flows.appliance import prepare
@@ -171,7 +181,9 @@ def cluster(
             prepare_shard(settings, name)
             stack.callback(PoolWorker.start(settings, name, api_url).stop)
         say(f"work pool 'docval': {workers} process workers ({', '.join(names)}), each writing shards/<name>/")
-        dispatcher = Dispatcher(settings.inbox, settings.flows.stable_seconds, chunk)
+        dispatcher = Dispatcher(
+            settings.inbox, settings.flows.stable_seconds, workers, max_chunk or settings.flows.batch_max
+        )
         yield Cluster(settings=settings, api_url=api_url, workers=names, dispatcher=dispatcher)
 
 

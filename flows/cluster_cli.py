@@ -14,7 +14,9 @@ cluster_app = typer.Typer(help="Many workers: PostgreSQL, a Prefect work pool, p
 @cluster_app.command("up")
 def up(
     workers: Annotated[int, typer.Option(min=1, help="Process workers to start on this machine.")] = 3,
-    chunk: Annotated[int, typer.Option(min=1, help="Inbox files per flow run.")] = 20,
+    chunk: Annotated[
+        int | None, typer.Option(min=1, help="At most this many files per flow run [default: flows.batch_max].")
+    ] = None,
     samples: Annotated[bool, typer.Option(help="Write the sample inbox if the inbox is empty.")] = False,
     exit_when_idle: Annotated[bool, typer.Option(help="Stop once the inbox is empty and no run is left.")] = False,
     postgres: Annotated[bool, typer.Option(help="Prefect server on PostgreSQL (else SQLite).")] = True,
@@ -27,7 +29,7 @@ def up(
     setup_logging("WARNING")
     settings = _settings()
     stop = stop_on_signals()
-    with cluster(settings, workers=workers, chunk=chunk, postgres=postgres, say=typer.echo) as running:
+    with cluster(settings, workers=workers, max_chunk=chunk, postgres=postgres, say=typer.echo) as running:
         if samples and not any(settings.inbox.iterdir()):
             from extractors.samples import write_sample_inbox
 

@@ -40,6 +40,6 @@ def test_three_workers_on_postgres_decide_60_documents_once(monkeypatch: pytest.
 
 @pytest.mark.slow  # ~5-10 min on 2 cores
 def test_three_workers_on_postgres_decide_1000_documents_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    (figure,) = _bench(monkeypatch).main(["--docs", "1000", "--workers", "3", "--sqlite-workers", "0", "--chunk", "50"])
+    (figure,) = _bench(monkeypatch).main(["--docs", "1000", "--workers", "3", "--sqlite-workers", "0"])
     assert figure.final_entries == figure.docs == 1000
     assert figure.shards == 3
