@@ -26,9 +26,12 @@ from pathlib import Path
 
 from prefect import flow
 
+from docval.events import EntryKind
 from docval.settings import Settings
+from flows.claim import claimed_in_work
 from flows.cluster import shard_env, shard_settings
 from flows.env import prefect_env, prefect_home
+from flows.pipeline import FINAL_KINDS, Context
 
 __all__ = [
     "DEPLOYMENT",
@@ -37,6 +40,7 @@ __all__ = [
     "deploy",
     "prepare_shard",
     "process_files",
+    "stranded",
 ]
 
 log = logging.getLogger(__name__)
@@ -54,20 +58,42 @@ def _inbox_file(inbox: Path, name: str) -> Path | None:
     return inbox / name
 
 
+def stranded(ctx: Context) -> list[str]:
+    """Documents in the shared ``work/`` that this shard claimed but never finished: a run of this worker died.
+
+    A worker runs one flow run at a time (``--limit 1``), so while this run executes no other run of the same
+    shard holds documents; one whose ``doc.claimed`` is in this shard without a final entry was left by a run
+    that crashed or was killed, and is resumed here (flows/pipeline.py makes resuming safe).
+    """
+    left = []
+    for claimed in claimed_in_work(ctx.settings.work_dir):
+        kinds = {entry.kind for entry in ctx.audit.history(claimed.doc)}
+        if EntryKind.CLAIMED in kinds and not kinds & FINAL_KINDS:
+            left.append(claimed.doc)
+    return left
+
+
 @flow(name=FLOW_NAME, persist_result=False, log_prints=False)
 def process_files(names: list[str]) -> dict[str, int]:
-    """Claim the named inbox files that are still there and run them through every stage; counts only."""
+    """Resume what this shard left in ``work/``, claim the named inbox files still there, run every stage."""
     from flows.batch import process_batch, worker_context
     from flows.runs import ensure_approval_runs
     from flows.worker import Worker
 
     ctx = worker_context()
-    paths = [path for name in names if (path := _inbox_file(ctx.settings.inbox, name)) is not None]
     worker = Worker(ctx, process=process_batch.fn, request_approvals=ensure_approval_runs)
+    resumed = stranded(ctx)
+    worker.run_batch(resumed, resumed=True)
+    paths = [path for name in names if (path := _inbox_file(ctx.settings.inbox, name)) is not None]
     docs = worker.claim(paths)
     worker.run_batch(docs, resumed=False)
     ctx.audit.checkpoint()  # the shard is signed after every run, so the anchor and verify see all of it
-    counts = {"names": len(names), "claimed": len(docs), "taken_elsewhere": len(worker.skipped)}
+    counts = {
+        "names": len(names),
+        "claimed": len(docs),
+        "taken_elsewhere": len(worker.skipped),
+        "resumed": len(resumed),
+    }
     for state in worker.states.values():
         counts[state] = counts.get(state, 0) + 1
     log.warning("process-files: %s", counts)
