@@ -101,11 +101,11 @@ class Dispatcher:
                 self.dispatched = {p: t for p, t in self.dispatched.items() if p.exists()}
                 if not ready and idle is not None and not watcher.waiting and not self.dispatched and idle():
                     return
-                self._requeue_stale(watcher)
+                self._redispatch_stale()
                 stop.wait(poll_seconds)
 
-    def _requeue_stale(self, watcher: InboxWatcher) -> None:
-        """Files still in the inbox long after their run was created go back to the watcher's rescan."""
+    def _redispatch_stale(self) -> None:
+        """Files still in the inbox ``redispatch_seconds`` after their run was created: that run never started."""
         now = time.monotonic()
         stale = [p for p, t in self.dispatched.items() if now - t >= self.redispatch_seconds]
         if stale:
