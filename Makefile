@@ -8,7 +8,7 @@ PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: run ledger-demo test lint bench system-deps install install-test constraints audit clean
+.PHONY: run cluster-demo ledger-demo test lint bench system-deps install install-test constraints audit clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,15 @@ system-deps:
 # Ctrl-C (or SIGTERM) stops everything cleanly; the next `make run` resumes where it stopped.
 run: install system-deps
 	$(BIN)/docval up
+
+# Many workers on this machine: PostgreSQL + Prefect server + work pool + three process workers, each writing
+# its own ledger shard; the sample inbox is processed, then every shard verified. Ctrl-C stops everything cleanly.
+# Its own port (4210), so a running `make run` appliance (4200, SQLite) is not mistaken for the cluster's server.
+CLUSTER_ENV := DOCVAL_DATA_DIR=var/cluster DOCVAL_FLOWS__PREFECT_API_URL=http://127.0.0.1:4210/api
+cluster-demo: install system-deps
+	$(CLUSTER_ENV) $(BIN)/docval cluster up --workers 3 --samples --exit-when-idle
+	$(CLUSTER_ENV) $(BIN)/docval ledger anchor
+	$(CLUSTER_ENV) $(BIN)/docval ledger verify
 
 # The ledger on its own: a few entries, a signed checkpoint, verify.
 ledger-demo: install

@@ -191,5 +191,8 @@ def _print_summary(settings: Settings, docs: list[str]) -> bool:
 
 
 def register(app: typer.Typer) -> None:
+    from flows.cluster_cli import cluster_app
+
     for command in (up, watch, process, pending, approve, reject):
         app.command()(command)
+    app.add_typer(cluster_app, name="cluster")

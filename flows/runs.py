@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 APPROVAL_DEPLOYMENT = f"{APPROVAL_FLOW}/approval"
 _LIVE = {StateType.SCHEDULED, StateType.PENDING, StateType.RUNNING, StateType.PAUSED}
 _ORPHANED = {StateType.RUNNING, StateType.PAUSED, StateType.PENDING}
+_QUERY_DOCS = 50  # documents per runs query: 4 runs each at most fits the server's page of 200
 
 
 def run_name(doc: str) -> str:
@@ -39,10 +40,11 @@ def run_name(doc: str) -> str:
 def _runs_by_doc(docs: list[str]) -> dict[str, list[FlowRun]]:
     names = {run_name(doc): doc for doc in docs}
     found: dict[str, list[FlowRun]] = {doc: [] for doc in docs}
+    runs: list[FlowRun] = []
     with get_client(sync_client=True) as client:
-        runs = client.read_flow_runs(
-            flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=list(names))), limit=max(200, 4 * len(docs))
-        )
+        for offset in range(0, len(names), _QUERY_DOCS):  # the server refuses a limit above 200
+            part = list(names)[offset : offset + _QUERY_DOCS]
+            runs += client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=part)), limit=200)
     for run in runs:
         doc = names.get(run.name)
         if doc is not None and run.parameters.get("doc_id") == doc:

@@ -41,7 +41,10 @@ class PrefectServer:
     log_path: Path | None
 
     @classmethod
-    def ensure(cls, settings: Settings, api_url: str | None = None, *, timeout: float = 90.0) -> PrefectServer:
+    def ensure(
+        cls, settings: Settings, api_url: str | None = None, *, database_url: str | None = None, timeout: float = 90.0
+    ) -> PrefectServer:
+        """``database_url``: a Postgres URL (flows/postgres.py) for a many-worker installation; SQLite without."""
         url = api_url or settings.flows.prefect_api_url
         if server_healthy(url):
             return cls(api_url=url, process=None, log_path=None)
@@ -51,6 +54,8 @@ class PrefectServer:
         log_path = prefect_home(settings) / "server.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, **prefect_env(settings, url)}
+        if database_url is not None:
+            env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = database_url
         command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(parts.port)]
         with log_path.open("ab") as log:
             process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

@@ -85,6 +85,7 @@ class Worker:
         self.on_idle = on_idle
         self._ignored: set[Path] = set()
         self.backlog = Backlog()
+        self.skipped: list[Path] = []  # files another worker claimed first (shared inbox)
 
     def recover(self) -> dict[str, str]:
         """Finish every document a previous run left in the work area (it may have died at any point)."""
@@ -110,7 +111,8 @@ class Worker:
                     try:
                         claimed, is_new = claim_file(path, self.settings.work_dir, known=known)
                     except FileNotFoundError:
-                        continue  # taken away while we looked
+                        self.skipped.append(path)  # taken away while we looked: another worker has it
+                        continue
                     except OSError as exc:
                         unreadable.append((path, exc))
                         continue

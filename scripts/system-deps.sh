@@ -9,6 +9,7 @@ packages=(
     tesseract-ocr-eng  # extractors: English model for tesseract-ocr
     chromium        # reports: headless browser test of report.html
     poppler-utils   # reports: pdftoppm/pdftotext test of report.pdf
+    postgresql      # flows: the Prefect server's database for many workers (`docval cluster`, flows/postgres.py)
 )
 
 missing=()
