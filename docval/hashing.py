@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 from pathlib import Path
 
-from docval.keyfile import read_secret
+from docval.keyfile import read_or_create_secret
 
 __all__ = ["KeyedHasher"]
 
@@ -27,12 +26,7 @@ class KeyedHasher:
     @classmethod
     def from_file(cls, path: Path) -> KeyedHasher:
         """Load the secret, creating it (0600) on first use; refuses a file others can read."""
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(secrets.token_bytes(32))
-        return cls(read_secret(path))
+        return cls(read_or_create_secret(path, lambda: secrets.token_bytes(32)))
 
     def __call__(self, value: str, *, purpose: str = "id") -> str:
         """Hex HMAC-SHA256 of ``value``; ``purpose`` separates domains so equal strings of different kinds differ."""

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from docval.keyfile import read_or_create_secret
 from docval.settings import Settings
 from flows.env import free_port
 from flows.errors import FlowError
@@ -41,13 +42,8 @@ def _run_as() -> list[str]:
 
 
 def _secret(path: Path) -> str:
-    """A password file (created 0600 on first use); the value never appears in logs or Prefect parameters."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(24))
-    return path.read_text(encoding="utf-8").strip()
+    """A password file (created 0600 on first use, refused if wider); never in logs or Prefect parameters."""
+    return read_or_create_secret(path, lambda: secrets.token_urlsafe(24).encode()).decode().strip()
 
 
 @dataclass(frozen=True)

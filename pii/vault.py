@@ -21,7 +21,6 @@ while the CLI reads it, and SQLite allows concurrent readers across processes.
 
 from __future__ import annotations
 
-import os
 import secrets
 import sqlite3
 from collections.abc import Iterator
@@ -35,7 +34,7 @@ from pydantic import BaseModel, ConfigDict
 
 from docval.events import PiiErasedPayload, PiiRevealedPayload
 from docval.hashing import KeyedHasher
-from docval.keyfile import read_secret
+from docval.keyfile import read_or_create_secret
 from pii.errors import PiiAccessDenied, PiiError, SubjectErased
 from pii.tokens import TOKEN_RE, token_entity
 
@@ -74,15 +73,7 @@ def _now() -> str:
 
 
 def _load_or_create_key(path: Path) -> bytes:
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return read_secret(path)  # another process won the race
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(AESGCM.generate_key(bit_length=256))
-    key = read_secret(path)
+    key = read_or_create_secret(path, lambda: AESGCM.generate_key(bit_length=256))
     if len(key) != 32:
         raise PiiError(f"{path}: master key must be 32 bytes")
     return key
