@@ -91,7 +91,7 @@ def process_files(names: list[str]) -> dict[str, int]:
     counts = {
         "names": len(names),
         "claimed": len(docs),
-        "taken_elsewhere": len(worker.skipped),
+        "taken_elsewhere": worker.taken_elsewhere,
         "resumed": len(resumed),
     }
     for state in worker.states.values():

@@ -85,7 +85,7 @@ class Worker:
         self.on_idle = on_idle
         self._ignored: set[Path] = set()
         self.backlog = Backlog()
-        self.skipped: list[Path] = []  # files another worker claimed first (shared inbox)
+        self.taken_elsewhere = 0  # inbox files gone before we could claim them (another worker took them)
 
     def recover(self) -> dict[str, str]:
         """Finish every document a previous run left in the work area (it may have died at any point)."""
@@ -111,7 +111,7 @@ class Worker:
                     try:
                         claimed, is_new = claim_file(path, self.settings.work_dir, known=known)
                     except FileNotFoundError:
-                        self.skipped.append(path)  # taken away while we looked: another worker has it
+                        self.taken_elsewhere += 1  # taken away while we looked: another worker has it
                         continue
                     except OSError as exc:
                         unreadable.append((path, exc))

@@ -44,7 +44,7 @@ claimed = []
 for start in range(0, len(paths), 50):
     claimed += worker.claim(paths[start : start + 50])
 ctx.audit.checkpoint()
-print(json.dumps({"claimed": claimed, "skipped": len(worker.skipped)}))
+print(json.dumps({"claimed": claimed, "skipped": worker.taken_elsewhere}))
 """
 
 
