@@ -140,6 +140,9 @@ class FlowSettings(_Section):
     policy_file: Path = Field(Path("policy.yaml"), description="Decision policy; relative to data_dir.")
     roles_file: Path = Field(Path("roles.yaml"), description="Approvers and roles; relative to data_dir.")
     stable_seconds: float = Field(1.0, gt=0, description="A dropped file is claimed once unchanged this long.")
+    stranded_seconds: float = Field(
+        30.0, gt=0, description="Cluster: documents a dead run left in work/ this long get a recovery run."
+    )
     inbox_submitter: str = Field("alice", description="Maker of files dropped into the inbox (never their approver).")
     batch_max: int = Field(200, ge=1, description="At most this many documents per processing flow run.")
     batch_wait_seconds: float = Field(0.5, ge=0, description="Collect claims this long before starting a batch.")

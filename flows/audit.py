@@ -62,5 +62,16 @@ class Audit:
             for entry in self._ledger.entries_for_doc(doc)
         ]
 
+    def claimed(self, docs: list[str]) -> set[str]:
+        """Which of ``docs`` have a ``doc.claimed`` entry here: one query, not a history read per document."""
+        if not docs:
+            return set()
+        with self._ledger.reader() as reader:
+            rows = reader.con.execute(
+                "SELECT DISTINCT doc FROM entries WHERE kind = ? AND list_contains(?, doc)",
+                [EntryKind.CLAIMED.value, docs],
+            ).fetchall()
+        return {row[0] for row in rows}
+
     def checkpoint(self) -> None:
         self._ledger.checkpoint()

@@ -10,6 +10,7 @@ pausable run of ``await-approval`` (flows/approval.py).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import uuid
@@ -20,23 +21,37 @@ from prefect.cache_policies import NO_CACHE
 
 from docval.domain import DocState
 from docval.settings import Settings, load_settings
+from docval.shards import root_settings, shard_name_of, shard_settings
 from docval.store import DocumentStore
 from flows.audit import Audit
 from flows.pipeline import STAGES, Context, DocWork, load_batch
 from flows.policy import load_policy
 from flows.toolkit import Toolkit
 
-__all__ = ["build_context", "process_batch", "worker_context"]
+__all__ = ["build_context", "context_for", "process_batch", "worker_context"]
 
 log = logging.getLogger(__name__)
 
-_BATCHES: dict[str, list[DocWork]] = {}
+_BATCHES: dict[str, tuple[Context, list[DocWork]]] = {}
 
 
 @functools.cache
 def worker_context() -> Context:
     """Built once per process: settings, ledger, store, policy (validated at start), models."""
     return build_context(load_settings())
+
+
+def context_for(shard: str | None) -> Context:
+    """This process's context, or the one writing ledger shard ``shard`` (a run finishing a dead run's documents).
+
+    Another shard differs only in its ledger settings: the models, the store and the policy are this process's
+    (built once per process); only the settings and the ledger handle are new, both cheap.
+    """
+    ctx = worker_context()
+    if shard is None or shard == shard_name_of(ctx.settings):
+        return ctx
+    settings = shard_settings(root_settings(ctx.settings), shard)
+    return dataclasses.replace(ctx, settings=settings, audit=Audit(settings))
 
 
 def build_context(settings: Settings) -> Context:
@@ -56,8 +71,8 @@ def _stage_task(stage: Callable[[Context, list[DocWork]], None]) -> Task[[str], 
 
     @task(name=stage.__name__, persist_result=False, cache_policy=NO_CACHE, log_prints=False)
     def run(batch_key: str) -> list[str]:
-        batch = _BATCHES[batch_key]
-        stage(worker_context(), batch)
+        ctx, batch = _BATCHES[batch_key]
+        stage(ctx, batch)
         return [work.doc for work in batch if work.state is None]
 
     return run
@@ -67,15 +82,18 @@ STAGE_TASKS = tuple(_stage_task(stage) for stage in STAGES)
 
 
 @flow(name="process-batch", persist_result=False, log_prints=False)
-def process_batch(doc_ids: list[str], resumed: bool = False) -> dict[str, str]:
-    """Run claimed documents (ids = SHA-256 of their bytes) through every stage; id -> state."""
-    ctx = worker_context()
+def process_batch(doc_ids: list[str], resumed: bool = False, shard: str | None = None) -> dict[str, str]:
+    """Run claimed documents (ids = SHA-256 of their bytes) through every stage; id -> state.
+
+    ``shard`` names the ledger shard holding the documents' history when it is not this worker's own.
+    """
+    ctx = context_for(shard)
     key = uuid.uuid4().hex
-    _BATCHES[key] = load_batch(ctx, doc_ids, resumed=resumed)
+    batch = load_batch(ctx, doc_ids, resumed=resumed)
+    _BATCHES[key] = (ctx, batch)
     try:
         for stage_task in STAGE_TASKS:
             stage_task(key)
-        batch = _BATCHES[key]
     finally:
         _BATCHES.pop(key, None)
     states = {work.doc: (work.state or DocState.QUARANTINED).value for work in batch}

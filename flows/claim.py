@@ -120,7 +120,11 @@ def claimed_in_work(work_dir: Path) -> list[Claimed]:
     for pdf in sorted(work_dir.glob("*.pdf")):
         doc = pdf.stem
         if len(doc) == 64 and all(c in "0123456789abcdef" for c in doc):
-            found.append(Claimed(doc=doc, source=source_name(work_dir, doc), size=pdf.stat().st_size))
+            try:
+                size = pdf.stat().st_size
+            except FileNotFoundError:  # finished by a run of another worker while we listed
+                continue
+            found.append(Claimed(doc=doc, source=source_name(work_dir, doc), size=size))
     return found
 
 

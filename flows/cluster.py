@@ -10,12 +10,17 @@ costs a process start and a model load (~5 s on 2 cores), so fewer, larger runs
 go faster, while a trickle still gets a run per file at once. It remembers what it dispatched, and dispatches a name
 again only if the file is still in the inbox ``redispatch_seconds`` later (a
 run that never started): a second run for the same file finds it taken and
-skips it, so re-dispatching is safe. SIGINT/SIGTERM stop the dispatcher, then
+skips it, so re-dispatching is safe. While the server or its PostgreSQL is
+down, runs that cannot be created wait and are retried with growing delays
+(the files stay in the inbox; workers keep polling). Documents a dead run
+left in ``work/`` get a run with no names (flows/recovery.py), so they do not
+wait for inbox traffic. SIGINT/SIGTERM stop the dispatcher, then
 workers (each finishes its current run), the server and Postgres, in that order.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import signal
 import threading
@@ -25,11 +30,17 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from docval.errors import DocvalError
 from docval.settings import Settings
 from flows.env import apply_prefect_env
 from flows.watch import InboxWatcher
 
 __all__ = ["Cluster", "Dispatcher", "cluster", "worker_names"]
+
+log = logging.getLogger(__name__)
+
+RETRY_FIRST_SECONDS = 1.0
+RETRY_MAX_SECONDS = 30.0
 
 
 def worker_names(count: int) -> list[str]:
@@ -38,33 +49,91 @@ def worker_names(count: int) -> list[str]:
 
 @dataclass
 class Dispatcher:
-    """Stable inbox files → ``process-files`` runs on the pool; names only, never content."""
+    """Stable inbox files → ``process-files`` runs on the pool; names only, never content.
+
+    The Prefect server (or its PostgreSQL) may be down for a while: a run that cannot be created is not an
+    error of the cluster. Its names wait in ``held`` and are tried again after 1, 2, 4 ... s (at most
+    ``RETRY_MAX_SECONDS``), with one log line per attempt naming the cause, and one when it answers again.
+    With ``settings`` (``docval cluster up``), documents a dead run left in ``work/`` (flows/recovery.py) get
+    a run with no names once they are ``flows.stranded_seconds`` old and a run starting now could take them over.
+    """
 
     inbox: Path
     stable_seconds: float
     workers: int
     max_chunk: int
     redispatch_seconds: float = 120.0
+    settings: Settings | None = None
     dispatched: dict[Path, float] = field(default_factory=dict)
+    held: list[Path] = field(default_factory=list)
     runs: int = 0
+    recovery_runs: int = 0
+    failures: int = 0
+    retry_at: float = 0.0
+    next_recovery: float = 0.0
 
     def dispatch(self, paths: list[Path], now: float | None = None) -> int:
         """Create flow runs for the names not dispatched recently, an even share per worker; returns the runs."""
-        from prefect.deployments import run_deployment
-
-        from flows.pool import DEPLOYMENT
-
         now = time.monotonic() if now is None else now
         due = [p for p in paths if now - self.dispatched.get(p, -self.redispatch_seconds) >= self.redispatch_seconds]
+        due = list(dict.fromkeys([*self.held, *due]))
+        self.held = []
+        if due and now < self.retry_at:  # the server failed lately: wait for the next attempt
+            self.held = due
+            return 0
         created = 0
         size = min(self.max_chunk, max(1, math.ceil(len(due) / self.workers)))
         for start in range(0, len(due), size):
             part = due[start : start + size]
-            run_deployment(DEPLOYMENT, parameters={"names": [p.name for p in part]}, timeout=0, as_subflow=False)
+            if not self._create_run([p.name for p in part], f"{len(due) - start} inbox files wait", now):
+                self.held = due[start:]
+                break
             self.dispatched.update(dict.fromkeys(part, now))
             created += 1
         self.runs += created
         return created
+
+    def _create_run(self, names: list[str], waiting: str, now: float) -> bool:
+        """One ``process-files`` run; False (logged, retried later) if the server cannot take it now."""
+        from prefect.deployments import run_deployment
+
+        from flows.pool import DEPLOYMENT
+
+        try:
+            run_deployment(DEPLOYMENT, parameters={"names": names}, timeout=0, as_subflow=False)
+        except Exception as exc:  # server, database or network: anything but ours; the files are still there
+            self.failures += 1
+            delay = min(RETRY_FIRST_SECONDS * 2 ** (self.failures - 1), RETRY_MAX_SECONDS)
+            self.retry_at = now + delay
+            cause = str(exc).splitlines()[0][:200] if str(exc) else ""
+            log.error(
+                "dispatcher: creating a flow run failed (%s: %s); %s, retry %d in %.0f s",
+                type(exc).__name__, cause, waiting, self.failures, delay,
+            )  # fmt: skip
+            return False
+        if self.failures:
+            log.warning("dispatcher: the Prefect server takes runs again after %d failed attempts", self.failures)
+            self.failures = 0
+        return True
+
+    def recover(self, now: float | None = None) -> bool:
+        """A run with no names if dead runs left documents in ``work_dir`` (checked every ``stranded_seconds``)."""
+        from flows.recovery import left_behind
+
+        now = time.monotonic() if now is None else now
+        if self.settings is None or now < max(self.next_recovery, self.retry_at):
+            return False
+        self.next_recovery = now + self.settings.flows.stranded_seconds
+        try:
+            count = left_behind(self.settings, self.settings.flows.stranded_seconds)
+        except DocvalError as exc:  # a shard's ledger locked too long: look again next time
+            log.error("dispatcher: cannot check work/ for documents left by dead runs (%s)", exc)
+            return False
+        if not count or not self._create_run([], f"{count} documents left in work/ wait", now):
+            return False
+        log.warning("dispatcher: %d documents left in work/ by a dead run; started a run to finish them", count)
+        self.recovery_runs += 1
+        return True
 
     def run(self, stop: threading.Event, *, idle: Callable[[], bool] | None = None, poll_seconds: float = 0.5) -> None:
         """Dispatch until ``stop`` is set, or until ``idle()`` says the cluster has nothing left to do."""
@@ -73,10 +142,17 @@ class Dispatcher:
                 ready = watcher.ready()
                 self.dispatch(ready)
                 self.dispatched = {p: t for p, t in self.dispatched.items() if p.exists()}
-                if not ready and idle is not None and not watcher.waiting and not self.dispatched and idle():
+                self.held = [p for p in self.held if p.exists()]
+                if not ready and idle is not None and self._quiet(watcher) and idle():
                     return
                 self._redispatch_stale()
+                self.recover()
                 stop.wait(poll_seconds)
+
+    def _quiet(self, watcher: InboxWatcher) -> bool:
+        """Nothing waits in the inbox, in ``held`` or in ``work/`` (documents a dead run left count too)."""
+        in_work = self.settings is not None and any(self.settings.work_dir.glob("*.pdf"))
+        return not watcher.waiting and not self.dispatched and not self.held and not in_work
 
     def _redispatch_stale(self) -> None:
         """Files still in the inbox ``redispatch_seconds`` after their run was created: that run never started."""
@@ -156,7 +232,11 @@ def cluster(
             stack.callback(PoolWorker.start(settings, name, api_url).stop)
         say(f"work pool 'docval': {workers} process workers ({', '.join(names)}), each writing shards/<name>/")
         dispatcher = Dispatcher(
-            settings.inbox, settings.flows.stable_seconds, workers, max_chunk or settings.flows.batch_max
+            settings.inbox,
+            settings.flows.stable_seconds,
+            workers,
+            max_chunk or settings.flows.batch_max,
+            settings=settings,
         )
         yield Cluster(settings=settings, api_url=api_url, workers=names, dispatcher=dispatcher)
 

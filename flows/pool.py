@@ -1,6 +1,6 @@
 """Many workers: the ``process-files`` flow deployed to a Prefect ``process`` work pool, and its workers.
 
-Distribution is Prefect's, not ours: the dispatcher (flows/dispatch.py)
+Distribution is Prefect's, not ours: the dispatcher (flows/cluster.py)
 creates one ``process-files`` flow run per chunk of inbox file names, the work
 pool queues them, and whichever ``prefect worker`` polls first runs one in a
 child process. The run claims each named file itself (flows/claim.py: an
@@ -9,7 +9,9 @@ so a file another worker took first is skipped and counted, and bytes already
 claimed under another name are recorded as a duplicate: every document is
 claimed and decided exactly once. Each worker carries its shard's environment
 (h7 interface: ``data_dir/shards/NAME``), so every run it executes writes
-that shard of the ledger. Parameters are file names, never content.
+that shard of the ledger. Parameters are file names, never content. Before
+claiming, a run finishes what dead runs left in ``work/``, under run locks
+that keep it exactly-once (flows/recovery.py).
 """
 
 from __future__ import annotations
@@ -26,12 +28,13 @@ from pathlib import Path
 
 from prefect import flow
 
-from docval.events import EntryKind
 from docval.settings import Settings
-from docval.shards import shard_env, shard_settings
-from flows.claim import claimed_in_work
+from docval.shards import shard_env, shard_name_of, shard_settings
 from flows.env import prefect_env, prefect_home
-from flows.pipeline import FINAL_KINDS, Context
+from flows.errors import FlowError
+from flows.pipeline import Context
+from flows.recovery import own_run_lock, take_over
+from flows.worker import Worker
 
 __all__ = [
     "DEPLOYMENT",
@@ -40,7 +43,6 @@ __all__ = [
     "deploy",
     "prepare_shard",
     "process_files",
-    "stranded",
 ]
 
 log = logging.getLogger(__name__)
@@ -58,46 +60,61 @@ def _inbox_file(inbox: Path, name: str) -> Path | None:
     return inbox / name
 
 
-def stranded(ctx: Context) -> list[str]:
-    """Documents in the shared ``work/`` that this shard claimed but never finished: a run of this worker died.
-
-    A worker runs one flow run at a time (``--limit 1``), so while this run executes no other run of the same
-    shard holds documents; one whose ``doc.claimed`` is in this shard without a final entry was left by a run
-    that crashed or was killed, and is resumed here (flows/pipeline.py makes resuming safe).
-    """
-    left = []
-    for claimed in claimed_in_work(ctx.settings.work_dir):
-        kinds = {entry.kind for entry in ctx.audit.history(claimed.doc)}
-        if EntryKind.CLAIMED in kinds and not kinds & FINAL_KINDS:
-            left.append(claimed.doc)
-    return left
-
-
 @flow(name=FLOW_NAME, persist_result=False, log_prints=False)
 def process_files(names: list[str]) -> dict[str, int]:
-    """Resume what this shard left in ``work/``, claim the named inbox files still there, run every stage."""
-    from flows.batch import process_batch, worker_context
-    from flows.runs import ensure_approval_runs
-    from flows.worker import Worker
+    """Finish what dead runs left in ``work/`` (flows/recovery.py), claim the named inbox files, run every stage.
+
+    ``names=[]`` is the dispatcher's recovery run: it only takes over documents left in ``work/``.
+    """
+    from flows.batch import worker_context
 
     ctx = worker_context()
-    worker = Worker(ctx, process=process_batch.fn, request_approvals=ensure_approval_runs)
-    resumed = stranded(ctx)
-    worker.run_batch(resumed, resumed=True)
-    paths = [path for name in names if (path := _inbox_file(ctx.settings.inbox, name)) is not None]
-    docs = worker.claim(paths)
-    worker.run_batch(docs, resumed=False)
-    ctx.audit.checkpoint()  # the shard is signed after every run, so the anchor and verify see all of it
+    shard = shard_name_of(ctx.settings)
+    if shard is None:
+        raise FlowError("process-files writes a ledger shard: start its worker with `docval ledger shard-env NAME`")
+    with own_run_lock(ctx.settings, shard), take_over(ctx, shard) as takeover:
+        worker = _worker(ctx, None)
+        worker.run_batch(takeover.own, resumed=True)
+        adopted = 0
+        for other, docs in takeover.others.items():
+            adopted += _finish_for(other, docs)
+            takeover.release(other)
+        paths = [path for name in names if (path := _inbox_file(ctx.settings.inbox, name)) is not None]
+        docs = worker.claim(paths)
+        worker.run_batch(docs, resumed=False)
+        ctx.audit.checkpoint()  # the shard is signed after every run, so the anchor and verify see all of it
     counts = {
         "names": len(names),
         "claimed": len(docs),
         "taken_elsewhere": worker.taken_elsewhere,
-        "resumed": len(resumed),
+        "resumed": len(takeover.own),
+        "adopted": adopted,
     }
     for state in worker.states.values():
         counts[state] = counts.get(state, 0) + 1
     log.warning("process-files: %s", counts)
     return counts
+
+
+def _worker(ctx: Context, shard: str | None) -> Worker:
+    """A worker whose batches write ``shard``'s ledger (None: this process's own shard)."""
+    from flows.batch import process_batch
+    from flows.runs import ensure_approval_runs
+
+    def process(docs: list[str], resumed: bool) -> dict[str, str]:
+        return process_batch.fn(docs, resumed, shard)
+
+    return Worker(ctx, process=process, request_approvals=ensure_approval_runs)
+
+
+def _finish_for(shard: str, docs: list[str]) -> int:
+    """A dead run's documents of another shard, finished and signed in that shard (its run lock is held)."""
+    from flows.batch import context_for
+
+    ctx = context_for(shard)
+    _worker(ctx, shard).run_batch(docs, resumed=True)
+    ctx.audit.checkpoint()
+    return len(docs)
 
 
 def deploy(pool: str = POOL) -> None:
