@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from uuid import UUID
 
 from docval.errors import DocvalError
 from docval.settings import Settings
@@ -71,6 +72,8 @@ class Dispatcher:
     failures: int = 0
     retry_at: float = 0.0
     next_recovery: float = 0.0
+    recovery_run: UUID | None = None
+    recovery_since: float = 0.0
 
     def dispatch(self, paths: list[Path], now: float | None = None) -> int:
         """Create flow runs for the names not dispatched recently, an even share per worker; returns the runs."""
@@ -85,7 +88,7 @@ class Dispatcher:
         size = min(self.max_chunk, max(1, math.ceil(len(due) / self.workers)))
         for start in range(0, len(due), size):
             part = due[start : start + size]
-            if not self._create_run([p.name for p in part], f"{len(due) - start} inbox files wait", now):
+            if self._create_run([p.name for p in part], f"{len(due) - start} inbox files wait", now) is None:
                 self.held = due[start:]
                 break
             self.dispatched.update(dict.fromkeys(part, now))
@@ -93,14 +96,14 @@ class Dispatcher:
         self.runs += created
         return created
 
-    def _create_run(self, names: list[str], waiting: str, now: float) -> bool:
-        """One ``process-files`` run; False (logged, retried later) if the server cannot take it now."""
+    def _create_run(self, names: list[str], waiting: str, now: float) -> UUID | None:
+        """One ``process-files`` run, its id; None (logged, retried later) if the server cannot take it now."""
         from prefect.deployments import run_deployment
 
         from flows.pool import DEPLOYMENT
 
         try:
-            run_deployment(DEPLOYMENT, parameters={"names": names}, timeout=0, as_subflow=False)
+            created = run_deployment(DEPLOYMENT, parameters={"names": names}, timeout=0, as_subflow=False)
         except Exception as exc:  # server, database or network: anything but ours; the files are still there
             self.failures += 1
             delay = min(RETRY_FIRST_SECONDS * 2 ** (self.failures - 1), RETRY_MAX_SECONDS)
@@ -110,30 +113,54 @@ class Dispatcher:
                 "dispatcher: creating a flow run failed (%s: %s); %s, retry %d in %.0f s",
                 type(exc).__name__, cause, waiting, self.failures, delay,
             )  # fmt: skip
-            return False
+            return None
         if self.failures:
             log.warning("dispatcher: the Prefect server takes runs again after %d failed attempts", self.failures)
             self.failures = 0
-        return True
+        return created.id
 
     def recover(self, now: float | None = None) -> bool:
-        """A run with no names if dead runs left documents in ``work_dir`` (checked every ``stranded_seconds``)."""
+        """A run with no names if dead runs left documents in ``work/`` (checked every ``stranded_seconds``).
+
+        One at a time: while the last one has not finished (a run takes seconds to start), the documents
+        still look left behind, and a second run would only find them taken. After ``redispatch_seconds``
+        the last one no longer counts (a run that died while the server was down may never be marked).
+        """
         from flows.recovery import left_behind
 
         now = time.monotonic() if now is None else now
         if self.settings is None or now < max(self.next_recovery, self.retry_at):
             return False
         self.next_recovery = now + self.settings.flows.stranded_seconds
+        last = self.recovery_run
+        if last is not None and now - self.recovery_since < self.redispatch_seconds and not self._finished(last):
+            return False
         try:
             count = left_behind(self.settings, self.settings.flows.stranded_seconds)
-        except DocvalError as exc:  # a shard's ledger locked too long: look again next time
+        except (DocvalError, OSError) as exc:  # a shard's ledger locked too long, a file gone: look again later
             log.error("dispatcher: cannot check work/ for documents left by dead runs (%s)", exc)
             return False
-        if not count or not self._create_run([], f"{count} documents left in work/ wait", now):
+        if not count:
             return False
+        self.recovery_run = self._create_run([], f"{count} documents left in work/ wait", now)
+        if self.recovery_run is None:
+            return False
+        self.recovery_since = now
         log.warning("dispatcher: %d documents left in work/ by a dead run; started a run to finish them", count)
         self.recovery_runs += 1
         return True
+
+    @staticmethod
+    def _finished(run_id: UUID) -> bool:
+        """Whether flow run ``run_id`` has ended; False while the server cannot tell (ask again later)."""
+        from prefect.client.orchestration import get_client
+
+        try:
+            with get_client(sync_client=True) as client:
+                state = client.read_flow_run(run_id).state
+        except Exception:  # the server is down: the retry of run creation says so in the log
+            return False
+        return state is None or state.is_final()
 
     def run(self, stop: threading.Event, *, idle: Callable[[], bool] | None = None, poll_seconds: float = 0.5) -> None:
         """Dispatch until ``stop`` is set, or until ``idle()`` says the cluster has nothing left to do."""
@@ -143,7 +170,7 @@ class Dispatcher:
                 self.dispatch(ready)
                 self.dispatched = {p: t for p, t in self.dispatched.items() if p.exists()}
                 self.held = [p for p in self.held if p.exists()]
-                if not ready and idle is not None and self._quiet(watcher) and idle():
+                if not ready and idle is not None and self._quiet(watcher) and _answers(idle):
                     return
                 self._redispatch_stale()
                 self.recover()
@@ -160,6 +187,15 @@ class Dispatcher:
         stale = [p for p, t in self.dispatched.items() if now - t >= self.redispatch_seconds]
         if stale:
             self.dispatch(stale, now)
+
+
+def _answers(question: Callable[[], bool]) -> bool:
+    """``question()``, or False while the server cannot answer it (the dispatcher keeps going)."""
+    try:
+        return question()
+    except Exception as exc:  # the server or its database is down
+        log.error("dispatcher: the Prefect server does not answer (%s); asking again", type(exc).__name__)
+        return False
 
 
 @dataclass

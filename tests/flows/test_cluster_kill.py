@@ -1,10 +1,13 @@
-"""A flow run SIGKILLed mid-batch on a pool worker: the worker's next run resumes its documents, none lost (~40 s).
+"""Flow runs SIGKILLed mid-batch on pool workers: a recovery run finishes their documents, none lost (~45 s).
 
-A real ``docval cluster up`` with one worker (SQLite server: the database is
-not the point here). Once the run has claimed all 60 dropped documents, its
-process is killed while the stages run; one more file then triggers the next
-run, which resumes the stranded documents from the shard's ledger history.
-Every document ends with exactly one final entry in the shard, which verifies.
+A real ``docval cluster up`` with two workers (SQLite server: the database is
+not the point here). Once the two runs have claimed all 60 dropped documents,
+both processes are killed while the stages run. Nothing more reaches the
+inbox: the dispatcher sees documents left in ``work/`` (older than
+``flows.stranded_seconds``) and starts a run with no names; whichever worker
+takes it resumes its own shard's documents and finishes the other shard's in
+that shard (flows/recovery.py). Every document ends with exactly one final
+entry over both shards, in the shard that claimed it, and both shards verify.
 """
 
 from __future__ import annotations
@@ -47,47 +50,64 @@ def _wait(condition, timeout: float, what: str) -> None:
         time.sleep(0.05)
 
 
-def _drop(inbox: Path, name: str, data: bytes) -> None:
-    (inbox / f".{name}.tmp").write_bytes(data)
-    (inbox / f".{name}.tmp").rename(inbox / name)
+def _worker_logs(settings: Settings) -> str:
+    folder = settings.data_dir / "prefect"
+    return "".join(path.read_text(encoding="utf-8", errors="replace") for path in sorted(folder.glob("worker-*.log")))
 
 
-def test_killed_run_is_resumed_by_the_workers_next_run(settings: Settings) -> None:
+def _taken_over(settings: Settings) -> int:
+    """Documents runs resumed (their own shard's) or adopted (another shard's), from the runs' summary lines."""
+    return sum(int(n) for n in re.findall(r"'(?:resumed|adopted)': (\d+)", _worker_logs(settings)))
+
+
+def test_killed_runs_are_finished_by_a_recovery_run_without_new_files(settings: Settings) -> None:
     from pipeline_bench import _documents
 
     from ledger import Ledger
 
-    documents = _documents(settings.data_dir / "samples", DOCS + 1)
+    documents = _documents(settings.data_dir / "samples", DOCS)
     api_url = f"http://127.0.0.1:{free_port()}/api"
-    env = {**os.environ, "DOCVAL_FLOWS__PREFECT_API_URL": api_url, "DOCVAL_FLOWS__STABLE_SECONDS": "0.3"}
-    command = [sys.executable, "-m", "docval", "cluster", "up", "--workers", "1", "--no-postgres"]
+    env = {
+        **os.environ,
+        "DOCVAL_FLOWS__PREFECT_API_URL": api_url,
+        "DOCVAL_FLOWS__STABLE_SECONDS": "0.3",
+        "DOCVAL_FLOWS__STRANDED_SECONDS": "2",
+    }
+    command = [sys.executable, "-m", "docval", "cluster", "up", "--workers", "2", "--no-postgres"]
     cluster = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
     threading.Thread(target=lambda: lines.extend(cluster.stdout), daemon=True).start()
     try:
         _wait(lambda: any("Prefect UI" in line for line in lines), 120, "cluster did not come up")
-        for index, data in enumerate(documents[:DOCS]):
-            _drop(settings.inbox, f"doc-{index:03d}.pdf", data)
-        _wait(lambda: len(list(settings.work_dir.glob("*.pdf"))) == DOCS, 120, "the run did not claim the batch")
-        time.sleep(1.0)  # claims ledgered; the stages are running
-        assert len(list(settings.outbox.glob("*.json"))) < DOCS, "too late to kill: the batch already finished"
+        for index, data in enumerate(documents):  # staged hidden, then all renamed at once: one wave of runs
+            (settings.inbox / f".doc-{index:03d}.tmp").write_bytes(data)
+        for index in range(DOCS):
+            (settings.inbox / f".doc-{index:03d}.tmp").rename(settings.inbox / f"doc-{index:03d}.pdf")
+        # Every file claimed (so no dispatched run is still to come), some still in the stages.
+        _wait(lambda: not list(settings.inbox.glob("*.pdf")), 120, "the runs did not claim the files")
         workers = [pid for pid in _children(cluster.pid) if b"worker" in Path(f"/proc/{pid}/cmdline").read_bytes()]
         runs = [run for worker in workers for run in _children(worker)]
-        assert runs, "no flow-run process under the worker"
+        assert runs, "no flow-run process under the workers"
         for run in runs:
             os.kill(run, signal.SIGKILL)
-        _drop(settings.inbox, "one-more.pdf", documents[DOCS])
-        _wait(lambda: len(list(settings.outbox.glob("*.json"))) == DOCS + 1, 180, "not every document finished")
+        stranded = len(list(settings.work_dir.glob("*.pdf")))
+        assert stranded > 0, "too late to kill: the runs already finished"
+        _wait(lambda: len(list(settings.outbox.glob("*.json"))) == DOCS, 180, "not every document finished")
+        _wait(lambda: _taken_over(settings) > 0, 60, "the recovery run did not end")
     finally:
         cluster.send_signal(signal.SIGTERM)
         cluster.wait(120)
     assert cluster.returncode == 0, "".join(lines[-30:])
-    log = (settings.data_dir / "prefect" / "worker-w1.log").read_text(encoding="utf-8", errors="replace")
-    resumed = [int(n) for n in re.findall(r"'resumed': (\d+)", log)]
-    assert resumed and max(resumed) > 0, log[-3000:]  # the next run took over the killed run's documents
+    assert any("left in work/ by a dead run; started a run" in line for line in lines), "".join(lines[-30:])
+    assert _taken_over(settings) == stranded, _worker_logs(settings)[-3000:]  # each taken over once
 
-    ledger = Ledger.open(shard_settings(settings, "w1"))
-    assert ledger.verify().ok
-    finals = Counter(entry.doc for entry in ledger.entries() if str(entry.kind) in FINAL)
-    assert len(finals) == DOCS + 1 and set(finals.values()) == {1}  # each document decided once, none lost
+    finals: Counter[str] = Counter()
+    for name in ("w1", "w2"):
+        ledger = Ledger.open(shard_settings(settings, name))
+        assert ledger.verify().ok
+        claimed = {entry.doc for entry in ledger.entries() if str(entry.kind) == "doc.claimed"}
+        final = [entry.doc for entry in ledger.entries() if str(entry.kind) in FINAL]
+        assert set(final) <= claimed  # finished in the shard that claimed it
+        finals.update(final)
+    assert len(finals) == DOCS and set(finals.values()) == {1}  # each document decided once, none lost
     assert not list(settings.work_dir.glob("*.pdf"))
