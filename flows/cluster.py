@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from docval.errors import DocvalError
@@ -36,12 +37,16 @@ from docval.settings import Settings
 from flows.env import apply_prefect_env
 from flows.watch import InboxWatcher
 
+if TYPE_CHECKING:
+    from flows.postgres import Postgres
+
 __all__ = ["Cluster", "Dispatcher", "cluster", "worker_names"]
 
 log = logging.getLogger(__name__)
 
 RETRY_FIRST_SECONDS = 1.0
 RETRY_MAX_SECONDS = 30.0
+SLOW_SECONDS = 3.0  # creating a run takes ~0.1 s; this long means the server waits on its database
 
 
 def worker_names(count: int) -> list[str]:
@@ -65,6 +70,7 @@ class Dispatcher:
     max_chunk: int
     redispatch_seconds: float = 120.0
     settings: Settings | None = None
+    database: Postgres | None = None
     dispatched: dict[Path, float] = field(default_factory=dict)
     held: list[Path] = field(default_factory=list)
     runs: int = 0
@@ -102,18 +108,23 @@ class Dispatcher:
 
         from flows.pool import DEPLOYMENT
 
+        started = time.monotonic()
         try:
             created = run_deployment(DEPLOYMENT, parameters={"names": names}, timeout=0, as_subflow=False)
         except Exception as exc:  # server, database or network: anything but ours; the files are still there
             self.failures += 1
             delay = min(RETRY_FIRST_SECONDS * 2 ** (self.failures - 1), RETRY_MAX_SECONDS)
             self.retry_at = now + delay
-            cause = str(exc).splitlines()[0][:200] if str(exc) else ""
             log.error(
-                "dispatcher: creating a flow run failed (%s: %s); %s, retry %d in %.0f s",
-                type(exc).__name__, cause, waiting, self.failures, delay,
+                "dispatcher: creating a flow run failed (%s); %s, retry %d in %.0f s",
+                self._cause(exc), waiting, self.failures, delay,
             )  # fmt: skip
             return None
+        took = time.monotonic() - started
+        if took >= SLOW_SECONDS:
+            log.warning(
+                "dispatcher: the Prefect server took %.1f s to create a flow run (its database is slow or locked)", took
+            )
         if self.failures:
             log.warning("dispatcher: the Prefect server takes runs again after %d failed attempts", self.failures)
             self.failures = 0
@@ -149,6 +160,14 @@ class Dispatcher:
         log.warning("dispatcher: %d documents left in work/ by a dead run; started a run to finish them", count)
         self.recovery_runs += 1
         return True
+
+    def _cause(self, exc: Exception) -> str:
+        """The exception, first line only; led by the database's state when the server's own database is down."""
+        first = str(exc).splitlines()[0][:200] if str(exc) else ""
+        cause = f"{type(exc).__name__}: {first}"
+        if self.database is not None and not self.database.running():
+            return f"PostgreSQL on 127.0.0.1:{self.database.port} is not accepting connections; the server said {cause}"
+        return cause
 
     @staticmethod
     def _finished(run_id: UUID) -> bool:
@@ -206,8 +225,13 @@ class Cluster:
     dispatcher: Dispatcher
 
 
-def runs_in_flight() -> int:
-    """``process-files`` runs not yet finished, as the server sees them."""
+def runs_in_flight(settings: Settings) -> int:
+    """``process-files`` runs queued on the server, plus runs alive (holding their shard's run lock).
+
+    A run that died while the server or its database was down may stay RUNNING on the server for good
+    (nobody could mark it crashed), so for running runs the kernel's word is taken: a live run holds its
+    shard's run lock (flows/recovery.py), a dead one cannot.
+    """
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (
         FlowRunFilter,
@@ -217,14 +241,17 @@ def runs_in_flight() -> int:
     )
     from prefect.client.schemas.objects import StateType
 
-    live = [StateType.SCHEDULED, StateType.PENDING, StateType.RUNNING]
+    from flows.recovery import live_shards
+
+    queued = [StateType.SCHEDULED, StateType.PENDING]
     with get_client(sync_client=True) as client:
-        return client.count_flow_runs(
+        waiting = client.count_flow_runs(
             flow_run_filter=FlowRunFilter(
-                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=live)),
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=queued)),
                 tags=FlowRunFilterTags(all_=["cluster"]),
             )
         )
+    return waiting + len(live_shards(settings))
 
 
 @contextmanager
@@ -273,6 +300,7 @@ def cluster(
             workers,
             max_chunk or settings.flows.batch_max,
             settings=settings,
+            database=database if postgres else None,
         )
         yield Cluster(settings=settings, api_url=api_url, workers=names, dispatcher=dispatcher)
 

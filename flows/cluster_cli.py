@@ -35,7 +35,7 @@ def up(
 
             typer.echo(f"sample inbox: {len(write_sample_inbox(settings.inbox))} files in {settings.inbox}")
         typer.echo(f"Prefect UI: {running.api_url.removesuffix('/api')}   (Ctrl-C stops everything)")
-        idle = (lambda: runs_in_flight() == 0) if exit_when_idle else None
+        idle = (lambda: runs_in_flight(settings) == 0) if exit_when_idle else None
         running.dispatcher.run(stop, idle=idle)
         typer.echo(f"dispatched {running.dispatcher.runs} flow runs; stopping workers, server and database")
     typer.echo("cluster stopped cleanly")

@@ -50,12 +50,13 @@ from flows.claim import Claimed, claimed_in_work, source_name, work_pdf
 from flows.errors import FlowError
 from flows.pipeline import Context, record_claims
 
-__all__ = ["RUN_LOCK", "Takeover", "left_behind", "own_run_lock", "run_lock_path", "take_over"]
+__all__ = ["RUN_LOCK", "Takeover", "left_behind", "live_shards", "own_run_lock", "run_lock_path", "take_over"]
 
 log = logging.getLogger(__name__)
 
 RUN_LOCK = "run.lock"
 OWN_LOCK_WAIT_SECONDS = 900.0
+QUIET_WAIT_SECONDS = 3.0
 _POLL_SECONDS = 0.2
 
 
@@ -81,6 +82,12 @@ def _is_free(path: Path) -> bool:
         return False
     os.close(fd)
     return True
+
+
+def live_shards(settings: Settings) -> list[str]:
+    """Shards with a live ``process-files`` run right now (their run lock is held)."""
+    root = root_settings(settings)
+    return [name for name in shard_names(root) if not _is_free(run_lock_path(root, name))]
 
 
 def left_behind(settings: Settings, older_than: float) -> int:
@@ -115,11 +122,13 @@ def own_run_lock(settings: Settings, shard: str, wait: float = OWN_LOCK_WAIT_SEC
     path = run_lock_path(root_settings(settings), shard)
     deadline = time.monotonic() + wait
     fd = _try_lock(path)
-    if fd is None:
-        log.warning("shard %s: another run is finishing this shard's documents; waiting for %s", shard, path)
+    told = time.monotonic() + QUIET_WAIT_SECONDS  # another run's plan holds it a moment; say so only if longer
     while fd is None:
         if time.monotonic() >= deadline:
             raise FlowError(f"shard {shard}: {path} stayed locked by another process for {wait:g} s")
+        if time.monotonic() >= told:
+            log.warning("shard %s: another run is finishing this shard's documents; waiting for %s", shard, path)
+            told = deadline
         time.sleep(_POLL_SECONDS)
         fd = _try_lock(path)
     try:
