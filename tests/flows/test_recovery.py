@@ -136,3 +136,18 @@ _TRY_LOCK = (
     "try:\n    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB); print('free')\n"
     "except BlockingIOError:\n    print('busy')\n"
 )
+
+
+def test_recovery_bench_small(monkeypatch, capsys) -> None:
+    """benchmarks/recovery_bench.py at a small size (~1 s): both ways find every document left in work/."""
+    import importlib.util
+
+    bench_path = Path(__file__).resolve().parents[2] / "benchmarks" / "recovery_bench.py"
+    spec = importlib.util.spec_from_file_location("recovery_bench", bench_path)
+    bench = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "recovery_bench", bench)
+    spec.loader.exec_module(bench)
+    monkeypatch.setenv("DOCVAL_DATA_DIR", "unused")  # the bench sets its own; restored after the test
+    figures = bench.main(["--shards", "3", "--docs", "12", "--history", "10"])
+    assert figures.found == 12
+    assert "left_behind" in capsys.readouterr().out
