@@ -17,11 +17,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import hypothesis
+from hypothesis import strategies as st
+
+from docval.events import ClaimedPayload, EntryKind
 from docval.settings import Settings
 from docval.shards import shard_settings
+from flows.audit import Draft
 from flows.claim import atomic_write, hash_file, work_pdf
 from flows.pipeline import FINAL_KINDS, Context, load_batch, run_stages
-from flows.recovery import left_behind, own_run_lock, run_lock_path, take_over
+from flows.recovery import _try_lock, left_behind, own_run_lock, run_lock_path, take_over
 from flows.worker import Worker
 
 
@@ -51,7 +56,7 @@ def _contexts(settings: Settings) -> dict[str, Context]:
 
     prepare(settings)
     contexts = {}
-    for name in ("w1", "w2"):
+    for name in ("w1", "w2", "w3"):
         shard = shard_settings(settings, name)
         prepare(shard)
         contexts[name] = build_context(shard)
@@ -151,3 +156,52 @@ def test_recovery_bench_small(monkeypatch, capsys) -> None:
     figures = bench.main(["--shards", "3", "--docs", "12", "--history", "10"])
     assert figures.found == 12
     assert "left_behind" in capsys.readouterr().out
+
+
+_OWNERS = st.lists(st.sampled_from(["w1", "w2", "w3", None]), max_size=6)
+
+
+@hypothesis.settings(
+    max_examples=12, deadline=None, suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture]
+)
+@hypothesis.given(owners=_OWNERS, live=st.sets(st.sampled_from(["w2", "w3"])))
+def test_takeover_gives_each_document_to_exactly_one_place(
+    settings: Settings, owners: list[str | None], live: set[str]
+) -> None:
+    """Whatever the shards claimed and whichever runs live, w1's plan takes a document at most once, only
+    from dead shards, keeps it in the shard that claimed it, and records claims only when nobody else lives."""
+    import os
+    import uuid
+
+    contexts = _CONTEXTS.get(settings.data_dir) or _CONTEXTS.setdefault(settings.data_dir, _contexts(settings))
+    owner_of = {uuid.uuid4().hex + uuid.uuid4().hex: owner for owner in owners}
+
+    def owned_by(name: str | None) -> list[str]:
+        return sorted(doc for doc, owner in owner_of.items() if owner == name)
+
+    for doc in owner_of:
+        atomic_write(settings.work_dir / f"{doc}.source", b"inbox name")
+        work_pdf(settings.work_dir, doc).write_bytes(b"claimed bytes " + doc.encode())
+    claim = ClaimedPayload(source_hash="0" * 64, size=1)
+    for name, ctx in contexts.items():
+        ctx.audit.record([Draft(EntryKind.CLAIMED, doc, "test", claim) for doc in owned_by(name)])
+    held = [fd for name in sorted(live) if (fd := _try_lock(run_lock_path(settings, name))) is not None]
+    try:
+        with own_run_lock(contexts["w1"].settings, "w1"), take_over(contexts["w1"], "w1") as takeover:
+            orphans = owned_by(None)
+            assert sorted(takeover.own) == sorted(owned_by("w1") + ([] if live else orphans))
+            assert takeover.recorded == (0 if live else len(orphans))
+            expected = {name: owned_by(name) for name in ("w2", "w3") if name not in live and owned_by(name)}
+            assert {name: sorted(docs) for name, docs in takeover.others.items()} == expected
+    finally:
+        for fd in held:
+            os.close(fd)
+        for path in settings.work_dir.iterdir():
+            path.unlink()
+    recorded_in = {name: ctx.audit.claimed(list(owner_of)) for name, ctx in contexts.items()}
+    for doc, owner in owner_of.items():
+        shards = [name for name, claimed in recorded_in.items() if doc in claimed]
+        assert shards == ([owner] if owner else ([] if live else ["w1"]))  # one shard's history, never two
+
+
+_CONTEXTS: dict[Path, dict[str, Context]] = {}
