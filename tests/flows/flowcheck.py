@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -101,3 +102,70 @@ def assert_exactly_once(settings: Settings, docs: set[str]) -> dict[str, DocStat
     report = verify_ledger(ledger)
     assert report.ok, report
     return states
+
+
+FINAL_KIND_NAMES = {kind.value for kind in FINAL_KINDS}
+
+
+class ClusterUp:
+    """``docval cluster up OPTIONS`` in a child process, its output (dispatcher log included) collected by line."""
+
+    def __init__(self, settings: Settings, env: dict[str, str], *options: str) -> None:
+        command = [sys.executable, "-m", "docval", "cluster", "up", *options]
+        self.settings = settings
+        self.process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.lines: list[str] = []
+        threading.Thread(target=lambda: self.lines.extend(self.process.stdout), daemon=True).start()
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def wait_ready(self, timeout: float = 180.0) -> None:
+        wait_for(lambda: "Prefect UI" in self.output, "cluster did not come up", timeout)
+
+    def worker_logs(self) -> str:
+        folder = self.settings.data_dir / "prefect"
+        return "".join(p.read_text(encoding="utf-8", errors="replace") for p in sorted(folder.glob("worker-*.log")))
+
+    def workers(self) -> list[int]:
+        """Process ids of the ``prefect worker`` children."""
+        return [pid for pid in child_pids(self.process.pid) if b"worker" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+
+    def stop(self) -> None:
+        """SIGTERM, what Ctrl-C does: dispatcher, workers, server and database stop in order."""
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(180)
+
+
+def child_pids(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def assert_once_over_shards(settings: Settings, total: int) -> None:
+    """``total`` documents, each with one final entry over all shards, in the shard that claimed it; one outbox
+    file each; nothing left in work/; an anchor pass accepts every shard, and root and shards verify."""
+    from docval.shards import shard_names, shard_settings
+    from ledger.anchor import anchor_shards
+    from ledger.verify_shards import verify_installation
+
+    finals: Counter[str] = Counter()
+    for name in shard_names(settings):
+        entries = list(Ledger.open(shard_settings(settings, name)).entries())
+        claimed = {entry.doc for entry in entries if str(entry.kind) == EntryKind.CLAIMED.value}
+        final = [entry.doc for entry in entries if str(entry.kind) in FINAL_KIND_NAMES]
+        assert set(final) <= claimed, f"shard {name} finished a document another shard claimed"
+        finals.update(final)
+    assert len(finals) == total and set(finals.values()) == {1}, finals.most_common(3)  # none lost, none twice
+    assert len(list(settings.outbox.glob("*.json"))) == total
+    assert not list(settings.work_dir.glob("*.pdf")), "documents left in the work area"
+    assert not anchor_shards(settings, None).refused
+    report = verify_installation(settings)
+    assert report.ok, report.summary()

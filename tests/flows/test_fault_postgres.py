@@ -22,17 +22,15 @@ import asyncio
 import os
 import re
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flowcheck import ClusterUp, assert_once_over_shards, wait_for
 
 from docval.settings import Settings, load_settings
 from flows.env import free_port
@@ -42,14 +40,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 PER_PHASE = 8
 OUTAGE_SECONDS = 4.0
 LOCK_SECONDS = 6.0
-FINAL = {"doc.published", "doc.rejected", "doc.quarantined", "approval.requested"}
-
-
-def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -62,29 +52,6 @@ def data_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     shutil.rmtree(root, ignore_errors=True)
 
 
-class Running:
-    """``docval cluster up`` in a child process, its output collected line by line."""
-
-    def __init__(self, settings: Settings, env: dict[str, str]) -> None:
-        command = [sys.executable, "-m", "docval", "cluster", "up", "--workers", "2"]
-        self.settings = settings
-        self.process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        self.lines: list[str] = []
-        threading.Thread(target=lambda: self.lines.extend(self.process.stdout), daemon=True).start()
-
-    @property
-    def output(self) -> str:
-        return "".join(self.lines)
-
-    def worker_logs(self) -> str:
-        folder = self.settings.data_dir / "prefect"
-        return "".join(p.read_text(encoding="utf-8", errors="replace") for p in sorted(folder.glob("worker-*.log")))
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(180)
-
-
 def _drop(settings: Settings, documents: list[bytes], tag: str) -> None:
     for index, data in enumerate(documents):  # staged hidden, then renamed in: whole files appear at once
         (settings.inbox / f".{tag}-{index:03d}.tmp").write_bytes(data)
@@ -94,7 +61,7 @@ def _drop(settings: Settings, documents: list[bytes], tag: str) -> None:
 
 def _mid_batch(settings: Settings, done: int) -> None:
     """Wait until runs have claimed files of the new phase and are in their stages."""
-    _wait(lambda: any(settings.work_dir.glob("*.pdf")), 120, "no run claimed the dropped files")
+    wait_for(lambda: any(settings.work_dir.glob("*.pdf")), "no run claimed the dropped files")
     assert len(list(settings.outbox.glob("*.json"))) < done + PER_PHASE, "too late: the phase already finished"
 
 
@@ -123,27 +90,6 @@ def _lock_flow_run_table(settings: Settings, seconds: float, locked: threading.E
     asyncio.run(hold())
 
 
-def _assert_recorded_once(settings: Settings, total: int) -> None:
-    from docval.shards import shard_names, shard_settings
-    from ledger import Ledger
-    from ledger.anchor import anchor_shards
-    from ledger.verify_shards import verify_installation
-
-    finals: Counter[str] = Counter()
-    for name in shard_names(settings):
-        entries = list(Ledger.open(shard_settings(settings, name)).entries())
-        claimed = {entry.doc for entry in entries if str(entry.kind) == "doc.claimed"}
-        final = [entry.doc for entry in entries if str(entry.kind) in FINAL]
-        assert set(final) <= claimed, f"shard {name} finished a document another shard claimed"
-        finals.update(final)
-    assert len(finals) == total and set(finals.values()) == {1}, finals.most_common(3)  # none lost, none twice
-    assert len(list(settings.outbox.glob("*.json"))) == total
-    assert not list(settings.work_dir.glob("*.pdf")) and not list(settings.inbox.glob("*.pdf"))
-    assert not anchor_shards(settings, None).refused
-    report = verify_installation(settings)
-    assert report.ok, report.summary()
-
-
 def test_postgres_stopped_then_table_locked_mid_batch(data_dir: Path) -> None:
     from pipeline_bench import _documents
 
@@ -158,9 +104,9 @@ def test_postgres_stopped_then_table_locked_mid_batch(data_dir: Path) -> None:
         "DOCVAL_FLOWS__STRANDED_SECONDS": "3",
         "PYTHONUNBUFFERED": "1",
     }
-    cluster = Running(settings, env)
+    cluster = ClusterUp(settings, env, "--workers", "2")
     try:
-        _wait(lambda: "Prefect UI" in cluster.output, 180, "cluster did not come up:\n" + cluster.output[-2000:])
+        cluster.wait_ready()
         database = Postgres.of(settings)
 
         # (a) PostgreSQL stops mid-batch; files dropped while it is down wait in the inbox.
@@ -171,7 +117,7 @@ def test_postgres_stopped_then_table_locked_mid_batch(data_dir: Path) -> None:
         time.sleep(OUTAGE_SECONDS)
         assert cluster.process.poll() is None, "cluster up died with PostgreSQL:\n" + cluster.output[-3000:]
         database.start()
-        _wait(lambda: len(list(settings.outbox.glob("*.json"))) == 2 * PER_PHASE, 180, "(a): not every doc finished")
+        wait_for(lambda: len(list(settings.outbox.glob("*.json"))) == 2 * PER_PHASE, "(a): not every doc finished")
 
         # (b) the flow_run table locked mid-batch; files dropped meanwhile are dispatched once it is free.
         _drop(settings, documents[2], "c")
@@ -182,14 +128,16 @@ def test_postgres_stopped_then_table_locked_mid_batch(data_dir: Path) -> None:
         assert locked.wait(30), "could not lock flow_run"
         _drop(settings, documents[3], "d")
         holder.join()
-        _wait(lambda: len(list(settings.outbox.glob("*.json"))) == 4 * PER_PHASE, 180, "(b): not every doc finished")
-        _wait(lambda: not any(settings.work_dir.glob("*.pdf")), 60, "documents left in work/")
+        wait_for(lambda: len(list(settings.outbox.glob("*.json"))) == 4 * PER_PHASE, "(b): not every doc finished")
+        wait_for(lambda: not any(settings.work_dir.glob("*.pdf")), "documents left in work/", 60)
+        assert len(cluster.workers()) == 2, "a worker died:\n" + cluster.worker_logs()[-3000:]
     finally:
         cluster.stop()
         print(cluster.output[-4000:])
         print(cluster.worker_logs()[-8000:])
     assert cluster.process.returncode == 0, cluster.output[-3000:]
-    _assert_recorded_once(settings, 4 * PER_PHASE)
+    assert "cluster stopped cleanly" in cluster.output
+    assert_once_over_shards(settings, 4 * PER_PHASE)
     # The operator is told, in the cluster's own output, what stopped the dispatching and when it resumed.
     output = cluster.output
     assert re.search(
