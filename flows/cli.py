@@ -92,11 +92,13 @@ def pending() -> None:
     if not rows:
         typer.echo("nothing waits for approval")
         return
-    typer.echo(f"{'doc':<14}{'source':<38}{'age':<10}{'deadline':<27}{'overdue':<9}{'queue':<17}approvals")
+    typer.echo(
+        f"{'doc':<14}{'source':<38}{'age':<10}{'deadline':<27}{'overdue':<9}{'queue':<17}{'approvals':<11}ledger"
+    )
     for row in rows:
         typer.echo(
             f"{row['doc'][:12]:<14}{row['source'][:36]:<38}{row['age']:<10}{row['deadline']:<27}"
-            f"{row['overdue']:<9}{row['queue']:<17}{row['approvals']}"
+            f"{row['overdue']:<9}{row['queue']:<17}{row['approvals']:<11}{row['ledger']}"
         )
 
 

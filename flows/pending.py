@@ -9,20 +9,20 @@ from docval.events import EntryKind
 from docval.settings import Settings
 from docval.store import DocumentStore
 from flows.approval import SENIOR_QUEUE, gate_state
-from flows.audit import Audit
+from flows.audit import Ledgers
 from flows.claim import source_name
 
 __all__ = ["pending_rows", "resolve_doc"]
 
 
 def pending_rows(settings: Settings) -> list[dict[str, str]]:
-    audit = Audit(settings)
+    ledgers = Ledgers(settings)
     now = datetime.now(UTC)
     rows = []
     for record in DocumentStore(settings.store_db).all():
         if record.state != DocState.AWAITING_APPROVAL:
             continue
-        history = audit.history(record.doc)
+        shard, history = ledgers.home(record.doc)
         state = gate_state(record.doc, history)
         requested = next(entry for entry in history if entry.kind == EntryKind.APPROVAL_REQUESTED)
         age = now - datetime.fromisoformat(requested.ts)
@@ -35,6 +35,7 @@ def pending_rows(settings: Settings) -> list[dict[str, str]]:
                 "overdue": "yes" if state.deadline < now else "no",
                 "queue": SENIOR_QUEUE if state.escalated else "reviewer",
                 "approvals": f"{len(state.approvers)}/{state.request.approvals_required}",
+                "ledger": shard or "root",
             }
         )
     return rows

@@ -15,6 +15,7 @@ that shard of the ledger. Parameters are file names, never content.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import logging
 import os
@@ -28,7 +29,7 @@ from prefect import flow
 
 from docval.events import EntryKind
 from docval.settings import Settings
-from docval.shards import shard_env, shard_settings
+from docval.shards import shard_env, shard_name_of, shard_settings
 from flows.claim import claimed_in_work
 from flows.env import prefect_env, prefect_home
 from flows.pipeline import FINAL_KINDS, Context
@@ -81,7 +82,8 @@ def process_files(names: list[str]) -> dict[str, int]:
     from flows.worker import Worker
 
     ctx = worker_context()
-    worker = Worker(ctx, process=process_batch.fn, request_approvals=ensure_approval_runs)
+    approvals = functools.partial(ensure_approval_runs, shard=shard_name_of(ctx.settings))
+    worker = Worker(ctx, process=process_batch.fn, request_approvals=approvals)
     resumed = stranded(ctx)
     worker.run_batch(resumed, resumed=True)
     paths = [path for name in names if (path := _inbox_file(ctx.settings.inbox, name)) is not None]
