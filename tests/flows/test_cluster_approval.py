@@ -93,6 +93,7 @@ def test_approvals_in_a_cluster_extend_the_deciding_shard(settings: Settings, tm
         rows = pending_rows(settings)
         assert len(rows) >= 3, rows  # two to decide now, at least one left waiting for the restart
         assert {row["ledger"] for row in rows} <= {"w1", "w2"}, "histories live in the workers' shards"
+        assert all(row["source"].startswith(("invoice-", "kyc-")) for row in rows), "the approver sees the file name"
         approved, rejected = rows[0]["doc"], rows[1]["doc"]
 
         maker = _docval(env, "approve", approved[:12], "--as", "alice")
