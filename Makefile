@@ -29,11 +29,13 @@ run: install system-deps
 	$(BIN)/docval up
 
 # Many workers on this machine: PostgreSQL + Prefect server + work pool + three process workers, each writing
-# its own ledger shard; the sample inbox is processed, then every shard verified. Ctrl-C stops everything cleanly.
+# its own ledger shard; the sample inbox is processed, what waits for approval is listed (approve it while
+# `docval cluster up` runs), then every shard is anchored and verified. Ctrl-C stops everything cleanly.
 # Its own port (4210), so a running `make run` appliance (4200, SQLite) is not mistaken for the cluster's server.
 CLUSTER_ENV := DOCVAL_DATA_DIR=var/cluster DOCVAL_FLOWS__PREFECT_API_URL=http://127.0.0.1:4210/api
 cluster-demo: install system-deps
 	$(CLUSTER_ENV) $(BIN)/docval cluster up --workers 3 --samples --exit-when-idle
+	$(CLUSTER_ENV) $(BIN)/docval pending
 	$(CLUSTER_ENV) $(BIN)/docval ledger anchor
 	$(CLUSTER_ENV) $(BIN)/docval ledger verify
 

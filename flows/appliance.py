@@ -23,7 +23,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from docval.domain import DocState
 from docval.hashing import KeyedHasher
 from docval.settings import Settings
 from flows.env import apply_prefect_env, prefect_env, prefect_home
@@ -136,13 +135,11 @@ def up(settings: Settings, *, samples: bool = True, say: Callable[[str], None] =
     _stop_on_signals(stop)
     with serving(settings):
         from flows.batch import process_batch, worker_context
-        from flows.runs import ensure_approval_runs
+        from flows.runs import ensure_approval_runs, replace_orphaned_runs
         from flows.worker import Worker
 
         ctx = worker_context()
-        waiting = [record.doc for record in ctx.store.all() if record.state == DocState.AWAITING_APPROVAL]
-        if waiting:
-            ensure_approval_runs(waiting, previous_processes_dead=True)
+        restarted = replace_orphaned_runs(settings)
         marker = settings.data_dir / SAMPLES_MARKER
         if samples and not marker.exists():
             from extractors.samples import write_sample_inbox
@@ -151,7 +148,7 @@ def up(settings: Settings, *, samples: bool = True, say: Callable[[str], None] =
             marker.write_text("written\n")
             say(f"sample inbox: {len(written)} files in {settings.inbox}")
         say(f"Prefect UI: {ui_url(settings)}   (Ctrl-C stops everything; the next start resumes)")
-        if waiting:
+        if restarted:
             say(status_text(settings))
         worker = Worker(
             ctx,

@@ -11,6 +11,13 @@ and the run keeps waiting for a senior reviewer. It never approves by itself.
 
 All state is derived from the ledger each time round the loop, so a run that
 is restarted (appliance restarted while paused) continues where it was.
+
+In a cluster the document's history is in the shard of the worker that
+claimed it (``shard``), while the run itself executes in the served-deployments
+process, never on a processing worker whose single slot it would hold for days.
+The run reads and extends that shard, and signs a checkpoint after every entry
+it writes, so the anchor can fold a decision into the root without waiting for
+the shard's worker to write again.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from docval.events import (
     FinalPayload,
 )
 from docval.settings import Settings, load_settings
+from docval.shards import root_settings, shard_settings
 from docval.store import DocumentStore
 from flows.audit import Audit, Draft, HistoryEntry
 from flows.claim import release
@@ -115,9 +123,11 @@ class GateContext:
 
 
 @functools.cache
-def gate_context() -> GateContext:
+def gate_context(shard: str | None = None) -> GateContext:
     """Light on purpose (no models): a waiting approval run should cost little memory."""
     settings = load_settings()
+    if shard is not None:
+        settings = shard_settings(root_settings(settings), shard)
     return GateContext(
         settings=settings,
         audit=Audit(settings),
@@ -128,9 +138,12 @@ def gate_context() -> GateContext:
 
 
 @flow(name=APPROVAL_FLOW, persist_result=False, log_prints=False)
-def await_approval(doc_id: str) -> str:
-    """Wait for signed decisions on one document until it is published or rejected; returns the state."""
-    ctx = gate_context()
+def await_approval(doc_id: str, shard: str | None = None) -> str:
+    """Wait for signed decisions on one document until it is published or rejected; returns the state.
+
+    ``shard``: the ledger shard holding the document's history (None: this installation's own ledger).
+    """
+    ctx = gate_context(shard)
     while True:
         state = gate_state(doc_id, ctx.audit.history(doc_id))
         if state.final or state.rejected_by or len(state.approvers) >= state.request.approvals_required:
@@ -153,7 +166,7 @@ def await_approval(doc_id: str) -> str:
             prior_approvers={approver.user for approver in state.approvers},
             now=datetime.now(UTC),
         )
-        ctx.audit.record([_approval_draft(doc_id, verdict)])
+        _record(ctx, _approval_draft(doc_id, verdict))
         log.info("approval attempt on doc %s: %s", doc_id[:12], verdict.refused_because or "accepted")
 
 
@@ -191,6 +204,12 @@ def _wake_at(deadline: datetime | None) -> Iterator[None]:
         timer.cancel()
 
 
+def _record(ctx: GateContext, draft: Draft) -> None:
+    """Append and sign at once: a decision is provable (and can be anchored) the moment it is made."""
+    ctx.audit.record([draft])
+    ctx.audit.checkpoint()
+
+
 def _describe(doc: str, state: GateState) -> str:
     queue = SENIOR_QUEUE if state.escalated else "reviewer"
     return (
@@ -220,7 +239,7 @@ def _approval_draft(doc: str, verdict: Verdict) -> Draft:
 def _escalate(ctx: GateContext, doc: str, state: GateState) -> None:
     """Deadline missed: record it, tell someone, and only senior reviewers may decide from now on."""
     payload = EscalatedPayload(deadline=state.deadline.isoformat(), escalated_to=SENIOR_QUEUE)
-    ctx.audit.record([Draft(EntryKind.APPROVAL_ESCALATED, doc, "docval-gate", payload)])
+    _record(ctx, Draft(EntryKind.APPROVAL_ESCALATED, doc, "docval-gate", payload))
     log.warning("approval deadline missed for doc %s; escalated to %s", doc[:12], SENIOR_QUEUE)
     if ctx.policy.escalation_command:
         env = {**os.environ, "DOCVAL_DOC": doc, "DOCVAL_EVENT": "approval.escalated", "DOCVAL_QUEUE": SENIOR_QUEUE}
@@ -245,7 +264,7 @@ def _finish(ctx: GateContext, doc: str, state: GateState) -> DocState:
         )
         digest = write_result(ctx.settings, result)
         kind = EntryKind.REJECTED if final is DocState.REJECTED else EntryKind.PUBLISHED
-        ctx.audit.record([Draft(kind, doc, "docval-gate", FinalPayload(state=final, result_sha256=digest))])
+        _record(ctx, Draft(kind, doc, "docval-gate", FinalPayload(state=final, result_sha256=digest)))
     ctx.store.update(doc, state=final)
     release(ctx.settings.work_dir, doc, ctx.settings.archive_dir / f"{doc}.pdf")  # sidecar, if any
     source = awaiting_pdf(ctx.settings, doc)

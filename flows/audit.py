@@ -14,8 +14,9 @@ from pydantic import BaseModel
 
 from docval.events import EntryKind
 from docval.settings import Settings
+from docval.shards import root_settings, shard_names, shard_settings
 
-__all__ = ["Audit", "Draft", "HistoryEntry"]
+__all__ = ["Audit", "Draft", "HistoryEntry", "Ledgers"]
 
 
 @dataclass(frozen=True)
@@ -75,3 +76,30 @@ class Audit:
 
     def checkpoint(self) -> None:
         self._ledger.checkpoint()
+
+
+class Ledgers:
+    """Every ledger of an installation, the root first and then each shard, to find a document's *home*.
+
+    All entries of one document live in one ledger: the one whose worker claimed it (a cluster worker
+    writes its own shard). Approval runs, ``docval pending`` and ``docval approve`` run in other processes,
+    so they look the home up rather than assume the root; approvals then extend the same ledger, which
+    keeps a document's lineage and its ledger span in one chain.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.root = root_settings(settings)
+        self._audits: dict[str | None, Audit] = {None: Audit(self.root)}
+        for name in shard_names(self.root):
+            self._audits[name] = Audit(shard_settings(self.root, name))
+
+    def home(self, doc: str) -> tuple[str | None, list[HistoryEntry]]:
+        """The shard holding ``doc`` (None: the root) and its history there; ``(None, [])`` if no ledger has it."""
+        for shard, audit in self._audits.items():
+            history = audit.history(doc)
+            if history:
+                return shard, history
+        return None, []
+
+    def audit(self, shard: str | None) -> Audit:
+        return self._audits[shard]

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 import typer
 
 from docval.settings import Settings, load_settings
+from flows.errors import FlowError
 
 __all__ = ["register"]
 
@@ -72,15 +73,24 @@ def process(
         maker=as_user,
     )
     docs = worker.claim(files)
+    if worker.backlog:  # the files are in work/ but their claims are not ledgered: say so, do not go on
+        raise _left_in_work(worker.backlog.cause)
     if not wait:
         from prefect.deployments import run_deployment
 
         run = run_deployment("process-batch/batch", parameters={"doc_ids": docs}, timeout=0, as_subflow=False)
         typer.echo(f"claimed {len(docs)} documents; flow run {run.id}")
         return
-    worker.run_batch(docs, resumed=False)
+    try:
+        worker.run_batch(docs, resumed=False)
+    except Exception as exc:  # infrastructure (server, disk, lock): each document's own failures are quarantined
+        raise _left_in_work(f"batch of {len(docs)} documents: {type(exc).__name__}: {str(exc)[:300]}") from exc
     unexpected = _print_summary(settings, docs)
     raise typer.Exit(1 if unexpected else 0)
+
+
+def _left_in_work(cause: str) -> FlowError:
+    return FlowError(f"{cause}; the documents stay in work/ and `docval watch` or `docval up` resumes them")
 
 
 def pending() -> None:
@@ -92,11 +102,13 @@ def pending() -> None:
     if not rows:
         typer.echo("nothing waits for approval")
         return
-    typer.echo(f"{'doc':<14}{'source':<38}{'age':<10}{'deadline':<27}{'overdue':<9}{'queue':<17}approvals")
+    typer.echo(
+        f"{'doc':<14}{'source':<38}{'age':<10}{'deadline':<27}{'overdue':<9}{'queue':<17}{'approvals':<11}ledger"
+    )
     for row in rows:
         typer.echo(
             f"{row['doc'][:12]:<14}{row['source'][:36]:<38}{row['age']:<10}{row['deadline']:<27}"
-            f"{row['overdue']:<9}{row['queue']:<17}{row['approvals']}"
+            f"{row['overdue']:<9}{row['queue']:<17}{row['approvals']:<11}{row['ledger']}"
         )
 
 
@@ -157,7 +169,6 @@ def _ready(*, prepare_config: bool = True) -> Settings:
     """Settings with the Prefect environment applied and a server answering (started if local and down)."""
     settings = _settings()
     from flows.appliance import prepare
-    from flows.errors import FlowError
     from flows.server import server_healthy
 
     if prepare_config:

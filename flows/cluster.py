@@ -14,8 +14,15 @@ skips it, so re-dispatching is safe. While the server or its PostgreSQL is
 down, runs that cannot be created wait and are retried with growing delays
 (the files stay in the inbox; workers keep polling). Documents a dead run
 left in ``work/`` get a run with no names (flows/recovery.py), so they do not
-wait for inbox traffic. SIGINT/SIGTERM stop the dispatcher, then
-workers (each finishes its current run), the server and Postgres, in that order.
+wait for inbox traffic.
+
+Approval runs do not go to the pool: a run waiting days for a person would
+hold a worker's only slot. They run in the served-deployments process
+(``python -m flows.serve``, as in ``docval up``), which also anchors the shards
+into the root every ``flows.anchor_seconds``; each approval run reads and
+extends the shard of the worker that decided the document (flows/approval.py).
+SIGINT/SIGTERM stop the dispatcher, then workers (each finishes its current
+run), the served deployments, the server and Postgres, in that order.
 """
 
 from __future__ import annotations
@@ -286,8 +293,18 @@ def cluster(
             say(f"Prefect server {api_url}: reusing the one already answering (its own database)")
         else:
             say(f"Prefect server {api_url} ({'PostgreSQL' if postgres else 'SQLite'})")
+        from flows.appliance import ServeProcess
         from flows.pool import PoolWorker, deploy, prepare_shard
+        from flows.runs import APPROVAL_DEPLOYMENT, replace_orphaned_runs
 
+        served = ServeProcess.start(settings)
+        stack.callback(served.stop)
+        served.wait_for_deployment(APPROVAL_DEPLOYMENT)
+        restarted = replace_orphaned_runs(settings)
+        say(
+            f"served deployments: approvals, anchor-shards every {settings.flows.anchor_seconds:g} s"
+            + (f"; {restarted} waiting documents got their approval runs back" if restarted else "")
+        )
         deploy()
         names = worker_names(workers)
         for name in names:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from docval.events import ApprovalPayload, EntryKind
 from docval.settings import Settings
-from flows.audit import Audit
+from flows.audit import Ledgers
 from flows.errors import FlowError
 from flows.roles import SignedDecision
 
@@ -37,7 +37,8 @@ def submit_and_wait(settings: Settings, doc: str, signed: SignedDecision, *, tim
             raise FlowError(f"document {doc[:12]} has no paused approval run (is `docval up` running?)")
         time.sleep(1)
     resume_with_token(doc, signed.token())
-    audit = Audit(settings)
+    ledgers = Ledgers(settings)
+    audit = ledgers.audit(ledgers.home(doc)[0])  # a cluster worker's shard, or the root
     while time.monotonic() < deadline:
         for entry in audit.history(doc):
             if entry.kind in _VERDICT_KINDS and entry.data.get("signature") == signed.signature:

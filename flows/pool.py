@@ -17,6 +17,7 @@ that keep it exactly-once (flows/recovery.py).
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import logging
 import os
@@ -97,14 +98,16 @@ def process_files(names: list[str]) -> dict[str, int]:
 
 
 def _worker(ctx: Context, shard: str | None) -> Worker:
-    """A worker whose batches write ``shard``'s ledger (None: this process's own shard)."""
+    """A worker whose batches write ``shard``'s ledger (None: this process's own shard); approval runs are
+    told the shard that holds the documents' history, which for adopted documents is not this worker's."""
     from flows.batch import process_batch
     from flows.runs import ensure_approval_runs
 
     def process(docs: list[str], resumed: bool) -> dict[str, str]:
         return process_batch.fn(docs, resumed, shard)
 
-    return Worker(ctx, process=process, request_approvals=ensure_approval_runs)
+    approvals = functools.partial(ensure_approval_runs, shard=shard or shard_name_of(ctx.settings))
+    return Worker(ctx, process=process, request_approvals=approvals)
 
 
 def _finish_for(shard: str, docs: list[str]) -> int:

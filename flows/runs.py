@@ -20,16 +20,26 @@ from prefect.exceptions import ObjectNotFound
 from prefect.flow_runs import resume_flow_run
 from prefect.states import Cancelled
 
+from docval.domain import DocState
+from docval.settings import Settings
 from flows.approval import APPROVAL_FLOW
 from flows.errors import FlowError
 
-__all__ = ["APPROVAL_DEPLOYMENT", "ensure_approval_runs", "paused_run", "resume_with_token", "run_name"]
+__all__ = [
+    "APPROVAL_DEPLOYMENT",
+    "ensure_approval_runs",
+    "paused_run",
+    "replace_orphaned_runs",
+    "resume_with_token",
+    "run_name",
+]
 
 log = logging.getLogger(__name__)
 
 APPROVAL_DEPLOYMENT = f"{APPROVAL_FLOW}/approval"
 _LIVE = {StateType.SCHEDULED, StateType.PENDING, StateType.RUNNING, StateType.PAUSED}
 _ORPHANED = {StateType.RUNNING, StateType.PAUSED, StateType.PENDING}
+AWAITING = DocState.AWAITING_APPROVAL
 _QUERY_DOCS = 50  # documents per runs query: 4 runs each at most fits the server's page of 200
 
 
@@ -52,9 +62,10 @@ def _runs_by_doc(docs: list[str]) -> dict[str, list[FlowRun]]:
     return found
 
 
-def ensure_approval_runs(docs: list[str], *, previous_processes_dead: bool = False) -> int:
+def ensure_approval_runs(docs: list[str], *, shard: str | None = None, previous_processes_dead: bool = False) -> int:
     """Give each document one live approval run; returns how many were created.
 
+    ``shard``: the ledger shard holding the documents' history (a cluster worker's), passed on to the run.
     ``previous_processes_dead`` (appliance start): paused/running runs are orphans; cancel and replace them.
     Without a served approval deployment the documents simply wait (``docval up`` creates the runs).
     """
@@ -70,7 +81,7 @@ def ensure_approval_runs(docs: list[str], *, previous_processes_dead: bool = Fal
         try:
             run_deployment(
                 APPROVAL_DEPLOYMENT,
-                parameters={"doc_id": doc},
+                parameters={"doc_id": doc, "shard": shard},
                 flow_run_name=run_name(doc),
                 timeout=0,
                 as_subflow=False,
@@ -78,10 +89,29 @@ def ensure_approval_runs(docs: list[str], *, previous_processes_dead: bool = Fal
                 tags=["approval"],
             )
         except ObjectNotFound:
-            log.warning("no served %s deployment: %d documents wait for `docval up`", APPROVAL_DEPLOYMENT, len(docs))
+            log.warning(
+                "no served %s deployment: %d documents wait for `docval up` or `docval cluster up`",
+                APPROVAL_DEPLOYMENT,
+                len(docs),
+            )
             return created
         created += 1
     return created
+
+
+def replace_orphaned_runs(settings: Settings) -> int:
+    """At start-up: one fresh approval run per waiting document, each told the shard its history is in."""
+    from docval.store import DocumentStore
+    from flows.audit import Ledgers
+
+    waiting = [record.doc for record in DocumentStore(settings.store_db).all() if record.state == AWAITING]
+    ledgers = Ledgers(settings)
+    by_shard: dict[str | None, list[str]] = {}
+    for doc in waiting:
+        by_shard.setdefault(ledgers.home(doc)[0], []).append(doc)
+    return sum(
+        ensure_approval_runs(docs, shard=shard, previous_processes_dead=True) for shard, docs in by_shard.items()
+    )
 
 
 def _cancel(run_id: UUID) -> None:

@@ -30,6 +30,7 @@ from docval.errors import DocvalError
 from docval.events import EntryKind, QuarantinedPayload
 from flows.audit import Draft
 from flows.claim import Claimed, atomic_write, claim_file, claimed_in_work
+from flows.errors import FlowError
 from flows.pipeline import Context, record_claims
 from flows.watch import InboxWatcher, inbox_entries
 
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 
 RETRY_FIRST_SECONDS = 2.0
 RETRY_MAX_SECONDS = 60.0
+GIVE_UP_FAILURES = 6  # with exit_when_idle: about a minute of retries (2 + 4 + ... + 32 s), then a clear error
 
 
 @dataclass
@@ -51,6 +53,7 @@ class Backlog:
     approvals: list[str] = field(default_factory=list)
     failures: int = 0
     due: float = 0.0
+    cause: str = ""
 
     def __bool__(self) -> bool:
         return bool(self.docs or self.duplicates or self.entries or self.approvals)
@@ -60,6 +63,7 @@ class Backlog:
         self.failures += 1
         delay = min(RETRY_FIRST_SECONDS * 2 ** (self.failures - 1), RETRY_MAX_SECONDS)
         self.due = time.monotonic() + delay
+        self.cause = f"{what}: {type(cause).__name__}: {str(cause)[:300]}"
         log.error(
             "%s failed (%s: %s); %d documents stay in work/, retry %d in %.0f s",
             what, type(cause).__name__, str(cause)[:300], len(self.docs), self.failures, delay,
@@ -213,8 +217,20 @@ class Worker:
         self.backlog.entries = old.entries + self.backlog.entries
         self.backlog.approvals = old.approvals + self.backlog.approvals
 
-    def run(self, stop: threading.Event, *, exit_when_idle: bool = False, poll_seconds: float = 0.2) -> None:
-        """Watch the inbox until ``stop`` is set (or, with ``exit_when_idle``, until nothing is left to do)."""
+    def run(
+        self,
+        stop: threading.Event,
+        *,
+        exit_when_idle: bool = False,
+        give_up_after: int = GIVE_UP_FAILURES,
+        poll_seconds: float = 0.2,
+    ) -> None:
+        """Watch the inbox until ``stop`` is set (or, with ``exit_when_idle``, until nothing is left to do).
+
+        A long-lived worker retries a failing backlog for ever (the operator fixes the cause, work resumes).
+        A run that is meant to end (``exit_when_idle``, e.g. a cron job) raises FlowError after
+        ``give_up_after`` failed attempts instead of hanging; its documents stay in ``work/`` for the next start.
+        """
         self.recover()
         pending: list[str] = []
         first_pending = 0.0
@@ -234,6 +250,11 @@ class Worker:
                     if self._attempt(batch, resumed=False) and not pending and self.on_idle is not None:
                         self.on_idle()
                     continue
+                if exit_when_idle and self.backlog.failures >= give_up_after:
+                    raise FlowError(
+                        f"giving up after {self.backlog.failures} failed attempts (last: {self.backlog.cause}); "
+                        f"{len(self.backlog.docs)} documents stay in work/ and the next start resumes them"
+                    )
                 if self.backlog and time.monotonic() >= self.backlog.due:
                     self.retry_backlog()
                     continue

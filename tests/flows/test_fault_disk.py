@@ -122,3 +122,43 @@ def test_real_full_tmpfs_under_the_ledger(
     Ledger.open(on_small_disk)
     filler = _fill(small_disk)
     _run_through_disk_full(on_small_disk, tmp_path, caplog, filler.unlink, "No space left on device")
+
+
+def test_process_wait_names_a_whole_batch_failure_and_loses_nothing(flow_settings: Settings, tmp_path: Path) -> None:
+    """The real `docval process --wait`, ENOSPC injected into its second ledger write: a clear last line, exit 2."""
+    import sys
+
+    from flowcheck import drop_samples as write_samples
+
+    inject = (
+        "import errno, sys\n"
+        "from ledger import Ledger\n"
+        "original, writes = Ledger._append_locked, []\n"
+        "def append(self, con, drafts):\n"
+        "    seqs = original(self, con, drafts)\n"
+        "    writes.append(1)\n"
+        "    if len(writes) == 2:\n"
+        "        raise OSError(errno.ENOSPC, 'No space left on device')\n"
+        "    return seqs\n"
+        "Ledger._append_locked = append\n"
+        "from docval.cli import main\n"
+        "main()\n"
+    )
+    folder = tmp_path / "to-process"
+    docs = write_samples(flow_settings, tmp_path / "samples", DOCS)
+    folder.mkdir()
+    for pdf in flow_settings.inbox.iterdir():
+        os.replace(pdf, folder / pdf.name)
+    done = subprocess.run(
+        [sys.executable, "-c", inject, "process", "--wait", str(folder)], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
+    line = done.stderr.strip().splitlines()[-1]  # after Prefect's own log of the failed run: our one line
+    assert line.startswith("error: batch of") and "No space left on device" in line and "stay in work/" in line, line
+    assert {pdf.stem for pdf in flow_settings.work_dir.glob("*.pdf")} == docs
+    assert verify_ledger(Ledger.open(flow_settings)).ok
+    worker_context.cache_clear()
+    ctx = worker_context()
+    with running_worker(ctx):  # the next start resumes them
+        wait_for(lambda: len(list(ctx.settings.outbox.glob("*.json"))) == DOCS, "not resumed")
+    assert_exactly_once(ctx.settings, docs)

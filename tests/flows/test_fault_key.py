@@ -80,3 +80,33 @@ def test_key_removed_mid_run_documents_stay_in_work_until_it_is_back(
         wait_for(lambda: len(list(settings.outbox.glob("*.json"))) == DOCS, "not finished after the key came back")
         wait_for(lambda: not worker.backlog, "backlog not cleared")
     assert_exactly_once(settings, docs)
+
+
+def test_a_run_meant_to_end_gives_up_with_a_clear_error(
+    flow_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`watch --exit-when-idle` (a cron job) must not retry a lasting fault for ever: it stops, nothing lost."""
+    import threading
+
+    from flows.batch import process_batch, worker_context
+    from flows.errors import FlowError
+    from flows.worker import Worker
+
+    monkeypatch.setenv("DOCVAL_LEDGER__CHECKPOINT_EVERY", "2")  # the claims' ledger write needs the key
+    worker_context.cache_clear()
+    ctx = worker_context()
+    key = signing_key_path(ctx.settings.ledger_keys_dir)
+    kept = tmp_path / "ledger.key.backup"
+    os.replace(key, kept)
+    docs = drop_samples(ctx.settings, tmp_path / "samples", DOCS)
+
+    def worker() -> Worker:
+        return Worker(ctx, process=lambda batch, resumed: process_batch(batch, resumed), request_approvals=len)
+
+    with pytest.raises(FlowError, match="giving up after 2 failed attempts") as failure:
+        worker().run(threading.Event(), exit_when_idle=True, give_up_after=2)
+    assert str(key) in str(failure.value) and "stay in work/" in str(failure.value)
+    assert {pdf.stem for pdf in ctx.settings.work_dir.glob("*.pdf")} == docs
+    os.replace(kept, key)
+    worker().run(threading.Event(), exit_when_idle=True)  # the next start resumes them
+    assert_exactly_once(ctx.settings, docs)

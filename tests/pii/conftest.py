@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,11 +10,6 @@ import pytest
 from docval.settings import Settings
 from pii import PiiEngine, load_config
 from pii.config import NerConfig
-
-
-def doc_id(name: str) -> str:
-    """A valid document id (SHA-256 hex) derived from a test's own label."""
-    return hashlib.sha256(name.encode()).hexdigest()
 
 
 @pytest.fixture(scope="session")

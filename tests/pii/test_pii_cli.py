@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import doc_id
+from piihelpers import doc_id
 
 from docval.settings import Settings
 from ledger import Ledger, init_keys

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import doc_id
+from piihelpers import doc_id
 
 from docval.domain import DocKind, ExtractedField, Tier
 from docval.hashing import KeyedHasher

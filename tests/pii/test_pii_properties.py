@@ -5,9 +5,9 @@ from __future__ import annotations
 import itertools
 import re
 
-from conftest import doc_id
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from piihelpers import doc_id
 
 from pii import PiiEngine
 from pii.tokens import TOKEN_RE

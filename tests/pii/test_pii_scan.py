@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import doc_id
+from piihelpers import doc_id
 from reportlab.pdfgen import canvas
 
 from docval.settings import Settings

@@ -6,7 +6,7 @@ import sqlite3
 import stat
 
 import pytest
-from conftest import doc_id
+from piihelpers import doc_id
 
 from docval.events import PiiErasedPayload, PiiRevealedPayload
 from docval.settings import Settings

@@ -1,0 +1,137 @@
+"""Approvals in a cluster: the run extends the deciding worker's shard, never holds a worker, survives a restart.
+
+A real ``docval cluster up`` (PostgreSQL, Prefect server, served deployments,
+two process workers). Sample documents are decided by whichever worker ran
+them; those that need people get an ``await-approval`` run in the served
+process. ``docval approve`` / ``reject`` reach it through the API like on one
+machine, and every entry the gate writes lands in the shard that holds the
+document's history, signed at once and anchored into the root. A second
+``cluster up`` gives the still-waiting documents their runs back (~70 s).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from flowcheck import drop_samples, wait_for
+
+from docval.domain import DocState, DocumentResult
+from docval.events import EntryKind
+from docval.settings import Settings, load_settings
+from docval.shards import shard_settings
+from docval.store import DocumentStore
+from flows.env import free_port
+from flows.pending import pending_rows
+from flows.pipeline import outbox_path
+from ledger import Ledger
+
+SAMPLES = 6
+
+
+@pytest.fixture
+def settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """A data directory PostgreSQL's own user can reach (pytest's tmp_path is private to root)."""
+    root = Path(tempfile.mkdtemp(prefix="docval-cluster-approval-"))
+    root.chmod(0o755)
+    monkeypatch.setenv("DOCVAL_CONFIG", str(root / "docval.toml"))
+    monkeypatch.setenv("DOCVAL_DATA_DIR", str(root / "var"))
+    loaded = load_settings()
+    loaded.ensure_dirs()
+    yield loaded
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def _cluster(env: dict[str, str], *args: str) -> Iterator[list[str]]:
+    """``docval cluster up`` with two workers; its output lines so far; SIGTERM and a clean exit on leaving."""
+    command = [sys.executable, "-m", "docval", "cluster", "up", "--workers", "2", *args]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)
+    reader.start()
+    try:
+        wait_for(lambda: any("Prefect UI" in line for line in lines) or process.poll() is not None, "no cluster", 180)
+        yield lines
+    finally:
+        if process.poll() is None:
+            process.terminate()
+        process.wait(120)
+        reader.join(10)
+    assert process.returncode == 0, "".join(lines[-30:])
+
+
+def _docval(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "docval", *args], env=env, capture_output=True, text=True, timeout=300)
+
+
+def _state(settings: Settings, doc: str) -> DocState | None:
+    record = DocumentStore(settings.store_db).get(doc)
+    return record.state if record else None
+
+
+def test_approvals_in_a_cluster_extend_the_deciding_shard(settings: Settings, tmp_path: Path) -> None:
+    api_url = f"http://127.0.0.1:{free_port()}/api"
+    env = {
+        **os.environ,
+        "DOCVAL_FLOWS__PREFECT_API_URL": api_url,
+        "DOCVAL_FLOWS__STABLE_SECONDS": "0.3",
+        "DOCVAL_FLOWS__ANCHOR_SECONDS": "2",
+    }
+    with _cluster(env) as lines:
+        assert any("served deployments: approvals" in line for line in lines), lines
+        docs = drop_samples(settings, tmp_path / "drop", SAMPLES)
+        wait_for(lambda: all(_state(settings, doc) for doc in docs), "not every document was decided", 180)
+        rows = pending_rows(settings)
+        assert len(rows) >= 3, rows  # two to decide now, at least one left waiting for the restart
+        assert {row["ledger"] for row in rows} <= {"w1", "w2"}, "histories live in the workers' shards"
+        assert all(row["source"].startswith(("invoice-", "kyc-")) for row in rows), "the approver sees the file name"
+        approved, rejected = rows[0]["doc"], rows[1]["doc"]
+
+        maker = _docval(env, "approve", approved[:12], "--as", "alice")
+        assert maker.returncode == 1 and "MAKER_CANNOT_APPROVE" in maker.stdout, maker.stdout + maker.stderr
+        approvers = ["bob", "carol"][: int(rows[0]["approvals"].split("/")[1])]  # policy: one or two people
+        for user in approvers:
+            checker = _docval(env, "approve", approved[:12], "--as", user)
+            assert checker.returncode == 0 and f"approve by {user}" in checker.stdout, checker.stdout + checker.stderr
+        rejecter = _docval(env, "reject", rejected[:12], "--as", "carol", "--reason", "wrong supplier")
+        assert rejecter.returncode == 0, rejecter.stdout + rejecter.stderr
+        wait_for(lambda: _state(settings, approved) is DocState.PUBLISHED, "the approved document was not published")
+        wait_for(lambda: _state(settings, rejected) is DocState.REJECTED, "the rejected document was not rejected")
+        home = shard_settings(settings, rows[0]["ledger"])
+        shard = Ledger.open(home)
+        root = Ledger.open(settings)
+
+        def anchored() -> bool:
+            return any(
+                entry.kind == EntryKind.ANCHOR_CHECKPOINT
+                and (entry.data["shard"], entry.data["size"]) == (rows[0]["ledger"], shard.size())
+                for entry in root.entries()
+            )
+
+        wait_for(anchored, "the served anchor flow did not fold the decision into the root", 60)
+
+    kinds = [str(entry.kind) for entry in shard.entries_for_doc(approved)]
+    gate = [EntryKind.APPROVAL_REFUSED, *[EntryKind.APPROVAL_GRANTED] * len(approvers), EntryKind.PUBLISHED]
+    assert kinds[-len(gate) :] == gate, kinds
+    assert kinds[0] == EntryKind.CLAIMED, "the whole history is in one shard"
+    assert not root.entries_for_doc(approved), "nothing about the document went to the root"
+    assert f"\n{shard.size()}\n" in shard.latest_checkpoint(), "the gate signed its entries at once"
+    result = DocumentResult.model_validate_json(outbox_path(settings, approved).read_text(encoding="utf-8"))
+    assert [approver.user for approver in result.decision.approvers] == approvers
+    assert result.ledger.last_seq < shard.size()
+    verify = _docval(env, "ledger", "verify")
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+    waiting = len(rows) - 2
+    with _cluster(env, "--exit-when-idle") as lines:
+        pass
+    assert any(f"{waiting} waiting documents got their approval runs back" in line for line in lines), lines
