@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import posixpath
 import zipfile
 from collections.abc import Iterable
 from importlib.resources import files
@@ -71,8 +72,9 @@ def write_readme(directory: Path) -> None:
 def zip_bundle(directory: Path, target: Path) -> None:
     """A zip that depends only on the files' names and bytes: sorted, fixed time and mode, fixed compression.
 
-    Proof files are stored, not deflated: they are base64 and hashes (deflate saves ~25 %), and a fresh
-    compressor per small file costs more than the rest of the zip; the big files are deflated.
+    Proof files (the root's ``proofs/`` and every shard's ``shards/<name>/proofs/``) are stored, not
+    deflated: they are base64 and hashes (deflate saves ~25 %), and a fresh compressor per small file costs
+    more than the rest of the zip; the big files are deflated.
     """
     root = str(directory)
     names = sorted(
@@ -85,7 +87,7 @@ def zip_bundle(directory: Path, target: Path) -> None:
             info = zipfile.ZipInfo(f"{directory.name}/{name}", _ZIP_TIME)
             info.external_attr = 0o644 << 16
             info.create_system = 3
-            stored = name.startswith(BUNDLE_NAMES["proofs"] + "/")
+            stored = posixpath.basename(posixpath.dirname(name)) == BUNDLE_NAMES["proofs"]
             info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
             with open(os.path.join(root, name), "rb") as handle:
                 archive.writestr(info, handle.read(), compresslevel=None if stored else _ZIP_LEVEL)

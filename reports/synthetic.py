@@ -42,7 +42,7 @@ from docval.events import (
 )
 from ledger import EntryDraft, Ledger
 
-__all__ = ["SyntheticEntry", "populate_ledger", "synthetic_entries"]
+__all__ = ["SyntheticEntry", "populate_ledger", "populate_ledgers", "synthetic_entries"]
 
 _FINDINGS = ("IBAN_CHECKSUM", "VAT_ID_INVALID", "TOTAL_MISMATCH", "DATE_ORDER", "MISSING_FIELD")
 _QUARANTINE_REASONS = ("ENCRYPTED", "MALFORMED", "TOO_LARGE", "NOT_PDF")
@@ -234,20 +234,38 @@ def populate_ledger(ledger: Ledger, documents: int, *, start: datetime, seed: in
     The ledger stamps entries with the time of appending, so the generated
     timestamps only order the lifecycle; reports over such a ledger cover "today".
     """
-    drafts: list[EntryDraft] = []
+    return populate_ledgers([ledger], documents, start=start, seed=seed, batch=batch)[0]
+
+
+def populate_ledgers(
+    ledgers: list[Ledger], documents: int, *, start: datetime, seed: int = 7, batch: int = 20_000
+) -> list[int]:
+    """The same documents as ``populate_ledger``, spread over several ledgers (a cluster's shards); their sizes.
+
+    Document ``i`` goes whole into ``ledgers[i % len(ledgers)]``, as workers sharing an inbox take turns;
+    installation events go into the first. Every ledger rotates its key halfway and signs a checkpoint.
+    """
+    drafts: list[list[EntryDraft]] = [[] for _ in ledgers]
     claimed = 0
+    target = 0
     for entry in synthetic_entries(documents, start=start, seed=seed):
         if entry.kind == EntryKind.CLAIMED:
             claimed += 1
             if claimed == documents // 2 + 1:
-                ledger.append_many(drafts)
-                drafts = []
-                ledger.rotate_key("operator")
-        drafts.append(EntryDraft(entry.kind, entry.doc, entry.actor, entry.data))
-        if len(drafts) >= batch:
-            ledger.append_many(drafts)
-            drafts = []
-    if drafts:
-        ledger.append_many(drafts)
-    ledger.checkpoint()
-    return ledger.size()
+                for index, ledger in enumerate(ledgers):
+                    ledger.append_many(drafts[index])
+                    drafts[index] = []
+                    ledger.rotate_key("operator")
+            target = (claimed - 1) % len(ledgers)
+        index = target if entry.doc is not None else 0
+        drafts[index].append(EntryDraft(entry.kind, entry.doc, entry.actor, entry.data))
+        if len(drafts[index]) >= batch:
+            ledgers[index].append_many(drafts[index])
+            drafts[index] = []
+    sizes = []
+    for index, ledger in enumerate(ledgers):
+        if drafts[index]:
+            ledger.append_many(drafts[index])
+        ledger.checkpoint()
+        sizes.append(ledger.size())
+    return sizes

@@ -62,3 +62,5 @@ def test_benchmark_small_version_runs() -> None:
     )  # fmt: skip
     assert result.returncode in (0, 1) and "Traceback" not in result.stderr, result.stdout + result.stderr
     assert "300 docs" in result.stdout and "report+bundle" in result.stdout and "--doc" in result.stdout
+    assert "root only: report+bundle" in result.stdout and "3 shards: report+bundle" in result.stdout
+    assert "3 shards vs root only: report+bundle wall" in result.stdout

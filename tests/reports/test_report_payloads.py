@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -11,11 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
+from reporthelpers import lifecycle_drafts
 
 from docval.domain import DocKind, Finding, ModelCall, Outcome, Tier
 from docval.events import (
     ApprovalPayload,
-    BudgetExceededPayload,
     DecidedPayload,
     EntryKind,
     ExtractedPayload,
@@ -26,7 +25,6 @@ from ledger import Entry
 from ledger.canonical import canonical_json
 from reports import ReportError, compute_kpis, fold_entries
 from reports.payloads import FACT_KINDS, facts_of, read_facts
-from reports.synthetic import synthetic_entries
 
 _text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
 _codes = st.from_regex(r"[A-Z][A-Z0-9_]{0,10}", fullmatch=True)
@@ -142,19 +140,11 @@ def test_non_canonical_but_valid_spellings_fall_back_to_the_model() -> None:
 
 
 def _ledger_records(documents: int, seed: int, *, every_kind: bool = False) -> list[Entry]:
-    """Synthetic lifecycles, per-day and per-document budget breaches, and (``every_kind``) each kind they lack."""
-    start = datetime(2026, 11, 1, tzinfo=UTC)
-    drafts = [(e.ts, e.kind, e.doc, e.actor, e.data) for e in synthetic_entries(documents, start=start, seed=seed)]
-    ts, doc = drafts[-1][0], drafts[-1][2]
-    budget = BudgetExceededPayload(scope="day", tier="remote", limit_usd="5", spent_usd="5.1", action="fallback")
-    drafts += [(ts, EntryKind.BUDGET_EXCEEDED, on, "worker", budget.model_dump(mode="json")) for on in (None, doc)]
-    if every_kind:  # kinds the report lists without reading their payload: key.rotated, note, ...
-        drafts += [(ts, kind, None, "operator", {"n": 1}) for kind in EntryKind if kind not in {d[1] for d in drafts}]
     return [
         Entry.from_canonical(canonical_json(
             {"seq": seq, "prev": "0" * 64, "ts": ts, "kind": kind, "doc": doc, "actor": actor, "data": data}
         ))
-        for seq, (ts, kind, doc, actor, data) in enumerate(drafts)
+        for seq, (ts, kind, doc, actor, data) in enumerate(lifecycle_drafts(documents, seed, every_kind=every_kind))
     ]  # fmt: skip
 
 

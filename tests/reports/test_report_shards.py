@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 from reporthelpers import today_period
 
+from docval.db import connect
 from docval.settings import Settings
 from docval.shards import shard_settings
 from ledger import EntryDraft, Ledger, anchor_shards, init_keys
-from reports import generate_report
+from reports import ReportError, generate_report
 from reports.synthetic import populate_ledger
 
 PER_SHARD = 30
@@ -161,3 +162,18 @@ def test_a_report_asked_for_from_a_shard_workers_settings_is_the_roots(
     files = generate_report(shard_settings(settings, "w2"), today_period(), tmp_path / "out")
     assert files.complete and files.checkpoint_size == Ledger.open(settings).size()
     assert (tmp_path / "out" / "lineage.csv").read_text() == (out / "lineage.csv").read_text()
+
+
+def test_a_shard_whose_stored_entries_differ_from_its_anchored_checkpoint_is_refused(
+    cluster: tuple[Settings, Path], tmp_path: Path
+) -> None:
+    """An entry changed in the shard file after anchoring: the report names the shard and writes no bundle zip."""
+    settings, _ = cluster
+    copy = settings.model_copy(update={"data_dir": tmp_path / "var"})
+    shutil.copytree(settings.data_dir, copy.data_dir)
+    with connect(shard_settings(copy, "w2").ledger_db, write=True) as db:
+        body = bytes(db.execute("SELECT body FROM entries WHERE seq = 2").fetchone()[0])
+        db.execute("UPDATE entries SET body = ? WHERE seq = 2", [body.replace(b'"actor":"', b'"actor":"x', 1)])
+    with pytest.raises(ReportError, match="ledger w2: exported entries do not hash to the signed checkpoint root"):
+        generate_report(copy, today_period(), tmp_path / "out", bundle=True)
+    assert not (tmp_path / "out" / "bundle.zip").exists()
