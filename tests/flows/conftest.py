@@ -77,3 +77,18 @@ def flow_settings(settings: Settings, prefect_server: tuple[str, Path], monkeypa
     yield loaded
     worker_context.cache_clear()
     gate_context.cache_clear()
+
+
+@pytest.fixture
+def postgres_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """Settings for a data directory PostgreSQL's own user can reach (pytest's tmp_path is private to root)."""
+    import shutil
+
+    root = Path(tempfile.mkdtemp(prefix="docval-postgres-"))
+    root.chmod(0o755)
+    monkeypatch.setenv("DOCVAL_CONFIG", str(root / "docval.toml"))
+    monkeypatch.setenv("DOCVAL_DATA_DIR", str(root / "var"))
+    loaded = load_settings()
+    loaded.ensure_dirs()
+    yield loaded
+    shutil.rmtree(root, ignore_errors=True)

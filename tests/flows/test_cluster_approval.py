@@ -12,21 +12,18 @@ document's history, signed at once and anchored into the root. A second
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
 from flowcheck import drop_samples, wait_for
 
 from docval.domain import DocState, DocumentResult
 from docval.events import EntryKind
-from docval.settings import Settings, load_settings
+from docval.settings import Settings
 from docval.shards import shard_settings
 from docval.store import DocumentStore
 from flows.env import free_port
@@ -35,19 +32,6 @@ from flows.pipeline import outbox_path
 from ledger import Ledger
 
 SAMPLES = 6
-
-
-@pytest.fixture
-def settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    """A data directory PostgreSQL's own user can reach (pytest's tmp_path is private to root)."""
-    root = Path(tempfile.mkdtemp(prefix="docval-cluster-approval-"))
-    root.chmod(0o755)
-    monkeypatch.setenv("DOCVAL_CONFIG", str(root / "docval.toml"))
-    monkeypatch.setenv("DOCVAL_DATA_DIR", str(root / "var"))
-    loaded = load_settings()
-    loaded.ensure_dirs()
-    yield loaded
-    shutil.rmtree(root, ignore_errors=True)
 
 
 @contextmanager
@@ -78,7 +62,8 @@ def _state(settings: Settings, doc: str) -> DocState | None:
     return record.state if record else None
 
 
-def test_approvals_in_a_cluster_extend_the_deciding_shard(settings: Settings, tmp_path: Path) -> None:
+def test_approvals_in_a_cluster_extend_the_deciding_shard(postgres_settings: Settings, tmp_path: Path) -> None:
+    settings = postgres_settings
     api_url = f"http://127.0.0.1:{free_port()}/api"
     env = {
         **os.environ,

@@ -21,18 +21,14 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import shutil
 import sys
-import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from flowcheck import ClusterUp, assert_once_over_shards, wait_for
 
-from docval.settings import Settings, load_settings
+from docval.settings import Settings
 from flows.env import free_port
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
@@ -40,16 +36,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 PER_PHASE = 8
 OUTAGE_SECONDS = 4.0
 LOCK_SECONDS = 6.0
-
-
-@pytest.fixture
-def data_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    root = Path(tempfile.mkdtemp(prefix="docval-pg-fault-"))
-    root.chmod(0o755)
-    monkeypatch.setenv("DOCVAL_DATA_DIR", str(root / "var"))
-    monkeypatch.setenv("DOCVAL_CONFIG", str(root / "docval.toml"))
-    yield root / "var"
-    shutil.rmtree(root, ignore_errors=True)
 
 
 def _drop(settings: Settings, documents: list[bytes], tag: str) -> None:
@@ -90,13 +76,13 @@ def _lock_flow_run_table(settings: Settings, seconds: float, locked: threading.E
     asyncio.run(hold())
 
 
-def test_postgres_stopped_then_table_locked_mid_batch(data_dir: Path) -> None:
+def test_postgres_stopped_then_table_locked_mid_batch(postgres_settings: Settings) -> None:
     from pipeline_bench import _documents
 
     from flows.postgres import Postgres
 
-    settings = load_settings()
-    documents = [_documents(data_dir.parent / "samples", 4 * PER_PHASE)[i::4] for i in range(4)]
+    settings = postgres_settings
+    documents = [_documents(settings.data_dir.parent / "samples", 4 * PER_PHASE)[i::4] for i in range(4)]
     env = {
         **os.environ,
         "DOCVAL_FLOWS__PREFECT_API_URL": f"http://127.0.0.1:{free_port()}/api",
