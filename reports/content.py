@@ -39,7 +39,7 @@ class LineageRow:
 @dataclass(frozen=True, slots=True)
 class ExceptionRow:
     ts: str
-    seq: int
+    seq: str  # "7" in the root ledger, "w2 7" in shard w2
     kind: str
     doc: str
     actor: str
@@ -121,7 +121,7 @@ def _detail(payload: BaseModel | dict[str, Any]) -> str:
 
 def _exceptions(events: list[LedgerEvent]) -> list[ExceptionRow]:
     return [
-        ExceptionRow(_fmt(e.ts), e.seq, e.kind, e.doc or "-", e.actor, _detail(e.payload))
+        ExceptionRow(_fmt(e.ts), e.at, e.kind, e.doc or "-", e.actor, _detail(e.payload))
         for e in events
         if e.kind in EXCEPTION_KINDS
     ]

@@ -189,7 +189,7 @@ def _configs_in_force(all_events: list[LedgerEvent], period_events: list[LedgerE
     end = max((event.ts for event in period_events), default=None)
     latest: dict[str, ConfigVersion] = {}
     changes: list[ConfigVersion] = []
-    period_seqs = {event.seq for event in period_events}
+    in_period = {(event.shard, event.seq) for event in period_events}  # seqs repeat across shards
     for event in all_events:
         if event.kind != EntryKind.CONFIG_APPLIED or (end is not None and event.ts > end):
             continue
@@ -198,7 +198,7 @@ def _configs_in_force(all_events: list[LedgerEvent], period_events: list[LedgerE
         version = ConfigVersion(
             name=payload.name, version=payload.version, sha256=payload.sha256, since=event.ts.isoformat()
         )
-        if event.seq in period_seqs:
+        if (event.shard, event.seq) in in_period:
             changes.append(version)
         else:
             latest[payload.name] = version

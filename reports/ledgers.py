@@ -42,7 +42,7 @@ __all__ = ["ENTRIES_FILE", "ROOT", "LedgerPart", "Row", "fold_parts", "read_part
 ROOT = "root"
 ENTRIES_FILE = "entries.jsonl"
 Row = tuple[str, str, str | None]  # ts, kind, doc: what completeness counts and proofs need of an entry
-_Fields = tuple[int, str, str, str | None, str, Any]  # seq, ts, kind, doc, actor, data
+_Fields = tuple[int, str, str, str | None, str, Any, str | None]  # seq, ts, kind, doc, actor, data, shard
 
 
 @dataclass(slots=True)
@@ -81,18 +81,19 @@ def fold_parts(parts: list[LedgerPart]) -> LedgerFacts:
     ``heapq.merge`` keeps the parts' order on equal timestamps, and passes a single part straight through.
     """
     folder = LineageFolder(validate=False)
-    for seq, ts, kind, doc, actor, data in heapq.merge(*map(_decoded, parts), key=itemgetter(1)):
-        folder.add(seq, ts, kind, doc, actor, data)
+    for seq, ts, kind, doc, actor, data, shard in heapq.merge(*map(_decoded, parts), key=itemgetter(1)):
+        folder.add(seq, ts, kind, doc, actor, data, shard)
     return folder.facts
 
 
 def _decoded(part: LedgerPart) -> Iterator[_Fields]:
     rows = part.rows = []
+    shard = None if part.name == ROOT else part.name
     for body in part.bodies:
         entry = orjson.loads(body)
         ts, kind, doc = entry["ts"], entry["kind"], entry["doc"]
         rows.append((ts, kind, doc))
-        yield entry["seq"], ts, kind, doc, entry["actor"], entry["data"]
+        yield entry["seq"], ts, kind, doc, entry["actor"], entry["data"], shard
 
 
 def seqs_by_doc(rows: list[Row], docs: set[str]) -> dict[str, list[int]]:

@@ -145,6 +145,12 @@ class LedgerEvent:
     doc: str | None
     actor: str
     payload: BaseModel | dict[str, Any]
+    shard: str | None = None  # None: the root ledger; seqs count per ledger, so (shard, seq) names an entry
+
+    @property
+    def at(self) -> str:
+        """Where an auditor finds the entry: its seq, prefixed by the shard's name when it is in one."""
+        return str(self.seq) if self.shard is None else f"{self.shard} {self.seq}"
 
 
 @dataclass(slots=True)
@@ -167,12 +173,14 @@ class LineageFolder:
         self.facts = LedgerFacts()
         self.validate = validate
 
-    def add(self, seq: int, ts: str, kind: str, doc: str | None, actor: str, data: Any) -> None:
+    def add(
+        self, seq: int, ts: str, kind: str, doc: str | None, actor: str, data: Any, shard: str | None = None
+    ) -> None:
         facts = self.facts
         facts.entries += 1
         payload = self._payload(seq, kind, doc, data)
         if kind in EXCEPTION_KINDS or doc is None:
-            facts.events.append(LedgerEvent(seq, parse_ts(ts), kind, doc, actor, payload))
+            facts.events.append(LedgerEvent(seq, parse_ts(ts), kind, doc, actor, payload, shard))
         if doc is None:
             return
         lineage = facts.docs.get(doc)

@@ -101,3 +101,28 @@ def test_a_document_claimed_on_one_shard_and_decided_on_another_folds_as_one_lin
     spanning = [doc for doc, found in homes.items() if len(found) > 1]
     assert spanning and all(facts.docs[doc].claimed_at is not None for doc in spanning)
     assert sum(len(lineage.steps) for lineage in facts.docs.values()) == sum(1 for d in drafts if d[2] is not None)
+
+
+def test_seqs_repeat_across_shards_so_events_are_named_by_shard_and_seq() -> None:
+    """Policy v1 then v2 before the period (root seqs 2 and 3), an exception at seq 2 of shard w1 in the period.
+
+    Seqs count per ledger: naming an entry by its seq alone made v1 look like a change during the period.
+    """
+    from datetime import UTC, datetime
+
+    from docval.events import ConfigAppliedPayload, QuarantinedPayload
+    from reports.content import _exceptions
+    from reports.lineage import LedgerEvent
+
+    def config(seq: int, version: str, day: int) -> LedgerEvent:
+        payload = ConfigAppliedPayload(name="policy", version=version, sha256=version * 32)
+        return LedgerEvent(seq, datetime(2026, 11, day, tzinfo=UTC), EntryKind.CONFIG_APPLIED, None, "erin", payload)
+
+    payload = QuarantinedPayload(reason="NOT_PDF", stage="ingest", detail="header")
+    exception = LedgerEvent(2, datetime(2026, 11, 20, tzinfo=UTC), EntryKind.QUARANTINED, "d" * 64, "w", payload, "w1")
+    events = [config(2, "v1", 1), config(3, "v2", 2), exception]
+
+    kpis = compute_kpis([], [exception], events)
+
+    assert [(c.name, c.version) for c in kpis.configs] == [("policy", "v2")]  # in force at the start, no change
+    assert [row.seq for row in _exceptions(events)] == ["w1 2"]
