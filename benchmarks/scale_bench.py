@@ -1,6 +1,7 @@
 """Many workers: docs/s with 1, 2 and 3 process workers, PostgreSQL vs SQLite server, Prefect API cost per document.
 
-    python benchmarks/scale_bench.py [--docs 300] [--workers 1,2,3] [--sqlite-workers 3] [--chunk N]
+    python benchmarks/scale_bench.py [--docs 300] [--workers 1,2,3] [--sqlite-workers 3] [--approvals-workers 3]
+                                     [--chunk N]
 
 Each configuration is a real ``docval cluster up`` (flows/cluster.py) in a
 fresh data directory: its own PostgreSQL (or the SQLite server for the
@@ -15,6 +16,13 @@ server's access log over the timed window) and the median latency of one API
 read (``POST /flow_runs/filter``) measured right after, against that server.
 Every document must be decided exactly once: one outbox file and one final
 ledger entry per document over all shards.
+
+The worker-count and SQLite configurations run a policy under which no
+document waits for people, so they measure processing. ``pg-N+approvals``
+runs the default policy, under which most of these documents wait: each then
+gets an ``await-approval`` run, a process of its own in the served-deployments
+process (up to ``flows.serve_limit``) that polls the server while it waits.
+Its row shows what that costs the same machine.
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 FINAL = {"doc.published", "doc.rejected", "doc.quarantined", "approval.requested"}
+NOBODY_WAITS_POLICY = "# scale_bench: processing only, no document waits for people\ndefault: auto_approve\nrules: []\n"
 
 
 @dataclass
@@ -137,10 +146,15 @@ def _final_entries(data_dir: Path) -> tuple[int, int]:
     return finals, len(names)
 
 
-def run_cluster(root: Path, label: str, documents: list[bytes], *, workers: int, postgres: bool, chunk: int) -> Figures:
+def run_cluster(
+    root: Path, label: str, documents: list[bytes], *, workers: int, postgres: bool, chunk: int, approvals: bool
+) -> Figures:
     from flows.env import free_port
 
     data_dir = root / label
+    if not approvals:
+        data_dir.mkdir(parents=True)
+        (data_dir / "policy.yaml").write_text(NOBODY_WAITS_POLICY, encoding="utf-8")
     api_url = f"http://127.0.0.1:{free_port()}/api"
     env = {
         **os.environ,
@@ -203,12 +217,12 @@ def run_cluster(root: Path, label: str, documents: list[bytes], *, workers: int,
 def _table(figures: list[Figures]) -> str:
     base = next((f for f in figures if f.workers == 1 and f.label.startswith("pg")), figures[0])
     lines = [
-        f"{'config':<12}{'workers':>8}{'docs':>6}{'wall s':>9}{'docs/s':>9}{'speed-up':>10}"
+        f"{'config':<16}{'workers':>8}{'docs':>6}{'wall s':>9}{'docs/s':>9}{'speed-up':>10}"
         f"{'CPU s':>8}{'API calls/doc':>15}{'events/doc':>12}{'API ms':>8}{'API s/doc':>11}"
     ]
     for f in figures:
         lines.append(
-            f"{f.label:<12}{f.workers:>8}{f.docs:>6}{f.seconds:>9.1f}{f.docs_per_second:>9.2f}"
+            f"{f.label:<16}{f.workers:>8}{f.docs:>6}{f.seconds:>9.1f}{f.docs_per_second:>9.2f}"
             f"{f.docs_per_second / base.docs_per_second:>9.2f}x{f.cpu_seconds:>8.1f}{f.calls_per_doc:>15.2f}"
             f"{f.events / f.docs:>12.2f}"
             f"{f.api_latency_ms:>8.1f}{f.calls_per_doc * f.api_latency_ms / 1000:>11.4f}"
@@ -221,6 +235,12 @@ def main(argv: list[str] | None = None) -> list[Figures]:
     parser.add_argument("--docs", type=int, default=300, help="documents per configuration")
     parser.add_argument("--workers", default="1,2,3", help="worker counts on PostgreSQL, comma-separated")
     parser.add_argument("--sqlite-workers", type=int, default=3, help="worker count of the SQLite baseline (0: none)")
+    parser.add_argument(
+        "--approvals-workers",
+        type=int,
+        default=3,
+        help="workers of the default-policy run, approvals included (0: none)",
+    )
     parser.add_argument("--chunk", type=int, default=0, help="at most N files per flow run (0: flows.batch_max)")
     args = parser.parse_args(argv)
 
@@ -229,20 +249,24 @@ def main(argv: list[str] | None = None) -> list[Figures]:
     from pipeline_bench import _documents
 
     documents = _documents(root / "samples", args.docs)
-    configs = [(f"pg-{n}", n, True) for n in map(int, args.workers.split(","))]
+    configs = [(f"pg-{n}", n, True, False) for n in map(int, args.workers.split(","))]
     if args.sqlite_workers:
-        configs.append((f"sqlite-{args.sqlite_workers}", args.sqlite_workers, False))
+        configs.append((f"sqlite-{args.sqlite_workers}", args.sqlite_workers, False, False))
+    if args.approvals_workers:
+        configs.append((f"pg-{args.approvals_workers}+approvals", args.approvals_workers, True, True))
     figures = []
     try:
-        for label, workers, postgres in configs:
-            figure = run_cluster(root, label, documents, workers=workers, postgres=postgres, chunk=args.chunk)
+        for label, workers, postgres, approvals in configs:
+            figure = run_cluster(
+                root, label, documents, workers=workers, postgres=postgres, chunk=args.chunk, approvals=approvals
+            )
             assert figure.final_entries == figure.docs, f"{label}: {figure.final_entries} finals for {figure.docs} docs"
             figures.append(figure)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     print(f"load average (1/5/15 min) at the end: {os.getloadavg()}; cores: {os.cpu_count()}")
     print(_table(figures))
-    pg = {f.workers: f for f in figures if f.label.startswith("pg")}
+    pg = {f.workers: f for f in figures if f.label.startswith("pg") and "+" not in f.label}
     sqlite = next((f for f in figures if f.label.startswith("sqlite")), None)
     if sqlite is not None and sqlite.workers in pg:
         same = pg[sqlite.workers]

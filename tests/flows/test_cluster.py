@@ -31,7 +31,9 @@ def _bench(monkeypatch: pytest.MonkeyPatch):
 
 def test_three_workers_on_postgres_decide_60_documents_once(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     """~40-60 s: PostgreSQL initdb + server + 3 workers + 6 flow runs of 10 documents."""
-    (figure,) = _bench(monkeypatch).main(["--docs", "60", "--workers", "3", "--sqlite-workers", "0", "--chunk", "10"])
+    (figure,) = _bench(monkeypatch).main(
+        ["--docs", "60", "--workers", "3", "--sqlite-workers", "0", "--approvals-workers", "0", "--chunk", "10"]
+    )
     assert figure.final_entries == figure.docs == 60
     assert figure.shards >= 2, "the work pool spread the runs over several workers"
     assert figure.api_calls > 0 and figure.api_latency_ms > 0
@@ -40,6 +42,8 @@ def test_three_workers_on_postgres_decide_60_documents_once(monkeypatch: pytest.
 
 @pytest.mark.slow  # ~65 s on 2 cores (1,000 documents in 5 runs of 200)
 def test_three_workers_on_postgres_decide_1000_documents_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    (figure,) = _bench(monkeypatch).main(["--docs", "1000", "--workers", "3", "--sqlite-workers", "0"])
+    (figure,) = _bench(monkeypatch).main(
+        ["--docs", "1000", "--workers", "3", "--sqlite-workers", "0", "--approvals-workers", "0"]
+    )
     assert figure.final_entries == figure.docs == 1000
     assert figure.shards == 3
