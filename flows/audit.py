@@ -101,5 +101,15 @@ class Ledgers:
                 return shard, history
         return None, []
 
+    def homes(self, docs: list[str]) -> dict[str, str | None]:
+        """The shard holding each of ``docs`` (None: the root), one ``claimed`` query per ledger.
+
+        A document's history starts with its ``doc.claimed``; documents no ledger has are left out.
+        """
+        found: dict[str, str | None] = {}
+        for shard, audit in self._audits.items():
+            found |= dict.fromkeys(audit.claimed([doc for doc in docs if doc not in found]), shard)
+        return found
+
     def audit(self, shard: str | None) -> Audit:
         return self._audits[shard]

@@ -38,7 +38,7 @@ def submit_and_wait(settings: Settings, doc: str, signed: SignedDecision, *, tim
         time.sleep(1)
     resume_with_token(doc, signed.token())
     ledgers = Ledgers(settings)
-    audit = ledgers.audit(ledgers.home(doc)[0])  # a cluster worker's shard, or the root
+    audit = ledgers.audit(ledgers.homes([doc]).get(doc))  # a cluster worker's shard, or the root
     while time.monotonic() < deadline:
         for entry in audit.history(doc):
             if entry.kind in _VERDICT_KINDS and entry.data.get("signature") == signed.signature:

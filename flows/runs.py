@@ -105,10 +105,10 @@ def replace_orphaned_runs(settings: Settings) -> int:
     from flows.audit import Ledgers
 
     waiting = [record.doc for record in DocumentStore(settings.store_db).all() if record.state == AWAITING]
-    ledgers = Ledgers(settings)
+    homes = Ledgers(settings).homes(waiting)
     by_shard: dict[str | None, list[str]] = {}
     for doc in waiting:
-        by_shard.setdefault(ledgers.home(doc)[0], []).append(doc)
+        by_shard.setdefault(homes.get(doc), []).append(doc)
     return sum(
         ensure_approval_runs(docs, shard=shard, previous_processes_dead=True) for shard, docs in by_shard.items()
     )
