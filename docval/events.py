@@ -33,10 +33,12 @@ __all__ = [
     "IngestedPayload",
     "KeyRotatedPayload",
     "MaskedPayload",
+    "OriginalViewedPayload",
     "PiiErasedPayload",
     "PiiRevealedPayload",
     "QuarantinedPayload",
     "ReportGeneratedPayload",
+    "SessionPayload",
     "ValidatedPayload",
 ]
 
@@ -69,6 +71,11 @@ class EntryKind(StrEnum):
     BUDGET_EXCEEDED = "budget.exceeded"  # doc set for a per-document budget, null for the per-day one
     CONFIG_APPLIED = "config.applied"  # a policy/roles/pii/prompt file version came into force
     EVAL_GATE = "eval.gate"  # an extraction eval run that gates a config or prompt change
+    # the reviewer workbench (workbench/): who signed in, and who looked at an original
+    SESSION_SIGNED_IN = "session.signed_in"
+    SESSION_REFUSED = "session.refused"  # a failed sign-in, with a stable reason code
+    SESSION_SIGNED_OUT = "session.signed_out"
+    ORIGINAL_VIEWED = "original.viewed"  # a person saw page images of an unmasked original
 
 
 class _Payload(BaseModel):
@@ -242,3 +249,21 @@ class AnchorRefusedPayload(_Payload):
     anchored_size: int = Field(ge=0, description="Size of the last checkpoint anchored for this shard; 0 if none.")
     offered_size: int | None = Field(None, description="Size of the checkpoint refused, if it could be read.")
     offered_root: str | None = None
+
+
+class SessionPayload(_Payload):
+    """``session.*``: a workbench sign-in, refused sign-in or sign-out. Never a cookie or token value."""
+
+    person: str | None = Field(description="The enrolled person; None when a refused attempt named nobody known.")
+    credential: str = Field(description="Fingerprint of the passkey used (SHA-256 of its COSE key), or ''.")
+    reason: str | None = Field(None, description="Stable code on session.refused: UNKNOWN_CREDENTIAL, ...")
+    at: str = Field(description="RFC 3339 UTC.")
+
+
+class OriginalViewedPayload(_Payload):
+    """``original.viewed`` (doc = the document): a person was shown page images of the unmasked original."""
+
+    person: str
+    role: str
+    pages: int = Field(ge=0, description="Pages shown.")
+    at: str = Field(description="RFC 3339 UTC.")

@@ -38,6 +38,7 @@ __all__ = [
     "ReportSettings",
     "RouterSettings",
     "Settings",
+    "WorkbenchSettings",
     "config_path",
     "load_settings",
 ]
@@ -157,6 +158,25 @@ class ReportSettings(_Section):
     schedule_cron: str = Field("0 6 1 * *", description="Default schedule of the report deployment (monthly).")
 
 
+class WorkbenchSettings(_Section):
+    """The reviewer workbench (``docval review``). Browsers allow passkeys on ``localhost`` without TLS, never on a
+    bare IP address, so the server binds 127.0.0.1 and is addressed as http://localhost:PORT."""
+
+    host: str = Field("127.0.0.1", description="Address the web server binds.")
+    port: int = Field(8600, ge=1, le=65535, description="Port of the web server.")
+    rp_id: str = Field("localhost", description="WebAuthn relying-party id: the host name reviewers type.")
+    origin: str = Field(
+        "", description="Origin pages are served from; '' = http://localhost:PORT. https://... behind TLS."
+    )
+    idle_minutes: float = Field(15.0, gt=0, description="A session with no request for this long is signed out.")
+    invite_hours: float = Field(48.0, gt=0, description="An enrolment link expires after this long.")
+    page_size: int = Field(50, ge=1, le=500, description="Queue rows per page.")
+
+    @property
+    def public_origin(self) -> str:
+        return self.origin or f"http://localhost:{self.port}"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DOCVAL_", env_nested_delimiter="__", extra="forbid", frozen=True)
 
@@ -166,6 +186,7 @@ class Settings(BaseSettings):
     pii: PiiSettings = PiiSettings()
     flows: FlowSettings = FlowSettings()
     reports: ReportSettings = ReportSettings()
+    workbench: WorkbenchSettings = WorkbenchSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -1,0 +1,135 @@
+"""The workbench's FastAPI application and the function that serves it.
+
+``create_app`` wires one router per screen (sign-in and enrolment, queue,
+document) around a shared ``Workbench`` context: settings, the enrolment
+store, the in-memory sessions and the publish function handed in by the
+caller. ``flows`` (``docval up``) passes its publish function; ``docval
+review`` passes one that only says publishing waits for the appliance. This
+package never imports Prefect.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel
+
+from docval.events import EntryKind
+from docval.settings import Settings
+from ledger import Ledger
+from workbench.enrolment import EnrolmentStore
+from workbench.errors import WorkbenchError
+from workbench.sessions import SessionStore
+from workbench.views import masked_name
+
+__all__ = ["Publish", "Workbench", "create_app", "serve_workbench", "workbench_url"]
+
+HERE = Path(__file__).parent
+Publish = Callable[[str], None]
+"""Start publishing a decided document (its id); injected so the workbench never imports Prefect."""
+
+
+@dataclass
+class Workbench:
+    settings: Settings
+    enrolment: EnrolmentStore
+    sessions: SessionStore
+    publish: Publish
+    templates: Jinja2Templates
+
+    @property
+    def origin(self) -> str:
+        return self.settings.workbench.public_origin
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.origin.startswith("https://")
+
+    @property
+    def page_cache(self) -> Path:
+        return self.settings.data_dir / "cache" / "pages"
+
+    def record(self, kind: EntryKind, payload: BaseModel, *, actor: str, doc: str | None = None) -> int:
+        """Append one workbench entry to the root ledger (sign-ins, original views)."""
+        return Ledger.open(self.settings).append(kind, doc=doc, actor=actor, data=payload.model_dump(mode="json"))
+
+
+def enrolment_store(settings: Settings) -> EnrolmentStore:
+    return EnrolmentStore(settings.data_dir / "workbench.duckdb")
+
+
+def workbench_url(settings: Settings) -> str:
+    return settings.workbench.public_origin
+
+
+def create_app(settings: Settings, publish: Publish) -> FastAPI:
+    from workbench import auth, document, queue
+
+    settings.ensure_dirs()
+    templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.filters["masked"] = masked_name
+    app = FastAPI(title="docval workbench", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.workbench = Workbench(
+        settings=settings,
+        enrolment=enrolment_store(settings),
+        sessions=SessionStore(settings.workbench.idle_minutes * 60),
+        publish=publish,
+        templates=templates,
+    )
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    for module in (auth, queue, document):
+        app.include_router(module.router)
+
+    @app.exception_handler(WorkbenchError)
+    async def refused(request: Request, exc: WorkbenchError) -> Response:
+        """Refusals are shown, never silent: the page (or the script's JSON) says what would be allowed."""
+        from workbench.deps import SignInRequired, page
+
+        if "json" in request.headers.get("accept", ""):
+            return JSONResponse({"error": str(exc)}, status_code=401 if isinstance(exc, SignInRequired) else 403)
+        if isinstance(exc, SignInRequired):
+            return RedirectResponse("/signin", status_code=303)
+        return page(request, "refused.html", {"message": str(exc)}, status=403)
+
+    return app
+
+
+def serve_workbench(settings: Settings, publish: Publish, *, ready: threading.Event | None = None) -> None:
+    """Run the workbench until the process stops (blocking; run it in a thread or process).
+
+    Prints the URL reviewers open: ``http://localhost:PORT``, because browsers refuse passkeys on bare IPs.
+    """
+    import uvicorn
+
+    config = uvicorn.Config(
+        create_app(settings, publish),
+        host=settings.workbench.host,
+        port=settings.workbench.port,
+        log_level="warning",
+        access_log=False,
+    )
+    server = uvicorn.Server(config)
+    print(f"reviewer workbench: {workbench_url(settings)}", flush=True)
+    if ready is not None:
+        threading.Thread(target=_signal_when_started, args=(server, ready), daemon=True).start()
+    server.run()
+
+
+def _signal_when_started(server: object, ready: threading.Event) -> None:
+    import time
+
+    while not getattr(server, "started", False):
+        time.sleep(0.02)
+    ready.set()
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

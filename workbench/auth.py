@@ -1,0 +1,197 @@
+"""Sign-in, sign-out and enrolment with passkeys (py_webauthn); no passwords anywhere.
+
+Sign-in asks for any discoverable credential and looks the returned id up:
+only credentials an admin has countersigned open a session. Every sign-in,
+refused sign-in and sign-out is ledgered. Enrolment by invitation registers
+a credential and shows its fingerprint, which the person reads to the admin
+who then countersigns (``docval users confirm``).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from pydantic import BaseModel
+from webauthn import (
+    generate_authentication_options,
+    generate_registration_options,
+    options_to_json,
+    verify_authentication_response,
+    verify_registration_response,
+)
+from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
+from webauthn.helpers.structs import (
+    AuthenticatorSelectionCriteria,
+    ResidentKeyRequirement,
+    UserVerificationRequirement,
+)
+
+from approvals.passkey import b64url, cose_fingerprint, unb64url
+from docval.events import EntryKind, SessionPayload
+from workbench.app import Workbench, utc_now
+from workbench.deps import SESSION_COOKIE, Guarded, SignedIn, current_session, page, set_cookie, workbench
+from workbench.enrolment import Credential
+from workbench.errors import WorkbenchError
+from workbench.sessions import Challenge
+
+__all__ = ["router"]
+
+router = APIRouter()
+RP_NAME = "docval reviewer workbench"
+
+
+class CeremonyBody(BaseModel):
+    """What the page posts back after a WebAuthn ceremony: the handle of our challenge and the credential JSON."""
+
+    handle: str
+    credential: dict[str, Any]
+
+
+@router.get("/signin", response_class=HTMLResponse)
+def signin_page(request: Request) -> HTMLResponse:
+    if current_session(request) is not None:
+        return RedirectResponse("/", status_code=303)
+    return page(request, "signin.html", {})
+
+
+@router.post("/signin/options", dependencies=[Guarded])
+def signin_options(request: Request) -> dict[str, Any]:
+    bench = workbench(request)
+    challenge = secrets.token_bytes(32)
+    options = generate_authentication_options(
+        rp_id=bench.settings.workbench.rp_id,
+        challenge=challenge,
+        user_verification=UserVerificationRequirement.REQUIRED,
+    )
+    return {"handle": bench.sessions.issue(challenge, "signin", {}), "options": json.loads(options_to_json(options))}
+
+
+@router.post("/signin/verify", dependencies=[Guarded])
+def signin_verify(request: Request, body: CeremonyBody) -> JSONResponse:
+    bench = workbench(request)
+    credential = bench.enrolment.credential(str(body.credential.get("id", "")))
+    try:
+        _, new_count = check_assertion(bench, body, "signin", credential)
+    except WorkbenchError as refused:
+        code = str(refused).split(":", 1)[0]
+        _ledger_session(bench, EntryKind.SESSION_REFUSED, credential, reason=code)
+        return JSONResponse({"error": f"sign-in refused: {refused}"}, status_code=403)
+    assert credential is not None
+    bench.enrolment.advance(credential.credential_id, new_count)
+    session = bench.sessions.open(credential.person, credential.roles, credential.credential_id)
+    _ledger_session(bench, EntryKind.SESSION_SIGNED_IN, credential)
+    response = JSONResponse({"redirect": "/"})
+    set_cookie(response, bench, SESSION_COOKIE, session.sid)
+    return response
+
+
+@router.post("/signout", dependencies=[Guarded])
+def signout(request: Request, session: SignedIn) -> RedirectResponse:
+    bench = workbench(request)
+    bench.sessions.close(session.sid)
+    _ledger_session(bench, EntryKind.SESSION_SIGNED_OUT, bench.enrolment.credential(session.credential_id))
+    response = RedirectResponse("/signin", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/enrol/{token}", response_class=HTMLResponse)
+def enrol_page(request: Request, token: str) -> HTMLResponse:
+    invitation = workbench(request).enrolment.invitation(token)
+    return page(request, "enrol.html", {"invitation": invitation, "token": token})
+
+
+@router.post("/enrol/{token}/options", dependencies=[Guarded])
+def enrol_options(request: Request, token: str) -> dict[str, Any]:
+    bench = workbench(request)
+    invitation = bench.enrolment.invitation(token)
+    options = generate_registration_options(
+        rp_id=bench.settings.workbench.rp_id,
+        rp_name=RP_NAME,
+        user_name=invitation.person,
+        authenticator_selection=AuthenticatorSelectionCriteria(
+            resident_key=ResidentKeyRequirement.REQUIRED, user_verification=UserVerificationRequirement.REQUIRED
+        ),
+    )
+    handle = bench.sessions.issue(options.challenge, "enrol", {"token": token})
+    return {"handle": handle, "options": json.loads(options_to_json(options))}
+
+
+@router.post("/enrol/{token}/verify", dependencies=[Guarded])
+def enrol_verify(request: Request, token: str, body: CeremonyBody) -> dict[str, str]:
+    bench = workbench(request)
+    pending = bench.sessions.redeem(body.handle, "enrol")
+    if pending is None or pending.context.get("token") != token:
+        raise WorkbenchError("this enrolment attempt expired; reload the page and try again")
+    try:
+        verified = verify_registration_response(
+            credential=body.credential,
+            expected_challenge=pending.challenge,
+            expected_rp_id=bench.settings.workbench.rp_id,
+            expected_origin=bench.origin,
+            require_user_verification=True,
+        )
+    except InvalidRegistrationResponse as exc:
+        raise WorkbenchError(f"the passkey could not be registered: {exc}") from None
+    cose = b64url(verified.credential_public_key)
+    bench.enrolment.propose(
+        token,
+        Credential(
+            credential_id=b64url(verified.credential_id),
+            person="",
+            roles=(),
+            cose_public_key=cose,
+            rp_id=bench.settings.workbench.rp_id,
+            origin=bench.origin,
+            sign_count=verified.sign_count,
+            confirmed_by=None,
+        ),
+    )
+    return {"fingerprint": cose_fingerprint(cose)}
+
+
+def check_assertion(
+    bench: Workbench, body: CeremonyBody, purpose: str, credential: Credential | None
+) -> tuple[Challenge, int]:
+    """Verify a WebAuthn assertion for a challenge this server issued for ``purpose``: (the challenge, new count).
+
+    The challenge is one-time (popped here), the credential must be countersigned by an admin, and the
+    sign counter must go up when the authenticator keeps one (synced passkeys report 0 and rely on the nonce).
+    """
+    pending = bench.sessions.redeem(body.handle, purpose)
+    if pending is None:
+        raise WorkbenchError("NO_PENDING_CHALLENGE: this request was used already or has expired; try again")
+    if credential is None:
+        raise WorkbenchError("UNKNOWN_CREDENTIAL: this passkey is not enrolled here")
+    if credential.confirmed_by is None:
+        raise WorkbenchError(
+            "NOT_CONFIRMED: this passkey waits for an admin to confirm its fingerprint "
+            f"{credential.fingerprint} (docval users confirm)"
+        )
+    try:
+        verified = verify_authentication_response(
+            credential=body.credential,
+            expected_challenge=pending.challenge,
+            expected_rp_id=bench.settings.workbench.rp_id,
+            expected_origin=bench.origin,
+            credential_public_key=unb64url(credential.cose_public_key),
+            credential_current_sign_count=credential.sign_count,
+            require_user_verification=True,
+        )
+    except InvalidAuthenticationResponse as exc:
+        raise WorkbenchError(f"BAD_ASSERTION: {exc}") from None
+    return pending, verified.new_sign_count
+
+
+def _ledger_session(
+    bench: Workbench, kind: EntryKind, credential: Credential | None, reason: str | None = None
+) -> None:
+    person = credential.person if credential else None
+    payload = SessionPayload(
+        person=person, credential=credential.fingerprint if credential else "", reason=reason, at=utc_now()
+    )
+    bench.record(kind, payload, actor=person or "workbench")

@@ -1,0 +1,197 @@
+"""What the screens show, read from the document store, the outbox and the ledger; no HTML here.
+
+The queue pages through the store first and reads outbox records and ledger
+histories only for the rows on the page, so a backlog of thousands costs one
+page of reads. The approval state shown (rule, deadline, approvals so far) is
+folded from the document's ledger entries, the same entries the approvals
+core decides from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from docval.domain import DocState, DocumentResult, ExtractedField
+from docval.events import EntryKind
+from docval.settings import Settings
+from docval.store import DocumentRecord, DocumentStore
+from ledger import Ledger
+
+__all__ = [
+    "Approval",
+    "DocView",
+    "Page",
+    "QueueFilter",
+    "document_view",
+    "masked_name",
+    "original_pdf",
+    "plain_finding",
+    "queue_page",
+]
+
+WEAK_CONFIDENCE = 0.8
+_SORTS = {"oldest": "claimed_at ASC", "newest": "claimed_at DESC", "kind": "kind ASC, claimed_at ASC"}
+_STATES = {"waiting": [DocState.AWAITING_APPROVAL], "decided": [DocState.PUBLISHED, DocState.REJECTED]}
+
+_PLAIN = {
+    "MISSING_FIELD": "A required field could not be read.",
+    "TOTAL_MISMATCH": "The line amounts do not add up to the total.",
+    "DUPLICATE_INVOICE": "The same supplier already sent an invoice with this number.",
+    "INVALID_VAT_ID": "The VAT id does not pass its check.",
+    "INVALID_IBAN": "The IBAN does not pass its check.",
+    "FUTURE_DATE": "A date lies too far in the future.",
+    "LOW_CONFIDENCE": "Some values were read with low confidence.",
+}
+
+
+@dataclass(frozen=True)
+class Approval:
+    person: str
+    role: str
+    decision: str
+    at: str
+
+
+@dataclass(frozen=True)
+class DocView:
+    """One document as a reviewer sees it: masked fields, findings, approval state, ledger timeline."""
+
+    doc: str
+    source: str
+    kind: str
+    state: str
+    maker: str
+    rule: str
+    amount: str | None
+    deadline: str | None
+    approvals_required: int
+    approvals: list[Approval]
+    fields: dict[str, ExtractedField] = field(default_factory=dict)
+    findings: list[tuple[str, str]] = field(default_factory=list)
+    timeline: list[tuple[int, str, str, str]] = field(default_factory=list)
+    pages: int = 0
+
+    @property
+    def supplier(self) -> str:
+        seller = self.fields.get("seller_name")
+        return str(seller.value) if seller is not None and seller.value is not None else ""
+
+    @property
+    def progress(self) -> str:
+        done = sum(1 for a in self.approvals if a.decision == "approve")
+        if self.state != DocState.AWAITING_APPROVAL:
+            return self.state.replace("_", " ")
+        text = f"{done} of {self.approvals_required} approvals"
+        return text + (" — waiting for a second person" if done else "")
+
+    def weak(self, name: str) -> bool:
+        return self.fields[name].confidence < WEAK_CONFIDENCE
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    state: str = "waiting"
+    kind: str = ""
+    sort: str = "oldest"
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[DocView]
+    total: int
+    number: int
+    pages: int
+
+
+def masked_name(source: str) -> str:
+    """An inbox file name with its letters and digits hidden: names often carry a person's name or number."""
+    stem, dot, ext = source.rpartition(".")
+    stem, ext = (stem, ext) if dot else (source, "")
+    shown = "".join("•" if ch.isalnum() else ch for ch in stem[:24])
+    return shown + (f".{ext}" if ext and len(ext) <= 4 else "")
+
+
+def plain_finding(code: str, message: str) -> str:
+    """A finding in words a reviewer reads; the rule's own message where no plain wording exists."""
+    return _PLAIN.get(code, message)
+
+
+def queue_page(settings: Settings, wanted: QueueFilter) -> Page:
+    where = "state IN (SELECT unnest(?))" + (" AND kind = ?" if wanted.kind else "")
+    params: list[object] = [[s.value for s in _STATES.get(wanted.state, _STATES["waiting"])]]
+    if wanted.kind:
+        params.append(wanted.kind)
+    store = DocumentStore(settings.store_db)
+    size = settings.workbench.page_size
+    with store._db(write=False) as db:
+        total = db.execute(f"SELECT count(*) FROM documents WHERE {where}", params).fetchone()[0]
+        pages = max(1, -(-total // size))
+        number = min(max(1, wanted.page), pages)
+        docs = [
+            row[0]
+            for row in db.execute(
+                f"SELECT doc FROM documents WHERE {where} ORDER BY {_SORTS.get(wanted.sort, _SORTS['oldest'])} "
+                "LIMIT ? OFFSET ?",
+                [*params, size, (number - 1) * size],
+            ).fetchall()
+        ]
+    histories = _histories(settings, docs)
+    rows = [_view(settings, doc, histories.get(doc, [])) for doc in docs]
+    return Page([row for row in rows if row is not None], total, number, pages)
+
+
+def document_view(settings: Settings, doc: str) -> DocView | None:
+    record: DocumentRecord | None = DocumentStore(settings.store_db).get(doc)
+    if record is None:
+        return None
+    return _view(settings, doc, _histories(settings, [doc]).get(doc, []), timeline=True)
+
+
+def original_pdf(settings: Settings, doc: str) -> Path | None:
+    """The unmasked original while it waits (work/awaiting/) or once archived; None if gone."""
+    for path in (settings.work_dir / "awaiting" / f"{doc}.pdf", settings.archive_dir / f"{doc}.pdf"):
+        if path.exists():
+            return path
+    return None
+
+
+def _histories(settings: Settings, docs: list[str]) -> dict[str, list]:
+    if not docs:
+        return {}
+    ledger = Ledger.open(settings)
+    with ledger.reader() as reader:
+        return {doc: reader.entries_for_doc(doc) for doc in docs}
+
+
+def _view(settings: Settings, doc: str, history: list, *, timeline: bool = False) -> DocView | None:
+    try:
+        result = DocumentResult.model_validate_json((settings.outbox / f"{doc}.json").read_bytes())
+    except (OSError, ValueError):
+        return None
+    by_kind = {str(entry.kind): entry for entry in history}
+    decided = by_kind.get(EntryKind.DECIDED.value)
+    requested = by_kind.get(EntryKind.APPROVAL_REQUESTED.value)
+    claimed = by_kind.get(EntryKind.CLAIMED.value)
+    ingested = by_kind.get(EntryKind.INGESTED.value)
+    return DocView(
+        doc=doc,
+        source=result.source,
+        kind=result.kind.value,
+        state=result.state.value,
+        maker=claimed.actor if claimed else "unknown",
+        rule=decided.data.get("rule", "") if decided else "",
+        amount=decided.data.get("amount") if decided else None,
+        deadline=requested.data.get("deadline") if requested else None,
+        approvals_required=int(requested.data.get("approvals_required", 0)) if requested else 0,
+        approvals=[
+            Approval(e.data["user"], e.data["role"], e.data["decision"], e.data["signed_at"])
+            for e in history
+            if str(e.kind) == EntryKind.APPROVAL_GRANTED.value
+        ],
+        fields=dict(result.fields),
+        findings=[(f.code, plain_finding(f.code, f.message)) for f in result.findings],
+        timeline=[(e.seq, e.ts, str(e.kind), e.actor) for e in history] if timeline else [],
+        pages=int(ingested.data.get("pages", 0)) if ingested else 0,
+    )
