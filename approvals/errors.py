@@ -1,0 +1,9 @@
+"""The approvals package's one error type."""
+
+from __future__ import annotations
+
+__all__ = ["ApprovalsError"]
+
+
+class ApprovalsError(Exception):
+    """A signature, enrolment or decision that cannot be accepted; the message says why and what to do."""
