@@ -34,6 +34,7 @@ PACKAGE_CLIS: tuple[str, ...] = (
     "ledger.cli",
     "pii.cli",
     "reports.cli",
+    "workbench.cli",
 )
 
 

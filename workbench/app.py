@@ -10,11 +10,11 @@ package never imports Prefect.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -30,7 +30,10 @@ from workbench.errors import WorkbenchError
 from workbench.sessions import SessionStore
 from workbench.views import masked_name
 
-__all__ = ["Publish", "Workbench", "create_app", "serve_workbench", "workbench_url"]
+if TYPE_CHECKING:
+    import uvicorn
+
+__all__ = ["Publish", "Workbench", "build_server", "create_app", "serve_workbench", "workbench_url"]
 
 HERE = Path(__file__).parent
 Publish = Callable[[str], None]
@@ -71,7 +74,7 @@ def workbench_url(settings: Settings) -> str:
 
 
 def create_app(settings: Settings, publish: Publish) -> FastAPI:
-    from workbench import auth, document, queue
+    from workbench import auth, decide, document, queue
 
     settings.ensure_dirs()
     templates = Jinja2Templates(directory=HERE / "templates")
@@ -85,7 +88,7 @@ def create_app(settings: Settings, publish: Publish) -> FastAPI:
         templates=templates,
     )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (auth, queue, document):
+    for module in (auth, queue, document, decide):
         app.include_router(module.router)
 
     @app.exception_handler(WorkbenchError)
@@ -102,11 +105,8 @@ def create_app(settings: Settings, publish: Publish) -> FastAPI:
     return app
 
 
-def serve_workbench(settings: Settings, publish: Publish, *, ready: threading.Event | None = None) -> None:
-    """Run the workbench until the process stops (blocking; run it in a thread or process).
-
-    Prints the URL reviewers open: ``http://localhost:PORT``, because browsers refuse passkeys on bare IPs.
-    """
+def build_server(settings: Settings, publish: Publish) -> uvicorn.Server:
+    """The uvicorn server of the workbench, not started; set ``should_exit`` to stop it."""
     import uvicorn
 
     config = uvicorn.Config(
@@ -116,19 +116,17 @@ def serve_workbench(settings: Settings, publish: Publish, *, ready: threading.Ev
         log_level="warning",
         access_log=False,
     )
-    server = uvicorn.Server(config)
+    return uvicorn.Server(config)
+
+
+def serve_workbench(settings: Settings, publish: Publish) -> None:
+    """Run the workbench until the process stops (blocking; ``docval up`` runs it in a thread or process).
+
+    Prints the URL reviewers open: ``http://localhost:PORT``, because browsers refuse passkeys on bare IPs.
+    """
+    server = build_server(settings, publish)
     print(f"reviewer workbench: {workbench_url(settings)}", flush=True)
-    if ready is not None:
-        threading.Thread(target=_signal_when_started, args=(server, ready), daemon=True).start()
     server.run()
-
-
-def _signal_when_started(server: object, ready: threading.Event) -> None:
-    import time
-
-    while not getattr(server, "started", False):
-        time.sleep(0.02)
-    ready.set()
 
 
 def utc_now() -> str:

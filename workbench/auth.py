@@ -31,7 +31,10 @@ from webauthn.helpers.structs import (
 )
 
 from approvals.passkey import b64url, cose_fingerprint, unb64url
+from approvals.people import Person
+from approvals.record import read_roster
 from docval.events import EntryKind, SessionPayload
+from ledger import Ledger
 from workbench.app import Workbench, utc_now
 from workbench.deps import SESSION_COOKIE, Guarded, SignedIn, current_session, page, set_cookie, workbench
 from workbench.enrolment import Credential
@@ -75,15 +78,15 @@ def signin_verify(request: Request, body: CeremonyBody) -> JSONResponse:
     bench = workbench(request)
     credential = bench.enrolment.credential(str(body.credential.get("id", "")))
     try:
-        _, new_count = check_assertion(bench, body, "signin", credential)
+        _, person = check_assertion(bench, body, "signin")
     except WorkbenchError as refused:
         code = str(refused).split(":", 1)[0]
-        _ledger_session(bench, EntryKind.SESSION_REFUSED, credential, reason=code)
+        _ledger_session(bench, EntryKind.SESSION_REFUSED, None, credential, reason=code)
         return JSONResponse({"error": f"sign-in refused: {refused}"}, status_code=403)
-    assert credential is not None
-    bench.enrolment.advance(credential.credential_id, new_count)
-    session = bench.sessions.open(credential.person, credential.roles, credential.credential_id)
-    _ledger_session(bench, EntryKind.SESSION_SIGNED_IN, credential)
+    assert credential is not None  # check_assertion found it
+    roles = tuple(sorted(role.value for role in person.roles))
+    session = bench.sessions.open(person.name, roles, credential.credential_id)
+    _ledger_session(bench, EntryKind.SESSION_SIGNED_IN, person.name, credential)
     response = JSONResponse({"redirect": "/"})
     set_cookie(response, bench, SESSION_COOKIE, session.sid)
     return response
@@ -93,7 +96,8 @@ def signin_verify(request: Request, body: CeremonyBody) -> JSONResponse:
 def signout(request: Request, session: SignedIn) -> RedirectResponse:
     bench = workbench(request)
     bench.sessions.close(session.sid)
-    _ledger_session(bench, EntryKind.SESSION_SIGNED_OUT, bench.enrolment.credential(session.credential_id))
+    credential = bench.enrolment.credential(session.credential_id)
+    _ledger_session(bench, EntryKind.SESSION_SIGNED_OUT, session.person, credential)
     response = RedirectResponse("/signin", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -148,50 +152,55 @@ def enrol_verify(request: Request, token: str, body: CeremonyBody) -> dict[str, 
             rp_id=bench.settings.workbench.rp_id,
             origin=bench.origin,
             sign_count=verified.sign_count,
-            confirmed_by=None,
         ),
     )
     return {"fingerprint": cose_fingerprint(cose)}
 
 
-def check_assertion(
-    bench: Workbench, body: CeremonyBody, purpose: str, credential: Credential | None
-) -> tuple[Challenge, int]:
-    """Verify a WebAuthn assertion for a challenge this server issued for ``purpose``: (the challenge, new count).
+def enrolled_person(bench: Workbench, credential_id: str) -> Person | None:
+    """The person the ledgered roster enrols with this passkey (countersigned by admins), if any."""
+    roster = read_roster(Ledger.open(bench.settings))
+    for person in roster.people.values():
+        if person.key.get("kind") == "webauthn" and person.key.get("credential_id") == credential_id:
+            return person
+    return None
 
-    The challenge is one-time (popped here), the credential must be countersigned by an admin, and the
-    sign counter must go up when the authenticator keeps one (synced passkeys report 0 and rely on the nonce).
+
+def check_assertion(bench: Workbench, body: CeremonyBody, purpose: str) -> tuple[Challenge, Person]:
+    """Verify a WebAuthn assertion for a challenge this server issued for ``purpose``; who made it.
+
+    The challenge is one-time (popped here), the passkey must be enrolled in the ledger's roster, and
+    the sign counter must go up when the authenticator keeps one (synced passkeys report 0; the nonce
+    in every decision statement stops their replays). Refusals start with a stable code for the ledger.
     """
     pending = bench.sessions.redeem(body.handle, purpose)
     if pending is None:
         raise WorkbenchError("NO_PENDING_CHALLENGE: this request was used already or has expired; try again")
-    if credential is None:
-        raise WorkbenchError("UNKNOWN_CREDENTIAL: this passkey is not enrolled here")
-    if credential.confirmed_by is None:
-        raise WorkbenchError(
-            "NOT_CONFIRMED: this passkey waits for an admin to confirm its fingerprint "
-            f"{credential.fingerprint} (docval users confirm)"
-        )
+    credential_id = str(body.credential.get("id", ""))
+    stored = bench.enrolment.credential(credential_id)
+    person = enrolled_person(bench, credential_id)
+    if stored is None or person is None:
+        waiting = f" (fingerprint {stored.fingerprint}; an admin runs docval users confirm)" if stored else ""
+        raise WorkbenchError(f"NOT_ENROLLED: this passkey is not enrolled here{waiting}")
     try:
         verified = verify_authentication_response(
             credential=body.credential,
             expected_challenge=pending.challenge,
             expected_rp_id=bench.settings.workbench.rp_id,
             expected_origin=bench.origin,
-            credential_public_key=unb64url(credential.cose_public_key),
-            credential_current_sign_count=credential.sign_count,
+            credential_public_key=unb64url(stored.cose_public_key),
+            credential_current_sign_count=stored.sign_count,
             require_user_verification=True,
         )
     except InvalidAuthenticationResponse as exc:
         raise WorkbenchError(f"BAD_ASSERTION: {exc}") from None
-    return pending, verified.new_sign_count
+    bench.enrolment.advance(credential_id, verified.new_sign_count)
+    return pending, person
 
 
 def _ledger_session(
-    bench: Workbench, kind: EntryKind, credential: Credential | None, reason: str | None = None
+    bench: Workbench, kind: EntryKind, person: str | None, credential: Credential | None, reason: str | None = None
 ) -> None:
-    person = credential.person if credential else None
-    payload = SessionPayload(
-        person=person, credential=credential.fingerprint if credential else "", reason=reason, at=utc_now()
-    )
+    fingerprint = credential.fingerprint if credential else ""
+    payload = SessionPayload(person=person, credential=fingerprint, reason=reason, at=utc_now())
     bench.record(kind, payload, actor=person or "workbench")

@@ -1,12 +1,14 @@
-"""Invitations and passkey credentials waiting for an admin's countersignature.
+"""Invitations, and the passkeys people registered with them.
 
 An admin's ``docval users invite`` creates a one-time link that expires; the
 person opens it and registers a passkey. The credential is then only
 *proposed*: it counts once an admin has compared its fingerprint with the
-person (out of band) and countersigned the enrolment, so the operator who saw
-the link cannot slip in a passkey of their own unnoticed. Only a SHA-256 of
-each invitation token is stored, so reading this file does not yield a link.
-Credentials keep their sign counter here because sign-in updates it.
+person (out of band) and countersigned its enrolment, which the approvals
+core ledgers (``docval users confirm``); so the operator who saw the link
+cannot slip in a passkey of their own unnoticed. Who is enrolled is read
+from the ledger, never from here. Only a SHA-256 of each invitation token is
+stored, so reading this file does not yield a link. Credentials keep their
+sign counter here because every sign-in and decision moves it.
 """
 
 from __future__ import annotations
@@ -37,8 +39,7 @@ CREATE TABLE IF NOT EXISTS invitations (
 CREATE TABLE IF NOT EXISTS credentials (
     credential_id VARCHAR PRIMARY KEY, person VARCHAR NOT NULL, roles VARCHAR NOT NULL,
     cose_public_key VARCHAR NOT NULL, rp_id VARCHAR NOT NULL, origin VARCHAR NOT NULL,
-    sign_count BIGINT NOT NULL, registered_at TIMESTAMPTZ NOT NULL,
-    confirmed_by VARCHAR, confirmed_at TIMESTAMPTZ
+    sign_count BIGINT NOT NULL, registered_at TIMESTAMPTZ NOT NULL
 );
 """
 
@@ -60,7 +61,6 @@ class Credential:
     rp_id: str
     origin: str
     sign_count: int
-    confirmed_by: str | None
 
     @property
     def fingerprint(self) -> str:
@@ -127,7 +127,7 @@ class EnrolmentStore:
                 "UPDATE invitations SET used_at = ? WHERE token_sha256 = ?", [datetime.now(UTC), _token_hash(token)]
             )
             db.execute(
-                "INSERT INTO credentials VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
+                "INSERT INTO credentials VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     credential.credential_id,
                     invitation.person,
@@ -140,23 +140,15 @@ class EnrolmentStore:
                 ],
             )
 
-    def proposed(self, person: str) -> list[Credential]:
-        return [c for c in self._credentials("person = ?", [person]) if c.confirmed_by is None]
-
-    def confirm(self, person: str, fingerprint: str, *, admin: str) -> Credential:
-        """Mark the person's proposed credential with this fingerprint as countersigned by ``admin``."""
-        matches = [c for c in self.proposed(person) if c.fingerprint == fingerprint.strip().lower()]
-        if not matches:
-            raise WorkbenchError(
-                f"{person} has no passkey waiting with fingerprint {fingerprint}; "
-                "compare the fingerprint the person's enrolment page shows (docval users pending)"
-            )
-        with self._db() as db:
-            db.execute(
-                "UPDATE credentials SET confirmed_by = ?, confirmed_at = ? WHERE credential_id = ?",
-                [admin, datetime.now(UTC), matches[0].credential_id],
-            )
-        return matches[0]
+    def proposal(self, person: str, fingerprint: str) -> Credential:
+        """The credential ``person`` registered whose fingerprint the admin compared with them."""
+        for credential in self._credentials("person = ?", [person]):
+            if credential.fingerprint == fingerprint.strip().lower():
+                return credential
+        raise WorkbenchError(
+            f"{person} registered no passkey with fingerprint {fingerprint}; compare the fingerprint "
+            "their enrolment page shows, or invite them again (docval users invite)"
+        )
 
     def credential(self, credential_id: str) -> Credential | None:
         found = self._credentials("credential_id = ?", [credential_id])
@@ -169,8 +161,8 @@ class EnrolmentStore:
     def _credentials(self, where: str, params: list[object]) -> list[Credential]:
         with self._db() as db:
             rows = db.execute(
-                "SELECT credential_id, person, roles, cose_public_key, rp_id, origin, sign_count, confirmed_by "
+                "SELECT credential_id, person, roles, cose_public_key, rp_id, origin, sign_count "
                 f"FROM credentials WHERE {where} ORDER BY registered_at",
                 params,
             ).fetchall()
-        return [Credential(r[0], r[1], tuple(json.loads(r[2])), r[3], r[4], r[5], r[6], r[7]) for r in rows]
+        return [Credential(r[0], r[1], tuple(json.loads(r[2])), r[3], r[4], r[5], r[6]) for r in rows]

@@ -3,8 +3,8 @@
 The queue pages through the store first and reads outbox records and ledger
 histories only for the rows on the page, so a backlog of thousands costs one
 page of reads. The approval state shown (rule, deadline, approvals so far) is
-folded from the document's ledger entries, the same entries the approvals
-core decides from.
+the approvals core's fold of the document's ledger entries, the same fold it
+decides from.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from approvals.state import fold_state
 from docval.domain import DocState, DocumentResult, ExtractedField
 from docval.events import EntryKind
 from docval.settings import Settings
@@ -83,7 +84,9 @@ class DocView:
         if self.state != DocState.AWAITING_APPROVAL:
             return self.state.replace("_", " ")
         text = f"{done} of {self.approvals_required} approvals"
-        return text + (" — waiting for a second person" if done else "")
+        if done >= self.approvals_required:
+            return text + " — decided, publishing"
+        return text + (f" — waiting for {'a second' if done == 1 else 'another'} person" if done else "")
 
     def weak(self, name: str) -> bool:
         return self.fields[name].confidence < WEAK_CONFIDENCE
@@ -170,26 +173,21 @@ def _view(settings: Settings, doc: str, history: list, *, timeline: bool = False
         result = DocumentResult.model_validate_json((settings.outbox / f"{doc}.json").read_bytes())
     except (OSError, ValueError):
         return None
-    by_kind = {str(entry.kind): entry for entry in history}
-    decided = by_kind.get(EntryKind.DECIDED.value)
-    requested = by_kind.get(EntryKind.APPROVAL_REQUESTED.value)
-    claimed = by_kind.get(EntryKind.CLAIMED.value)
-    ingested = by_kind.get(EntryKind.INGESTED.value)
+    state = fold_state(doc, history)
+    decided = next((e for e in history if e.kind == EntryKind.DECIDED.value), None)
+    ingested = next((e for e in history if e.kind == EntryKind.INGESTED.value), None)
     return DocView(
         doc=doc,
         source=result.source,
         kind=result.kind.value,
         state=result.state.value,
-        maker=claimed.actor if claimed else "unknown",
-        rule=decided.data.get("rule", "") if decided else "",
+        maker=state.maker or "unknown",
+        rule=state.rule or "",
         amount=decided.data.get("amount") if decided else None,
-        deadline=requested.data.get("deadline") if requested else None,
-        approvals_required=int(requested.data.get("approvals_required", 0)) if requested else 0,
-        approvals=[
-            Approval(e.data["user"], e.data["role"], e.data["decision"], e.data["signed_at"])
-            for e in history
-            if str(e.kind) == EntryKind.APPROVAL_GRANTED.value
-        ],
+        deadline=state.deadline.isoformat(timespec="minutes") if state.deadline else None,
+        approvals_required=state.approvals_required,
+        approvals=[Approval(c.person, c.role.value, "approve", c.at) for c in state.approvals]
+        + [Approval(c.person, c.role.value, "reject", c.at) for c in state.rejections],
         fields=dict(result.fields),
         findings=[(f.code, plain_finding(f.code, f.message)) for f in result.findings],
         timeline=[(e.seq, e.ts, str(e.kind), e.actor) for e in history] if timeline else [],

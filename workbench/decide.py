@@ -1,0 +1,102 @@
+"""Approve or reject with the passkey: the authenticator signs SHA-256 of the core's decision statement.
+
+``/options`` builds the statement (document, the round's nonce, the digest of
+the values shown, decision, reason, signer, time) and first runs the core's
+rules that need no signature, so the maker, a second vote or a wrong role is
+refused on screen before anybody is asked to sign. ``/verify`` checks the
+assertion, then hands the statement and the exact bytes received to the core,
+which re-checks everything under the ledger's write lock and ledgers the
+verdict; a decided document is handed to the injected publish function.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from webauthn import generate_authentication_options, options_to_json
+from webauthn.helpers.structs import PublicKeyCredentialDescriptor, UserVerificationRequirement
+
+from approvals.passkey import unb64url
+from approvals.record import read_roster, record_decision
+from approvals.rules import Attempt, enrolled, not_already_counted, not_the_maker, role_allowed, round_open
+from approvals.state import fold_state
+from approvals.statement import DecisionStatement
+from ledger import Ledger
+from workbench.auth import CeremonyBody, check_assertion
+from workbench.deps import Guarded, SignedIn, workbench
+from workbench.errors import WorkbenchError
+
+__all__ = ["router"]
+
+router = APIRouter()
+_PREFLIGHT = (round_open, enrolled, role_allowed, not_the_maker, not_already_counted)
+
+
+class DecisionBody(BaseModel):
+    decision: Literal["approve", "reject"]
+    reason: str = Field(max_length=2000)
+
+
+@router.post("/doc/{doc}/decide/options", dependencies=[Guarded])
+def decide_options(request: Request, session: SignedIn, doc: str, body: DecisionBody) -> dict[str, Any]:
+    bench = workbench(request)
+    if not body.reason.strip():
+        raise WorkbenchError("refused: give a reason; it is kept in the ledger so an auditor can read why")
+    ledger = Ledger.open(bench.settings)
+    state = fold_state(doc, ledger.entries_for_doc(doc))
+    statement = DecisionStatement(
+        doc=doc,
+        round=state.round or "0" * 32,
+        fields_sha256=state.fields_sha256 or "0" * 64,
+        decision=body.decision,
+        reason=body.reason.strip(),
+        signer=session.person,
+        signed_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+    attempt = Attempt(statement, {}, state, read_roster(ledger), datetime.now(UTC))
+    reasons = [reason for rule in _PREFLIGHT if (reason := rule(attempt))]
+    if reasons:
+        raise WorkbenchError("refused: " + "; ".join(reasons))
+    message = statement.message()
+    options = generate_authentication_options(
+        rp_id=bench.settings.workbench.rp_id,
+        challenge=hashlib.sha256(message).digest(),
+        allow_credentials=[PublicKeyCredentialDescriptor(id=unb64url(session.credential_id))],
+        user_verification=UserVerificationRequirement.REQUIRED,
+    )
+    handle = bench.sessions.issue(options.challenge, "decide", {"statement": message.decode(), "doc": doc})
+    return {"handle": handle, "options": json.loads(options_to_json(options)), "statement": message.decode()}
+
+
+@router.post("/doc/{doc}/decide/verify", dependencies=[Guarded])
+def decide_verify(request: Request, session: SignedIn, doc: str, body: CeremonyBody) -> JSONResponse:
+    bench = workbench(request)
+    pending, person = check_assertion(bench, body, "decide")
+    if pending.context["doc"] != doc or person.name != session.person:
+        raise WorkbenchError("refused: this signature belongs to another document or person")
+    statement = DecisionStatement.model_validate_json(pending.context["statement"])
+    response = body.credential.get("response", {})
+    evidence = {
+        "kind": "webauthn",
+        "credential_id": str(body.credential.get("id", "")),
+        "authenticator_data": str(response.get("authenticatorData", "")),
+        "client_data_json": str(response.get("clientDataJSON", "")),
+        "signature": str(response.get("signature", "")),
+    }
+    recorded = record_decision(Ledger.open(bench.settings), statement, evidence)
+    if not recorded.accepted:
+        return JSONResponse(
+            {"error": f"refused (ledgered as seq {recorded.seq}): " + "; ".join(recorded.reasons)}, status_code=403
+        )
+    if recorded.state.outcome is not None:
+        bench.publish(doc)
+    outcome = recorded.state.outcome
+    after = f"the document goes to {outcome}" if outcome else f"{len(recorded.state.approvals)} approval(s) so far"
+    message = f"{statement.decision} recorded as seq {recorded.seq}; {after}"
+    return JSONResponse({"seq": recorded.seq, "outcome": outcome, "message": message})
