@@ -77,7 +77,9 @@ def waiting_document(settings, ledger: Ledger, pdf: Path, *, maker: str, require
             EntryDraft("doc.claimed", doc, maker, {"source_hash": "h", "size": pdf.stat().st_size, "maker": maker}),
             EntryDraft("doc.ingested", doc, "docval", {"pages": 1, "text_pages": 1, "ocr_pages": 0}),
             EntryDraft("doc.validated", doc, "docval", {"findings": [f.model_dump() for f in findings]}),
-            EntryDraft("doc.decided", doc, "docval", {"outcome": "needs_approval", "rule": "low_confidence"}),
+            EntryDraft(
+                "doc.decided", doc, "docval", {"outcome": "needs_approval", "rule": "low_confidence", "amount": "4.11"}
+            ),
             EntryDraft(
                 "approval.requested",
                 doc,

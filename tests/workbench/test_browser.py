@@ -20,14 +20,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import typer
 from benchcheck import enrol_ssh, make_key, waiting_document
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from typer.testing import CliRunner
 
 from approvals.entries import DecisionPayload
 from approvals.record import read_roster
 from approvals.roles import Role
 from docval.settings import load_settings
 from ledger import Ledger, init_keys
+from workbench import cli as workbench_cli
 from workbench.app import build_server
 
 CHROMIUM = "/usr/lib/chromium/chromium"
@@ -52,12 +55,19 @@ class Bench:
     published: list[str] = field(default_factory=list)
     people: dict[str, Reviewer] = field(default_factory=dict)
 
-    def docval(self, *args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "docval", *args], env=self.env, capture_output=True, text=True, timeout=60
-        )
-        assert done.returncode == 0, done.stderr
-        return done.stdout
+    def docval(self, *args: str, subprocess_: bool = False) -> str:
+        """Run a ``docval`` command: in this process (the same typer commands, fast) or as a real subprocess."""
+        if subprocess_:
+            done = subprocess.run(
+                [sys.executable, "-m", "docval", *args], env=self.env, capture_output=True, text=True, timeout=60
+            )
+            assert done.returncode == 0, done.stderr
+            return done.stdout
+        commands = typer.Typer()
+        workbench_cli.register(commands)
+        result = CliRunner().invoke(commands, list(args), env=self.env)
+        assert result.exit_code == 0, result.output
+        return result.stdout
 
 
 @dataclass
@@ -138,17 +148,19 @@ def _open_browser(bench: Bench, name: str) -> Reviewer:
     return reviewer
 
 
-def _enrol(bench: Bench, name: str, *roles: str) -> Reviewer:
+def _enrol(bench: Bench, name: str, *roles: str, subprocess_: bool = False) -> Reviewer:
     """Invite (CLI) -> the person registers a passkey (browser) -> the admin confirms its fingerprint (CLI)."""
     role_args = [arg for role in roles for arg in ("--role", role)]
-    link = bench.docval("users", "invite", name, *role_args, "--admin-key", str(bench.erin_key)).splitlines()[0]
+    invite = ("users", "invite", name, *role_args, "--admin-key", str(bench.erin_key))
+    link = bench.docval(*invite, subprocess_=subprocess_).splitlines()[0]
     assert link.startswith(f"{bench.base}/enrol/")
     reviewer = _open_browser(bench, name)
     reviewer.page.goto(link)
     reviewer.page.click("#enrol")
     fingerprint = reviewer.page.locator("#fingerprint")
     expect(fingerprint).to_have_text(FINGERPRINT)
-    bench.docval("users", "confirm", name, fingerprint.text_content() or "", "--admin-key", str(bench.erin_key))
+    confirm = ("users", "confirm", name, fingerprint.text_content() or "", "--admin-key", str(bench.erin_key))
+    bench.docval(*confirm, subprocess_=subprocess_)
     return reviewer
 
 
@@ -170,7 +182,7 @@ def _kinds(bench: Bench, doc: str | None = None) -> list[str]:
 
 
 def test_invite_enrol_sign_in_review_and_two_people_approve(bench: Bench) -> None:
-    bob = _enrol(bench, "bob", "reviewer", "pii_reader")
+    bob = _enrol(bench, "bob", "reviewer", "pii_reader", subprocess_=True)  # once through `python -m docval`
     _sign_in(bench, bob)
     queue = bob.page
     expect(queue.locator("table.queue tbody tr")).to_have_count(2)
