@@ -149,7 +149,10 @@ def _open_browser(bench: Bench, name: str) -> Reviewer:
 
 
 def _enrol(bench: Bench, name: str, *roles: str, subprocess_: bool = False) -> Reviewer:
-    """Invite (CLI) -> the person registers a passkey (browser) -> the admin confirms its fingerprint (CLI)."""
+    """Invite (CLI) -> the person registers a passkey (browser) -> the admin confirms its fingerprint (CLI).
+
+    ``subprocess_``: run the invitation as a real ``python -m docval`` (slow on a busy machine: once per module).
+    """
     role_args = [arg for role in roles for arg in ("--role", role)]
     invite = ("users", "invite", name, *role_args, "--admin-key", str(bench.erin_key))
     link = bench.docval(*invite, subprocess_=subprocess_).splitlines()[0]
@@ -160,7 +163,7 @@ def _enrol(bench: Bench, name: str, *roles: str, subprocess_: bool = False) -> R
     fingerprint = reviewer.page.locator("#fingerprint")
     expect(fingerprint).to_have_text(FINGERPRINT)
     confirm = ("users", "confirm", name, fingerprint.text_content() or "", "--admin-key", str(bench.erin_key))
-    bench.docval(*confirm, subprocess_=subprocess_)
+    bench.docval(*confirm)
     return reviewer
 
 
