@@ -23,6 +23,7 @@ __all__ = [
     "BudgetExceededPayload",
     "ClaimedPayload",
     "ConfigAppliedPayload",
+    "CorrectedPayload",
     "DecidedPayload",
     "DuplicatePayload",
     "EntryKind",
@@ -76,6 +77,7 @@ class EntryKind(StrEnum):
     SESSION_REFUSED = "session.refused"  # a failed sign-in, with a stable reason code
     SESSION_SIGNED_OUT = "session.signed_out"
     ORIGINAL_VIEWED = "original.viewed"  # a person saw page images of an unmasked original
+    CORRECTED = "doc.corrected"  # a reviewer corrected a field value; a new approval round follows
 
 
 class _Payload(BaseModel):
@@ -266,4 +268,15 @@ class OriginalViewedPayload(_Payload):
     person: str
     role: str
     pages: int = Field(ge=0, description="Pages shown.")
+    at: str = Field(description="RFC 3339 UTC.")
+
+
+class CorrectedPayload(_Payload):
+    """``doc.corrected``: who changed which field in which round. Values only as keyed hashes (they can be PII)."""
+
+    person: str
+    field: str
+    old_value_hash: str = Field(description="KeyedHasher(old value, purpose='field').")
+    new_value_hash: str = Field(description="KeyedHasher(new value, purpose='field').")
+    round: str = Field(description="The approval round the correction closed; the next approval.requested opens one.")
     at: str = Field(description="RFC 3339 UTC.")

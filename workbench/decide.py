@@ -1,4 +1,4 @@
-"""Approve or reject with the passkey: the authenticator signs SHA-256 of the core's decision statement.
+"""Correct a value, then approve or reject with the passkey, which signs SHA-256 of the core's statement.
 
 ``/options`` builds the statement (document, the round's nonce, the digest of
 the values shown, decision, reason, signer, time) and first runs the core's
@@ -25,10 +25,11 @@ from webauthn.helpers.structs import PublicKeyCredentialDescriptor, UserVerifica
 from approvals.passkey import unb64url
 from approvals.record import read_roster, record_decision
 from approvals.rules import Attempt, enrolled, not_already_counted, not_the_maker, role_allowed, round_open
-from approvals.state import fold_state
+from approvals.state import ApprovalState, fold_state
 from approvals.statement import DecisionStatement
 from ledger import Ledger
 from workbench.auth import CeremonyBody, check_assertion
+from workbench.corrections import correct_field, correctors
 from workbench.deps import Guarded, SignedIn, workbench
 from workbench.errors import WorkbenchError
 
@@ -49,7 +50,8 @@ def decide_options(request: Request, session: SignedIn, doc: str, body: Decision
     if not body.reason.strip():
         raise WorkbenchError("refused: give a reason; it is kept in the ledger so an auditor can read why")
     ledger = Ledger.open(bench.settings)
-    state = fold_state(doc, ledger.entries_for_doc(doc))
+    history = ledger.entries_for_doc(doc)
+    state = fold_state(doc, history)
     statement = DecisionStatement(
         doc=doc,
         round=state.round or "0" * 32,
@@ -61,6 +63,8 @@ def decide_options(request: Request, session: SignedIn, doc: str, body: Decision
     )
     attempt = Attempt(statement, {}, state, read_roster(ledger), datetime.now(UTC))
     reasons = [reason for rule in _PREFLIGHT if (reason := rule(attempt))]
+    if _only_correctors(state, correctors(history), session.person, body.decision):
+        reasons.append(f"{session.person} corrected values of this document and cannot be its only approver")
     if reasons:
         raise WorkbenchError("refused: " + "; ".join(reasons))
     message = statement.message()
@@ -72,6 +76,27 @@ def decide_options(request: Request, session: SignedIn, doc: str, body: Decision
     )
     handle = bench.sessions.issue(options.challenge, "decide", {"statement": message.decode(), "doc": doc})
     return {"handle": handle, "options": json.loads(options_to_json(options)), "statement": message.decode()}
+
+
+def _only_correctors(state: ApprovalState, makers: set[str], person: str, decision: str) -> bool:
+    """Would this approval complete the round with nobody but people who corrected its values?"""
+    approvers = {counted.person for counted in state.approvals} | {person}
+    completes = len(state.approvals) + 1 >= state.approvals_required
+    return decision == "approve" and completes and approvers <= makers
+
+
+class CorrectionBody(BaseModel):
+    field: str = Field(max_length=100)
+    value: str = Field(min_length=1, max_length=500)
+
+
+@router.post("/doc/{doc}/correct", dependencies=[Guarded])
+def correct(request: Request, session: SignedIn, doc: str, body: CorrectionBody) -> dict[str, str]:
+    """Correct one value before deciding: ledgered, a new round (earlier approvals stop counting)."""
+    if not {"reviewer", "senior_reviewer"} & set(session.roles):
+        raise WorkbenchError("refused: only a reviewer or senior_reviewer may correct values")
+    seq = correct_field(workbench(request).settings, session.person, doc, body.field, body.value.strip())
+    return {"message": f"{body.field} corrected (seq {seq}); a new approval round started, another person must approve"}
 
 
 @router.post("/doc/{doc}/decide/verify", dependencies=[Guarded])

@@ -179,6 +179,10 @@ def _decide(reviewer: Reviewer, doc: str, decision: str, reason: str) -> None:
     reviewer.page.click(f'button[data-decision="{decision}"]')
 
 
+def _round(bench: Bench, doc: str) -> str:
+    return [e.data["round"] for e in bench.ledger.entries_for_doc(doc) if e.kind == "approval.requested"][-1]
+
+
 def _kinds(bench: Bench, doc: str | None = None) -> list[str]:
     entries = bench.ledger.entries_for_doc(doc) if doc else list(bench.ledger.entries())
     return [str(entry.kind) for entry in entries]
@@ -203,6 +207,19 @@ def test_invite_enrol_sign_in_review_and_two_people_approve(bench: Bench) -> Non
     expect(queue.locator("#page-1 .mark")).to_be_visible()
     assert "original.viewed" in _kinds(bench, bench.doc)
     queue.screenshot(path=str(SHOTS / "document.png"), full_page=True)
+
+    first_round = _round(bench, bench.doc)
+    queue.locator("details.correct summary").click()
+    queue.select_option("#correct-field", "grand_total")
+    queue.fill("#correct-value", "4.11")
+    queue.click("#correct")
+    expect(queue.locator("tr.field.weak")).to_have_count(0)  # now tier human, confidence 1.00
+    assert _round(bench, bench.doc) != first_round
+    corrected = [e for e in bench.ledger.entries_for_doc(bench.doc) if e.kind == "doc.corrected"]
+    assert [(e.actor, e.data["field"]) for e in corrected] == [("bob", "grand_total")]
+    assert "4.11" not in json.dumps(corrected[0].data)  # values reach the ledger only as keyed hashes
+    outbox = json.loads((bench.settings.outbox / f"{bench.doc}.json").read_text())
+    assert outbox["fields"]["grand_total"]["tier"] == "human"
 
     _decide(bob, bench.doc, "approve", "matches the purchase order")
     expect(bob.page.locator("#progress")).to_contain_text("1 of 2 approvals — waiting for a second person")

@@ -112,6 +112,12 @@ document.addEventListener("DOMContentLoaded", () => {
     row.addEventListener("click", () => markField(row));
     row.addEventListener("focus", () => markField(row));
   });
+  const correctButton = document.getElementById("correct");
+  correctButton?.addEventListener("click", () => {
+    correct(correctButton.dataset.doc, document.getElementById("correct-field").value, document.getElementById("correct-value").value)
+      .then(result => { say(result.message); window.location.reload(); })
+      .catch(showRefusal);
+  });
   document.querySelectorAll("button[data-decision]").forEach(button => button.addEventListener("click", () => {
     decide(button.dataset.doc, button.dataset.decision, document.getElementById("reason").value)
       .then(result => { say(result.message); window.location.reload(); })
