@@ -42,7 +42,7 @@ class EnrolmentPayload(_Payload):
     """``person.changed``: an admin-signed change to the roster (two admins once two exist)."""
 
     statement: EnrolmentStatement
-    signatures: list[SignerSignature] = Field(min_length=1)
+    signatures: list[SignerSignature] = Field(description="Admins' signatures; none for the trust anchor.")
 
 
 class DecisionPayload(_Payload):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from docval.errors import DocvalError
+
 __all__ = ["ApprovalsError"]
 
 
-class ApprovalsError(Exception):
+class ApprovalsError(DocvalError):
     """A signature, enrolment or decision that cannot be accepted; the message says why and what to do."""

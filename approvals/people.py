@@ -1,10 +1,11 @@
 """Who is enrolled with which roles and key: a pure fold of the ledger's ``person.changed`` entries.
 
-The first entry is the trust anchor: the first admin, signing their own enrolment (``docval init --admin``
-on an empty ledger). Every later change must be signed by admins enrolled at that point: one while there is
-one admin, two distinct admins once two exist (four-eyes on the rules themselves). Each statement names the
-roster version it changes, so an old signature cannot be replayed. The fold refuses any entry that breaks
-these rules, which is how ``docval ledger verify`` and the bundled ``verify.py`` judge enrolment history.
+The first entry is the trust anchor: the first admin (``docval init --admin`` on an empty ledger), which an
+auditor pins; nobody could sign it yet. Every later change must be signed by admins enrolled at that point:
+one while there is one admin, two distinct admins once two exist (four-eyes on the rules themselves). Each
+statement names the roster version it changes, so an old signature cannot be replayed. The fold refuses any
+entry that breaks these rules, which is how ``docval ledger verify`` and the bundled ``verify.py`` judge
+enrolment history.
 """
 
 from __future__ import annotations
@@ -93,17 +94,18 @@ def _check_admin_signatures(roster: Roster, statement: EnrolmentStatement, paylo
     signers = [signed.signer for signed in payload.signatures]
     if len(set(signers)) != len(signers):
         raise ApprovalsError("the same admin signed twice")
-    if roster.version == 0:  # the trust anchor signs its own enrolment
-        if statement.action != "add" or Role.ADMIN not in statement.roles or signers != [statement.person]:
-            raise ApprovalsError("the first enrolment must be an admin adding themself (docval init --admin)")
-        verify_signature(_key(statement), message, payload.signatures[0].signature)
+    if roster.version == 0:  # the trust anchor: an auditor pins it, nobody enrolled could sign it
+        if statement.action != "add" or Role.ADMIN not in statement.roles or set(signers) - {statement.person}:
+            raise ApprovalsError("the first enrolment must be an admin (docval init --admin NAME --public-key FILE)")
+        for signed in payload.signatures:  # a demo anchor signs its own entry; a real one need not
+            verify_signature(_key(statement), message, signed.signature)
         return
     for signed in payload.signatures:
         admin = roster.person(signed.signer)
         if admin is None or Role.ADMIN not in admin.roles:
             raise ApprovalsError(f"{signed.signer} is not an enrolled admin")
         verify_signature(admin.key, message, signed.signature)
-    if len(signers) < roster.admin_signatures_required():
+    if len(signers) < max(1, roster.admin_signatures_required()):
         raise ApprovalsError(
             f"{roster.admin_signatures_required()} admins must sign enrolment changes; {len(signers)} did"
         )

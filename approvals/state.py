@@ -79,7 +79,7 @@ def fold_state(doc: str, facts: Iterable[Fact]) -> ApprovalState:
 def _step(state: ApprovalState, fact: Fact) -> ApprovalState:
     data = fact.data
     if fact.kind == "doc.claimed":
-        return replace(state, maker=data.get("maker") or None)
+        return replace(state, maker=fact.actor)
     if fact.kind == "doc.validated":
         return replace(state, findings=tuple(sorted({finding["code"] for finding in data.get("findings", [])})))
     if fact.kind == "doc.decided":

@@ -151,6 +151,7 @@ class DecidedPayload(_Payload):
     approvals_required: int = 0
     amount: str | None = Field(None, description="Grand total as a decimal string, if any.")
     deadline: str | None = Field(None, description="RFC 3339 approval deadline, if approval is needed.")
+    policy: str = Field("", description="Version (SHA-256) of the policy that decided.")
 
 
 class ApprovalPayload(_Payload):
@@ -181,6 +182,8 @@ class ApprovalRequestedPayload(_Payload):
     deadline: str = Field(description="RFC 3339; missing it escalates, never approves.")
     queue: str = Field(description="Role that may decide: reviewer, or senior_reviewer once escalated.")
     result_sha256: str = Field(description="SHA-256 of the awaiting_approval outbox JSON.")
+    round: str = Field(description="Random id of this approval round; decision statements name it (and so its nonce).")
+    fields_sha256: str = Field(description="approvals.statement.fields_digest of the outbox fields decided on.")
 
 
 class BudgetExceededPayload(_Payload):
