@@ -33,6 +33,8 @@ from workbench.views import masked_name
 if TYPE_CHECKING:
     import uvicorn
 
+    from pii import PiiEngine
+
 __all__ = ["Publish", "Workbench", "build_server", "create_app", "serve_workbench", "workbench_url"]
 
 HERE = Path(__file__).parent
@@ -47,6 +49,7 @@ class Workbench:
     sessions: SessionStore
     publish: Publish
     templates: Jinja2Templates
+    _pii: PiiEngine | None = None
 
     @property
     def origin(self) -> str:
@@ -59,6 +62,14 @@ class Workbench:
     @property
     def page_cache(self) -> Path:
         return self.settings.data_dir / "cache" / "pages"
+
+    def mask_reason(self, doc: str, reason: str) -> str:
+        """The reason with personal data pseudonymised (originals to the document's vault entries), as signed."""
+        if self._pii is None:  # loading the recognisers takes about a second: once per server
+            from pii import PiiEngine
+
+            self._pii = PiiEngine.from_settings(self.settings)
+        return self._pii.mask_text(reason, doc=doc).text
 
     def record(self, kind: EntryKind, payload: BaseModel, *, actor: str, doc: str | None = None) -> int:
         """Append one workbench entry to the root ledger (sign-ins, original views)."""

@@ -2,22 +2,27 @@
 
 An admin proves who they are with their own OpenSSH key (a file outside the
 data directory, or its ``.pub`` for ssh-agent); the appliance only compares
-its public half with the admins the ledger enrols, and the countersignature
-of a new passkey is an SSH signature over the core's enrolment statement.
+its public half with the admins the ledger enrols (``flows.approvals.enrol``),
+and the countersignature of a new passkey is an SSH signature over the core's
+enrolment statement, by two admins once two exist.
 """
 
 from __future__ import annotations
 
-import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+if TYPE_CHECKING:
+    from docval.settings import Settings
+
 __all__ = ["register"]
 
-users_app = typer.Typer(help="People and their keys: invite to the workbench, confirm a passkey.", no_args_is_help=True)
+users_app = typer.Typer(
+    help="Passkeys for the workbench: invite a person, confirm their passkey.", no_args_is_help=True
+)
 
 AdminKeys = Annotated[
     list[Path], typer.Option("--admin-key", help="An admin's OpenSSH private key (or its .pub with ssh-agent).")
@@ -55,15 +60,14 @@ def confirm(
     from approvals.entries import EnrolmentPayload, SignerSignature
     from approvals.record import read_roster, record_enrolment
     from approvals.roles import Role
-    from approvals.sshsig import sign_with_ssh_keygen
     from approvals.statement import EnrolmentStatement
     from docval.settings import load_settings
-    from ledger import Ledger
+    from flows.approvals.enrol import root_ledger, ssh_signature
     from workbench.app import enrolment_store
 
     settings = load_settings()
     credential = enrolment_store(settings).proposal(name, fingerprint)
-    ledger = Ledger.open(settings)
+    ledger = root_ledger(settings)
     roster = read_roster(ledger)
     statement = EnrolmentStatement(
         action="set-key" if roster.person(name) else "add",
@@ -74,48 +78,26 @@ def confirm(
         signed_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     signatures = [
-        SignerSignature(
-            signer=admin, signature={"kind": "sshsig", "signature": sign_with_ssh_keygen(key, statement.message())}
-        )
+        SignerSignature(signer=admin, signature=ssh_signature(key, statement.message()))
         for admin, key in zip(_admins(settings, admin_key), admin_key, strict=True)
     ]
     seq = record_enrolment(ledger, EnrolmentPayload(statement=statement, signatures=signatures))
     typer.echo(f"{name}'s passkey {credential.fingerprint} is enrolled (seq {seq}); they can sign in now")
 
 
-def _admins(settings: object, keys: list[Path]) -> list[str]:
-    """The enrolled admin behind each key file; WorkbenchError for a key the ledger does not enrol as admin."""
+def _admins(settings: Settings, keys: list[Path]) -> list[str]:
+    """The enrolled admin behind each key file (matched against the ledgered roster, never a typed name)."""
     from approvals.record import read_roster
     from approvals.roles import Role
-    from ledger import Ledger
+    from flows.approvals.enrol import person_for_key, root_ledger
     from workbench.errors import WorkbenchError
 
-    roster = read_roster(Ledger.open(settings))  # type: ignore[arg-type]
-    names = []
-    for key in keys:
-        public = _public_line(key)
-        match = [
-            person.name
-            for person in roster.people.values()
-            if Role.ADMIN in person.roles and person.key.get("public_key", "").split()[:2] == public.split()[:2]
-        ]
-        if not match:
-            raise WorkbenchError(f"{key} is not the key of an enrolled admin (docval users list shows who is)")
-        names.append(match[0])
+    roster = read_roster(root_ledger(settings))
+    names = [person_for_key(roster, key) for key in keys]
+    for name, key in zip(names, keys, strict=True):
+        if Role.ADMIN not in roster.people[name].roles:
+            raise WorkbenchError(f"{key} is {name}'s key, and {name} is not an admin (docval users list)")
     return names
-
-
-def _public_line(key: Path) -> str:
-    if key.suffix == ".pub":
-        return key.read_text()
-    if key.with_suffix(".pub").exists():
-        return key.with_suffix(".pub").read_text()
-    done = subprocess.run(["ssh-keygen", "-y", "-f", str(key)], capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        from workbench.errors import WorkbenchError
-
-        raise WorkbenchError(f"{key}: not a readable OpenSSH private key ({done.stderr.strip()})")
-    return done.stdout
 
 
 def review() -> None:
@@ -130,5 +112,11 @@ def review() -> None:
 
 
 def register(app: typer.Typer) -> None:
+    """Add ``review``, and ``invite``/``confirm`` to the ``users`` group flows/ registers (or a group of our own)."""
     app.command(name="review")(review)
-    app.add_typer(users_app, name="users")
+    users = next((group.typer_instance for group in app.registered_groups if group.name == "users"), None)
+    if users is None:
+        app.add_typer(users_app, name="users")
+        return
+    for command in users_app.registered_commands:
+        users.registered_commands.append(command)

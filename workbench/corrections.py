@@ -14,6 +14,7 @@ command line refuses it as well).
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import secrets
 from datetime import UTC, datetime
@@ -46,7 +47,7 @@ def correct_field(settings: Settings, person: str, doc: str, field: str, value: 
     fields = {**result.fields, field: ExtractedField(value=value, confidence=1.0, tier=Tier.HUMAN, page=old.page)}
     corrected = result.model_copy(update={"fields": fields})
     data = corrected.to_json().encode()
-    digest = fields_digest({name: f.model_dump(mode="json", exclude={"span"}) for name, f in fields.items()})
+    digest = fields_digest(json.loads(data)["fields"])  # as the outbox shows them, like the pipeline
     hasher = KeyedHasher.from_file(settings.keys_dir / "hmac.key")
     now = datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -64,10 +65,14 @@ def correct_field(settings: Settings, person: str, doc: str, field: str, value: 
             round=state.round,
             at=now,
         )
-        round_data = ApprovalRequestedPayload.model_validate(
-            {k: requested.data[k] for k in ("approvals_required", "deadline", "queue")}
-            | {"result_sha256": hashlib.sha256(data).hexdigest()}
-        ).model_dump(mode="json") | {"round": secrets.token_hex(16), "fields_sha256": digest}
+        round_data = ApprovalRequestedPayload(
+            approvals_required=requested.data["approvals_required"],
+            deadline=requested.data["deadline"],
+            queue=requested.data["queue"],
+            result_sha256=hashlib.sha256(data).hexdigest(),
+            round=secrets.token_hex(16),
+            fields_sha256=digest,
+        ).model_dump(mode="json")
         return [
             EntryDraft(EntryKind.CORRECTED, doc, person, correction.model_dump(mode="json")),
             EntryDraft(EntryKind.APPROVAL_REQUESTED, doc, "docval", round_data),

@@ -57,7 +57,7 @@ def decide_options(request: Request, session: SignedIn, doc: str, body: Decision
         round=state.round or "0" * 32,
         fields_sha256=state.fields_sha256 or "0" * 64,
         decision=body.decision,
-        reason=body.reason.strip(),
+        reason=bench.mask_reason(doc, body.reason.strip()),
         signer=session.person,
         signed_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
