@@ -10,8 +10,9 @@ package never imports Prefect.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -50,6 +51,7 @@ class Workbench:
     publish: Publish
     templates: Jinja2Templates
     _pii: PiiEngine | None = None
+    _pii_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def origin(self) -> str:
@@ -65,11 +67,16 @@ class Workbench:
 
     def mask_reason(self, doc: str, reason: str) -> str:
         """The reason with personal data pseudonymised (originals to the document's vault entries), as signed."""
-        if self._pii is None:  # loading the recognisers takes about a second: once per server
-            from pii import PiiEngine
+        return self.pii_engine().mask_text(reason, doc=doc).text
 
-            self._pii = PiiEngine.from_settings(self.settings)
-        return self._pii.mask_text(reason, doc=doc).text
+    def pii_engine(self) -> PiiEngine:
+        """Loaded once per server (about a second of recogniser set-up; ``create_app`` starts it in the background)."""
+        with self._pii_lock:
+            if self._pii is None:
+                from pii import PiiEngine
+
+                self._pii = PiiEngine.from_settings(self.settings)
+            return self._pii
 
     def record(self, kind: EntryKind, payload: BaseModel, *, actor: str, doc: str | None = None) -> int:
         """Append one workbench entry to the root ledger (sign-ins, original views)."""
@@ -98,6 +105,7 @@ def create_app(settings: Settings, publish: Publish) -> FastAPI:
         publish=publish,
         templates=templates,
     )
+    threading.Thread(target=app.state.workbench.pii_engine, name="pii-warm-up", daemon=True).start()
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for module in (auth, queue, document, decide):
         app.include_router(module.router)

@@ -16,7 +16,7 @@ from workbench.app import utc_now
 from workbench.deps import SignedIn, page, workbench
 from workbench.errors import WorkbenchError
 from workbench.pages import page_png
-from workbench.views import DocView, QueueFilter, document_view, original_pdf, queue_page
+from workbench.views import DocView, document_view, next_waiting, original_pdf
 
 __all__ = ["router"]
 
@@ -37,7 +37,7 @@ def document(request: Request, session: SignedIn, doc: str) -> HTMLResponse:
         "view": view,
         "show_original": show_original,
         "own": view.maker == session.person,
-        "next_doc": _next_waiting(request, doc),
+        "next_doc": next_waiting(bench.settings, doc),
     }
     return page(request, "document.html", context)
 
@@ -64,10 +64,3 @@ def _found(view: DocView | None, doc: str) -> DocView:
     if view is None:
         raise WorkbenchError(f"no document {doc[:12]}…; go back to the queue")
     return view
-
-
-def _next_waiting(request: Request, doc: str) -> str | None:
-    """The next waiting document after this one in the queue's first page (keyboard: n)."""
-    docs = [row.doc for row in queue_page(workbench(request).settings, QueueFilter()).rows]
-    later = docs[docs.index(doc) + 1 :] if doc in docs else docs
-    return next((other for other in later if other != doc), None)

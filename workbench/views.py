@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from approvals.state import fold_state
+from docval.db import connect
 from docval.domain import DocState, DocumentResult, ExtractedField
 from docval.events import EntryKind
 from docval.settings import Settings
-from docval.store import DocumentRecord, DocumentStore
-from ledger import Ledger
+from ledger import Entry
 
 __all__ = [
     "Approval",
@@ -26,6 +26,7 @@ __all__ = [
     "QueueFilter",
     "document_view",
     "masked_name",
+    "next_waiting",
     "original_pdf",
     "plain_finding",
     "queue_page",
@@ -122,34 +123,36 @@ def plain_finding(code: str, message: str) -> str:
 
 
 def queue_page(settings: Settings, wanted: QueueFilter) -> Page:
-    where = "state IN (SELECT unnest(?))" + (" AND kind = ?" if wanted.kind else "")
+    where = "list_contains(?, state)" + (" AND kind = ?" if wanted.kind else "")
     params: list[object] = [[s.value for s in _STATES.get(wanted.state, _STATES["waiting"])]]
     if wanted.kind:
         params.append(wanted.kind)
-    store = DocumentStore(settings.store_db)
     size = settings.workbench.page_size
-    with store._db(write=False) as db:
+    with connect(settings.store_db, write=False) as db:
         total = db.execute(f"SELECT count(*) FROM documents WHERE {where}", params).fetchone()[0]
         pages = max(1, -(-total // size))
         number = min(max(1, wanted.page), pages)
-        docs = [
-            row[0]
-            for row in db.execute(
-                f"SELECT doc FROM documents WHERE {where} ORDER BY {_SORTS.get(wanted.sort, _SORTS['oldest'])} "
-                "LIMIT ? OFFSET ?",
-                [*params, size, (number - 1) * size],
-            ).fetchall()
-        ]
+        order = _SORTS.get(wanted.sort, _SORTS["oldest"])
+        query = f"SELECT doc FROM documents WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?"
+        docs = [row[0] for row in db.execute(query, [*params, size, (number - 1) * size]).fetchall()]
     histories = _histories(settings, docs)
     rows = [_view(settings, doc, histories.get(doc, [])) for doc in docs]
     return Page([row for row in rows if row is not None], total, number, pages)
 
 
 def document_view(settings: Settings, doc: str) -> DocView | None:
-    record: DocumentRecord | None = DocumentStore(settings.store_db).get(doc)
-    if record is None:
-        return None
     return _view(settings, doc, _histories(settings, [doc]).get(doc, []), timeline=True)
+
+
+def next_waiting(settings: Settings, doc: str) -> str | None:
+    """The waiting document claimed after this one (the queue's default order), else the first one."""
+    with connect(settings.store_db, write=False) as db:
+        row = db.execute(
+            "SELECT doc FROM documents WHERE state = ? AND doc <> ? ORDER BY "
+            "claimed_at <= coalesce((SELECT claimed_at FROM documents WHERE doc = ?), claimed_at), claimed_at LIMIT 1",
+            [DocState.AWAITING_APPROVAL.value, doc, doc],
+        ).fetchone()
+    return row[0] if row else None
 
 
 def original_pdf(settings: Settings, doc: str) -> Path | None:
@@ -160,12 +163,16 @@ def original_pdf(settings: Settings, doc: str) -> Path | None:
     return None
 
 
-def _histories(settings: Settings, docs: list[str]) -> dict[str, list]:
-    if not docs:
+def _histories(settings: Settings, docs: list[str]) -> dict[str, list[Entry]]:
+    """The ledger entries of each of ``docs``: one query on one read connection, whatever the page size."""
+    if not docs or not settings.ledger_db.exists():
         return {}
-    ledger = Ledger.open(settings)
-    with ledger.reader() as reader:
-        return {doc: reader.entries_for_doc(doc) for doc in docs}
+    found: dict[str, list[Entry]] = {doc: [] for doc in docs}
+    with connect(settings.ledger_db, write=False, timeout=settings.ledger.lock_timeout_seconds) as db:
+        rows = db.execute("SELECT doc, body FROM entries WHERE list_contains(?, doc) ORDER BY seq", [docs]).fetchall()
+    for doc, body in rows:
+        found[doc].append(Entry.from_canonical(bytes(body)))
+    return found
 
 
 def _view(settings: Settings, doc: str, history: list, *, timeline: bool = False) -> DocView | None:
