@@ -132,13 +132,7 @@ def enrol_verify(request: Request, token: str, body: CeremonyBody) -> dict[str, 
     if pending is None or pending.context.get("token") != token:
         raise WorkbenchError("this enrolment attempt expired; reload the page and try again")
     try:
-        verified = verify_registration_response(
-            credential=body.credential,
-            expected_challenge=pending.challenge,
-            expected_rp_id=bench.settings.workbench.rp_id,
-            expected_origin=bench.origin,
-            require_user_verification=True,
-        )
+        verified = verify_registration_response(credential=body.credential, **_expected(bench, pending.challenge))
     except InvalidRegistrationResponse as exc:
         raise WorkbenchError(f"the passkey could not be registered: {exc}") from None
     cose = b64url(verified.credential_public_key)
@@ -185,17 +179,24 @@ def check_assertion(bench: Workbench, body: CeremonyBody, purpose: str) -> tuple
     try:
         verified = verify_authentication_response(
             credential=body.credential,
-            expected_challenge=pending.challenge,
-            expected_rp_id=bench.settings.workbench.rp_id,
-            expected_origin=bench.origin,
             credential_public_key=unb64url(stored.cose_public_key),
             credential_current_sign_count=stored.sign_count,
-            require_user_verification=True,
+            **_expected(bench, pending.challenge),
         )
     except InvalidAuthenticationResponse as exc:
         raise WorkbenchError(f"BAD_ASSERTION: {exc}") from None
     bench.enrolment.advance(credential_id, verified.new_sign_count)
     return pending, person
+
+
+def _expected(bench: Workbench, challenge: bytes) -> dict[str, Any]:
+    """What every ceremony must match: our challenge, RP id and origin, with user verification."""
+    return {
+        "expected_challenge": challenge,
+        "expected_rp_id": bench.settings.workbench.rp_id,
+        "expected_origin": bench.origin,
+        "require_user_verification": True,
+    }
 
 
 def _ledger_session(
