@@ -1,4 +1,4 @@
-"""Ledger payloads of person-attributed entries, and which entry kinds are person-attributed.
+"""Ledger payloads of person-attributed entries (``docval.events.PERSON_ATTRIBUTED`` lists their kinds).
 
 Every such entry carries the statement that was signed and the signature(s) exactly as received, so a
 verifier needs nothing but the ledger to re-check who did what. ``docval ledger append`` refuses these kinds:
@@ -13,20 +13,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from approvals.roles import Role
 from approvals.statement import DecisionStatement, EnrolmentStatement
+from docval.events import EntryKind
 
 __all__ = [
-    "PERSON_ATTRIBUTED",
     "DecisionPayload",
     "EnrolmentPayload",
     "RefusedPayload",
     "SignerSignature",
 ]
 
-PERSON_CHANGED = "person.changed"
-APPROVAL_GRANTED = "approval.granted"
-APPROVAL_REFUSED = "approval.refused"
-# kinds whose actor is a person: a valid signature by someone enrolled (with the role) must back each one
-PERSON_ATTRIBUTED = frozenset({PERSON_CHANGED, APPROVAL_GRANTED, "pii.revealed", "pii.erased", "key.rotated"})
+PERSON_CHANGED = EntryKind.PERSON_CHANGED.value
+APPROVAL_GRANTED = EntryKind.APPROVAL_GRANTED.value
+APPROVAL_REFUSED = EntryKind.APPROVAL_REFUSED.value
 
 
 class _Payload(BaseModel):

@@ -16,9 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from docval.domain import DocKind, DocState, Finding, ModelCall, Outcome
 
 __all__ = [
+    "PERSON_ATTRIBUTED",
     "AnchorCheckpointPayload",
     "AnchorRefusedPayload",
-    "ApprovalPayload",
     "ApprovalRequestedPayload",
     "BudgetExceededPayload",
     "ClaimedPayload",
@@ -55,8 +55,8 @@ class EntryKind(StrEnum):
     MASKED = "doc.masked"
     DECIDED = "doc.decided"
     APPROVAL_REQUESTED = "approval.requested"
-    APPROVAL_GRANTED = "approval.granted"
-    APPROVAL_REFUSED = "approval.refused"  # an attempt that failed signature, role or maker checks
+    APPROVAL_GRANTED = "approval.granted"  # a counted, signed decision (payload: approvals.entries)
+    APPROVAL_REFUSED = "approval.refused"  # an attempt a rule refused, with every reason (approvals.entries)
     APPROVAL_ESCALATED = "approval.escalated"
     PUBLISHED = "doc.published"
     REJECTED = "doc.rejected"
@@ -78,6 +78,21 @@ class EntryKind(StrEnum):
     SESSION_SIGNED_OUT = "session.signed_out"
     ORIGINAL_VIEWED = "original.viewed"  # a person saw page images of an unmasked original
     CORRECTED = "doc.corrected"  # a reviewer corrected a field value; a new approval round follows
+    # people (approvals/): an admin-signed roster change
+    PERSON_CHANGED = "person.changed"
+
+
+# Kinds whose actor is a person: only the approvals core writes them, after checking that person's signature;
+# ``docval ledger append`` refuses them.
+PERSON_ATTRIBUTED = frozenset(
+    {
+        EntryKind.PERSON_CHANGED,
+        EntryKind.APPROVAL_GRANTED,
+        EntryKind.PII_REVEALED,
+        EntryKind.PII_ERASED,
+        EntryKind.KEY_ROTATED,
+    }
+)
 
 
 class _Payload(BaseModel):
@@ -152,17 +167,6 @@ class DecidedPayload(_Payload):
     amount: str | None = Field(None, description="Grand total as a decimal string, if any.")
     deadline: str | None = Field(None, description="RFC 3339 approval deadline, if approval is needed.")
     policy: str = Field("", description="Version (SHA-256) of the policy that decided.")
-
-
-class ApprovalPayload(_Payload):
-    user: str
-    role: str
-    decision: str = Field(description="approve | reject")
-    signed_at: str
-    signature: str = Field(description="Base64 Ed25519 signature over the canonical decision.")
-    key_id: str
-    reason_hash: str | None = None
-    refused_because: str | None = Field(None, description="Set on approval.refused entries.")
 
 
 class EscalatedPayload(_Payload):

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
+from approvals.export import write_signed_decisions
 from docval.db import connect
 from docval.settings import Settings
 from docval.shards import root_settings
@@ -211,6 +212,7 @@ def _generate(
         for name in ("report.html", "report.pdf", "lineage.csv", "exceptions.csv"):
             shutil.copyfile(out / name, bundle_dir / name)
         write_readme(bundle_dir)
+        write_signed_decisions(bundle_dir, {None if part.name == ROOT else part.name: part.bodies for part in parts})
         write_manifest(bundle_dir, {**export_about(root.checkpoint), "documents": len(scope)}, known)
         zip_path = out / "bundle.zip"
         zip_bundle(bundle_dir, zip_path)

@@ -18,9 +18,9 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
+from approvals.entries import RefusedPayload
 from docval.domain import DocKind, DocState, Outcome
 from docval.events import (
-    ApprovalPayload,
     BudgetExceededPayload,
     ConfigAppliedPayload,
     EntryKind,
@@ -58,7 +58,7 @@ class LedgerRecord(Protocol):
 _MODELS: dict[str, type[BaseModel]] = {
     **FACT_KINDS,
     EntryKind.QUARANTINED: QuarantinedPayload,
-    EntryKind.APPROVAL_REFUSED: ApprovalPayload,
+    EntryKind.APPROVAL_REFUSED: RefusedPayload,
     EntryKind.APPROVAL_ESCALATED: EscalatedPayload,
     EntryKind.BUDGET_EXCEEDED: BudgetExceededPayload,
     EntryKind.CONFIG_APPLIED: ConfigAppliedPayload,

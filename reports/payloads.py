@@ -22,9 +22,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from approvals.entries import DecisionPayload
 from docval.domain import DocKind, Outcome, Tier
 from docval.events import (
-    ApprovalPayload,
     DecidedPayload,
     EntryKind,
     ExtractedPayload,
@@ -68,7 +68,7 @@ FACT_KINDS: dict[str, type[BaseModel]] = {
     EntryKind.VALIDATED: ValidatedPayload,
     EntryKind.MASKED: MaskedPayload,
     EntryKind.DECIDED: DecidedPayload,
-    EntryKind.APPROVAL_GRANTED: ApprovalPayload,
+    EntryKind.APPROVAL_GRANTED: DecisionPayload,
 }
 
 
@@ -159,8 +159,7 @@ _READERS = {
     EntryKind.VALIDATED: lambda data: tuple(map(_code, _list(data["findings"]))),
     EntryKind.MASKED: _raw_entities,
     EntryKind.DECIDED: lambda data: Outcome(_str(data["outcome"])),
-    EntryKind.APPROVAL_GRANTED: lambda data: Approver(_str(data["user"]), _str(data["role"])),
-}
+}  # approval.granted: few per document, always read through the approvals core's model
 
 
 def facts_of(kind: str, payload: BaseModel) -> Facts:
@@ -176,8 +175,8 @@ def facts_of(kind: str, payload: BaseModel) -> Facts:
         return dict(payload.entities)
     if isinstance(payload, DecidedPayload):
         return payload.outcome
-    if isinstance(payload, ApprovalPayload):
-        return Approver(payload.user, payload.role)
+    if isinstance(payload, DecisionPayload):
+        return Approver(payload.statement.signer, payload.role.value)
     raise TypeError(f"{kind}: no facts are read from {type(payload).__name__}")
 
 
