@@ -25,10 +25,11 @@ from benchcheck import enrol_ssh, make_key, waiting_document
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 from typer.testing import CliRunner
 
+from approvals.audit import check_installation
 from approvals.entries import DecisionPayload
 from approvals.record import read_roster
 from approvals.roles import Role
-from docval.settings import load_settings
+from docval.settings import Settings, load_settings
 from ledger import Ledger, init_keys
 from workbench import cli as workbench_cli
 from workbench.app import build_server
@@ -46,7 +47,7 @@ pytestmark = pytest.mark.timeout(300)
 class Bench:
     base: str
     env: dict[str, str]
-    settings: object
+    settings: Settings
     ledger: Ledger
     erin_key: Path
     doc: str
@@ -266,6 +267,7 @@ def test_decisions_verify_offline_from_ledger_bytes_alone(bench: Bench) -> None:
         cases.append({"key": key, "statement": payload.statement.message().decode(), "signature": payload.signature})
     done = subprocess.run([sys.executable, "-c", script], input=json.dumps(cases), capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+    assert check_installation(bench.settings) == []  # what `docval ledger verify` re-checks for people
     tampered = [dict(cases[0], statement=cases[0]["statement"].replace("approve", "reject"))]
     done = subprocess.run([sys.executable, "-c", script], input=json.dumps(tampered), capture_output=True, text=True)
     assert done.returncode != 0 and "challenge is not SHA-256 of the statement" in done.stderr
