@@ -39,6 +39,12 @@ if TYPE_CHECKING:
 __all__ = ["Publish", "Workbench", "build_server", "create_app", "serve_workbench", "workbench_url"]
 
 HERE = Path(__file__).parent
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 Publish = Callable[[str], None]
 """Start publishing a decided document (its id); injected so the workbench never imports Prefect."""
 
@@ -109,6 +115,14 @@ def create_app(settings: Settings, publish: Publish) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for module in (auth, queue, document, decide):
         app.include_router(module.router)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Callable) -> Response:
+        """No framing (a decision page inside another site's frame could be clicked blind), our scripts only,
+        and no Referer (enrolment links carry their one-time token in the path)."""
+        response = await call_next(request)
+        response.headers.update(SECURITY_HEADERS)
+        return response
 
     @app.exception_handler(WorkbenchError)
     async def refused(request: Request, exc: WorkbenchError) -> Response:
