@@ -6,7 +6,7 @@ publishes through a function handed to it (``serve_workbench(settings,
 publish)``), so it never imports Prefect.
 """
 
-from workbench.app import Publish, create_app, serve_workbench, workbench_url
+from workbench.app import Publish, create_app, invite_link, serve_workbench, workbench_url
 from workbench.errors import WorkbenchError
 
-__all__ = ["Publish", "WorkbenchError", "create_app", "serve_workbench", "workbench_url"]
+__all__ = ["Publish", "WorkbenchError", "create_app", "invite_link", "serve_workbench", "workbench_url"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
     from pii import PiiEngine
 
-__all__ = ["Publish", "Workbench", "build_server", "create_app", "serve_workbench", "workbench_url"]
+__all__ = ["Publish", "Workbench", "build_server", "create_app", "invite_link", "serve_workbench", "workbench_url"]
 
 HERE = Path(__file__).parent
 SECURITY_HEADERS = {
@@ -95,6 +95,16 @@ def enrolment_store(settings: Settings) -> EnrolmentStore:
 
 def workbench_url(settings: Settings) -> str:
     return settings.workbench.public_origin
+
+
+def invite_link(settings: Settings, person: str, roles: list[str], *, invited_by: str) -> str:
+    """A one-time enrolment link for ``person`` (``docval users invite``; ``docval up`` may print one for the demo).
+
+    ``invited_by`` must be an enrolled admin the caller has identified by their key.
+    """
+    valid = timedelta(hours=settings.workbench.invite_hours)
+    token = enrolment_store(settings).invite(person, roles, invited_by=invited_by, valid=valid)
+    return f"{workbench_url(settings)}/enrol/{token}"
 
 
 def create_app(settings: Settings, publish: Publish) -> FastAPI:

@@ -9,11 +9,13 @@ enrolment statement, by two admins once two exist.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from approvals.roles import Role
 
 if TYPE_CHECKING:
     from docval.settings import Settings
@@ -32,19 +34,16 @@ AdminKeys = Annotated[
 @users_app.command()
 def invite(
     name: Annotated[str, typer.Argument(help="The person's name (lower case, e.g. bob).")],
-    role: Annotated[list[str], typer.Option("--role", help="Role(s) the person will hold, e.g. reviewer.")],
+    role: Annotated[list[Role], typer.Option("--role", help="Role(s) the person will hold; repeat for several.")],
     admin_key: AdminKeys,
 ) -> None:
     """Print a one-time enrolment link for NAME; it expires after workbench.invite_hours."""
     from docval.settings import load_settings
-    from workbench.app import enrolment_store, workbench_url
+    from workbench.app import invite_link
 
     settings = load_settings()
-    admin = _admins(settings, admin_key)[0]
-    token = enrolment_store(settings).invite(
-        name, role, invited_by=admin, valid=timedelta(hours=settings.workbench.invite_hours)
-    )
-    typer.echo(f"{workbench_url(settings)}/enrol/{token}")
+    roles = [each.value for each in role]
+    typer.echo(invite_link(settings, name, roles, invited_by=_admins(settings, admin_key)[0]))
     typer.echo(
         f"one use, expires in {settings.workbench.invite_hours:g} h; then: docval users confirm {name} FINGERPRINT"
     )
@@ -59,7 +58,6 @@ def confirm(
     """Countersign NAME's new passkey once you compared its fingerprint with them; ledgered by the core."""
     from approvals.entries import EnrolmentPayload, SignerSignature
     from approvals.record import read_roster, record_enrolment
-    from approvals.roles import Role
     from approvals.statement import EnrolmentStatement
     from docval.settings import load_settings
     from flows.approvals.enrol import root_ledger, ssh_signature
@@ -88,7 +86,6 @@ def confirm(
 def _admins(settings: Settings, keys: list[Path]) -> list[str]:
     """The enrolled admin behind each key file (matched against the ledgered roster, never a typed name)."""
     from approvals.record import read_roster
-    from approvals.roles import Role
     from flows.approvals.enrol import person_for_key, root_ledger
     from workbench.errors import WorkbenchError
 
