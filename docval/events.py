@@ -279,11 +279,13 @@ class OriginalViewedPayload(_Payload):
 
 
 class CorrectedPayload(_Payload):
-    """``doc.corrected``: who changed which field in which round. Values only as keyed hashes (they can be PII)."""
+    """``doc.corrected`` (actor = the person): a field value corrected before deciding, signed with their passkey.
 
-    person: str
-    field: str
-    old_value_hash: str = Field(description="KeyedHasher(old value, purpose='field').")
-    new_value_hash: str = Field(description="KeyedHasher(new value, purpose='field').")
-    round: str = Field(description="The approval round the correction closed; the next approval.requested opens one.")
-    at: str = Field(description="RFC 3339 UTC.")
+    ``statement`` is what was signed (``workbench.corrections.CorrectionStatement``: document, round, field,
+    old and new values as keyed hashes only, signer, time); ``signature`` the WebAuthn evidence as received.
+    """
+
+    statement: dict = Field(description="The signed correction statement; its RFC 8785 bytes were signed.")
+    signature: dict = Field(
+        description="{'kind': 'webauthn', ...} exactly as received, challenge = SHA-256(statement)."
+    )

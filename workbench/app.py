@@ -108,7 +108,7 @@ def invite_link(settings: Settings, person: str, roles: list[str], *, invited_by
 
 
 def create_app(settings: Settings, publish: Publish) -> FastAPI:
-    from workbench import auth, decide, document, queue
+    from workbench import auth, correct, decide, document, queue
 
     settings.ensure_dirs()
     templates = Jinja2Templates(directory=HERE / "templates")
@@ -123,7 +123,7 @@ def create_app(settings: Settings, publish: Publish) -> FastAPI:
     )
     threading.Thread(target=app.state.workbench.pii_engine, name="pii-warm-up", daemon=True).start()
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (auth, queue, document, decide):
+    for module in (auth, queue, document, correct, decide):
         app.include_router(module.router)
 
     @app.middleware("http")

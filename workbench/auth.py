@@ -9,6 +9,7 @@ who then countersigns (``docval users confirm``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from typing import Any
@@ -26,6 +27,7 @@ from webauthn import (
 from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria,
+    PublicKeyCredentialDescriptor,
     ResidentKeyRequirement,
     UserVerificationRequirement,
 )
@@ -39,7 +41,7 @@ from workbench.app import Workbench, utc_now
 from workbench.deps import SESSION_COOKIE, Guarded, SignedIn, current_session, page, set_cookie, workbench
 from workbench.enrolment import Credential
 from workbench.errors import WorkbenchError
-from workbench.sessions import Challenge
+from workbench.sessions import Challenge, Session
 
 __all__ = ["router"]
 
@@ -187,6 +189,41 @@ def check_assertion(bench: Workbench, body: CeremonyBody, purpose: str) -> tuple
         raise WorkbenchError(f"BAD_ASSERTION: {exc}") from None
     bench.enrolment.advance(credential_id, verified.new_sign_count)
     return pending, person
+
+
+def sign_request(bench: Workbench, session: Session, message: bytes, purpose: str, context: dict[str, str]) -> dict:
+    """Ask the signed-in person's passkey to sign ``message``: options whose challenge is SHA-256(message).
+
+    The page shows ``statement`` (the exact bytes) before the authenticator asks the person to confirm.
+    """
+    options = generate_authentication_options(
+        rp_id=bench.settings.workbench.rp_id,
+        challenge=hashlib.sha256(message).digest(),
+        allow_credentials=[PublicKeyCredentialDescriptor(id=unb64url(session.credential_id))],
+        user_verification=UserVerificationRequirement.REQUIRED,
+    )
+    handle = bench.sessions.issue(options.challenge, purpose, {**context, "statement": message.decode()})
+    return {"handle": handle, "options": json.loads(options_to_json(options)), "statement": message.decode()}
+
+
+def check_signed_request(bench: Workbench, body: CeremonyBody, purpose: str, session: Session, doc: str) -> Challenge:
+    """The pending request a signature answers, checked to be this person's, for this document."""
+    pending, person = check_assertion(bench, body, purpose)
+    if pending.context.get("doc") != doc or person.name != session.person:
+        raise WorkbenchError("refused: this signature belongs to another document or person")
+    return pending
+
+
+def evidence(body: CeremonyBody) -> dict[str, str]:
+    """The signature as the ledger keeps it: the authenticator's bytes exactly as received (base64url)."""
+    response = body.credential.get("response", {})
+    return {
+        "kind": "webauthn",
+        "credential_id": str(body.credential.get("id", "")),
+        "authenticator_data": str(response.get("authenticatorData", "")),
+        "client_data_json": str(response.get("clientDataJSON", "")),
+        "signature": str(response.get("signature", "")),
+    }
 
 
 def _expected(bench: Workbench, challenge: bytes) -> dict[str, Any]:

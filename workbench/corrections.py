@@ -1,10 +1,13 @@
-"""A reviewer's correction of a field value: ledgered, reflected in the outbox, and a new approval round.
+"""A reviewer's correction of a field value: signed, ledgered, reflected in the outbox, and a new round.
 
-The correction and the new round are appended in one transaction under the
-ledger's write lock, after checking that the round the reviewer looked at is
-still the open one; the new round carries the digest of the corrected
-values, so approvals signed for the old values no longer count. Old and new
-values reach the ledger only as keyed hashes. The person who corrected is a
+The person signs a correction statement with their passkey, as they sign
+decisions: the document, the round they looked at, the field, the old and
+new values as keyed hashes (the values can be personal data, and the
+statement is ledgered as it was signed), themselves and the time. The
+correction and a new ``approval.requested`` round (new nonce, the digest of
+the corrected values) are appended in one transaction under the ledger's
+write lock, after checking that the signed round is still the open one, so
+approvals of the old values no longer count. The person who corrected is a
 maker of the corrected values: ``correctors`` lists them, and the decision's
 preflight refuses an approval that would complete the round with correctors
 only (the approvals core's own rules should count them too, so that the
@@ -19,6 +22,10 @@ import os
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, Literal
+
+import rfc8785
+from pydantic import BaseModel, ConfigDict
 
 from approvals.state import fold_state
 from approvals.statement import fields_digest
@@ -29,58 +36,94 @@ from docval.settings import Settings
 from ledger import EntryDraft, Ledger, LedgerReader
 from workbench.errors import WorkbenchError
 
-__all__ = ["correct_field", "correctors"]
+__all__ = ["CorrectionStatement", "correction_statement", "correctors", "record_correction"]
+
+
+class CorrectionStatement(BaseModel):
+    """What a person signs to correct one value; its canonical JSON is the signed message."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    context: Literal["docval correction v1"] = "docval correction v1"
+    doc: str
+    round: str
+    field: str
+    old_value_hash: str
+    new_value_hash: str
+    signer: str
+    signed_at: str
+
+    def message(self) -> bytes:
+        return rfc8785.dumps(self.model_dump(mode="json"))
 
 
 def correctors(history: list) -> set[str]:
     """Everyone who corrected a value of the document: makers of values that are now to be decided."""
-    return {entry.data["person"] for entry in history if entry.kind == EntryKind.CORRECTED.value}
+    return {entry.actor for entry in history if entry.kind == EntryKind.CORRECTED.value}
 
 
-def correct_field(settings: Settings, person: str, doc: str, field: str, value: str) -> int:
-    """Set ``field`` to ``value`` (tier human, confidence 1), ledger it and open a new round; the entry's seq."""
-    outbox = settings.outbox / f"{doc}.json"
-    result = DocumentResult.model_validate_json(outbox.read_bytes())
+def correction_statement(settings: Settings, person: str, doc: str, field: str, value: str) -> CorrectionStatement:
+    """The statement ``person`` signs to set ``field`` of ``doc`` to ``value`` in the round now open."""
+    result = _result(settings, doc)
     if field not in result.fields:
         raise WorkbenchError(f"refused: the document has no field {field!r}")
-    old = result.fields[field]
-    fields = {**result.fields, field: ExtractedField(value=value, confidence=1.0, tier=Tier.HUMAN, page=old.page)}
-    corrected = result.model_copy(update={"fields": fields})
-    data = corrected.to_json().encode()
-    digest = fields_digest(json.loads(data)["fields"])  # as the outbox shows them, like the pipeline
+    state = fold_state(doc, Ledger.open(settings).entries_for_doc(doc))
+    if not state.waiting or state.round is None:
+        raise WorkbenchError("refused: the document is not waiting for a decision; nothing can be corrected")
     hasher = KeyedHasher.from_file(settings.keys_dir / "hmac.key")
-    now = datetime.now(UTC).isoformat(timespec="seconds")
+    return CorrectionStatement(
+        doc=doc,
+        round=state.round,
+        field=field,
+        old_value_hash=hasher(str(result.fields[field].value), purpose="field"),
+        new_value_hash=hasher(value, purpose="field"),
+        signer=person,
+        signed_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+
+
+def record_correction(settings: Settings, statement: CorrectionStatement, value: str, signature: dict[str, Any]) -> int:
+    """Apply a signed correction: ledger it with a new round, then rewrite the outbox record; the entry's seq."""
+    doc = statement.doc
+    outbox = settings.outbox / f"{doc}.json"
+    result = _result(settings, doc)
+    old = result.fields[statement.field]
+    fields = {
+        **result.fields,
+        statement.field: ExtractedField(value=value, confidence=1.0, tier=Tier.HUMAN, page=old.page),
+    }
+    data = result.model_copy(update={"fields": fields}).to_json().encode()
 
     def build(reader: LedgerReader) -> list[EntryDraft]:
         history = reader.entries_for_doc(doc)
         state = fold_state(doc, history)
-        if not state.waiting or state.round is None or state.deadline is None:
-            raise WorkbenchError("refused: the document is not waiting for a decision; nothing can be corrected")
+        if not state.waiting or state.round != statement.round:
+            raise WorkbenchError("refused: the approval round changed since you signed; reload and correct again")
         requested = [e for e in history if e.kind == EntryKind.APPROVAL_REQUESTED.value][-1]
-        correction = CorrectedPayload(
-            person=person,
-            field=field,
-            old_value_hash=hasher(str(old.value), purpose="field"),
-            new_value_hash=hasher(value, purpose="field"),
-            round=state.round,
-            at=now,
-        )
-        round_data = ApprovalRequestedPayload(
+        new_round = ApprovalRequestedPayload(
             approvals_required=requested.data["approvals_required"],
             deadline=requested.data["deadline"],
             queue=requested.data["queue"],
             result_sha256=hashlib.sha256(data).hexdigest(),
             round=secrets.token_hex(16),
-            fields_sha256=digest,
-        ).model_dump(mode="json")
+            fields_sha256=fields_digest(json.loads(data)["fields"]),  # as the outbox shows them, like the pipeline
+        )
+        correction = CorrectedPayload(statement=statement.model_dump(mode="json"), signature=signature)
         return [
-            EntryDraft(EntryKind.CORRECTED, doc, person, correction.model_dump(mode="json")),
-            EntryDraft(EntryKind.APPROVAL_REQUESTED, doc, "docval", round_data),
+            EntryDraft(EntryKind.CORRECTED, doc, statement.signer, correction.model_dump(mode="json")),
+            EntryDraft(EntryKind.APPROVAL_REQUESTED, doc, "docval", new_round.model_dump(mode="json")),
         ]
 
     seqs, _ = Ledger.open(settings).append_with(build)
     _write_private(outbox, data)
     return seqs[0]
+
+
+def _result(settings: Settings, doc: str) -> DocumentResult:
+    try:
+        return DocumentResult.model_validate_json((settings.outbox / f"{doc}.json").read_bytes())
+    except OSError:
+        raise WorkbenchError(f"no outbox record for document {doc[:12]}") from None
 
 
 def _write_private(path: Path, data: bytes) -> None:

@@ -1,4 +1,4 @@
-"""Correct a value, then approve or reject with the passkey, which signs SHA-256 of the core's statement.
+"""Approve or reject with the passkey, which signs SHA-256 of the approvals core's decision statement.
 
 ``/options`` builds the statement (document, the round's nonce, the digest of
 the values shown, decision, reason, signer, time) and first runs the core's
@@ -11,25 +11,20 @@ verdict; a decided document is handed to the injected publish function.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from webauthn import generate_authentication_options, options_to_json
-from webauthn.helpers.structs import PublicKeyCredentialDescriptor, UserVerificationRequirement
 
-from approvals.passkey import unb64url
 from approvals.record import read_roster, record_decision
 from approvals.rules import Attempt, enrolled, not_already_counted, not_the_maker, role_allowed, round_open
 from approvals.state import ApprovalState, fold_state
 from approvals.statement import DecisionStatement
 from ledger import Ledger
-from workbench.auth import CeremonyBody, check_assertion
-from workbench.corrections import correct_field, correctors
+from workbench.auth import CeremonyBody, check_signed_request, evidence, sign_request
+from workbench.corrections import correctors
 from workbench.deps import Guarded, SignedIn, workbench
 from workbench.errors import WorkbenchError
 
@@ -67,15 +62,7 @@ def decide_options(request: Request, session: SignedIn, doc: str, body: Decision
         reasons.append(f"{session.person} corrected values of this document and cannot be its only approver")
     if reasons:
         raise WorkbenchError("refused: " + "; ".join(reasons))
-    message = statement.message()
-    options = generate_authentication_options(
-        rp_id=bench.settings.workbench.rp_id,
-        challenge=hashlib.sha256(message).digest(),
-        allow_credentials=[PublicKeyCredentialDescriptor(id=unb64url(session.credential_id))],
-        user_verification=UserVerificationRequirement.REQUIRED,
-    )
-    handle = bench.sessions.issue(options.challenge, "decide", {"statement": message.decode(), "doc": doc})
-    return {"handle": handle, "options": json.loads(options_to_json(options)), "statement": message.decode()}
+    return sign_request(bench, session, statement.message(), "decide", {"doc": doc})
 
 
 def _only_correctors(state: ApprovalState, makers: set[str], person: str, decision: str) -> bool:
@@ -85,36 +72,12 @@ def _only_correctors(state: ApprovalState, makers: set[str], person: str, decisi
     return decision == "approve" and completes and approvers <= makers
 
 
-class CorrectionBody(BaseModel):
-    field: str = Field(max_length=100)
-    value: str = Field(min_length=1, max_length=500)
-
-
-@router.post("/doc/{doc}/correct", dependencies=[Guarded])
-def correct(request: Request, session: SignedIn, doc: str, body: CorrectionBody) -> dict[str, str]:
-    """Correct one value before deciding: ledgered, a new round (earlier approvals stop counting)."""
-    if not {"reviewer", "senior_reviewer"} & set(session.roles):
-        raise WorkbenchError("refused: only a reviewer or senior_reviewer may correct values")
-    seq = correct_field(workbench(request).settings, session.person, doc, body.field, body.value.strip())
-    return {"message": f"{body.field} corrected (seq {seq}); a new approval round started, another person must approve"}
-
-
 @router.post("/doc/{doc}/decide/verify", dependencies=[Guarded])
 def decide_verify(request: Request, session: SignedIn, doc: str, body: CeremonyBody) -> JSONResponse:
     bench = workbench(request)
-    pending, person = check_assertion(bench, body, "decide")
-    if pending.context["doc"] != doc or person.name != session.person:
-        raise WorkbenchError("refused: this signature belongs to another document or person")
+    pending = check_signed_request(bench, body, "decide", session, doc)
     statement = DecisionStatement.model_validate_json(pending.context["statement"])
-    response = body.credential.get("response", {})
-    evidence = {
-        "kind": "webauthn",
-        "credential_id": str(body.credential.get("id", "")),
-        "authenticator_data": str(response.get("authenticatorData", "")),
-        "client_data_json": str(response.get("clientDataJSON", "")),
-        "signature": str(response.get("signature", "")),
-    }
-    recorded = record_decision(Ledger.open(bench.settings), statement, evidence)
+    recorded = record_decision(Ledger.open(bench.settings), statement, evidence(body))
     if not recorded.accepted:
         return JSONResponse(
             {"error": f"refused (ledgered as seq {recorded.seq}): " + "; ".join(recorded.reasons)}, status_code=403

@@ -63,8 +63,12 @@ async function decide(doc, decision, reason) {
   return await post(`/doc/${doc}/decide/verify`, {handle, credential});
 }
 
+// A correction is signed like a decision: the passkey signs SHA-256 of the correction statement.
 async function correct(doc, field, value) {
-  return await post(`/doc/${doc}/correct`, {field, value});
+  const {handle, options, statement} = await post(`/doc/${doc}/correct/options`, {field, value});
+  say(`Your passkey signs: ${statement}`);
+  const credential = await assertion(options);
+  return await post(`/doc/${doc}/correct/verify`, {handle, credential});
 }
 
 function showRefusal(error) {
