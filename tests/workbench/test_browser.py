@@ -2,7 +2,9 @@
 
 Real parts throughout: the Debian Chromium binary driven by Playwright, py_webauthn on the server, the
 approvals core recording into a real ledger, admins' real ssh-keygen keys, `docval users invite/confirm`
-run as subprocesses, and page images rendered by pypdfium2 from a real invoice PDF.
+run in-process (the first invitation as a real subprocess), and page images rendered by pypdfium2 from a
+real invoice PDF. The tests are one story in file order (the module's fixture is the shared world): the
+first enrols bob, alice and carol and decides a document; the attack tests that follow reuse their sessions.
 """
 
 from __future__ import annotations
