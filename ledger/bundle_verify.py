@@ -978,6 +978,18 @@ def check_decision_entry(entry: dict, versions: list[dict[str, dict]], in_force:
     verify_person_signature(person["key"], statement, data["signature"])
 
 
+def check_reveal_entry(entry: dict, roster: dict[str, dict]) -> None:
+    statement, signature = entry["data"].get("statement"), entry["data"].get("signature")
+    if not isinstance(statement, dict) or not isinstance(signature, dict):
+        raise VerifyError("pii.revealed carries no person's signature")
+    person = roster.get(statement["signer"])
+    if person is None or "pii_reader" not in person["roles"] or entry["actor"] != statement["signer"]:
+        raise VerifyError(f"{statement['signer']} was not an enrolled pii_reader at that point")
+    if (statement["doc"], statement["token"]) != (entry["doc"], entry["data"]["token"]):
+        raise VerifyError("the signed reveal names another document or pseudonym")
+    verify_person_signature(person["key"], statement, signature)
+
+
 def check_people_entries(lines: Iterable[bytes], versions: list[dict[str, dict]] | None) -> tuple[list, int]:
     """Fold enrolment (``versions`` None: this is the root) and check each decision; (versions, decisions)."""
     own, decisions, in_force = versions is None, 0, 0
@@ -992,8 +1004,8 @@ def check_people_entries(lines: Iterable[bytes], versions: list[dict[str, dict]]
             elif kind == "approval.granted":
                 check_decision_entry(entry, versions, in_force if own else None)
                 decisions += 1
-            elif kind in ("person.changed", "pii.revealed") and "signature" not in entry["data"]:
-                raise VerifyError(f"{kind} carries no person's signature")
+            elif kind == "pii.revealed":
+                check_reveal_entry(entry, versions[in_force] if own else versions[-1])
         except (VerifyError, KeyError, TypeError, ValueError) as exc:
             raise VerifyError(f"seq {entry['seq']}: {exc}") from None
     return versions, decisions

@@ -34,7 +34,7 @@ DEMO = "\n".join(
 
 
 def test_make_run_sequence_is_idempotent_and_verifies(settings: Settings, tmp_path: Path) -> None:
-    init = docval("init")  # creates the ledger key and enrols the 5 demo people (seqs 0-4)
+    init = docval("init")  # ledger key, the 5 demo people (seqs 0-4), the configuration in force (5-7)
     assert init.returncode == 0 and "demo identities" in init.stdout
     again = docval("keys", "init", "--if-missing")
     assert again.returncode == 0 and "ledger key exists" in again.stdout
@@ -43,22 +43,22 @@ def test_make_run_sequence_is_idempotent_and_verifies(settings: Settings, tmp_pa
 
     appended = docval("ledger", "append", stdin=DEMO)
     assert appended.returncode == 0, appended.stderr
-    assert appended.stdout.split() == ["5", "6", "7"]
+    assert appended.stdout.split() == ["8", "9", "10"]
     note = docval("ledger", "checkpoint").stdout
     key = VerifierKey.parse((settings.keys_dir / "ledger.vkey").read_text())
-    assert Checkpoint.parse(open_note(note, key)).size == 8
+    assert Checkpoint.parse(open_note(note, key)).size == 11
     verified = docval("ledger", "verify")
-    assert verified.returncode == 0 and verified.stdout.startswith("OK: 8 entries"), verified.stdout
+    assert verified.returncode == 0 and verified.stdout.startswith("OK: 11 entries"), verified.stdout
 
     proof = docval("ledger", "prove", "--seq", "1")
     assert proof.returncode == 0
     export = tmp_path / "bundle"
     assert docval("ledger", "export", str(export)).returncode == 0
     second_line = (export / "entries.jsonl").read_bytes().splitlines()[1]
-    assert verify_tlog_proof(proof.stdout, second_line, key).size == 8
+    assert verify_tlog_proof(proof.stdout, second_line, key).size == 11
 
-    rotated = docval("keys", "rotate", "--actor", "cli-test")
-    assert rotated.returncode == 0 and "key rotated at seq 8" in rotated.stdout
+    rotated = docval("keys", "rotate")
+    assert rotated.returncode == 0 and "key rotated at seq 11" in rotated.stdout
     assert docval("ledger", "verify").returncode == 0
 
 
