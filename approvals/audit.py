@@ -13,8 +13,9 @@ from collections.abc import Iterable
 from approvals.entries import APPROVAL_GRANTED, PERSON_CHANGED, DecisionPayload, EnrolmentPayload
 from approvals.errors import ApprovalsError
 from approvals.people import Fact, Roster, apply_enrolment
-from approvals.roles import DECIDING_ROLES
+from approvals.roles import DECIDING_ROLES, Role
 from approvals.signatures import verify_signature
+from approvals.statement import RevealStatement
 from docval.events import EntryKind
 from docval.settings import Settings
 from docval.shards import root_settings, shard_names, shard_settings
@@ -23,7 +24,7 @@ from ledger import Ledger
 __all__ = ["check_installation", "check_people", "roster_versions"]
 
 # signed by a person since the approvals core; key rotation and erasure are still operator actions (README)
-_MUST_BE_SIGNED = {PERSON_CHANGED, APPROVAL_GRANTED, EntryKind.PII_REVEALED.value}
+REVEALED = EntryKind.PII_REVEALED.value
 
 
 def roster_versions(facts: Iterable[Fact]) -> tuple[list[Roster], list[str]]:
@@ -55,9 +56,29 @@ def check_people(facts: list[Fact], root: list[Fact] | None = None) -> list[str]
             problem = _check_decision(fact, versions, None if root is not None else min(in_force, len(versions) - 1))
             if problem:
                 problems.append(f"seq {fact.seq}: {problem}")
-        elif fact.kind in _MUST_BE_SIGNED and "signature" not in fact.data:
-            problems.append(f"seq {fact.seq}: {fact.kind} carries no person's signature")
+        elif fact.kind == REVEALED:
+            problem = _check_reveal(fact, versions[min(in_force, len(versions) - 1)] if root is None else versions[-1])
+            if problem:
+                problems.append(f"seq {fact.seq}: {problem}")
     return problems
+
+
+def _check_reveal(fact: Fact, roster: Roster) -> str | None:
+    """A ``pii.revealed`` must carry the reader's signed statement, for this document and pseudonym."""
+    statement, signature = fact.data.get("statement"), fact.data.get("signature")
+    if not isinstance(statement, dict) or not isinstance(signature, dict):
+        return "pii.revealed carries no person's signature"
+    reveal = RevealStatement.model_validate(statement)
+    person = roster.person(reveal.signer)
+    if person is None or Role.PII_READER not in person.roles or fact.actor != person.name:
+        return f"{reveal.signer} was not an enrolled pii_reader at that point"
+    if (reveal.doc, reveal.token) != (fact.doc, fact.data.get("token")):
+        return "the signed reveal names another document or pseudonym"
+    try:
+        verify_signature(person.key, reveal.message(), signature)
+    except ApprovalsError as exc:
+        return f"reveal signature not valid for {person.name}: {exc}"
+    return None
 
 
 def _check_decision(fact: Fact, versions: list[Roster], in_force: int | None) -> str | None:

@@ -98,7 +98,7 @@ def record_enrolment(ledger: Ledger, payload: EnrolmentPayload) -> int:
 
     def build(reader: LedgerReader) -> list[EntryDraft]:
         apply_enrolment(_roster(reader), payload)  # raises ApprovalsError, appending nothing
-        actor = payload.signatures[0].signer
+        actor = payload.signatures[0].signer if payload.signatures else payload.statement.person  # the anchor
         return [EntryDraft(PERSON_CHANGED, None, actor, payload.model_dump(mode="json"))]
 
     seqs, _ = ledger.append_with(build)

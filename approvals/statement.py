@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from approvals.roles import Role
 
-__all__ = ["DecisionStatement", "EnrolmentStatement", "fields_digest"]
+__all__ = ["DecisionStatement", "EnrolmentStatement", "RevealStatement", "fields_digest"]
 
 PERSON_NAME = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
 
@@ -58,6 +58,16 @@ class EnrolmentStatement(_Statement):
     key: dict[str, str] | None = Field(None, description="The person's public key (see approvals.signatures).")
     roster_version: int = Field(ge=0, description="How many enrolment entries precede this one.")
     demo: bool = Field(False, description="A demo identity whose private key docval generated.")
+    signed_at: str
+
+
+class RevealStatement(_Statement):
+    """A pii_reader's request to see the original behind one pseudonym of one document."""
+
+    context: Literal["docval pii reveal v1"] = "docval pii reveal v1"
+    doc: str
+    token: str
+    signer: str = Field(pattern=PERSON_NAME)
     signed_at: str
 
 

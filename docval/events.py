@@ -149,6 +149,8 @@ class PiiRevealedPayload(_Payload):
     token: str = Field(description="The pseudonym revealed, or '<n> tokens' for a whole text.")
     subject: str | None = Field(None, description="Keyed hash of the data subject.")
     revealed_at: str = Field(description="RFC 3339 UTC.")
+    statement: dict | None = Field(None, description="approvals.statement.RevealStatement the reader signed.")
+    signature: dict | None = Field(None, description="The reader's signature over it (approvals.signatures).")
 
 
 class PiiErasedPayload(_Payload):

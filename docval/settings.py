@@ -139,7 +139,6 @@ class PiiSettings(_Section):
 class FlowSettings(_Section):
     prefect_api_url: str = Field("http://127.0.0.1:4200/api", description="Prefect server the worker uses.")
     policy_file: Path = Field(Path("policy.yaml"), description="Decision policy; relative to data_dir.")
-    roles_file: Path = Field(Path("roles.yaml"), description="Approvers and roles; relative to data_dir.")
     stable_seconds: float = Field(1.0, gt=0, description="A dropped file is claimed once unchanged this long.")
     stranded_seconds: float = Field(
         30.0, gt=0, description="Cluster: documents a dead run left in work/ this long get a recovery run."
@@ -147,7 +146,7 @@ class FlowSettings(_Section):
     inbox_submitter: str = Field("alice", description="Maker of files dropped into the inbox (never their approver).")
     batch_max: int = Field(200, ge=1, description="At most this many documents per processing flow run.")
     batch_wait_seconds: float = Field(0.5, ge=0, description="Collect claims this long before starting a batch.")
-    serve_limit: int = Field(50, ge=1, description="Concurrent served runs (each waiting approval holds one).")
+    serve_limit: int = Field(50, ge=1, description="Concurrent served runs (publish, deadlines, reports, ...).")
     retention_days: int = Field(365, ge=0, description="Archived originals older than this are deleted.")
     anchor_seconds: float = Field(60.0, gt=0, description="Interval of the anchor-shards deployment (ledger shards).")
 

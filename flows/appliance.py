@@ -25,12 +25,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from approvals.record import read_roster
 from docval.hashing import KeyedHasher
 from docval.settings import Settings
+from docval.shards import root_settings
 from flows.env import apply_prefect_env, prefect_env, prefect_home
 from flows.errors import FlowError
 from flows.policy import DEFAULT_POLICY_YAML, load_policy
-from ledger import init_keys
+from ledger import Ledger, init_keys
 from ledger.keys import anchor_path, load_signing_key, signing_key_path
 
 __all__ = ["ServeProcess", "prepare", "serving", "up"]
@@ -52,11 +54,13 @@ def prepare(settings: Settings, *, demo: bool = True) -> Path | None:
     if not policy_path.exists():
         policy_path.write_text(DEFAULT_POLICY_YAML, encoding="utf-8")
     load_policy(policy_path)
-    if not demo:
-        return None
+    from flows.approvals.applied import apply_configuration
     from flows.approvals.enrol import ensure_demo_people
 
-    return ensure_demo_people(settings)
+    folder = ensure_demo_people(settings) if demo else None
+    if read_roster(Ledger.open(root_settings(settings))).version:  # `init --admin` ledgers its anchor first
+        apply_configuration(settings)
+    return folder
 
 
 def _check_signing_key(settings: Settings) -> None:

@@ -44,6 +44,7 @@ def init(
             raise typer.BadParameter("--admin needs --public-key FILE (the admin's OpenSSH .pub)")
         prepare(settings, demo=False)
         seq = init_admin(settings, admin, public_key)
+        prepare(settings, demo=False)  # now that someone is enrolled: ledgers the configuration in force
         typer.echo(f"first admin {admin} enrolled at seq {seq}: the trust anchor auditors pin")
     else:
         demo = prepare(settings)
@@ -57,7 +58,8 @@ def users_add(
     name: Name, role: Roles, public_key: Annotated[Path, typer.Option(help=".pub file")], admin_key: AdminKeys
 ) -> None:
     """Enrol a person with roles and their OpenSSH public key."""
-    from flows.approvals.enrol import enrol, public_key_of
+    from approvals.signers import public_key_of
+    from flows.approvals.enrol import enrol
 
     seq = enrol(load_settings(), "add", name, roles=role, public_key=public_key_of(public_key), admin_keys=admin_key)
     typer.echo(f"{name} enrolled as {', '.join(role)} (seq {seq})")
@@ -128,11 +130,14 @@ def reject(doc: Doc, key: Key, reason: Reason) -> None:
 
 
 def _decide(prefix: str, key: Path, decision: Literal["approve", "reject"], reason: str) -> None:
+    from flows.env import apply_prefect_env
+
+    settings = load_settings()
+    apply_prefect_env(settings)  # before anything imports Prefect, which fixes its settings on import
     from flows.approvals.decide import decide
     from flows.approvals.publish import start_publish
     from flows.errors import FlowError
 
-    settings = load_settings()
     decided = decide(settings, prefix, key, decision, reason)
     typer.echo(decided.message)
     if decided.recorded is None or not decided.recorded.accepted:

@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Literal
 from approvals.entries import APPROVAL_REFUSED, RefusedPayload
 from approvals.errors import ApprovalsError
 from approvals.record import RECORDER, Recorded, read_roster, record_decision
+from approvals.signers import person_for_key, ssh_signature
 from approvals.state import fold_state
 from approvals.statement import DecisionStatement, fields_digest
 from docval.settings import Settings
-from flows.approvals.enrol import person_for_key, root_ledger, ssh_signature
+from flows.approvals.enrol import root_ledger
 from flows.approvals.pending import resolve_doc
 from flows.approvals.states import ledger_of
 from flows.audit import Ledgers

@@ -56,9 +56,9 @@ def start_publish(settings: Settings, doc: str, shard: str | None) -> str:
             tags=["approval"],
         )
     except ObjectNotFound:
-        raise FlowError(
-            "no served publish deployment; `docval up` publishes decided documents when it starts"
-        ) from None
+        raise FlowError("no served publish deployment; the next `docval up` publishes decided documents") from None
+    except Exception as exc:  # server down or unreachable: the decision stands, publishing waits for the sweep
+        raise FlowError(f"publishing could not start ({type(exc).__name__}); the next `docval up` does it") from None
     return str(run.id)
 
 

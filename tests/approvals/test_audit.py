@@ -94,3 +94,33 @@ def test_raw_ledger_append_refuses_person_entries(settings) -> None:
     done = subprocess.run([sys.executable, "-m", "docval", "ledger", "append"], input=line, text=True,
                           capture_output=True)  # fmt: skip
     assert done.returncode == 2 and "signed by a person" in done.stderr
+
+
+def _export(directory) -> None:
+    done = subprocess.run([sys.executable, "-m", "docval", "ledger", "export", str(directory)], capture_output=True)
+    assert done.returncode == 0, done.stderr
+
+
+def _verify_py(directory) -> str:
+    done = subprocess.run(
+        [sys.executable, str(directory / "verify.py"), str(directory)], capture_output=True, text=True
+    )
+    return next(line for line in done.stdout.splitlines() if line.endswith(("VERIFIED",)) or "people" in line)
+
+
+def test_the_bundles_verify_py_checks_people_offline(people: People, tmp_path) -> None:
+    doc = wait_for_approval(people.ledger, maker="alice")
+    seq = _approve(people, doc, "bob").seq
+    people.ledger.checkpoint()
+    _export(tmp_path / "honest")
+    assert _verify_py(tmp_path / "honest").startswith("PASS people: 5 enrolment change(s) and 1 decision(s)")
+    command = f"ssh-keygen -Y verify -f allowed_signers -I bob -n docval-decision -s decisions/{seq}.sig"
+    done = subprocess.run(f"{command} < decisions/{seq}.statement", shell=True, cwd=tmp_path / "honest")
+    assert done.returncode == 0
+    statement = people.statement(doc, "carol")
+    forged = DecisionPayload(statement=statement, signature=sshsig(people.key("bob"), statement.message()),
+                             role=Role.REVIEWER, roster_version=5, policy="")  # fmt: skip
+    people.ledger.append_many([EntryDraft("approval.granted", doc, "carol", forged.model_dump(mode="json"))])
+    people.ledger.checkpoint()
+    _export(tmp_path / "forged")
+    assert _verify_py(tmp_path / "forged").startswith("FAIL people: seq ")
