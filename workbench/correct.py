@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from workbench.auth import CeremonyBody, check_signed_request, evidence, sign_request
 from workbench.corrections import CorrectionStatement, correction_statement, record_correction
-from workbench.deps import Guarded, SignedIn, workbench
+from workbench.deps import DocId, Guarded, SignedIn, workbench
 from workbench.errors import WorkbenchError
 
 __all__ = ["router"]
@@ -24,7 +24,7 @@ class CorrectionBody(BaseModel):
 
 
 @router.post("/doc/{doc}/correct/options", dependencies=[Guarded])
-def correct_options(request: Request, session: SignedIn, doc: str, body: CorrectionBody) -> dict[str, Any]:
+def correct_options(request: Request, session: SignedIn, doc: DocId, body: CorrectionBody) -> dict[str, Any]:
     if not CORRECTING_ROLES & set(session.roles):
         raise WorkbenchError("refused: only a reviewer or senior_reviewer may correct values")
     bench = workbench(request)
@@ -34,7 +34,7 @@ def correct_options(request: Request, session: SignedIn, doc: str, body: Correct
 
 
 @router.post("/doc/{doc}/correct/verify", dependencies=[Guarded])
-def correct_verify(request: Request, session: SignedIn, doc: str, body: CeremonyBody) -> dict[str, str]:
+def correct_verify(request: Request, session: SignedIn, doc: DocId, body: CeremonyBody) -> dict[str, str]:
     """Ledger the signed correction and open a new round (earlier approvals stop counting)."""
     bench = workbench(request)
     pending = check_signed_request(bench, body, "correct", session, doc)

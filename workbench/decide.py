@@ -25,7 +25,7 @@ from approvals.statement import DecisionStatement
 from ledger import Ledger
 from workbench.auth import CeremonyBody, check_signed_request, evidence, sign_request
 from workbench.corrections import correctors
-from workbench.deps import Guarded, SignedIn, workbench
+from workbench.deps import DocId, Guarded, SignedIn, workbench
 from workbench.errors import WorkbenchError
 
 __all__ = ["router"]
@@ -40,7 +40,7 @@ class DecisionBody(BaseModel):
 
 
 @router.post("/doc/{doc}/decide/options", dependencies=[Guarded])
-def decide_options(request: Request, session: SignedIn, doc: str, body: DecisionBody) -> dict[str, Any]:
+def decide_options(request: Request, session: SignedIn, doc: DocId, body: DecisionBody) -> dict[str, Any]:
     bench = workbench(request)
     if not body.reason.strip():
         raise WorkbenchError("refused: give a reason; it is kept in the ledger so an auditor can read why")
@@ -73,7 +73,7 @@ def _only_correctors(state: ApprovalState, makers: set[str], person: str, decisi
 
 
 @router.post("/doc/{doc}/decide/verify", dependencies=[Guarded])
-def decide_verify(request: Request, session: SignedIn, doc: str, body: CeremonyBody) -> JSONResponse:
+def decide_verify(request: Request, session: SignedIn, doc: DocId, body: CeremonyBody) -> JSONResponse:
     bench = workbench(request)
     pending = check_signed_request(bench, body, "decide", session, doc)
     statement = DecisionStatement.model_validate_json(pending.context["statement"])
@@ -82,9 +82,12 @@ def decide_verify(request: Request, session: SignedIn, doc: str, body: CeremonyB
         return JSONResponse(
             {"error": f"refused (ledgered as seq {recorded.seq}): " + "; ".join(recorded.reasons)}, status_code=403
         )
-    if recorded.state.outcome is not None:
-        bench.publish(doc)
     outcome = recorded.state.outcome
     after = f"the document goes to {outcome}" if outcome else f"{len(recorded.state.approvals)} approval(s) so far"
+    if outcome is not None:
+        try:
+            bench.publish(doc)
+        except Exception as exc:  # the injected publisher's own failure (Prefect down, ...): the decision stands
+            after += f"; publishing did not start ({type(exc).__name__}), the appliance's sweep publishes it"
     message = f"{statement.decision} recorded as seq {recorded.seq}; {after}"
     return JSONResponse({"seq": recorded.seq, "outcome": outcome, "message": message})

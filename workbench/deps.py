@@ -14,7 +14,7 @@ import hmac
 import secrets
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
 from workbench.app import Workbench
@@ -24,6 +24,7 @@ from workbench.sessions import Session
 __all__ = [
     "PRE_COOKIE",
     "SESSION_COOKIE",
+    "DocId",
     "Guarded",
     "SignedIn",
     "page",
@@ -68,6 +69,7 @@ def guard(request: Request) -> None:
 
 
 SignedIn = Annotated[Session, Depends(signed_in)]
+DocId = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="A document id: 64 hex digits.")]
 Guarded = Depends(guard)
 
 

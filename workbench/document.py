@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from docval.events import EntryKind, OriginalViewedPayload
 from workbench.app import utc_now
-from workbench.deps import SignedIn, page, workbench
+from workbench.deps import DocId, SignedIn, page, workbench
 from workbench.errors import WorkbenchError
 from workbench.pages import page_png
 from workbench.views import DocView, document_view, next_waiting, original_pdf
@@ -24,7 +24,7 @@ router = APIRouter()
 
 
 @router.get("/doc/{doc}", response_class=HTMLResponse)
-def document(request: Request, session: SignedIn, doc: str) -> HTMLResponse:
+def document(request: Request, session: SignedIn, doc: DocId) -> HTMLResponse:
     bench = workbench(request)
     view = _found(document_view(bench.settings, doc), doc)
     show_original = session.may_see_originals() and original_pdf(bench.settings, doc) is not None
@@ -43,7 +43,7 @@ def document(request: Request, session: SignedIn, doc: str) -> HTMLResponse:
 
 
 @router.get("/doc/{doc}/page/{number}.png")
-def page_image(request: Request, session: SignedIn, doc: str, number: int) -> Response:
+def page_image(request: Request, session: SignedIn, doc: DocId, number: int) -> Response:
     bench = workbench(request)
     if not session.may_see_originals():
         raise WorkbenchError(
