@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
-from docval.settings import Settings, load_settings
+from docval.names import shown
 from flows.errors import FlowError
+
+if TYPE_CHECKING:
+    from docval.settings import Settings
 
 __all__ = ["register"]
 
@@ -23,6 +26,7 @@ def up(
 ) -> None:
     """Start the appliance: Prefect server + UI, served deployments, the watcher (Ctrl-C stops it)."""
     from docval.logs import setup_logging
+    from docval.settings import load_settings
     from flows.appliance import up as run_up
 
     setup_logging("WARNING")
@@ -107,7 +111,7 @@ def pending() -> None:
     )
     for row in rows:
         typer.echo(
-            f"{row['doc'][:12]:<14}{row['source'][:36]:<38}{row['age']:<10}{row['deadline']:<27}"
+            f"{row['doc'][:12]:<14}{shown(row['source'])[:36]:<38}{row['age']:<10}{row['deadline']:<27}"
             f"{row['overdue']:<9}{row['queue']:<17}{row['approvals']:<11}{row['ledger']}"
         )
 
@@ -158,6 +162,7 @@ def _settings() -> Settings:
     Prefect fixes its settings when it is first imported, and several flows modules import it: a command
     that imported one before exporting the environment would talk to a throw-away ephemeral server.
     """
+    from docval.settings import load_settings
     from flows.env import apply_prefect_env
 
     settings = load_settings()
@@ -196,7 +201,7 @@ def _print_summary(settings: Settings, docs: list[str]) -> bool:
         result = DocumentResult.model_validate_json(outbox_path(settings, doc).read_text(encoding="utf-8"))
         codes = sorted({finding.code for finding in result.findings})
         unexpected |= "INTERNAL_ERROR" in codes
-        typer.echo(f"{doc[:12]:<14}{result.source[:36]:<38}{result.kind:<10}{result.state:<19}{','.join(codes)}")
+        typer.echo(f"{doc[:12]:<14}{shown(result.source)[:36]:<38}{result.kind:<10}{result.state:<19}{','.join(codes)}")
     typer.echo(f"{len(docs)} new documents")
     return unexpected
 
