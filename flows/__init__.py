@@ -7,27 +7,26 @@ signed decisions, the gate's checks, claiming). The Prefect pieces live in
 imported where they run, so importing ``flows`` does not start Prefect.
 """
 
-from flows.claim import Claimed, claim_file
-from flows.errors import FlowError
-from flows.gate import ApprovalRequest, Verdict, check_attempt
-from flows.policy import DecisionInput, Policy, PolicyDecision, load_policy
-from flows.roles import Role, RolesFile, SignedDecision, load_roles, parse_token, sign_decision
+from docval.lazy import lazy_exports
 
-__all__ = [
-    "ApprovalRequest",
-    "Claimed",
-    "DecisionInput",
-    "FlowError",
-    "Policy",
-    "PolicyDecision",
-    "Role",
-    "RolesFile",
-    "SignedDecision",
-    "Verdict",
-    "check_attempt",
-    "claim_file",
-    "load_policy",
-    "load_roles",
-    "parse_token",
-    "sign_decision",
-]
+_EXPORTS = {
+    "ApprovalRequest": "flows.gate",
+    "Claimed": "flows.claim",
+    "DecisionInput": "flows.policy",
+    "FlowError": "flows.errors",
+    "Policy": "flows.policy",
+    "PolicyDecision": "flows.policy",
+    "Role": "flows.roles",
+    "RolesFile": "flows.roles",
+    "SignedDecision": "flows.roles",
+    "Verdict": "flows.gate",
+    "check_attempt": "flows.gate",
+    "claim_file": "flows.claim",
+    "load_policy": "flows.policy",
+    "load_roles": "flows.roles",
+    "parse_token": "flows.roles",
+    "sign_decision": "flows.roles",
+}
+
+__all__ = sorted(_EXPORTS)  # each name is imported from its module on first use
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import BaseModel
 
-from docval.events import EntryKind
-from docval.settings import Settings
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from docval.events import EntryKind
+    from docval.settings import Settings
 
 __all__ = ["register"]
 
@@ -24,6 +26,7 @@ def reveal(
     user: Annotated[str, typer.Option(help="Who is asking; needs the pii_reader role in roles.yaml.")],
 ) -> None:
     """Print the original behind a pseudonym (pii_reader only); the audit event goes to stderr as JSON."""
+    from docval.events import EntryKind
     from docval.settings import load_settings
     from pii.engine import PiiEngine
     from pii.roles import roles_of
@@ -43,6 +46,7 @@ def erase(
     actor: Annotated[str, typer.Option("--as", help="Who ordered the erasure, for the ledger.")] = "operator",
 ) -> None:
     """Crypto-shred a data subject: destroy its key so none of its originals can be recovered."""
+    from docval.events import EntryKind
     from docval.settings import load_settings
     from pii.engine import PiiEngine
 
