@@ -16,6 +16,7 @@ import sys
 import typer
 
 from docval.errors import DocvalError
+from docval.private import make_private
 
 __all__ = ["app", "main"]
 
@@ -58,6 +59,7 @@ def config() -> None:
 
 
 def main() -> None:
+    make_private()  # everything any command writes under the data directory is 0600/0700 (docval.private)
     for module in PACKAGE_CLIS:
         importlib.import_module(module).register(app)
     try:

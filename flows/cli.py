@@ -26,11 +26,10 @@ def up(
 ) -> None:
     """Start the appliance: Prefect server + UI, served deployments, the watcher (Ctrl-C stops it)."""
     from docval.logs import setup_logging
-    from docval.settings import load_settings
     from flows.appliance import up as run_up
 
     setup_logging("WARNING")
-    run_up(load_settings(), samples=samples, say=lambda text: typer.echo(text))
+    run_up(_settings(starting=True), samples=samples, say=lambda text: typer.echo(text))
 
 
 def watch(
@@ -156,23 +155,27 @@ def _decide(prefix: str, user: str, decision: Literal["approve", "reject"], reas
     raise typer.Exit(0 if verdict.accepted else 1)
 
 
-def _settings() -> Settings:
+def _settings(*, starting: bool = False) -> Settings:
     """Settings, with the appliance's Prefect environment exported first.
 
     Prefect fixes its settings when it is first imported, and several flows modules import it: a command
     that imported one before exporting the environment would talk to a throw-away ephemeral server.
+    A command ``starting`` work refuses a data directory others can write (docval.private).
     """
+    from docval.private import refuse_shared
     from docval.settings import load_settings
     from flows.env import apply_prefect_env
 
     settings = load_settings()
+    if starting:
+        refuse_shared(settings.data_dir)
     apply_prefect_env(settings)
     return settings
 
 
 def _ready(*, prepare_config: bool = True) -> Settings:
     """Settings with the Prefect environment applied and a server answering (started if local and down)."""
-    settings = _settings()
+    settings = _settings(starting=True)
     from flows.appliance import prepare
     from flows.server import server_healthy
 

@@ -1,0 +1,80 @@
+"""Nothing under the data directory for other users: files 0600, folders 0700, no start on a shared one.
+
+A real run (``docval process --wait`` on sample PDFs, then ``docval report
+--bundle``) and a walk over everything it left: the ledger and its
+checkpoints, the store, outbox, archive, quarantine, work area, vault, keys,
+the Prefect client's home and the report. tests/flows/test_standalone.py
+walks a data directory whose Prefect server (and ``prefect.db``) docval
+started itself.
+"""
+
+from __future__ import annotations
+
+import shutil
+import stat
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from docval.settings import Settings
+
+
+def _docval(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "docval", *args], capture_output=True, text=True, timeout=300)
+
+
+def shared_paths(data_dir: Path) -> list[str]:
+    """Everything under ``data_dir`` (itself included) that group or others may read, write or enter."""
+    found = []
+    for path in [data_dir, *data_dir.rglob("*")]:
+        mode = path.lstat().st_mode
+        if not stat.S_ISLNK(mode) and stat.S_IMODE(mode) & 0o077:
+            found.append(f"{path.relative_to(data_dir.parent)} {stat.S_IMODE(mode):04o}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from extractors.samples import write_sample_inbox
+
+    folder = tmp_path_factory.mktemp("samples")
+    write_sample_inbox(folder)
+    return folder
+
+
+def test_a_real_run_leaves_nothing_others_can_reach(
+    flow_settings: Settings, samples: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_dir = tmp_path / "fresh" / "var"  # made by the commands themselves, not by the test's fixtures
+    monkeypatch.setenv("DOCVAL_DATA_DIR", str(data_dir))
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    for name in ("invoice-001.pdf", "invoice-010-encrypted.pdf", "kyc-002.pdf"):
+        shutil.copy(samples / name, batch / name)
+        (batch / name).chmod(0o644)  # what a user's upload usually is
+
+    run = _docval("process", str(batch), "--wait")
+    day = datetime.now(UTC).strftime("%Y-%m-%d")
+    report = _docval("report", "--from", day, "--to", day, "--bundle")
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert report.returncode == 0, report.stdout + report.stderr
+    written = {path.name for path in data_dir.rglob("*")}
+    assert {"ledger.duckdb", "ledger.duckdb.checkpoints", "store.duckdb", "report.pdf"} <= written, sorted(written)
+    assert shared_paths(data_dir) == []
+
+
+@pytest.mark.parametrize("mode", [0o775, 0o777, 0o757])
+@pytest.mark.parametrize("command", [["process", "--wait"], ["watch", "--exit-when-idle"]])
+def test_starting_on_a_data_dir_others_can_write_is_refused(
+    flow_settings: Settings, tmp_path: Path, mode: int, command: list[str]
+) -> None:
+    flow_settings.data_dir.chmod(mode)
+    args = [*command, str(tmp_path)] if command[0] == "process" else command
+    run = _docval(*args)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert f"chmod 700 {flow_settings.data_dir}" in run.stderr and f"{mode:04o}" in run.stderr, run.stderr
+    assert not list(flow_settings.ledger_db.parent.glob("*.duckdb")), "refused, yet it wrote"
