@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from docval.hashing import KeyedHasher
+from docval.names import shown
 from docval.settings import Settings
 from flows.env import apply_prefect_env, prefect_env, prefect_home
 from flows.errors import FlowError
@@ -179,7 +180,7 @@ def status_text(settings: Settings) -> str:
     if rows:
         lines.append(f"waiting for approval ({len(rows)}) — UI: {ui_url(settings)}/runs (paused runs):")
         lines += [
-            f"  {row['doc'][:12]}  {row['source']:<36} {row['approvals']} approvals  queue {row['queue']}"
+            f"  {row['doc'][:12]}  {shown(row['source']):<36} {row['approvals']} approvals  queue {row['queue']}"
             for row in rows
         ]
         first = rows[0]["doc"][:12]

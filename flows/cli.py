@@ -59,21 +59,35 @@ def watch(
 
 def process(
     paths: Annotated[list[Path], typer.Argument(help="PDF files or folders of them.")],
-    wait: Annotated[bool, typer.Option(help="Process now and block until every document has a state.")] = False,
+    wait: Annotated[
+        bool, typer.Option(help="Process now and block until every document has a state (needs no running appliance).")
+    ] = False,
+    move: Annotated[bool, typer.Option(help="Move the files into docval instead of copying them.")] = False,
     as_user: Annotated[str | None, typer.Option("--as", help="Submitter (the maker, who may not approve).")] = None,
 ) -> None:
-    """Claim files and run them through the processing flow; prints a summary table with --wait."""
-    settings = _ready()
+    """Claim copies of files and run them through the processing flow; prints a summary table with --wait."""
+    from flows.appliance import prepare
+    from flows.standalone import input_files, prefect_for_batch, staged
+
+    settings = _settings(starting=True)
+    prepare(settings)
+    files = input_files(paths)
+    if not wait:
+        _require_server(settings)
+    with prefect_for_batch(settings), staged(files, settings.work_dir, move=move) as inputs:
+        _claim_and_run(settings, inputs, wait=wait, maker=as_user)
+
+
+def _claim_and_run(settings: Settings, files: list[Path], *, wait: bool, maker: str | None) -> None:
     from flows.batch import process_batch, worker_context
     from flows.runs import ensure_approval_runs
     from flows.worker import Worker
 
-    files = _expand(paths)
     worker = Worker(
         worker_context(),
         process=lambda d, r: process_batch(d, r),
         request_approvals=ensure_approval_runs,
-        maker=as_user,
+        maker=maker,
     )
     docs = worker.claim(files)
     if worker.backlog:  # the files are in work/ but their claims are not ledgered: say so, do not go on
@@ -177,20 +191,21 @@ def _ready(*, prepare_config: bool = True) -> Settings:
     """Settings with the Prefect environment applied and a server answering (started if local and down)."""
     settings = _settings(starting=True)
     from flows.appliance import prepare
-    from flows.server import server_healthy
 
     if prepare_config:
         prepare(settings)
-    if not server_healthy(settings.flows.prefect_api_url):
-        raise FlowError(f"no Prefect server at {settings.flows.prefect_api_url}; start the appliance with `docval up`")
+    _require_server(settings)
     return settings
 
 
-def _expand(paths: list[Path]) -> list[Path]:
-    files: list[Path] = []
-    for path in paths:
-        files += sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
-    return files
+def _require_server(settings: Settings) -> None:
+    from flows.server import server_healthy
+
+    if not server_healthy(settings.flows.prefect_api_url):
+        raise FlowError(
+            f"no Prefect server at {settings.flows.prefect_api_url}; start the appliance with `docval up` "
+            "(or run a batch on its own with `docval process PATH --wait`)"
+        )
 
 
 def _print_summary(settings: Settings, docs: list[str]) -> bool:

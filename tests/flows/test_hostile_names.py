@@ -81,7 +81,8 @@ def test_undecodable_names_are_quarantined_alone_and_their_batch_finishes(
 
     assert run.returncode == 0, run.stdout + run.stderr
     assert {path.stem for path in flow_settings.outbox.glob("*.json")} == good
-    assert not list(batch.iterdir()) and not list(flow_settings.work_dir.glob("*.pdf"))
+    assert len(list(batch.iterdir())) == 4, "the given files stay where they are (copied, not moved)"
+    assert not list(flow_settings.work_dir.glob("*.pdf"))
     quarantined = [e for e in Ledger.open(flow_settings).entries() if e.kind == EntryKind.QUARANTINED]
     refused = [(e.doc, e.data["reason"], e.data["stage"]) for e in quarantined]
     assert refused == [(None, "UNDECODABLE_NAME", "claim")] * 2

@@ -11,29 +11,19 @@ started itself.
 from __future__ import annotations
 
 import shutil
-import stat
 import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from flowcheck import shared_paths
 
 from docval.settings import Settings
 
 
 def _docval(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "docval", *args], capture_output=True, text=True, timeout=300)
-
-
-def shared_paths(data_dir: Path) -> list[str]:
-    """Everything under ``data_dir`` (itself included) that group or others may read, write or enter."""
-    found = []
-    for path in [data_dir, *data_dir.rglob("*")]:
-        mode = path.lstat().st_mode
-        if not stat.S_ISLNK(mode) and stat.S_IMODE(mode) & 0o077:
-            found.append(f"{path.relative_to(data_dir.parent)} {stat.S_IMODE(mode):04o}")
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +35,7 @@ def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@pytest.mark.slow  # test_standalone.py walks a real run's data dir too (with prefect.db); this adds the report
 def test_a_real_run_leaves_nothing_others_can_reach(
     flow_settings: Settings, samples: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -67,8 +58,9 @@ def test_a_real_run_leaves_nothing_others_can_reach(
     assert shared_paths(data_dir) == []
 
 
-@pytest.mark.parametrize("mode", [0o775, 0o777, 0o757])
-@pytest.mark.parametrize("command", [["process", "--wait"], ["watch", "--exit-when-idle"]])
+@pytest.mark.parametrize(
+    ("command", "mode"), [(["process", "--wait"], 0o775), (["watch", "--exit-when-idle"], 0o757)], ids=["775", "757"]
+)
 def test_starting_on_a_data_dir_others_can_write_is_refused(
     flow_settings: Settings, tmp_path: Path, mode: int, command: list[str]
 ) -> None:
