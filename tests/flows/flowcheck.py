@@ -180,3 +180,16 @@ def shared_paths(data_dir: Path) -> list[str]:
         if not stat.S_ISLNK(mode) and stat.S_IMODE(mode) & 0o077:
             found.append(f"{path.relative_to(data_dir.parent)} {stat.S_IMODE(mode):04o}")
     return found
+
+
+def docval(*args: str) -> subprocess.CompletedProcess[str]:
+    """``docval ARGS…`` in a child process (the environment as the test set it), its output as text."""
+    return subprocess.run([sys.executable, "-m", "docval", *args], capture_output=True, text=True, timeout=300)
+
+
+def sample_folder(folder: Path) -> Path:
+    """The generated sample inbox (real PDFs: clean and defective invoices, KYC forms) written to ``folder``."""
+    from extractors.samples import write_sample_inbox
+
+    write_sample_inbox(folder)
+    return folder

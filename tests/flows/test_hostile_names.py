@@ -13,12 +13,11 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
-import sys
 import unicodedata
 from pathlib import Path
 
 import pytest
+from flowcheck import docval, sample_folder
 
 from docval.events import EntryKind
 from docval.settings import Settings
@@ -34,15 +33,7 @@ LONG_NAME = "a" * 251 + ".pdf"  # 255 bytes: the longest name ext4 allows
 
 @pytest.fixture(scope="module")
 def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from extractors.samples import write_sample_inbox
-
-    folder = tmp_path_factory.mktemp("samples")
-    write_sample_inbox(folder)
-    return folder
-
-
-def _docval(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "docval", *args], capture_output=True, text=True, timeout=300)
+    return sample_folder(tmp_path_factory.mktemp("samples"))
 
 
 def _visible(text: str) -> bool:
@@ -77,7 +68,7 @@ def test_undecodable_names_are_quarantined_alone_and_their_batch_finishes(
     for name, sample in zip(bad, ("invoice-003-bad-iban.pdf", "invoice-004-total-mismatch.pdf"), strict=True):
         _copy(samples, sample, batch / name)
 
-    run = _docval("process", str(batch), "--wait")
+    run = docval("process", str(batch), "--wait")
 
     assert run.returncode == 0, run.stdout + run.stderr
     assert {path.stem for path in flow_settings.outbox.glob("*.json")} == good
@@ -106,8 +97,8 @@ def test_names_with_escapes_and_personal_data_are_escaped_and_masked_everywhere(
     names[LONG_NAME] = "invoice-003-bad-iban.pdf"
     docs = {name: _copy(samples, sample, batch / name) for name, sample in names.items()}
 
-    run = _docval("process", str(batch), "--wait")
-    pending = _docval("pending")
+    run = docval("process", str(batch), "--wait")
+    pending = docval("pending")
 
     assert run.returncode == 0, run.stdout + run.stderr
     assert pending.returncode == 0, pending.stdout + pending.stderr

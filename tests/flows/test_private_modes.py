@@ -11,28 +11,18 @@ started itself.
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from flowcheck import shared_paths
+from flowcheck import docval, sample_folder, shared_paths
 
 from docval.settings import Settings
 
 
-def _docval(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "docval", *args], capture_output=True, text=True, timeout=300)
-
-
 @pytest.fixture(scope="module")
 def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from extractors.samples import write_sample_inbox
-
-    folder = tmp_path_factory.mktemp("samples")
-    write_sample_inbox(folder)
-    return folder
+    return sample_folder(tmp_path_factory.mktemp("samples"))
 
 
 @pytest.mark.slow  # test_standalone.py walks a real run's data dir too (with prefect.db); this adds the report
@@ -47,9 +37,9 @@ def test_a_real_run_leaves_nothing_others_can_reach(
         shutil.copy(samples / name, batch / name)
         (batch / name).chmod(0o644)  # what a user's upload usually is
 
-    run = _docval("process", str(batch), "--wait")
+    run = docval("process", str(batch), "--wait")
     day = datetime.now(UTC).strftime("%Y-%m-%d")
-    report = _docval("report", "--from", day, "--to", day, "--bundle")
+    report = docval("report", "--from", day, "--to", day, "--bundle")
 
     assert run.returncode == 0, run.stdout + run.stderr
     assert report.returncode == 0, report.stdout + report.stderr
@@ -66,7 +56,7 @@ def test_starting_on_a_data_dir_others_can_write_is_refused(
 ) -> None:
     flow_settings.data_dir.chmod(mode)
     args = [*command, str(tmp_path)] if command[0] == "process" else command
-    run = _docval(*args)
+    run = docval(*args)
     assert run.returncode == 2, run.stdout + run.stderr
     assert f"chmod 700 {flow_settings.data_dir}" in run.stderr and f"{mode:04o}" in run.stderr, run.stderr
     assert not list(flow_settings.ledger_db.parent.glob("*.duckdb")), "refused, yet it wrote"

@@ -13,12 +13,10 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from flowcheck import shared_paths
+from flowcheck import docval, sample_folder, shared_paths
 
 from docval.settings import Settings
 from flows.env import free_port
@@ -35,15 +33,7 @@ def nothing_running(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Sett
 
 @pytest.fixture(scope="module")
 def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from extractors.samples import write_sample_inbox
-
-    folder = tmp_path_factory.mktemp("samples")
-    write_sample_inbox(folder)
-    return folder
-
-
-def _docval(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "docval", *args], capture_output=True, text=True, timeout=300)
+    return sample_folder(tmp_path_factory.mktemp("samples"))
 
 
 def _servers_of(home: Path) -> list[int]:
@@ -73,7 +63,7 @@ def test_process_wait_stands_alone_and_leaves_the_inputs_where_they_are(
         shutil.copy(samples / name, batch / name)
     before = _snapshot(batch)
 
-    run = _docval("process", str(batch), "--wait")
+    run = docval("process", str(batch), "--wait")
 
     assert run.returncode == 0, run.stdout + run.stderr
     assert _snapshot(batch) == before, "the inputs were changed or moved without --move"
@@ -95,14 +85,14 @@ def test_process_moves_the_inputs_only_with_move(flow_settings: Settings, sample
     batch = tmp_path / "batch"
     batch.mkdir()
     shutil.copy(samples / "invoice-015.pdf", batch / "invoice-015.pdf")
-    run = _docval("process", str(batch), "--wait", "--move")
+    run = docval("process", str(batch), "--wait", "--move")
     assert run.returncode == 0, run.stdout + run.stderr
     assert list(batch.iterdir()) == [], "--move left the file where it was"
     assert [json.loads(path.read_text())["source"] for path in flow_settings.outbox.iterdir()] == ["invoice-015.pdf"]
 
 
 def test_process_names_what_to_do_when_a_path_is_wrong(nothing_running: Settings, tmp_path: Path) -> None:
-    missing = _docval("process", str(tmp_path / "nowhere.pdf"), "--wait")
+    missing = docval("process", str(tmp_path / "nowhere.pdf"), "--wait")
     assert missing.returncode == 2 and "no such file or folder; give PDF files" in missing.stderr, missing.stderr
-    queued = _docval("process", str(tmp_path))
+    queued = docval("process", str(tmp_path))
     assert queued.returncode == 2 and "docval up" in queued.stderr and "--wait" in queued.stderr, queued.stderr
