@@ -1,4 +1,4 @@
-"""Hostile inbox names through ``docval process --wait`` and ``docval pending`` on a real Prefect server.
+"""Hostile inbox names through ``docval process --wait``, ``pending`` and ``report`` on a real Prefect server.
 
 Whoever can write the inbox chooses the names: bytes that are not UTF-8 (they
 used to crash the keyed hasher and retry their whole batch for ever), a newline
@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import unicodedata
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -99,10 +100,13 @@ def test_names_with_escapes_and_personal_data_are_escaped_and_masked_everywhere(
 
     run = docval("process", str(batch), "--wait")
     pending = docval("pending")
+    day = datetime.now(UTC).strftime("%Y-%m-%d")
+    report = docval("report", "--from", day, "--to", day, "--out", str(tmp_path / "report"))
 
     assert run.returncode == 0, run.stdout + run.stderr
     assert pending.returncode == 0, pending.stdout + pending.stderr
-    for output in (run.stdout, run.stderr, pending.stdout, pending.stderr):
+    assert report.returncode == 0, report.stdout + report.stderr
+    for output in (run.stdout, run.stderr, pending.stdout, pending.stderr, report.stdout, report.stderr):
         assert _visible(output), output
     assert len(run.stdout.splitlines()) == 1 + len(names) + 1, run.stdout  # header, one row each, count
     records = {name: json.loads((flow_settings.outbox / f"{doc}.json").read_text()) for name, doc in docs.items()}
@@ -124,6 +128,6 @@ def test_names_with_escapes_and_personal_data_are_escaped_and_masked_everywhere(
     for label, text in {"process": run.stdout + run.stderr, "pending": pending.stdout + pending.stderr}.items():
         (shown_dir / f"{label}.txt").write_text(text)
     reasons = sorted(flow_settings.quarantine_dir.glob("*.reason.json"))
-    hits = engine.scan([flow_settings.outbox, shown_dir, *reasons])
+    hits = engine.scan([flow_settings.outbox, shown_dir, tmp_path / "report", *reasons])
     assert [hit for hit in hits if hit.source == "vault"] == [], [str(hit) for hit in hits]
     assert not [hit for hit in hits if hit.entity in {"EMAIL_ADDRESS", "IBAN_CODE"}], [str(hit) for hit in hits]
