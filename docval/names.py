@@ -21,10 +21,15 @@ _HIDDEN = frozenset({"Cc", "Cf", "Cs", "Cn", "Zl", "Zp"})
 
 
 def _escape(char: str) -> str:
+    """``\\xNN`` for an ASCII control or a raw byte, ``\\uNNNN``/``\\UNNNNNNNN`` for any other character.
+
+    Raw bytes (``os.fsdecode``'s surrogateescape, U+DC80..U+DCFF) are the only ``\\x80``..``\\xff``; C1
+    controls such as U+0085 are ``\\u0085``: the byte 0x85 and the character U+0085 never look alike.
+    """
     code = ord(char)
-    if 0xDC80 <= code <= 0xDCFF:  # os.fsdecode's surrogateescape: the raw byte that was not UTF-8
+    if 0xDC80 <= code <= 0xDCFF:
         return f"\\x{code - 0xDC00:02x}"
-    if code <= 0xFF:
+    if code < 0x80:
         return f"\\x{code:02x}"
     return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 

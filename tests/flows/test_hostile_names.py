@@ -47,18 +47,6 @@ def _copy(samples: Path, sample: str, target: Path) -> str:
     return hashlib.sha256(target.read_bytes()).hexdigest()
 
 
-def test_shown_makes_every_hostile_character_visible_and_keeps_names_apart() -> None:
-    from docval.names import shown
-
-    raw = os.fsdecode(b"bad-\xff\xfe \\ " + ESCAPE_NAME.encode() + b" \n\r\t")
-    escaped = shown(raw)
-    assert escaped.isprintable() and _visible(escaped)
-    assert "\\xff\\xfe" in escaped and "\\x1b[2J" in escaped and "\\x07" in escaped and "\\u202e" in escaped
-    assert escaped.encode("utf-8")  # valid UTF-8: no surrogate survives
-    assert shown("a\\x1b") != shown("a\x1b")  # a literal backslash cannot pose as an escape
-    assert shown(PII_NAME) == PII_NAME and shown(LONG_NAME) == LONG_NAME
-
-
 def test_undecodable_names_are_quarantined_alone_and_their_batch_finishes(
     flow_settings: Settings, samples: Path, tmp_path: Path
 ) -> None:
