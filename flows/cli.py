@@ -103,6 +103,8 @@ def _claim_and_run(settings: Settings, files: list[Path], *, wait: bool, maker: 
     except Exception as exc:  # infrastructure (server, disk, lock): each document's own failures are quarantined
         raise _left_in_work(f"batch of {len(docs)} documents: {type(exc).__name__}: {str(exc)[:300]}") from exc
     unexpected = _print_summary(settings, docs)
+    for source, reason in worker.refused:
+        typer.echo(f"not claimed: {source} ({reason}); quarantined with a reason file in {settings.quarantine_dir}")
     raise typer.Exit(1 if unexpected else 0)
 
 

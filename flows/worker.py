@@ -92,6 +92,7 @@ class Worker:
         self._ignored: set[Path] = set()
         self.backlog = Backlog()
         self.taken_elsewhere = 0  # inbox files gone before we could claim them (another worker took them)
+        self.refused: list[tuple[str, str]] = []  # (name as shown, reason) of files quarantined unclaimed
 
     def recover(self) -> dict[str, str]:
         """Finish every document a previous run left in the work area (it may have died at any point)."""
@@ -152,6 +153,7 @@ class Worker:
             self._ignored.add(path)
             target = path
         log.warning("quarantined inbox file %s (%s)", source, reason)
+        self.refused.append((source, reason))
         note = {"reason": reason, "stage": "claim", "detail": detail, "file": shown(target.name), "source": source}
         atomic_write(self.settings.quarantine_dir / f"{name}.reason.json", json.dumps(note).encode())
         payload = QuarantinedPayload(reason=reason, stage="claim", detail=detail)

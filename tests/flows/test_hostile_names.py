@@ -60,6 +60,7 @@ def test_undecodable_names_are_quarantined_alone_and_their_batch_finishes(
     run = docval("process", str(batch), "--wait")
 
     assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.count("(UNDECODABLE_NAME); quarantined") == 2 and "not claimed: scan-\\xff\\xfe.pdf" in run.stdout
     assert {path.stem for path in flow_settings.outbox.glob("*.json")} == good
     assert len(list(batch.iterdir())) == 4, "the given files stay where they are (copied, not moved)"
     assert not list(flow_settings.work_dir.glob("*.pdf"))
