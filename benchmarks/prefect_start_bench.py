@@ -58,10 +58,11 @@ def _flow_call(env: dict[str, str]) -> float:
     return float(done.stdout.strip().splitlines()[-1])
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    """Print the figures; return the medians (seconds): first, server, flow, ephemeral."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     figures: dict[str, list[float]] = {"first": [], "server": [], "flow": [], "ephemeral": []}
     with tempfile.TemporaryDirectory(prefix="prefect-start-") as root:
         for index in range(args.rounds):
@@ -84,6 +85,7 @@ def main() -> None:
           f"+ first flow call {median['flow']:.2f} s = {server_total:.2f} s")  # fmt: skip
     ratio = median["ephemeral"] / server_total
     print(f"ephemeral mode: first flow call {median['ephemeral']:.2f} s ({ratio:.2f} x the temporary server)")
+    return median
 
 
 if __name__ == "__main__":

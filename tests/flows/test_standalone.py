@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,18 @@ def test_process_names_what_to_do_when_a_path_is_wrong(nothing_running: Settings
     assert missing.returncode == 2 and "no such file or folder; give PDF files" in missing.stderr, missing.stderr
     queued = docval("process", str(tmp_path))
     assert queued.returncode == 2 and "docval up" in queued.stderr and "--wait" in queued.stderr, queued.stderr
+
+
+@pytest.mark.slow  # ~30-60 s: two server starts and two fresh clients
+def test_small_prefect_start_bench(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """benchmarks/prefect_start_bench.py with one round, so it cannot rot."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "prefect_start_bench.py"
+    spec = importlib.util.spec_from_file_location("prefect_start_bench", path)
+    bench = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "prefect_start_bench", bench)
+    spec.loader.exec_module(bench)
+    median = bench.main(["--rounds", "1"])
+    assert all(0 < median[key] < 300 for key in ("first", "server", "flow", "ephemeral"))
+    assert "ephemeral mode" in capsys.readouterr().out
