@@ -29,6 +29,6 @@ def lazy_exports(package: str, exports: Mapping[str, str]) -> tuple[Callable[[st
         return value
 
     def __dir__() -> list[str]:
-        return sorted(exports)
+        return sorted({*vars(sys.modules[package]), *exports})
 
     return __getattr__, __dir__
