@@ -30,5 +30,6 @@ class KeyedHasher:
 
     def __call__(self, value: str, *, purpose: str = "id") -> str:
         """Hex HMAC-SHA256 of ``value``; ``purpose`` separates domains so equal strings of different kinds differ."""
-        message = f"{purpose}\x00{value}".encode()
+        # surrogateescape: a value holding undecodable bytes (a non-UTF-8 file name) hashes its bytes, never raises
+        message = f"{purpose}\x00{value}".encode("utf-8", "surrogateescape")
         return hmac.new(self._secret, message, hashlib.sha256).hexdigest()

@@ -241,11 +241,10 @@ class Settings(BaseSettings):
         return relative if relative.is_absolute() else self.data_dir / relative
 
     def ensure_dirs(self) -> None:
-        for folder in (self.inbox, self.work_dir, self.quarantine_dir, self.outbox, self.archive_dir):
-            folder.mkdir(parents=True, exist_ok=True)
-        for secrets in (self.keys_dir, self.ledger_keys_dir):
-            secrets.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self.ledger_db.parent.mkdir(parents=True, exist_ok=True)
+        """Create the data directory's folders 0700 (docval.private explains why nothing here is shared)."""
+        folders = (self.inbox, self.work_dir, self.quarantine_dir, self.outbox, self.archive_dir)
+        for folder in (self.data_dir, *folders, self.keys_dir, self.ledger_keys_dir, self.ledger_db.parent):
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
 
 
 def config_path() -> Path:

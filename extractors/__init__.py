@@ -1,36 +1,31 @@
 """From PDF bytes to validated, typed fields with findings (DESIGN.md steps 2-5). No Prefect here."""
 
-from extractors.classify import Classification, classify
-from extractors.einvoice import cross_check, parse_einvoice
-from extractors.extract import extract
-from extractors.pdf import IngestError, PageText, PdfDocument, load_pdf
-from extractors.router import Router
-from extractors.rules import extract_rules
-from extractors.samples import SampleDoc, write_sample_inbox
-from extractors.schemas import SCHEMAS, Extraction, InvoiceFields, KycFields, LineItem, field_names
-from extractors.validate import duplicate_keys, identifier_is_valid, validate
+from docval.lazy import lazy_exports
 
-__all__ = [
-    "SCHEMAS",
-    "Classification",
-    "Extraction",
-    "IngestError",
-    "InvoiceFields",
-    "KycFields",
-    "LineItem",
-    "PageText",
-    "PdfDocument",
-    "Router",
-    "SampleDoc",
-    "classify",
-    "cross_check",
-    "duplicate_keys",
-    "extract",
-    "extract_rules",
-    "field_names",
-    "identifier_is_valid",
-    "load_pdf",
-    "parse_einvoice",
-    "validate",
-    "write_sample_inbox",
-]
+_EXPORTS = {
+    "SCHEMAS": "extractors.schemas",
+    "Classification": "extractors.classify",
+    "Extraction": "extractors.schemas",
+    "IngestError": "extractors.pdf",
+    "InvoiceFields": "extractors.schemas",
+    "KycFields": "extractors.schemas",
+    "LineItem": "extractors.schemas",
+    "PageText": "extractors.pdf",
+    "PdfDocument": "extractors.pdf",
+    "Router": "extractors.router",
+    "SampleDoc": "extractors.samples",
+    "classify": "extractors.classify",
+    "cross_check": "extractors.einvoice",
+    "duplicate_keys": "extractors.validate",
+    "extract": "extractors.extract",
+    "extract_rules": "extractors.rules",
+    "field_names": "extractors.schemas",
+    "identifier_is_valid": "extractors.validate",
+    "load_pdf": "extractors.pdf",
+    "parse_einvoice": "extractors.einvoice",
+    "validate": "extractors.validate",
+    "write_sample_inbox": "extractors.samples",
+}
+
+__all__ = sorted(_EXPORTS)  # each name is imported from its module on first use
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

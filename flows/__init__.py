@@ -7,16 +7,17 @@ enrolment and decision commands around the ``approvals`` core), ``flows.serve`` 
 Prefect.
 """
 
-from flows.claim import Claimed, claim_file
-from flows.errors import FlowError
-from flows.policy import DecisionInput, Policy, PolicyDecision, load_policy
+from docval.lazy import lazy_exports
 
-__all__ = [
-    "Claimed",
-    "DecisionInput",
-    "FlowError",
-    "Policy",
-    "PolicyDecision",
-    "claim_file",
-    "load_policy",
-]
+_EXPORTS = {
+    "Claimed": "flows.claim",
+    "DecisionInput": "flows.policy",
+    "FlowError": "flows.errors",
+    "Policy": "flows.policy",
+    "PolicyDecision": "flows.policy",
+    "claim_file": "flows.claim",
+    "load_policy": "flows.policy",
+}
+
+__all__ = sorted(_EXPORTS)  # each name is imported from its module on first use
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

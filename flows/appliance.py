@@ -27,6 +27,7 @@ from pathlib import Path
 
 from approvals.record import read_roster
 from docval.hashing import KeyedHasher
+from docval.names import shown
 from docval.settings import Settings
 from docval.shards import root_settings
 from flows.env import apply_prefect_env, prefect_env, prefect_home
@@ -202,8 +203,8 @@ def status_text(settings: Settings) -> str:
     if rows:
         lines.append(f"waiting for approval ({len(rows)}); `docval pending` explains why:")
         lines += [
-            f"  {row['doc'][:12]}  {row['source']:<36} {len(row['approvals'])}/{row['approvals_required']} approvals"
-            f"  rule {row['rule']}  queue {row['queue']}"
+            f"  {row['doc'][:12]}  {shown(row['source']):<36} {len(row['approvals'])}/{row['approvals_required']}"
+            f" approvals  rule {row['rule']}  queue {row['queue']}"
             for row in rows
         ]
         first, keys, cli = rows[0]["doc"][:12], demo_keys_dir(settings), docval_command()

@@ -10,6 +10,7 @@ Nothing here talks to Prefect; the watcher and the batch command both call it.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
@@ -80,9 +81,9 @@ def _sidecar(work_dir: Path, doc: str) -> Path:
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write via a temporary sibling and rename, so readers (and a restart) never see half a file."""
+    """Write via a temporary sibling (0600) and rename, so readers (and a restart) never see half a file."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("wb") as handle:
+    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
@@ -103,6 +104,8 @@ def claim_file(path: Path, work_dir: Path, *, known: Callable[[str], bool]) -> t
         return claimed, False
     atomic_write(_sidecar(work_dir, doc), path.name.encode("utf-8", "surrogateescape"))
     os.rename(path, target)
+    with contextlib.suppress(PermissionError):  # someone else's file: the 0700 folders still keep others out
+        target.chmod(0o600)
     return claimed, True
 
 

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from docval.settings import Settings, load_settings
+from docval.names import shown
 from flows.errors import FlowError
+
+if TYPE_CHECKING:
+    from docval.settings import Settings
 
 __all__ = ["register"]
 
@@ -26,7 +29,7 @@ def up(
     from flows.appliance import up as run_up
 
     setup_logging("WARNING")
-    run_up(load_settings(), samples=samples, say=lambda text: typer.echo(text))
+    run_up(_settings(starting=True), samples=samples, say=lambda text: typer.echo(text))
 
 
 def watch(
@@ -56,15 +59,29 @@ def watch(
 
 def process(
     paths: Annotated[list[Path], typer.Argument(help="PDF files or folders of them.")],
-    wait: Annotated[bool, typer.Option(help="Process now and block until every document has a state.")] = False,
+    wait: Annotated[
+        bool, typer.Option(help="Process now and block until every document has a state (needs no running appliance).")
+    ] = False,
+    move: Annotated[bool, typer.Option(help="Move the files into docval instead of copying them.")] = False,
 ) -> None:
-    """Claim files and run them through the processing flow; prints a summary table with --wait."""
-    settings = _ready()
+    """Claim copies of files and run them through the processing flow; prints a summary table with --wait."""
+    from flows.appliance import prepare
+    from flows.standalone import input_files, prefect_for_batch, staged
+
+    settings = _settings(starting=True)
+    prepare(settings)
+    files = input_files(paths)
+    if not wait:
+        _require_server(settings)
+    with prefect_for_batch(settings), staged(files, settings.work_dir, move=move) as inputs:
+        _claim_and_run(settings, inputs, wait=wait)
+
+
+def _claim_and_run(settings: Settings, files: list[Path], *, wait: bool) -> None:
     from flows.approvals.deadlines import schedule_next_deadline
     from flows.batch import process_batch, worker_context
     from flows.worker import Worker
 
-    files = _expand(paths)
     worker = Worker(
         worker_context(),
         process=lambda d, r: process_batch(d, r),
@@ -84,6 +101,8 @@ def process(
     except Exception as exc:  # infrastructure (server, disk, lock): each document's own failures are quarantined
         raise _left_in_work(f"batch of {len(docs)} documents: {type(exc).__name__}: {str(exc)[:300]}") from exc
     unexpected = _print_summary(settings, docs)
+    for source, reason in worker.refused:
+        typer.echo(f"not claimed: {source} ({reason}); quarantined with a reason file in {settings.quarantine_dir}")
     raise typer.Exit(1 if unexpected else 0)
 
 
@@ -91,37 +110,43 @@ def _left_in_work(cause: str) -> FlowError:
     return FlowError(f"{cause}; the documents stay in work/ and `docval watch` or `docval up` resumes them")
 
 
-def _settings() -> Settings:
+def _settings(*, starting: bool = False) -> Settings:
     """Settings, with the appliance's Prefect environment exported first.
 
     Prefect fixes its settings when it is first imported, and several flows modules import it: a command
     that imported one before exporting the environment would talk to a throw-away ephemeral server.
+    A command ``starting`` work refuses a data directory others can write (docval.private).
     """
+    from docval.private import refuse_shared
+    from docval.settings import load_settings
     from flows.env import apply_prefect_env
 
     settings = load_settings()
+    if starting:
+        refuse_shared(settings.data_dir)
     apply_prefect_env(settings)
     return settings
 
 
 def _ready(*, prepare_config: bool = True) -> Settings:
     """Settings with the Prefect environment applied and a server answering (started if local and down)."""
-    settings = _settings()
+    settings = _settings(starting=True)
     from flows.appliance import prepare
-    from flows.server import server_healthy
 
     if prepare_config:
         prepare(settings)
-    if not server_healthy(settings.flows.prefect_api_url):
-        raise FlowError(f"no Prefect server at {settings.flows.prefect_api_url}; start the appliance with `docval up`")
+    _require_server(settings)
     return settings
 
 
-def _expand(paths: list[Path]) -> list[Path]:
-    files: list[Path] = []
-    for path in paths:
-        files += sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
-    return files
+def _require_server(settings: Settings) -> None:
+    from flows.server import server_healthy
+
+    if not server_healthy(settings.flows.prefect_api_url):
+        raise FlowError(
+            f"no Prefect server at {settings.flows.prefect_api_url}; start the appliance with `docval up` "
+            "(or run a batch on its own with `docval process PATH --wait`)"
+        )
 
 
 def _print_summary(settings: Settings, docs: list[str]) -> bool:
@@ -135,7 +160,7 @@ def _print_summary(settings: Settings, docs: list[str]) -> bool:
         result = DocumentResult.model_validate_json(outbox_path(settings, doc).read_text(encoding="utf-8"))
         codes = sorted({finding.code for finding in result.findings})
         unexpected |= "INTERNAL_ERROR" in codes
-        typer.echo(f"{doc[:12]:<14}{result.source[:36]:<38}{result.kind:<10}{result.state:<19}{','.join(codes)}")
+        typer.echo(f"{doc[:12]:<14}{shown(result.source)[:36]:<38}{result.kind:<10}{result.state:<19}{','.join(codes)}")
     typer.echo(f"{len(docs)} new documents")
     return unexpected
 

@@ -27,7 +27,7 @@ def up(
     from flows.cluster import cluster, runs_in_flight, stop_on_signals
 
     setup_logging("WARNING")
-    settings = _settings()
+    settings = _settings(starting=True)
     stop = stop_on_signals()
     with cluster(settings, workers=workers, max_chunk=chunk, postgres=postgres, say=typer.echo) as running:
         if samples and not any(settings.inbox.iterdir()):

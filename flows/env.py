@@ -43,7 +43,7 @@ def prefect_env(settings: Settings, api_url: str | None = None) -> dict[str, str
 def apply_prefect_env(settings: Settings, api_url: str | None = None) -> dict[str, str]:
     """Export the Prefect environment into this process (call before ``import prefect``)."""
     env = prefect_env(settings, api_url)
-    prefect_home(settings).mkdir(parents=True, exist_ok=True)
+    prefect_home(settings).mkdir(parents=True, exist_ok=True, mode=0o700)
     os.environ.update(env)
     return env
 

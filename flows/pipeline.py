@@ -99,7 +99,8 @@ class DocWork:
     """One document's in-memory state for one batch. Content lives here only, never in Prefect."""
 
     doc: str
-    source: str
+    source: str  # the inbox name as claimed: never shown or written anywhere (``label`` is)
+    label: str = ""  # ``source`` escaped and pseudonymised (``Toolkit.mask_source``), set by ``finish``
     history: list[HistoryEntry] = field(default_factory=list)
     seqs: list[int] = field(default_factory=list)
     pdf: Any = None
@@ -325,7 +326,7 @@ def finish(ctx: Context, batch: list[DocWork]) -> None:
     for work in done:
         if any(work.recorded(kind) for kind in FINAL_KINDS):
             continue  # only the store update and the file move may be missing
-        digest = write_result(ctx.settings, _result(work))
+        digest = _write_own_result(ctx, work)
         drafts.append(Draft(_FINAL_KIND[work.state], work.doc, WORKER, _final_payload(work, digest)))
         owners.append(work)
     for work, seq in zip(owners, _retry(lambda: ctx.audit.record(drafts)), strict=True):
@@ -336,8 +337,22 @@ def finish(ctx: Context, batch: list[DocWork]) -> None:
     for work in done:
         release(ctx.settings.work_dir, work.doc, _destination(ctx.settings, work))
         if work.quarantine is not None:
-            reason = work.quarantine.model_dump(mode="json") | {"doc": work.doc, "source": work.source}
+            reason = work.quarantine.model_dump(mode="json") | {"doc": work.doc, "source": work.label or work.doc}
             atomic_write(ctx.settings.quarantine_dir / f"{work.doc}.reason.json", json.dumps(reason).encode())
+
+
+def _write_own_result(ctx: Context, work: DocWork) -> str:
+    """Mask the name and write the outbox record; a document whose record fails is quarantined, not its batch."""
+    try:
+        work.label = ctx.kit.mask_source(work.source, work.doc)
+        return write_result(ctx.settings, _result(work))
+    except Exception as exc:
+        if _infrastructure(exc):
+            raise
+        log.exception("finishing doc %s failed (%s)", work.doc[:12], type(exc).__name__)
+        work.unexpected, work.label = True, f"{work.doc}.pdf"  # the id: nothing of the name can leak
+        _quarantine(work, "INTERNAL_ERROR", "finish", type(exc).__name__)
+        return write_result(ctx.settings, _result(work))
 
 
 _FINAL_KIND = {
@@ -381,7 +396,7 @@ def _result(work: DocWork) -> DocumentResult:
     seqs = work.seqs or [0]
     return DocumentResult(
         doc=work.doc,
-        source=work.source,
+        source=work.label,
         kind=work.kind,
         state=work.state,
         fields=work.fields,

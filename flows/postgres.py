@@ -16,6 +16,7 @@ import os
 import pwd
 import secrets
 import shutil
+import stat
 import subprocess
 import time
 from dataclasses import dataclass
@@ -143,6 +144,8 @@ class Postgres:
         if os.geteuid() != 0:
             return
         user = pwd.getpwnam(_SUPERUSER)
+        data_dir = self.folder.parent  # 0700 (docval.private): PostgreSQL's user may pass through, not list or read
+        data_dir.chmod(stat.S_IMODE(data_dir.stat().st_mode) | 0o011)
         for path in (self.folder, self.pgdata, self.folder / ".initdb-password"):
             os.chown(path, user.pw_uid, user.pw_gid)
         self.pgdata.chmod(0o700)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from docval.domain import ExtractedField, Finding
 from docval.events import ExtractedPayload, IngestedPayload, MaskedPayload, ValidatedPayload
 from docval.hashing import KeyedHasher
+from docval.names import shown
 from docval.settings import Settings
 from docval.store import DocumentStore
 
@@ -105,6 +106,15 @@ class Toolkit:
         if extraction.needs_review:
             findings.append(Finding(code="NEEDS_REVIEW", message="extraction left fields for a person to confirm"))
         return findings, ValidatedPayload(findings=findings)
+
+    def mask_source(self, source: str, doc: str | None) -> str:
+        """The inbox name as the outbox, ``pending`` and reports show it: escaped, then pseudonymised.
+
+        Names hold what people type into them (a supplier's IBAN, a customer's e-mail); the originals go to the
+        vault under the document, like field values, so a reader with the PII role can still reveal them
+        (a file refused before it has an id, ``doc`` None, keeps them nowhere).
+        """
+        return self.pii.mask_text(shown(source), doc=doc).text
 
     def mask(self, extraction: Extraction, doc: str) -> tuple[dict[str, ExtractedField], MaskedPayload]:
         masked = self.pii.mask_fields(extraction.fields, kind=extraction.kind, doc=doc)

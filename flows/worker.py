@@ -16,6 +16,7 @@ with growing delays, and the operator gets one log line naming the cause.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -28,6 +29,7 @@ from pathlib import Path
 from docval.domain import DocState
 from docval.errors import DocvalError
 from docval.events import EntryKind, QuarantinedPayload
+from docval.names import decodable, shown
 from flows.audit import Draft
 from flows.claim import Claimed, atomic_write, claim_file, claimed_in_work
 from flows.errors import FlowError
@@ -90,6 +92,7 @@ class Worker:
         self._ignored: set[Path] = set()
         self.backlog = Backlog()
         self.taken_elsewhere = 0  # inbox files gone before we could claim them (another worker took them)
+        self.refused: list[tuple[str, str]] = []  # (name as shown, reason) of files quarantined unclaimed
 
     def recover(self) -> dict[str, str]:
         """Finish every document a previous run left in the work area (it may have died at any point)."""
@@ -102,7 +105,7 @@ class Worker:
         """Claim files into the work area; returns the ids of new documents (duplicates are recorded only)."""
         fresh: list[Claimed] = []
         duplicates: list[Claimed] = []
-        unreadable: list[tuple[Path, OSError]] = []
+        refused: list[tuple[Path, str, str]] = []  # path, reason, detail: quarantined one by one, unclaimed
         try:
             with self.ctx.store.session() as store:
 
@@ -112,20 +115,23 @@ class Worker:
                 for path in paths:
                     if path in self._ignored:
                         continue
+                    if not decodable(path.name):  # its name would break every hash, log and record downstream
+                        refused.append((path, "UNDECODABLE_NAME", "file name is not valid UTF-8"))
+                        continue
                     try:
                         claimed, is_new = claim_file(path, self.settings.work_dir, known=known)
                     except FileNotFoundError:
                         self.taken_elsewhere += 1  # taken away while we looked: another worker has it
                         continue
                     except OSError as exc:
-                        unreadable.append((path, exc))
+                        refused.append((path, "UNREADABLE", type(exc).__name__))
                         continue
                     (fresh if is_new else duplicates).append(claimed)
         except DocvalError as exc:  # the store stayed locked: nothing moved, the watcher offers the files again
             log.error("claiming %d inbox files failed (%s); they stay in the inbox", len(paths), exc)
             return []
-        for path, exc in unreadable:
-            self._quarantine_unreadable(path, exc)
+        for path, reason, detail in refused:
+            self._quarantine_unclaimed(path, reason, detail)
         if fresh or duplicates:
             try:
                 record_claims(self.ctx, fresh, maker=self.maker, duplicates=duplicates)
@@ -136,23 +142,27 @@ class Worker:
                 return []
         return [claimed.doc for claimed in fresh]
 
-    def _quarantine_unreadable(self, path: Path, exc: OSError) -> None:
-        """A file we cannot read has no id; move it aside with a reason so it is not lost or retried forever."""
-        target = self.settings.quarantine_dir / f"unreadable-{int(time.time())}-{path.name}"
+    def _quarantine_unclaimed(self, path: Path, reason: str, detail: str) -> None:
+        """A file we cannot claim has no id; move it aside with a reason so it is not lost or retried forever."""
+        source = self.ctx.kit.mask_source(path.name, None)
+        name = _quarantine_name(reason, path.name, source)
+        target = self.settings.quarantine_dir / name
         try:
             os.replace(path, target)
         except OSError:
             self._ignored.add(path)
             target = path
-        reason = {"reason": "UNREADABLE", "stage": "claim", "detail": type(exc).__name__, "file": target.name}
-        atomic_write(target.with_name(target.name + ".reason.json"), json.dumps(reason).encode())
-        payload = QuarantinedPayload(reason="UNREADABLE", stage="claim", detail=type(exc).__name__)
+        log.warning("quarantined inbox file %s (%s)", source, reason)
+        self.refused.append((source, reason))
+        note = {"reason": reason, "stage": "claim", "detail": detail, "file": shown(target.name), "source": source}
+        atomic_write(self.settings.quarantine_dir / f"{name}.reason.json", json.dumps(note).encode())
+        payload = QuarantinedPayload(reason=reason, stage="claim", detail=detail)
         draft = Draft(EntryKind.QUARANTINED, None, self.maker, payload)
         try:
             self.ctx.audit.record([draft])
         except Exception as failure:  # the reason file is written; the entry follows with the backlog
             self.backlog.entries.append(draft)
-            self.backlog.failed(failure, "recording an unreadable inbox entry")
+            self.backlog.failed(failure, f"recording a quarantined inbox entry ({reason})")
 
     def run_batch(self, docs: list[str], *, resumed: bool) -> None:
         """Process one batch; raises if it failed as a whole (the watcher loop defers it instead)."""
@@ -265,3 +275,14 @@ class Worker:
 
     def _inbox_has_files(self) -> bool:
         return any(path not in self._ignored for path in inbox_entries(self.settings.inbox))
+
+
+def _quarantine_name(reason: str, name: str, shown_as: str) -> str:
+    """``<reason>-<time>-<name>``, or a hash of the name's bytes when it is not shown as itself or is too long.
+
+    A name that needed escaping or masking (``shown_as`` differs) must not reappear raw in the quarantine listing.
+    """
+    prefix = f"{reason.lower()}-{int(time.time())}-"
+    raw = os.fsencode(name)
+    fits = len(prefix) + len(raw) + len(".reason.json") <= 255
+    return prefix + (name if shown_as == name and fits else hashlib.sha256(raw).hexdigest()[:16])

@@ -6,30 +6,26 @@ signed-note checkpoints (Ed25519). ``Ledger.open(settings)`` needs no signing
 key, so readers such as reports can open it; appends and checkpoints do.
 """
 
-from ledger.anchor import AnchorReport, anchor_shards
-from ledger.errors import LedgerError
-from ledger.export import write_manifest
-from ledger.keys import init_keys
-from ledger.log import Entry, EntryDraft, Ledger, LedgerReader, LedgerWriter
-from ledger.proofs import tlog_proof, tlog_proof_from
-from ledger.verify import VerifyReport, verify_ledger
-from ledger.verify_shards import InstallationReport, verify_installation
+from docval.lazy import lazy_exports
 
-__all__ = [
-    "AnchorReport",
-    "Entry",
-    "EntryDraft",
-    "InstallationReport",
-    "Ledger",
-    "LedgerError",
-    "LedgerReader",
-    "LedgerWriter",
-    "VerifyReport",
-    "anchor_shards",
-    "init_keys",
-    "tlog_proof",
-    "tlog_proof_from",
-    "verify_installation",
-    "verify_ledger",
-    "write_manifest",
-]
+_EXPORTS = {
+    "AnchorReport": "ledger.anchor",
+    "Entry": "ledger.log",
+    "EntryDraft": "ledger.log",
+    "InstallationReport": "ledger.verify_shards",
+    "Ledger": "ledger.log",
+    "LedgerError": "ledger.errors",
+    "LedgerReader": "ledger.log",
+    "LedgerWriter": "ledger.log",
+    "VerifyReport": "ledger.verify",
+    "anchor_shards": "ledger.anchor",
+    "init_keys": "ledger.keys",
+    "tlog_proof": "ledger.proofs",
+    "tlog_proof_from": "ledger.proofs",
+    "verify_installation": "ledger.verify_shards",
+    "verify_ledger": "ledger.verify",
+    "write_manifest": "ledger.export",
+}
+
+__all__ = sorted(_EXPORTS)  # each name is imported from its module on first use
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -12,21 +12,21 @@ Public surface::
     scan_paths(paths, engine=engine)                # list[LeakHit]: file, type, location; never the value
 """
 
-from pii.config import Operator, PiiConfig, load_config
-from pii.engine import MaskedFields, PiiEngine
-from pii.errors import PiiAccessDenied, PiiError, SubjectErased
-from pii.vault import READER_ROLE, Revelation, Vault
+from docval.lazy import lazy_exports
 
-__all__ = [
-    "READER_ROLE",
-    "MaskedFields",
-    "Operator",
-    "PiiAccessDenied",
-    "PiiConfig",
-    "PiiEngine",
-    "PiiError",
-    "Revelation",
-    "SubjectErased",
-    "Vault",
-    "load_config",
-]
+_EXPORTS = {
+    "READER_ROLE": "pii.vault",
+    "MaskedFields": "pii.engine",
+    "Operator": "pii.config",
+    "PiiAccessDenied": "pii.errors",
+    "PiiConfig": "pii.config",
+    "PiiEngine": "pii.engine",
+    "PiiError": "pii.errors",
+    "Revelation": "pii.vault",
+    "SubjectErased": "pii.errors",
+    "Vault": "pii.vault",
+    "load_config": "pii.config",
+}
+
+__all__ = sorted(_EXPORTS)  # each name is imported from its module on first use
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import BaseModel
 
-from docval.events import EntryKind
-from docval.settings import Settings
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from docval.events import EntryKind
+    from docval.settings import Settings
 
 __all__ = ["register"]
 
@@ -24,6 +26,7 @@ def reveal(
     key: Annotated[Path, typer.Option(help="Your OpenSSH private key (.pub: held by ssh-agent); pii_reader only.")],
 ) -> None:
     """Print the original behind a pseudonym (pii_reader only); the signed audit event goes to stderr as JSON."""
+    from docval.events import EntryKind
     from docval.settings import load_settings
     from pii.engine import PiiEngine
     from pii.signed import signed_reveal
@@ -47,6 +50,7 @@ def erase(
 
     An operator action, ledgered as such (actor ``operator``): no person's name is typed in.
     """
+    from docval.events import EntryKind
     from docval.settings import load_settings
     from pii.engine import PiiEngine
 

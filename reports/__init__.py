@@ -6,18 +6,18 @@ either: ``generate_report`` turns a period's ledger entries into
 of DESIGN.md that ``verify.py`` checks offline.
 """
 
-from reports.errors import ReportError
-from reports.generate import Period, ReportFiles, generate_report
-from reports.kpis import Kpis, compute_kpis, kpi_rows
-from reports.lineage import fold_entries
+from docval.lazy import lazy_exports
 
-__all__ = [
-    "Kpis",
-    "Period",
-    "ReportError",
-    "ReportFiles",
-    "compute_kpis",
-    "fold_entries",
-    "generate_report",
-    "kpi_rows",
-]
+_EXPORTS = {
+    "Kpis": "reports.kpis",
+    "Period": "reports.generate",
+    "ReportError": "reports.errors",
+    "ReportFiles": "reports.generate",
+    "compute_kpis": "reports.kpis",
+    "fold_entries": "reports.lineage",
+    "generate_report": "reports.generate",
+    "kpi_rows": "reports.kpis",
+}
+
+__all__ = sorted(_EXPORTS)  # each name is imported from its module on first use
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

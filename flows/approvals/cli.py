@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 import typer
 
 from approvals.roles import Role
+from docval.names import shown
 from docval.settings import load_settings
 
 __all__ = ["register"]
@@ -114,7 +115,7 @@ def pending(
     for row in rows:
         count = f"{len(row['approvals'])}/{row['approvals_required']}"
         typer.echo(
-            f"{row['doc'][:12]:<14}{row['source'][:30]:<32}{(row['rule'] or '')[:20]:<22}{count:<11}"
+            f"{row['doc'][:12]:<14}{shown(row['source'])[:30]:<32}{(row['rule'] or '')[:20]:<22}{count:<11}"
             f"{row['queue']:<17}{row['deadline'] or '':<27}{','.join(row['findings'])}"
         )
 

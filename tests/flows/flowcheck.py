@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -140,10 +141,10 @@ class ClusterUp:
 
 def child_pids(pid: int) -> list[int]:
     found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for status in Path("/proc").glob("[0-9]*/stat"):
         try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(stat.parent.name))
+            if int(status.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(status.parent.name))
         except (OSError, ValueError):
             continue
     return found
@@ -169,3 +170,26 @@ def assert_once_over_shards(settings: Settings, total: int) -> None:
     assert not anchor_shards(settings, None).refused
     report = verify_installation(settings)
     assert report.ok, report.summary()
+
+
+def shared_paths(data_dir: Path) -> list[str]:
+    """Everything under ``data_dir`` (itself included) that group or others may read, write or enter."""
+    found = []
+    for path in [data_dir, *data_dir.rglob("*")]:
+        mode = path.lstat().st_mode
+        if not stat.S_ISLNK(mode) and stat.S_IMODE(mode) & 0o077:
+            found.append(f"{path.relative_to(data_dir.parent)} {stat.S_IMODE(mode):04o}")
+    return found
+
+
+def docval(*args: str) -> subprocess.CompletedProcess[str]:
+    """``docval ARGS…`` in a child process (the environment as the test set it), its output as text."""
+    return subprocess.run([sys.executable, "-m", "docval", *args], capture_output=True, text=True, timeout=300)
+
+
+def sample_folder(folder: Path) -> Path:
+    """The generated sample inbox (real PDFs: clean and defective invoices, KYC forms) written to ``folder``."""
+    from extractors.samples import write_sample_inbox
+
+    write_sample_inbox(folder)
+    return folder

@@ -126,4 +126,4 @@ def test_process_wait_prints_a_summary_and_exits_zero(flow_settings: Settings, p
         "invoice-010-encrypted.pdf": "quarantined",
         "kyc-002.pdf": "awaiting_approval",
     }
-    assert not list(batch.iterdir())  # claimed into the work area, not copied
+    assert len(list(batch.iterdir())) == 3  # copies were claimed; the given files stay (--move hands them over)

@@ -1,0 +1,81 @@
+"""``docval process PATH… --wait`` as a batch job on a machine where nothing else runs.
+
+Scripts and cron jobs call it without the appliance: when no Prefect server
+answers at the configured URL, a temporary one is started on a free
+127.0.0.1 port with its home (and ``prefect.db``) under the data directory,
+and stopped when the batch is done. A temporary server rather than Prefect's
+ephemeral mode: it starts about as fast (benchmarks/README.md), its log lands
+in ``prefect/server.log``, and it is stopped by us, not at interpreter exit.
+
+The given files are the user's: they are copied into the work area's staging
+folder (same file system, so claiming a copy is still an atomic rename) and
+left where they are, unless ``--move`` hands them over as the inbox does.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from docval.names import shown
+from docval.settings import Settings
+from flows.errors import FlowError
+
+__all__ = ["input_files", "prefect_for_batch", "staged"]
+
+
+def input_files(paths: list[Path]) -> list[Path]:
+    """The files named, and the files directly inside the folders named; a path that is neither is an error."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(entry for entry in path.iterdir() if entry.is_file())
+        elif path.is_file():
+            files.append(path)
+        else:
+            what = "no such file or folder" if not path.exists() else "not a regular file"
+            raise FlowError(f"{shown(str(path))}: {what}; give PDF files or folders holding them")
+    return files
+
+
+@contextmanager
+def staged(files: list[Path], work_dir: Path, *, move: bool) -> Iterator[list[Path]]:
+    """Copies of ``files`` to claim (removed on exit, originals untouched), or the files themselves with ``move``."""
+    if move:
+        yield files
+        return
+    staging = Path(tempfile.mkdtemp(prefix=".copies-", dir=work_dir))
+    try:
+        copies = []
+        for index, path in enumerate(files):
+            target = staging / str(index) / path.name  # one folder each: equal names from two folders stay apart
+            target.parent.mkdir()
+            shutil.copyfile(path, target)
+            copies.append(target)
+        yield copies
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+@contextmanager
+def prefect_for_batch(settings: Settings) -> Iterator[str]:
+    """The configured Prefect server if it answers, else a temporary local one for the block; yields the API URL.
+
+    Must run before Prefect is imported: the client reads ``PREFECT_API_URL`` once.
+    """
+    from flows.env import apply_prefect_env, free_port
+    from flows.server import PrefectServer, server_healthy
+
+    if server_healthy(settings.flows.prefect_api_url):
+        yield settings.flows.prefect_api_url
+        return
+    url = f"http://127.0.0.1:{free_port()}/api"
+    apply_prefect_env(settings, url)
+    server = PrefectServer.ensure(settings, url)
+    try:
+        yield url
+    finally:
+        server.stop()

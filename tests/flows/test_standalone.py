@@ -1,0 +1,114 @@
+"""``docval process PATH… --wait`` on a machine where nothing runs: no appliance, no Prefect server.
+
+The configured Prefect URL points at a port nobody listens on. The command
+must start what it needs (a temporary server with its home under the data
+directory), process real sample PDFs into outbox records of DESIGN.md's result
+shape, stop the server again, and leave the given files where they were
+unless ``--move`` is given.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from flowcheck import docval, sample_folder, shared_paths
+
+from docval.settings import Settings
+from flows.env import free_port
+
+RESULT_KEYS = {"doc", "source", "kind", "state", "fields", "findings", "decision", "ledger", "cost"}
+
+
+@pytest.fixture
+def nothing_running(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings whose Prefect URL answers nowhere (the session's test server is not used)."""
+    monkeypatch.setenv("DOCVAL_FLOWS__PREFECT_API_URL", f"http://127.0.0.1:{free_port()}/api")
+    return settings
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return sample_folder(tmp_path_factory.mktemp("samples"))
+
+
+def _servers_of(home: Path) -> list[int]:
+    """Pids of live processes whose PREFECT_HOME is ``home`` (a server left behind would be one)."""
+    marker = f"PREFECT_HOME={home}".encode()
+    pids = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and marker in (proc / "environ").read_bytes().split(b"\0"):
+                pids.append(int(proc.name))
+        except OSError:
+            continue
+    return [pid for pid in pids if pid != os.getpid()]
+
+
+def _snapshot(folder: Path) -> dict[str, str]:
+    return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(folder.iterdir())}
+
+
+def test_process_wait_stands_alone_and_leaves_the_inputs_where_they_are(
+    nothing_running: Settings, samples: Path, tmp_path: Path
+) -> None:
+    settings = nothing_running
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    for name in ("invoice-001.pdf", "invoice-003-bad-iban.pdf", "kyc-002.pdf"):
+        shutil.copy(samples / name, batch / name)
+    before = _snapshot(batch)
+
+    run = docval("process", str(batch), "--wait")
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert _snapshot(batch) == before, "the inputs were changed or moved without --move"
+    records = {record["source"]: record for record in map(json.loads, map(Path.read_text, settings.outbox.iterdir()))}
+    assert set(records) == set(before)
+    for name, record in records.items():
+        assert set(record) >= RESULT_KEYS and record["doc"] == before[name]
+    assert records["invoice-003-bad-iban.pdf"]["state"] == "rejected"
+    assert records["kyc-002.pdf"]["state"] == "awaiting_approval"
+    assert "3 new documents" in run.stdout
+    home = settings.data_dir / "prefect"
+    assert (home / "prefect.db").exists(), "the temporary server's database is not under the data directory"
+    assert _servers_of(home.resolve()) == [], "the temporary Prefect server was left running"
+    assert not [path for path in settings.work_dir.iterdir() if path.name.startswith(".copies-")]
+    assert shared_paths(settings.data_dir) == []
+
+
+def test_process_moves_the_inputs_only_with_move(flow_settings: Settings, samples: Path, tmp_path: Path) -> None:
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    shutil.copy(samples / "invoice-015.pdf", batch / "invoice-015.pdf")
+    run = docval("process", str(batch), "--wait", "--move")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert list(batch.iterdir()) == [], "--move left the file where it was"
+    assert [json.loads(path.read_text())["source"] for path in flow_settings.outbox.iterdir()] == ["invoice-015.pdf"]
+
+
+def test_process_names_what_to_do_when_a_path_is_wrong(nothing_running: Settings, tmp_path: Path) -> None:
+    missing = docval("process", str(tmp_path / "nowhere.pdf"), "--wait")
+    assert missing.returncode == 2 and "no such file or folder; give PDF files" in missing.stderr, missing.stderr
+    queued = docval("process", str(tmp_path))
+    assert queued.returncode == 2 and "docval up" in queued.stderr and "--wait" in queued.stderr, queued.stderr
+
+
+@pytest.mark.slow  # ~30-60 s: two server starts and two fresh clients
+def test_small_prefect_start_bench(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """benchmarks/prefect_start_bench.py with one round, so it cannot rot."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "prefect_start_bench.py"
+    spec = importlib.util.spec_from_file_location("prefect_start_bench", path)
+    bench = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "prefect_start_bench", bench)
+    spec.loader.exec_module(bench)
+    median = bench.main(["--rounds", "1"])
+    assert all(0 < median[key] < 300 for key in ("first", "server", "flow", "ephemeral"))
+    assert "ephemeral mode" in capsys.readouterr().out
