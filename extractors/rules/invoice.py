@@ -38,9 +38,11 @@ _DATE = (
     r"|[A-Za-zÀ-ÿ]{3,}\.? +\d{1,2} *, *\d{4}"
 )
 _CURRENCY_MARK = r"(?:EUR|USD|GBP|INR|PLN|CHF|Rs\.?|€|\$|£)"
-_MONEY = (  # with cents, or with a currency mark; never glued to letters (ids such as DE123456789)
+# With cents, or with a currency mark; never glued to letters (ids such as DE123456789). A sign before the amount
+# or after it ('119,00-') is kept: credit notes print negative totals, and they stay negative.
+_MONEY = (
     rf"(?<![\w.,])(?:[-−] ?)?(?:{_CURRENCY_MARK} *)?[-−]?"
-    rf"(?:\d{{1,3}}(?:[.,' \u00a0\u202f]\d{{3}})+|\d+)[.,]\d{{2}}(?![\d%])(?![.,]\d)"
+    rf"(?:\d{{1,3}}(?:[.,' \u00a0\u202f]\d{{3}})+|\d+)[.,]\d{{2}}(?![\d%])(?![.,]\d)(?:-(?![\w-]))?"
     rf"|(?<![\w.,]){_CURRENCY_MARK} *(?:\d{{1,3}}(?:[.,' \u00a0\u202f]\d{{3}})+|\d+)(?![\d%.,])"
 )
 _NUMBER = r"(?:# *)?(?=[A-Z0-9/_.\-]*\d)[A-Z0-9][A-Z0-9/_.\-]{2,}"
@@ -175,8 +177,6 @@ _MAX_TAX_LINES = 8
 _IBAN = re.compile(r"(?<![A-Z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){10,32}")
 _IBAN_LABEL = re.compile(r"iban|bankverbindung|bank account|konto|compte|rekening", re.IGNORECASE)
 _MAX_ADDRESS_LINES = 4
-_TITLE_LINES = 8
-_CREDIT_NOTE = re.compile(r"^ *(?:avoir|credit +note|gutschrift|creditnota)\b", re.IGNORECASE | re.MULTILINE)
 _LABEL_REACH = 60  # an IBAN label may end the previous line ("... Bankverbindung: IBAN\nDE75 ...")
 _VAT = re.compile(
     r"(?<![A-Z0-9])(?:ATU|BE|BG|CHE|CY|CZ|DE|DK|EE|EL|ES|FI|FR|GB|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|XI)"
@@ -250,10 +250,7 @@ def extract_invoice(pages: Sequence[PageLike]) -> dict[str, Candidate]:
         "tax_rate": _tax_rate(pages),
         "line_items": extract_line_items(pages),
     }
-    totals = _totals(pages)
-    if _is_credit_note(pages):
-        totals = {name: _absolute(candidate) for name, candidate in totals.items()}
-    found.update(totals)
+    found.update(_totals(pages))
     return {name: candidate for name, candidate in found.items() if candidate is not None}
 
 
@@ -325,18 +322,6 @@ def _glued_triples(pages: Sequence[PageLike]) -> list[tuple[Candidate, Candidate
             # VAT rates are under 100 %: the tax is the smaller of the two addends.
             triples.extend(t for t in permutations(cells) if _adds_up(*t) and Decimal(t[1].value) < Decimal(t[0].value))
     return triples
-
-
-def _is_credit_note(pages: Sequence[PageLike]) -> bool:
-    """A credit note titled as such; its amounts are positive (EN 16931: the document type carries the sign)."""
-    head = "\n".join(pages[0].text.splitlines()[:_TITLE_LINES]) if pages else ""
-    return bool(_CREDIT_NOTE.search(head))
-
-
-def _absolute(candidate: Candidate | None) -> Candidate | None:
-    if candidate is None or not candidate.value.startswith("-"):
-        return candidate
-    return replace(candidate, value=candidate.value[1:])
 
 
 def _tax_sums(taxes: list[Candidate]) -> list[Candidate]:

@@ -76,3 +76,19 @@ def test_totals_in_french_italian_and_spanish_styles(text: str, net: str, tax: s
     assert classify([text]).kind == DocKind.INVOICE  # "factura", "IVA", "totale": not an unknown document
     fields = extract_rules([Page(1, text)], DocKind.INVOICE)
     assert (fields["net_total"].value, fields["tax_total"].value, fields["grand_total"].value) == (net, tax, grand)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "AVOIR n° AV-1\nTotal HT -1 218,48 €\nTVA 20 % -243,70 €\nTotal TTC -1 462,18 €",
+        "CREDIT NOTE\nNet total: € -1,218.48\nVAT 20%: € -243.70\nTotal due: € -1,462.18",
+        "GUTSCHRIFT\nNettobetrag −1.218,48\nUSt 20 % −243,70\nGesamtbetrag −1.462,18",
+        "Gutschrift\nNettobetrag 1.218,48-\nUSt 20 % 243,70-\nGesamtbetrag 1.462,18-",
+        "NOTA DI CREDITO\nImponibile -1.218,48\nIVA 20% -243,70\nTotale documento -1.462,18",
+    ],
+)
+def test_credit_note_totals_stay_negative(text: str) -> None:
+    fields = extract_rules([Page(1, text)], DocKind.INVOICE)
+    totals = (fields["net_total"].value, fields["tax_total"].value, fields["grand_total"].value)
+    assert totals == ("-1218.48", "-243.70", "-1462.18")
