@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from extractors.rules.base import Candidate, PageLike
 
-__all__ = ["issue_dates", "own_numbers"]
+__all__ = ["caption", "issue_dates", "own_numbers"]
 
 _REACH = 48  # characters before a value that can still be its caption
 _COLUMN_GAP = re.compile(r" {3,}|\t")
@@ -43,7 +43,7 @@ _REFERENCE = re.compile(
 )
 
 
-def _caption(page: PageLike, span: tuple[int, int]) -> str:
+def caption(page: PageLike, span: tuple[int, int]) -> str:
     """The text that can caption the value at ``span``: the words before it on its line since the last column gap
     or date, or the previous line when the value starts its own line."""
     text = page.text
@@ -65,7 +65,7 @@ def _keep(pages: Sequence[PageLike], candidates: list[Candidate], unwanted: re.P
     kept = []
     for candidate in candidates:
         page = _page(pages, candidate.page)
-        if page is None or not unwanted.search(_caption(page, candidate.span)):
+        if page is None or not unwanted.search(caption(page, candidate.span)):
             kept.append(candidate)
     return kept
 
