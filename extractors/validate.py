@@ -125,12 +125,12 @@ def _identifiers(values: dict[str, Any], settings: ExtractSettings) -> list[Find
 
 
 def _national_id_scheme(indicated: str | None, configured: str) -> str:
-    """The scheme the document indicates (``rules.kyc``: caption or country), else the installation's, so a valid
-    Dutch BSN is not an invalid German tax id; "none" (an ID-card number) checks nothing. An indication that is no
-    python-stdnum module (a model tier's free text) is ignored."""
+    """The scheme the document indicates (``rules.kyc``: caption or country), else ("default") the installation's,
+    so a valid Dutch BSN is not an invalid German tax id; "none" (an ID-card number) checks nothing. An indication
+    that is no python-stdnum module (a model tier's free text) is ignored."""
     if indicated == "none":
         return ""
-    if indicated:
+    if indicated and indicated != "default":
         try:
             _stdnum_module(indicated)
             return indicated

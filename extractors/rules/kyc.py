@@ -123,8 +123,9 @@ _SCHEME_BY_COUNTRY = {
 }
 
 
-def _scheme(pages: Sequence[PageLike], national_id: Candidate) -> Candidate | None:
-    """The scheme ``national_id`` is to be checked under, from its caption, else from the one country named."""
+def _scheme(pages: Sequence[PageLike], national_id: Candidate) -> Candidate:
+    """The scheme ``national_id`` is to be checked under, from its caption, else from the one country named, else
+    "default" (the installation's). Always given with the id, so the router never asks a model for it alone."""
     page = next((page for page in pages if page.number == national_id.page), None)
     label = caption(page, national_id.span) if page is not None else ""
     for pattern, scheme in _SCHEME_BY_LABEL.items():
@@ -132,13 +133,12 @@ def _scheme(pages: Sequence[PageLike], national_id: Candidate) -> Candidate | No
             return Candidate(national_id.confidence, scheme, national_id.page, national_id.span)
     text = "\n".join(page.text for page in pages)
     named = {scheme for pattern, scheme in _SCHEME_BY_COUNTRY.items() if re.search(pattern, text, re.IGNORECASE)}
-    if len(named) == 1:
-        return Candidate(national_id.confidence, named.pop(), national_id.page, national_id.span)
-    return None
+    scheme = named.pop() if len(named) == 1 else "default"
+    return Candidate(national_id.confidence, scheme, national_id.page, national_id.span)
 
 
 def extract_kyc(pages: Sequence[PageLike]) -> dict[str, Candidate]:
     found: dict[str, Candidate | None] = {recognizer.field_name: recognizer.find(pages) for recognizer in _RECOGNIZERS}
-    if (national_id := found.get("national_id")) is not None:
+    if (national_id := found["national_id"]) is not None:
         found["national_id_scheme"] = _scheme(pages, national_id)
     return {name: candidate for name, candidate in found.items() if candidate is not None}

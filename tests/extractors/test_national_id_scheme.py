@@ -20,7 +20,18 @@ from extractors.schemas import Extraction
 from extractors.validate import validate
 
 LIMITS = ExtractSettings()  # national_id_scheme = "de.idnr"
-valid_bsn = st.integers(min_value=10_000_000, max_value=999_999_999).map(lambda n: f"{n:09d}").filter(bsn.is_valid)
+
+
+def _with_check_digit(prefix: str) -> str:
+    """The BSN "11-test": 9*d1 + 8*d2 + ... + 2*d8 - d9 is a multiple of 11."""
+    return prefix + str(sum((9 - i) * int(d) for i, d in enumerate(prefix)) % 11)
+
+
+valid_bsn = (
+    st.integers(min_value=10_000_000, max_value=99_999_999)
+    .map(lambda n: _with_check_digit(f"{n:08d}"))
+    .filter(lambda n: len(n) == 9 and bsn.is_valid(n))
+)
 
 
 def _codes(text: str) -> list[str]:
