@@ -195,6 +195,7 @@ def _extract_text(path: str, limits: ExtractSettings) -> tuple[list[str], tuple[
             raise IngestError("TOO_MANY_PAGES", f"{count} pages, limit {limits.max_pages}")
         texts = [_page_text(page, number, limits) for number, page in enumerate(reader.pages, start=1)]
         texts = [_glyph_text(path, index, text) if _lacks_spaces(text) else text for index, text in enumerate(texts)]
+        texts = [_valid_unicode(text) for text in texts]
         return texts, _einvoice_attachment(reader, limits.max_attachment_bytes)
     except IngestError:
         raise
@@ -257,6 +258,12 @@ def _page_text(page: object, number: int, limits: ExtractSettings, *, layout: bo
         raise
     except Exception:
         return ""
+
+
+def _valid_unicode(text: str) -> str:
+    """Surrogate pairs joined into their characters and lone surrogates replaced: pypdf passes a font's UTF-16 map
+    through unjoined (an emoji becomes two lone surrogates), which no UTF-8 writer, tokenizer or database accepts."""
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 _GLUED_TOKEN = 20  # characters: longer "words" are several words without a gap pypdf recognised

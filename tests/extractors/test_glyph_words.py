@@ -64,3 +64,12 @@ def test_glyphs_set_tight_but_not_apart_stay_one_word(tmp_path: Path) -> None:
     path = tmp_path / "no-gaps.pdf"
     path.write_bytes(_word_by_word_pdf(gap=0.0))
     assert "Invoicenumber:INV-2026-0042" in load_pdf(path, ExtractSettings(ocr_enabled=False)).text
+
+
+def test_text_is_valid_unicode_even_when_a_font_maps_to_lone_surrogates(shared_data: Path) -> None:
+    """This Factur-X sample's font maps an envelope emoji to two unjoined UTF-16 halves; the text must still be
+    writable as UTF-8 (spaCy, Presidio, the outbox and the ledger all need that)."""
+    name = "zugferd/pdfs/ZUGFeRDv2/correct/FNFE-factur-x-examples/Avoir_FR_type381_BASIC.pdf"
+    text = load_pdf(shared_data / name, ExtractSettings(ocr_enabled=False)).text
+    assert "Total TTC" in text
+    text.encode("utf-8")  # raises UnicodeEncodeError on a lone surrogate
