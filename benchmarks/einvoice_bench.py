@@ -108,11 +108,22 @@ def _replace_object(pdf: pypdfium2.PdfDocument, page: pypdfium2.PdfPage, obj: py
     new = pdfium_raw.FPDFPageObj_CreateTextObj(pdf.raw, font, size.value or 10.0)
     encoded = ctypes.create_string_buffer((text + "\0").encode("utf-16-le"))
     pdfium_raw.FPDFText_SetText(new, ctypes.cast(encoded, ctypes.POINTER(ctypes.c_ushort)))
-    matrix = obj.get_matrix()
-    page.remove_obj(obj)
     new_obj = pypdfium2.PdfObject(new, pdf=pdf)
-    new_obj.set_matrix(matrix)
-    page.insert_obj(new_obj)
+    new_obj.set_matrix(obj.get_matrix())
+    index = _index_of(page, obj)
+    page.remove_obj(obj)
+    # At the old object's place in the content stream, so the page's reading order stays as it was.
+    if not pdfium_raw.FPDFPage_InsertObjectAtIndex(page.raw, new, index):
+        raise RuntimeError("PDFium refused the replacement text object")
+    new_obj._detach_finalizer()  # the page owns it now
+
+
+def _index_of(page: pypdfium2.PdfPage, obj: pypdfium2.PdfObject) -> int:
+    address = ctypes.cast(obj.raw, ctypes.c_void_p).value
+    for index in range(pdfium_raw.FPDFPage_CountObjects(page.raw)):
+        if ctypes.cast(pdfium_raw.FPDFPage_GetObject(page.raw, index), ctypes.c_void_p).value == address:
+            return index
+    raise LookupError("text object not on its page")
 
 
 def alter_pdf(source: Path, target: Path, field: str, value: str) -> int:

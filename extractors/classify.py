@@ -24,11 +24,11 @@ __all__ = ["Classification", "classify"]
 _CUES: dict[DocKind, dict[str, float]] = {
     DocKind.INVOICE: {
         r"\b(?:invoice|rechnung|facture|factuur|fattura|factura|faktura|beitragsrechnung)\b": 3.0,
-        r"\b(?:gutschrift|credit note|avoir|creditnota|nota di credito|nota de credito)\b": 3.0,
+        r"\b(?:gutschrift|credit note|nota di credito|factura rectificativa|nota de credito|creditnota|avoir)\b": 3.0,
         r"\b(?:rechnungsnummer|invoice (?:number|no)|facture n|factuurnummer|rechnungsdatum|invoice date)": 3.0,
-        r"\b(?:numero (?:di |de )?(?:fattura|factura)|(?:data|fecha) (?:de la |della )?(?:fattura|factura))": 3.0,
         r"(?:rechnungs-?korrektur|warenrechnung|w a r e n r e c h n u n g|beleg-?nr|beleg-?datum)": 3.0,
-        r"\b(?:total|totaal|totale|summe|gesamtbetrag|montant|importe|amount due|balance due|subtotal)\b": 1.0,
+        r"\b(?:total|totaal|summe|gesamtbetrag|montant|amount due|balance due|grand total|subtotal)\b": 1.0,
+        r"\b(?:totale|importe|imponibile|base imponible)\b": 1.0,
         r"\b(?:vat|mwst|ust|tva|btw|iva|sales tax|gst|umsatzsteuer)\b": 1.0,
         r"\b(?:net|netto|brutto|ttc|ht)\b": 0.5,
         r"\b(?:iban|bic|swift|payment terms|zahlbar|due date|receipt)\b": 0.5,

@@ -85,7 +85,7 @@ _INVOICE_NUMBER = LabelRecognizer(
     {
         r"rechnungs?[ \t-]*(?:nummer|nr\.?|no\.?)|rechnung *(?:nr\.?|#|no\.?)|beleg-?nr\.?": 1.0,
         r"gutschrift(?:s-?nr\.?|snummer)": 1.0,
-        r"invoice *(?:number|no\.?|nr\.?|#|id)|facture *(?:n°|no\.?|nº|numéro)|n° *de *facture": 1.0,
+        r"invoice[ -]*(?:number|no\.?|nr\.?|#|id)|facture *(?:n°|no\.?|nº|numéro)|n° *de *facture": 1.0,
         r"numéro +de +facture|factuur *(?:nummer|nr\.?)|credit +note +(?:number|no\.?)|n° *facture": 1.0,
         r"numero +(?:della +)?fattura|fattura +n[.°º]?|n[.°º] *(?:fattura|documento)": 1.0,
         r"n[úu]mero +de +factura|factura +n[º°o.]|n[º°] *(?:de +)?factura": 1.0,
