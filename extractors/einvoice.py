@@ -4,7 +4,7 @@ The XML is what the seller's system booked, so it is read before any other
 tier, at confidence 1.0. It is also what an attacker would leave untouched
 while editing the visible page (a new IBAN, a higher total), so the visible
 text is still extracted independently and ``cross_check`` reports every field
-where the two disagree (``EINVOICE_MISMATCH``).
+whose XML value is printed nowhere on the page (``EINVOICE_MISMATCH``).
 
 Both syntaxes EN 16931 allows are read: UN/CEFACT CII (ZUGFeRD 1.0's
 ``CrossIndustryDocument`` and the D16B ``CrossIndustryInvoice`` of ZUGFeRD 2,
@@ -26,6 +26,7 @@ from lxml import etree
 
 from docval.domain import ExtractedField, Finding, Tier
 from extractors.pdf import IngestError
+from extractors.printed import is_printed
 
 __all__ = ["COMPARED_FIELDS", "cross_check", "parse_einvoice"]
 
@@ -291,24 +292,55 @@ COMPARED_FIELDS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def cross_check(xml_fields: dict[str, ExtractedField], text_fields: dict[str, ExtractedField]) -> list[Finding]:
-    """One ``EINVOICE_MISMATCH`` per field the XML and the visible text both carry but disagree on.
+# Fields whose page reading may be a part of the XML value without contradicting it: XML packs a name with its
+# GLN and customer number into one element, or an invoice number with a suffix the page prints elsewhere.
+_PARTIAL_FIELDS = {"invoice_number", "seller_name", "buyer_name"}
+_MIN_PART = 4
+# What every legible invoice prints: an XML amount due that appears nowhere on the page is a finding even when the
+# text tiers could not read a total (an attacker need not leave the page readable).
+_ALWAYS_PRINTED = {"grand_total"}
 
-    A field the text tiers could not read is not a mismatch: absence is
-    ``MISSING_FIELD``'s business. Messages name the field, never the values.
+
+def _agrees(name: str, xml: Any, text: Any) -> bool:
+    normalise = COMPARED_FIELDS[name]
+    if normalise(xml) == normalise(text):
+        return True
+    if name not in _PARTIAL_FIELDS:
+        return False
+    part, whole = str(normalise(text)), str(normalise(xml))
+    return len(part) >= _MIN_PART and part in whole
+
+
+def cross_check(
+    xml_fields: dict[str, ExtractedField], text_fields: dict[str, ExtractedField], page_text: str
+) -> list[Finding]:
+    """One ``EINVOICE_MISMATCH`` per field whose XML value the page does not show.
+
+    The rules tier picks one candidate per field, and an honest page often
+    prints several (an order date beside the issue date, a net line total
+    beside the net total): comparing readings would flag what is merely a
+    choice. So a field is a mismatch only when the XML value occurs nowhere in
+    ``page_text`` in any printed form (``printed.is_printed``: every locale's
+    number style, every date style, identifiers without spaces, any case) and
+    the text tiers read a different value for it (or, for the amount due,
+    read none). Otherwise a field the text tiers could not read is not a
+    mismatch: absence is ``MISSING_FIELD``'s business. Messages name the
+    field, never the values.
     """
     findings = []
-    for name, normalise in COMPARED_FIELDS.items():
+    for name in COMPARED_FIELDS:
         xml, text = xml_fields.get(name), text_fields.get(name)
-        if xml is None or text is None or xml.value is None or text.value is None:
+        if xml is None or xml.value is None or is_printed(name, str(xml.value), page_text):
             continue
-        if normalise(xml.value) != normalise(text.value):
-            where = f" (page {text.page})" if text.page else ""
-            findings.append(
-                Finding(
-                    code="EINVOICE_MISMATCH",
-                    message=f"{name}: the visible text{where} disagrees with the embedded e-invoice XML",
-                    fields=[name],
-                )
+        read = text is not None and text.value is not None
+        if (read and _agrees(name, xml.value, text.value)) or (not read and name not in _ALWAYS_PRINTED):
+            continue
+        where = f" (page {text.page})" if read and text.page else ""
+        findings.append(
+            Finding(
+                code="EINVOICE_MISMATCH",
+                message=f"{name}: the embedded e-invoice XML value is not printed on the page{where}",
+                fields=[name],
             )
+        )
     return findings

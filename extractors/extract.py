@@ -34,7 +34,7 @@ def extract(document: PdfDocument, router: Router, *, einvoice: bool = True) -> 
     text_fields = extract_rules(pages, kind)
     if wants_layout(text_fields, kind) and (layout := document.layout_pages()) is not None:
         text_fields = merge_views(text_fields, extract_rules(layout, kind), pages, layout)
-    findings: list[Finding] = cross_check(xml_fields, text_fields) if xml_fields else []
+    findings: list[Finding] = cross_check(xml_fields, text_fields, document.text) if xml_fields else []
     routed = router.escalate(kind, pages, {**text_fields, **xml_fields})
     return Extraction(
         kind=kind,

@@ -55,6 +55,9 @@ class KycFields(_Schema):
     phone: str | None = None
     passport_number: str | None = None
     national_id: str | None = None
+    # python-stdnum module the id's caption or the document's country names ("nl.bsn"), "none" for an ID-card
+    # number without a check-digit scheme, "default" (or absent) for the installation's ``national_id_scheme``.
+    national_id_scheme: str | None = None
     iban: str | None = None
 
 

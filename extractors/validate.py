@@ -114,7 +114,7 @@ def _identifiers(values: dict[str, Any], settings: ExtractSettings) -> list[Find
         findings.append(
             Finding(code="VAT_ID_INVALID", message="seller_vat_id: fails its country's check", fields=["seller_vat_id"])
         )
-    scheme = settings.national_id_scheme
+    scheme = _national_id_scheme(values.get("national_id_scheme"), settings.national_id_scheme)
     if "national_id" in values and scheme and not identifier_is_valid(scheme, values["national_id"]):
         findings.append(
             Finding(
@@ -122,6 +122,21 @@ def _identifiers(values: dict[str, Any], settings: ExtractSettings) -> list[Find
             )
         )
     return findings
+
+
+def _national_id_scheme(indicated: str | None, configured: str) -> str:
+    """The scheme the document indicates (``rules.kyc``: caption or country), else ("default") the installation's,
+    so a valid Dutch BSN is not an invalid German tax id; "none" (an ID-card number) checks nothing. An indication
+    that is no python-stdnum module (a model tier's free text) is ignored."""
+    if indicated == "none":
+        return ""
+    if indicated and indicated != "default":
+        try:
+            _stdnum_module(indicated)
+            return indicated
+        except (ValueError, ImportError):
+            pass
+    return configured
 
 
 # --- dates ---------------------------------------------------------------------------------------------------

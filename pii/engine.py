@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
@@ -12,9 +13,10 @@ from docval.domain import DocKind, ExtractedField, MaskedText, MaskFunction
 from docval.events import MaskedPayload
 from docval.hashing import KeyedHasher
 from docval.settings import Settings
-from pii.analysis import Analyzer, Span, build_analyzer, with_repeats
+from pii.analysis import Analyzer, Span, build_analyzer, resolve_overlaps, with_repeats
 from pii.config import PiiConfig, load_config
 from pii.errors import PiiError
+from pii.parties import contact_tail
 from pii.pseudonyms import Masked, apply_operators
 from pii.scan import LeakHit, ValueIndex, scan_paths
 from pii.vault import Vault, doc_subject
@@ -80,6 +82,24 @@ class PiiEngine:
         """
         return [entity for entity in self.entities_for(kind) if entity not in _NAME_LIKE]
 
+    def _clear_field_spans(self, value: str, kind: DocKind) -> list[Span]:
+        """Pattern types anywhere in a field the policy leaves in clear, and persons after its company part.
+
+        A supplier's name is a company's, but a contact person glued onto it
+        ("Acme GmbH z. Hd. Hans Müller") is personal data; only the text after
+        the legal form or contact marker (``parties.contact_tail``) is shown to
+        NER, where a company name cannot be mistaken for a person.
+        """
+        spans = self.analyzer.analyze(value, self._field_entities(kind))
+        tail = contact_tail(value)
+        if tail is None or "PERSON" not in self.entities_for(kind) or not re.search(r"[^\W\d_]{2}", value[tail:]):
+            return spans
+        # A person is written with given and family name; one word after the legal form is a branch ("Kunden AG Mitte").
+        people = [
+            p for p in self.analyzer.analyze(value[tail:], ["PERSON"]) if len(value[tail:][p.start : p.end].split()) > 1
+        ]
+        return resolve_overlaps([*spans, *(Span(p.entity, p.start + tail, p.end + tail, p.score) for p in people)])
+
     def spans(self, text: str, kind: DocKind | None = None) -> list[Span]:
         return self.analyzer.analyze(text, self.entities_for(kind))
 
@@ -141,7 +161,7 @@ class PiiEngine:
             if name in personal:
                 spans = [Span(personal[name], 0, len(value), 1.0)]
             else:
-                spans = with_repeats(value, self.analyzer.analyze(value, self._field_entities(kind)), known_now)
+                spans = with_repeats(value, self._clear_field_spans(value, kind), known_now)
             masked = self._replace(value, spans, known_now)
             used.update(masked.originals)
             _merge_counts(counts, masked.counts)

@@ -28,6 +28,7 @@ from extractors.normalize import (
 )
 from extractors.rules.base import Candidate, LabelRecognizer, PageLike, best
 from extractors.rules.lines import extract_line_items
+from extractors.rules.meaning import issue_dates, own_numbers
 
 __all__ = ["extract_invoice"]
 
@@ -37,10 +38,12 @@ _DATE = (
     r"|[A-Za-zÀ-ÿ]{3,}\.? +\d{1,2} *, *\d{4}"
 )
 _CURRENCY_MARK = r"(?:EUR|USD|GBP|INR|PLN|CHF|Rs\.?|€|\$|£)"
-_MONEY = (  # with cents, or with a currency mark; never glued to letters (ids such as DE123456789)
+# With cents, or with a currency mark; never glued to letters (ids such as DE123456789). A sign before the amount
+# or after it ('119,00-') is kept: credit notes print negative totals, and they stay negative.
+_MONEY = (
     rf"(?<![\w.,])(?:[-−] ?)?(?:{_CURRENCY_MARK} *)?[-−]?"
-    rf"(?:\d{{1,3}}(?:[.,'\u00a0]\d{{3}})+|\d+)[.,]\d{{2}}(?![\d%])(?![.,]\d)"
-    rf"|(?<![\w.,]){_CURRENCY_MARK} *(?:\d{{1,3}}(?:[.,'\u00a0]\d{{3}})+|\d+)(?![\d%.,])"
+    rf"(?:\d{{1,3}}(?:[.,' \u00a0\u202f]\d{{3}})+|\d+)[.,]\d{{2}}(?![\d%])(?![.,]\d)(?:-(?![\w-]))?"
+    rf"|(?<![\w.,]){_CURRENCY_MARK} *(?:\d{{1,3}}(?:[.,' \u00a0\u202f]\d{{3}})+|\d+)(?![\d%.,])"
 )
 _NUMBER = r"(?:# *)?(?=[A-Z0-9/_.\-]*\d)[A-Z0-9][A-Z0-9/_.\-]{2,}"
 
@@ -82,8 +85,10 @@ _INVOICE_NUMBER = LabelRecognizer(
     {
         r"rechnungs?[ \t-]*(?:nummer|nr\.?|no\.?)|rechnung *(?:nr\.?|#|no\.?)|beleg-?nr\.?": 1.0,
         r"gutschrift(?:s-?nr\.?|snummer)": 1.0,
-        r"invoice *(?:number|no\.?|nr\.?|#|id)|facture *(?:n°|no\.?|nº|numéro)|n° *de *facture": 1.0,
-        r"numéro +de +facture|factuur *(?:nummer|nr\.?)|credit +note +(?:number|no\.?)": 1.0,
+        r"invoice[ -]*(?:number|no\.?|nr\.?|#|id)|facture *(?:n°|no\.?|nº|numéro)|n° *de *facture": 1.0,
+        r"numéro +de +facture|factuur *(?:nummer|nr\.?)|credit +note +(?:number|no\.?)|n° *facture": 1.0,
+        r"numero +(?:della +)?fattura|fattura +n[.°º]?|n[.°º] *(?:fattura|documento)": 1.0,
+        r"n[úu]mero +de +factura|factura +n[º°o.]|n[º°] *(?:de +)?factura": 1.0,
         r"booking +id|bill +no\.?|receipt +no\.?|document +no\.?|belegnummer": 0.85,
         r"\w*(?:rechnung|korrektur|gutschrift) *(?:nr\.?|#|no\.?)|\bavoir *(?:n°|no\.?)?": 1.0,
         r"^ *(?:invoice|rechnung|facture|factuur|avoir)\b": 0.75,
@@ -100,7 +105,9 @@ _ISSUE_DATE = LabelRecognizer(
     {
         r"rechnungs-?datum|beleg-?datum|invoice +date|date +of +(?:the +)?invoice|ausstellungsdatum": 1.0,
         r"date +de +(?:la +)?facture|factuur *datum|issue +date|date +d['’]émission": 1.0,
-        r"facture +n\S* *\S+ +du|gutschriftsdatum|datum +der +rechnung": 0.95,
+        r"facture +n\S* *\S+ +du|gutschriftsdatum|datum +der +rechnung|date +de +facturation": 0.95,
+        r"data +(?:della +)?fattura|data +(?:di +)?emissione|data +documento": 1.0,
+        r"fecha +(?:de +(?:la +)?)?factura|fecha +de +(?:emisi[óo]n|expedici[óo]n)": 1.0,
         r"\w*(?:rechnung|korrektur|gutschrift) *nr\.? *\S+ +vom|\bfacture +\S+ +du|\w*rechnung +\(\d+\)": 0.95,
         r"\w*(?:rechnung|vertrag)\w*\b[^\n]{0,40}?\bnr\.?:? *\S+": 0.9,  # '…rechnung zur …versicherung Nr. X 11. März'
         r"\w+rechnung\b": 0.8,  # 'Beitragsrechnung 24. Januar 2014': a date right after the title
@@ -114,7 +121,9 @@ _DUE_DATE = LabelRecognizer(
     {
         r"due +date|payment +due|date +due|fälligkeits(?:datum|tag)|fällig +am|zahlbar +bis": 1.0,
         r"date +limite +de +paiement(?: +le)?|date +d['’]échéance|échéance|vervaldatum|vervaldag|due +by": 1.0,
-        r"netto +bis|zahlungsziel|pay +by": 0.8,
+        r"data +(?:di +)?scadenza|\bscadenza|fecha +de +vencimiento|\bvencimiento": 1.0,
+        r"netto +bis|zahlungsziel|pay +by|à +payer +avant +le|te +betalen +v[oó]{1,2}r": 0.8,
+        r"da +pagare +entro|pagar +antes +de": 0.8,
     },
     _DATE,
     _iso_date,
@@ -127,7 +136,8 @@ _GRAND_TOTAL = _total_recognizer(
         r"\bbeitrag +inkl\w*\.?": 0.85,  # insurance: 'vierteljährlicher Beitrag inklusive 19 % Versicherungsteuer'
         r"zahlbetrag|zu +zahlender +betrag|due +payable|amount +due|balance +due|total +due": 0.85,
         r"summe +inkl\.? *(?:ust|mwst)\.?|rechnungsbeitrag|gesamtsumme|bruttosumme|summe +brutto": 0.95,
-        r"total +amount|invoice +total": 0.95,
+        r"total +amount|invoice +total|importe +total|totaal +te +betalen": 0.95,
+        r"totale +(?:documento|fattura|da +pagare)|total +(?:factura|a +pagar)|totaal +incl\w*\.? *btw": 0.95,
         r"total +for +this +invoice|total +facture|factuur *totaal|gesamtbetrag": 0.9,
         r"\btotaal\b|(?<!vat )(?<!tax )\btotal\b(?! *(?:ht|net|hors|excl|tax|vat|tva|mwst|ust))": 0.7,
     },
@@ -141,6 +151,7 @@ _NET_TOTAL = _total_recognizer(
         r"total +excl\w*\.? +(?:vat|tax)|amount +untaxed|exclusief +btw|totaal +excl\w*": 1.0,
         r"sub-?total|zwischensumme|gesamtbeitrag|\bnetto\b": 0.7,
         r"grondslag|base +imposable|\bcharges\b": 0.6,
+        r"(?:totale +)?imponibile|base +imponible|subtotaal": 0.9,
     },
 )
 _TAX_TOTAL = _total_recognizer(
@@ -150,8 +161,9 @@ _TAX_TOTAL = _total_recognizer(
         r"(?:summe +)?(?:mwst|ust|umsatzsteuer|mehrwertsteuer)[ \t.-]*(?:betrag|summe)": 1.0,
         r"summe +(?:der +)?(?:mwst|ust|umsatzsteuer|mehrwertsteuer)": 1.0,
         r"total +(?:tax|vat|tva)|(?:tax|vat) +total|montant +(?:de +la +)?tva|btw +bedrag|total +mwst": 1.0,
-        r"\b(?:tva|vat|btw|mwst|ust|tax|versicherungsteuer)\b\.? *\(?\d{1,2}(?:[.,]\d+)? *%\)? *:?": 0.85,
-        r"\b(?:tax|vat|tva|mwst|ust|steuer|versicherungsteuer)\b": 0.6,
+        r"\b(?:tva|vat|btw|iva|mwst|ust|tax|versicherungsteuer)\b\.? *\(?\d{1,2}(?:[.,]\d+)? *%\)? *:?": 0.85,
+        r"(?:totale|total|cuota) +iva|imposta": 0.95,
+        r"\b(?:tax|vat|tva|iva|mwst|ust|steuer|versicherungsteuer)\b": 0.6,
     },
 )
 _TOTALS = (_NET_TOTAL, _TAX_TOTAL, _GRAND_TOTAL)
@@ -165,8 +177,6 @@ _MAX_TAX_LINES = 8
 _IBAN = re.compile(r"(?<![A-Z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){10,32}")
 _IBAN_LABEL = re.compile(r"iban|bankverbindung|bank account|konto|compte|rekening", re.IGNORECASE)
 _MAX_ADDRESS_LINES = 4
-_TITLE_LINES = 8
-_CREDIT_NOTE = re.compile(r"^ *(?:avoir|credit +note|gutschrift|creditnota)\b", re.IGNORECASE | re.MULTILINE)
 _LABEL_REACH = 60  # an IBAN label may end the previous line ("... Bankverbindung: IBAN\nDE75 ...")
 _VAT = re.compile(
     r"(?<![A-Z0-9])(?:ATU|BE|BG|CHE|CY|CZ|DE|DK|EE|EL|ES|FI|FR|GB|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|XI)"
@@ -225,8 +235,9 @@ def extract_invoice(pages: Sequence[PageLike]) -> dict[str, Candidate]:
     """Rules-tier candidates for the invoice fields this tier knows how to find."""
     dates = partial(_iso_date, month_first=_writes_month_first(pages))
     found: dict[str, Candidate | None] = {
-        "invoice_number": _INVOICE_NUMBER.find(pages),
-        "issue_date": replace(_ISSUE_DATE, normalize=dates).find(pages) or _first_date(pages, dates),
+        "invoice_number": best(own_numbers(pages, _INVOICE_NUMBER.candidates(pages))),
+        "issue_date": best(issue_dates(pages, replace(_ISSUE_DATE, normalize=dates).candidates(pages)))
+        or _first_date(pages, dates),
         "due_date": replace(_DUE_DATE, normalize=dates).find(pages),
         "iban": _iban(pages),
         "seller_vat_id": _seller_vat_id(pages),
@@ -239,10 +250,7 @@ def extract_invoice(pages: Sequence[PageLike]) -> dict[str, Candidate]:
         "tax_rate": _tax_rate(pages),
         "line_items": extract_line_items(pages),
     }
-    totals = _totals(pages)
-    if _is_credit_note(pages):
-        totals = {name: _absolute(candidate) for name, candidate in totals.items()}
-    found.update(totals)
+    found.update(_totals(pages))
     return {name: candidate for name, candidate in found.items() if candidate is not None}
 
 
@@ -251,10 +259,12 @@ def _first_date(pages: Sequence[PageLike], dates: Callable[[str], str | None]) -
     page = pages[0] if pages else None
     if page is None:
         return None
-    for match in re.finditer(_DATE, page.text):
-        if value := dates(match.group(0)):
-            return Candidate(0.5, value, page.number, match.span())
-    return None
+    found = [
+        Candidate(0.5, value, page.number, match.span())
+        for match in re.finditer(_DATE, page.text)
+        if (value := dates(match.group(0)))
+    ]
+    return next(iter(issue_dates(pages, found)), None)
 
 
 def _totals(pages: Sequence[PageLike]) -> dict[str, Candidate | None]:
@@ -312,18 +322,6 @@ def _glued_triples(pages: Sequence[PageLike]) -> list[tuple[Candidate, Candidate
             # VAT rates are under 100 %: the tax is the smaller of the two addends.
             triples.extend(t for t in permutations(cells) if _adds_up(*t) and Decimal(t[1].value) < Decimal(t[0].value))
     return triples
-
-
-def _is_credit_note(pages: Sequence[PageLike]) -> bool:
-    """A credit note titled as such; its amounts are positive (EN 16931: the document type carries the sign)."""
-    head = "\n".join(pages[0].text.splitlines()[:_TITLE_LINES]) if pages else ""
-    return bool(_CREDIT_NOTE.search(head))
-
-
-def _absolute(candidate: Candidate | None) -> Candidate | None:
-    if candidate is None or not candidate.value.startswith("-"):
-        return candidate
-    return replace(candidate, value=candidate.value[1:])
 
 
 def _tax_sums(taxes: list[Candidate]) -> list[Candidate]:

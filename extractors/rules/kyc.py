@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from extractors.normalize import normalize_iban, parse_date
 from extractors.rules.base import Candidate, LabelRecognizer, PageLike
+from extractors.rules.meaning import caption
 
 __all__ = ["extract_kyc"]
 
@@ -80,15 +81,64 @@ _RECOGNIZERS = (
         "national_id",
         {
             r"national +id(?:entity)?(?: +(?:number|no\.?))?|personalausweis(?:nummer)?|id +card +(?:number|no\.?)"
-            r"|social +security +(?:number|no\.?)|ssn|tax +id": 1.0
+            r"|social +security +(?:number|no\.?)|ssn|tax +id": 1.0,
+            r"\bbsn\b|burgerservicenummer|steuer-?id(?:entifikationsnummer)?|steuerliche +identifikationsnummer"
+            r"|\bidnr\b|codice +fiscale|\bdni\b|\bnie\b|\bnif\b|\bnir\b|s[ée]curit[ée] +sociale"
+            r"|rijksregisternummer|registre +national|\bpesel\b|personnummer": 1.0,
         },
-        r"[A-Z0-9][A-Z0-9 \-]{4,18}[A-Z0-9]",
+        r"[A-Z0-9][A-Z0-9 \-]{4,24}[A-Z0-9]",  # up to a spaced French NIR: '2 95 10 99 126 111 93'
         _text,
     ),
     LabelRecognizer("iban", {r"iban": 1.0}, r"[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){10,32}", _iban),
 )
 
 
+# What a national id's caption says it is: the python-stdnum module that checks it, or "none" for identity-document
+# numbers without a public check-digit scheme (ID cards), which are then not checked at all.
+_SCHEME_BY_LABEL = {
+    r"steuer-?id|steuerliche +identifikationsnummer|steueridentifikationsnummer|\bidnr\b": "de.idnr",
+    r"\bbsn\b|burgerservice": "nl.bsn",
+    r"social +security|\bssn\b": "us.ssn",
+    r"\bnir\b|s[ée]curit[ée] +sociale|\binsee\b": "fr.nir",
+    r"codice +fiscale": "it.codicefiscale",
+    r"\bnie\b|identidad +de +extranjero": "es.nie",
+    r"\bdni\b|documento +nacional|\bnif\b": "es.dni",
+    r"rijksregister|registre +national|num[ée]ro +national": "be.nn",
+    r"\bpesel\b": "pl.pesel",
+    r"personnummer": "se.personnummer",
+    r"personalausweis|id[ -]?card|identity +card|carte +d['’]identit[ée]|identiteitskaart": "none",
+    r"carta +d['’]identit[àa]|documento +de +identidad": "none",
+}
+# A national id under a generic caption ("National ID") is the one of the country the document names, when only one.
+_SCHEME_BY_COUNTRY = {
+    r"germany|deutschland": "de.idnr",
+    r"netherlands|nederland": "nl.bsn",
+    r"united +states|\busa\b": "us.ssn",
+    r"france\b": "fr.nir",
+    r"italy|italia\b": "it.codicefiscale",
+    r"spain|espa[ñn]a": "es.dni",
+    r"belgium|belgi[eëq]": "be.nn",
+    r"poland|polska": "pl.pesel",
+    r"sweden|sverige": "se.personnummer",
+}
+
+
+def _scheme(pages: Sequence[PageLike], national_id: Candidate) -> Candidate:
+    """The scheme ``national_id`` is to be checked under, from its caption, else from the one country named, else
+    "default" (the installation's). Always given with the id, so the router never asks a model for it alone."""
+    page = next((page for page in pages if page.number == national_id.page), None)
+    label = caption(page, national_id.span) if page is not None else ""
+    for pattern, scheme in _SCHEME_BY_LABEL.items():
+        if re.search(pattern, label, re.IGNORECASE):
+            return Candidate(national_id.confidence, scheme, national_id.page, national_id.span)
+    text = "\n".join(page.text for page in pages)
+    named = {scheme for pattern, scheme in _SCHEME_BY_COUNTRY.items() if re.search(pattern, text, re.IGNORECASE)}
+    scheme = named.pop() if len(named) == 1 else "default"
+    return Candidate(national_id.confidence, scheme, national_id.page, national_id.span)
+
+
 def extract_kyc(pages: Sequence[PageLike]) -> dict[str, Candidate]:
-    found = {recognizer.field_name: recognizer.find(pages) for recognizer in _RECOGNIZERS}
+    found: dict[str, Candidate | None] = {recognizer.field_name: recognizer.find(pages) for recognizer in _RECOGNIZERS}
+    if (national_id := found["national_id"]) is not None:
+        found["national_id_scheme"] = _scheme(pages, national_id)
     return {name: candidate for name, candidate in found.items() if candidate is not None}

@@ -127,6 +127,7 @@ def test_kyc_form() -> None:
         "phone": "+49 30 1234567",
         "passport_number": "C01X00T47",
         "national_id": "T22000129",
+        "national_id_scheme": "default",  # no scheme in the caption, no country named: the installation's
         "iban": "DE89370400440532013000",
     }
 

@@ -1,0 +1,80 @@
+"""What the words in front of a value say it is: another date than the issue date, another document's number.
+
+Label recognizers anchor on words such as "date", "vom" or "Rechnung Nr.",
+which also head the delivery date, the order date or the number of the
+invoice a correction refers to. Instead of tuning each label, a candidate is
+judged by the words just before it on its line (or, for a value that starts
+its line, the caption on the line above), in EN/DE/FR/NL/IT/ES: a date whose
+caption speaks of delivery, service, a period, an order or payment is not the
+issue date; a number introduced as the one a correction or credit note
+refers to is not this document's number.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from extractors.rules.base import Candidate, PageLike
+
+__all__ = ["caption", "issue_dates", "own_numbers"]
+
+_REACH = 48  # characters before a value that can still be its caption
+_COLUMN_GAP = re.compile(r" {3,}|\t")
+_DATE_LIKE = re.compile(r"\d{1,4}[./\-]\d{1,2}[./\-]\d{2,4}")
+
+# Dates that are not the issue date: delivery / service / period / order / due / payment / validity / print dates.
+_OTHER_DATE = re.compile(
+    r"liefer|leistung|zeitraum|bestell|auftrag|fällig|zahl(?:bar|ung)|gültig|druck|versand"
+    r"|deliver|shipp?(?:ing|ed|ment)?\b|dispatch|service|period|order|due\b|payment|pay +by|valid|printed"
+    r"|livraison|expédi|prestation|période|commande|échéance|paiement|valable"
+    r"|levering|geleverd|bestel|verval|betaal|periode"
+    r"|consegna|spedizion|prestazion|periodo|ordine|scadenza|pagamento"
+    r"|entrega|envío|prestación|pedido|vencimiento|pago",
+    re.IGNORECASE,
+)
+# A number this document refers to rather than its own: the invoice a correction or credit note corrects.
+_REFERENCE = re.compile(
+    r"(?:korrektur|gutschrift|storno|berichtigung) +(?:zu|zur|für)\b|\bzu(?:r)? +(?:rechnung|beleg)|bezug|bezieht"
+    r"|ursprünglich|original|corrects?\b|correction +(?:of|to|for)|refers? +to|with +reference +to|relat(?:ed|ing) +to"
+    r"|credit(?:ed)? +(?:note +)?(?:for|against|on)\b|\bsur +(?:la +)?facture|annul|en +référence|rectifi|riferimento"
+    r"|\brif\.|betreft|correctie +(?:op|van)|storno +(?:di|della)|nota +(?:di|de) +cr[eé]dito +(?:su|sobre|a|per)",
+    re.IGNORECASE,
+)
+
+
+def caption(page: PageLike, span: tuple[int, int]) -> str:
+    """The text that can caption the value at ``span``: the words before it on its line since the last column gap
+    or date, or the previous line when the value starts its own line."""
+    text = page.text
+    line_start = text.rfind("\n", 0, span[0]) + 1
+    before = text[max(line_start, span[0] - _REACH) : span[0]]
+    if not before.strip():
+        previous_start = text.rfind("\n", 0, max(line_start - 1, 0)) + 1
+        before = text[previous_start : max(line_start - 1, previous_start)][-_REACH:]
+    stripped = before.rstrip()  # a gap between the caption and its value is no column boundary
+    cuts = [match.end() for pattern in (_COLUMN_GAP, _DATE_LIKE) for match in pattern.finditer(stripped)]
+    return stripped[max(cuts, default=0) :]
+
+
+def _page(pages: Sequence[PageLike], number: int) -> PageLike | None:
+    return next((page for page in pages if page.number == number), None)
+
+
+def _keep(pages: Sequence[PageLike], candidates: list[Candidate], unwanted: re.Pattern[str]) -> list[Candidate]:
+    kept = []
+    for candidate in candidates:
+        page = _page(pages, candidate.page)
+        if page is None or not unwanted.search(caption(page, candidate.span)):
+            kept.append(candidate)
+    return kept
+
+
+def issue_dates(pages: Sequence[PageLike], candidates: list[Candidate]) -> list[Candidate]:
+    """The date candidates whose caption does not name another kind of date."""
+    return _keep(pages, candidates, _OTHER_DATE)
+
+
+def own_numbers(pages: Sequence[PageLike], candidates: list[Candidate]) -> list[Candidate]:
+    """The number candidates not introduced as the number of another document (the invoice a correction refers to)."""
+    return _keep(pages, candidates, _REFERENCE)

@@ -1,0 +1,94 @@
+"""Label meaning in six languages: other dates are not the issue date, a corrected invoice's number is not ours.
+
+Each page prints the distractor before the real value, in the label styles of
+EN/DE/FR/NL/IT/ES invoices, so picking the first date or number after a
+generic label ("Date", "vom", "Rechnung Nr.") would be wrong.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from docval.domain import DocKind
+from extractors.classify import classify
+from extractors.rules import Page, extract_rules
+
+DATES = {
+    "en": "INVOICE\nOrder date: 02/03/2026\nDelivery date: 04/03/2026\nInvoice date: 09/03/2026\nDue date: 08/04/2026",
+    "de": "RECHNUNG\nIhre Bestellung vom 02.03.2026\nLieferdatum 04.03.2026\nDatum 09.03.2026\nFällig am 08.04.2026",
+    "fr": "FACTURE\nDate de commande : 02/03/2026\nDate de livraison : 04/03/2026\nDate : 09/03/2026\n"
+    "Date d'échéance : 08/04/2026",
+    "nl": "FACTUUR\nUw bestelling van 02-03-2026\nLeverdatum 04-03-2026\nDatum 09-03-2026\nVervaldatum 08-04-2026",
+    "it": "FATTURA\nData ordine 02/03/2026\nData di consegna 04/03/2026\nData 09/03/2026\nData scadenza 08/04/2026",
+    "es": "FACTURA\nFecha de pedido 02/03/2026\nFecha de entrega 04/03/2026\nFecha 09/03/2026\n"
+    "Fecha de vencimiento 08/04/2026",
+}
+
+
+@pytest.mark.parametrize("language", sorted(DATES))
+def test_issue_date_is_told_from_order_delivery_and_due_dates(language: str) -> None:
+    text = DATES[language]
+    fields = extract_rules([Page(1, text)], DocKind.INVOICE)
+    assert fields["issue_date"].value == "2026-03-09"
+    assert fields["due_date"].value == "2026-04-08"
+
+
+def test_a_service_period_is_not_the_issue_date() -> None:
+    text = "Rechnung\nLeistungszeitraum 01.02.2026 - 28.02.2026\nRechnungsnummer R-77\nvom 03.03.2026"
+    assert extract_rules([Page(1, text)], DocKind.INVOICE)["issue_date"].value == "2026-03-03"
+
+
+CORRECTIONS = [
+    "Rechnungskorrektur Nr. RK-2026-17\nKorrektur zu Rechnung Nr. RE-2026-05 vom 02.02.2026",
+    "Credit note no. CN-2026-17\nThis credit note corrects invoice no. INV-2026-05",
+    "AVOIR n° AV-2026-17\nAvoir sur facture n° FA-2026-05",
+    "CREDITNOTA\nFactuurnummer CN-2026-17\nCorrectie op factuurnummer F-2026-05",
+    "NOTA DI CREDITO\nNumero fattura NC-2026-17\nRiferimento fattura n. FT-2026-05",
+    "FACTURA RECTIFICATIVA\nNúmero de factura R-2026-17\nRectifica la factura nº F-2026-05",
+]
+
+
+@pytest.mark.parametrize("text", CORRECTIONS)
+def test_a_correction_keeps_its_own_number_not_the_corrected_one(text: str) -> None:
+    fields = extract_rules([Page(1, text)], DocKind.INVOICE)
+    assert fields["invoice_number"].value.endswith("2026-17")
+
+
+def test_the_corrected_number_printed_first_is_skipped() -> None:
+    text = "Korrektur zu Rechnung Nr. RE-2026-05\nRechnungskorrektur Nr. RK-2026-17"
+    assert extract_rules([Page(1, text)], DocKind.INVOICE)["invoice_number"].value == "RK-2026-17"
+
+
+@pytest.mark.parametrize(
+    ("text", "net", "tax", "grand"),
+    [
+        (
+            "FACTURE\nTotal HT 11 304,94 €\nTVA 20 % 2 260,99 €\nTotal TTC 13 565,93 €",
+            "11304.94",
+            "2260.99",
+            "13565.93",
+        ),
+        ("FATTURA\nImponibile 1.250,00\nIVA 22% 275,00\nTotale documento 1.525,00", "1250.00", "275.00", "1525.00"),
+        ("FACTURA\nBase imponible 800,00\nIVA 21% 168,00\nTotal factura 968,00", "800.00", "168.00", "968.00"),
+    ],
+)
+def test_totals_in_french_italian_and_spanish_styles(text: str, net: str, tax: str, grand: str) -> None:
+    assert classify([text]).kind == DocKind.INVOICE  # "factura", "IVA", "totale": not an unknown document
+    fields = extract_rules([Page(1, text)], DocKind.INVOICE)
+    assert (fields["net_total"].value, fields["tax_total"].value, fields["grand_total"].value) == (net, tax, grand)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "AVOIR n° AV-1\nTotal HT -1 218,48 €\nTVA 20 % -243,70 €\nTotal TTC -1 462,18 €",
+        "CREDIT NOTE\nNet total: € -1,218.48\nVAT 20%: € -243.70\nTotal due: € -1,462.18",
+        "GUTSCHRIFT\nNettobetrag −1.218,48\nUSt 20 % −243,70\nGesamtbetrag −1.462,18",
+        "Gutschrift\nNettobetrag 1.218,48-\nUSt 20 % 243,70-\nGesamtbetrag 1.462,18-",
+        "NOTA DI CREDITO\nImponibile -1.218,48\nIVA 20% -243,70\nTotale documento -1.462,18",
+    ],
+)
+def test_credit_note_totals_stay_negative(text: str) -> None:
+    fields = extract_rules([Page(1, text)], DocKind.INVOICE)
+    totals = (fields["net_total"].value, fields["tax_total"].value, fields["grand_total"].value)
+    assert totals == ("-1218.48", "-243.70", "-1462.18")
