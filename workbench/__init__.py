@@ -3,10 +3,20 @@
 FastAPI + Jinja2 pages and a little plain JavaScript, served on 127.0.0.1 and
 addressed as ``http://localhost:PORT``. It calls the approvals core and
 publishes through a function handed to it (``serve_workbench(settings,
-publish)``), so it never imports Prefect.
+publish)``), so it never imports Prefect. Exports load on first use
+(``docval.lazy``): ``docval --help`` must not import FastAPI or DuckDB.
 """
 
-from workbench.app import Publish, create_app, invite_link, serve_workbench, workbench_url
-from workbench.errors import WorkbenchError
+from docval.lazy import lazy_exports
 
-__all__ = ["Publish", "WorkbenchError", "create_app", "invite_link", "serve_workbench", "workbench_url"]
+_EXPORTS = {
+    "Publish": "workbench.app",
+    "WorkbenchError": "workbench.errors",
+    "create_app": "workbench.app",
+    "invite_link": "workbench.app",
+    "serve_workbench": "workbench.app",
+    "workbench_url": "workbench.app",
+}
+
+__all__ = sorted(_EXPORTS)  # each name is imported from its module on first use
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
