@@ -338,11 +338,14 @@ class Ledger:
     @classmethod
     def open(cls, settings: Settings) -> Ledger:
         """Open (creating the tables on first use); needs no signing key, so read-only users can open it too."""
-        ledger = cls(settings.ledger_db, settings.ledger_keys_dir, settings.ledger)
-        if not ledger._has_schema():
-            with ledger._write() as con:
+        return cls(settings.ledger_db, settings.ledger_keys_dir, settings.ledger).created()
+
+    def created(self) -> Ledger:
+        """This ledger, its tables created on first use."""
+        if not self._has_schema():
+            with self._write() as con:
                 con.execute(_SCHEMA)
-        return ledger
+        return self
 
     def _has_schema(self) -> bool:
         if not self.db_path.exists():
@@ -429,13 +432,19 @@ class Ledger:
 
     def checkpoint(self) -> str:
         """Sign a checkpoint now if entries are unsigned; return the latest checkpoint note."""
-        with self._write() as con:
-            note = self._checkpoint_locked(con)
-            latest = LedgerReader(con).latest_checkpoint()
-        self._witness([note] if note else [])
+        latest = self.sign_pending()[1]
         if latest is None:
             raise LedgerError("the ledger is empty; there is nothing to sign")
         return latest
+
+    def sign_pending(self) -> tuple[str | None, str | None]:
+        """Sign the entries no checkpoint covers yet, if any: (the new note or None, the latest note or None)."""
+        with self._write() as con:
+            size, checkpoint_size = con.execute("SELECT size, checkpoint_size FROM head").fetchall()[0]
+            note = self._checkpoint_locked(con) if size > checkpoint_size else None
+            latest = note or LedgerReader(con).latest_checkpoint()
+        self._witness([note] if note else [])
+        return note, latest
 
     def _checkpoint_if_due(self, con: duckdb.DuckDBPyConnection) -> str | None:
         size, checkpoint_size, checkpoint_at = con.execute(

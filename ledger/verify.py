@@ -34,10 +34,23 @@ class VerifyReport:
     check: str | None = None
     reason: str | None = None
 
-    def summary(self) -> str:
+    @property
+    def unsigned(self) -> int:
+        """Entries beyond the latest checkpoint: nothing signed commits to them, so anyone could edit them."""
+        return max(self.size - self.signed_size, 0)
+
+    def holds(self, *, allow_unsigned_tail: bool = False) -> bool:
+        """Verified, and (unless allowed) no unsigned tail: an unsigned entry is no evidence of anything."""
+        return self.ok and (allow_unsigned_tail or not self.unsigned)
+
+    def summary(self, *, allow_unsigned_tail: bool = True) -> str:
+        if self.ok and not allow_unsigned_tail and self.unsigned:
+            return (
+                f"FAILED unsigned tail at seq {self.signed_size}: {self.unsigned} entries beyond the latest checkpoint "
+                "are not signed (run `docval ledger checkpoint`, or pass --allow-unsigned-tail)"
+            )
         if self.ok:
-            unsigned = self.size - self.signed_size
-            tail = f", {unsigned} newer entries not yet signed" if unsigned else ""
+            tail = f", {self.unsigned} newer entries not yet signed" if self.unsigned else ""
             return f"OK: {self.size} entries, {self.checkpoints} checkpoints verified{tail}"
         where = f" at seq {self.first_bad_seq}" if self.first_bad_seq is not None else ""
         return f"FAILED {self.check}{where}: {self.reason}"
