@@ -145,9 +145,9 @@ ALG_ED25519 = 0x01
 _SIGNATURE_PREFIX = "\u2014 "  # em dash + space starts every signature line
 
 
-def key_id(name: str, public_key: bytes) -> bytes:
-    """First 4 bytes of SHA-256(name || 0x0A || 0x01 || pubkey), per the signed-note spec."""
-    return _sha256(name.encode() + b"\n" + bytes([ALG_ED25519]) + public_key).digest()[:4]
+def key_id(name: str, public_key: bytes, algorithm: int = ALG_ED25519) -> bytes:
+    """First 4 bytes of SHA-256(name || 0x0A || algorithm || pubkey), per the signed-note spec."""
+    return _sha256(name.encode() + b"\n" + bytes([algorithm]) + public_key).digest()[:4]
 
 
 @dataclass(frozen=True)
@@ -263,6 +263,112 @@ HANDOVER_HEADER = "docval key handover"
 def handover_text(old: str, new: str) -> str:
     """What a key rotation signs: both keys, so neither can be swapped afterwards."""
     return f"{HANDOVER_HEADER}\n{old}\n{new}\n"
+
+
+# ----------------------------------------------------------------------------- C2SP tlog-cosignature, tlog-witness
+# A witness (someone other than the operator) cosigns a checkpoint only if it extends every checkpoint of the
+# same origin it cosigned before. Cosignature v1: a note signature line whose key id uses type 0x04 and whose
+# signature is u64 timestamp || Ed25519("cosignature/v1\ntime <t>\n" || checkpoint body).
+
+ALG_COSIGNATURE_V1 = 0x04
+COSIGNATURE_HEADER = "cosignature/v1"
+WITNESS_TIMEOUT_SECONDS = 10.0
+
+
+def cosigned_message(body: str, timestamp: int) -> bytes:
+    """What a v1 cosignature signs: header line, time line, then the checkpoint body with its final newline."""
+    return f"{COSIGNATURE_HEADER}\ntime {timestamp}\n{body}".encode()
+
+
+@dataclass(frozen=True)
+class CosignerKey:
+    """A witness's verifier key, ``<name>+<8 hex key id>+<base64(0x04||pubkey)>``."""
+
+    name: str
+    key_id: bytes
+    public_key: bytes
+
+    @classmethod
+    def parse(cls, text: str) -> CosignerKey:
+        try:
+            name, hex_id, encoded = text.strip().split("+", 2)
+            raw = base64.b64decode(encoded, validate=True)
+        except (ValueError, binascii.Error):
+            raise VerifyError(f"malformed witness key {text.strip()[:40]!r}") from None
+        if not name or len(raw) != 33 or raw[0] != ALG_COSIGNATURE_V1:
+            raise VerifyError(f"witness key {name!r} is not an Ed25519 cosignature/v1 key (type 0x04)")
+        if hex_id != key_id(name, raw[1:], ALG_COSIGNATURE_V1).hex():
+            raise VerifyError(f"witness key {name!r} has a wrong key id")
+        return cls(name, bytes.fromhex(hex_id), raw[1:])
+
+    def __str__(self) -> str:
+        encoded = base64.b64encode(bytes([ALG_COSIGNATURE_V1]) + self.public_key).decode()
+        return f"{self.name}+{self.key_id.hex()}+{encoded}"
+
+    def cosigned_at(self, body: str, signatures: list[tuple[str, bytes, bytes]]) -> int | None:
+        """The timestamp of this witness's valid cosignature of ``body`` among ``signatures``, else None."""
+        for name, kid, raw in signatures:
+            if name != self.name or kid != self.key_id or len(raw) != 72:
+                continue
+            timestamp = int.from_bytes(raw[:8], "big")
+            try:
+                Ed25519PublicKey.from_public_bytes(self.public_key).verify(raw[8:], cosigned_message(body, timestamp))
+            except InvalidSignature:
+                continue
+            return timestamp
+        return None
+
+
+def count_cosigners(note: str, keys: list[CosignerKey]) -> list[str]:
+    """Names of the ``keys`` that validly cosigned the checkpoint ``note`` (signature lines from others ignored)."""
+    body, signatures = split_note(note)
+    return [key.name for key in keys if key.cosigned_at(body, signatures) is not None]
+
+
+@dataclass(frozen=True)
+class Witness:
+    """A witness as an auditor pins it: its key, and (optionally) the URL prefix of its C2SP endpoints."""
+
+    key: CosignerKey
+    url: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Witness:
+        """``<verifier key>`` or ``<url> <verifier key>`` (the form of docval.toml's ``[ledger] witnesses``)."""
+        parts = text.split()
+        if len(parts) == 2 and parts[0].startswith(("http://", "https://")):
+            return cls(CosignerKey.parse(parts[1]), parts[0].rstrip("/"))
+        if len(parts) == 1:
+            return cls(CosignerKey.parse(parts[0]))
+        raise VerifyError(f"expected '<witness verifier key>' or '<url> <witness verifier key>', got {text[:60]!r}")
+
+
+def add_checkpoint(url: str, old_size: int, proof: list[bytes], note: str) -> tuple[int, str]:
+    """POST ``<url>/add-checkpoint`` (C2SP tlog-witness): (HTTP status, body); OSError if unreachable."""
+    import urllib.error
+    import urllib.request
+
+    body = f"old {old_size}\n" + "".join(base64.b64encode(node).decode() + "\n" for node in proof) + "\n" + note
+    request = urllib.request.Request(url + "/add-checkpoint", data=body.encode(), method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=WITNESS_TIMEOUT_SECONDS) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(errors="replace")
+
+
+def witnessed_size(url: str, note: str) -> int:
+    """The size of the latest checkpoint of ``note``'s origin the witness cosigned.
+
+    Asked the only way the protocol offers: an add-checkpoint of ``note`` from old size 0. A witness that
+    has cosigned anything answers 409 with its size; one that has not cosigns ``note`` (size 0 before).
+    """
+    status, text = add_checkpoint(url, 0, [], note)
+    if status == 200:
+        return 0
+    if status == 409 and re.fullmatch(r"(0|[1-9][0-9]*)\n", text):
+        return int(text)
+    raise VerifyError(f"witness {url} answered {status}: {text.strip()[:80]}")
 
 
 # ----------------------------------------------------------------------------- entries, chain and key history

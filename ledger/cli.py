@@ -13,11 +13,15 @@ __all__ = ["register"]
 
 keys_app = typer.Typer(help="The ledger's Ed25519 signing key.", no_args_is_help=True)
 ledger_app = typer.Typer(help="The signed, Merkle-chained audit ledger.", no_args_is_help=True)
+witness_app = typer.Typer(
+    help="A C2SP tlog-witness for other parties to run (its own key and state).", no_args_is_help=True
+)
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(keys_app, name="keys")
     app.add_typer(ledger_app, name="ledger")
+    app.add_typer(witness_app, name="witness")
 
 
 def _open():
@@ -75,15 +79,19 @@ def ledger_checkpoint() -> None:
 
 
 @ledger_app.command("verify")
-def ledger_verify() -> None:
+def ledger_verify(
+    allow_unsigned_tail: Annotated[
+        bool, typer.Option("--allow-unsigned-tail", help="Pass even if entries beyond the latest checkpoint exist.")
+    ] = False,
+) -> None:
     """Recompute tree, chain, signatures and every checkpoint of the ledger and of every shard; exit 1 naming
-    the shard and the first bad seq."""
+    the shard and the first bad seq, or when entries no checkpoint signs exist."""
     from docval.settings import load_settings
     from ledger.verify_shards import verify_installation
 
     report = verify_installation(load_settings())
-    typer.echo(report.summary())
-    if not report.ok:
+    typer.echo(report.summary(allow_unsigned_tail=allow_unsigned_tail))
+    if not report.holds(allow_unsigned_tail=allow_unsigned_tail):
         raise typer.Exit(1)
 
 
@@ -124,3 +132,50 @@ def ledger_export(directory: Path) -> None:
     """Write entries.jsonl, checkpoint, ledger.vkey, manifest.json and verify.py to DIRECTORY."""
     _open().export(directory)
     typer.echo(f"exported to {directory}; check with: python {directory / 'verify.py'} {directory}")
+
+
+@witness_app.command("init")
+def witness_init(
+    directory: Path,
+    name: Annotated[str, typer.Option(help="The witness's key name (a schema-less URL naming it).")] = "",
+) -> None:
+    """Create a witness in DIRECTORY (key 0600, state folders 0700); the last line printed is its verifier key."""
+    import socket
+
+    from ledger.witness import init_witness
+
+    verifier = init_witness(directory, name or f"{socket.gethostname()}/docval-witness")
+    typer.echo(f"witness created in {directory}; give this verifier key to the logs and auditors:")
+    typer.echo(str(verifier))
+
+
+@witness_app.command("add-log")
+def witness_add_log(
+    directory: Path,
+    origin: Annotated[str, typer.Option(help="The log's checkpoint origin (first line of its checkpoints).")],
+    vkey: Annotated[Path, typer.Option(help="The log's verifier key file (its ledger.vkey).")],
+) -> None:
+    """Accept checkpoints of ORIGIN signed by the key in VKEY."""
+    from ledger.witness import add_log
+
+    key = add_log(directory, origin, vkey.read_text(encoding="utf-8"))
+    typer.echo(f"witness accepts {origin} signed by {key.name}+{key.key_id.hex()}")
+
+
+@witness_app.command("serve")
+def witness_serve(
+    directory: Path,
+    listen: Annotated[str, typer.Option(help="HOST:PORT to listen on; the C2SP endpoints are under it.")],
+) -> None:
+    """Answer POST /add-checkpoint (C2SP tlog-witness) until stopped."""
+    from ledger.witness import serve
+
+    host, _, port = listen.rpartition(":")
+    server = serve(directory, host, int(port))
+    typer.echo(f"witness serving http://{listen} (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
