@@ -74,25 +74,73 @@ def ledger_append() -> None:
 
 @ledger_app.command("checkpoint")
 def ledger_checkpoint() -> None:
-    """Sign a checkpoint now if entries are unsigned, and print the latest checkpoint."""
-    typer.echo(_open().checkpoint(), nl=False)
+    """Sign a checkpoint now if entries are unsigned, submit it to the witnesses, and print the latest
+    checkpoint with its cosignatures; a witness that did not cosign is named on stderr (exit status 0)."""
+    from ledger.witnessing import cosigned_note, submit
+
+    ledger = _open()
+    ledger.checkpoint()
+    for status in submit(ledger, force=True):
+        typer.echo(status.line(), err=True)
+    with ledger.reader() as reader:
+        typer.echo(cosigned_note(reader, reader.latest_checkpoint() or ""), nl=False)
 
 
 @ledger_app.command("verify")
 def ledger_verify(
+    vkey: Annotated[Path | None, typer.Option(help="The log's verifier key as the auditor holds it.")] = None,
+    witness_key: Annotated[
+        list[Path] | None,
+        typer.Option(help="A witness's verifier key file ('<key>' or '<url> <key>'); repeatable."),
+    ] = None,
+    quorum: Annotated[int, typer.Option(help="Cosignatures required (0: one per --witness-key).")] = 0,
     allow_unsigned_tail: Annotated[
         bool, typer.Option("--allow-unsigned-tail", help="Pass even if entries beyond the latest checkpoint exist.")
     ] = False,
 ) -> None:
     """Recompute tree, chain, signatures and every checkpoint of the ledger and of every shard; exit 1 naming
-    the shard and the first bad seq, or when entries no checkpoint signs exist."""
+    the shard and the first bad seq, when entries no checkpoint signs exist, or when a pinned key (--vkey,
+    --witness-key) does not hold for the root ledger."""
     from docval.settings import load_settings
+    from ledger.verify_pins import verify_pins
     from ledger.verify_shards import verify_installation
 
-    report = verify_installation(load_settings())
+    settings = load_settings()
+    report = verify_installation(settings)
     typer.echo(report.summary(allow_unsigned_tail=allow_unsigned_tail))
-    if not report.holds(allow_unsigned_tail=allow_unsigned_tail):
+    ok = report.holds(allow_unsigned_tail=allow_unsigned_tail)
+    if vkey is not None or witness_key:
+        pins = verify_pins(
+            _open(), _pinned_log_key(vkey), [_pinned_witness(path) for path in witness_key or []], quorum,
+            allow_unsigned_tail=allow_unsigned_tail,
+        )  # fmt: skip
+        for line in pins.lines():
+            typer.echo(line)
+        ok = ok and pins.ok
+    if not ok:
         raise typer.Exit(1)
+
+
+def _pinned_log_key(path: Path | None):
+    from ledger import LedgerError
+    from ledger.bundle_verify import VerifierKey, VerifyError
+
+    if path is None:
+        return None
+    try:
+        return VerifierKey.parse(path.read_text(encoding="utf-8").splitlines()[0])
+    except (VerifyError, IndexError, OSError) as exc:
+        raise LedgerError(f"--vkey {path}: {exc or 'empty file'}") from None
+
+
+def _pinned_witness(path: Path):
+    from ledger import LedgerError
+    from ledger.bundle_verify import VerifyError, Witness
+
+    try:
+        return Witness.parse(path.read_text(encoding="utf-8").strip().splitlines()[-1])
+    except (VerifyError, IndexError, OSError) as exc:
+        raise LedgerError(f"--witness-key {path}: {exc or 'empty file'}") from None
 
 
 @ledger_app.command("anchor")

@@ -438,12 +438,18 @@ class Ledger:
         return latest
 
     def sign_pending(self) -> tuple[str | None, str | None]:
-        """Sign the entries no checkpoint covers yet, if any: (the new note or None, the latest note or None)."""
+        """Sign the entries no checkpoint covers yet, if any, and offer the latest checkpoint to the witnesses
+        (``ledger.witnessing``; one that failed lately is skipped until its backoff ends):
+        (the new note or None, the latest note or None)."""
         with self._write() as con:
             size, checkpoint_size = con.execute("SELECT size, checkpoint_size FROM head").fetchall()[0]
             note = self._checkpoint_locked(con) if size > checkpoint_size else None
             latest = note or LedgerReader(con).latest_checkpoint()
         self._witness([note] if note else [])
+        if self.config.witnesses:
+            from ledger.witnessing import submit  # builds on this module
+
+            submit(self)
         return note, latest
 
     def _checkpoint_if_due(self, con: duckdb.DuckDBPyConnection) -> str | None:

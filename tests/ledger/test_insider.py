@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import duckdb
+import pytest
 
-from docval.settings import Settings
+from docval.settings import Settings, load_settings
 from ledger import EntryDraft, Ledger, init_keys, merkle
+from ledger.keys import anchor_path
 
 DECIDED = "doc.decided"
 
@@ -48,3 +54,112 @@ def test_an_edited_outcome_in_the_unsigned_tail_fails_verify(settings: Settings)
     allowed = docval("ledger", "verify", "--allow-unsigned-tail")
     assert allowed.returncode == 0 and "1 newer entries not yet signed" in allowed.stdout, allowed.stdout
     assert json.loads(next(Ledger.open(settings).entries(last)).canonical)["data"]["outcome"] == "auto_approve"
+
+
+# ----------------------------------------------------------------------------- pinned keys and a witness
+
+
+@pytest.fixture
+def witnessed(settings: Settings, tmp_path: Path) -> Iterator[tuple[Path, Path]]:
+    """A real `docval witness serve` on 127.0.0.1 that trusts this ledger, configured in docval.toml;
+    yields the auditor's pinned files (log key, witness key) kept outside the data directory."""
+    init_keys(settings.ledger_keys_dir, settings.ledger.key_name)
+    pins = tmp_path / "auditor"
+    pins.mkdir()
+    (pins / "ledger.vkey").write_bytes(anchor_path(settings.ledger_keys_dir).read_bytes())
+    created = docval("witness", "init", str(tmp_path / "w1"), "--name", "auditor.example/w1")
+    assert created.returncode == 0, created.stderr
+    (pins / "w1.vkey").write_text(created.stdout)  # its last line is the key
+    added = docval(
+        "witness", "add-log", str(tmp_path / "w1"), "--origin", settings.ledger.origin,
+        "--vkey", str(pins / "ledger.vkey"),
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "docval", "witness", "serve", str(tmp_path / "w1"), "--listen", f"127.0.0.1:{port}"],
+        env=os.environ, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert server.stdout is not None and "serving" in server.stdout.readline()
+        key = created.stdout.strip().splitlines()[-1]
+        Path(os.environ["DOCVAL_CONFIG"]).write_text(f'[ledger]\nwitnesses = ["http://127.0.0.1:{port} {key}"]\n')
+        yield pins / "ledger.vkey", pins / "w1.vkey"
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def _append_and_sign(count: int, tag: str) -> subprocess.CompletedProcess[str]:
+    Ledger.open(load_settings()).append_many(
+        [EntryDraft(DECIDED, f"{tag}-{i}", "worker", {"outcome": "needs_approval"}) for i in range(count)]
+    )
+    return docval("ledger", "checkpoint")
+
+
+def _pinned(vkey: Path, wkey: Path) -> subprocess.CompletedProcess[str]:
+    return docval("ledger", "verify", "--vkey", str(vkey), "--witness-key", str(wkey))
+
+
+def _copy_ledger(settings: Settings, folder: Path) -> None:
+    folder.mkdir(exist_ok=True)
+    for path in settings.ledger_db.parent.glob(settings.ledger_db.name + "*"):
+        shutil.copy2(path, folder / path.name)
+
+
+def _restore_ledger(settings: Settings, folder: Path) -> None:
+    for path in settings.ledger_db.parent.glob(settings.ledger_db.name + "*"):
+        path.unlink()
+    for path in folder.iterdir():
+        shutil.copy2(path, settings.ledger_db.parent / path.name)
+
+
+def test_old_database_and_old_checkpoints_fail_against_the_witness(
+    settings: Settings, witnessed: tuple[Path, Path], tmp_path: Path
+) -> None:
+    first = _append_and_sign(5, "a")
+    assert first.returncode == 0 and "witness auditor.example/w1: cosigned" in first.stderr, first.stderr
+    _copy_ledger(settings, tmp_path / "backup")  # 5 entries, signed and cosigned: a perfect old state
+    assert _append_and_sign(5, "b").returncode == 0
+    assert _pinned(*witnessed).returncode == 0, _pinned(*witnessed).stdout
+    _restore_ledger(settings, tmp_path / "backup")
+    assert docval("ledger", "verify").returncode == 0  # consistent with itself: today's verify says OK
+    verified = _pinned(*witnessed)
+    assert verified.returncode == 1, verified.stdout
+    assert "rollback: witness auditor.example/w1 cosigned size 10" in verified.stdout, verified.stdout
+
+
+def test_truncated_and_re_signed_history_is_refused_and_fails(
+    settings: Settings, witnessed: tuple[Path, Path], tmp_path: Path
+) -> None:
+    Ledger.open(load_settings()).append_many(_decisions(6))
+    _copy_ledger(settings, tmp_path / "unsigned")  # 6 entries nobody signed yet
+    assert _append_and_sign(4, "b").returncode == 0  # 10 entries, cosigned
+    _restore_ledger(settings, tmp_path / "unsigned")  # the last 4 deleted ...
+    resigned = _append_and_sign(6, "forged")  # ... and a new history signed with the operator's own key
+    assert "NOT cosigned" in resigned.stderr and "422" in resigned.stderr, resigned.stderr
+    assert docval("ledger", "verify").returncode == 0
+    verified = _pinned(*witnessed)
+    assert verified.returncode == 1, verified.stdout
+    assert "latest checkpoint (size 12) is cosigned by 0 of the 1 witnesses required" in verified.stdout
+
+
+def test_history_re_signed_with_a_new_key_fails_the_pinned_key(settings: Settings, tmp_path: Path) -> None:
+    init_keys(settings.ledger_keys_dir, settings.ledger.key_name)
+    pinned = tmp_path / "pinned.vkey"
+    shutil.copy(anchor_path(settings.ledger_keys_dir), pinned)
+    ledger = Ledger.open(settings)
+    ledger.append_many(_decisions(3))
+    ledger.checkpoint()
+    bodies = [json.loads(entry.canonical) for entry in ledger.entries()]
+    for path in [*settings.ledger_keys_dir.glob("ledger.*"), *settings.ledger_db.parent.glob("ledger.duckdb*")]:
+        path.unlink()
+    init_keys(settings.ledger_keys_dir, settings.ledger.key_name)  # a new key and a new ledger.vkey
+    rebuilt = Ledger.open(settings)
+    rebuilt.append_many([EntryDraft(b["kind"], b["doc"], b["actor"], {"outcome": "auto_approve"}) for b in bodies])
+    rebuilt.checkpoint()
+    assert docval("ledger", "verify").returncode == 0  # consistent with the new key
+    verified = docval("ledger", "verify", "--vkey", str(pinned))
+    assert verified.returncode == 1 and "FAILED pinned key" in verified.stdout, verified.stdout
