@@ -271,6 +271,7 @@ def handover_text(old: str, new: str) -> str:
 # signature is u64 timestamp || Ed25519("cosignature/v1\ntime <t>\n" || checkpoint body).
 
 ALG_COSIGNATURE_V1 = 0x04
+COSIGNATURES_FILE = "cosignatures"  # in a bundle: the witnesses' signature lines of ``checkpoint``
 COSIGNATURE_HEADER = "cosignature/v1"
 WITNESS_TIMEOUT_SECONDS = 10.0
 
@@ -532,6 +533,9 @@ class Bundle:
     doc: str | None = None  # --doc: verify this one document's lineage only
     scope: set[str] | None = None  # documents claimed in the statement's period
     shards: dict[str, Bundle] = field(default_factory=dict)  # shards/<name>/, verified by check_shards
+    pinned_vkey: VerifierKey | None = None  # --vkey: the auditor's own copy of the log's key
+    witnesses: list[CosignerKey] = field(default_factory=list)  # --witness-key
+    quorum: int = 0  # --quorum: cosignatures required (0: one per witness key)
 
 
 BundleCheck = Callable[[Bundle], str]
@@ -1017,6 +1021,37 @@ def check_doc_lineage(bundle: Bundle) -> str:
     return "; ".join(parts)
 
 
+# ----------------------------------------------------------------------------- pinned keys (--vkey, --witness-key)
+# The bundle's own ledger.vkey proves nothing against whoever made the bundle: a history re-signed with a new
+# key verifies against the new key. The auditor's pins do: the trust anchor must be the pinned key (later
+# keys follow from it through the signed handovers), and the checkpoint must carry cosignatures by a quorum
+# of the pinned witnesses, who cosign only a history consistent with every one they cosigned before.
+
+
+def check_pinned_key(bundle: Bundle) -> str:
+    if bundle.pinned_vkey is None:
+        return "no --vkey given: the trust anchor is the bundle's own ledger.vkey (pin it to catch a re-signed log)"
+    if bundle.anchor is None or str(bundle.anchor) != str(bundle.pinned_vkey):
+        raise VerifyError(
+            f"the bundle's trust anchor is not the pinned key {bundle.pinned_vkey.name}+"
+            f"{bundle.pinned_vkey.key_id.hex()}: the log was signed with another key"
+        )
+    return f"the trust anchor is the pinned key {bundle.pinned_vkey.name}+{bundle.pinned_vkey.key_id.hex()}"
+
+
+def check_cosignatures(bundle: Bundle) -> str:
+    if not bundle.witnesses:
+        return "no --witness-key given: witness cosignatures not checked"
+    required = bundle.quorum or len(bundle.witnesses)
+    path = bundle.directory / COSIGNATURES_FILE
+    lines = path.read_text(encoding="utf-8") if path.exists() else ""
+    note = (bundle.directory / "checkpoint").read_text(encoding="utf-8")
+    names = count_cosigners(note + lines, bundle.witnesses)
+    if len(names) < required:
+        raise VerifyError(f"the checkpoint is cosigned by {len(names)} of the {required} pinned witnesses required")
+    return f"the checkpoint is cosigned by {', '.join(names)} ({len(names)} of {required} required)"
+
+
 DOC_CHECKS: list[tuple[str, BundleCheck]] = [
     ("manifest (document)", check_doc_manifest),
     ("lineage", check_doc_lineage),
@@ -1029,6 +1064,8 @@ CHECKS: list[tuple[str, BundleCheck]] = [
     ("keys", check_keys),
     ("entries", check_entries),
     ("checkpoint", check_checkpoint_file),
+    ("pinned key", check_pinned_key),
+    ("witnesses", check_cosignatures),
     ("known checkpoints", check_known_checkpoints),
     ("shards", check_shards),
     ("completeness", check_completeness),
@@ -1057,11 +1094,30 @@ def main(argv: list[str] | None = None) -> int:
         "--known-checkpoint", action="append", type=Path, default=[], help="a checkpoint seen earlier (repeatable)"
     )
     parser.add_argument("--doc", help="verify only this document's lineage (fast; the full run checks the rest)")
+    parser.add_argument("--vkey", type=Path, help="the log's verifier key as you hold it (the trust anchor)")
+    parser.add_argument(
+        "--witness-key", action="append", type=Path, default=[], help="a witness's verifier key file (repeatable)"
+    )
+    parser.add_argument("--quorum", type=int, default=0, help="cosignatures required (default: one per witness)")
     args = parser.parse_args(argv)
     known = [path.read_text(encoding="utf-8") for path in args.known_checkpoint]
-    ok = run_checks(Bundle(args.bundle, known, doc=args.doc), checks=DOC_CHECKS if args.doc else None)
+    bundle = Bundle(args.bundle, known, doc=args.doc, quorum=args.quorum)
+    try:
+        bundle.pinned_vkey = VerifierKey.parse(_lines(args.vkey)[0]) if args.vkey else None
+        bundle.witnesses = [Witness.parse(_lines(path)[-1]).key for path in args.witness_key]
+    except (VerifyError, OSError, IndexError) as exc:
+        print(f"FAIL pinned keys: {exc or 'empty key file'}")
+        print("NOT VERIFIED")
+        return 1
+    ok = run_checks(bundle, checks=DOC_CHECKS if args.doc else None)
     print("VERIFIED" if ok else "NOT VERIFIED")
     return 0 if ok else 1
+
+
+def _lines(path: Path) -> list[str]:
+    """A key file's lines: a log key is the first (ledger.vkey lists the anchor first), a witness key the
+    last (the output of ``docval witness init`` can be saved as it is)."""
+    return path.read_text(encoding="utf-8").strip().splitlines()
 
 
 if __name__ == "__main__":

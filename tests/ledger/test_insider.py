@@ -1,6 +1,7 @@
 """Issue 15's insider with write access to ``var/``: each scenario is caught by ``docval ledger verify``.
 
-Real subprocesses of the CLI, real DuckDB files, real keys. The attacks edit the files the way an operator
+The CLI's commands (in-process), a real witness over HTTP on 127.0.0.1, real DuckDB files, real keys, and the
+exported verify.py as a subprocess. The attacks edit the files the way an operator
 with root would; none of them needs the ledger's signing key except where the scenario says so.
 """
 
@@ -9,26 +10,42 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pytest
+import typer
+from typer.testing import CliRunner
 
 from docval.settings import Settings, load_settings
 from ledger import EntryDraft, Ledger, init_keys, merkle
+from ledger.cli import register
 from ledger.keys import anchor_path
+from ledger.witness import serve
 
 DECIDED = "doc.decided"
 
 
-def docval(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "docval", *args], capture_output=True, text=True, timeout=120, env=os.environ
-    )
+@dataclass(frozen=True)
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def docval(*args: str) -> Ran:
+    """The ledger's CLI commands, run in-process (a fresh `docval` app: startup costs seconds per process)."""
+    app = typer.Typer()
+    register(app)
+    result = CliRunner().invoke(app, list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return Ran(result.exit_code, result.stdout, result.stderr)
 
 
 def _decisions(count: int) -> list[EntryDraft]:
@@ -75,32 +92,37 @@ def witnessed(settings: Settings, tmp_path: Path) -> Iterator[tuple[Path, Path]]
         "--vkey", str(pins / "ledger.vkey"),
     )  # fmt: skip
     assert added.returncode == 0, added.stderr
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "docval", "witness", "serve", str(tmp_path / "w1"), "--listen", f"127.0.0.1:{port}"],
-        env=os.environ, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    server = serve(tmp_path / "w1", "127.0.0.1", 0)  # what `docval witness serve` runs
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
     try:
-        assert server.stdout is not None and "serving" in server.stdout.readline()
         key = created.stdout.strip().splitlines()[-1]
-        Path(os.environ["DOCVAL_CONFIG"]).write_text(f'[ledger]\nwitnesses = ["http://127.0.0.1:{port} {key}"]\n')
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        Path(os.environ["DOCVAL_CONFIG"]).write_text(f'[ledger]\nwitnesses = ["{url} {key}"]\n')
         yield pins / "ledger.vkey", pins / "w1.vkey"
     finally:
-        server.terminate()
-        server.wait(10)
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
 
 
-def _append_and_sign(count: int, tag: str) -> subprocess.CompletedProcess[str]:
+def _append_and_sign(count: int, tag: str) -> Ran:
     Ledger.open(load_settings()).append_many(
         [EntryDraft(DECIDED, f"{tag}-{i}", "worker", {"outcome": "needs_approval"}) for i in range(count)]
     )
     return docval("ledger", "checkpoint")
 
 
-def _pinned(vkey: Path, wkey: Path) -> subprocess.CompletedProcess[str]:
+def _pinned(vkey: Path, wkey: Path) -> Ran:
     return docval("ledger", "verify", "--vkey", str(vkey), "--witness-key", str(wkey))
+
+
+def _bundle_verify(folder: Path, *pins: str) -> subprocess.CompletedProcess[str]:
+    """The auditor's run: `docval ledger export`, then the bundle's own verify.py alone."""
+    assert docval("ledger", "export", str(folder)).returncode == 0
+    return subprocess.run(
+        [sys.executable, str(folder / "verify.py"), str(folder), *pins], capture_output=True, text=True, timeout=120
+    )
 
 
 def _copy_ledger(settings: Settings, folder: Path) -> None:
@@ -124,6 +146,11 @@ def test_old_database_and_old_checkpoints_fail_against_the_witness(
     _copy_ledger(settings, tmp_path / "backup")  # 5 entries, signed and cosigned: a perfect old state
     assert _append_and_sign(5, "b").returncode == 0
     assert _pinned(*witnessed).returncode == 0, _pinned(*witnessed).stdout
+    vkey, wkey = witnessed
+    audited = _bundle_verify(tmp_path / "bundle", "--vkey", str(vkey), "--witness-key", str(wkey))
+    assert audited.returncode == 0 and "PASS witnesses: the checkpoint is cosigned by auditor.example/w1" in (
+        audited.stdout
+    ), audited.stdout
     _restore_ledger(settings, tmp_path / "backup")
     assert docval("ledger", "verify").returncode == 0  # consistent with itself: today's verify says OK
     verified = _pinned(*witnessed)
@@ -144,6 +171,8 @@ def test_truncated_and_re_signed_history_is_refused_and_fails(
     verified = _pinned(*witnessed)
     assert verified.returncode == 1, verified.stdout
     assert "latest checkpoint (size 12) is cosigned by 0 of the 1 witnesses required" in verified.stdout
+    audited = _bundle_verify(tmp_path / "bundle", "--witness-key", str(witnessed[1]))
+    assert audited.returncode == 1 and "FAIL witnesses: the checkpoint is cosigned by 0 of the 1" in audited.stdout
 
 
 def test_history_re_signed_with_a_new_key_fails_the_pinned_key(settings: Settings, tmp_path: Path) -> None:
@@ -163,3 +192,6 @@ def test_history_re_signed_with_a_new_key_fails_the_pinned_key(settings: Setting
     assert docval("ledger", "verify").returncode == 0  # consistent with the new key
     verified = docval("ledger", "verify", "--vkey", str(pinned))
     assert verified.returncode == 1 and "FAILED pinned key" in verified.stdout, verified.stdout
+    assert _bundle_verify(tmp_path / "plain").returncode == 0  # against its own ledger.vkey: VERIFIED
+    audited = _bundle_verify(tmp_path / "pinned", "--vkey", str(pinned))
+    assert audited.returncode == 1 and "FAIL pinned key: the bundle's trust anchor is not" in audited.stdout
