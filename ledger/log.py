@@ -369,7 +369,7 @@ class Ledger:
     reader = _read  # public: several lookups under one shared lock (reports generating many proofs)
 
     @property
-    def witness_path(self) -> Path:
+    def checkpoint_copy_path(self) -> Path:
         return self.db_path.with_name(self.db_path.name + ".checkpoints")
 
     @property
@@ -402,7 +402,7 @@ class Ledger:
             _check_drafts(drafts)
             seqs = self._append_locked(con, drafts) if drafts else []
             note = self._checkpoint_locked(con)
-        self._witness([note] if note else [])
+        self._copy_checkpoints([note] if note else [])
         return seqs, note
 
     def writer(self, *, sign_on_close: bool = True) -> LedgerWriter:
@@ -445,7 +445,7 @@ class Ledger:
             size, checkpoint_size = con.execute("SELECT size, checkpoint_size FROM head").fetchall()[0]
             note = self._checkpoint_locked(con) if size > checkpoint_size else None
             latest = note or LedgerReader(con).latest_checkpoint()
-        self._witness([note] if note else [])
+        self._copy_checkpoints([note] if note else [])
         if self.config.witnesses:
             from ledger.witnessing import submit  # builds on this module
 
@@ -505,17 +505,17 @@ class Ledger:
             return self._signing_key
         raise LedgerError("the signing key on disk is not the key in force for this ledger")
 
-    def _witness(self, notes: list[str]) -> None:
+    def _copy_checkpoints(self, notes: list[str]) -> None:
         if not notes:
             return
-        with self.witness_path.open("a", encoding="utf-8") as handle:
+        with self.checkpoint_copy_path.open("a", encoding="utf-8") as handle:
             for note in notes:
                 handle.write(json.dumps({"note": note}) + "\n")
 
-    def witnessed_checkpoints(self) -> list[str]:
-        if not self.witness_path.exists():
+    def copied_checkpoints(self) -> list[str]:
+        if not self.checkpoint_copy_path.exists():
             return []
-        lines = self.witness_path.read_text(encoding="utf-8").splitlines()
+        lines = self.checkpoint_copy_path.read_text(encoding="utf-8").splitlines()
         return [json.loads(line)["note"] for line in lines if line.strip()]
 
     # ------------------------------------------------------------------ reading
@@ -609,7 +609,7 @@ class Ledger:
             next_path.unlink(missing_ok=True)
             raise
         os.replace(next_path, current_path)
-        self._witness([note for note in (pending, final) if note])
+        self._copy_checkpoints([note for note in (pending, final) if note])
         return seq
 
 
@@ -670,7 +670,7 @@ class LedgerWriter:
             except BaseException:
                 self._release_locked()  # closing rolls the open transaction back
                 raise
-            self.ledger._witness([note] if note else [])
+            self.ledger._copy_checkpoints([note] if note else [])
             if time.monotonic() - self._held_since >= self.ledger.config.writer_hold_seconds:
                 self._release_locked()
         return seqs
@@ -686,7 +686,7 @@ class LedgerWriter:
             except BaseException:
                 self._release_locked()
                 raise
-            self.ledger._witness([note] if note else [])
+            self.ledger._copy_checkpoints([note] if note else [])
         return note
 
     def release(self) -> None:

@@ -4,7 +4,7 @@ The entry walk (seq order, hash chain, key handovers) and the checkpoint check
 are the ones the exported ``verify.py`` runs, imported from ``bundle_verify``.
 On top, the in-place check compares every stored complete-subtree hash with
 its recomputation (proofs are built from them, so a bad one would hand out
-bad proofs) and checks the checkpoints in the witness file beside the
+bad proofs) and checks the checkpoints in the checkpoint copy beside the
 database, which catches a database restored to an earlier state.
 """
 
@@ -68,7 +68,7 @@ def verify_ledger(ledger: Ledger, anchored: list[str] | None = None) -> VerifyRe
         notes = reader.checkpoints()
         bodies = _in_order(reader.con.execute("SELECT seq, body FROM entries").fetchnumpy(), "seq")["body"].tolist()
         stored = _in_order(reader.con.execute("SELECT pos, level, hash FROM nodes").fetchnumpy(), "pos")
-    notes = list(dict.fromkeys([*notes, *ledger.witnessed_checkpoints(), *(anchored or [])]))
+    notes = list(dict.fromkeys([*notes, *ledger.copied_checkpoints(), *(anchored or [])]))
     state, failure = walk_entries(bodies, anchor, map(_size_of, notes), loads=orjson.loads)
     counted = VerifyReport(True, size, len(notes), max(map(_size_of, notes), default=0))
     failure = (
