@@ -76,14 +76,13 @@ def ledger_append() -> None:
 def ledger_checkpoint() -> None:
     """Sign a checkpoint now if entries are unsigned, submit it to the witnesses, and print the latest
     checkpoint with its cosignatures; a witness that did not cosign is named on stderr (exit status 0)."""
-    from ledger.witnessing import cosigned_note, submit
+    from ledger.witnessing import cosignature_lines, cosigned_note, submit
 
     ledger = _open()
     ledger.checkpoint()
     for status in submit(ledger, force=True):
         typer.echo(status.line(), err=True)
-    with ledger.reader() as reader:
-        typer.echo(cosigned_note(reader, reader.latest_checkpoint() or ""), nl=False)
+    typer.echo(cosigned_note(ledger.latest_checkpoint() or "", cosignature_lines(ledger)), nl=False)
 
 
 @ledger_app.command("verify")

@@ -19,7 +19,7 @@ from pathlib import Path
 from ledger.bundle_verify import COSIGNATURES_FILE, Checkpoint, split_note
 from ledger.errors import LedgerError
 from ledger.keys import load_anchor
-from ledger.log import Ledger, LedgerReader
+from ledger.log import Ledger
 from ledger.witnessing import cosignature_lines
 
 __all__ = ["VERIFY_SCRIPT", "export_about", "export_bundle", "write_manifest"]
@@ -49,8 +49,8 @@ def export_bundle(ledger: Ledger, directory: Path, note: str | None = None, *, m
                     [low, min(low + _BATCH, checkpoint.size)],
                 ).fetchall()
                 handle.writelines(bytes(body) + b"\n" for (body,) in rows)
-        write_cosignatures(reader, directory, checkpoint.size)
     (directory / "checkpoint").write_text(note, encoding="utf-8")
+    write_cosignatures(ledger, directory, checkpoint.size)
     (directory / "ledger.vkey").write_text("".join(f"{key}\n" for key in keys), encoding="utf-8")
     shutil.copyfile(VERIFY_SCRIPT, directory / "verify.py")
     if manifest:
@@ -61,10 +61,10 @@ def export_bundle(ledger: Ledger, directory: Path, note: str | None = None, *, m
 # ----------------------------------------------------------------------------- witness cosignatures
 
 
-def write_cosignatures(reader: LedgerReader, directory: Path, size: int) -> None:
+def write_cosignatures(ledger: Ledger, directory: Path, size: int) -> None:
     """``cosignatures``: the witnesses' cosignature lines of the exported checkpoint, if any (C2SP note
     signature lines: appended to ``checkpoint`` they make one note; verify.py --witness-key checks them)."""
-    lines = cosignature_lines(reader, size)
+    lines = cosignature_lines(ledger).get(size, [])
     if lines:
         (directory / COSIGNATURES_FILE).write_text("".join(lines), encoding="utf-8")
 

@@ -29,7 +29,7 @@ from ledger.bundle_verify import (
 from ledger.errors import LedgerError
 from ledger.keys import load_anchor
 from ledger.log import Ledger
-from ledger.witnessing import cosigned_note, witnesses_of
+from ledger.witnessing import cosignature_lines, cosigned_note, witnesses_of
 
 __all__ = ["PinReport", "verify_pins"]
 
@@ -96,12 +96,12 @@ def _check_cosigned(
 ) -> str | None:
     """The latest checkpoint (or, if allowed, the latest that is) must be cosigned by ``required`` witnesses."""
     keys = [witness.key for witness in witnesses]
-    with ledger.reader() as reader:
-        notes = sorted(reader.checkpoints(), key=_size, reverse=True)
-        if not notes:
-            report.failures.append("witnesses: the ledger has no checkpoint")
-            return None
-        cosigned = [(note, count_cosigners(cosigned_note(reader, note), keys)) for note in notes]
+    notes = sorted(ledger.checkpoints(), key=_size, reverse=True)
+    if not notes:
+        report.failures.append("witnesses: the ledger has no checkpoint")
+        return None
+    lines = cosignature_lines(ledger)
+    cosigned = [(note, count_cosigners(cosigned_note(note, lines), keys)) for note in notes]
     latest_size = _size(notes[0])
     for note, names in cosigned:
         if len(names) >= required:

@@ -9,8 +9,8 @@ State directory (0700): ``witness.key`` (0600, Go note private-key format, the s
 transparency-dev turns into a cosignature/v1 signer), ``witness.vkey`` (its cosignature verifier key, type
 0x04), ``logs/<id>.json`` (origin and the log's verifier keys) and ``state/<id>.json`` (latest cosigned size
 and root), ``<id>`` being the SHA-256 of the origin. The state is written to a temporary file, fsynced and
-renamed over the old one (then the folder fsynced) before the cosignature is returned, under one lock with
-the check, so a crash or a restart mid-submission can never leave two different roots cosigned at one size.
+renamed over the old one (then the folder fsynced) before the cosignature is returned, under the log's lock
+with the check, so a crash or a restart mid-submission can never leave two different roots cosigned at one size.
 
 HTTP (``serve``): ``POST <prefix>/add-checkpoint`` exactly as C2SP tlog-witness says: 200 with the
 cosignature line, 400 malformed or old size above the checkpoint's, 403 no trusted signature, 404 unknown
@@ -185,7 +185,8 @@ class WitnessService:
     def __init__(self, directory: Path) -> None:
         self._store = _Store(directory)
         self._key = load_signing_key(directory / KEY_FILE)
-        self._lock = threading.Lock()  # check and persist atomically (the spec's request A / request B race)
+        self._locks: dict[str, threading.Lock] = {}  # per origin: check and persist atomically (spec's A/B race)
+        self._locks_lock = threading.Lock()
 
     @property
     def verifier(self) -> CosignerKey:
@@ -213,7 +214,7 @@ class WitnessService:
             raise _refuse(400, "old size is above the checkpoint size")
         if old_size == 0 and proof:
             raise _refuse(422, "the consistency proof must be empty from old size 0")
-        with self._lock:
+        with self._lock_for(checkpoint.origin):
             size, root = self._store.latest(checkpoint.origin)
             if old_size != size:
                 raise _Refusal(Answer(409, f"{size}\n", SIZE_TYPE))
@@ -226,6 +227,11 @@ class WitnessService:
                     raise _refuse(422, f"consistency proof from {size} does not verify: {exc}") from None
             self._store.record(checkpoint.origin, checkpoint)  # persisted before the cosignature leaves
             return Answer(200, cosign(self._key, text, int(time.time())))
+
+    def _lock_for(self, origin: str) -> threading.Lock:
+        """One lock per log: logs never wait for each other's fsyncs, submissions of one log are serialised."""
+        with self._locks_lock:
+            return self._locks.setdefault(origin, threading.Lock())
 
 
 def _signed_by(note: str, vkey: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from docval.settings import Settings
 from ledger import EntryDraft, Ledger
 from ledger.bundle_verify import (
+    Checkpoint,
     CosignerKey,
     add_checkpoint,
     cosigned_message,
@@ -23,6 +25,7 @@ from ledger.bundle_verify import (
 )
 from ledger.keys import SigningKey, anchor_path
 from ledger.witness import add_log, cosign, init_witness, serve
+from ledger.witnessing import cosignature_lines, cosigned_note, submit
 
 SPEC_BODY = "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n"
 
@@ -101,6 +104,10 @@ def _grow(ledger: Ledger, count: int, tag: str = "") -> str:
     return ledger.checkpoint()
 
 
+def _size(note: str) -> int:
+    return Checkpoint.parse(split_note(note)[0]).size
+
+
 def _forked(settings: Settings) -> Ledger:
     """Another ledger file signed with the same key: the operator rewriting history."""
     forged = settings.ledger.model_copy(update={"db_file": settings.data_dir / "forged.duckdb"})
@@ -155,5 +162,38 @@ def test_restarted_mid_submission_never_cosigns_two_roots_at_one_size(
         assert add_checkpoint(url, 0, [], forged) == (409, "7\n")
         assert add_checkpoint(url, 7, [], forged) == (409, "7\n")
         assert add_checkpoint(url, 7, [], honest)[0] == 200
+    finally:
+        stop()
+
+
+def _witnessed_ledger(settings: Settings, url: str, witness_dir: Path) -> Ledger:
+    key = (witness_dir / "witness.vkey").read_text().strip()
+    config = settings.ledger.model_copy(update={"witnesses": [f"{url} {key}"]})
+    return Ledger(settings.ledger_db, settings.ledger_keys_dir, config).created()
+
+
+def test_a_witness_that_is_down_is_retried_with_backoff_then_cosigns(
+    witness_dir: Path, ledger: Ledger, settings: Settings
+) -> None:
+    add_log(witness_dir, ledger.config.origin, anchor_path(ledger.keys_dir).read_text())
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    down = _witnessed_ledger(settings, f"http://127.0.0.1:{port}", witness_dir)
+    down.append_many([EntryDraft("note", None, "tests", {"n": 1})])
+    down.sign_pending()  # signs, offers, fails: shown as not cosigned, retried later
+    (status,) = submit(down)
+    assert not status.cosigned and "next try in" in status.line(), status.line()
+    url, stop = _serving(witness_dir)
+    try:
+        up = _witnessed_ledger(settings, url, witness_dir)
+        (forced,) = submit(up, force=True)  # what `docval ledger checkpoint` does
+        assert forced.cosigned, forced.line()
+        with up.writer() as writer:  # the bulk writer offers its latest checkpoint when it lets the lock go
+            writer.append_many([EntryDraft("note", None, "tests", {"n": n}) for n in range(3)])
+        latest = up.latest_checkpoint()
+        assert latest is not None and _size(latest) == 4
+        key = CosignerKey.parse((witness_dir / "witness.vkey").read_text())
+        assert count_cosigners(cosigned_note(latest, cosignature_lines(up)), [key]) == ["witness.test/w1"]
     finally:
         stop()
