@@ -200,13 +200,13 @@ def witness_init(
 def witness_add_log(
     directory: Path,
     origin: Annotated[str, typer.Option(help="The log's checkpoint origin (first line of its checkpoints).")],
-    vkey: Annotated[Path, typer.Option(help="The log's verifier key file (its ledger.vkey).")],
+    vkey: Annotated[Path, typer.Option(help="The log's verifier key file (its ledger.vkey; one key a line).")],
 ) -> None:
-    """Accept checkpoints of ORIGIN signed by the key in VKEY."""
+    """Accept checkpoints of ORIGIN signed by a key in VKEY (run again with the new key after a rotation)."""
     from ledger.witness import add_log
 
-    key = add_log(directory, origin, vkey.read_text(encoding="utf-8"))
-    typer.echo(f"witness accepts {origin} signed by {key.name}+{key.key_id.hex()}")
+    keys = add_log(directory, origin, vkey.read_text(encoding="utf-8"))
+    typer.echo(f"witness accepts {origin} signed by " + ", ".join(f"{k.name}+{k.key_id.hex()}" for k in keys))
 
 
 @witness_app.command("serve")

@@ -81,20 +81,23 @@ def init_witness(directory: Path, name: str) -> CosignerKey:
     return verifier
 
 
-def add_log(directory: Path, origin: str, vkey: str) -> VerifierKey:
-    """Trust checkpoints of ``origin`` signed by ``vkey`` (a log's ledger.vkey: its first key)."""
+def add_log(directory: Path, origin: str, vkeys: str) -> list[VerifierKey]:
+    """Trust checkpoints of ``origin`` signed by any key in ``vkeys`` (one per line: a log's ledger.vkey, or a
+    bundle's, which lists the keys handed over to). After ``docval keys rotate`` the log's operator hands the
+    witness the new key; until then the witness refuses (403) what the new key signs."""
     if not origin or "\n" in origin:
         raise LedgerError("the origin must be one non-empty line")
     try:
-        key = VerifierKey.parse(vkey.splitlines()[0] if vkey.strip() else "")
+        keys = [VerifierKey.parse(line) for line in vkeys.splitlines() if line.strip()]
     except VerifyError as exc:
         raise LedgerError(f"log verifier key: {exc}") from None
+    if not keys:
+        raise LedgerError("the log verifier key file holds no key")
     store = _Store(directory)
-    keys = store.trusted(origin) or []
-    if str(key) not in keys:
-        keys.append(str(key))
-    _write_atomically(store.log_path(origin), json.dumps({"origin": origin, "keys": keys}) + "\n")
-    return key
+    trusted = store.trusted(origin) or []
+    trusted += [str(key) for key in keys if str(key) not in trusted]
+    _write_atomically(store.log_path(origin), json.dumps({"origin": origin, "keys": trusted}) + "\n")
+    return keys
 
 
 @dataclass(frozen=True)
