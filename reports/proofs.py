@@ -59,8 +59,8 @@ class MemoryTree:
         return path
 
 
-def format_proof(entries: list[bytes], indices: list[int], proof: list[bytes], checkpoint_note: str) -> str:
-    lines = [TLOG_PROOF_HEADER, *(f"extra {base64.b64encode(entry).decode()}" for entry in entries)]
-    lines.extend(f"index {index}" for index in indices)
-    lines.extend(base64.b64encode(node).decode() for node in proof)
-    return "\n".join(lines) + "\n\n" + checkpoint_note
+def format_proof(entry: bytes, index: int, path: list[bytes], checkpoint_note: str) -> bytes:
+    """The C2SP tlog-proof of one entry, as the bytes of its file."""
+    encoded = base64.b64encode
+    lines = [TLOG_PROOF_HEADER.encode(), b"extra " + encoded(entry), b"index %d" % index, *map(encoded, path)]
+    return b"\n".join(lines) + b"\n\n" + checkpoint_note.encode()
