@@ -403,6 +403,7 @@ class Ledger:
             seqs = self._append_locked(con, drafts) if drafts else []
             note = self._checkpoint_locked(con)
         self._copy_checkpoints([note] if note else [])
+        self._offer_to_witnesses()
         return seqs, note
 
     def writer(self, *, sign_on_close: bool = True) -> LedgerWriter:
@@ -446,11 +447,16 @@ class Ledger:
             note = self._checkpoint_locked(con) if size > checkpoint_size else None
             latest = note or LedgerReader(con).latest_checkpoint()
         self._copy_checkpoints([note] if note else [])
+        self._offer_to_witnesses()
+        return note, latest
+
+    def _offer_to_witnesses(self) -> None:
+        """The latest checkpoint to the ``[ledger] witnesses`` (those in backoff are skipped; never raises for
+        a witness that is down or refuses: ``ledger.witnessing`` records that)."""
         if self.config.witnesses:
             from ledger.witnessing import submit  # builds on this module
 
             submit(self)
-        return note, latest
 
     def _checkpoint_if_due(self, con: duckdb.DuckDBPyConnection) -> str | None:
         size, checkpoint_size, checkpoint_at = con.execute(
@@ -610,6 +616,7 @@ class Ledger:
             raise
         os.replace(next_path, current_path)
         self._copy_checkpoints([note for note in (pending, final) if note])
+        self._offer_to_witnesses()  # refused (403) until the witness is given the new key: shown as not cosigned
         return seq
 
 
