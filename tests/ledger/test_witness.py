@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -197,3 +199,24 @@ def test_a_witness_that_is_down_is_retried_with_backoff_then_cosigns(
         assert count_cosigners(cosigned_note(latest, cosignature_lines(up)), [key]) == ["witness.test/w1"]
     finally:
         stop()
+
+
+def test_docval_witness_serve_answers_the_c2sp_endpoint(witness_dir: Path, ledger: Ledger) -> None:
+    """The shape an outside acceptance check uses: `docval witness serve DIR --listen 127.0.0.1:PORT`."""
+    add_log(witness_dir, ledger.config.origin, anchor_path(ledger.keys_dir).read_text())
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "docval", "witness", "serve", str(witness_dir), "--listen", f"127.0.0.1:{port}"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert server.stdout is not None and "serving" in server.stdout.readline()
+        note = _grow(ledger, 3)
+        status, line = add_checkpoint(f"http://127.0.0.1:{port}", 0, [], note)
+        key = CosignerKey.parse((witness_dir / "witness.vkey").read_text())
+        assert status == 200 and count_cosigners(note + line, [key]) == ["witness.test/w1"], line
+    finally:
+        server.terminate()
+        server.wait(10)
