@@ -1032,6 +1032,9 @@ def check_cosignatures(bundle: Bundle) -> str:
 DOC_CHECKS: list[tuple[str, BundleCheck]] = [
     ("manifest (document)", check_doc_manifest),
     ("lineage", check_doc_lineage),
+    ("keys", check_keys),  # the pins below hold in one-document mode too
+    ("pinned key", check_pinned_key),
+    ("witnesses", check_cosignatures),
 ]
 
 

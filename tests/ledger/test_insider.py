@@ -195,3 +195,8 @@ def test_history_re_signed_with_a_new_key_fails_the_pinned_key(settings: Setting
     assert _bundle_verify(tmp_path / "plain").returncode == 0  # against its own ledger.vkey: VERIFIED
     audited = _bundle_verify(tmp_path / "pinned", "--vkey", str(pinned))
     assert audited.returncode == 1 and "FAIL pinned key: the bundle's trust anchor is not" in audited.stdout
+    doc = subprocess.run(
+        [sys.executable, str(tmp_path / "pinned" / "verify.py"), str(tmp_path / "pinned"), "--doc", "doc-0",
+         "--vkey", str(pinned)], capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert doc.returncode == 1 and "FAIL pinned key" in doc.stdout, doc.stdout
