@@ -16,9 +16,9 @@ import tomllib
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -50,6 +50,9 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+_WITNESS = r"^https?://\S+ [^+\s]+\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+$"
+
+
 class LedgerSettings(_Section):
     origin: str = Field("docval.local/ledger", description="First line of every checkpoint (C2SP origin).")
     db_file: Path = Field(
@@ -65,6 +68,10 @@ class LedgerSettings(_Section):
     writer_hold_seconds: float = Field(
         1.0, gt=0, description="A bulk-writer session (Ledger.writer) gives the lock up after holding it this long."
     )
+    witnesses: list[Annotated[str, StringConstraints(pattern=_WITNESS)]] = Field(
+        [], description='C2SP witnesses cosigning every checkpoint: "http://HOST:PORT <witness verifier key>".'
+    )
+    witness_quorum: int = Field(0, ge=0, description="Cosignatures a checkpoint needs (0: every witness's).")
 
 
 class ModelPrice(_Section):

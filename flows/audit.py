@@ -75,7 +75,8 @@ class Audit:
         return {row[0] for row in rows}
 
     def checkpoint(self) -> None:
-        self._ledger.checkpoint()
+        """Sign what is unsigned (nothing to do on an empty ledger)."""
+        self._ledger.sign_pending()
 
 
 class Ledgers:

@@ -168,7 +168,12 @@ class Worker:
         """Process one batch; raises if it failed as a whole (the watcher loop defers it instead)."""
         if not docs:
             return
-        states = self.process(docs, resumed)
+        try:
+            states = self.process(docs, resumed)
+        except Exception:
+            self._sign("after a failed batch")  # what the batch did commit is signed too
+            raise
+        self.ctx.audit.checkpoint()  # no unsigned tail: the batch's final writes are signed before it counts as done
         self.states.update(states)
         awaiting = [doc for doc, state in states.items() if state == DocState.AWAITING_APPROVAL]
         if awaiting:
@@ -241,6 +246,21 @@ class Worker:
         A run that is meant to end (``exit_when_idle``, e.g. a cron job) raises FlowError after
         ``give_up_after`` failed attempts instead of hanging; its documents stay in ``work/`` for the next start.
         """
+        try:
+            self._watch(stop, exit_when_idle=exit_when_idle, give_up_after=give_up_after, poll_seconds=poll_seconds)
+        finally:
+            self._sign("on stop")  # every stop (signals set ``stop``): claims and quarantines get signed
+
+    def _sign(self, when: str) -> None:
+        """A checkpoint over whatever is unsigned; a failure is logged, not raised over the error in flight."""
+        try:
+            self.ctx.audit.checkpoint()
+        except Exception as exc:
+            log.error(
+                "could not sign the ledger %s (%s: %s); the next batch or start signs it", when, type(exc).__name__, exc
+            )
+
+    def _watch(self, stop: threading.Event, *, exit_when_idle: bool, give_up_after: int, poll_seconds: float) -> None:
         self.recover()
         pending: list[str] = []
         first_pending = 0.0

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Verify a docval evidence bundle offline: ``python verify.py [BUNDLE_DIR] [--known-checkpoint FILE]``.
+"""Verify a docval evidence bundle offline: ``python verify.py [BUNDLE_DIR] [--known-checkpoint FILE]
+[--vkey FILE] [--witness-key FILE]... [--quorum K] [--doc ID]``.
 
 Needs only Python >= 3.11 and the ``cryptography`` package, so an auditor can
 run it without installing docval or trusting its operator. It is one file on
@@ -10,12 +11,17 @@ the in-place check can never drift apart.
 The bundle (DESIGN.md "Ledger format"): ``entries.jsonl`` (one RFC 8785 entry
 per line), ``checkpoint`` (C2SP tlog-checkpoint in a C2SP signed note),
 ``ledger.vkey`` (note verifier keys, oldest first; the first line is the trust
-anchor), ``manifest.json`` (SHA-256 of every file). Each check below prints one
+anchor), ``cosignatures`` (if witnesses cosigned: C2SP cosignature/v1 lines over
+``checkpoint``), ``proofs/<doc>/<seq>.proof`` in report bundles (one C2SP
+tlog-proof per entry), ``manifest.json`` (SHA-256 of every file). Each check below prints one
 verdict line; the exit status is 0 only if every check passes. A failure names
 the first bad sequence number where one exists.
 
-A log rolled back to an earlier, self-consistent state can only be caught
-against a checkpoint seen before: pass it with ``--known-checkpoint``.
+Whoever made the bundle holds the ledger key, so the bundle's own keys prove
+nothing against them: pass the log key you hold (``--vkey``) and the keys of
+witnesses you trust (``--witness-key``, ``--quorum``). A log rolled back to an
+earlier, self-consistent state can only be caught against a checkpoint seen
+before: pass it with ``--known-checkpoint``.
 
 An installation with ledger shards (one per worker) exports each shard as a
 folder ``shards/<name>/`` holding the same files as the root (entries.jsonl,
@@ -40,6 +46,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import ClassVar, Self
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -145,34 +152,38 @@ ALG_ED25519 = 0x01
 _SIGNATURE_PREFIX = "\u2014 "  # em dash + space starts every signature line
 
 
-def key_id(name: str, public_key: bytes) -> bytes:
-    """First 4 bytes of SHA-256(name || 0x0A || 0x01 || pubkey), per the signed-note spec."""
-    return _sha256(name.encode() + b"\n" + bytes([ALG_ED25519]) + public_key).digest()[:4]
+def key_id(name: str, public_key: bytes, algorithm: int = ALG_ED25519) -> bytes:
+    """First 4 bytes of SHA-256(name || 0x0A || algorithm || pubkey), per the signed-note spec."""
+    return _sha256(name.encode() + b"\n" + bytes([algorithm]) + public_key).digest()[:4]
 
 
 @dataclass(frozen=True)
 class VerifierKey:
+    """A note verifier key; subclasses differ only in the signature type byte (and what they verify)."""
+
     name: str
     key_id: bytes
     public_key: bytes
+    ALGORITHM: ClassVar[int] = ALG_ED25519
+    KIND: ClassVar[str] = "verifier key"
 
     @classmethod
-    def parse(cls, text: str) -> VerifierKey:
-        """``<name>+<8 hex key id>+<base64(0x01||pubkey)>``; the key id must match the key."""
+    def parse(cls, text: str) -> Self:
+        """``<name>+<8 hex key id>+<base64(type||pubkey)>``; the type must be ours, the key id match the key."""
         try:
             name, hex_id, encoded = text.strip().split("+", 2)
             raw = base64.b64decode(encoded, validate=True)
         except (ValueError, binascii.Error):
-            raise VerifyError(f"malformed verifier key {text.strip()[:40]!r}") from None
-        if not name or len(raw) != 33 or raw[0] != ALG_ED25519:
-            raise VerifyError(f"verifier key {name!r} is not an Ed25519 note key")
+            raise VerifyError(f"malformed {cls.KIND} {text.strip()[:40]!r}") from None
+        if not name or len(raw) != 33 or raw[0] != cls.ALGORITHM:
+            raise VerifyError(f"{cls.KIND} {name!r} is not an Ed25519 key of type 0x{cls.ALGORITHM:02x}")
         public_key = raw[1:]
-        if hex_id != key_id(name, public_key).hex():
-            raise VerifyError(f"verifier key {name!r} has a wrong key id")
+        if hex_id != key_id(name, public_key, cls.ALGORITHM).hex():
+            raise VerifyError(f"{cls.KIND} {name!r} has a wrong key id")
         return cls(name, bytes.fromhex(hex_id), public_key)
 
     def __str__(self) -> str:
-        encoded = base64.b64encode(bytes([ALG_ED25519]) + self.public_key).decode()
+        encoded = base64.b64encode(bytes([self.ALGORITHM]) + self.public_key).decode()
         return f"{self.name}+{self.key_id.hex()}+{encoded}"
 
     def verifies(self, message: bytes, signature: bytes) -> bool:
@@ -263,6 +274,95 @@ HANDOVER_HEADER = "docval key handover"
 def handover_text(old: str, new: str) -> str:
     """What a key rotation signs: both keys, so neither can be swapped afterwards."""
     return f"{HANDOVER_HEADER}\n{old}\n{new}\n"
+
+
+# ----------------------------------------------------------------------------- C2SP tlog-cosignature, tlog-witness
+# A witness (someone other than the operator) cosigns a checkpoint only if it extends every checkpoint of the
+# same origin it cosigned before. Cosignature v1: a note signature line whose key id uses type 0x04 and whose
+# signature is u64 timestamp || Ed25519("cosignature/v1\ntime <t>\n" || checkpoint body).
+
+ALG_COSIGNATURE_V1 = 0x04
+COSIGNATURES_FILE = "cosignatures"  # in a bundle: the witnesses' signature lines of ``checkpoint``
+COSIGNATURE_HEADER = "cosignature/v1"
+WITNESS_TIMEOUT_SECONDS = 10.0
+
+
+def cosigned_message(body: str, timestamp: int) -> bytes:
+    """What a v1 cosignature signs: header line, time line, then the checkpoint body with its final newline."""
+    return f"{COSIGNATURE_HEADER}\ntime {timestamp}\n{body}".encode()
+
+
+@dataclass(frozen=True)
+class CosignerKey(VerifierKey):
+    """A witness's verifier key, ``<name>+<8 hex key id>+<base64(0x04||pubkey)>`` (C2SP tlog-cosignature)."""
+
+    ALGORITHM: ClassVar[int] = ALG_COSIGNATURE_V1
+    KIND: ClassVar[str] = "witness key"
+
+    def cosigned_at(self, body: str, signatures: list[tuple[str, bytes, bytes]]) -> int | None:
+        """The timestamp of this witness's valid cosignature of ``body`` among ``signatures``, else None."""
+        for name, kid, raw in signatures:
+            if name != self.name or kid != self.key_id or len(raw) != 72:
+                continue
+            timestamp = int.from_bytes(raw[:8], "big")
+            try:
+                Ed25519PublicKey.from_public_bytes(self.public_key).verify(raw[8:], cosigned_message(body, timestamp))
+            except InvalidSignature:
+                continue
+            return timestamp
+        return None
+
+
+def count_cosigners(note: str, keys: list[CosignerKey]) -> list[str]:
+    """Names of the ``keys`` that validly cosigned the checkpoint ``note`` (signature lines from others ignored)."""
+    body, signatures = split_note(note)
+    return [key.name for key in keys if key.cosigned_at(body, signatures) is not None]
+
+
+@dataclass(frozen=True)
+class Witness:
+    """A witness as an auditor pins it: its key, and (optionally) the URL prefix of its C2SP endpoints."""
+
+    key: CosignerKey
+    url: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Witness:
+        """``<verifier key>`` or ``<url> <verifier key>`` (the form of docval.toml's ``[ledger] witnesses``)."""
+        parts = text.split()
+        if len(parts) == 2 and parts[0].startswith(("http://", "https://")):
+            return cls(CosignerKey.parse(parts[1]), parts[0].rstrip("/"))
+        if len(parts) == 1:
+            return cls(CosignerKey.parse(parts[0]))
+        raise VerifyError(f"expected '<witness verifier key>' or '<url> <witness verifier key>', got {text[:60]!r}")
+
+
+def add_checkpoint(url: str, old_size: int, proof: list[bytes], note: str) -> tuple[int, str]:
+    """POST ``<url>/add-checkpoint`` (C2SP tlog-witness): (HTTP status, body); OSError if unreachable."""
+    import urllib.error
+    import urllib.request
+
+    body = f"old {old_size}\n" + "".join(base64.b64encode(node).decode() + "\n" for node in proof) + "\n" + note
+    request = urllib.request.Request(url + "/add-checkpoint", data=body.encode(), method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=WITNESS_TIMEOUT_SECONDS) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(errors="replace")
+
+
+def witnessed_size(url: str, note: str) -> int:
+    """The size of the latest checkpoint of ``note``'s origin the witness cosigned.
+
+    Asked the only way the protocol offers: an add-checkpoint of ``note`` from old size 0. A witness that
+    has cosigned anything answers 409 with its size; one that has not cosigns ``note`` (size 0 before).
+    """
+    status, text = add_checkpoint(url, 0, [], note)
+    if status == 200:
+        return 0
+    if status == 409 and re.fullmatch(r"(0|[1-9][0-9]*)\n", text):
+        return int(text)
+    raise VerifyError(f"witness {url} answered {status}: {text.strip()[:80]}")
 
 
 # ----------------------------------------------------------------------------- entries, chain and key history
@@ -426,6 +526,9 @@ class Bundle:
     doc: str | None = None  # --doc: verify this one document's lineage only
     scope: set[str] | None = None  # documents claimed in the statement's period
     shards: dict[str, Bundle] = field(default_factory=dict)  # shards/<name>/, verified by check_shards
+    pinned_vkey: VerifierKey | None = None  # --vkey: the auditor's own copy of the log's key
+    witnesses: list[CosignerKey] = field(default_factory=list)  # --witness-key
+    quorum: int = 0  # --quorum: cosignatures required (0: one per witness key)
 
 
 BundleCheck = Callable[[Bundle], str]
@@ -733,70 +836,49 @@ def check_shards(bundle: Bundle) -> str:
     return f"{len(folders)} shard(s), {entries} entries: each verifies and is the checkpoint the root anchored last"
 
 
-def verify_multi_inclusion(indices: list[int], size: int, leaves: list[bytes], proof: list[bytes], root: bytes) -> None:
-    """Several leaves against one root: RFC 9162 hashing, proof hashes per level bottom-up, left to right.
-
-    A node without a right sibling moves up unchanged (that is the RFC 9162 split); with one index this is
-    exactly ``verify_inclusion``.
-    """
-    if not indices or any(b <= a for a, b in itertools.pairwise(indices)) or indices[-1] >= size:
-        raise VerifyError("indices must be increasing and below the tree size")
-    known, hashes, width = dict(zip(indices, leaves, strict=True)), iter(proof), size
-    while width > 1:
-        parents: dict[int, bytes] = {}
-        for index in sorted(known):
-            if index >> 1 in parents:
-                continue
-            sibling = index ^ 1
-            if sibling >= width:
-                parents[index >> 1] = known[index]
-                continue
-            other = known[sibling] if sibling in known else next(hashes, None)
-            if other is None:
-                raise VerifyError("proof too short")
-            parents[index >> 1] = node_hash(known[index], other) if index % 2 == 0 else node_hash(other, known[index])
-        known, width = parents, (width + 1) // 2
-    if next(hashes, None) is not None:
-        raise VerifyError("proof too long")
-    if known[0] != root:
-        raise VerifyError("root mismatch")
-
-
-def parse_doc_proof(text: str) -> tuple[list[bytes], list[int], list[bytes], str]:
-    """``proofs/<doc>.proof`` -> (entry bytes, seqs, proof hashes, checkpoint note)."""
-    head, sep, note = text.partition("\n\n")
+def verify_entry_proof(doc: str, seq: int, text: str, note: str, checkpoint: Checkpoint) -> str:
+    """``proofs/<doc>/<seq>.proof``: a C2SP tlog-proof (header, the entry as its one ``extra`` line, ``index``,
+    the RFC 9162 audit path, the checkpoint) of entry ``seq`` of ``doc`` in the bundle's signed tree; its kind."""
+    head, sep, proof_note = text.partition("\n\n")
     lines = head.split("\n")
-    if not sep or lines[0] != TLOG_PROOF_HEADER:
-        raise VerifyError(f"not a {TLOG_PROOF_HEADER} proof")
-    extras = [line[6:] for line in lines[1:] if line.startswith("extra ")]
-    rest = lines[1 + len(extras) :]
-    indices = [line[6:] for line in rest if line.startswith("index ")]
-    if not indices or not all(re.fullmatch(r"0|[1-9][0-9]*", index) for index in indices):
-        raise VerifyError("proof lacks its index lines")
-    try:
-        entries = [base64.b64decode(extra, validate=True) for extra in extras]
-        path = [base64.b64decode(line, validate=True) for line in rest[len(indices) :]]
-    except binascii.Error:
-        raise VerifyError("proof line is not base64") from None
-    return entries, [int(index) for index in indices], path, note
-
-
-def verify_doc_proof(doc: str, text: str, note: str, checkpoint: Checkpoint) -> list[str]:
-    """The proof covers entries of ``doc`` only, in the bundle's signed tree; returns their kinds in seq order."""
-    entries, seqs, path, proof_note = parse_doc_proof(text)
+    where = f"{doc[:16]}/{seq}"
+    if not sep or len(lines) < 3 or lines[0] != TLOG_PROOF_HEADER or lines[2] != f"index {seq}":
+        raise VerifyError(f"{where}: not a {TLOG_PROOF_HEADER} proof with one extra line and index {seq}")
+    if not lines[1].startswith("extra "):
+        raise VerifyError(f"{where}: the proof does not carry the entry as its extra line")
     if proof_note != note:
-        raise VerifyError(f"{doc[:16]}: proof is against another checkpoint")
-    if len(entries) != len(seqs):
-        raise VerifyError(f"{doc[:16]}: {len(entries)} entries but {len(seqs)} indices")
-    values = [json.loads(entry) for entry in entries]
-    for value, seq in zip(values, seqs, strict=True):
-        if value.get("doc") != doc or value.get("seq") != seq:
-            raise VerifyError(f"{doc[:16]}: entry at seq {seq} is not an entry of this document")
+        raise VerifyError(f"{where}: proof is against another checkpoint")
     try:
-        verify_multi_inclusion(seqs, checkpoint.size, [leaf_hash(entry) for entry in entries], path, checkpoint.root)
+        entry = base64.b64decode(lines[1][6:], validate=True)
+        path = [base64.b64decode(line, validate=True) for line in lines[3:]]
+    except binascii.Error:
+        raise VerifyError(f"{where}: proof line is not base64") from None
+    value = json.loads(entry)
+    if type(value) is not dict or value.get("doc") != doc or value.get("seq") != seq:
+        raise VerifyError(f"{where}: the entry is not entry {seq} of this document")
+    try:
+        verify_inclusion(seq, checkpoint.size, leaf_hash(entry), path, checkpoint.root)
     except VerifyError as exc:
-        raise VerifyError(f"{doc[:16]}: inclusion: {exc}") from None
-    return [value["kind"] for value in values]
+        raise VerifyError(f"{where}: inclusion: {exc}") from None
+    return value["kind"]
+
+
+def _entry_proofs(folder: Path, doc: str) -> list[tuple[int, Path]]:
+    """``proofs/<doc>/*.proof`` of one ledger folder, in seq order."""
+    found = []
+    for path in (folder / "proofs" / doc).glob("*.proof"):
+        if not re.fullmatch(r"0|[1-9][0-9]*", path.stem):
+            raise VerifyError(f"{doc[:16]}: proof file {path.name} is not named <seq>.proof")
+        found.append((int(path.stem), path))
+    return sorted(found)
+
+
+def verify_doc_proofs(folder: Path, doc: str, note: str, checkpoint: Checkpoint) -> list[str]:
+    """Every entry proof of ``doc`` in one ledger folder; the entries' kinds in seq order."""
+    proofs = _entry_proofs(folder, doc)
+    if not proofs:
+        raise VerifyError(f"{doc[:16]}: no entry proofs")
+    return [verify_entry_proof(doc, seq, path.read_text(encoding="utf-8"), note, checkpoint) for seq, path in proofs]
 
 
 def _check_claimed(docs: Iterable[str], claimed: set[str]) -> None:
@@ -815,29 +897,32 @@ def _proof_folders(bundle: Bundle) -> list[tuple[str, Path]]:
 
 
 def check_proofs(bundle: Bundle) -> str:
-    """Each document in scope has a proof file and every block in it verifies against the checkpoint."""
+    """Each document in scope has its entries' proofs and every one verifies against the checkpoint."""
     if bundle.state is None:
         raise VerifyError("entries were not verified")
     folders = _proof_folders(bundle)
     if not any((folder / "proofs").is_dir() for _, folder in folders) and bundle.scope is None:
         return "no document proofs: a bare ledger export, not a report bundle"
-    files = {folder: sorted((folder / "proofs").glob("*.proof")) for _, folder in folders}
-    docs = {path.stem for paths in files.values() for path in paths}
+    held = {
+        folder: sorted(path.name for path in (folder / "proofs").iterdir()) if (folder / "proofs").is_dir() else []
+        for _, folder in folders
+    }
+    docs = {doc for names in held.values() for doc in names}
     if bundle.scope is not None and docs != bundle.scope:
         raise VerifyError(
             f"proofs cover {len(docs)} documents, the period has {len(bundle.scope)}: "
             f"{len(bundle.scope - docs)} missing, {len(docs - bundle.scope)} extra"
         )
     proven, claimed = 0, set()
-    for folder, paths in files.items():
+    for folder, names in held.items():
         note, checkpoint = _bundle_checkpoint(folder)
-        for path in paths:
-            kinds = verify_doc_proof(path.stem, path.read_text(encoding="utf-8"), note, checkpoint)
+        for doc in names:
+            kinds = verify_doc_proofs(folder, doc, note, checkpoint)
             proven += len(kinds)
             if kinds[0] == "doc.claimed":
-                claimed.add(path.stem)
+                claimed.add(doc)
     _check_claimed(docs, claimed)
-    return f"inclusion of {proven} entries of {len(docs)} documents verifies against the signed root"
+    return f"inclusion of {proven} entries of {len(docs)} documents verifies against the signed root (C2SP tlog-proofs)"
 
 
 def check_consistency_file(bundle: Bundle) -> str:
@@ -1021,14 +1106,17 @@ def check_people(bundle: Bundle) -> str:
 def check_doc_manifest(bundle: Bundle) -> str:
     """One-document mode: only the files that document's check reads are hashed against the manifest.
 
-    The manifest of a 100,000-document bundle is megabytes of JSON; the three names are found by a string
+    The manifest of a 100,000-document bundle is megabytes of JSON; the few names are found by a string
     search of ``"name": "<hex>"`` instead of parsing all of it (names are hex, so they need no escaping).
     """
     text = (bundle.directory / "manifest.json").read_text(encoding="utf-8")
     manifest = text[text.index('"files": {') :]  # only the file list, not the free-form "about"
-    prefixes = [prefix for prefix, folder in _proof_folders(bundle) if (folder / f"proofs/{bundle.doc}.proof").exists()]
-    names = [f"{prefix}{name}" for prefix in prefixes or [""] for name in ("checkpoint", "ledger.vkey")]
-    names += [f"{prefix}proofs/{bundle.doc}.proof" for prefix in prefixes or [""]]
+    assert bundle.doc is not None
+    held = [(prefix, folder) for prefix, folder in _proof_folders(bundle) if (folder / "proofs" / bundle.doc).is_dir()]
+    names = [f"{prefix}{name}" for prefix in [p for p, _ in held] or [""] for name in ("checkpoint", "ledger.vkey")]
+    names += [
+        f"{prefix}proofs/{bundle.doc}/{seq}.proof" for prefix, f in held for seq, _ in _entry_proofs(f, bundle.doc)
+    ]
     for name in names:
         found = re.search(rf'"{re.escape(name)}": "([0-9a-f]{{64}})"', manifest)
         if found is None:
@@ -1045,7 +1133,7 @@ def check_doc_lineage(bundle: Bundle) -> str:
     root anchored, are proven only by the full run.
     """
     assert bundle.doc is not None
-    found = [folder for _, folder in _proof_folders(bundle) if (folder / f"proofs/{bundle.doc}.proof").exists()]
+    found = [folder for _, folder in _proof_folders(bundle) if (folder / "proofs" / bundle.doc).is_dir()]
     parts, claimed = [], set()
     for folder in found or [bundle.directory]:
         note, checkpoint = _bundle_checkpoint(folder)
@@ -1058,8 +1146,7 @@ def check_doc_lineage(bundle: Bundle) -> str:
                 continue
         else:
             raise VerifyError(f"the checkpoint of {folder.name} is signed by no key in its ledger.vkey")
-        text = (folder / "proofs" / f"{bundle.doc}.proof").read_text(encoding="utf-8")
-        kinds = verify_doc_proof(bundle.doc, text, note, checkpoint)
+        kinds = verify_doc_proofs(folder, bundle.doc, note, checkpoint)
         claimed |= {bundle.doc} if kinds[0] == "doc.claimed" else set()
         where = f"shard {folder.name}: " if folder != bundle.directory else ""
         parts.append(f"{where}{len(kinds)} entries in the signed tree of size {checkpoint.size}: {' > '.join(kinds)}")
@@ -1067,9 +1154,43 @@ def check_doc_lineage(bundle: Bundle) -> str:
     return "; ".join(parts)
 
 
+# ----------------------------------------------------------------------------- pinned keys (--vkey, --witness-key)
+# The bundle's own ledger.vkey proves nothing against whoever made the bundle: a history re-signed with a new
+# key verifies against the new key. The auditor's pins do: the trust anchor must be the pinned key (later
+# keys follow from it through the signed handovers), and the checkpoint must carry cosignatures by a quorum
+# of the pinned witnesses, who cosign only a history consistent with every one they cosigned before.
+
+
+def check_pinned_key(bundle: Bundle) -> str:
+    if bundle.pinned_vkey is None:
+        return "no --vkey given: the trust anchor is the bundle's own ledger.vkey (pin it to catch a re-signed log)"
+    if bundle.anchor is None or str(bundle.anchor) != str(bundle.pinned_vkey):
+        raise VerifyError(
+            f"the bundle's trust anchor is not the pinned key {bundle.pinned_vkey.name}+"
+            f"{bundle.pinned_vkey.key_id.hex()}: the log was signed with another key"
+        )
+    return f"the trust anchor is the pinned key {bundle.pinned_vkey.name}+{bundle.pinned_vkey.key_id.hex()}"
+
+
+def check_cosignatures(bundle: Bundle) -> str:
+    if not bundle.witnesses:
+        return "no --witness-key given: witness cosignatures not checked"
+    required = bundle.quorum or len(bundle.witnesses)
+    path = bundle.directory / COSIGNATURES_FILE
+    lines = path.read_text(encoding="utf-8") if path.exists() else ""
+    note = (bundle.directory / "checkpoint").read_text(encoding="utf-8")
+    names = count_cosigners(note + lines, bundle.witnesses)
+    if len(names) < required:
+        raise VerifyError(f"the checkpoint is cosigned by {len(names)} of the {required} pinned witnesses required")
+    return f"the checkpoint is cosigned by {', '.join(names)} ({len(names)} of {required} required)"
+
+
 DOC_CHECKS: list[tuple[str, BundleCheck]] = [
     ("manifest (document)", check_doc_manifest),
     ("lineage", check_doc_lineage),
+    ("keys", check_keys),  # the pins below hold in one-document mode too
+    ("pinned key", check_pinned_key),
+    ("witnesses", check_cosignatures),
 ]
 
 
@@ -1079,6 +1200,8 @@ CHECKS: list[tuple[str, BundleCheck]] = [
     ("keys", check_keys),
     ("entries", check_entries),
     ("checkpoint", check_checkpoint_file),
+    ("pinned key", check_pinned_key),
+    ("witnesses", check_cosignatures),
     ("known checkpoints", check_known_checkpoints),
     ("shards", check_shards),
     ("completeness", check_completeness),
@@ -1108,11 +1231,30 @@ def main(argv: list[str] | None = None) -> int:
         "--known-checkpoint", action="append", type=Path, default=[], help="a checkpoint seen earlier (repeatable)"
     )
     parser.add_argument("--doc", help="verify only this document's lineage (fast; the full run checks the rest)")
+    parser.add_argument("--vkey", type=Path, help="the log's verifier key as you hold it (the trust anchor)")
+    parser.add_argument(
+        "--witness-key", action="append", type=Path, default=[], help="a witness's verifier key file (repeatable)"
+    )
+    parser.add_argument("--quorum", type=int, default=0, help="cosignatures required (default: one per witness)")
     args = parser.parse_args(argv)
     known = [path.read_text(encoding="utf-8") for path in args.known_checkpoint]
-    ok = run_checks(Bundle(args.bundle, known, doc=args.doc), checks=DOC_CHECKS if args.doc else None)
+    bundle = Bundle(args.bundle, known, doc=args.doc, quorum=args.quorum)
+    try:
+        bundle.pinned_vkey = VerifierKey.parse(_lines(args.vkey)[0]) if args.vkey else None
+        bundle.witnesses = [Witness.parse(_lines(path)[-1]).key for path in args.witness_key]
+    except (VerifyError, OSError, IndexError) as exc:
+        print(f"FAIL pinned keys: {exc or 'empty key file'}")
+        print("NOT VERIFIED")
+        return 1
+    ok = run_checks(bundle, checks=DOC_CHECKS if args.doc else None)
     print("VERIFIED" if ok else "NOT VERIFIED")
     return 0 if ok else 1
+
+
+def _lines(path: Path) -> list[str]:
+    """A key file's lines: a log key is the first (ledger.vkey lists the anchor first), a witness key the
+    last (the output of ``docval witness init`` can be saved as it is)."""
+    return path.read_text(encoding="utf-8").strip().splitlines()
 
 
 if __name__ == "__main__":

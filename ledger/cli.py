@@ -13,11 +13,15 @@ __all__ = ["register"]
 
 keys_app = typer.Typer(help="The ledger's Ed25519 signing key.", no_args_is_help=True)
 ledger_app = typer.Typer(help="The signed, Merkle-chained audit ledger.", no_args_is_help=True)
+witness_app = typer.Typer(
+    help="A C2SP tlog-witness for other parties to run (its own key and state).", no_args_is_help=True
+)
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(keys_app, name="keys")
     app.add_typer(ledger_app, name="ledger")
+    app.add_typer(witness_app, name="witness")
 
 
 def _open():
@@ -76,26 +80,79 @@ def ledger_append() -> None:
 
 @ledger_app.command("checkpoint")
 def ledger_checkpoint() -> None:
-    """Sign a checkpoint now if entries are unsigned, and print the latest checkpoint."""
-    typer.echo(_open().checkpoint(), nl=False)
+    """Sign a checkpoint now if entries are unsigned, submit it to the witnesses, and print the latest
+    checkpoint with its cosignatures; a witness that did not cosign is named on stderr (exit status 0)."""
+    from ledger.witnessing import cosignature_lines, cosigned_note, submit
+
+    ledger = _open()
+    ledger.checkpoint()
+    for status in submit(ledger, force=True):
+        typer.echo(status.line(), err=True)
+    typer.echo(cosigned_note(ledger.latest_checkpoint() or "", cosignature_lines(ledger)), nl=False)
 
 
 @ledger_app.command("verify")
-def ledger_verify() -> None:
+def ledger_verify(
+    vkey: Annotated[Path | None, typer.Option(help="The log's verifier key as the auditor holds it.")] = None,
+    witness_key: Annotated[
+        list[Path] | None,
+        typer.Option(help="A witness's verifier key file ('<key>' or '<url> <key>'); repeatable."),
+    ] = None,
+    quorum: Annotated[int, typer.Option(help="Cosignatures required (0: one per --witness-key).")] = 0,
+    allow_unsigned_tail: Annotated[
+        bool, typer.Option("--allow-unsigned-tail", help="Pass even if entries beyond the latest checkpoint exist.")
+    ] = False,
+) -> None:
     """Recompute tree, chain, signatures and every checkpoint of the ledger and of every shard; exit 1 naming
-    the shard and the first bad seq."""
+    the shard and the first bad seq, when entries no checkpoint signs exist, when a pinned key (--vkey,
+    --witness-key) does not hold for the root ledger, or when a person-attributed entry is not signed by a
+    person enrolled at that point."""
     from approvals.audit import check_installation  # people's signatures: the approvals core re-checks them
     from docval.settings import load_settings
+    from ledger.verify_pins import verify_pins
     from ledger.verify_shards import verify_installation
 
-    report = verify_installation(load_settings())
-    typer.echo(report.summary())
-    people = check_installation(load_settings())
+    settings = load_settings()
+    report = verify_installation(settings)
+    typer.echo(report.summary(allow_unsigned_tail=allow_unsigned_tail))
+    ok = report.holds(allow_unsigned_tail=allow_unsigned_tail)
+    people = check_installation(settings)
     typer.echo(
         "\n".join(f"people: {problem}" for problem in people) or "people: every person-attributed entry is signed"
     )
-    if not report.ok or people:
+    ok = ok and not people
+    if vkey is not None or witness_key:
+        pins = verify_pins(
+            _open(), _pinned_log_key(vkey), [_pinned_witness(path) for path in witness_key or []], quorum,
+            allow_unsigned_tail=allow_unsigned_tail,
+        )  # fmt: skip
+        for line in pins.lines():
+            typer.echo(line)
+        ok = ok and pins.ok
+    if not ok:
         raise typer.Exit(1)
+
+
+def _pinned_log_key(path: Path | None):
+    from ledger import LedgerError
+    from ledger.bundle_verify import VerifierKey, VerifyError
+
+    if path is None:
+        return None
+    try:
+        return VerifierKey.parse(path.read_text(encoding="utf-8").splitlines()[0])
+    except (VerifyError, IndexError, OSError) as exc:
+        raise LedgerError(f"--vkey {path}: {exc or 'empty file'}") from None
+
+
+def _pinned_witness(path: Path):
+    from ledger import LedgerError
+    from ledger.bundle_verify import VerifyError, Witness
+
+    try:
+        return Witness.parse(path.read_text(encoding="utf-8").strip().splitlines()[-1])
+    except (VerifyError, IndexError, OSError) as exc:
+        raise LedgerError(f"--witness-key {path}: {exc or 'empty file'}") from None
 
 
 @ledger_app.command("anchor")
@@ -141,3 +198,50 @@ def ledger_export(directory: Path) -> None:
         write_signed_decisions(directory, {None: (line.rstrip(b"\n") for line in entries)})
     write_manifest(directory)  # re-sealed over the decision files
     typer.echo(f"exported to {directory}; check with: python {directory / 'verify.py'} {directory}")
+
+
+@witness_app.command("init")
+def witness_init(
+    directory: Path,
+    name: Annotated[str, typer.Option(help="The witness's key name (a schema-less URL naming it).")] = "",
+) -> None:
+    """Create a witness in DIRECTORY (key 0600, state folders 0700); the last line printed is its verifier key."""
+    import socket
+
+    from ledger.witness import init_witness
+
+    verifier = init_witness(directory, name or f"{socket.gethostname()}/docval-witness")
+    typer.echo(f"witness created in {directory}; give this verifier key to the logs and auditors:")
+    typer.echo(str(verifier))
+
+
+@witness_app.command("add-log")
+def witness_add_log(
+    directory: Path,
+    origin: Annotated[str, typer.Option(help="The log's checkpoint origin (first line of its checkpoints).")],
+    vkey: Annotated[Path, typer.Option(help="The log's verifier key file (its ledger.vkey; one key a line).")],
+) -> None:
+    """Accept checkpoints of ORIGIN signed by a key in VKEY (run again with the new key after a rotation)."""
+    from ledger.witness import add_log
+
+    keys = add_log(directory, origin, vkey.read_text(encoding="utf-8"))
+    typer.echo(f"witness accepts {origin} signed by " + ", ".join(f"{k.name}+{k.key_id.hex()}" for k in keys))
+
+
+@witness_app.command("serve")
+def witness_serve(
+    directory: Path,
+    listen: Annotated[str, typer.Option(help="HOST:PORT to listen on; the C2SP endpoints are under it.")],
+) -> None:
+    """Answer POST /add-checkpoint (C2SP tlog-witness) until stopped."""
+    from ledger.witness import serve
+
+    host, _, port = listen.rpartition(":")
+    server = serve(directory, host, int(port))
+    typer.echo(f"witness serving http://{listen} (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()

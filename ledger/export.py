@@ -16,10 +16,11 @@ import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
-from ledger.bundle_verify import Checkpoint, split_note
+from ledger.bundle_verify import COSIGNATURES_FILE, Checkpoint, split_note
 from ledger.errors import LedgerError
 from ledger.keys import load_anchor
 from ledger.log import Ledger
+from ledger.witnessing import cosignature_lines
 
 __all__ = ["VERIFY_SCRIPT", "export_about", "export_bundle", "write_manifest"]
 
@@ -49,11 +50,26 @@ def export_bundle(ledger: Ledger, directory: Path, note: str | None = None, *, m
                 ).fetchall()
                 handle.writelines(bytes(body) + b"\n" for (body,) in rows)
     (directory / "checkpoint").write_text(note, encoding="utf-8")
+    write_cosignatures(ledger, directory, checkpoint.size)
     (directory / "ledger.vkey").write_text("".join(f"{key}\n" for key in keys), encoding="utf-8")
     shutil.copyfile(VERIFY_SCRIPT, directory / "verify.py")
     if manifest:
         write_manifest(directory, export_about(checkpoint))
     return checkpoint
+
+
+# ----------------------------------------------------------------------------- witness cosignatures
+
+
+def write_cosignatures(ledger: Ledger, directory: Path, size: int) -> None:
+    """``cosignatures``: the witnesses' cosignature lines of the exported checkpoint, if any (C2SP note
+    signature lines: appended to ``checkpoint`` they make one note; verify.py --witness-key checks them)."""
+    lines = cosignature_lines(ledger).get(size, [])
+    if lines:
+        (directory / COSIGNATURES_FILE).write_text("".join(lines), encoding="utf-8")
+
+
+# ----------------------------------------------------------------------------- manifest
 
 
 def export_about(checkpoint: Checkpoint) -> dict[str, object]:

@@ -343,11 +343,14 @@ class Ledger:
     @classmethod
     def open(cls, settings: Settings) -> Ledger:
         """Open (creating the tables on first use); needs no signing key, so read-only users can open it too."""
-        ledger = cls(settings.ledger_db, settings.ledger_keys_dir, settings.ledger)
-        if not ledger._has_schema():
-            with ledger._write() as con:
+        return cls(settings.ledger_db, settings.ledger_keys_dir, settings.ledger).created()
+
+    def created(self) -> Ledger:
+        """This ledger, its tables created on first use."""
+        if not self._has_schema():
+            with self._write() as con:
                 con.execute(_SCHEMA)
-        return ledger
+        return self
 
     def _has_schema(self) -> bool:
         if not self.db_path.exists():
@@ -371,7 +374,7 @@ class Ledger:
     reader = _read  # public: several lookups under one shared lock (reports generating many proofs)
 
     @property
-    def witness_path(self) -> Path:
+    def checkpoint_copy_path(self) -> Path:
         return self.db_path.with_name(self.db_path.name + ".checkpoints")
 
     @property
@@ -404,7 +407,8 @@ class Ledger:
             _check_drafts(drafts)
             seqs = self._append_locked(con, drafts) if drafts else []
             note = self._checkpoint_locked(con)
-        self._witness([note] if note else [])
+        self._copy_checkpoints([note] if note else [])
+        self._offer_to_witnesses()
         return seqs, note
 
     def writer(self, *, sign_on_close: bool = True) -> LedgerWriter:
@@ -434,13 +438,30 @@ class Ledger:
 
     def checkpoint(self) -> str:
         """Sign a checkpoint now if entries are unsigned; return the latest checkpoint note."""
-        with self._write() as con:
-            note = self._checkpoint_locked(con)
-            latest = LedgerReader(con).latest_checkpoint()
-        self._witness([note] if note else [])
+        latest = self.sign_pending()[1]
         if latest is None:
             raise LedgerError("the ledger is empty; there is nothing to sign")
         return latest
+
+    def sign_pending(self) -> tuple[str | None, str | None]:
+        """Sign the entries no checkpoint covers yet, if any, and offer the latest checkpoint to the witnesses
+        (``ledger.witnessing``; one that failed lately is skipped until its backoff ends):
+        (the new note or None, the latest note or None)."""
+        with self._write() as con:
+            size, checkpoint_size = con.execute("SELECT size, checkpoint_size FROM head").fetchall()[0]
+            note = self._checkpoint_locked(con) if size > checkpoint_size else None
+            latest = note or LedgerReader(con).latest_checkpoint()
+        self._copy_checkpoints([note] if note else [])
+        self._offer_to_witnesses()
+        return note, latest
+
+    def _offer_to_witnesses(self) -> None:
+        """The latest checkpoint to the ``[ledger] witnesses`` (those in backoff are skipped; never raises for
+        a witness that is down or refuses: ``ledger.witnessing`` records that)."""
+        if self.config.witnesses:
+            from ledger.witnessing import submit  # builds on this module
+
+            submit(self)
 
     def _checkpoint_if_due(self, con: duckdb.DuckDBPyConnection) -> str | None:
         size, checkpoint_size, checkpoint_at = con.execute(
@@ -495,17 +516,17 @@ class Ledger:
             return self._signing_key
         raise LedgerError("the signing key on disk is not the key in force for this ledger")
 
-    def _witness(self, notes: list[str]) -> None:
+    def _copy_checkpoints(self, notes: list[str]) -> None:
         if not notes:
             return
-        with self.witness_path.open("a", encoding="utf-8") as handle:
+        with self.checkpoint_copy_path.open("a", encoding="utf-8") as handle:
             for note in notes:
                 handle.write(json.dumps({"note": note}) + "\n")
 
-    def witnessed_checkpoints(self) -> list[str]:
-        if not self.witness_path.exists():
+    def copied_checkpoints(self) -> list[str]:
+        if not self.checkpoint_copy_path.exists():
             return []
-        lines = self.witness_path.read_text(encoding="utf-8").splitlines()
+        lines = self.checkpoint_copy_path.read_text(encoding="utf-8").splitlines()
         return [json.loads(line)["note"] for line in lines if line.strip()]
 
     # ------------------------------------------------------------------ reading
@@ -599,7 +620,8 @@ class Ledger:
             next_path.unlink(missing_ok=True)
             raise
         os.replace(next_path, current_path)
-        self._witness([note for note in (pending, final) if note])
+        self._copy_checkpoints([note for note in (pending, final) if note])
+        self._offer_to_witnesses()  # refused (403) until the witness is given the new key: shown as not cosigned
         return seq
 
 
@@ -615,7 +637,9 @@ class LedgerWriter:
     it get in; nobody waits longer than about one hold plus one batch.
     WAL checkpoints are left to the release (``checkpoint_threshold``), so data is written out once per
     hold, not whenever the WAL passes DuckDB's 16 MB default. Closing the session signs the entries no
-    checkpoint covers yet (``sign_on_close``), the "on shutdown" checkpoint.
+    checkpoint covers yet (``sign_on_close``), the "on shutdown" checkpoint. With ``[ledger] witnesses``,
+    each release offers the hold's latest checkpoint to the witnesses (it extends every one before it), so
+    witnessing costs one exchange per hold, not one per checkpoint, and never runs under the file lock.
     """
 
     def __init__(self, ledger: Ledger, *, sign_on_close: bool = True) -> None:
@@ -627,6 +651,7 @@ class LedgerWriter:
         self._released_at = float("-inf")
         self._busy = threading.Lock()  # the owner's work and the idle timer's release never overlap
         self._idle_timer: threading.Timer | None = None
+        self._signed = False  # a checkpoint was signed in this hold: offer it to the witnesses on release
 
     def __enter__(self) -> LedgerWriter:
         return self
@@ -660,7 +685,8 @@ class LedgerWriter:
             except BaseException:
                 self._release_locked()  # closing rolls the open transaction back
                 raise
-            self.ledger._witness([note] if note else [])
+            self.ledger._copy_checkpoints([note] if note else [])
+            self._signed |= note is not None
             if time.monotonic() - self._held_since >= self.ledger.config.writer_hold_seconds:
                 self._release_locked()
         return seqs
@@ -676,7 +702,8 @@ class LedgerWriter:
             except BaseException:
                 self._release_locked()
                 raise
-            self.ledger._witness([note] if note else [])
+            self.ledger._copy_checkpoints([note] if note else [])
+            self._signed |= note is not None
         return note
 
     def release(self) -> None:
@@ -689,9 +716,27 @@ class LedgerWriter:
             self._idle_timer.cancel()
             self._idle_timer = None
         if self._session is not None:
+            offers = self._witness_offers()
             session, self._session, self._con = self._session, None, None
             session.close()
             self._released_at = time.monotonic()
+            if offers:
+                from ledger.witnessing import send  # builds on this module
+
+                send(self.ledger, offers)  # over HTTP, with the file lock already let go
+
+    def _witness_offers(self) -> list[Any]:
+        """The hold's latest checkpoint for the witnesses, read on the held connection (it extends the ones
+        before it, so one exchange per hold covers them all)."""
+        signed, self._signed = self._signed, False
+        if not (signed and self.ledger.config.witnesses and self._con is not None):
+            return []
+        from ledger.witnessing import prepare  # builds on this module
+
+        try:
+            return prepare(self.ledger, LedgerReader(self._con))
+        except (LedgerError, duckdb.Error):
+            return []  # e.g. released mid-transaction; the next checkpoint or sign_pending offers it
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
         if self._con is None:

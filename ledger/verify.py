@@ -4,7 +4,7 @@ The entry walk (seq order, hash chain, key handovers) and the checkpoint check
 are the ones the exported ``verify.py`` runs, imported from ``bundle_verify``.
 On top, the in-place check compares every stored complete-subtree hash with
 its recomputation (proofs are built from them, so a bad one would hand out
-bad proofs) and checks the checkpoints in the witness file beside the
+bad proofs) and checks the checkpoints in the checkpoint copy beside the
 database, which catches a database restored to an earlier state.
 """
 
@@ -34,10 +34,23 @@ class VerifyReport:
     check: str | None = None
     reason: str | None = None
 
-    def summary(self) -> str:
+    @property
+    def unsigned(self) -> int:
+        """Entries beyond the latest checkpoint: nothing signed commits to them, so anyone could edit them."""
+        return max(self.size - self.signed_size, 0)
+
+    def holds(self, *, allow_unsigned_tail: bool = False) -> bool:
+        """Verified, and (unless allowed) no unsigned tail: an unsigned entry is no evidence of anything."""
+        return self.ok and (allow_unsigned_tail or not self.unsigned)
+
+    def summary(self, *, allow_unsigned_tail: bool = True) -> str:
+        if self.ok and not allow_unsigned_tail and self.unsigned:
+            return (
+                f"FAILED unsigned tail at seq {self.signed_size}: {self.unsigned} entries beyond the latest checkpoint "
+                "are not signed (run `docval ledger checkpoint`, or pass --allow-unsigned-tail)"
+            )
         if self.ok:
-            unsigned = self.size - self.signed_size
-            tail = f", {unsigned} newer entries not yet signed" if unsigned else ""
+            tail = f", {self.unsigned} newer entries not yet signed" if self.unsigned else ""
             return f"OK: {self.size} entries, {self.checkpoints} checkpoints verified{tail}"
         where = f" at seq {self.first_bad_seq}" if self.first_bad_seq is not None else ""
         return f"FAILED {self.check}{where}: {self.reason}"
@@ -55,7 +68,7 @@ def verify_ledger(ledger: Ledger, anchored: list[str] | None = None) -> VerifyRe
         notes = reader.checkpoints()
         bodies = _in_order(reader.con.execute("SELECT seq, body FROM entries").fetchnumpy(), "seq")["body"].tolist()
         stored = _in_order(reader.con.execute("SELECT pos, level, hash FROM nodes").fetchnumpy(), "pos")
-    notes = list(dict.fromkeys([*notes, *ledger.witnessed_checkpoints(), *(anchored or [])]))
+    notes = list(dict.fromkeys([*notes, *ledger.copied_checkpoints(), *(anchored or [])]))
     state, failure = walk_entries(bodies, anchor, map(_size_of, notes), loads=orjson.loads)
     counted = VerifyReport(True, size, len(notes), max(map(_size_of, notes), default=0))
     failure = (

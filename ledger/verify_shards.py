@@ -34,11 +34,18 @@ class InstallationReport:
     def ok(self) -> bool:
         return self.root.ok and all(report.ok for report in self.shards.values())
 
-    def summary(self) -> str:
+    def holds(self, *, allow_unsigned_tail: bool = False) -> bool:
+        reports = [self.root, *self.shards.values()]
+        return all(report.holds(allow_unsigned_tail=allow_unsigned_tail) for report in reports)
+
+    def summary(self, *, allow_unsigned_tail: bool = True) -> str:
         if not self.shards:
-            return self.root.summary()
-        lines = [f"root: {self.root.summary()}"]
-        lines += [f"shard {name}: {report.summary()}" for name, report in self.shards.items()]
+            return self.root.summary(allow_unsigned_tail=allow_unsigned_tail)
+        lines = [f"root: {self.root.summary(allow_unsigned_tail=allow_unsigned_tail)}"]
+        lines += [
+            f"shard {name}: {report.summary(allow_unsigned_tail=allow_unsigned_tail)}"
+            for name, report in self.shards.items()
+        ]
         return "\n".join(lines)
 
 

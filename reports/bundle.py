@@ -2,7 +2,7 @@
 
 ``ledger`` writes its part (entries.jsonl, checkpoint, ledger.vkey, verify.py,
 manifest.json); this module adds what an auditor needs for the report:
-``proofs/<doc>.proof`` for every document in scope, the signed completeness
+``proofs/<doc>/<seq>.proof`` for every entry of every document in scope, the signed completeness
 statement, an optional consistency proof from an earlier checkpoint, the
 report files and a README; reports.generate then writes the manifest over everything.
 """
@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-import posixpath
 import zipfile
 from collections.abc import Iterable
 from importlib.resources import files
@@ -38,16 +37,24 @@ _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest zip timestamp: no clock in the
 def write_doc_proofs(
     directory: Path, tree: MemoryTree, bodies: list[bytes], seqs_by_doc: dict[str, list[int]], checkpoint_note: str
 ) -> dict[str, str]:
-    """``proofs/<doc>.proof`` for each document; returns each file's SHA-256 by bundle name, for the manifest."""
+    """``proofs/<doc>/<seq>.proof`` for each entry of each document: a C2SP tlog-proof (the entry as its one
+    ``extra`` line, its ``index``, the RFC 9162 audit path, the checkpoint) any C2SP parser reads. Returns
+    each file's SHA-256 by bundle name, for the manifest."""
     folder = directory / BUNDLE_NAMES["proofs"]
     folder.mkdir(exist_ok=True)
     digests: dict[str, str] = {}
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
     for doc, seqs in seqs_by_doc.items():
-        text = format_proof([bodies[seq] for seq in seqs], seqs, tree.multi_proof(seqs), checkpoint_note).encode()
-        name = f"{BUNDLE_NAMES['proofs']}/{doc}.proof"
-        with open(os.path.join(folder, doc + ".proof"), "wb") as handle:
-            handle.write(text)
-        digests[name] = hashlib.sha256(text).hexdigest()
+        doc_folder = os.path.join(folder, doc)
+        os.mkdir(doc_folder)
+        for seq in seqs:  # os-level writes: a million small files, where open()'s buffering only costs
+            data = format_proof(bodies[seq], seq, tree.audit_path(seq), checkpoint_note)
+            fd = os.open(os.path.join(doc_folder, f"{seq}.proof"), flags, 0o666)  # umask applies, as with open()
+            try:
+                os.write(fd, data)
+            finally:
+                os.close(fd)
+            digests[f"{BUNDLE_NAMES['proofs']}/{doc}/{seq}.proof"] = hashlib.sha256(data).hexdigest()
     return digests
 
 
@@ -72,7 +79,7 @@ def write_readme(directory: Path) -> None:
 def zip_bundle(directory: Path, target: Path) -> None:
     """A zip that depends only on the files' names and bytes: sorted, fixed time and mode, fixed compression.
 
-    Proof files (the root's ``proofs/`` and every shard's ``shards/<name>/proofs/``) are stored, not
+    Proof files (below the root's ``proofs/`` and every shard's ``shards/<name>/proofs/``) are stored, not
     deflated: they are base64 and hashes (deflate saves ~25 %), and a fresh compressor per small file costs
     more than the rest of the zip; the big files are deflated.
     """
@@ -87,7 +94,7 @@ def zip_bundle(directory: Path, target: Path) -> None:
             info = zipfile.ZipInfo(f"{directory.name}/{name}", _ZIP_TIME)
             info.external_attr = 0o644 << 16
             info.create_system = 3
-            stored = posixpath.basename(posixpath.dirname(name)) == BUNDLE_NAMES["proofs"]
+            stored = f"/{BUNDLE_NAMES['proofs']}/" in f"/{name}"
             info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
             with open(os.path.join(root, name), "rb") as handle:
                 archive.writestr(info, handle.read(), compresslevel=None if stored else _ZIP_LEVEL)

@@ -63,6 +63,7 @@ class ReportContent:
     statement_note: str
     mismatches: list[str]
     table_limit: int
+    witness_status: str = "no witnesses configured"
 
     @property
     def completeness_rows(self) -> list[tuple[str, int]]:
@@ -141,6 +142,7 @@ def build_content(
     lineage_limit: int,
     mismatches: list[str],
     where: dict[str, str] | None = None,
+    witness_status: str = "no witnesses configured",
 ) -> tuple[ReportContent, list[DocLineage]]:
     """The report content and every in-scope lineage (for ``lineage.csv``), in claim order."""
     scope = [lineage for lineage in facts.docs.values() if in_period(lineage.claimed_at, start, end)]
@@ -162,5 +164,6 @@ def build_content(
         statement_note=statement_note,
         mismatches=mismatches,
         table_limit=lineage_limit,
+        witness_status=witness_status,
     )
     return content, scope

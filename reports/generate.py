@@ -30,9 +30,17 @@ from docval.db import connect
 from docval.settings import Settings
 from docval.shards import root_settings
 from ledger import Ledger
-from ledger.bundle_verify import Checkpoint, count_completeness, ordered_rows, split_note, statement_body
+from ledger.bundle_verify import (
+    Checkpoint,
+    count_completeness,
+    count_cosigners,
+    ordered_rows,
+    split_note,
+    statement_body,
+)
 from ledger.export import export_about, write_manifest
 from ledger.keys import load_signing_key, sign_note, signing_key_path
+from ledger.witnessing import cosignature_lines, cosigned_note, witnesses_of
 from reports.bundle import BUNDLE_NAMES, write_consistency, write_readme, zip_bundle
 from reports.charts import render_charts
 from reports.content import ReportContent, build_content, lineage_row
@@ -152,6 +160,20 @@ def _signed_statement(
     return counts, sign_note(body, load_signing_key(signing_key_path(settings.ledger_keys_dir)))
 
 
+def _witness_status(ledger: Ledger, note: str) -> str:
+    """One line for the report: which configured witnesses cosigned the report's checkpoint."""
+    witnesses = witnesses_of(ledger)
+    if not witnesses:
+        return "no witnesses configured"
+    cosigned = set(count_cosigners(cosigned_note(note, cosignature_lines(ledger)), [w.key for w in witnesses]))
+    required = ledger.config.witness_quorum or len(witnesses)
+    missing = [w.key.name for w in witnesses if w.key.name not in cosigned]
+    state = "cosigned" if len(cosigned) >= required else "NOT YET COSIGNED"
+    return f"{state} by {len(cosigned)} of {len(witnesses)} witnesses ({required} required)" + (
+        f"; not by {', '.join(missing)}" if missing else ""
+    )
+
+
 def _root_b64(checkpoint: Checkpoint) -> str:
     return checkpoint.body().split("\n")[2]
 
@@ -198,6 +220,7 @@ def _generate(
         checkpoint_size=root.checkpoint.size, checkpoint_root=_root_b64(root.checkpoint), completeness=counts,
         statement_note=statement, lineage_limit=settings.reports.lineage_rows,
         mismatches=_store_mismatches(settings, scope_docs) + shards.problems, where=where,
+        witness_status=_witness_status(ledger, root.note),
     )  # fmt: skip
     charts = render_charts(content.kpis)
     html, pdf = out / "report.html", out / "report.pdf"

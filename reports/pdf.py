@@ -181,7 +181,7 @@ def render_pdf(content: ReportContent, charts: list[Chart], path: Path) -> None:
         _p(
             f"Period {c.period_from} to {c.period_to} (end exclusive); ledger origin {c.origin}; based on the signed "
             f"checkpoint of size {c.checkpoint_size}, root {c.checkpoint_root}. Scope: every document claimed in the "
-            f"period ({c.lineage_total}) and every installation event in it.",
+            f"period ({c.lineage_total}) and every installation event in it. Witnesses: {c.witness_status}.",
             _STYLES["BodyText"],
         ),
         *_completeness(c),

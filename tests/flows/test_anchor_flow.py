@@ -37,7 +37,7 @@ def test_anchor_flow_anchors_shards_and_fails_on_a_refused_one(flow_settings: Se
     root = Ledger.open(flow_settings)
     assert [entry.data["shard"] for entry in root.entries() if entry.kind == "anchor.checkpoint"] == ["w1", "w2"]
 
-    for path in (w1.db_path, w1.witness_path):  # w1 replaced by a shorter history: a rollback
+    for path in (w1.db_path, w1.checkpoint_copy_path):  # w1 replaced by a shorter history: a rollback
         path.unlink()
     Ledger.open(shard_settings(flow_settings, "w1")).append("note", doc=None, actor="w1", data={})
     Ledger.open(shard_settings(flow_settings, "w1")).checkpoint()

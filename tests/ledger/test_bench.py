@@ -31,3 +31,14 @@ def test_ledger_benchmark_small_run_prints_every_figure() -> None:
     ):
         assert figure in out, out
     assert "checkpoints signed: 5" in out
+
+
+def test_witness_benchmark_small_run_prints_every_figure() -> None:
+    bench = BENCH.with_name("witness_bench.py")
+    result = subprocess.run(
+        [sys.executable, str(bench), "--entries", "2000", "--batch", "1000", "--checkpoints", "20", "--logs", "2"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    for figure in ("witnessing off", "on/off", "cosignatures stored", "cosigned/s", "bare Ed25519 verify+sign"):
+        assert figure in result.stdout, result.stdout

@@ -144,7 +144,7 @@ def test_forked_shard_is_refused(settings: Settings) -> None:
     shard = _shard(settings, "w1")
     _grow(shard, 10, "original")
     assert _statuses(anchor_shards(settings)) == {"w1": "anchored"}
-    for path in (shard.db_path, shard.witness_path):  # the shard's file replaced by another history, same key
+    for path in (shard.db_path, shard.checkpoint_copy_path):  # the shard's file replaced by another history, same key
         path.unlink()
     _grow(Ledger.open(shard_settings(settings, "w1")), 12, "forked")
     report = anchor_shards(settings)

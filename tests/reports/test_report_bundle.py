@@ -6,6 +6,7 @@ import gc
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -57,8 +58,11 @@ def test_bundle_has_every_file_design_lists(built: Built) -> None:
     for name in ("entries.jsonl", "checkpoint", "ledger.vkey", "verify.py", "README.md", "report.html",
                  "report.pdf", "completeness.note", "lineage.csv", "exceptions.csv"):  # fmt: skip
         assert name in manifest, name
-    proofs = [name for name in manifest if name.startswith("proofs/")]
-    assert len(proofs) == 300
+    proofs = [name.split("/") for name in manifest if name.startswith("proofs/")]
+    assert len({doc for _, doc, _ in proofs}) == 300  # proofs/<doc>/<seq>.proof: one C2SP tlog-proof per entry
+    lines = (bundle / "/".join(proofs[0])).read_text().split("\n")
+    assert lines[0] == "c2sp.org/tlog-proof@v1" and lines[1].startswith("extra ")
+    assert lines[2] == f"index {proofs[0][2].removesuffix('.proof')}"
     entries = (bundle / "entries.jsonl").read_bytes().splitlines()
     assert len(entries) == built.files.checkpoint_size
     assert built.ledger.entries(0, 1).__next__().canonical == entries[0]  # exact entry bytes
@@ -98,9 +102,13 @@ TAMPERED = ["entries.jsonl", "checkpoint", "ledger.vkey", "completeness.note", "
             "lineage.csv", "exceptions.csv", "README.md", "manifest.json", "PROOF"]  # fmt: skip
 
 
+def _a_proof(bundle: Path) -> Path:
+    return next(next((bundle / "proofs").iterdir()).iterdir())
+
+
 @pytest.mark.parametrize("name", TAMPERED)
 def test_tampering_any_file_is_caught(name: str, bundle_copy: Path, built: Built) -> None:
-    target = next((bundle_copy / "proofs").iterdir()) if name == "PROOF" else bundle_copy / name
+    target = _a_proof(bundle_copy) if name == "PROOF" else bundle_copy / name
     if name == "manifest.json":
         manifest = json.loads(target.read_text())
         manifest["files"]["report.html"] = "0" * 64
@@ -110,18 +118,18 @@ def test_tampering_any_file_is_caught(name: str, bundle_copy: Path, built: Built
     result = run_verify(Path(sys.executable), bundle_copy)
     assert result.returncode == 1 and result.stdout.splitlines()[-1] == "NOT VERIFIED", result.stdout
     if name == "PROOF":
-        assert run_verify(Path(sys.executable), bundle_copy, "--doc", target.stem).returncode == 1
+        assert run_verify(Path(sys.executable), bundle_copy, "--doc", target.parent.name).returncode == 1
 
 
 @pytest.mark.parametrize("name", ["entries.jsonl", "completeness.note", "PROOF", "checkpoint"])
 def test_tampering_with_a_resealed_manifest_is_still_caught(name: str, bundle_copy: Path) -> None:
-    target = next((bundle_copy / "proofs").iterdir()) if name == "PROOF" else bundle_copy / name
+    target = _a_proof(bundle_copy) if name == "PROOF" else bundle_copy / name
     if name == "completeness.note":  # change a count in the signed text: the signature must break
         text = target.read_text()
         target.write_text(text.replace("rejected ", "rejected 1", 1))
-    elif name == "PROOF":  # drop the document's last entry from its proof
+    elif name == "PROOF":  # drop the first hash of the entry's audit path
         lines = target.read_text().split("\n")
-        target.write_text("\n".join(line for line in lines if line != lines[-10]))
+        target.write_text("\n".join(lines[:3] + lines[4:]))
     else:
         _flip_last_digit(target)
     _reseal_manifest(bundle_copy)
@@ -132,9 +140,9 @@ def test_tampering_with_a_resealed_manifest_is_still_caught(name: str, bundle_co
 
 def test_removed_proof_is_caught(bundle_copy: Path) -> None:
     victim = next((bundle_copy / "proofs").iterdir())
-    victim.unlink()
+    shutil.rmtree(victim)
     manifest = json.loads((bundle_copy / "manifest.json").read_text())
-    del manifest["files"][f"proofs/{victim.name}"]
+    manifest["files"] = {k: v for k, v in manifest["files"].items() if not k.startswith(f"proofs/{victim.name}/")}
     (bundle_copy / "manifest.json").write_text(json.dumps(manifest))
     result = run_verify(Path(sys.executable), bundle_copy)
     assert "FAIL proofs: proofs cover 299 documents, the period has 300: 1 missing" in result.stdout
@@ -155,7 +163,8 @@ def test_a_rerun_into_the_same_folder_drops_the_earlier_bundle(built: Built, tmp
     out = tmp_path / "rerun"
     generate_report(built.settings, today_period(), out, bundle=True)
     (out / "bundle" / "consistency.proof").write_text("from an earlier run with --previous-checkpoint\n")
-    (out / "bundle" / "proofs" / f"{'0' * 64}.proof").write_text("a document of an earlier period\n")
+    (out / "bundle" / "proofs" / ("0" * 64)).mkdir()
+    (out / "bundle" / "proofs" / ("0" * 64) / "0.proof").write_text("a document of an earlier period\n")
     rerun = generate_report(built.settings, today_period(), out, bundle=True)
     assert rerun.zip is not None and built.files.zip is not None
     assert rerun.zip.read_bytes() == built.files.zip.read_bytes()
