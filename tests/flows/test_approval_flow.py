@@ -32,7 +32,9 @@ def _waiting_document(settings: Settings, *, approvals: int, deadline_in: timede
     doc = hashlib.sha256(f"{time.time_ns()}".encode()).hexdigest()
     store = DocumentStore(settings.store_db)
     ctx = Context(settings, Audit(settings), store, load_policy(settings.resolve(settings.flows.policy_file)), None)
-    ctx.kit = type("Hashing", (), {"hasher": KeyedHasher.from_file(settings.keys_dir / "hmac.key")})()
+    # The pipeline's toolkit without its models: these tests are about approvals, not masking or extraction.
+    hasher = KeyedHasher.from_file(settings.keys_dir / "hmac.key")
+    ctx.kit = type("Hashing", (), {"hasher": hasher, "mask_source": staticmethod(lambda source, doc: source)})()
     (settings.work_dir / f"{doc}.pdf").write_bytes(b"%PDF-1.4 test")
     record_claims(ctx, [Claimed(doc=doc, source="waiting.pdf", size=13)], maker="alice", duplicates=[])
     work = DocWork(doc=doc, source="waiting.pdf", seqs=[e.seq for e in ctx.audit.history(doc)])
