@@ -19,10 +19,11 @@ ledger entry per document over all shards.
 
 The worker-count and SQLite configurations run a policy under which no
 document waits for people, so they measure processing. ``pg-N+approvals``
-runs the default policy, under which most of these documents wait: each then
-gets an ``await-approval`` run, a process of its own in the served-deployments
-process (up to ``flows.serve_limit``) that polls the server while it waits.
-Its row shows what that costs the same machine.
+runs the default policy, under which most of these documents wait. Waiting
+documents now hold no run (flows/approvals/: ledger entries only, one deadline
+run scheduled for the earliest deadline); its row shows what the default
+policy costs the same machine (figures in benchmarks/README.md before that
+change were measured with one paused run per waiting document).
 """
 
 from __future__ import annotations
