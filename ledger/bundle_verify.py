@@ -46,9 +46,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 # ----------------------------------------------------------------------------- RFC 9162 §2.1 hashing
@@ -1011,15 +1013,143 @@ def verify_sshsig(public_key_line: str, message: bytes, armored: str, namespace:
         raise VerifyError("the SSH signature does not match the statement") from None
 
 
+# ----------------------------------------------------------------------------- people: WebAuthn (passkey) signatures
+# Decisions signed in the reviewer workbench. Only ``cryptography`` is needed: the two COSE key types
+# authenticators offer (Ed25519 = OKP/-8, ES256 = EC2/-7) are read with the tiny CBOR reader below.
+# docval's approvals.passkey uses verify_webauthn from here, so the workbench and the auditor agree.
+
+FLAG_USER_PRESENT = 0x01
+FLAG_USER_VERIFIED = 0x04
+_OKP, _EC2 = 1, 2
+_EDDSA, _ES256 = -8, -7
+_ED25519, _P256 = 6, 1
+
+
+def verify_webauthn(key: dict, statement: bytes, evidence: dict) -> None:
+    """Raise ``VerifyError`` unless ``evidence`` is the enrolled credential ``key`` signing ``statement``.
+
+    A workbench decision is a WebAuthn assertion whose challenge is SHA-256 of the statement; the
+    authenticator signed ``authenticatorData || SHA-256(clientDataJSON)``, so the signature, then the client
+    data's type, challenge and origin, then the RP id hash and the user-present and user-verified flags prove
+    that this credential approved exactly these bytes on that origin. The sign counter is not checked: an
+    auditor has no live counter, and the round in every statement stops replays.
+    """
+    if key.get("kind") != "webauthn" or evidence.get("kind") != "webauthn":
+        raise VerifyError("not a webauthn key and signature")
+    if evidence.get("credential_id") != key.get("credential_id"):
+        raise VerifyError("signed by another credential than the one enrolled")
+    auth_data = _unb64url(evidence["authenticator_data"])
+    client_data_json = _unb64url(evidence["client_data_json"])
+    signature = _unb64url(evidence["signature"])
+    _check_webauthn_signature(
+        _unb64url(key["cose_public_key"]), auth_data + hashlib.sha256(client_data_json).digest(), signature
+    )
+    _check_client_data(client_data_json, statement, key["origin"])
+    _check_authenticator_data(auth_data, key["rp_id"])
+
+
+def _unb64url(text: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (ValueError, TypeError) as exc:
+        raise VerifyError(f"not base64url: {exc}") from None
+
+
+def _check_client_data(client_data_json: bytes, statement: bytes, origin: str) -> None:
+    try:
+        client_data = json.loads(client_data_json)
+    except ValueError:
+        raise VerifyError("clientDataJSON is not JSON") from None
+    if client_data.get("type") != "webauthn.get":
+        raise VerifyError(f"clientDataJSON type is {client_data.get('type')!r}, not 'webauthn.get'")
+    if _unb64url(str(client_data.get("challenge", ""))) != hashlib.sha256(statement).digest():
+        raise VerifyError("challenge is not SHA-256 of the statement")
+    if client_data.get("origin") != origin:
+        raise VerifyError(f"signed on origin {client_data.get('origin')!r}, enrolled for {origin!r}")
+
+
+def _check_authenticator_data(auth_data: bytes, rp_id: str) -> None:
+    if len(auth_data) < 37:
+        raise VerifyError("authenticatorData is shorter than 37 bytes")
+    if auth_data[:32] != hashlib.sha256(rp_id.encode()).digest():
+        raise VerifyError(f"rpIdHash is not SHA-256 of {rp_id!r}")
+    flags = auth_data[32]
+    if not flags & FLAG_USER_PRESENT or not flags & FLAG_USER_VERIFIED:
+        raise VerifyError("the authenticator did not verify the user (UP and UV flags required)")
+
+
+def _check_webauthn_signature(cose: bytes, message: bytes, signature: bytes) -> None:
+    key = _read_cbor_map(cose)
+    kind = (key.get(1), key.get(3), key.get(-1))
+    if kind not in ((_OKP, _EDDSA, _ED25519), (_EC2, _ES256, _P256)):
+        raise VerifyError(f"COSE key type/alg/curve {kind} is not accepted (Ed25519 or ES256 only)")
+    try:
+        if kind[0] == _OKP:
+            Ed25519PublicKey.from_public_bytes(key[-2]).verify(signature, message)
+        else:
+            x, y = (int.from_bytes(key[label], "big") for label in (-2, -3))
+            public = ec.EllipticCurvePublicNumbers(x, y, ec.SECP256R1()).public_key()
+            public.verify(signature, message, ec.ECDSA(hashes.SHA256()))
+    except InvalidSignature:
+        raise VerifyError("bad signature") from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise VerifyError(f"malformed COSE key: {exc!r}") from None
+
+
+def _read_cbor_map(data: bytes) -> dict[int, Any]:
+    """The one CBOR shape a COSE public key has: a map of small integer keys to integers or byte strings."""
+    value, end = _cbor_item(data, 0)
+    if not isinstance(value, dict) or end != len(data):
+        raise VerifyError("COSE key is not a single CBOR map")
+    return value
+
+
+def _cbor_item(data: bytes, pos: int) -> tuple[Any, int]:
+    if pos >= len(data):
+        raise VerifyError("truncated CBOR")
+    major, info = data[pos] >> 5, data[pos] & 0x1F
+    pos += 1
+    if info < 24:
+        arg = info
+    elif info in (24, 25, 26, 27):
+        size = 1 << (info - 24)
+        if pos + size > len(data):
+            raise VerifyError("truncated CBOR")
+        arg, pos = int.from_bytes(data[pos : pos + size], "big"), pos + size
+    else:
+        raise VerifyError("indefinite-length CBOR is not used in COSE keys")
+    if major == 0:
+        return arg, pos
+    if major == 1:
+        return -1 - arg, pos
+    if major in (2, 3):
+        if pos + arg > len(data):
+            raise VerifyError("truncated CBOR")
+        raw = data[pos : pos + arg]
+        return (raw if major == 2 else raw.decode("utf-8")), pos + arg
+    if major == 5:
+        out: dict[Any, Any] = {}
+        for _ in range(arg):
+            k, pos = _cbor_item(data, pos)
+            out[k], pos = _cbor_item(data, pos)
+        return out, pos
+    raise VerifyError(f"CBOR major type {major} is not used in COSE keys")
+
+
 def statement_bytes(statement: dict) -> bytes:
     """The signed bytes: RFC 8785 canonical JSON, which for statements (strings, ints, lists) is sorted compact JSON."""
     return json.dumps(statement, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def verify_person_signature(key: dict, statement: dict, signature: dict) -> None:
-    if key.get("kind") != "ssh-ed25519" or signature.get("kind") != "sshsig":
-        raise VerifyError(f"{signature.get('kind')!r} signatures by {key.get('kind')!r} keys are not checked here")
-    verify_sshsig(key["public_key"], statement_bytes(statement), signature["signature"])
+    """A person's signature over a statement: SSHSIG by an enrolled OpenSSH key, or a passkey assertion."""
+    kinds = (key.get("kind"), signature.get("kind"))
+    if kinds == ("ssh-ed25519", "sshsig"):
+        verify_sshsig(key["public_key"], statement_bytes(statement), signature["signature"])
+    elif kinds == ("webauthn", "webauthn"):
+        verify_webauthn(key, statement_bytes(statement), signature)
+    else:
+        raise VerifyError(f"{kinds[1]!r} signatures by {kinds[0]!r} keys are not accepted")
 
 
 def fold_enrolment(roster: dict[str, dict], entry: dict) -> dict[str, dict]:

@@ -123,3 +123,14 @@ def test_the_fingerprint_is_stable_and_short(authenticator: Authenticator) -> No
     fingerprint = cose_fingerprint(authenticator.key()["cose_public_key"])
     assert fingerprint == cose_fingerprint(b64url(authenticator.cose))
     assert len(fingerprint.split(":")) == 8
+
+
+def test_the_bundled_verify_py_checks_passkey_decisions_with_the_same_code(authenticator: Authenticator) -> None:
+    """An auditor's verify.py re-checks a workbench decision from the entry alone (cryptography only)."""
+    from ledger.bundle_verify import VerifyError, statement_bytes, verify_person_signature
+
+    statement = {"context": "docval decision v1", "decision": "approve", "signer": "bob"}
+    evidence = authenticator.sign(statement_bytes(statement))
+    verify_person_signature(authenticator.key(), statement, evidence)
+    with pytest.raises(VerifyError, match="challenge"):
+        verify_person_signature(authenticator.key(), {**statement, "decision": "reject"}, evidence)
