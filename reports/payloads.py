@@ -32,7 +32,7 @@ from docval.events import (
     ValidatedPayload,
 )
 
-__all__ = ["FACT_KINDS", "Approver", "Call", "Extraction", "Facts", "facts_of", "read_facts"]
+__all__ = ["FACT_KINDS", "Approver", "Call", "Decided", "Extraction", "Facts", "facts_of", "read_facts"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,12 +56,25 @@ class Extraction:
 
 
 @dataclass(frozen=True, slots=True)
+class Decided:
+    """The policy's decision: what an auditor asks first is which rule decided, and over what amount."""
+
+    outcome: Outcome
+    rule: str
+    amount: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Approver:
+    """One person's signed decision (``decision`` approve | reject) and when they signed it."""
+
     user: str
     role: str
+    decision: str
+    at: str
 
 
-Facts = Extraction | tuple[str, ...] | dict[str, int] | Outcome | Approver
+Facts = Extraction | tuple[str, ...] | dict[str, int] | Decided | Approver
 
 FACT_KINDS: dict[str, type[BaseModel]] = {
     EntryKind.EXTRACTED: ExtractedPayload,
@@ -146,6 +159,18 @@ def _raw_extraction(data: dict[str, Any]) -> Extraction:
     )  # fmt: skip
 
 
+def _optional_str(value: object) -> str | None:
+    return None if value is None else _str(value)
+
+
+def _raw_decided(data: dict[str, Any]) -> Decided:
+    return Decided(Outcome(_str(data["outcome"])), _str(data["rule"]), _optional_str(data.get("amount")))
+
+
+def _raw_approver(data: dict[str, Any]) -> Approver:
+    return Approver(_str(data["user"]), _str(data["role"]), _str(data["decision"]), _str(data["signed_at"]))
+
+
 def _raw_entities(data: dict[str, Any]) -> dict[str, int]:
     entities = _dict(data["entities"])
     for count in entities.values():
@@ -158,8 +183,8 @@ _READERS = {
     EntryKind.EXTRACTED: _raw_extraction,
     EntryKind.VALIDATED: lambda data: tuple(map(_code, _list(data["findings"]))),
     EntryKind.MASKED: _raw_entities,
-    EntryKind.DECIDED: lambda data: Outcome(_str(data["outcome"])),
-    EntryKind.APPROVAL_GRANTED: lambda data: Approver(_str(data["user"]), _str(data["role"])),
+    EntryKind.DECIDED: _raw_decided,
+    EntryKind.APPROVAL_GRANTED: _raw_approver,
 }
 
 
@@ -175,9 +200,9 @@ def facts_of(kind: str, payload: BaseModel) -> Facts:
     if isinstance(payload, MaskedPayload):
         return dict(payload.entities)
     if isinstance(payload, DecidedPayload):
-        return payload.outcome
+        return Decided(payload.outcome, payload.rule, payload.amount)
     if isinstance(payload, ApprovalPayload):
-        return Approver(payload.user, payload.role)
+        return Approver(payload.user, payload.role, payload.decision, payload.signed_at)
     raise TypeError(f"{kind}: no facts are read from {type(payload).__name__}")
 
 
