@@ -142,7 +142,7 @@ def test_tampered_shard_in_a_bundle_is_caught(
 def test_a_shard_the_root_has_not_anchored_yet_is_anchored_by_the_report(
     cluster: tuple[Settings, Path], tmp_path: Path
 ) -> None:
-    """A report seals before it reads: a worker's shard the anchor flow has not reached yet is anchored, not left out."""
+    """A report seals before it reads: a shard the anchor flow has not reached yet is anchored, not left out."""
     shutil.copytree(cluster[0].data_dir, tmp_path / "var")
     settings = load_settings(data_dir=tmp_path / "var")
     late = _shard(settings, "w9")
