@@ -15,7 +15,6 @@ import sys
 import typer
 
 from docval.errors import DocvalError
-from docval.hashing import KeyedHasher
 from docval.settings import load_settings
 
 __all__ = ["app", "main"]
@@ -34,16 +33,8 @@ PACKAGE_CLIS: tuple[str, ...] = (
     "ledger.cli",
     "pii.cli",
     "reports.cli",
+    "workbench.cli",
 )
-
-
-@app.command()
-def init() -> None:
-    """Create the data directory and its secrets (idempotent)."""
-    settings = load_settings()
-    settings.ensure_dirs()
-    KeyedHasher.from_file(settings.keys_dir / "hmac.key")
-    typer.echo(f"data directory ready: {settings.data_dir.resolve()}")
 
 
 @app.command()

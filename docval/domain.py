@@ -103,11 +103,15 @@ class ModelCall(_Frozen):
 class Approver(_Frozen):
     user: str
     role: str
+    at: str | None = Field(None, description="RFC 3339 time the decision was ledgered.")
 
 
 class Decision(_Frozen):
     outcome: Outcome
-    approvers: list[Approver] = []
+    rule: str | None = Field(None, description="The policy rule that routed the document.")
+    policy: str | None = Field(None, description="Version (SHA-256) of the policy in force.")
+    approvers: list[Approver] = Field([], description="People whose approvals counted (approvals only).")
+    rejections: list[Approver] = Field([], description="People who rejected the document.")
 
 
 class LedgerSpan(_Frozen):

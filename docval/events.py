@@ -16,13 +16,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from docval.domain import DocKind, DocState, Finding, ModelCall, Outcome
 
 __all__ = [
+    "PERSON_ATTRIBUTED",
     "AnchorCheckpointPayload",
     "AnchorRefusedPayload",
-    "ApprovalPayload",
     "ApprovalRequestedPayload",
     "BudgetExceededPayload",
     "ClaimedPayload",
     "ConfigAppliedPayload",
+    "CorrectedPayload",
     "DecidedPayload",
     "DuplicatePayload",
     "EntryKind",
@@ -33,10 +34,12 @@ __all__ = [
     "IngestedPayload",
     "KeyRotatedPayload",
     "MaskedPayload",
+    "OriginalViewedPayload",
     "PiiErasedPayload",
     "PiiRevealedPayload",
     "QuarantinedPayload",
     "ReportGeneratedPayload",
+    "SessionPayload",
     "ValidatedPayload",
 ]
 
@@ -52,8 +55,8 @@ class EntryKind(StrEnum):
     MASKED = "doc.masked"
     DECIDED = "doc.decided"
     APPROVAL_REQUESTED = "approval.requested"
-    APPROVAL_GRANTED = "approval.granted"
-    APPROVAL_REFUSED = "approval.refused"  # an attempt that failed signature, role or maker checks
+    APPROVAL_GRANTED = "approval.granted"  # a counted, signed decision (payload: approvals.entries)
+    APPROVAL_REFUSED = "approval.refused"  # an attempt a rule refused, with every reason (approvals.entries)
     APPROVAL_ESCALATED = "approval.escalated"
     PUBLISHED = "doc.published"
     REJECTED = "doc.rejected"
@@ -69,6 +72,27 @@ class EntryKind(StrEnum):
     BUDGET_EXCEEDED = "budget.exceeded"  # doc set for a per-document budget, null for the per-day one
     CONFIG_APPLIED = "config.applied"  # a policy/roles/pii/prompt file version came into force
     EVAL_GATE = "eval.gate"  # an extraction eval run that gates a config or prompt change
+    # the reviewer workbench (workbench/): who signed in, and who looked at an original
+    SESSION_SIGNED_IN = "session.signed_in"
+    SESSION_REFUSED = "session.refused"  # a failed sign-in, with a stable reason code
+    SESSION_SIGNED_OUT = "session.signed_out"
+    ORIGINAL_VIEWED = "original.viewed"  # a person saw page images of an unmasked original
+    CORRECTED = "doc.corrected"  # a reviewer corrected a field value; a new approval round follows
+    # people (approvals/): an admin-signed roster change
+    PERSON_CHANGED = "person.changed"
+
+
+# Kinds whose actor is a person: only the approvals core writes them, after checking that person's signature;
+# ``docval ledger append`` refuses them.
+PERSON_ATTRIBUTED = frozenset(
+    {
+        EntryKind.PERSON_CHANGED,
+        EntryKind.APPROVAL_GRANTED,
+        EntryKind.PII_REVEALED,
+        EntryKind.PII_ERASED,
+        EntryKind.KEY_ROTATED,
+    }
+)
 
 
 class _Payload(BaseModel):
@@ -125,6 +149,8 @@ class PiiRevealedPayload(_Payload):
     token: str = Field(description="The pseudonym revealed, or '<n> tokens' for a whole text.")
     subject: str | None = Field(None, description="Keyed hash of the data subject.")
     revealed_at: str = Field(description="RFC 3339 UTC.")
+    statement: dict | None = Field(None, description="approvals.statement.RevealStatement the reader signed.")
+    signature: dict | None = Field(None, description="The reader's signature over it (approvals.signatures).")
 
 
 class PiiErasedPayload(_Payload):
@@ -142,17 +168,7 @@ class DecidedPayload(_Payload):
     approvals_required: int = 0
     amount: str | None = Field(None, description="Grand total as a decimal string, if any.")
     deadline: str | None = Field(None, description="RFC 3339 approval deadline, if approval is needed.")
-
-
-class ApprovalPayload(_Payload):
-    user: str
-    role: str
-    decision: str = Field(description="approve | reject")
-    signed_at: str
-    signature: str = Field(description="Base64 Ed25519 signature over the canonical decision.")
-    key_id: str
-    reason_hash: str | None = None
-    refused_because: str | None = Field(None, description="Set on approval.refused entries.")
+    policy: str = Field("", description="Version (SHA-256) of the policy that decided.")
 
 
 class EscalatedPayload(_Payload):
@@ -172,6 +188,8 @@ class ApprovalRequestedPayload(_Payload):
     deadline: str = Field(description="RFC 3339; missing it escalates, never approves.")
     queue: str = Field(description="Role that may decide: reviewer, or senior_reviewer once escalated.")
     result_sha256: str = Field(description="SHA-256 of the awaiting_approval outbox JSON.")
+    round: str = Field(description="Random id of this approval round; decision statements name it (and so its nonce).")
+    fields_sha256: str = Field(description="approvals.statement.fields_digest of the outbox fields decided on.")
 
 
 class BudgetExceededPayload(_Payload):
@@ -242,3 +260,34 @@ class AnchorRefusedPayload(_Payload):
     anchored_size: int = Field(ge=0, description="Size of the last checkpoint anchored for this shard; 0 if none.")
     offered_size: int | None = Field(None, description="Size of the checkpoint refused, if it could be read.")
     offered_root: str | None = None
+
+
+class SessionPayload(_Payload):
+    """``session.*``: a workbench sign-in, refused sign-in or sign-out. Never a cookie or token value."""
+
+    person: str | None = Field(description="The enrolled person; None when a refused attempt named nobody known.")
+    credential: str = Field(description="Fingerprint of the passkey used (SHA-256 of its COSE key), or ''.")
+    reason: str | None = Field(None, description="Stable code on session.refused: UNKNOWN_CREDENTIAL, ...")
+    at: str = Field(description="RFC 3339 UTC.")
+
+
+class OriginalViewedPayload(_Payload):
+    """``original.viewed`` (doc = the document): a person was shown page images of the unmasked original."""
+
+    person: str
+    role: str
+    pages: int = Field(ge=0, description="Pages shown.")
+    at: str = Field(description="RFC 3339 UTC.")
+
+
+class CorrectedPayload(_Payload):
+    """``doc.corrected`` (actor = the person): a field value corrected before deciding, signed with their passkey.
+
+    ``statement`` is what was signed (``workbench.corrections.CorrectionStatement``: document, round, field,
+    old and new values as keyed hashes only, signer, time); ``signature`` the WebAuthn evidence as received.
+    """
+
+    statement: dict = Field(description="The signed correction statement; its RFC 8785 bytes were signed.")
+    signature: dict = Field(
+        description="{'kind': 'webauthn', ...} exactly as received, challenge = SHA-256(statement)."
+    )

@@ -38,6 +38,7 @@ __all__ = [
     "ReportSettings",
     "RouterSettings",
     "Settings",
+    "WorkbenchSettings",
     "config_path",
     "load_settings",
 ]
@@ -138,7 +139,6 @@ class PiiSettings(_Section):
 class FlowSettings(_Section):
     prefect_api_url: str = Field("http://127.0.0.1:4200/api", description="Prefect server the worker uses.")
     policy_file: Path = Field(Path("policy.yaml"), description="Decision policy; relative to data_dir.")
-    roles_file: Path = Field(Path("roles.yaml"), description="Approvers and roles; relative to data_dir.")
     stable_seconds: float = Field(1.0, gt=0, description="A dropped file is claimed once unchanged this long.")
     stranded_seconds: float = Field(
         30.0, gt=0, description="Cluster: documents a dead run left in work/ this long get a recovery run."
@@ -146,7 +146,7 @@ class FlowSettings(_Section):
     inbox_submitter: str = Field("alice", description="Maker of files dropped into the inbox (never their approver).")
     batch_max: int = Field(200, ge=1, description="At most this many documents per processing flow run.")
     batch_wait_seconds: float = Field(0.5, ge=0, description="Collect claims this long before starting a batch.")
-    serve_limit: int = Field(50, ge=1, description="Concurrent served runs (each waiting approval holds one).")
+    serve_limit: int = Field(50, ge=1, description="Concurrent served runs (publish, deadlines, reports, ...).")
     retention_days: int = Field(365, ge=0, description="Archived originals older than this are deleted.")
     anchor_seconds: float = Field(60.0, gt=0, description="Interval of the anchor-shards deployment (ledger shards).")
 
@@ -155,6 +155,25 @@ class ReportSettings(_Section):
     out_dir: Path = Field(Path("reports/out"), description="Scheduled reports land here; relative to data_dir.")
     lineage_rows: int = Field(1000, ge=1, description="Documents shown in the report's lineage table; all in the CSV.")
     schedule_cron: str = Field("0 6 1 * *", description="Default schedule of the report deployment (monthly).")
+
+
+class WorkbenchSettings(_Section):
+    """The reviewer workbench (``docval review``). Browsers allow passkeys on ``localhost`` without TLS, never on a
+    bare IP address, so the server binds 127.0.0.1 and is addressed as http://localhost:PORT."""
+
+    host: str = Field("127.0.0.1", description="Address the web server binds.")
+    port: int = Field(8600, ge=1, le=65535, description="Port of the web server.")
+    rp_id: str = Field("localhost", description="WebAuthn relying-party id: the host name reviewers type.")
+    origin: str = Field(
+        "", description="Origin pages are served from; '' = http://localhost:PORT. https://... behind TLS."
+    )
+    idle_minutes: float = Field(15.0, gt=0, description="A session with no request for this long is signed out.")
+    invite_hours: float = Field(48.0, gt=0, description="An enrolment link expires after this long.")
+    page_size: int = Field(50, ge=1, le=500, description="Queue rows per page.")
+
+    @property
+    def public_origin(self) -> str:
+        return self.origin or f"http://localhost:{self.port}"
 
 
 class Settings(BaseSettings):
@@ -166,6 +185,7 @@ class Settings(BaseSettings):
     pii: PiiSettings = PiiSettings()
     flows: FlowSettings = FlowSettings()
     reports: ReportSettings = ReportSettings()
+    workbench: WorkbenchSettings = WorkbenchSettings()
 
     @classmethod
     def settings_customise_sources(

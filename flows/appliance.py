@@ -1,9 +1,11 @@
 """``docval up``: the whole appliance in one command, and the start-up steps the other commands share.
 
-Start order: configuration (keys, default policy, demo roles; invalid files
-stop here with the line at fault) → Prefect server under the data directory →
-served deployments (a ``python -m flows.serve`` child) → orphaned approval
-runs replaced → sample inbox on the very first start → the worker. SIGINT and
+Start order: configuration (keys, default policy, demo identities on a new
+installation; invalid files stop here with the line at fault) → Prefect server
+under the data directory → served deployments (a ``python -m flows.serve``
+child) → decided documents published and the next approval deadline scheduled
+(waiting documents need no runs: their state is in the ledger) → sample inbox
+on the very first start → the worker. SIGINT and
 SIGTERM set one stop flag; the worker finishes its current batch, then the
 children are stopped in reverse order. Whatever was in flight is resumed by
 the next start (flows/worker.py).
@@ -23,13 +25,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from approvals.record import read_roster
 from docval.hashing import KeyedHasher
 from docval.settings import Settings
+from docval.shards import root_settings
 from flows.env import apply_prefect_env, prefect_env, prefect_home
 from flows.errors import FlowError
 from flows.policy import DEFAULT_POLICY_YAML, load_policy
-from flows.roles import ensure_demo_roles, load_roles
-from ledger import init_keys
+from ledger import Ledger, init_keys
 from ledger.keys import anchor_path, load_signing_key, signing_key_path
 
 __all__ = ["ServeProcess", "prepare", "serving", "up"]
@@ -37,8 +40,11 @@ __all__ = ["ServeProcess", "prepare", "serving", "up"]
 SAMPLES_MARKER = ".samples-written"
 
 
-def prepare(settings: Settings) -> None:
-    """Folders, secrets and configuration, created on first start and validated on every start."""
+def prepare(settings: Settings, *, demo: bool = True) -> Path | None:
+    """Folders, secrets and configuration, created on first start and validated on every start.
+
+    ``demo``: enrol the demo identities if nobody is enrolled yet; returns the folder of their keys then.
+    """
     settings.ensure_dirs()
     KeyedHasher.from_file(settings.keys_dir / "hmac.key")
     if not anchor_path(settings.ledger_keys_dir).exists():
@@ -47,10 +53,14 @@ def prepare(settings: Settings) -> None:
     policy_path = settings.resolve(settings.flows.policy_file)
     if not policy_path.exists():
         policy_path.write_text(DEFAULT_POLICY_YAML, encoding="utf-8")
-    roles_path = settings.resolve(settings.flows.roles_file)
-    ensure_demo_roles(roles_path, settings.keys_dir)
     load_policy(policy_path)
-    load_roles(roles_path)
+    from flows.approvals.applied import apply_configuration
+    from flows.approvals.enrol import ensure_demo_people
+
+    folder = ensure_demo_people(settings) if demo else None
+    if read_roster(Ledger.open(root_settings(settings))).version:  # `init --admin` ledgers its anchor first
+        apply_configuration(settings)
+    return folder
 
 
 def _check_signing_key(settings: Settings) -> None:
@@ -110,13 +120,13 @@ class ServeProcess:
 @contextmanager
 def serving(settings: Settings) -> Iterator[ServeProcess]:
     """Server (started if needed) and served deployments for the length of the block."""
-    from flows.runs import APPROVAL_DEPLOYMENT
+    from flows.approvals.publish import PUBLISH_DEPLOYMENT
     from flows.server import PrefectServer
 
     server = PrefectServer.ensure(settings)
     serve = ServeProcess.start(settings)
     try:
-        serve.wait_for_deployment(APPROVAL_DEPLOYMENT)
+        serve.wait_for_deployment(PUBLISH_DEPLOYMENT)
         yield serve
     finally:
         serve.stop()
@@ -128,18 +138,30 @@ def _stop_on_signals(stop: threading.Event) -> None:
         signal.signal(signum, lambda *_: stop.set())
 
 
+def resume_approvals(settings: Settings) -> int:
+    """At start-up: publish what was decided while nothing ran, schedule the next deadline; how many published."""
+    from flows.approvals.deadlines import schedule_next_deadline
+    from flows.approvals.publish import sweep
+
+    finished = sweep(settings)
+    schedule_next_deadline(settings)
+    return finished
+
+
 def up(settings: Settings, *, samples: bool = True, say: Callable[[str], None] = print) -> None:
-    prepare(settings)
+    demo = prepare(settings)
+    if demo is not None:
+        say(f"demo identities erin (admin), alice, bob, carol, dave: marked demo in the ledger; keys in {demo}")
     apply_prefect_env(settings)
     stop = threading.Event()
     _stop_on_signals(stop)
     with serving(settings):
+        from flows.approvals.deadlines import schedule_next_deadline
         from flows.batch import process_batch, worker_context
-        from flows.runs import ensure_approval_runs, replace_orphaned_runs
         from flows.worker import Worker
 
         ctx = worker_context()
-        restarted = replace_orphaned_runs(settings)
+        restarted = resume_approvals(settings)
         marker = settings.data_dir / SAMPLES_MARKER
         if samples and not marker.exists():
             from extractors.samples import write_sample_inbox
@@ -153,7 +175,7 @@ def up(settings: Settings, *, samples: bool = True, say: Callable[[str], None] =
         worker = Worker(
             ctx,
             process=lambda docs, resumed: process_batch(docs, resumed),
-            request_approvals=ensure_approval_runs,
+            request_approvals=lambda docs: schedule_next_deadline(settings),
             on_idle=lambda: say(status_text(settings)),
         )
         worker.run(stop)
@@ -167,7 +189,8 @@ def ui_url(settings: Settings) -> str:
 def status_text(settings: Settings) -> str:
     """What a new user needs after a burst of documents: counts, who waits, the command to try."""
     from docval.store import DocumentStore
-    from flows.pending import pending_rows
+    from flows.approvals.enrol import demo_keys_dir
+    from flows.approvals.pending import pending_rows
 
     records = DocumentStore(settings.store_db).all()
     counts: dict[str, int] = {}
@@ -177,15 +200,15 @@ def status_text(settings: Settings) -> str:
     lines = ["documents: " + ", ".join(f"{count} {state}" for state, count in sorted(counts.items()))]
     rows = pending_rows(settings)
     if rows:
-        lines.append(f"waiting for approval ({len(rows)}) — UI: {ui_url(settings)}/runs (paused runs):")
+        lines.append(f"waiting for approval ({len(rows)}); `docval pending` explains why:")
         lines += [
-            f"  {row['doc'][:12]}  {row['source']:<36} {row['approvals']} approvals  queue {row['queue']}"
+            f"  {row['doc'][:12]}  {row['source']:<36} {len(row['approvals'])}/{row['approvals_required']} approvals"
+            f"  rule {row['rule']}  queue {row['queue']}"
             for row in rows
         ]
-        first = rows[0]["doc"][:12]
-        cli = docval_command()
-        lines.append(f"try:  {cli} approve {first} --as bob      (alice submitted it, so `--as alice` is refused)")
-        lines.append(f"      {cli} reject {first} --as carol --reason 'wrong supplier'")
+        first, keys, cli = rows[0]["doc"][:12], demo_keys_dir(settings), docval_command()
+        lines.append(f"try:  {cli} approve {first} --key {keys}/bob --reason 'matches the order'")
+        lines.append(f"      {cli} reject {first} --key {keys}/carol --reason 'wrong supplier'   (demo keys)")
     return "\n".join(lines)
 
 

@@ -4,8 +4,8 @@ Measured on 2 cores a flow run costs ≥ 1 s and a task 4–9 ms, so a batch of
 claimed documents is one flow run and each stage is one task over the whole
 batch. Parameters are document ids; task results are ids; the documents'
 content stays in this process (``_BATCHES``) and never reaches Prefect's
-database or result storage. Documents that need a person get their own
-pausable run of ``await-approval`` (flows/approval.py).
+database or result storage. Documents that need a person cost no run while
+they wait: their state is in the ledger (flows/approvals/).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from docval.shards import root_settings, shard_name_of, shard_settings
 from docval.store import DocumentStore
 from flows.audit import Audit
 from flows.pipeline import STAGES, Context, DocWork, load_batch
-from flows.policy import load_policy
+from flows.policy import load_policy, policy_version
 from flows.toolkit import Toolkit
 
 __all__ = ["build_context", "context_for", "process_batch", "worker_context"]
@@ -63,6 +63,7 @@ def build_context(settings: Settings) -> Context:
         store=store,
         policy=load_policy(settings.resolve(settings.flows.policy_file)),
         kit=Toolkit.from_settings(settings),
+        policy_version=policy_version(settings.resolve(settings.flows.policy_file)),
     )
 
 

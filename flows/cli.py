@@ -1,4 +1,4 @@
-"""``docval`` commands of flows/: up, watch, process, pending, approve, reject.
+"""``docval`` commands of flows/: up, watch, process (approvals: ``flows/approvals/cli.py``).
 
 Heavy imports (Prefect, the models) happen inside the command bodies so that
 ``docval --help`` stays fast.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 
@@ -37,15 +37,15 @@ def watch(
 
     setup_logging("WARNING")
     settings = _ready()
+    from flows.approvals.deadlines import schedule_next_deadline
     from flows.batch import process_batch, worker_context
-    from flows.runs import ensure_approval_runs
     from flows.worker import Worker
 
     stop = threading.Event()
     worker = Worker(
         worker_context(),
         process=lambda docs, resumed: process_batch(docs, resumed),
-        request_approvals=ensure_approval_runs,
+        request_approvals=lambda docs: schedule_next_deadline(settings),
     )
     try:
         worker.run(stop, exit_when_idle=exit_when_idle)
@@ -57,20 +57,18 @@ def watch(
 def process(
     paths: Annotated[list[Path], typer.Argument(help="PDF files or folders of them.")],
     wait: Annotated[bool, typer.Option(help="Process now and block until every document has a state.")] = False,
-    as_user: Annotated[str | None, typer.Option("--as", help="Submitter (the maker, who may not approve).")] = None,
 ) -> None:
     """Claim files and run them through the processing flow; prints a summary table with --wait."""
     settings = _ready()
+    from flows.approvals.deadlines import schedule_next_deadline
     from flows.batch import process_batch, worker_context
-    from flows.runs import ensure_approval_runs
     from flows.worker import Worker
 
     files = _expand(paths)
     worker = Worker(
         worker_context(),
         process=lambda d, r: process_batch(d, r),
-        request_approvals=ensure_approval_runs,
-        maker=as_user,
+        request_approvals=lambda docs: schedule_next_deadline(settings),
     )
     docs = worker.claim(files)
     if worker.backlog:  # the files are in work/ but their claims are not ledgered: say so, do not go on
@@ -91,65 +89,6 @@ def process(
 
 def _left_in_work(cause: str) -> FlowError:
     return FlowError(f"{cause}; the documents stay in work/ and `docval watch` or `docval up` resumes them")
-
-
-def pending() -> None:
-    """List documents waiting for approval: age, deadline, queue, approvals so far."""
-    settings = _settings()
-    from flows.pending import pending_rows
-
-    rows = pending_rows(settings)
-    if not rows:
-        typer.echo("nothing waits for approval")
-        return
-    typer.echo(
-        f"{'doc':<14}{'source':<38}{'age':<10}{'deadline':<27}{'overdue':<9}{'queue':<17}{'approvals':<11}ledger"
-    )
-    for row in rows:
-        typer.echo(
-            f"{row['doc'][:12]:<14}{row['source'][:36]:<38}{row['age']:<10}{row['deadline']:<27}"
-            f"{row['overdue']:<9}{row['queue']:<17}{row['approvals']:<11}{row['ledger']}"
-        )
-
-
-def approve(
-    doc: Annotated[str, typer.Argument(help="Document id or a unique prefix (≥ 8 hex digits).")],
-    as_user: Annotated[str, typer.Option("--as", help="Approver; signs with keys/users/<USER>.ed25519.")],
-    reason: Annotated[str, typer.Option(help="Why (kept only as a keyed hash).")] = "",
-    token: Annotated[bool, typer.Option("--token", help="Only print the decision token for the UI form.")] = False,
-) -> None:
-    """Approve a waiting document with your signature."""
-    _decide(doc, as_user, "approve", reason, token)
-
-
-def reject(
-    doc: Annotated[str, typer.Argument(help="Document id or a unique prefix (≥ 8 hex digits).")],
-    as_user: Annotated[str, typer.Option("--as", help="Reviewer; signs with keys/users/<USER>.ed25519.")],
-    reason: Annotated[str, typer.Option(help="Why (kept only as a keyed hash).")],
-    token: Annotated[bool, typer.Option("--token", help="Only print the decision token for the UI form.")] = False,
-) -> None:
-    """Reject a waiting document with your signature."""
-    _decide(doc, as_user, "reject", reason, token)
-
-
-def _decide(prefix: str, user: str, decision: Literal["approve", "reject"], reason: str, token_only: bool) -> None:
-    settings = _settings()
-    from docval.hashing import KeyedHasher
-    from flows.pending import resolve_doc
-    from flows.roles import sign_decision
-
-    doc = resolve_doc(settings, prefix)
-    reason_hash = KeyedHasher.from_file(settings.keys_dir / "hmac.key")(reason, purpose="reason") if reason else None
-    signed = sign_decision(settings.keys_dir, doc=doc, user=user, decision=decision, reason_hash=reason_hash)
-    if token_only:
-        typer.echo(signed.token())
-        return
-    settings = _ready(prepare_config=False)
-    from flows.decide import submit_and_wait
-
-    verdict = submit_and_wait(settings, doc, signed)
-    typer.echo(verdict.message)
-    raise typer.Exit(0 if verdict.accepted else 1)
 
 
 def _settings() -> Settings:
@@ -202,8 +141,10 @@ def _print_summary(settings: Settings, docs: list[str]) -> bool:
 
 
 def register(app: typer.Typer) -> None:
+    from flows.approvals.cli import register as register_approvals
     from flows.cluster_cli import cluster_app
 
-    for command in (up, watch, process, pending, approve, reject):
+    for command in (up, watch, process):
         app.command()(command)
+    register_approvals(app)
     app.add_typer(cluster_app, name="cluster")

@@ -16,11 +16,11 @@ down, runs that cannot be created wait and are retried with growing delays
 left in ``work/`` get a run with no names (flows/recovery.py), so they do not
 wait for inbox traffic.
 
-Approval runs do not go to the pool: a run waiting days for a person would
-hold a worker's only slot. They run in the served-deployments process
-(``python -m flows.serve``, as in ``docval up``), which also anchors the shards
-into the root every ``flows.anchor_seconds``; each approval run reads and
-extends the shard of the worker that decided the document (flows/approval.py).
+Waiting documents hold no run at all; the short publish and deadline runs
+execute in the served-deployments process (``python -m flows.serve``, as in
+``docval up``), which also anchors the shards into the root every
+``flows.anchor_seconds``; a decision extends the shard of the worker that
+decided the document, checked against the root's enrolment (flows/approvals/).
 SIGINT/SIGTERM stop the dispatcher, then workers (each finishes its current
 run), the served deployments, the server and Postgres, in that order.
 """
@@ -293,17 +293,17 @@ def cluster(
             say(f"Prefect server {api_url}: reusing the one already answering (its own database)")
         else:
             say(f"Prefect server {api_url} ({'PostgreSQL' if postgres else 'SQLite'})")
-        from flows.appliance import ServeProcess
+        from flows.appliance import ServeProcess, resume_approvals
+        from flows.approvals.publish import PUBLISH_DEPLOYMENT
         from flows.pool import PoolWorker, deploy, prepare_shard
-        from flows.runs import APPROVAL_DEPLOYMENT, replace_orphaned_runs
 
         served = ServeProcess.start(settings)
         stack.callback(served.stop)
-        served.wait_for_deployment(APPROVAL_DEPLOYMENT)
-        restarted = replace_orphaned_runs(settings)
+        served.wait_for_deployment(PUBLISH_DEPLOYMENT)
+        finished = resume_approvals(settings)
         say(
-            f"served deployments: approvals, anchor-shards every {settings.flows.anchor_seconds:g} s"
-            + (f"; {restarted} waiting documents got their approval runs back" if restarted else "")
+            f"served deployments: publish, deadlines, anchor-shards every {settings.flows.anchor_seconds:g} s"
+            + (f"; {finished} decided documents published" if finished else "")
         )
         deploy()
         names = worker_names(workers)

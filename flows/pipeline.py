@@ -20,6 +20,7 @@ import errno
 import hashlib
 import json
 import logging
+import secrets
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from approvals.statement import fields_digest
 from docval.domain import (
     Cost,
     Decision,
@@ -88,6 +90,7 @@ class Context:
     store: DocumentStore
     policy: Policy
     kit: Toolkit
+    policy_version: str = ""
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
 
 
@@ -272,6 +275,7 @@ def decide(ctx: Context, batch: list[DocWork]) -> None:
             approvals_required=work.decision.approvals_required,
             amount=str(_amount(work)) if _amount(work) is not None else None,
             deadline=work.decision.deadline.isoformat() if work.decision.deadline else None,
+            policy=ctx.policy_version,
         )
 
     _run_step(ctx, batch, "decide", EntryKind.DECIDED, step)
@@ -353,6 +357,8 @@ def _final_payload(work: DocWork, digest: str) -> BaseModel:
             deadline=work.decision.deadline.isoformat(),
             queue="reviewer",
             result_sha256=digest,
+            round=secrets.token_hex(16),
+            fields_sha256=fields_digest(json.loads(_result(work).to_json())["fields"]),  # as the outbox shows them
         )
     return FinalPayload(state=work.state, result_sha256=digest)
 
@@ -380,7 +386,7 @@ def _result(work: DocWork) -> DocumentResult:
         state=work.state,
         fields=work.fields,
         findings=findings,
-        decision=Decision(outcome=outcome),
+        decision=Decision(outcome=outcome, rule=work.decision.rule if work.decision is not None else None),
         ledger=LedgerSpan(first_seq=min(seqs), last_seq=max(seqs)),
         cost=Cost(
             tokens=sum(call.tokens_in + call.tokens_out for call in calls),

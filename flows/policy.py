@@ -9,6 +9,7 @@ errors: a misspelt condition must not silently turn into "always matches".
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -18,7 +19,16 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from docval.configfile import load_yaml_model
 from docval.domain import DocKind, Outcome
 
-__all__ = ["DEFAULT_POLICY_YAML", "Condition", "DecisionInput", "Policy", "PolicyDecision", "Rule", "load_policy"]
+__all__ = [
+    "DEFAULT_POLICY_YAML",
+    "Condition",
+    "DecisionInput",
+    "Policy",
+    "PolicyDecision",
+    "Rule",
+    "load_policy",
+    "policy_version",
+]
 
 
 class _Strict(BaseModel):
@@ -102,6 +112,11 @@ def _holds(when: Condition, facts: DecisionInput) -> bool:
 def load_policy(path: Path) -> Policy:
     """Load and validate ``policy.yaml``; a ConfigError names the line at fault."""
     return load_yaml_model(path, Policy)
+
+
+def policy_version(path: Path) -> str:
+    """SHA-256 of the policy file's bytes: the version every decision names (``config.applied`` ledgers it)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 DEFAULT_POLICY_YAML = """\

@@ -17,7 +17,6 @@ that keep it exactly-once (flows/recovery.py).
 from __future__ import annotations
 
 import contextlib
-import functools
 import io
 import logging
 import os
@@ -98,16 +97,15 @@ def process_files(names: list[str]) -> dict[str, int]:
 
 
 def _worker(ctx: Context, shard: str | None) -> Worker:
-    """A worker whose batches write ``shard``'s ledger (None: this process's own shard); approval runs are
-    told the shard that holds the documents' history, which for adopted documents is not this worker's."""
+    """A worker whose batches write ``shard``'s ledger (None: this process's own shard); documents that
+    start to wait get the next approval deadline scheduled (their state lives in that ledger)."""
+    from flows.approvals.deadlines import schedule_next_deadline
     from flows.batch import process_batch
-    from flows.runs import ensure_approval_runs
 
     def process(docs: list[str], resumed: bool) -> dict[str, str]:
         return process_batch.fn(docs, resumed, shard)
 
-    approvals = functools.partial(ensure_approval_runs, shard=shard or shard_name_of(ctx.settings))
-    return Worker(ctx, process=process, request_approvals=approvals)
+    return Worker(ctx, process=process, request_approvals=lambda docs: schedule_next_deadline(ctx.settings))
 
 
 def _finish_for(shard: str, docs: list[str]) -> int:

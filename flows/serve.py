@@ -20,14 +20,16 @@ RETENTION_CRON = "30 3 * * *"
 
 def deployments(settings: Settings) -> list:
     from flows.anchor import anchor_shards_flow
-    from flows.approval import await_approval
+    from flows.approvals.deadlines import approval_deadlines
+    from flows.approvals.publish import publish_decision
     from flows.batch import process_batch
     from flows.maintenance import extraction_eval, ledger_checkpoint, retention_sweep
     from flows.report_flow import report_deployment
 
     return [
         process_batch.to_deployment(name="batch", description="Process claimed documents by id (the watcher's flow)."),
-        await_approval.to_deployment(name="approval", description="Wait for signed decisions on one document."),
+        publish_decision.to_deployment(name="publish", description="Publish or reject one decided document."),
+        approval_deadlines.to_deployment(name="next-deadline", description="Escalate overdue approvals (scheduled)."),
         ledger_checkpoint.to_deployment(name="scheduled", interval=CHECKPOINT_SECONDS),
         anchor_shards_flow.to_deployment(name="interval", interval=settings.flows.anchor_seconds),
         retention_sweep.to_deployment(name="nightly", cron=RETENTION_CRON),

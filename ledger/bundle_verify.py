@@ -862,6 +862,162 @@ def check_consistency_file(bundle: Bundle) -> str:
     return f"earlier checkpoint of size {old.size} is a prefix of this log (RFC 9162 consistency proof)"
 
 
+# ----------------------------------------------------------------------------- people: enrolment and signed decisions
+# Every entry a person is accountable for carries the statement they signed and the signature as received.
+# These functions re-check them without docval: SSHSIG (OpenSSH PROTOCOL.sshsig, namespace docval-decision)
+# against the keys enrolled at that point, with enrolment itself re-folded from the root's person.changed
+# entries (the first is the trust anchor the auditor pins; later ones signed by one admin, two once two exist).
+# docval's approvals package uses verify_sshsig from here, so the two cannot drift apart.
+
+SSHSIG_NAMESPACE = "docval-decision"
+_DECIDING = {"reviewer", "senior_reviewer"}
+
+
+def _ssh_strings(data: bytes, count: int) -> tuple[list[bytes], bytes]:
+    """``count`` SSH wire strings (uint32 length + bytes) from the front of ``data``, and what follows."""
+    out = []
+    for _ in range(count):
+        if len(data) < 4 or len(data) < 4 + int.from_bytes(data[:4], "big"):
+            raise VerifyError("truncated SSH signature or key")
+        size = int.from_bytes(data[:4], "big")
+        out.append(data[4 : 4 + size])
+        data = data[4 + size :]
+    return out, data
+
+
+def _ssh_string(value: bytes) -> bytes:
+    return len(value).to_bytes(4, "big") + value
+
+
+def ssh_key_blob(line: str) -> bytes:
+    parts = line.split()
+    if len(parts) < 2 or parts[0] != "ssh-ed25519":
+        raise VerifyError("not an OpenSSH ssh-ed25519 public key line")
+    return base64.b64decode(parts[1], validate=True)
+
+
+def verify_sshsig(public_key_line: str, message: bytes, armored: str, namespace: str = SSHSIG_NAMESPACE) -> None:
+    """Raise ``VerifyError`` unless ``armored`` is an SSHSIG v1 over ``message`` by exactly this Ed25519 key."""
+    text = armored.strip()
+    begin, end = "-----BEGIN SSH SIGNATURE-----", "-----END SSH SIGNATURE-----"
+    if not (text.startswith(begin) and text.endswith(end)):
+        raise VerifyError("not an armored SSH signature")
+    blob = base64.b64decode("".join(text[len(begin) : -len(end)].split()), validate=True)
+    if blob[:6] != b"SSHSIG" or blob[6:10] != (1).to_bytes(4, "big"):
+        raise VerifyError("not an SSHSIG version 1 signature")
+    (signer, sig_namespace, reserved, hash_name, sig_blob), rest = _ssh_strings(blob[10:], 5)
+    if rest:
+        raise VerifyError("trailing bytes after the SSH signature")
+    if signer != ssh_key_blob(public_key_line):
+        raise VerifyError("signed by a different key than the one enrolled for this person")
+    if sig_namespace != namespace.encode():
+        raise VerifyError(f"signature namespace is not {namespace!r}")
+    if hash_name not in (b"sha256", b"sha512"):
+        raise VerifyError("unsupported SSHSIG hash algorithm")
+    (key_type, raw_key), _ = _ssh_strings(signer, 2)
+    (sig_type, raw_signature), rest = _ssh_strings(sig_blob, 2)
+    if key_type != b"ssh-ed25519" or sig_type != b"ssh-ed25519" or rest or len(raw_key) != 32:
+        raise VerifyError("only ssh-ed25519 signatures are accepted")
+    digest = hashlib.new(hash_name.decode(), message).digest()
+    signed = b"SSHSIG" + b"".join(map(_ssh_string, (namespace.encode(), reserved, hash_name, digest)))
+    try:
+        Ed25519PublicKey.from_public_bytes(raw_key).verify(raw_signature, signed)
+    except InvalidSignature:
+        raise VerifyError("the SSH signature does not match the statement") from None
+
+
+def statement_bytes(statement: dict) -> bytes:
+    """The signed bytes: RFC 8785 canonical JSON, which for statements (strings, ints, lists) is sorted compact JSON."""
+    return json.dumps(statement, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def verify_person_signature(key: dict, statement: dict, signature: dict) -> None:
+    if key.get("kind") != "ssh-ed25519" or signature.get("kind") != "sshsig":
+        raise VerifyError(f"{signature.get('kind')!r} signatures by {key.get('kind')!r} keys are not checked here")
+    verify_sshsig(key["public_key"], statement_bytes(statement), signature["signature"])
+
+
+def fold_enrolment(roster: dict[str, dict], entry: dict) -> dict[str, dict]:
+    """The roster (name -> {roles, key}) after one ``person.changed`` entry; ``VerifyError`` if it is not valid."""
+    statement, signatures = entry["data"]["statement"], entry["data"]["signatures"]
+    admins = [name for name, person in roster.items() if "admin" in person["roles"]]
+    signers = [signed["signer"] for signed in signatures]
+    if not roster:  # the trust anchor
+        if statement["action"] != "add" or "admin" not in statement["roles"] or set(signers) - {statement["person"]}:
+            raise VerifyError("the first enrolment is not an admin adding themself")
+        admins_keys = {statement["person"]: statement["key"]}
+    else:
+        admins_keys = {name: roster[name]["key"] for name in admins}
+        if len(set(signers)) != len(signers) or len(signers) < min(2, len(admins)) or set(signers) - set(admins):
+            raise VerifyError(f"enrolment signed by {signers}, not by enough distinct admins of {admins}")
+    for signed in signatures:
+        verify_person_signature(admins_keys[signed["signer"]], statement, signed["signature"])
+    person, action, changed = statement["person"], statement["action"], dict(roster)
+    if (action == "add") == (person in roster):
+        raise VerifyError(f"{action} of {person}, who is {'already' if person in roster else 'not'} enrolled")
+    if action == "remove":
+        del changed[person]
+    else:
+        previous = roster.get(person, {})
+        key = statement["key"] if action in ("add", "set-key") else previous["key"]
+        roles = statement["roles"] if action in ("add", "set-roles") else previous["roles"]
+        changed[person] = {"roles": roles, "key": key}
+    return changed
+
+
+def check_decision_entry(entry: dict, versions: list[dict[str, dict]], in_force: int | None) -> None:
+    data, statement = entry["data"], entry["data"]["statement"]
+    named = data["roster_version"]
+    if named >= len(versions) or (in_force is not None and named != in_force):
+        raise VerifyError(f"names enrolment version {named}, not the one in force")
+    person = versions[named].get(statement["signer"])
+    if person is None or entry["actor"] != statement["signer"]:
+        raise VerifyError(f"{statement['signer']} was not enrolled at that point (actor {entry['actor']!r})")
+    if data["role"] not in _DECIDING or data["role"] not in person["roles"]:
+        raise VerifyError(f"{statement['signer']} did not hold the role {data['role']}")
+    verify_person_signature(person["key"], statement, data["signature"])
+
+
+def check_reveal_entry(entry: dict, roster: dict[str, dict]) -> None:
+    statement, signature = entry["data"].get("statement"), entry["data"].get("signature")
+    if not isinstance(statement, dict) or not isinstance(signature, dict):
+        raise VerifyError("pii.revealed carries no person's signature")
+    person = roster.get(statement["signer"])
+    if person is None or "pii_reader" not in person["roles"] or entry["actor"] != statement["signer"]:
+        raise VerifyError(f"{statement['signer']} was not an enrolled pii_reader at that point")
+    if (statement["doc"], statement["token"]) != (entry["doc"], entry["data"]["token"]):
+        raise VerifyError("the signed reveal names another document or pseudonym")
+    verify_person_signature(person["key"], statement, signature)
+
+
+def check_people_entries(lines: Iterable[bytes], versions: list[dict[str, dict]] | None) -> tuple[list, int]:
+    """Fold enrolment (``versions`` None: this is the root) and check each decision; (versions, decisions)."""
+    own, decisions, in_force = versions is None, 0, 0
+    versions = [{}] if versions is None else versions
+    for line in lines:
+        entry = json.loads(line)
+        kind = entry["kind"]
+        try:
+            if kind == "person.changed" and own:
+                versions.append(fold_enrolment(versions[-1], entry))
+                in_force += 1
+            elif kind == "approval.granted":
+                check_decision_entry(entry, versions, in_force if own else None)
+                decisions += 1
+            elif kind == "pii.revealed":
+                check_reveal_entry(entry, versions[in_force] if own else versions[-1])
+        except (VerifyError, KeyError, TypeError, ValueError) as exc:
+            raise VerifyError(f"seq {entry['seq']}: {exc}") from None
+    return versions, decisions
+
+
+def check_people(bundle: Bundle) -> str:
+    versions, decisions = check_people_entries(_entry_lines(bundle.directory / "entries.jsonl"), None)
+    for folder in shard_folders(bundle.directory).values():
+        decisions += check_people_entries(_entry_lines(folder / "entries.jsonl"), versions)[1]
+    return f"{len(versions) - 1} enrolment change(s) and {decisions} decision(s) signed by people enrolled then"
+
+
 def check_doc_manifest(bundle: Bundle) -> str:
     """One-document mode: only the files that document's check reads are hashed against the manifest.
 
@@ -928,6 +1084,7 @@ CHECKS: list[tuple[str, BundleCheck]] = [
     ("completeness", check_completeness),
     ("proofs", check_proofs),
     ("consistency", check_consistency_file),
+    ("people", check_people),
 ]
 
 

@@ -43,16 +43,20 @@ def keys_init(
 
 
 @keys_app.command("rotate")
-def keys_rotate(actor: Annotated[str, typer.Option(help="Who rotates (recorded in the ledger).")] = "operator") -> None:
-    """Hand signing over to a new key; the old key signs the handover, recorded as a key.rotated entry."""
+def keys_rotate() -> None:
+    """Hand signing over to a new key; the old key signs the handover, recorded as a key.rotated entry.
+
+    An operator action, ledgered as such (actor ``operator``): no person's name is typed in.
+    """
     ledger = _open()
-    seq = ledger.rotate_key(actor)
+    seq = ledger.rotate_key("operator")
     typer.echo(f"key rotated at seq {seq}: {ledger.verifier_key()}")
 
 
 @ledger_app.command("append")
 def ledger_append() -> None:
     """Append entries read from stdin: one JSON object {kind, doc, actor, data} per line, in one transaction."""
+    from docval.events import PERSON_ATTRIBUTED
     from ledger import EntryDraft, LedgerError
 
     drafts = []
@@ -64,6 +68,8 @@ def ledger_append() -> None:
             drafts.append(EntryDraft(value["kind"], value.get("doc"), value["actor"], value.get("data", {})))
         except (ValueError, KeyError, TypeError) as exc:
             raise LedgerError(f"stdin line {number}: expected {{kind, doc, actor, data}} JSON ({exc})") from None
+        if value["kind"] in PERSON_ATTRIBUTED:  # only the approvals core writes these, after checking a signature
+            raise LedgerError(f"stdin line {number}: {value['kind']} entries are signed by a person, not appended")
     for seq in _open().append_many(drafts):
         typer.echo(seq)
 
@@ -78,12 +84,17 @@ def ledger_checkpoint() -> None:
 def ledger_verify() -> None:
     """Recompute tree, chain, signatures and every checkpoint of the ledger and of every shard; exit 1 naming
     the shard and the first bad seq."""
+    from approvals.audit import check_installation  # people's signatures: the approvals core re-checks them
     from docval.settings import load_settings
     from ledger.verify_shards import verify_installation
 
     report = verify_installation(load_settings())
     typer.echo(report.summary())
-    if not report.ok:
+    people = check_installation(load_settings())
+    typer.echo(
+        "\n".join(f"people: {problem}" for problem in people) or "people: every person-attributed entry is signed"
+    )
+    if not report.ok or people:
         raise typer.Exit(1)
 
 
@@ -121,6 +132,12 @@ def ledger_prove(seq: Annotated[int, typer.Option(help="Sequence number of the e
 
 @ledger_app.command("export")
 def ledger_export(directory: Path) -> None:
-    """Write entries.jsonl, checkpoint, ledger.vkey, manifest.json and verify.py to DIRECTORY."""
+    """Write entries.jsonl, checkpoint, ledger.vkey, manifest.json, verify.py, allowed_signers and decisions/."""
+    from approvals.export import write_signed_decisions  # people's decisions, checkable with ssh-keygen alone
+    from ledger.export import write_manifest
+
     _open().export(directory)
+    with (directory / "entries.jsonl").open("rb") as entries:
+        write_signed_decisions(directory, {None: (line.rstrip(b"\n") for line in entries)})
+    write_manifest(directory)  # re-sealed over the decision files
     typer.echo(f"exported to {directory}; check with: python {directory / 'verify.py'} {directory}")

@@ -317,6 +317,11 @@ class LedgerReader:
         rows = self.con.execute("SELECT body FROM entries WHERE doc = ? ORDER BY seq", [doc]).fetchall()
         return [Entry.from_canonical(bytes(body)) for (body,) in rows]
 
+    def entries_of_kind(self, kinds: list[str]) -> list[Entry]:
+        """Every entry of these kinds in seq order (enrolment history, without reading the whole ledger)."""
+        rows = self.con.execute("SELECT body FROM entries WHERE list_contains(?, kind) ORDER BY seq", [kinds])
+        return [Entry.from_canonical(bytes(body)) for (body,) in rows.fetchall()]
+
     def key_history(self, anchor: VerifierKey, size: int | None = None) -> list[str]:
         """The anchor, then every key a ``key.rotated`` entry (of the first ``size``) hands over to, oldest first."""
         rows = self.con.execute(

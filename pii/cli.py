@@ -21,17 +21,19 @@ pii_app = typer.Typer(help="Personal data: reveal pseudonyms, erase data subject
 def reveal(
     doc: Annotated[str, typer.Argument(help="Document id (SHA-256 hex).")],
     token: Annotated[str, typer.Argument(help="Pseudonym such as '<PERSON_1>'.")],
-    user: Annotated[str, typer.Option(help="Who is asking; needs the pii_reader role in roles.yaml.")],
+    key: Annotated[Path, typer.Option(help="Your OpenSSH private key (.pub: held by ssh-agent); pii_reader only.")],
 ) -> None:
-    """Print the original behind a pseudonym (pii_reader only); the audit event goes to stderr as JSON."""
+    """Print the original behind a pseudonym (pii_reader only); the signed audit event goes to stderr as JSON."""
     from docval.settings import load_settings
     from pii.engine import PiiEngine
-    from pii.roles import roles_of
+    from pii.signed import signed_reveal
 
     settings = load_settings()
-    revelation = PiiEngine.from_settings(settings).vault.reveal(doc, token, user=user, roles=roles_of(settings, user))
+    reader, statement, signature = signed_reveal(settings, key, doc, token)
+    revelation = PiiEngine.from_settings(settings).vault.reveal(doc, token, user=reader.name, roles=reader.roles)
+    payload = revelation.event.model_copy(update={"statement": statement, "signature": signature})
     # Ledgered before the value is shown: a reveal that cannot be recorded does not happen.
-    event = _record(settings, EntryKind.PII_REVEALED, doc=doc, actor=user, payload=revelation.event)
+    event = _record(settings, EntryKind.PII_REVEALED, doc=doc, actor=reader.name, payload=payload)
     typer.echo(json.dumps(event), err=True)
     typer.echo(revelation.value)
 
@@ -40,16 +42,18 @@ def reveal(
 def erase(
     subject: Annotated[str, typer.Argument(help="Data subject id, or its keyed hash with --ref.")],
     ref: Annotated[bool, typer.Option("--ref", help="SUBJECT is the keyed hash from the ledger.")] = False,
-    actor: Annotated[str, typer.Option("--as", help="Who ordered the erasure, for the ledger.")] = "operator",
 ) -> None:
-    """Crypto-shred a data subject: destroy its key so none of its originals can be recovered."""
+    """Crypto-shred a data subject: destroy its key so none of its originals can be recovered.
+
+    An operator action, ledgered as such (actor ``operator``): no person's name is typed in.
+    """
     from docval.settings import load_settings
     from pii.engine import PiiEngine
 
     settings = load_settings()
     vault = PiiEngine.from_settings(settings).vault
     payload = vault.erase_ref(subject) if ref else vault.erase(subject)
-    typer.echo(json.dumps(_record(settings, EntryKind.PII_ERASED, doc=None, actor=actor, payload=payload)))
+    typer.echo(json.dumps(_record(settings, EntryKind.PII_ERASED, doc=None, actor="operator", payload=payload)))
 
 
 @pii_app.command()

@@ -43,6 +43,7 @@ class LineageRow:
     doc: str
     identity: Identity
     rule: str
+    policy: str  # the first 12 hex digits of the policy version that decided, "-" when not ledgered
     kind: str
     steps: list[tuple[str, str]]  # (step, HH:MM:SS or date+time)
     tiers: str
@@ -110,7 +111,11 @@ def _fmt_rfc3339(text: str) -> str:
 
 
 def _people(signed: list[Approver]) -> str:
-    return ", ".join(f"{person.user} ({person.role}) {_fmt_rfc3339(person.at)}" for person in signed) or "-"
+    """``bob (reviewer) 2026-12-04 10:00:00 "matches the order"``: who, in which role, when and why (masked)."""
+    return (
+        "; ".join(f'{person.user} ({person.role}) {_fmt_rfc3339(person.at)} "{person.reason}"' for person in signed)
+        or "-"
+    )
 
 
 def lineage_row(lineage: DocLineage, where: str | None = None, identity: Identity = UNKNOWN) -> LineageRow:
@@ -123,6 +128,7 @@ def lineage_row(lineage: DocLineage, where: str | None = None, identity: Identit
         doc=lineage.doc,
         identity=identity,
         rule=lineage.rule or "-",
+        policy=lineage.policy[:12] if lineage.policy else "-",
         kind=lineage.kind.value if lineage.kind else "-",
         steps=[(_SHORT_KIND.get(step.kind, step.kind), _fmt_rfc3339(step.ts)) for step in lineage.steps],
         tiers=", ".join(sorted(lineage.tiers)) or "-",

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
+from approvals.export import write_signed_decisions
 from docval.db import connect
 from docval.settings import Settings
 from docval.shards import root_settings, shard_names
@@ -110,7 +111,7 @@ def _write_tables(
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(
             ["doc", "kind", "steps", "tiers", "models", "findings", "decision", "approvers", "seqs",
-             "source", "reference", "supplier", "amount", "rule", "rejected_by"]
+             "source", "reference", "supplier", "amount", "rule", "policy", "rejected_by"]
         )  # fmt: skip
         for lineage in scope:
             row = lineage_row(lineage, where.get(lineage.doc), identities[lineage.doc])
@@ -118,7 +119,7 @@ def _write_tables(
             who = row.identity
             writer.writerow(
                 [row.doc, row.kind, steps, row.tiers, row.models, row.findings, row.decision, row.approvers, row.seqs,
-                 who.source, who.reference, who.supplier, who.amount, row.rule, row.rejecters]
+                 who.source, who.reference, who.supplier, who.amount, row.rule, row.policy, row.rejecters]
             )  # fmt: skip
     with (out / "exceptions.csv").open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
@@ -226,6 +227,7 @@ def _generate(
         for name in ("report.html", "report.pdf", "lineage.csv", "exceptions.csv"):
             shutil.copyfile(out / name, bundle_dir / name)
         write_readme(bundle_dir)
+        write_signed_decisions(bundle_dir, {None if part.name == ROOT else part.name: part.bodies for part in parts})
         write_manifest(bundle_dir, {**export_about(root.checkpoint), "documents": len(scope)}, known)
         zip_path = out / "bundle.zip"
         zip_bundle(bundle_dir, zip_path)

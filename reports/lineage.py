@@ -18,9 +18,9 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
+from approvals.entries import RefusedPayload
 from docval.domain import DocKind, DocState, Outcome
 from docval.events import (
-    ApprovalPayload,
     BudgetExceededPayload,
     ConfigAppliedPayload,
     EntryKind,
@@ -58,7 +58,7 @@ class LedgerRecord(Protocol):
 _MODELS: dict[str, type[BaseModel]] = {
     **FACT_KINDS,
     EntryKind.QUARANTINED: QuarantinedPayload,
-    EntryKind.APPROVAL_REFUSED: ApprovalPayload,
+    EntryKind.APPROVAL_REFUSED: RefusedPayload,
     EntryKind.APPROVAL_ESCALATED: EscalatedPayload,
     EntryKind.BUDGET_EXCEEDED: BudgetExceededPayload,
     EntryKind.CONFIG_APPLIED: ConfigAppliedPayload,
@@ -114,6 +114,7 @@ class DocLineage:
     state: DocState | None = None
     outcome: Outcome | None = None
     rule: str | None = None
+    policy: str | None = None
     amount: str | None = None
     findings: list[str] = field(default_factory=list)
     tiers: set[str] = field(default_factory=set)
@@ -243,6 +244,7 @@ def _apply(lineage: DocLineage, kind: str, ts: str, payload: Any) -> None:
     elif kind == EntryKind.DECIDED:
         decided: Decided = payload
         lineage.outcome, lineage.rule, lineage.amount = decided.outcome, decided.rule, decided.amount
+        lineage.policy = decided.policy or None
         lineage.decided_at = parse_ts(ts)
     elif kind == EntryKind.APPROVAL_REQUESTED:
         lineage.approval_requested_at = lineage.approval_requested_at or parse_ts(ts)

@@ -22,9 +22,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from approvals.entries import DecisionPayload
 from docval.domain import DocKind, Outcome, Tier
 from docval.events import (
-    ApprovalPayload,
     DecidedPayload,
     EntryKind,
     ExtractedPayload,
@@ -62,16 +62,18 @@ class Decided:
     outcome: Outcome
     rule: str
     amount: str | None
+    policy: str
 
 
 @dataclass(frozen=True, slots=True)
 class Approver:
-    """One person's signed decision (``decision`` approve | reject) and when they signed it."""
+    """One person's signed decision (``decision`` approve | reject), when they signed it and why (masked)."""
 
     user: str
     role: str
     decision: str
     at: str
+    reason: str
 
 
 Facts = Extraction | tuple[str, ...] | dict[str, int] | Decided | Approver
@@ -81,7 +83,7 @@ FACT_KINDS: dict[str, type[BaseModel]] = {
     EntryKind.VALIDATED: ValidatedPayload,
     EntryKind.MASKED: MaskedPayload,
     EntryKind.DECIDED: DecidedPayload,
-    EntryKind.APPROVAL_GRANTED: ApprovalPayload,
+    EntryKind.APPROVAL_GRANTED: DecisionPayload,
 }
 
 
@@ -164,11 +166,12 @@ def _optional_str(value: object) -> str | None:
 
 
 def _raw_decided(data: dict[str, Any]) -> Decided:
-    return Decided(Outcome(_str(data["outcome"])), _str(data["rule"]), _optional_str(data.get("amount")))
-
-
-def _raw_approver(data: dict[str, Any]) -> Approver:
-    return Approver(_str(data["user"]), _str(data["role"]), _str(data["decision"]), _str(data["signed_at"]))
+    return Decided(
+        Outcome(_str(data["outcome"])),
+        _str(data["rule"]),
+        _optional_str(data.get("amount")),
+        _str(data.get("policy", "")),
+    )
 
 
 def _raw_entities(data: dict[str, Any]) -> dict[str, int]:
@@ -184,8 +187,7 @@ _READERS = {
     EntryKind.VALIDATED: lambda data: tuple(map(_code, _list(data["findings"]))),
     EntryKind.MASKED: _raw_entities,
     EntryKind.DECIDED: _raw_decided,
-    EntryKind.APPROVAL_GRANTED: _raw_approver,
-}
+}  # approval.granted: few per document, always read through the approvals core's model
 
 
 def facts_of(kind: str, payload: BaseModel) -> Facts:
@@ -200,9 +202,10 @@ def facts_of(kind: str, payload: BaseModel) -> Facts:
     if isinstance(payload, MaskedPayload):
         return dict(payload.entities)
     if isinstance(payload, DecidedPayload):
-        return Decided(payload.outcome, payload.rule, payload.amount)
-    if isinstance(payload, ApprovalPayload):
-        return Approver(payload.user, payload.role, payload.decision, payload.signed_at)
+        return Decided(payload.outcome, payload.rule, payload.amount, payload.policy)
+    if isinstance(payload, DecisionPayload):
+        signed = payload.statement
+        return Approver(signed.signer, payload.role.value, signed.decision, signed.signed_at, signed.reason)
     raise TypeError(f"{kind}: no facts are read from {type(payload).__name__}")
 
 

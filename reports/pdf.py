@@ -162,7 +162,7 @@ def _lineage(c: ReportContent) -> list[Flowable]:
         [
             "\n".join(part for part in (r.identity.source, r.identity.summary, r.doc[:16]) if part not in ("", "-")),
             r.kind,
-            r.rule,
+            f"{r.rule}\npolicy {r.policy}",
             r.findings,
             r.decision,
             r.approvers,

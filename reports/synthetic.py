@@ -22,9 +22,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from approvals.entries import DecisionPayload, RefusedPayload
+from approvals.statement import DecisionStatement
 from docval.domain import DocKind, DocState, Finding, ModelCall, Outcome, Tier
 from docval.events import (
-    ApprovalPayload,
     BudgetExceededPayload,
     ClaimedPayload,
     ConfigAppliedPayload,
@@ -47,7 +48,7 @@ __all__ = ["SyntheticEntry", "populate_ledger", "populate_ledgers", "synthetic_e
 _FINDINGS = ("IBAN_CHECKSUM", "VAT_ID_INVALID", "TOTAL_MISMATCH", "DATE_ORDER", "MISSING_FIELD")
 _QUARANTINE_REASONS = ("ENCRYPTED", "MALFORMED", "TOO_LARGE", "NOT_PDF")
 _ENTITIES = ("PERSON", "EMAIL_ADDRESS", "IBAN_CODE", "PHONE_NUMBER", "LOCATION")
-_APPROVERS = (("ap-clerk-1", "approver"), ("ap-clerk-2", "approver"), ("cfo-1", "senior_approver"))
+_APPROVERS = (("ap-clerk-1", "reviewer"), ("ap-clerk-2", "reviewer"), ("cfo-1", "senior_reviewer"))
 _PROMPTS = {"invoice-extract": "v3", "kyc-extract": "v2"}
 
 
@@ -172,11 +173,8 @@ def _document(rng: random.Random, doc: str, moment: datetime, index: int) -> Ite
             EntryKind.APPROVAL_ESCALATED, EscalatedPayload(deadline=deadline, escalated_to="cfo-1"), seconds=3600
         )
     if 0.94 <= roll < 0.95:
-        yield entry(
-            EntryKind.APPROVAL_REFUSED,
-            _approval(rng, clock[0], "ap-clerk-1", "approver", "maker_checker"),
-            "ap-clerk-1",
-        )
+        refused = RefusedPayload(refused_because=["ap-clerk-1 submitted this document and cannot decide on it"])
+        yield entry(EntryKind.APPROVAL_REFUSED, refused, "docval-approvals")
     approvers = _APPROVERS[1:] if two else _APPROVERS[index % 2 : index % 2 + 1]
     for user, role in approvers:
         yield entry(EntryKind.APPROVAL_GRANTED, _approval(rng, clock[0], user, role), user, seconds=900)
@@ -214,18 +212,14 @@ def _call(
                      usd=Decimal(usd), latency_ms=latency_ms, ok=True)  # fmt: skip
 
 
-def _approval(
-    rng: random.Random, moment: datetime, user: str, role: str, refused: str | None = None
-) -> ApprovalPayload:
-    return ApprovalPayload(
-        user=user,
-        role=role,
-        decision="approve",
-        signed_at=_ts(moment),
-        signature=hashlib.sha256(_hex(rng).encode()).hexdigest(),
-        key_id=user[:8],
-        refused_because=refused,
-    )
+def _approval(rng: random.Random, moment: datetime, user: str, role: str) -> DecisionPayload:
+    """Shaped like a recorded decision; its signature is random bytes (synthetic ledgers are for reports)."""
+    statement = DecisionStatement(
+        doc=_hex(rng), round=_hex(rng)[:32], fields_sha256=_hex(rng), decision="approve",
+        reason="checked against the order", signer=user, signed_at=_ts(moment),
+    )  # fmt: skip
+    signature = {"kind": "sshsig", "signature": hashlib.sha256(_hex(rng).encode()).hexdigest()}
+    return DecisionPayload(statement=statement, signature=signature, role=role, roster_version=0, policy=_hex(rng))
 
 
 def populate_ledger(ledger: Ledger, documents: int, *, start: datetime, seed: int = 7, batch: int = 20_000) -> int:

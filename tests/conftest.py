@@ -32,6 +32,7 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """Settings for a fresh data directory under tmp_path, also exported to subprocesses via the env."""
     monkeypatch.setenv("DOCVAL_CONFIG", str(tmp_path / "docval.toml"))
     monkeypatch.setenv("DOCVAL_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # demo identities' keys live in ~/.config, not the data dir
     loaded = load_settings()
     loaded.ensure_dirs()
     return loaded

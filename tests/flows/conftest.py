@@ -65,7 +65,6 @@ def prefect_server() -> Iterator[tuple[str, Path]]:
 def flow_settings(settings: Settings, prefect_server: tuple[str, Path], monkeypatch: pytest.MonkeyPatch) -> Settings:
     """The per-test data directory, prepared like `docval up` does, pointing at the session's server."""
     from flows.appliance import prepare
-    from flows.approval import gate_context
     from flows.batch import worker_context
 
     monkeypatch.setenv("DOCVAL_FLOWS__PREFECT_API_URL", prefect_server[0])
@@ -73,10 +72,8 @@ def flow_settings(settings: Settings, prefect_server: tuple[str, Path], monkeypa
     loaded = load_settings()
     prepare(loaded)
     worker_context.cache_clear()
-    gate_context.cache_clear()
     yield loaded
     worker_context.cache_clear()
-    gate_context.cache_clear()
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""`docval up` as a new user runs it: sample inbox, served deployments, approvals from the CLI, clean stop, resume.
+"""`docval up` as a new user runs it: demo identities, sample inbox, signed approvals from the CLI, stop, resume.
 
 Runs the real command in a subprocess against the session's Prefect server
 (`docval up` reuses a server that already answers and starts one otherwise).
@@ -19,6 +19,7 @@ import pytest
 from docval.domain import DocState
 from docval.settings import Settings
 from docval.store import DocumentStore
+from flows.approvals.enrol import demo_keys_dir
 
 
 class Appliance:
@@ -58,30 +59,38 @@ def _docval(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "docval", *args], capture_output=True, text=True, timeout=180)
 
 
-@pytest.mark.slow  # ~2-4 min: two appliance starts, a dozen served approval runs, CLI round trips
+@pytest.mark.slow  # ~2-3 min: two appliance starts, CLI round trips, publish runs
 def test_up_shows_pending_documents_and_approve_releases_one_across_a_restart(flow_settings: Settings) -> None:
     first = Appliance()
+    keys = demo_keys_dir(flow_settings)  # enrolled by `prepare` (the flow_settings fixture), as at a first start
+    assert not str(keys).startswith(str(flow_settings.data_dir.resolve())), "people's keys never in the data dir"
     first.wait_for("Prefect UI: http://127.0.0.1:")
     command = first.wait_for("try:  ")  # the hint names the docval this machine can run: on PATH or by path
     prefix = command.split(" approve ")[1].split()[0]
+    assert f"--key {keys}/bob" in command
+    people = _docval("users", "list")
+    assert people.returncode == 0 and people.stdout.count("(demo)") == 5, people.stdout
 
     pending = _docval("pending")
     assert pending.returncode == 0 and prefix in pending.stdout
 
-    refused = _docval("approve", prefix, "--as", "alice")  # the maker
-    assert refused.returncode == 1 and "MAKER_CANNOT_APPROVE" in refused.stdout
-    approved = _docval("approve", prefix, "--as", "bob", "--reason", "checked against the order")
+    refused = _docval("approve", prefix, "--key", str(keys / "alice"), "--reason", "mine")  # the maker
+    assert refused.returncode == 1 and "submitted this document" in refused.stdout, refused.stdout + refused.stderr
+    approved = _docval("approve", prefix, "--key", str(keys / "bob"), "--reason", "checked against the order")
     assert approved.returncode == 0, approved.stdout + approved.stderr
-    assert "approve by bob as reviewer" in approved.stdout
+    assert "approve by bob recorded" in approved.stdout
     assert first.stop() == 0
 
     store = DocumentStore(flow_settings.store_db)
     waiting = [r.doc for r in store.all() if r.state is DocState.AWAITING_APPROVAL]
     assert waiting, "the sample inbox leaves documents for people"
-    second = Appliance()  # resumes: orphaned approval runs are replaced, no samples written again
+    second = Appliance()  # resumes: nothing to replace, no samples written again
     second.wait_for("Prefect UI: http://127.0.0.1:")
-    rejected = _docval("reject", waiting[0][:12], "--as", "carol", "--reason", "wrong supplier")
-    assert rejected.returncode == 0, rejected.stdout + rejected.stderr
+    rejected = _docval("reject", waiting[0][:12], "--key", str(keys / "carol"), "--reason", "wrong supplier")
+    assert rejected.returncode == 0 and "publishing: flow run" in rejected.stdout, rejected.stdout + rejected.stderr
+    deadline = time.monotonic() + 60
+    while store.get(waiting[0]).state is not DocState.REJECTED:  # the served publish run
+        assert time.monotonic() < deadline, "the rejection was not published"
+        time.sleep(0.5)
     assert second.stop() == 0
-    assert store.get(waiting[0]).state is DocState.REJECTED
     assert not any("sample inbox" in line for line in second.seen)

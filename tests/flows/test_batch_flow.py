@@ -114,7 +114,7 @@ def test_process_wait_prints_a_summary_and_exits_zero(flow_settings: Settings, p
     for name in ("invoice-003-bad-iban.pdf", "invoice-010-encrypted.pdf", "kyc-002.pdf"):
         shutil.copy(folder / name, batch / name)
     run = subprocess.run(
-        [sys.executable, "-m", "docval", "process", str(batch), "--wait", "--as", "alice"],
+        [sys.executable, "-m", "docval", "process", str(batch), "--wait"],
         capture_output=True,
         text=True,
         timeout=300,

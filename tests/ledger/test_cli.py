@@ -34,9 +34,8 @@ DEMO = "\n".join(
 
 
 def test_make_run_sequence_is_idempotent_and_verifies(settings: Settings, tmp_path: Path) -> None:
-    assert docval("init").returncode == 0
-    created = docval("keys", "init", "--if-missing")
-    assert created.returncode == 0 and "ledger key created" in created.stdout
+    init = docval("init")  # ledger key, the 5 demo people (seqs 0-4), the configuration in force (5-7)
+    assert init.returncode == 0 and "demo identities" in init.stdout
     again = docval("keys", "init", "--if-missing")
     assert again.returncode == 0 and "ledger key exists" in again.stdout
     refused = docval("keys", "init")
@@ -44,22 +43,22 @@ def test_make_run_sequence_is_idempotent_and_verifies(settings: Settings, tmp_pa
 
     appended = docval("ledger", "append", stdin=DEMO)
     assert appended.returncode == 0, appended.stderr
-    assert appended.stdout.split() == ["0", "1", "2"]
+    assert appended.stdout.split() == ["8", "9", "10"]
     note = docval("ledger", "checkpoint").stdout
     key = VerifierKey.parse((settings.keys_dir / "ledger.vkey").read_text())
-    assert Checkpoint.parse(open_note(note, key)).size == 3
+    assert Checkpoint.parse(open_note(note, key)).size == 11
     verified = docval("ledger", "verify")
-    assert verified.returncode == 0 and verified.stdout.startswith("OK: 3 entries")
+    assert verified.returncode == 0 and verified.stdout.startswith("OK: 11 entries"), verified.stdout
 
     proof = docval("ledger", "prove", "--seq", "1")
     assert proof.returncode == 0
     export = tmp_path / "bundle"
     assert docval("ledger", "export", str(export)).returncode == 0
     second_line = (export / "entries.jsonl").read_bytes().splitlines()[1]
-    assert verify_tlog_proof(proof.stdout, second_line, key).size == 3
+    assert verify_tlog_proof(proof.stdout, second_line, key).size == 11
 
-    rotated = docval("keys", "rotate", "--actor", "cli-test")
-    assert rotated.returncode == 0 and "key rotated at seq 3" in rotated.stdout
+    rotated = docval("keys", "rotate")
+    assert rotated.returncode == 0 and "key rotated at seq 11" in rotated.stdout
     assert docval("ledger", "verify").returncode == 0
 
 

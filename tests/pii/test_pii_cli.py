@@ -9,18 +9,11 @@ import sys
 import pytest
 from piihelpers import doc_id
 
+from approvals.audit import check_people
 from docval.settings import Settings
-from ledger import Ledger, init_keys
+from flows.approvals.enrol import demo_keys_dir
+from ledger import Ledger
 from pii import PiiEngine
-
-ROLES = """\
-users:
-  - name: carol
-    roles: [pii_reader]
-    public_key: MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=
-  - name: bob
-    roles: [reviewer]
-"""
 
 
 def docval(*args: str) -> subprocess.CompletedProcess[str]:
@@ -29,34 +22,39 @@ def docval(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def masked_doc(settings: Settings) -> str:
-    (settings.data_dir / "roles.yaml").write_text(ROLES)
-    init_keys(settings.keys_dir, settings.ledger.key_name)
+    """A masked document on an installation whose people are the demo ones (dave reads PII, bob reviews)."""
+    from flows.appliance import prepare
+
+    prepare(settings)
     doc = doc_id("cli")
     PiiEngine.from_settings(settings).mask_text("Name: Ana Souza", doc=doc, subject="cust-cli")
     return doc
 
 
 def test_reveal_erase_cycle(masked_doc: str, settings: Settings) -> None:
-    denied = docval("reveal", masked_doc, "<PERSON_1>", "--user", "bob")
+    keys = demo_keys_dir(settings)
+    denied = docval("reveal", masked_doc, "<PERSON_1>", "--key", str(keys / "bob"))
     assert denied.returncode == 2 and "pii_reader" in denied.stderr and "Ana" not in denied.stderr
-    allowed = docval("reveal", masked_doc, "<PERSON_1>", "--user", "carol")
+    allowed = docval("reveal", masked_doc, "<PERSON_1>", "--key", str(keys / "dave"))
     assert allowed.returncode == 0, allowed.stderr
     assert allowed.stdout.strip() == "Ana Souza"
     event = json.loads(allowed.stderr.strip().splitlines()[-1])
-    assert event["kind"] == "pii.revealed" and event["doc"] == masked_doc and event["data"]["user"] == "carol"
+    assert event["kind"] == "pii.revealed" and event["doc"] == masked_doc and event["data"]["user"] == "dave"
+    assert event["data"]["signature"]["kind"] == "sshsig" and event["data"]["statement"]["token"] == "<PERSON_1>"
 
     erased = docval("erase", "cust-cli")
     assert erased.returncode == 0, erased.stderr
     payload = json.loads(erased.stdout)
     assert payload["kind"] == "pii.erased" and payload["data"]["key_destroyed"] is True
-    gone = docval("reveal", masked_doc, "<PERSON_1>", "--user", "carol")
+    gone = docval("reveal", masked_doc, "<PERSON_1>", "--key", str(keys / "dave"))
     assert gone.returncode == 2 and "Ana" not in gone.stdout + gone.stderr
 
-    entries = list(Ledger.open(settings).entries())
+    entries = [e for e in Ledger.open(settings).entries() if e.kind.startswith("pii.")]  # after the set-up
     assert [(e.kind, e.doc, e.actor) for e in entries] == [
-        ("pii.revealed", masked_doc, "carol"),
+        ("pii.revealed", masked_doc, "dave"),
         ("pii.erased", None, "operator"),
     ], "only the granted reveal and the erasure are ledgered"
+    assert check_people(list(Ledger.open(settings).entries())) == [], "the reveal verifies as dave's"
     assert [event["seq"], payload["seq"]] == [e.seq for e in entries]
     assert all("Ana" not in e.canonical.decode() for e in entries)
 

@@ -12,9 +12,11 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 from reporthelpers import lifecycle_drafts
 
+from approvals.entries import DecisionPayload
+from approvals.roles import Role
+from approvals.statement import DecisionStatement
 from docval.domain import DocKind, Finding, ModelCall, Outcome, Tier
 from docval.events import (
-    ApprovalPayload,
     DecidedPayload,
     EntryKind,
     ExtractedPayload,
@@ -59,7 +61,21 @@ _payloads: dict[str, st.SearchStrategy[BaseModel]] = {
     EntryKind.MASKED: st.builds(MaskedPayload, entities=st.dictionaries(_text, st.integers(-5, 10**6), max_size=4)),
     EntryKind.DECIDED: st.builds(DecidedPayload, outcome=st.sampled_from(Outcome), rule=_text),
     EntryKind.APPROVAL_GRANTED: st.builds(
-        ApprovalPayload, user=_text, role=_text, decision=_text, signed_at=_text, signature=_text, key_id=_text
+        DecisionPayload,
+        statement=st.builds(
+            DecisionStatement,
+            doc=st.from_regex(r"\A[0-9a-f]{64}\Z"),
+            round=st.from_regex(r"\A[0-9a-f]{32}\Z"),
+            fields_sha256=st.from_regex(r"\A[0-9a-f]{64}\Z"),
+            decision=st.sampled_from(["approve", "reject"]),
+            reason=_text.filter(bool),
+            signer=st.from_regex(r"\A[a-z0-9][a-z0-9_.-]{0,10}\Z"),
+            signed_at=_text,
+        ),
+        signature=st.just({"kind": "sshsig", "signature": "-"}),
+        role=st.sampled_from(Role),
+        roster_version=st.integers(0, 100),
+        policy=_text,
     ),
 }
 # The values of each kind the report reads: where a mutation must be judged exactly as the model judges it.
@@ -74,7 +90,7 @@ _USED_PATHS: dict[str, list[tuple[str | int, ...]]] = {
     EntryKind.VALIDATED: [("findings",), ("findings", 0), ("findings", 0, "code")],
     EntryKind.MASKED: [("entities",)],
     EntryKind.DECIDED: [("outcome",)],
-    EntryKind.APPROVAL_GRANTED: [("user",), ("role",)],
+    EntryKind.APPROVAL_GRANTED: [("statement", "signer"), ("role",)],
 }
 _json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(10**12), 10**12) | st.floats(allow_nan=False, allow_infinity=False)

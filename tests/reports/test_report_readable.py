@@ -12,6 +12,8 @@ import pytest
 from markupsafe import escape
 from reporthelpers import Built, today_period
 
+from approvals.entries import DecisionPayload
+from approvals.statement import DecisionStatement
 from docval.events import EntryKind
 from docval.settings import Settings
 from docval.shards import shard_settings
@@ -99,13 +101,20 @@ def test_documents_are_named_as_their_published_result_names_them(
 def test_rejections_are_not_listed_as_approvals(settings: Settings, filled: Ledger, tmp_path: Path) -> None:
     [waiting] = _claim_more(filled, 1)
     filled.append(EntryKind.DECIDED, doc=waiting, actor="policy", data={"outcome": "needs_approval", "rule": "amount"})
-    signed = {"user": "rita", "role": "reviewer", "decision": "reject", "signed_at": "2026-12-04T10:00:00+00:00",
-              "signature": "c2ln", "key_id": "00000000"}  # fmt: skip
+    statement = DecisionStatement(
+        doc=waiting, round="ab" * 16, fields_sha256="cd" * 32, decision="reject", reason="no purchase order",
+        signer="rita", signed_at="2026-12-04T10:00:00Z",
+    )  # fmt: skip
+    signed = DecisionPayload(
+        statement=statement, signature={"kind": "sshsig", "signature": "x"}, role="reviewer", roster_version=1,
+        policy="ef" * 32,
+    ).model_dump(mode="json")  # fmt: skip
     filled.append(EntryKind.APPROVAL_GRANTED, doc=waiting, actor="rita", data=signed)
     filled.append(EntryKind.REJECTED, doc=waiting, actor="gate", data={"state": "rejected", "result_sha256": "0" * 64})
     generate_report(settings, today_period(), tmp_path / "out")
     rows = {row["doc"]: row for row in csv.DictReader((tmp_path / "out" / "lineage.csv").open(encoding="utf-8"))}
-    assert "rita (reviewer)" in rows[waiting]["rejected_by"] and "rita" not in rows[waiting]["approvers"]
+    assert rows[waiting]["rejected_by"] == 'rita (reviewer) 2026-12-04 10:00:00 "no purchase order"'
+    assert "rita" not in rows[waiting]["approvers"]
 
 
 def test_first_screen_is_the_verdict_and_the_defined_figures_and_signed_notes_are_in_the_appendix(built: Built) -> None:

@@ -1,0 +1,381 @@
+"""The workbench in real headless Chromium with a CDP virtual authenticator (one browser for the module).
+
+Real parts throughout: the Debian Chromium binary driven by Playwright, py_webauthn on the server, the
+approvals core recording into a real ledger, admins' real ssh-keygen keys, `docval users invite/confirm`
+run in-process (the first invitation as a real subprocess), and page images rendered by pypdfium2 from a
+real invoice PDF. The tests are one story in file order (the module's fixture is the shared world): the
+first enrols bob, alice and carol and decides a document; the attack tests that follow reuse their sessions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import typer
+from benchcheck import enrol_ssh, make_key, waiting_document
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from typer.testing import CliRunner
+
+from approvals.audit import check_installation
+from approvals.entries import DecisionPayload
+from approvals.record import read_roster
+from approvals.roles import Role
+from docval.settings import Settings, load_settings
+from ledger import Ledger, init_keys
+from workbench import cli as workbench_cli
+from workbench.app import build_server
+from workbench.corrections import CorrectionStatement
+
+CHROMIUM = "/usr/lib/chromium/chromium"
+AXE = Path(__file__).parent / "data" / "axe-core" / "axe.min.js"
+SHOTS = Path(os.environ.get("DOCVAL_SCREENSHOTS", Path(__file__).parent / "screenshots"))
+
+FINGERPRINT = re.compile(r"^[0-9a-f]{4}(:[0-9a-f]{4}){7}$")
+
+pytestmark = pytest.mark.timeout(300)
+
+
+@dataclass
+class Bench:
+    base: str
+    env: dict[str, str]
+    settings: Settings
+    ledger: Ledger
+    erin_key: Path
+    doc: str
+    doc2: str
+    browser: Browser
+    published: list[str] = field(default_factory=list)
+    people: dict[str, Reviewer] = field(default_factory=dict)
+
+    def docval(self, *args: str, subprocess_: bool = False) -> str:
+        """Run a ``docval`` command: in this process (the same typer commands, fast) or as a real subprocess."""
+        if subprocess_:
+            done = subprocess.run(
+                [sys.executable, "-m", "docval", *args], env=self.env, capture_output=True, text=True, timeout=60
+            )
+            assert done.returncode == 0, done.stderr
+            return done.stdout
+        commands = typer.Typer()
+        workbench_cli.register(commands)
+        result = CliRunner().invoke(commands, list(args), env=self.env)
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+
+@dataclass
+class Reviewer:
+    """One person's browser: their own context, page and virtual authenticator (which holds their passkey)."""
+
+    context: BrowserContext
+    page: Page
+    errors: list[str]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Iterator[Bench]:
+    root = tmp_path_factory.mktemp("workbench")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DOCVAL_CONFIG": str(root / "docval.toml"),
+        "DOCVAL_DATA_DIR": str(root / "var"),
+        "DOCVAL_WORKBENCH__PORT": str(port),
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("DOCVAL_CONFIG", "DOCVAL_DATA_DIR", "DOCVAL_WORKBENCH__PORT"):
+            patch.setenv(name, env[name])
+        settings = load_settings()
+    settings.ensure_dirs()
+    init_keys(settings.keys_dir, settings.ledger.key_name)
+    ledger = Ledger.open(settings)
+    keys = root / "people"  # people's own machines: outside the data directory
+    keys.mkdir()
+    erin, alice = make_key(keys, "erin"), make_key(keys, "alice")
+    enrol_ssh(ledger, "erin", [Role.ADMIN], erin, "erin", erin)
+    enrol_ssh(ledger, "alice", [Role.SUBMITTER, Role.REVIEWER], alice, "erin", erin)
+    pdf = shared_data / "invoices-invoice2data" / "compare" / "AmazonWebServices.pdf"
+    doc = waiting_document(settings, ledger, pdf, maker="alice")
+    doc2 = waiting_document(settings, ledger, pdf, maker="alice")
+    published: list[str] = []
+    server = build_server(settings, published.append)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert time.monotonic() < deadline, "workbench did not start"
+        time.sleep(0.02)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield Bench(f"http://localhost:{port}", env, settings, ledger, erin, doc, doc2, browser, published)
+        browser.close()
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def _open_browser(bench: Bench, name: str) -> Reviewer:
+    context = bench.browser.new_context(base_url=bench.base)
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable", {"enableUI": False})
+    options = {
+        "protocol": "ctap2",
+        "transport": "internal",
+        "hasResidentKey": True,
+        "hasUserVerification": True,
+        "isUserVerified": True,
+        "automaticPresenceSimulation": True,
+    }
+    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": options})
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    reviewer = Reviewer(context, page, errors)
+    bench.people[name] = reviewer
+    return reviewer
+
+
+def _enrol(bench: Bench, name: str, *roles: str, subprocess_: bool = False) -> Reviewer:
+    """Invite (CLI) -> the person registers a passkey (browser) -> the admin confirms its fingerprint (CLI).
+
+    ``subprocess_``: run the invitation as a real ``python -m docval`` (slow on a busy machine: once per module).
+    """
+    role_args = [arg for role in roles for arg in ("--role", role)]
+    invite = ("users", "invite", name, *role_args, "--admin-key", str(bench.erin_key))
+    link = bench.docval(*invite, subprocess_=subprocess_).splitlines()[0]
+    assert link.startswith(f"{bench.base}/enrol/")
+    reviewer = _open_browser(bench, name)
+    response = reviewer.page.goto(link)
+    assert response is not None and response.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    reviewer.page.click("#enrol")
+    fingerprint = reviewer.page.locator("#fingerprint")
+    expect(fingerprint).to_have_text(FINGERPRINT)
+    confirm = ("users", "confirm", name, fingerprint.text_content() or "", "--admin-key", str(bench.erin_key))
+    bench.docval(*confirm)
+    return reviewer
+
+
+def _sign_in(bench: Bench, reviewer: Reviewer) -> None:
+    reviewer.page.goto("/signin")
+    reviewer.page.click("#signin")
+    reviewer.page.wait_for_url(f"{bench.base}/")
+
+
+def _decide(reviewer: Reviewer, doc: str, decision: str, reason: str) -> None:
+    reviewer.page.goto(f"/doc/{doc}")
+    reviewer.page.fill("#reason", reason)
+    reviewer.page.click(f'button[data-decision="{decision}"]')
+
+
+def _round(bench: Bench, doc: str) -> str:
+    return [e.data["round"] for e in bench.ledger.entries_for_doc(doc) if e.kind == "approval.requested"][-1]
+
+
+def _kinds(bench: Bench, doc: str | None = None) -> list[str]:
+    entries = bench.ledger.entries_for_doc(doc) if doc else list(bench.ledger.entries())
+    return [str(entry.kind) for entry in entries]
+
+
+def test_invite_enrol_sign_in_review_and_two_people_approve(bench: Bench) -> None:
+    bob = _enrol(bench, "bob", "reviewer", "pii_reader", subprocess_=True)  # once through `python -m docval`
+    _sign_in(bench, bob)
+    queue = bob.page
+    expect(queue.locator("table.queue tbody tr")).to_have_count(2)
+    expect(queue.locator("table.queue")).to_contain_text("low_confidence")
+    expect(queue.locator("table.queue")).not_to_contain_text("AmazonWebServices")  # source names are masked
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    queue.screenshot(path=str(SHOTS / "queue.png"), full_page=True)
+
+    queue.click(f'a[href="/doc/{bench.doc}"]')
+    expect(queue.locator("tr.field.weak")).to_have_count(1)  # grand_total at 0.62
+    image = queue.locator(".page img").first
+    expect(image).to_be_visible()
+    queue.wait_for_function("document.querySelector('.page img').naturalWidth > 0")
+    queue.locator("tr.field").first.click()
+    expect(queue.locator("#page-1 .mark")).to_be_visible()
+    assert "original.viewed" in _kinds(bench, bench.doc)
+    queue.screenshot(path=str(SHOTS / "document.png"), full_page=True)
+
+    first_round = _round(bench, bench.doc)
+    queue.locator("details.correct summary").click()
+    queue.select_option("#correct-field", "grand_total")
+    queue.fill("#correct-value", "4.11")
+    queue.click("#correct")
+    expect(queue.locator("tr.field.weak")).to_have_count(0)  # now tier human, confidence 1.00
+    assert _round(bench, bench.doc) != first_round
+    corrected = [e for e in bench.ledger.entries_for_doc(bench.doc) if e.kind == "doc.corrected"]
+    assert [(e.actor, e.data["statement"]["field"]) for e in corrected] == [("bob", "grand_total")]
+    assert "4.11" not in json.dumps(corrected[0].data)  # values reach the ledger only as keyed hashes
+    outbox = json.loads((bench.settings.outbox / f"{bench.doc}.json").read_text())
+    assert outbox["fields"]["grand_total"]["tier"] == "human"
+
+    _decide(bob, bench.doc, "approve", "matches the purchase order")
+    expect(bob.page.locator("#progress")).to_contain_text("1 of 2 approvals — waiting for a second person")
+
+    _decide(bob, bench.doc, "approve", "again")  # a second vote by the same person is refused on screen
+    expect(bob.page.locator("#refusal")).to_contain_text("has already decided in this round")
+
+    alice = _enrol(bench, "alice", "submitter", "reviewer")  # the maker, now with a passkey too
+    _sign_in(bench, alice)
+    expect(alice.page.locator("table.queue")).to_contain_text("your submission")
+    _decide(alice, bench.doc, "approve", "looks fine to me")
+    expect(alice.page.locator("#refusal")).to_contain_text("alice submitted this document and cannot decide on it")
+
+    carol = _enrol(bench, "carol", "reviewer")
+    _sign_in(bench, carol)
+    _decide(carol, bench.doc, "approve", "amount checked with the supplier")
+    expect(carol.page.locator("#progress")).to_contain_text("2 of 2 approvals")
+    assert bench.published == [bench.doc]
+    assert carol.page.locator(".page img").count() == 0  # a reviewer without pii_reader sees no original
+
+    refused = ["Failed to load resource: the server responded with a status of 403 (Forbidden)"]
+    assert (bob.errors, alice.errors, carol.errors) == (refused, refused, [])  # only the two refusals above
+    kinds = _kinds(bench)
+    assert kinds.count("session.signed_in") == 3
+    assert kinds.count("approval.granted") == 2
+
+
+def test_decisions_verify_offline_from_ledger_bytes_alone(bench: Bench) -> None:
+    """An auditor's check in a fresh process: enrolled COSE key + statement bytes + the exact assertion bytes."""
+    roster = read_roster(bench.ledger)
+    granted = [e for e in bench.ledger.entries_for_doc(bench.doc) if e.kind == "approval.granted"]
+    assert [DecisionPayload.model_validate(e.data).statement.signer for e in granted] == ["bob", "carol"]
+    script = (
+        "import json, sys\n"
+        "from approvals.passkey import verify_webauthn\n"
+        "for case in json.load(sys.stdin):\n"
+        "    verify_webauthn(case['key'], case['statement'].encode(), case['signature'])\n"
+        "print('ok')\n"
+    )
+    cases = []
+    for entry in granted:
+        payload = DecisionPayload.model_validate(entry.data)
+        key = roster.person(payload.statement.signer).key
+        cases.append({"key": key, "statement": payload.statement.message().decode(), "signature": payload.signature})
+    for entry in bench.ledger.entries_for_doc(bench.doc):  # bob's correction was signed with his passkey too
+        if entry.kind == "doc.corrected":
+            statement = CorrectionStatement.model_validate(entry.data["statement"])
+            key = roster.person(entry.actor).key
+            cases.append({"key": key, "statement": statement.message().decode(), "signature": entry.data["signature"]})
+    assert len(cases) == 3
+    done = subprocess.run([sys.executable, "-c", script], input=json.dumps(cases), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert check_installation(bench.settings) == []  # what `docval ledger verify` re-checks for people
+    tampered = [dict(cases[0], statement=cases[0]["statement"].replace("approve", "reject"))]
+    done = subprocess.run([sys.executable, "-c", script], input=json.dumps(tampered), capture_output=True, text=True)
+    assert done.returncode != 0 and "challenge is not SHA-256 of the statement" in done.stderr
+
+
+def _post(page: Page, url: str, body: dict, *, token: bool = True) -> dict:
+    return page.evaluate(
+        """async ([url, body, token]) => {
+            const headers = {"Content-Type": "application/json", "Accept": "application/json"};
+            if (token) headers["X-CSRF-Token"] = document.querySelector('meta[name="csrf-token"]').content;
+            const r = await fetch(url, {method: "POST", headers, body: JSON.stringify(body)});
+            return {status: r.status, body: await r.json()};
+        }""",
+        [url, body, token],
+    )
+
+
+def test_post_without_csrf_token_is_refused(bench: Bench) -> None:
+    page = bench.people["bob"].page
+    page.goto(f"/doc/{bench.doc2}")
+    answer = _post(page, f"/doc/{bench.doc2}/decide/options", {"decision": "approve", "reason": "x"}, token=False)
+    assert answer["status"] == 403 and "security token" in answer["body"]["error"]
+    answer = _post(page, f"/doc/{bench.doc2}/decide/options", {"decision": "approve", "reason": "x"})
+    assert answer["status"] == 200  # the same request with the page's token passes the guard
+
+
+def test_post_from_another_origin_is_refused(bench: Bench) -> None:
+    bob = bench.people["bob"]
+    bob.page.goto(f"/doc/{bench.doc2}")
+    token = bob.page.locator('meta[name="csrf-token"]').get_attribute("content")
+    headers = {"Origin": "http://evil.example", "X-CSRF-Token": token or "", "Accept": "application/json"}
+    answer = bob.context.request.post(
+        f"{bench.base}/doc/{bench.doc2}/decide/options", data={"decision": "approve", "reason": "x"}, headers=headers
+    )
+    assert answer.status == 403 and "did not come from" in answer.json()["error"]
+
+
+def test_replayed_assertions_are_refused(bench: Bench) -> None:
+    """A used decision assertion cannot be posted again, and a sign-in assertion cannot stand in for a decision."""
+    bob = bench.people["bob"]
+    captured: dict[str, dict] = {}
+
+    def keep(route, request) -> None:  # type: ignore[no-untyped-def]
+        captured[request.url.split("/")[-2]] = json.loads(request.post_data or "{}")
+        route.continue_()
+
+    bob.page.route("**/signin/verify", keep)
+    bob.page.route("**/decide/verify", keep)
+    bob.page.goto("/")
+    bob.page.click("#signout")
+    bob.page.wait_for_url(f"{bench.base}/signin")
+    assert _kinds(bench)[-1] == "session.signed_out"
+    _sign_in(bench, bob)
+    _decide(bob, bench.doc2, "approve", "checked")
+    expect(bob.page.locator("#progress")).to_contain_text("1 of 2 approvals")
+    granted = _kinds(bench, bench.doc2).count("approval.granted")
+
+    replay = _post(bob.page, f"/doc/{bench.doc2}/decide/verify", captured["decide"])
+    assert replay["status"] == 403 and "NO_PENDING_CHALLENGE" in replay["body"]["error"]
+
+    carol = bench.people["carol"]
+    carol.page.goto(f"/doc/{bench.doc2}")
+    fresh = _post(carol.page, f"/doc/{bench.doc2}/decide/options", {"decision": "approve", "reason": "ok"})
+    assert fresh["status"] == 200
+    signin_as_decision = {"handle": fresh["body"]["handle"], "credential": captured["signin"]["credential"]}
+    answer = _post(carol.page, f"/doc/{bench.doc2}/decide/verify", signin_as_decision)
+    assert answer["status"] == 403
+    assert _kinds(bench, bench.doc2).count("approval.granted") == granted
+    assert bench.published == [bench.doc]
+
+
+def test_passkey_without_admin_countersignature_cannot_sign_in(bench: Bench) -> None:
+    """The operator who saw an invitation link registers their own passkey; it is not enrolled, and that is ledgered."""
+    link = bench.docval("users", "invite", "mallory", "--role", "reviewer", "--admin-key", str(bench.erin_key))
+    mallory = _open_browser(bench, "mallory")
+    mallory.page.goto(link.splitlines()[0])
+    mallory.page.click("#enrol")
+    expect(mallory.page.locator("#fingerprint")).to_have_text(FINGERPRINT)
+    mallory.page.goto("/signin")
+    mallory.page.click("#signin")
+    expect(mallory.page.locator("#status")).to_contain_text("NOT_ENROLLED")
+    refused = [e for e in bench.ledger.entries() if e.kind == "session.refused"]
+    assert refused and refused[-1].data["reason"] == "NOT_ENROLLED"
+    mallory.page.goto(link.splitlines()[0])  # the link was used up
+    expect(mallory.page.locator(".refusal")).to_contain_text("used already")
+
+
+def test_pages_pass_an_axe_core_check(bench: Bench) -> None:
+    """axe-core 4.14.1 (npm, vendored) run in each page; injected over CDP, as the pages' CSP forbids inline scripts."""
+    bob, visitor = bench.people["bob"], _open_browser(bench, "visitor")
+    axe = AXE.read_text()
+    for person, path in ((bob, "/"), (bob, f"/doc/{bench.doc}"), (visitor, "/signin")):
+        page = person.page
+        page.goto(path)
+        cdp = person.context.new_cdp_session(page)
+        cdp.send("Runtime.evaluate", {"expression": axe})
+        cdp.detach()
+        result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+        serious = [v["id"] for v in result["violations"] if v["impact"] in ("serious", "critical")]
+        assert serious == [], (path, serious)

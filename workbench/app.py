@@ -1,0 +1,176 @@
+"""The workbench's FastAPI application and the function that serves it.
+
+``create_app`` wires one router per screen (sign-in and enrolment, queue,
+document) around a shared ``Workbench`` context: settings, the enrolment
+store, the in-memory sessions and the publish function handed in by the
+caller. ``flows`` (``docval up``) passes its publish function; ``docval
+review`` passes one that only says publishing waits for the appliance. This
+package never imports Prefect.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel
+
+from docval.events import EntryKind
+from docval.settings import Settings
+from ledger import Ledger
+from workbench.enrolment import EnrolmentStore
+from workbench.errors import WorkbenchError
+from workbench.sessions import SessionStore
+from workbench.views import masked_name
+
+if TYPE_CHECKING:
+    import uvicorn
+
+    from pii import PiiEngine
+
+__all__ = ["Publish", "Workbench", "build_server", "create_app", "invite_link", "serve_workbench", "workbench_url"]
+
+HERE = Path(__file__).parent
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+Publish = Callable[[str], None]
+"""Start publishing a decided document (its id); injected so the workbench never imports Prefect."""
+
+
+@dataclass
+class Workbench:
+    settings: Settings
+    enrolment: EnrolmentStore
+    sessions: SessionStore
+    publish: Publish
+    templates: Jinja2Templates
+    _pii: PiiEngine | None = None
+    _pii_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def origin(self) -> str:
+        return self.settings.workbench.public_origin
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.origin.startswith("https://")
+
+    @property
+    def page_cache(self) -> Path:
+        return self.settings.data_dir / "cache" / "pages"
+
+    def mask_reason(self, doc: str, reason: str) -> str:
+        """The reason with personal data pseudonymised (originals to the document's vault entries), as signed."""
+        return self.pii_engine().mask_text(reason, doc=doc).text
+
+    def pii_engine(self) -> PiiEngine:
+        """Loaded once per server (about a second of recogniser set-up; ``create_app`` starts it in the background)."""
+        with self._pii_lock:
+            if self._pii is None:
+                from pii import PiiEngine
+
+                self._pii = PiiEngine.from_settings(self.settings)
+            return self._pii
+
+    def record(self, kind: EntryKind, payload: BaseModel, *, actor: str, doc: str | None = None) -> int:
+        """Append one workbench entry to the root ledger (sign-ins, original views)."""
+        return Ledger.open(self.settings).append(kind, doc=doc, actor=actor, data=payload.model_dump(mode="json"))
+
+
+def enrolment_store(settings: Settings) -> EnrolmentStore:
+    return EnrolmentStore(settings.data_dir / "workbench.duckdb")
+
+
+def workbench_url(settings: Settings) -> str:
+    return settings.workbench.public_origin
+
+
+def invite_link(settings: Settings, person: str, roles: list[str], *, invited_by: str) -> str:
+    """A one-time enrolment link for ``person`` (``docval users invite``; ``docval up`` may print one for the demo).
+
+    ``invited_by`` must be an enrolled admin the caller has identified by their key.
+    """
+    valid = timedelta(hours=settings.workbench.invite_hours)
+    token = enrolment_store(settings).invite(person, roles, invited_by=invited_by, valid=valid)
+    return f"{workbench_url(settings)}/enrol/{token}"
+
+
+def create_app(settings: Settings, publish: Publish) -> FastAPI:
+    from workbench import auth, correct, decide, document, queue
+
+    settings.ensure_dirs()
+    templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.filters["masked"] = masked_name
+    app = FastAPI(title="docval workbench", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.workbench = Workbench(
+        settings=settings,
+        enrolment=enrolment_store(settings),
+        sessions=SessionStore(settings.workbench.idle_minutes * 60),
+        publish=publish,
+        templates=templates,
+    )
+    threading.Thread(target=app.state.workbench.pii_engine, name="pii-warm-up", daemon=True).start()
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    for module in (auth, queue, document, correct, decide):
+        app.include_router(module.router)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Callable) -> Response:
+        """No framing (a decision page inside another site's frame could be clicked blind), our scripts only,
+        and no Referer (enrolment links carry their one-time token in the path)."""
+        response = await call_next(request)
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+    @app.exception_handler(WorkbenchError)
+    async def refused(request: Request, exc: WorkbenchError) -> Response:
+        """Refusals are shown, never silent: the page (or the script's JSON) says what would be allowed."""
+        from workbench.deps import SignInRequired, page
+
+        if "json" in request.headers.get("accept", ""):
+            return JSONResponse({"error": str(exc)}, status_code=401 if isinstance(exc, SignInRequired) else 403)
+        if isinstance(exc, SignInRequired):
+            return RedirectResponse("/signin", status_code=303)
+        return page(request, "refused.html", {"message": str(exc)}, status=403)
+
+    return app
+
+
+def build_server(settings: Settings, publish: Publish) -> uvicorn.Server:
+    """The uvicorn server of the workbench, not started; set ``should_exit`` to stop it."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        create_app(settings, publish),
+        host=settings.workbench.host,
+        port=settings.workbench.port,
+        log_level="warning",
+        access_log=False,
+    )
+    return uvicorn.Server(config)
+
+
+def serve_workbench(settings: Settings, publish: Publish) -> None:
+    """Run the workbench until the process stops (blocking; ``docval up`` runs it in a thread or process).
+
+    Prints the URL reviewers open: ``http://localhost:PORT``, because browsers refuse passkeys on bare IPs.
+    """
+    server = build_server(settings, publish)
+    print(f"reviewer workbench: {workbench_url(settings)}", flush=True)
+    server.run()
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -1,0 +1,202 @@
+"""What the screens show, read from the document store, the outbox and the ledger; no HTML here.
+
+The queue pages through the store first and reads outbox records and ledger
+histories only for the rows on the page, so a backlog of thousands costs one
+page of reads. The approval state shown (rule, deadline, approvals so far) is
+the approvals core's fold of the document's ledger entries, the same fold it
+decides from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from approvals.state import fold_state
+from docval.db import connect
+from docval.domain import DocState, DocumentResult, ExtractedField
+from docval.events import EntryKind
+from docval.settings import Settings
+from ledger import Entry
+
+__all__ = [
+    "Approval",
+    "DocView",
+    "Page",
+    "QueueFilter",
+    "document_view",
+    "masked_name",
+    "next_waiting",
+    "original_pdf",
+    "plain_finding",
+    "queue_page",
+]
+
+WEAK_CONFIDENCE = 0.8
+_SORTS = {"oldest": "claimed_at ASC", "newest": "claimed_at DESC", "kind": "kind ASC, claimed_at ASC"}
+_STATES = {"waiting": [DocState.AWAITING_APPROVAL], "decided": [DocState.PUBLISHED, DocState.REJECTED]}
+
+_PLAIN = {
+    "MISSING_FIELD": "A required field could not be read.",
+    "TOTAL_MISMATCH": "The line amounts do not add up to the total.",
+    "DUPLICATE_INVOICE": "The same supplier already sent an invoice with this number.",
+    "INVALID_VAT_ID": "The VAT id does not pass its check.",
+    "INVALID_IBAN": "The IBAN does not pass its check.",
+    "FUTURE_DATE": "A date lies too far in the future.",
+    "LOW_CONFIDENCE": "Some values were read with low confidence.",
+}
+
+
+@dataclass(frozen=True)
+class Approval:
+    person: str
+    role: str
+    decision: str
+    at: str
+
+
+@dataclass(frozen=True)
+class DocView:
+    """One document as a reviewer sees it: masked fields, findings, approval state, ledger timeline."""
+
+    doc: str
+    source: str
+    kind: str
+    state: str
+    maker: str
+    rule: str
+    amount: str | None
+    deadline: str | None
+    approvals_required: int
+    approvals: list[Approval]
+    fields: dict[str, ExtractedField] = field(default_factory=dict)
+    findings: list[tuple[str, str]] = field(default_factory=list)
+    timeline: list[tuple[int, str, str, str]] = field(default_factory=list)
+    pages: int = 0
+
+    @property
+    def supplier(self) -> str:
+        seller = self.fields.get("seller_name")
+        return str(seller.value) if seller is not None and seller.value is not None else ""
+
+    @property
+    def progress(self) -> str:
+        done = sum(1 for a in self.approvals if a.decision == "approve")
+        if self.state != DocState.AWAITING_APPROVAL:
+            return self.state.replace("_", " ")
+        text = f"{done} of {self.approvals_required} approvals"
+        if done >= self.approvals_required:
+            return text + " — decided, publishing"
+        return text + (f" — waiting for {'a second' if done == 1 else 'another'} person" if done else "")
+
+    def weak(self, name: str) -> bool:
+        return self.fields[name].confidence < WEAK_CONFIDENCE
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    state: str = "waiting"
+    kind: str = ""
+    sort: str = "oldest"
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[DocView]
+    total: int
+    number: int
+    pages: int
+
+
+def masked_name(source: str) -> str:
+    """An inbox file name with its letters and digits hidden: names often carry a person's name or number."""
+    stem, dot, ext = source.rpartition(".")
+    stem, ext = (stem, ext) if dot else (source, "")
+    shown = "".join("•" if ch.isalnum() else ch for ch in stem[:24])
+    return shown + (f".{ext}" if ext and len(ext) <= 4 else "")
+
+
+def plain_finding(code: str, message: str) -> str:
+    """A finding in words a reviewer reads; the rule's own message where no plain wording exists."""
+    return _PLAIN.get(code, message)
+
+
+def queue_page(settings: Settings, wanted: QueueFilter) -> Page:
+    where = "list_contains(?, state)" + (" AND kind = ?" if wanted.kind else "")
+    params: list[object] = [[s.value for s in _STATES.get(wanted.state, _STATES["waiting"])]]
+    if wanted.kind:
+        params.append(wanted.kind)
+    size = settings.workbench.page_size
+    with connect(settings.store_db, write=False) as db:
+        total = db.execute(f"SELECT count(*) FROM documents WHERE {where}", params).fetchone()[0]
+        pages = max(1, -(-total // size))
+        number = min(max(1, wanted.page), pages)
+        order = _SORTS.get(wanted.sort, _SORTS["oldest"])
+        query = f"SELECT doc FROM documents WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?"
+        docs = [row[0] for row in db.execute(query, [*params, size, (number - 1) * size]).fetchall()]
+    histories = _histories(settings, docs)
+    rows = [_view(settings, doc, histories.get(doc, [])) for doc in docs]
+    return Page([row for row in rows if row is not None], total, number, pages)
+
+
+def document_view(settings: Settings, doc: str) -> DocView | None:
+    return _view(settings, doc, _histories(settings, [doc]).get(doc, []), timeline=True)
+
+
+def next_waiting(settings: Settings, doc: str) -> str | None:
+    """The waiting document claimed after this one (the queue's default order), else the first one."""
+    with connect(settings.store_db, write=False) as db:
+        row = db.execute(
+            "SELECT doc FROM documents WHERE state = ? AND doc <> ? ORDER BY "
+            "claimed_at <= coalesce((SELECT claimed_at FROM documents WHERE doc = ?), claimed_at), claimed_at LIMIT 1",
+            [DocState.AWAITING_APPROVAL.value, doc, doc],
+        ).fetchone()
+    return row[0] if row else None
+
+
+def original_pdf(settings: Settings, doc: str) -> Path | None:
+    """The unmasked original while it waits (work/awaiting/) or once archived; None if gone."""
+    for path in (settings.work_dir / "awaiting" / f"{doc}.pdf", settings.archive_dir / f"{doc}.pdf"):
+        if path.exists():
+            return path
+    return None
+
+
+def _histories(settings: Settings, docs: list[str]) -> dict[str, list[Entry]]:
+    """The ledger entries of each of ``docs``: one query on one read connection, whatever the page size."""
+    if not docs or not settings.ledger_db.exists():
+        return {}
+    found: dict[str, list[Entry]] = {doc: [] for doc in docs}
+    with connect(settings.ledger_db, write=False, timeout=settings.ledger.lock_timeout_seconds) as db:
+        rows = db.execute("SELECT doc, body FROM entries WHERE list_contains(?, doc) ORDER BY seq", [docs]).fetchall()
+    for doc, body in rows:
+        found[doc].append(Entry.from_canonical(bytes(body)))
+    return found
+
+
+def _view(settings: Settings, doc: str, history: list, *, timeline: bool = False) -> DocView | None:
+    try:
+        result = DocumentResult.model_validate_json((settings.outbox / f"{doc}.json").read_bytes())
+    except (OSError, ValueError):
+        return None
+    state = fold_state(doc, history)
+    decided = next((e for e in history if e.kind == EntryKind.DECIDED.value), None)
+    ingested = next((e for e in history if e.kind == EntryKind.INGESTED.value), None)
+    return DocView(
+        doc=doc,
+        source=result.source,
+        kind=result.kind.value,
+        state=result.state.value,
+        maker=state.maker or "unknown",
+        rule=state.rule or "",
+        amount=decided.data.get("amount") if decided else None,
+        deadline=state.deadline.isoformat(timespec="minutes") if state.deadline else None,
+        approvals_required=state.approvals_required,
+        approvals=[Approval(c.person, c.role.value, "approve", c.at) for c in state.approvals]
+        + [Approval(c.person, c.role.value, "reject", c.at) for c in state.rejections],
+        fields=dict(result.fields),
+        findings=[(f.code, plain_finding(f.code, f.message)) for f in result.findings],
+        timeline=[(e.seq, e.ts, str(e.kind), e.actor) for e in history] if timeline else [],
+        pages=int(ingested.data.get("pages", 0)) if ingested else 0,
+    )
