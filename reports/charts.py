@@ -4,6 +4,10 @@ matplotlib with the Agg backend (no display, no fonts fetched), rendered
 twice from the same figure: SVG inlined into the HTML and PNG for the PDF.
 SVG ids are salted with a constant and metadata dates removed so the same
 ledger gives byte-identical files, which keeps the bundle zip deterministic.
+
+A chart is drawn only when it has something to show (an empty axis told
+auditors nothing and looked like an error), and each carries a caption that
+says its message in words, for readers who do not read charts.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ _COLOR = "#2b5c8a"
 class Chart:
     key: str
     title: str
+    caption: str
     svg: str
     png: bytes
 
@@ -51,23 +56,48 @@ def _outcomes(ax: plt.Axes, kpis: Kpis) -> None:
 
 
 def _findings(ax: plt.Axes, kpis: Kpis) -> None:
-    codes = list(kpis.findings) or ["none"]
-    ax.barh(codes, list(kpis.findings.values()) or [0], color="#c0392b")
+    ax.barh(list(kpis.findings), list(kpis.findings.values()), color="#c0392b")
     ax.invert_yaxis()
     ax.set_xlabel("findings")
 
 
 def _cost(ax: plt.Axes, kpis: Kpis) -> None:
-    tiers = [cost.tier for cost in kpis.tier_costs] or ["none"]
-    ax.bar(tiers, [float(cost.usd) for cost in kpis.tier_costs] or [0], color=_COLOR)
+    ax.bar([cost.tier for cost in kpis.tier_costs], [float(cost.usd) for cost in kpis.tier_costs], color=_COLOR)
     ax.set_ylabel("USD")
 
 
-_CHARTS: tuple[tuple[str, str, Callable[[plt.Axes, Kpis], None]], ...] = (
-    ("volume", "Volume over time", _volume),
-    ("outcomes", "Outcome mix", _outcomes),
-    ("findings", "Findings by code", _findings),
-    ("cost", "Model cost per tier", _cost),
+def _volume_caption(kpis: Kpis) -> str | None:
+    if not kpis.volume_by_day:
+        return None
+    busiest = max(kpis.volume_by_day, key=kpis.volume_by_day.__getitem__)
+    days = len(kpis.volume_by_day)
+    return f"{kpis.ingested} documents over {days} day(s); busiest {busiest} with {kpis.volume_by_day[busiest]}."
+
+
+def _outcomes_caption(kpis: Kpis) -> str | None:
+    parts = [f"{count} {label}" for label, count in kpis.outcome_mix.items() if count]
+    return "Of the documents claimed: " + ", ".join(parts) + "." if parts else None
+
+
+def _findings_caption(kpis: Kpis) -> str | None:
+    if not kpis.findings:
+        return None
+    code, count = next(iter(kpis.findings.items()))
+    return f"{sum(kpis.findings.values())} findings of {len(kpis.findings)} kinds; most frequent {code} ({count})."
+
+
+def _cost_caption(kpis: Kpis) -> str | None:
+    if not any(cost.calls for cost in kpis.tier_costs):
+        return None
+    calls = sum(cost.calls for cost in kpis.tier_costs)
+    return f"{calls} model calls cost {kpis.total_usd} USD in all, {kpis.usd_per_document} USD per document."
+
+
+_CHARTS: tuple[tuple[str, str, Callable[[plt.Axes, Kpis], None], Callable[[Kpis], str | None]], ...] = (
+    ("volume", "Volume over time", _volume, _volume_caption),
+    ("outcomes", "Outcome mix", _outcomes, _outcomes_caption),
+    ("findings", "Findings by code", _findings, _findings_caption),
+    ("cost", "Model cost per tier", _cost, _cost_caption),
 )
 
 
@@ -79,14 +109,18 @@ def _render(figure: Figure, fmt: str) -> bytes:
 
 
 def render_charts(kpis: Kpis) -> list[Chart]:
+    """The charts that have something to show, each with its caption."""
     charts = []
-    for key, title, draw in _CHARTS:
+    for key, title, draw, describe in _CHARTS:
+        caption = describe(kpis)
+        if caption is None:
+            continue
         figure, ax = plt.subplots(figsize=(5.2, 2.6))
         draw(ax, kpis)
         ax.set_title(title)
         ax.spines[["top", "right"]].set_visible(False)
         svg = _render(figure, "svg").decode()
         svg = svg[svg.index("<svg") :]  # drop the XML prolog and doctype: the SVG goes inline into HTML
-        charts.append(Chart(key, title, svg, _render(figure, "png")))
+        charts.append(Chart(key, title, caption, svg, _render(figure, "png")))
         plt.close(figure)
     return charts

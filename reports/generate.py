@@ -28,7 +28,7 @@ from pathlib import Path
 from approvals.export import write_signed_decisions
 from docval.db import connect
 from docval.settings import Settings
-from docval.shards import root_settings
+from docval.shards import root_settings, shard_names
 from ledger import Ledger
 from ledger.bundle_verify import (
     Checkpoint,
@@ -40,12 +40,15 @@ from ledger.bundle_verify import (
 )
 from ledger.export import export_about, write_manifest
 from ledger.keys import load_signing_key, sign_note, signing_key_path
+from ledger.shards import open_shard
 from ledger.witnessing import cosignature_lines, cosigned_note, witnesses_of
 from reports.bundle import BUNDLE_NAMES, write_consistency, write_readme, zip_bundle
 from reports.charts import render_charts
 from reports.content import ReportContent, build_content, lineage_row
+from reports.cutoff import Cutoff, beyond, seal
 from reports.errors import ReportError
 from reports.html import render_html
+from reports.identify import Identity, identify
 from reports.kpis import in_period
 from reports.ledgers import ROOT, LedgerPart, Row, fold_parts, read_part, write_part_proofs
 from reports.lineage import DocLineage
@@ -108,17 +111,24 @@ def _store_mismatches(settings: Settings, scope: list[DocLineage]) -> list[str]:
     return problems
 
 
-def _write_tables(out: Path, content: ReportContent, scope: list[DocLineage], where: dict[str, str]) -> None:
+def _write_tables(
+    out: Path, content: ReportContent, scope: list[DocLineage], where: dict[str, str], identities: dict[str, Identity]
+) -> None:
     """lineage.csv lists every document in scope (the report shows the first N); exceptions.csv every exception."""
     with (out / "lineage.csv").open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["doc", "kind", "steps", "tiers", "models", "findings", "decision", "approvers", "seqs"])
+        writer.writerow(
+            ["doc", "kind", "steps", "tiers", "models", "findings", "decision", "approvers", "seqs",
+             "source", "reference", "supplier", "amount", "rule", "policy", "rejected_by"]
+        )  # fmt: skip
         for lineage in scope:
-            row = lineage_row(lineage, where.get(lineage.doc))
+            row = lineage_row(lineage, where.get(lineage.doc), identities[lineage.doc])
             steps = " ".join(f"{step}@{at}" for step, at in row.steps)
+            who = row.identity
             writer.writerow(
-                [row.doc, row.kind, steps, row.tiers, row.models, row.findings, row.decision, row.approvers, row.seqs]
-            )
+                [row.doc, row.kind, steps, row.tiers, row.models, row.findings, row.decision, row.approvers, row.seqs,
+                 who.source, who.reference, who.supplier, who.amount, row.rule, row.policy, row.rejecters]
+            )  # fmt: skip
     with (out / "exceptions.csv").open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["ts", "seq", "kind", "doc", "actor", "detail"])
@@ -195,8 +205,9 @@ def generate_report(
     bundle_dir = out / "bundle"
     if bundle and bundle_dir.exists():
         shutil.rmtree(bundle_dir)  # a re-run's manifest and zip must not pick up an earlier run's files
+    unsealed = seal(settings, ledger)
     with _collector_paused():
-        return _generate(settings, ledger, period, out, bundle_dir if bundle else None, previous_checkpoint)
+        return _generate(settings, ledger, period, out, bundle_dir if bundle else None, previous_checkpoint, unsealed)
 
 
 def _generate(
@@ -206,27 +217,30 @@ def _generate(
     out: Path,
     bundle_dir: Path | None,
     previous_checkpoint: Path | None,
+    unsealed: str | None,
 ) -> ReportFiles:
     root = read_part(ledger, ROOT, bundle_dir)
     shards = read_shards(settings, root, bundle_dir)
+    cutoff = _cutoff(settings, ledger, root, shards.parts, period, unsealed)
     parts = [root, *shards.parts]
     facts = fold_parts(parts)  # KPIs, statement and lineage over the root and every shard
     rows = ordered_rows(part.rows for part in parts) if shards.parts else root.rows
     where = spans(parts) if shards.parts else {}
     counts, statement = _signed_statement(settings, root, rows, period, shards.statement_lines())
     scope_docs = [d for d in facts.docs.values() if in_period(d.claimed_at, period.start, period.end)]
+    identities = {lineage.doc: identify(settings.outbox, lineage.doc) for lineage in scope_docs}
     content, scope = build_content(
         facts, start=period.start, end=period.end, origin=root.checkpoint.origin, checkpoint_note=root.note,
         checkpoint_size=root.checkpoint.size, checkpoint_root=_root_b64(root.checkpoint), completeness=counts,
         statement_note=statement, lineage_limit=settings.reports.lineage_rows,
-        mismatches=_store_mismatches(settings, scope_docs) + shards.problems, where=where,
-        witness_status=_witness_status(ledger, root.note),
+        mismatches=_store_mismatches(settings, scope_docs) + shards.problems, where=where, cutoff=cutoff,
+        identities=identities, witness_status=_witness_status(ledger, root.note),
     )  # fmt: skip
     charts = render_charts(content.kpis)
     html, pdf = out / "report.html", out / "report.pdf"
     html.write_text(render_html(content, charts), encoding="utf-8")
     render_pdf(content, charts, pdf)
-    _write_tables(out, content, scope, where)
+    _write_tables(out, content, scope, where, identities)
     zip_path = None
     if bundle_dir is not None:
         in_scope = {lineage.doc for lineage in scope}
@@ -244,6 +258,19 @@ def _generate(
         checkpoint_size=root.checkpoint.size, complete=content.complete, html_sha256=_sha256(html),
         pdf_sha256=_sha256(pdf), zip_sha256=_sha256(zip_path) if zip_path else None,
     )  # fmt: skip
+
+
+def _cutoff(
+    settings: Settings, ledger: Ledger, root: LedgerPart, shards: list[LedgerPart], period: Period, unsealed: str | None
+) -> Cutoff:
+    """Per ledger, the period's documents claimed beyond what the report reads (a shard not anchored: all)."""
+    read = {ROOT: (ledger, root.checkpoint.size)} | {
+        part.name: (open_shard(settings, part.name), part.checkpoint.size) for part in shards
+    }
+    for name in shard_names(settings):
+        read.setdefault(name, (open_shard(settings, name), 0))
+    uncovered = {name: beyond(source, size, period.start, period.end) for name, (source, size) in read.items()}
+    return Cutoff(sealed=unsealed is None, reason=unsealed, uncovered={k: v for k, v in uncovered.items() if v})
 
 
 def _write_statement(

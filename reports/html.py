@@ -13,21 +13,9 @@ import jinja2
 
 from reports.charts import Chart
 from reports.content import ReportContent
+from reports.kpis import format_duration
 
-__all__ = ["format_duration", "render_html"]
-
-
-def format_duration(seconds: float | None) -> str:
-    """``1h 02m``, ``3m 05s``, ``4.2s``; ``n/a`` when nothing was measured."""
-    if seconds is None:
-        return "n/a"
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    minutes, secs = divmod(round(seconds), 60)
-    if minutes < 60:
-        return f"{minutes}m {secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m" if hours < 48 else f"{hours // 24}d {hours % 24}h"
+__all__ = ["render_html"]
 
 
 @cache

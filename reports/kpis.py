@@ -20,7 +20,17 @@ from docval.domain import DocState
 from docval.events import ConfigAppliedPayload, EntryKind, EvalGatePayload
 from reports.lineage import DocLineage, LedgerEvent
 
-__all__ = ["ConfigVersion", "EvalGate", "Kpis", "TierCost", "compute_kpis", "in_period", "kpi_rows"]
+__all__ = [
+    "ConfigVersion",
+    "EvalGate",
+    "Kpis",
+    "TierCost",
+    "compute_kpis",
+    "format_duration",
+    "in_period",
+    "kpi_rows",
+    "share",
+]
 
 
 class _Model(BaseModel):
@@ -56,9 +66,11 @@ class Kpis(_Model):
     auto_approved: int
     human_approved: int
     rejected: int
+    human_rejected: int
     quarantined: int
     pending: int
-    completion_without_human: float
+    decided: int
+    auto_approved_share: float | None
     decision_median_s: float | None
     decision_p95_s: float | None
     approval_turnaround_median_s: float | None
@@ -114,6 +126,8 @@ def compute_kpis(docs: list[DocLineage], events: list[LedgerEvent], all_events: 
     states = Counter(lineage.state for lineage in docs)
     published = [lineage for lineage in docs if lineage.state is DocState.PUBLISHED]
     auto = sum(1 for lineage in published if not lineage.human_touched)
+    # Published or rejected: quarantined files never reached a decision, waiting ones have none yet.
+    decided = [lineage for lineage in docs if lineage.state in (DocState.PUBLISHED, DocState.REJECTED)]
     decision_times = [
         (lineage.final_at - lineage.claimed_at).total_seconds()
         for lineage in docs
@@ -148,11 +162,11 @@ def compute_kpis(docs: list[DocLineage], events: list[LedgerEvent], all_events: 
         auto_approved=auto,
         human_approved=len(published) - auto,
         rejected=states[DocState.REJECTED],
+        human_rejected=sum(1 for lineage in decided if lineage.state is DocState.REJECTED and lineage.rejecters),
         quarantined=states[DocState.QUARANTINED],
         pending=states[None],
-        completion_without_human=(
-            sum(1 for lineage in docs if lineage.state and not lineage.human_touched) / len(docs) if docs else 0.0
-        ),
+        decided=len(decided),
+        auto_approved_share=auto / len(decided) if decided else None,
         decision_median_s=decision_median,
         decision_p95_s=decision_p95,
         approval_turnaround_median_s=turnaround_median,
@@ -205,6 +219,24 @@ def _configs_in_force(all_events: list[LedgerEvent], period_events: list[LedgerE
     return sorted(latest.values(), key=lambda v: v.name) + changes
 
 
+def format_duration(seconds: float | None) -> str:
+    """``1h 02m``, ``3m 05s``, ``4.2s``; ``n/a`` when nothing was measured."""
+    if seconds is None:
+        return "n/a"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m" if hours < 48 else f"{hours // 24}d {hours % 24}h"
+
+
+def share(value: float | None) -> str:
+    """A share as people read it; "-" when there was nothing to divide (never a made-up 0 %)."""
+    return "-" if value is None else f"{value:.1%}"
+
+
 def kpi_rows(kpis: Kpis) -> list[dict[str, str]]:
     """The headline figures as ``{figure, value}`` rows: what a Prefect table artifact or a CLI prints."""
     figures = {
@@ -214,7 +246,7 @@ def kpi_rows(kpis: Kpis) -> list[dict[str, str]]:
         "rejected": kpis.rejected,
         "quarantined": kpis.quarantined,
         "pending": kpis.pending,
-        "completed without human": f"{kpis.completion_without_human:.1%}",
+        "auto-approved share": share(kpis.auto_approved_share),
         "findings": ", ".join(f"{code} {count}" for code, count in kpis.findings.items()) or "none",
         "model cost (USD)": kpis.total_usd,
         "cost per document (USD)": kpis.usd_per_document,

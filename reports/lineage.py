@@ -29,7 +29,7 @@ from docval.events import (
     QuarantinedPayload,
 )
 from reports.errors import ReportError
-from reports.payloads import FACT_KINDS, Approver, Extraction, Facts, facts_of, read_facts
+from reports.payloads import FACT_KINDS, Approver, Decided, Extraction, Facts, facts_of, read_facts
 
 __all__ = [
     "DocLineage",
@@ -113,10 +113,13 @@ class DocLineage:
     final_at: datetime | None = None
     state: DocState | None = None
     outcome: Outcome | None = None
+    rule: str | None = None
+    policy: str | None = None
+    amount: str | None = None
     findings: list[str] = field(default_factory=list)
     tiers: set[str] = field(default_factory=set)
     models: set[str] = field(default_factory=set)
-    approvals: list[Approver] = field(default_factory=list)
+    approvals: list[Approver] = field(default_factory=list)  # signed decisions, approvals and rejections
     approval_requested_at: datetime | None = None
     refusals: int = 0
     escalated: bool = False
@@ -129,6 +132,14 @@ class DocLineage:
     def pending(self) -> bool:
         """Waiting for a human: decided ``needs_approval`` and not yet in a final state."""
         return self.state is None and self.outcome is Outcome.NEEDS_APPROVAL
+
+    @property
+    def approvers(self) -> list[Approver]:
+        return [signed for signed in self.approvals if signed.decision == "approve"]
+
+    @property
+    def rejecters(self) -> list[Approver]:
+        return [signed for signed in self.approvals if signed.decision == "reject"]
 
     @property
     def human_touched(self) -> bool:
@@ -231,7 +242,9 @@ def _apply(lineage: DocLineage, kind: str, ts: str, payload: Any) -> None:
         for entity, count in payload.items():
             lineage.entities[entity] = lineage.entities.get(entity, 0) + count
     elif kind == EntryKind.DECIDED:
-        lineage.outcome = payload
+        decided: Decided = payload
+        lineage.outcome, lineage.rule, lineage.amount = decided.outcome, decided.rule, decided.amount
+        lineage.policy = decided.policy or None
         lineage.decided_at = parse_ts(ts)
     elif kind == EntryKind.APPROVAL_REQUESTED:
         lineage.approval_requested_at = lineage.approval_requested_at or parse_ts(ts)

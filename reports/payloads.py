@@ -32,7 +32,7 @@ from docval.events import (
     ValidatedPayload,
 )
 
-__all__ = ["FACT_KINDS", "Approver", "Call", "Extraction", "Facts", "facts_of", "read_facts"]
+__all__ = ["FACT_KINDS", "Approver", "Call", "Decided", "Extraction", "Facts", "facts_of", "read_facts"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,12 +56,27 @@ class Extraction:
 
 
 @dataclass(frozen=True, slots=True)
+class Decided:
+    """The policy's decision: what an auditor asks first is which rule decided, and over what amount."""
+
+    outcome: Outcome
+    rule: str
+    amount: str | None
+    policy: str
+
+
+@dataclass(frozen=True, slots=True)
 class Approver:
+    """One person's signed decision (``decision`` approve | reject), when they signed it and why (masked)."""
+
     user: str
     role: str
+    decision: str
+    at: str
+    reason: str
 
 
-Facts = Extraction | tuple[str, ...] | dict[str, int] | Outcome | Approver
+Facts = Extraction | tuple[str, ...] | dict[str, int] | Decided | Approver
 
 FACT_KINDS: dict[str, type[BaseModel]] = {
     EntryKind.EXTRACTED: ExtractedPayload,
@@ -146,6 +161,19 @@ def _raw_extraction(data: dict[str, Any]) -> Extraction:
     )  # fmt: skip
 
 
+def _optional_str(value: object) -> str | None:
+    return None if value is None else _str(value)
+
+
+def _raw_decided(data: dict[str, Any]) -> Decided:
+    return Decided(
+        Outcome(_str(data["outcome"])),
+        _str(data["rule"]),
+        _optional_str(data.get("amount")),
+        _str(data.get("policy", "")),
+    )
+
+
 def _raw_entities(data: dict[str, Any]) -> dict[str, int]:
     entities = _dict(data["entities"])
     for count in entities.values():
@@ -158,7 +186,7 @@ _READERS = {
     EntryKind.EXTRACTED: _raw_extraction,
     EntryKind.VALIDATED: lambda data: tuple(map(_code, _list(data["findings"]))),
     EntryKind.MASKED: _raw_entities,
-    EntryKind.DECIDED: lambda data: Outcome(_str(data["outcome"])),
+    EntryKind.DECIDED: _raw_decided,
 }  # approval.granted: few per document, always read through the approvals core's model
 
 
@@ -174,9 +202,10 @@ def facts_of(kind: str, payload: BaseModel) -> Facts:
     if isinstance(payload, MaskedPayload):
         return dict(payload.entities)
     if isinstance(payload, DecidedPayload):
-        return payload.outcome
+        return Decided(payload.outcome, payload.rule, payload.amount, payload.policy)
     if isinstance(payload, DecisionPayload):
-        return Approver(payload.statement.signer, payload.role.value)
+        signed = payload.statement
+        return Approver(signed.signer, payload.role.value, signed.decision, signed.signed_at, signed.reason)
     raise TypeError(f"{kind}: no facts are read from {type(payload).__name__}")
 
 

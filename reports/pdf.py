@@ -23,7 +23,6 @@ from reportlab.platypus.flowables import Flowable
 
 from reports.charts import Chart
 from reports.content import ReportContent
-from reports.html import format_duration
 
 __all__ = ["render_pdf"]
 
@@ -44,7 +43,8 @@ _TABLE_STYLE = TableStyle(
 
 
 def _p(text: object, style: ParagraphStyle = _CELL) -> Paragraph:
-    return Paragraph(escape(str(text)), style)
+    """A wrapping paragraph; a newline in ``text`` starts a new line in the cell."""
+    return Paragraph(escape(str(text)).replace("\n", "<br/>"), style)
 
 
 def _cell(value: object, wrap: bool) -> object:
@@ -71,105 +71,120 @@ def _heading(text: str) -> Paragraph:
     return Paragraph(escape(text), _STYLES["Heading2"])
 
 
-def _completeness(c: ReportContent) -> list[Flowable]:
-    verdict = (
-        "COMPLETE - every document ingested in the period is accounted for"
-        if c.complete
-        else ("INCOMPLETE - the counts do not reconcile")
-    )
-    keys = [key for key, _ in c.completeness_rows]
-    return [
-        _heading("Completeness"),
-        _p(f"Verdict: {verdict}", _STYLES["BodyText"]),
-        *_table(keys, [[value for _, value in c.completeness_rows]]),
-        *[_p(f"Mismatch: {problem}", _STYLES["BodyText"]) for problem in c.mismatches],
-        _p("Signed statement (C2SP signed note, ledger key):", _STYLES["BodyText"]),
-        Preformatted(c.statement_note, _MONO),
-        _p("Checkpoint:", _STYLES["BodyText"]),
-        Preformatted(c.checkpoint_note, _MONO),
-    ]
+def _body(text: str) -> Paragraph:
+    return _p(text, _STYLES["BodyText"])
+
+
+def _verdict(c: ReportContent) -> list[Flowable]:
+    """The first thing an auditor reads: the verdict and, when it fails, each reason in words."""
+    if c.complete:
+        lines = [f"COMPLETE - {c.accounted}"]
+    else:
+        reasons = c.cutoff.problems() + c.mismatches
+        lines = ["INCOMPLETE - this report does not cover everything the period holds:"] + [
+            f"- {reason}" for reason in reasons or ["the document counts do not reconcile (see the appendix)"]
+        ]
+    if c.cutoff.reason:
+        lines.append(f"Cutoff: the report {c.cutoff.reason}; it reads each ledger up to its last signed checkpoint.")
+    return [_heading("Verdict"), *map(_body, lines)]
 
 
 def _kpis(c: ReportContent, charts: list[Chart]) -> list[Flowable]:
-    k = c.kpis
     figures = [
-        ["documents ingested", k.ingested, "auto-approved", k.auto_approved],
-        ["approved by humans", k.human_approved, "rejected", k.rejected],
-        ["quarantined", k.quarantined, "pending", k.pending],
-        [
-            "completed without human intervention",
-            f"{k.completion_without_human * 100:.1f} %",
-            "budget breaches",
-            k.budget_breaches,
-        ],
-        [
-            "time to decision, median / p95",
-            f"{format_duration(k.decision_median_s)} / {format_duration(k.decision_p95_s)}",
-            "approval turnaround, median / p95",
-            f"{format_duration(k.approval_turnaround_median_s)} / {format_duration(k.approval_turnaround_p95_s)}",
-        ],
-        ["model cost, total", f"{k.total_usd} USD", "cost per document", f"{k.usd_per_document} USD"],
+        [Image(io.BytesIO(chart.png), width=125 * mm, height=55 * mm, kind="proportional"), _p(chart.caption)]
+        for chart in charts
     ]
-    images = [Image(io.BytesIO(chart.png), width=130 * mm, height=62 * mm, kind="proportional") for chart in charts]
-    grid = Table([images[i : i + 2] for i in range(0, len(images), 2)])  # two charts a row, as the HTML shows them
+    rows = [figures[i : i + 2] for i in range(0, len(figures), 2)]  # two charts a row, as the HTML shows them
+    grid = Table([row + [""] * (2 - len(row)) for row in rows], colWidths=[136 * mm] * 2) if rows else Spacer(1, 1)
     return [
         _heading("Key figures"),
-        *_table(["figure", "value", "figure", "value"], figures),
+        *_table(
+            ["figure", "value", "what it counts"],
+            [[h.label, h.value, h.definition] for h in c.headline],
+            [w * mm for w in (40, 60, 173)],
+            wrap=frozenset({1, 2}),
+        ),
         Spacer(1, 4 * mm),
         grid,
-        _heading("Model calls and cost per tier"),
-        *_table(
-            ["tier", "calls", "failed", "tokens", "USD"],
-            [[t.tier, t.calls, t.failed_calls, t.tokens, t.usd] for t in k.tier_costs],
-        ),
-        _heading("Findings by code"),
-        *_table(["code", "count"], [[code, n] for code, n in k.findings.items()]),
-        _heading("Personal data masked, by entity type"),
-        *_table(["entity", "count"], [[name, n] for name, n in k.pii_entities.items()]),
-        _heading("Configuration, prompts and eval gates"),
+    ]
+
+
+def _details(c: ReportContent) -> list[Flowable]:
+    k = c.kpis
+    return [
+        _heading("Configuration in force"),
         *_table(
             ["config", "version", "SHA-256", "in force since"],
-            [[v.name, v.version, v.sha256, v.since] for v in k.configs],
+            [[v.name, v.version, v.sha256, v.since] for v in k.configs]
+            or [["none ledgered up to the end of the period", "", "", ""]],
+            [w * mm for w in (40, 40, 118, 75)],
         ),
-        _p(
+        _body(
             "Prompt versions used by extractions in the period: "
             + (", ".join(f"{name}={version}" for name, version in k.prompt_versions.items()) or "none"),
-            _STYLES["BodyText"],
         ),
         *_table(
             ["time", "suite", "metric", "value", "threshold", "result"],
-            [[g.ts, g.suite, g.metric, g.value, g.threshold, "passed" if g.passed else "FAILED"] for g in k.eval_gates],
+            [[g.ts, g.suite, g.metric, g.value, g.threshold, "passed" if g.passed else "FAILED"] for g in k.eval_gates]
+            or [["no eval gate ran in the period", "", "", "", "", ""]],
         ),
+    ]
+
+
+def _appendix_tables(c: ReportContent) -> list[Flowable]:
+    k = c.kpis
+    keys = [key for key, _ in c.completeness_rows]
+    return [
+        _heading("Model calls and cost per tier"),
+        _body(
+            f"Total {k.total_usd} USD, {k.usd_per_document} USD per document; {k.budget_breaches} budget breach(es)."
+        ),
+        *_table(
+            ["tier", "calls", "failed", "tokens", "USD"],
+            [[t.tier, t.calls, t.failed_calls, t.tokens, t.usd] for t in k.tier_costs]
+            or [["no model was called in the period", "", "", "", ""]],
+        ),
+        _heading("Findings by code"),
+        *_table(["code", "count"], [[code, n] for code, n in k.findings.items()] or [["none", ""]]),
+        _heading("Personal data masked, by entity type"),
+        *_table(["entity", "count"], [[name, n] for name, n in k.pii_entities.items()] or [["none", ""]]),
+        _heading("Appendix: completeness counts, signed statement and checkpoint"),
+        *_table(keys, [[value for _, value in c.completeness_rows]]),
+        _body("Signed statement (C2SP signed note, ledger key):"),
+        Preformatted(c.statement_note, _MONO),
+        _body(f"Checkpoint (root {c.checkpoint_root}):"),
+        Preformatted(c.checkpoint_note, _MONO),
     ]
 
 
 def _lineage(c: ReportContent) -> list[Flowable]:
     rows = [
         [
-            r.doc[:16],
+            "\n".join(part for part in (r.identity.source, r.identity.summary, r.doc[:16]) if part not in ("", "-")),
             r.kind,
-            " · ".join(f"{step} {at[11:]}" for step, at in r.steps),
-            f"{r.tiers} / {r.models}",
+            f"{r.rule}\npolicy {r.policy}",
             r.findings,
             r.decision,
             r.approvers,
+            r.rejecters,
+            " · ".join(f"{step} {at[11:]}" for step, at in r.steps),
             r.seqs,
         ]
         for r in c.lineage
     ]
-    widths = [w * mm for w in (28, 16, 92, 40, 28, 30, 32, 17)]
+    widths = [w * mm for w in (50, 15, 30, 28, 26, 36, 28, 42, 18)]
     return [
-        _heading("Per-document lineage"),
-        _p(
-            f"{len(c.lineage)} of {c.lineage_total} documents shown, documents with findings, human steps or no final "
-            "state first. Every document's full lineage is in lineage.csv; python verify.py BUNDLE --doc ID proves it.",
-            _STYLES["BodyText"],
+        _heading("Documents"),
+        _body(
+            f"{len(c.lineage)} of {c.lineage_total} documents shown: those with findings, decided by people or still "
+            "waiting first. Names are as the published (masked) result shows them. Every document is in lineage.csv; "
+            "python verify.py BUNDLE --doc ID proves one from the evidence bundle.",
         ),
         *_table(
-            ["document", "kind", "steps", "tiers / models", "findings", "decision", "approvers (role)", "ledger seq"],
+            ["document", "kind", "rule", "findings", "decision", "approved by", "rejected by", "steps", "ledger seq"],
             rows,
             widths,
-            wrap=frozenset({2, 3, 4, 6}),
+            wrap=frozenset({0, 2, 3, 4, 5, 6, 7, 8}),
         ),
     ]
 
@@ -178,14 +193,15 @@ def render_pdf(content: ReportContent, charts: list[Chart], path: Path) -> None:
     c = content
     story: list[Flowable] = [
         Paragraph("docval audit report", _STYLES["Title"]),
-        _p(
-            f"Period {c.period_from} to {c.period_to} (end exclusive); ledger origin {c.origin}; based on the signed "
-            f"checkpoint of size {c.checkpoint_size}, root {c.checkpoint_root}. Scope: every document claimed in the "
-            f"period ({c.lineage_total}) and every installation event in it. Witnesses: {c.witness_status}.",
-            _STYLES["BodyText"],
+        _body(
+            f"Period {c.period_from[:10]} to {c.period_to[:10]} (UTC, end exclusive); ledger {c.origin}; "
+            f"signed checkpoint of size {c.checkpoint_size}. Scope: every document claimed in the period "
+            f"({c.lineage_total}) and every installation event in it. Witnesses: {c.witness_status}.",
         ),
-        *_completeness(c),
+        *_verdict(c),
         *_kpis(c, charts),
+        *_lineage(c),
+        *_details(c),
         _heading("Exceptions"),
         *_table(
             ["time", "seq", "event", "document", "actor", "detail"],
@@ -193,11 +209,10 @@ def render_pdf(content: ReportContent, charts: list[Chart], path: Path) -> None:
             [w * mm for w in (30, 16, 30, 30, 22, 139)],
             wrap=frozenset({5}),
         ),
-        _p(
-            f"{min(len(c.exceptions), c.table_limit)} of {len(c.exceptions)} exceptions shown; all in exceptions.csv.",
-            _STYLES["BodyText"],
+        _body(
+            f"{min(len(c.exceptions), c.table_limit)} of {len(c.exceptions)} exceptions shown; all in exceptions.csv."
         ),
-        *_lineage(c),
+        *_appendix_tables(c),
     ]
     document = SimpleDocTemplate(
         str(path),
