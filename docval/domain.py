@@ -129,6 +129,7 @@ class DocumentResult(_Frozen):
 
     doc: str = Field(pattern=r"^[0-9a-f]{64}$")
     source: str
+    maker: str | None = Field(None, description="Enrolled person who made the document; null: unknown.")
     kind: DocKind
     state: DocState
     fields: dict[str, ExtractedField] = {}

@@ -150,7 +150,9 @@ class FlowSettings(_Section):
     stranded_seconds: float = Field(
         30.0, gt=0, description="Cluster: documents a dead run left in work/ this long get a recovery run."
     )
-    inbox_submitter: str = Field("alice", description="Maker of files dropped into the inbox (never their approver).")
+    os_makers: dict[str, str] = Field(
+        {}, description="OS account owning an inbox file (or running `docval process`) -> enrolled person who made it."
+    )
     batch_max: int = Field(200, ge=1, description="At most this many documents per processing flow run.")
     batch_wait_seconds: float = Field(0.5, ge=0, description="Collect claims this long before starting a batch.")
     serve_limit: int = Field(50, ge=1, description="Concurrent served runs (publish, deadlines, reports, ...).")

@@ -39,6 +39,7 @@ from ledger.keys import anchor_path, load_signing_key, signing_key_path
 __all__ = ["ServeProcess", "prepare", "serving", "up"]
 
 SAMPLES_MARKER = ".samples-written"
+DEMO_MAKER = "alice"  # the demo submitter (``flows.approvals.enrol.DEMO_PEOPLE``)
 
 
 def prepare(settings: Settings, *, demo: bool = True) -> Path | None:
@@ -149,6 +150,13 @@ def resume_approvals(settings: Settings) -> int:
     return finished
 
 
+def _sample_folder(settings: Settings) -> Path:
+    """The demo maker's own inbox folder when the demo people are enrolled (so she can never approve them)."""
+    from flows.makers import enrolled_people
+
+    return settings.inbox / DEMO_MAKER if DEMO_MAKER in enrolled_people(settings) else settings.inbox
+
+
 def up(settings: Settings, *, samples: bool = True, say: Callable[[str], None] = print) -> None:
     demo = prepare(settings)
     if demo is not None:
@@ -167,7 +175,7 @@ def up(settings: Settings, *, samples: bool = True, say: Callable[[str], None] =
         if samples and not marker.exists():
             from extractors.samples import write_sample_inbox
 
-            written = write_sample_inbox(settings.inbox)
+            written = write_sample_inbox(_sample_folder(settings))
             marker.write_text("written\n")
             say(f"sample inbox: {len(written)} files in {settings.inbox}")
         say(f"Prefect UI: {ui_url(settings)}   (Ctrl-C stops everything; the next start resumes)")

@@ -74,6 +74,18 @@ class Audit:
             ).fetchall()
         return {row[0] for row in rows}
 
+    def makers(self, docs: list[str]) -> dict[str, str]:
+        """Each document's ``doc.claimed`` actor (its maker, ``flows.makers``): one query for a batch."""
+        from ledger import Entry
+
+        if not docs:
+            return {}
+        with self._ledger.reader() as reader:
+            rows = reader.con.execute(
+                "SELECT body FROM entries WHERE kind = ? AND list_contains(?, doc)", [EntryKind.CLAIMED.value, docs]
+            ).fetchall()
+        return {entry.doc: entry.actor for entry in (Entry.from_canonical(bytes(body)) for (body,) in rows)}
+
     def checkpoint(self) -> None:
         """Sign what is unsigned (nothing to do on an empty ledger)."""
         self._ledger.sign_pending()

@@ -24,6 +24,7 @@ __all__ = [
     "NotARegularFile",
     "atomic_write",
     "claim_file",
+    "claimed_again",
     "claimed_in_work",
     "hash_file",
     "release",
@@ -39,6 +40,8 @@ class Claimed:
     doc: str
     source: str
     size: int
+    owner: int | None = None  # uid owning the file when claimed: who made it (``flows.makers``)
+    folder: str | None = None  # ``<person>`` of ``inbox/<person>/``, set by the worker that knows the inbox
 
 
 class NotARegularFile(OSError):
@@ -96,9 +99,10 @@ def claim_file(path: Path, work_dir: Path, *, known: Callable[[str], bool]) -> t
     ``known(doc)`` asks the document store. A duplicate's inbox copy is removed: the same bytes are
     already held under their id. Raises OSError if the file cannot be read; the caller quarantines it.
     """
+    owner = path.lstat().st_uid
     doc, size = hash_file(path)
     target = work_pdf(work_dir, doc)
-    claimed = Claimed(doc=doc, source=path.name, size=size)
+    claimed = Claimed(doc=doc, source=path.name, size=size, owner=owner)
     if target.exists() or known(doc):
         path.unlink(missing_ok=True)
         return claimed, False
@@ -117,6 +121,12 @@ def source_name(work_dir: Path, doc: str) -> str:
         return f"{doc}.pdf"
 
 
+def claimed_again(work_dir: Path, doc: str) -> Claimed:
+    """A document found in ``work/`` without its ``doc.claimed`` entry (its claim died between rename and record)."""
+    info = work_pdf(work_dir, doc).stat()
+    return Claimed(doc=doc, source=source_name(work_dir, doc), size=info.st_size, owner=info.st_uid)
+
+
 def claimed_in_work(work_dir: Path) -> list[Claimed]:
     """Documents sitting in the work area, e.g. after a crash: each must be resumed, none lost."""
     found = []
@@ -124,10 +134,10 @@ def claimed_in_work(work_dir: Path) -> list[Claimed]:
         doc = pdf.stem
         if len(doc) == 64 and all(c in "0123456789abcdef" for c in doc):
             try:
-                size = pdf.stat().st_size
+                info = pdf.stat()  # a rename keeps the owner: the maker survives a crash (its inbox folder does not)
             except FileNotFoundError:  # finished by a run of another worker while we listed
                 continue
-            found.append(Claimed(doc=doc, source=source_name(work_dir, doc), size=size))
+            found.append(Claimed(doc=doc, source=source_name(work_dir, doc), size=info.st_size, owner=info.st_uid))
     return found
 
 

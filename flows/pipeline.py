@@ -56,7 +56,8 @@ from docval.events import (
 from docval.settings import Settings
 from docval.store import DocumentStore
 from flows.audit import Audit, Draft, HistoryEntry
-from flows.claim import Claimed, atomic_write, release, work_pdf
+from flows.claim import Claimed, atomic_write, claimed_again, release, work_pdf
+from flows.makers import UNKNOWN_MAKER, FileFacts, enrolled_people, maker_of, person_of
 from flows.policy import DecisionInput, Policy, PolicyDecision
 from flows.toolkit import IngestFailure, Toolkit
 
@@ -101,6 +102,7 @@ class DocWork:
     doc: str
     source: str  # the inbox name as claimed: never shown or written anywhere (``label`` is)
     label: str = ""  # ``source`` escaped and pseudonymised (``Toolkit.mask_source``), set by ``finish``
+    maker: str | None = None  # the enrolled person who made it (None: unknown), set by ``finish``
     history: list[HistoryEntry] = field(default_factory=list)
     seqs: list[int] = field(default_factory=list)
     pdf: Any = None
@@ -129,23 +131,32 @@ def awaiting_pdf(settings: Settings, doc: str) -> Path:
     return settings.work_dir / "awaiting" / f"{doc}.pdf"
 
 
-def record_claims(ctx: Context, claims: list[Claimed], *, maker: str, duplicates: list[Claimed]) -> None:
-    """Store rows and ``doc.claimed``/``doc.duplicate`` entries for freshly claimed files (one transaction)."""
+def record_claims(ctx: Context, claims: list[Claimed], *, duplicates: list[Claimed]) -> None:
+    """Store rows and ``doc.claimed``/``doc.duplicate`` entries for freshly claimed files (one transaction).
+
+    Each entry's actor is the file's maker (``flows.makers``): the person the not-the-maker rule refuses.
+    """
     drafts = []
     with ctx.store.session() as store:
         for claimed in claims:
             store.claim(claimed.doc, ctx.kit.hasher(claimed.source, purpose="source"))
+    enrolled = enrolled_people(ctx.settings) if claims or duplicates else frozenset()
+
+    def maker(claimed: Claimed) -> str:
+        facts = FileFacts(folder=claimed.folder, owner=claimed.owner)
+        return maker_of(facts, enrolled=enrolled, os_makers=ctx.settings.flows.os_makers)
+
     for claimed in claims:
         drafts.append(
             Draft(
                 EntryKind.CLAIMED,
                 claimed.doc,
-                maker,
+                maker(claimed),
                 ClaimedPayload(source_hash=ctx.kit.hasher(claimed.source, purpose="source"), size=claimed.size),
             )
         )
     drafts += [
-        Draft(EntryKind.DUPLICATE, dup.doc, maker, DuplicatePayload(of_doc=dup.doc, reason="same_bytes"))
+        Draft(EntryKind.DUPLICATE, dup.doc, maker(dup), DuplicatePayload(of_doc=dup.doc, reason="same_bytes"))
         for dup in duplicates
     ]
     _retry(lambda: ctx.audit.record(drafts))
@@ -161,16 +172,11 @@ def load_batch(ctx: Context, docs: list[str], *, resumed: bool) -> list[DocWork]
         if resumed:
             work.history = ctx.audit.history(doc)
             if not work.recorded(EntryKind.CLAIMED):  # killed between the rename and the claim entry
-                maker = ctx.settings.flows.inbox_submitter
-                record_claims(ctx, [_claimed_again(ctx, doc, work.source)], maker=maker, duplicates=[])
+                record_claims(ctx, [claimed_again(ctx.settings.work_dir, doc)], duplicates=[])
                 work.history = ctx.audit.history(doc)
             work.seqs = [entry.seq for entry in work.history if entry.kind not in FINAL_KINDS]
         batch.append(work)
     return batch
-
-
-def _claimed_again(ctx: Context, doc: str, source: str) -> Claimed:
-    return Claimed(doc=doc, source=source, size=work_pdf(ctx.settings.work_dir, doc).stat().st_size)
 
 
 def _active(batch: list[DocWork]) -> Iterator[DocWork]:
@@ -323,7 +329,9 @@ def finish(ctx: Context, batch: list[DocWork]) -> None:
     done = [work for work in batch if work.state is not None]
     drafts: list[Draft] = []
     owners: list[DocWork] = []
+    makers = ctx.audit.makers([work.doc for work in done])
     for work in done:
+        work.maker = person_of(makers.get(work.doc, UNKNOWN_MAKER))
         if any(work.recorded(kind) for kind in FINAL_KINDS):
             continue  # only the store update and the file move may be missing
         digest = _write_own_result(ctx, work)
@@ -397,6 +405,7 @@ def _result(work: DocWork) -> DocumentResult:
     return DocumentResult(
         doc=work.doc,
         source=work.label,
+        maker=work.maker,
         kind=work.kind,
         state=work.state,
         fields=work.fields,

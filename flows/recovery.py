@@ -46,7 +46,7 @@ from pathlib import Path
 from docval.settings import Settings
 from docval.shards import SHARDS_DIR, root_settings, shard_names, shard_settings
 from flows.audit import Audit
-from flows.claim import Claimed, claimed_in_work, source_name, work_pdf
+from flows.claim import claimed_again, claimed_in_work, work_pdf
 from flows.errors import FlowError
 from flows.pipeline import Context, record_claims
 
@@ -199,6 +199,4 @@ def _plan(ctx: Context, shard: str, takeover: Takeover) -> None:
 
 def _record(ctx: Context, docs: list[str]) -> None:
     """``doc.claimed`` in this shard for files a run renamed into ``work/`` and died before recording."""
-    work_dir = ctx.settings.work_dir
-    claims = [Claimed(doc, source_name(work_dir, doc), work_pdf(work_dir, doc).stat().st_size) for doc in docs]
-    record_claims(ctx, claims, maker=ctx.settings.flows.inbox_submitter, duplicates=[])
+    record_claims(ctx, [claimed_again(ctx.settings.work_dir, doc) for doc in docs], duplicates=[])

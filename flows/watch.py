@@ -34,16 +34,37 @@ RESCAN_SECONDS = 5.0
 
 
 def inbox_entries(inbox: Path) -> list[Path]:
-    """What may be claimed: every entry but folders and hidden files, links and special files included."""
+    """What may be claimed: every entry but folders and hidden files, links and special files included.
+
+    Files in per-person folders (``inbox/<person>/``, one level, ``flows.makers``) count too.
+    """
     found = []
-    for path in inbox.iterdir():
+    for path in _listing(inbox):
         try:
             mode = path.lstat().st_mode
         except FileNotFoundError:
             continue
-        if not stat.S_ISDIR(mode) and not path.name.startswith("."):
+        if path.name.startswith("."):
+            continue
+        if stat.S_ISDIR(mode):
+            found += [entry for entry in _listing(path) if _claimable(entry)]
+        else:
             found.append(path)
     return found
+
+
+def _listing(folder: Path) -> list[Path]:
+    try:
+        return list(folder.iterdir())
+    except (FileNotFoundError, NotADirectoryError):  # removed while we looked
+        return []
+
+
+def _claimable(path: Path) -> bool:
+    try:
+        return not stat.S_ISDIR(path.lstat().st_mode) and not path.name.startswith(".")
+    except FileNotFoundError:
+        return False
 
 
 @dataclass
@@ -66,7 +87,7 @@ class InboxWatcher(FileSystemEventHandler):
 
     def __enter__(self) -> InboxWatcher:
         self.inbox.mkdir(parents=True, exist_ok=True)
-        self._observer.schedule(self, str(self.inbox), recursive=False)
+        self._observer.schedule(self, str(self.inbox), recursive=True)  # per-person folders
         self._observer.start()
         return self
 
@@ -77,7 +98,7 @@ class InboxWatcher(FileSystemEventHandler):
     def on_any_event(self, event: FileSystemEvent) -> None:
         moved = event.event_type == "moved" and event.dest_path
         path = Path(str(event.dest_path if moved else event.src_path))
-        if not event.is_directory and path.parent == self.inbox:
+        if not event.is_directory and self.inbox in (path.parent, path.parent.parent):
             with self._lock:
                 self._candidates.add(path)
 

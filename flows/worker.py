@@ -23,7 +23,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from docval.domain import DocState
@@ -33,7 +33,8 @@ from docval.names import decodable, shown
 from flows.audit import Draft
 from flows.claim import Claimed, atomic_write, claim_file, claimed_in_work
 from flows.errors import FlowError
-from flows.pipeline import Context, record_claims
+from flows.makers import inbox_folder
+from flows.pipeline import WORKER, Context, record_claims
 from flows.watch import InboxWatcher, inbox_entries
 
 __all__ = ["Worker"]
@@ -79,14 +80,12 @@ class Worker:
         process: Callable[[list[str], bool], dict[str, str]],
         request_approvals: Callable[[list[str]], None],
         *,
-        maker: str | None = None,
         on_idle: Callable[[], None] | None = None,
     ) -> None:
         self.ctx = ctx
         self.settings = ctx.settings
         self.process = process
         self.request_approvals = request_approvals
-        self.maker = maker or ctx.settings.flows.inbox_submitter
         self.states: dict[str, str] = {}
         self.on_idle = on_idle
         self._ignored: set[Path] = set()
@@ -126,6 +125,7 @@ class Worker:
                     except OSError as exc:
                         refused.append((path, "UNREADABLE", type(exc).__name__))
                         continue
+                    claimed = replace(claimed, folder=inbox_folder(path, self.settings.inbox))
                     (fresh if is_new else duplicates).append(claimed)
         except DocvalError as exc:  # the store stayed locked: nothing moved, the watcher offers the files again
             log.error("claiming %d inbox files failed (%s); they stay in the inbox", len(paths), exc)
@@ -134,7 +134,7 @@ class Worker:
             self._quarantine_unclaimed(path, reason, detail)
         if fresh or duplicates:
             try:
-                record_claims(self.ctx, fresh, maker=self.maker, duplicates=duplicates)
+                record_claims(self.ctx, fresh, duplicates=duplicates)
             except Exception as exc:  # files are already in work/: resuming them records the claims
                 self.backlog.docs += [claimed.doc for claimed in fresh]
                 self.backlog.duplicates += duplicates
@@ -157,7 +157,7 @@ class Worker:
         note = {"reason": reason, "stage": "claim", "detail": detail, "file": shown(target.name), "source": source}
         atomic_write(self.settings.quarantine_dir / f"{name}.reason.json", json.dumps(note).encode())
         payload = QuarantinedPayload(reason=reason, stage="claim", detail=detail)
-        draft = Draft(EntryKind.QUARANTINED, None, self.maker, payload)
+        draft = Draft(EntryKind.QUARANTINED, None, WORKER, payload)
         try:
             self.ctx.audit.record([draft])
         except Exception as failure:  # the reason file is written; the entry follows with the backlog
@@ -209,7 +209,7 @@ class Worker:
         backlog.docs = []
         try:
             if backlog.duplicates:
-                record_claims(self.ctx, [], maker=self.maker, duplicates=backlog.duplicates)
+                record_claims(self.ctx, [], duplicates=backlog.duplicates)
                 backlog.duplicates = []
             if backlog.entries:
                 self.ctx.audit.record(backlog.entries)

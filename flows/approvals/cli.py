@@ -111,11 +111,14 @@ def pending(
     if not rows:
         typer.echo("nothing waits for approval")
         return
-    typer.echo(f"{'doc':<14}{'source':<32}{'rule':<22}{'approvals':<11}{'queue':<17}{'deadline':<27}findings")
+    typer.echo(
+        f"{'doc':<14}{'source':<32}{'maker':<12}{'rule':<22}{'approvals':<11}{'queue':<17}{'deadline':<27}findings"
+    )
     for row in rows:
         count = f"{len(row['approvals'])}/{row['approvals_required']}"
         typer.echo(
-            f"{row['doc'][:12]:<14}{shown(row['source'])[:30]:<32}{(row['rule'] or '')[:20]:<22}{count:<11}"
+            f"{row['doc'][:12]:<14}{shown(row['source'])[:30]:<32}{row['maker'] or '(unknown)':<12}"
+            f"{(row['rule'] or '')[:20]:<22}{count:<11}"
             f"{row['queue']:<17}{row['deadline'] or '':<27}{','.join(row['findings'])}"
         )
 

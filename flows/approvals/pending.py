@@ -15,6 +15,7 @@ from docval.settings import Settings
 from docval.store import DocumentStore
 from flows.approvals.states import open_documents
 from flows.errors import FlowError
+from flows.makers import person_of
 from flows.pipeline import outbox_path
 
 __all__ = ["pending_rows", "resolve_doc"]
@@ -33,7 +34,7 @@ def pending_rows(settings: Settings) -> list[dict[str, Any]]:
             {
                 "doc": state.doc,
                 "source": _source(settings, state.doc),
-                "maker": state.maker,
+                "maker": person_of(state.maker) if state.maker is not None else None,
                 "rule": state.rule,
                 "policy": state.policy,
                 "findings": list(state.findings),

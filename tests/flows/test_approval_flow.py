@@ -25,18 +25,28 @@ from flows.pipeline import Context, DocWork, finish, outbox_path, record_claims
 from flows.policy import PolicyDecision, load_policy
 
 
-def _waiting_document(settings: Settings, *, approvals: int, deadline_in: timedelta) -> str:
-    """A document decided `needs_approval`, written through the pipeline's own final stage."""
-    from docval.hashing import KeyedHasher
+def _waiting_document(
+    settings: Settings, *, approvals: int, deadline_in: timedelta, dropped: Path | None = None
+) -> str:
+    """A document decided `needs_approval`, written through the pipeline's own final stage.
 
-    doc = hashlib.sha256(f"{time.time_ns()}".encode()).hexdigest()
+    ``dropped``: an inbox file, claimed by the real worker (its maker from its folder or owner); else
+    a document claimed from alice's inbox folder.
+    """
+    from docval.hashing import KeyedHasher
+    from flows.worker import Worker
+
     store = DocumentStore(settings.store_db)
     ctx = Context(settings, Audit(settings), store, load_policy(settings.resolve(settings.flows.policy_file)), None)
     # The pipeline's toolkit without its models: these tests are about approvals, not masking or extraction.
     hasher = KeyedHasher.from_file(settings.keys_dir / "hmac.key")
     ctx.kit = type("Hashing", (), {"hasher": hasher, "mask_source": staticmethod(lambda source, doc: source)})()
-    (settings.work_dir / f"{doc}.pdf").write_bytes(b"%PDF-1.4 test")
-    record_claims(ctx, [Claimed(doc=doc, source="waiting.pdf", size=13)], maker="alice", duplicates=[])
+    if dropped is None:
+        doc = hashlib.sha256(f"{time.time_ns()}".encode()).hexdigest()
+        (settings.work_dir / f"{doc}.pdf").write_bytes(b"%PDF-1.4 test")
+        record_claims(ctx, [Claimed(doc=doc, source="waiting.pdf", size=13, folder="alice")], duplicates=[])
+    else:
+        [doc] = Worker(ctx, process=len, request_approvals=len).claim([dropped])
     work = DocWork(doc=doc, source="waiting.pdf", seqs=[e.seq for e in ctx.audit.history(doc)])
     work.decision = PolicyDecision(
         outcome=Outcome.NEEDS_APPROVAL,
@@ -127,3 +137,48 @@ def test_a_decided_document_whose_publish_run_never_ran_is_not_stranded(flow_set
     assert sweep(flow_settings) == 1
     assert DocumentStore(flow_settings.store_db).get(doc).state is DocState.PUBLISHED
     assert sweep(flow_settings) == 0
+
+
+def _drop(folder: Path, content: bytes) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "invoice.pdf"
+    path.write_bytes(b"%PDF-1.4 " + content)
+    return path
+
+
+def _maker_shown(settings: Settings, doc: str) -> tuple[str | None, str | None]:
+    """The maker as the outbox record and `docval pending --json` show it."""
+    from flows.approvals.pending import pending_rows
+
+    [row] = [row for row in pending_rows(settings) if row["doc"] == doc]
+    return DocumentResult.model_validate_json(outbox_path(settings, doc).read_text()).maker, row["maker"]
+
+
+def test_a_file_in_bobs_inbox_folder_cannot_be_approved_by_bob(flow_settings: Settings) -> None:
+    dropped = _drop(flow_settings.inbox / "bob", b"bob's own")
+    doc = _waiting_document(flow_settings, approvals=1, deadline_in=timedelta(hours=1), dropped=dropped)
+    assert Audit(flow_settings).history(doc)[0].actor == "bob"  # the doc.claimed entry the report reads
+    assert _maker_shown(flow_settings, doc) == ("bob", "bob")
+    assert "submitted this document" in _decide(flow_settings, doc, "bob").message
+    assert _decide(flow_settings, doc, "carol").recorded.accepted
+
+
+def test_a_file_owned_by_an_os_account_mapped_to_carol_cannot_be_approved_by_carol(flow_settings: Settings) -> None:
+    import getpass
+
+    settings = flow_settings.model_copy(
+        update={"flows": flow_settings.flows.model_copy(update={"os_makers": {getpass.getuser(): "carol"}})}
+    )
+    dropped = _drop(settings.inbox, b"carol's own")  # owned by the account running the test
+    doc = _waiting_document(settings, approvals=1, deadline_in=timedelta(hours=1), dropped=dropped)
+    assert _maker_shown(settings, doc) == ("carol", "carol")
+    assert "submitted this document" in _decide(settings, doc, "carol").message
+    assert _decide(settings, doc, "bob").recorded.accepted
+
+
+def test_a_file_nobody_can_be_named_for_shows_an_unknown_maker(flow_settings: Settings) -> None:
+    """No per-person folder, no mapped owner (an unenrolled folder name counts for nothing)."""
+    dropped = _drop(flow_settings.inbox / "mallory", b"whose?")
+    doc = _waiting_document(flow_settings, approvals=1, deadline_in=timedelta(hours=1), dropped=dropped)
+    assert Audit(flow_settings).history(doc)[0].actor == "(unknown)"
+    assert _maker_shown(flow_settings, doc) == (None, None)
