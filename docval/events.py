@@ -10,6 +10,7 @@ Every payload model forbids unknown keys for the same reason.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -204,6 +205,9 @@ class ConfigAppliedPayload(_Payload):
     name: str = Field(description="policy | roles | pii | prompt:<name> | ...")
     version: str
     sha256: str = Field(description="SHA-256 of the file or prompt text now in force.")
+    content: dict[str, Any] | None = Field(
+        None, description="policy: the parsed policy as JSON (no PII), so verify.py re-derives every auto-decision."
+    )
 
 
 class EvalGatePayload(_Payload):

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from docval.configfile import load_yaml_model
 from docval.domain import DocKind, Outcome
+from ledger.bundle_verify import policy_outcome
 
 __all__ = [
     "DEFAULT_POLICY_YAML",
@@ -83,30 +84,12 @@ class Policy(_Strict):
     escalation_command: list[str] = Field([], description="argv run when an approval misses its deadline.")
 
     def decide(self, facts: DecisionInput, *, now: datetime) -> PolicyDecision:
-        rule = next((rule for rule in self.rules if _holds(rule.when, facts)), None)
-        outcome, name = (rule.outcome, rule.name) if rule else (self.default, "default")
-        if outcome is not Outcome.NEEDS_APPROVAL:
-            return PolicyDecision(outcome=outcome, rule=name)
-        two = facts.amount is not None and facts.amount > self.two_approvers_over
-        return PolicyDecision(
-            outcome=outcome,
-            rule=name,
-            approvals_required=2 if two else 1,
-            deadline=now + timedelta(hours=self.approval_deadline_hours),
-        )
-
-
-def _holds(when: Condition, facts: DecisionInput) -> bool:
-    checks = [
-        when.kinds is None or facts.kind in when.kinds,
-        when.findings_any is None or bool(set(when.findings_any) & set(facts.finding_codes)),
-        when.any_finding is None or when.any_finding == bool(facts.finding_codes),
-        when.amount_over is None or (facts.amount is not None and facts.amount > when.amount_over),
-        when.amount_at_most is None or (facts.amount is not None and facts.amount <= when.amount_at_most),
-        when.confidence_below is None
-        or (facts.min_confidence is not None and facts.min_confidence < when.confidence_below),
-    ]
-    return all(checks)
+        """The verifier's own evaluator (``ledger.bundle_verify.policy_outcome``) on plain data: one implementation."""
+        outcome, name, required = policy_outcome(self.model_dump(mode="json"), facts.model_dump(mode="json"))
+        if outcome != Outcome.NEEDS_APPROVAL:
+            return PolicyDecision(outcome=Outcome(outcome), rule=name)
+        deadline = now + timedelta(hours=self.approval_deadline_hours)
+        return PolicyDecision(outcome=Outcome(outcome), rule=name, approvals_required=required, deadline=deadline)
 
 
 def load_policy(path: Path) -> Policy:

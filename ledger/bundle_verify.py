@@ -45,6 +45,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -1233,6 +1234,112 @@ def check_people(bundle: Bundle) -> str:
     return f"{len(versions) - 1} enrolment change(s) and {decisions} decision(s) signed by people enrolled then"
 
 
+# ----------------------------------------------------------------------------- auto-decisions (policy)
+# Nobody signs what the policy decides, so it must be re-derivable: each ``doc.decided`` names the policy
+# version in force, ``config.applied`` ledgers that policy's content, and the decision must be what the policy
+# gives the document's ledgered facts. flows/policy.py decides with ``policy_outcome`` itself, so the
+# appliance and this check cannot drift apart.
+
+
+def policy_outcome(policy: dict[str, Any], facts: dict[str, Any]) -> tuple[str, str, int]:
+    """(outcome, rule, approvals required) for plain-data facts under a policy (``Policy.model_dump(mode="json")``).
+
+    ``facts``: kind, finding_codes, amount (decimal string or None), min_confidence (or None). The first rule
+    whose conditions all hold decides; none: the policy's default.
+    """
+    rule = next((rule for rule in policy["rules"] if _condition_holds(rule.get("when") or {}, facts)), None)
+    outcome, name = (rule["outcome"], rule["name"]) if rule else (policy["default"], "default")
+    if outcome != "needs_approval":
+        return outcome, name, 0
+    amount = _decimal(facts.get("amount"))
+    two = amount is not None and amount > Decimal(str(policy["two_approvers_over"]))
+    return outcome, name, 2 if two else 1
+
+
+def _condition_holds(when: dict[str, Any], facts: dict[str, Any]) -> bool:
+    codes, amount, low = (
+        set(facts.get("finding_codes") or []),
+        _decimal(facts.get("amount")),
+        facts.get("min_confidence"),
+    )
+    over, at_most, below = (
+        _decimal(when.get("amount_over")),
+        _decimal(when.get("amount_at_most")),
+        when.get("confidence_below"),
+    )
+    checks = [
+        when.get("kinds") is None or facts["kind"] in when["kinds"],
+        when.get("findings_any") is None or bool(set(when["findings_any"]) & codes),
+        when.get("any_finding") is None or when["any_finding"] == bool(codes),
+        over is None or (amount is not None and amount > over),
+        at_most is None or (amount is not None and amount <= at_most),
+        below is None or (low is not None and low < below),
+    ]
+    return all(checks)
+
+
+def _decimal(value: object) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+@dataclass
+class DecisionFacts:
+    """What the ledger holds of each document for the policy, in entry order; policies by version."""
+
+    policies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    docs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    checked: int = 0
+
+    def see(self, entry: dict) -> None:
+        """Take in one entry; ``VerifyError`` for a decision the ledgered policy would not give."""
+        kind, data, doc = entry["kind"], entry["data"], entry["doc"]
+        if kind == "config.applied" and data.get("name") == "policy" and data.get("content") is not None:
+            self.policies[data["sha256"]] = data["content"]
+        elif kind == "doc.extracted":
+            confidences = [value["confidence"] for value in data["fields"].values()]
+            self.docs[doc] = {"kind": data["kind"], "min_confidence": min(confidences) if confidences else None}
+        elif kind == "doc.validated":
+            self.docs.setdefault(doc, {})["finding_codes"] = sorted({f["code"] for f in data["findings"]})
+        elif kind == "doc.decided" and self.policies:  # from the first ledgered policy on, every decision
+            self._check(entry)
+
+    def _check(self, entry: dict) -> None:
+        data = entry["data"]
+        policy = self.policies.get(data.get("policy", ""))
+        if policy is None:
+            raise VerifyError(f"names policy {data.get('policy')!r}, which no config.applied ledgers")
+        facts = self.docs.get(entry["doc"], {}) | {"amount": data.get("amount")}
+        if "kind" not in facts:
+            raise VerifyError("a decision without a doc.extracted entry to derive it from")
+        expected = policy_outcome(policy, facts)
+        if (data["outcome"], data["rule"], data.get("approvals_required", 0)) != expected:
+            raise VerifyError(
+                f"doc.decided says {data['outcome']} by rule {data['rule']!r}; the ledgered policy gives "
+                f"{expected[0]} by rule {expected[1]!r} ({expected[2]} approvals)"
+            )
+        self.checked += 1
+
+
+def check_decisions_entries(lines: Iterable[bytes], facts: DecisionFacts) -> DecisionFacts:
+    for line in lines:
+        entry = json.loads(line)
+        try:
+            facts.see(entry)
+        except (VerifyError, KeyError, TypeError, ValueError, ArithmeticError) as exc:
+            raise VerifyError(f"seq {entry['seq']}: {exc}") from None
+    return facts
+
+
+def check_decisions(bundle: Bundle) -> str:
+    """Every policy decision is what the ledgered policy it names gives the document's ledgered facts."""
+    root = check_decisions_entries(_entry_lines(bundle.directory / "entries.jsonl"), DecisionFacts())
+    checked = root.checked
+    for folder in shard_folders(bundle.directory).values():  # shards decide under the root's policies
+        shard = DecisionFacts(policies=dict(root.policies))
+        checked += check_decisions_entries(_entry_lines(folder / "entries.jsonl"), shard).checked
+    return f"{checked} policy decision(s) re-derived from {len(root.policies)} ledgered policy version(s)"
+
+
 def check_doc_manifest(bundle: Bundle) -> str:
     """One-document mode: only the files that document's check reads are hashed against the manifest.
 
@@ -1338,6 +1445,7 @@ CHECKS: list[tuple[str, BundleCheck]] = [
     ("proofs", check_proofs),
     ("consistency", check_consistency_file),
     ("people", check_people),
+    ("decisions", check_decisions),
 ]
 
 

@@ -3,8 +3,8 @@
 At each start (``prepare``) the policy file, the enrolled people with their roles, and the settings that
 change decisions are hashed; any whose hash differs from the last ``config.applied`` of that name in the root
 ledger is ledgered again. Decisions name the policy version they were made under (``doc.decided.policy``), so a
-report can tie each one to a ledgered configuration. Content is not copied into the ledger: the policy is
-identified by its SHA-256 (kept beside the bundle by the operator), people by a digest of names and roles.
+report can tie each one to a ledgered configuration. The policy's content is ledgered with its SHA-256 (it holds
+no PII): verify.py re-applies it to each document's ledgered facts. People are a digest of names and roles.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from approvals.record import read_roster
 from docval.events import ConfigAppliedPayload, EntryKind
 from docval.settings import Settings
 from docval.shards import root_settings
-from flows.policy import policy_version
+from flows.policy import load_policy, policy_version
 from ledger import EntryDraft, Ledger, LedgerReader
 
 __all__ = ["apply_configuration", "configuration_digests"]
@@ -46,11 +46,16 @@ def apply_configuration(settings: Settings) -> list[str]:
         applied = reader.entries_of_kind([EntryKind.CONFIG_APPLIED.value])
         last = {entry.data["name"]: entry.data["sha256"] for entry in applied}
         changed[:] = [name for name, digest in digests.items() if last.get(name) != digest]
-        return [EntryDraft(EntryKind.CONFIG_APPLIED.value, None, APPLIER, _payload(n, digests[n])) for n in changed]
+        content = {"policy": load_policy(settings.resolve(settings.flows.policy_file)).model_dump(mode="json")}
+        return [
+            EntryDraft(EntryKind.CONFIG_APPLIED.value, None, APPLIER, _payload(n, digests[n], content.get(n)))
+            for n in changed
+        ]
 
     Ledger.open(root_settings(settings)).append_with(build)
     return changed
 
 
-def _payload(name: str, digest: str) -> dict:
-    return ConfigAppliedPayload(name=name, version=digest[:12], sha256=digest).model_dump(mode="json")
+def _payload(name: str, digest: str, content: dict | None) -> dict:
+    payload = ConfigAppliedPayload(name=name, version=digest[:12], sha256=digest, content=content)
+    return payload.model_dump(mode="json", exclude_none=True)
