@@ -10,17 +10,17 @@ enrolment history.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from approvals.entries import PERSON_CHANGED, EnrolmentPayload
+from approvals.entries import PERSON_CHANGED, EnrolmentPayload, SignerSignature
 from approvals.errors import ApprovalsError
 from approvals.roles import Role
 from approvals.signatures import check_key, verify_signature
 from approvals.statement import EnrolmentStatement
 
-__all__ = ["Fact", "Person", "Roster", "apply_enrolment", "fold_roster"]
+__all__ = ["Fact", "Person", "Roster", "apply_enrolment", "check_admins_signed", "fold_roster"]
 
 
 class Fact(Protocol):
@@ -92,23 +92,29 @@ def apply_enrolment(roster: Roster, payload: EnrolmentPayload) -> Roster:
 def _check_admin_signatures(roster: Roster, statement: EnrolmentStatement, payload: EnrolmentPayload) -> None:
     message = statement.message()
     signers = [signed.signer for signed in payload.signatures]
-    if len(set(signers)) != len(signers):
-        raise ApprovalsError("the same admin signed twice")
     if roster.version == 0:  # the trust anchor: an auditor pins it, nobody enrolled could sign it
         if statement.action != "add" or Role.ADMIN not in statement.roles or set(signers) - {statement.person}:
             raise ApprovalsError("the first enrolment must be an admin (docval init --admin NAME --public-key FILE)")
+        if len(signers) > 1:
+            raise ApprovalsError("the same admin signed twice")
         for signed in payload.signatures:  # a demo anchor signs its own entry; a real one need not
             verify_signature(_key(statement), message, signed.signature)
         return
-    for signed in payload.signatures:
+    check_admins_signed(roster, message, payload.signatures, "enrolment changes")
+
+
+def check_admins_signed(roster: Roster, message: bytes, signatures: Sequence[SignerSignature], what: str) -> None:
+    """Enough distinct enrolled admins (two once two exist) signed ``message``; else ``ApprovalsError``."""
+    signers = [signed.signer for signed in signatures]
+    if len(set(signers)) != len(signers):
+        raise ApprovalsError("the same admin signed twice")
+    for signed in signatures:
         admin = roster.person(signed.signer)
         if admin is None or Role.ADMIN not in admin.roles:
             raise ApprovalsError(f"{signed.signer} is not an enrolled admin")
         verify_signature(admin.key, message, signed.signature)
     if len(signers) < max(1, roster.admin_signatures_required()):
-        raise ApprovalsError(
-            f"{roster.admin_signatures_required()} admins must sign enrolment changes; {len(signers)} did"
-        )
+        raise ApprovalsError(f"{roster.admin_signatures_required()} admins must sign {what}; {len(signers)} did")
 
 
 def _roles(statement: EnrolmentStatement) -> frozenset[Role]:

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from approvals.roles import Role
 
-__all__ = ["DecisionStatement", "EnrolmentStatement", "RevealStatement", "fields_digest"]
+__all__ = ["DecisionStatement", "EnrolmentStatement", "PolicyStatement", "RevealStatement", "fields_digest"]
 
 PERSON_NAME = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
 
@@ -58,6 +58,16 @@ class EnrolmentStatement(_Statement):
     key: dict[str, str] | None = Field(None, description="The person's public key (see approvals.signatures).")
     roster_version: int = Field(ge=0, description="How many enrolment entries precede this one.")
     demo: bool = Field(False, description="A demo identity whose private key docval generated.")
+    signed_at: str
+
+
+class PolicyStatement(_Statement):
+    """Admins' consent to a decision policy: nothing decides under a policy no admin signed."""
+
+    context: Literal["docval policy v1"] = "docval policy v1"
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of policy.yaml (the version decisions name).")
+    content_sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="policy_content_digest() of it as ledgered.")
+    roster_version: int = Field(ge=0, description="How many enrolment entries precede it (who the admins are).")
     signed_at: str
 
 

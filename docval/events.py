@@ -208,6 +208,8 @@ class ConfigAppliedPayload(_Payload):
     content: dict[str, Any] | None = Field(
         None, description="policy: the parsed policy as JSON (no PII), so verify.py re-derives every auto-decision."
     )
+    statement: dict[str, Any] | None = Field(None, description="policy: the admins' signed PolicyStatement.")
+    signatures: list[dict[str, Any]] | None = Field(None, description="policy: [{signer, signature}] of admins.")
 
 
 class EvalGatePayload(_Payload):

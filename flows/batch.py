@@ -23,9 +23,10 @@ from docval.domain import DocState
 from docval.settings import Settings, load_settings
 from docval.shards import root_settings, shard_name_of, shard_settings
 from docval.store import DocumentStore
+from flows.approvals.applied import signed_policy_version
 from flows.audit import Audit
 from flows.pipeline import STAGES, Context, DocWork, load_batch
-from flows.policy import load_policy, policy_version
+from flows.policy import load_policy
 from flows.toolkit import Toolkit
 
 __all__ = ["build_context", "context_for", "process_batch", "worker_context"]
@@ -57,13 +58,14 @@ def context_for(shard: str | None) -> Context:
 def build_context(settings: Settings) -> Context:
     settings.ensure_dirs()
     store = DocumentStore(settings.store_db, lock_timeout=settings.ledger.lock_timeout_seconds)
+    version = signed_policy_version(settings)  # refuses a policy.yaml admins did not sign
     return Context(
         settings=settings,
         audit=Audit(settings),
         store=store,
         policy=load_policy(settings.resolve(settings.flows.policy_file)),
         kit=Toolkit.from_settings(settings),
-        policy_version=policy_version(settings.resolve(settings.flows.policy_file)),
+        policy_version=version,
     )
 
 

@@ -1164,8 +1164,7 @@ def fold_enrolment(roster: dict[str, dict], entry: dict) -> dict[str, dict]:
         admins_keys = {statement["person"]: statement["key"]}
     else:
         admins_keys = {name: roster[name]["key"] for name in admins}
-        if len(set(signers)) != len(signers) or len(signers) < min(2, len(admins)) or set(signers) - set(admins):
-            raise VerifyError(f"enrolment signed by {signers}, not by enough distinct admins of {admins}")
+        check_admin_quorum("enrolment", signers, admins)
     for signed in signatures:
         verify_person_signature(admins_keys[signed["signer"]], statement, signed["signature"])
     person, action, changed = statement["person"], statement["action"], dict(roster)
@@ -1179,6 +1178,26 @@ def fold_enrolment(roster: dict[str, dict], entry: dict) -> dict[str, dict]:
         roles = statement["roles"] if action in ("add", "set-roles") else previous["roles"]
         changed[person] = {"roles": roles, "key": key}
     return changed
+
+
+def check_admin_quorum(what: str, signers: list[str], admins: list[str]) -> None:
+    """Distinct enrolled admins, two once two exist (at least one)."""
+    if len(set(signers)) != len(signers) or len(signers) < max(1, min(2, len(admins))) or set(signers) - set(admins):
+        raise VerifyError(f"{what} signed by {signers}, not by enough distinct admins of {admins}")
+
+
+def check_policy_entry(entry: dict, roster: dict[str, dict]) -> None:
+    """A ledgered policy (``config.applied`` with content) signed by enough admins enrolled at that point."""
+    data, statement = entry["data"], entry["data"].get("statement")
+    if not isinstance(statement, dict):
+        raise VerifyError("a policy applied without admins' signatures")
+    if statement["sha256"] != data["sha256"] or statement["content_sha256"] != policy_content_digest(data["content"]):
+        raise VerifyError("the admins' statement is about another policy")
+    signatures = data.get("signatures") or []
+    admins = sorted(name for name, person in roster.items() if "admin" in person["roles"])
+    check_admin_quorum("policy", [signed["signer"] for signed in signatures], admins)
+    for signed in signatures:
+        verify_person_signature(roster[signed["signer"]]["key"], statement, signed["signature"])
 
 
 def check_decision_entry(entry: dict, versions: list[dict[str, dict]], in_force: int | None) -> None:
@@ -1222,6 +1241,8 @@ def check_people_entries(lines: Iterable[bytes], versions: list[dict[str, dict]]
                 decisions += 1
             elif kind == "pii.revealed":
                 check_reveal_entry(entry, versions[in_force] if own else versions[-1])
+            elif kind == "config.applied" and entry["data"].get("content") is not None:
+                check_policy_entry(entry, versions[in_force] if own else versions[-1])
         except (VerifyError, KeyError, TypeError, ValueError) as exc:
             raise VerifyError(f"seq {entry['seq']}: {exc}") from None
     return versions, decisions
@@ -1239,6 +1260,22 @@ def check_people(bundle: Bundle) -> str:
 # version in force, ``config.applied`` ledgers that policy's content, and the decision must be what the policy
 # gives the document's ledgered facts. flows/policy.py decides with ``policy_outcome`` itself, so the
 # appliance and this check cannot drift apart.
+
+
+def policy_content_digest(content: dict[str, Any]) -> str:
+    """SHA-256 of a policy's content as sorted compact JSON, the same before and after the ledger stores it.
+
+    The ledger's canonical JSON writes 24.0 as 24, so integral floats are taken as integers first.
+    """
+    return _sha256(json.dumps(_integral(content), sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def _integral(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _integral(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_integral(item) for item in value]
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def policy_outcome(policy: dict[str, Any], facts: dict[str, Any]) -> tuple[str, str, int]:
@@ -1293,7 +1330,7 @@ class DecisionFacts:
     def see(self, entry: dict) -> None:
         """Take in one entry; ``VerifyError`` for a decision the ledgered policy would not give."""
         kind, data, doc = entry["kind"], entry["data"], entry["doc"]
-        if kind == "config.applied" and data.get("name") == "policy" and data.get("content") is not None:
+        if kind == "config.applied" and data.get("name") == "policy" and data.get("statement") is not None:
             self.policies[data["sha256"]] = data["content"]
         elif kind == "doc.extracted":
             confidences = [value["confidence"] for value in data["fields"].values()]

@@ -1,37 +1,43 @@
 """``config.applied``: every configuration that changes decisions is ledgered before it is used.
 
-At each start (``prepare``) the policy file, the enrolled people with their roles, and the settings that
-change decisions are hashed; any whose hash differs from the last ``config.applied`` of that name in the root
-ledger is ledgered again. Decisions name the policy version they were made under (``doc.decided.policy``), so a
-report can tie each one to a ledgered configuration. The policy's content is ledgered with its SHA-256 (it holds
-no PII): verify.py re-applies it to each document's ledgered facts. People are a digest of names and roles.
+At each start (``prepare``) the enrolled people with their roles and the settings that change decisions are
+hashed; any whose hash differs from the last ``config.applied`` of that name in the root ledger is ledgered
+again. The policy is different: it is ledgered only signed by admins (``docval policy apply``,
+``approvals.policies``), with its content, and nothing is decided under a ``policy.yaml`` that is not the one
+admins signed last (``signed_policy_version``). Decisions name the policy version they were made under
+(``doc.decided.policy``), so verify.py re-applies that ledgered policy to each document's ledgered facts.
 """
 
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
+from pathlib import Path
 
 import rfc8785
 
+from approvals.entries import SignerSignature
+from approvals.policies import last_signed_policy, policy_statement, record_policy
 from approvals.record import read_roster
+from approvals.signers import person_for_key, ssh_signature
 from docval.events import ConfigAppliedPayload, EntryKind
 from docval.settings import Settings
 from docval.shards import root_settings
+from flows.errors import FlowError
 from flows.policy import load_policy, policy_version
 from ledger import EntryDraft, Ledger, LedgerReader
 
-__all__ = ["apply_configuration", "configuration_digests"]
+__all__ = ["apply_configuration", "configuration_digests", "sign_policy", "signed_policy_version"]
 
 APPLIER = "docval"
 
 
 def configuration_digests(settings: Settings) -> dict[str, str]:
-    """Name -> SHA-256 of what is in force now."""
+    """Name -> SHA-256 of what is in force now (the policy apart: admins sign it)."""
     roster = read_roster(Ledger.open(root_settings(settings)))
     people = {name: sorted(person.roles) for name, person in roster.people.items()}
     decisive = settings.extract.model_dump(mode="json")  # thresholds and required fields the policy's facts use
     return {
-        "policy": policy_version(settings.resolve(settings.flows.policy_file)),
         "people": hashlib.sha256(rfc8785.dumps(people)).hexdigest(),
         "settings": hashlib.sha256(rfc8785.dumps(decisive)).hexdigest(),
     }
@@ -44,23 +50,42 @@ def apply_configuration(settings: Settings) -> list[str]:
 
     def build(reader: LedgerReader) -> list[EntryDraft]:
         applied = reader.entries_of_kind([EntryKind.CONFIG_APPLIED.value])
-        last = {entry.data["name"]: _ledgered(entry.data) for entry in applied}
+        last = {entry.data["name"]: entry.data["sha256"] for entry in applied}
         changed[:] = [name for name, digest in digests.items() if last.get(name) != digest]
-        content = {"policy": load_policy(settings.resolve(settings.flows.policy_file)).model_dump(mode="json")}
-        return [
-            EntryDraft(EntryKind.CONFIG_APPLIED.value, None, APPLIER, _payload(n, digests[n], content.get(n)))
-            for n in changed
-        ]
+        return [EntryDraft(EntryKind.CONFIG_APPLIED.value, None, APPLIER, _payload(n, digests[n])) for n in changed]
 
     Ledger.open(root_settings(settings)).append_with(build)
     return changed
 
 
-def _ledgered(data: dict) -> str | None:
-    """The digest a ``config.applied`` stands for; a policy ledgered without its content (older) counts as none."""
-    return None if data["name"] == "policy" and "content" not in data else data["sha256"]
-
-
-def _payload(name: str, digest: str, content: dict | None) -> dict:
-    payload = ConfigAppliedPayload(name=name, version=digest[:12], sha256=digest, content=content)
+def _payload(name: str, digest: str) -> dict:
+    payload = ConfigAppliedPayload(name=name, version=digest[:12], sha256=digest)
     return payload.model_dump(mode="json", exclude_none=True)
+
+
+def signed_policy_version(settings: Settings) -> str:
+    """The version of ``policy.yaml`` if it is the policy admins signed last; else a FlowError saying how to sign."""
+    path = settings.resolve(settings.flows.policy_file)
+    version = policy_version(path)
+    if last_signed_policy(Ledger.open(root_settings(settings))) != version:
+        raise FlowError(
+            f"{path} (version {version[:12]}) is not the policy admins signed last: nothing is decided under it. "
+            "Sign it with `docval policy apply --admin-key FILE` (two --admin-key once two admins are enrolled), "
+            "or restore the signed file"
+        )
+    return version
+
+
+def sign_policy(settings: Settings, admin_keys: list[Path]) -> int:
+    """Sign ``policy.yaml`` as it is now with each admin key and ledger it; its seq (refused: ApprovalsError)."""
+    path = settings.resolve(settings.flows.policy_file)
+    content = load_policy(path).model_dump(mode="json")
+    ledger = Ledger.open(root_settings(settings))
+    roster = read_roster(ledger)
+    signed_at = datetime.now(UTC).isoformat(timespec="seconds")
+    statement = policy_statement(policy_version(path), content, roster.version, signed_at)
+    signatures = [
+        SignerSignature(signer=person_for_key(roster, key), signature=ssh_signature(key, statement.message()))
+        for key in admin_keys
+    ]
+    return record_policy(ledger, statement, content, signatures)

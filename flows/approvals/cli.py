@@ -1,4 +1,4 @@
-"""``docval init``, ``docval users …``, ``docval approve|reject``, ``docval pending``.
+"""``docval init``, ``docval users …``, ``docval policy apply``, ``docval approve|reject``, ``docval pending``.
 
 Exit status of approve/reject: 0 the decision was recorded, 1 it was refused (the reasons are printed and
 ledgered), 2 anything else. There is no ``--as``: who acts is whoever holds the key.
@@ -19,6 +19,7 @@ from docval.settings import load_settings
 __all__ = ["register"]
 
 users_app = typer.Typer(help="Enrolled people: add, change roles, remove (each signed by admin keys), list.")
+policy_app = typer.Typer(help="The decision policy: it applies once admins signed it (two once two are enrolled).")
 
 AdminKeys = Annotated[
     list[Path],
@@ -47,6 +48,7 @@ def init(
         seq = init_admin(settings, admin, public_key)
         prepare(settings, demo=False)  # now that someone is enrolled: ledgers the configuration in force
         typer.echo(f"first admin {admin} enrolled at seq {seq}: the trust anchor auditors pin")
+        typer.echo(f"next: review {settings.flows.policy_file} and sign it: docval policy apply --admin-key FILE")
     else:
         demo = prepare(settings)
         if demo is not None:
@@ -82,6 +84,16 @@ def users_remove(name: Name, admin_key: AdminKeys) -> None:
 
     seq = enrol(load_settings(), "remove", name, roles=[], public_key=None, admin_keys=admin_key)
     typer.echo(f"{name} removed (seq {seq})")
+
+
+@policy_app.command("apply")
+def policy_apply(admin_key: AdminKeys) -> None:
+    """Sign policy.yaml as it is now with admin keys and ledger it: from then on documents are decided under it."""
+    from flows.approvals.applied import sign_policy
+
+    settings = load_settings()
+    seq = sign_policy(settings, admin_key)
+    typer.echo(f"{settings.flows.policy_file} signed and ledgered at seq {seq}; it applies to decisions from now on")
 
 
 @users_app.command("list")
@@ -157,3 +169,4 @@ def register(app: typer.Typer) -> None:
     for command in (init, pending, approve, reject):
         app.command()(command)
     app.add_typer(users_app, name="users")
+    app.add_typer(policy_app, name="policy")

@@ -22,6 +22,7 @@ from approvals.signers import person_for_key, public_key_of, ssh_signature
 from approvals.statement import EnrolmentStatement
 from docval.settings import Settings
 from docval.shards import root_settings
+from flows.approvals.applied import sign_policy
 from ledger import Ledger
 
 __all__ = [
@@ -110,6 +111,7 @@ def ensure_demo_people(settings: Settings) -> Path | None:
     for name, roles in DEMO_PEOPLE.items():
         signer = [keys[name]] if name == "erin" else [keys["erin"]]  # the demo anchor signs its own entry
         enrol(settings, "add", name, roles=roles, public_key=public_key_of(keys[name]), admin_keys=signer, demo=True)
+    sign_policy(settings, [keys["erin"]])  # the demo admin signs the policy the demo starts with
     return folder
 
 

@@ -6,11 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from approvalcheck import make_key
 
 from approvals.record import read_roster
 from docval.settings import Settings
-from flows.approvals.applied import apply_configuration
+from flows.approvals.applied import apply_configuration, signed_policy_version
+from flows.errors import FlowError
+from flows.policy import load_policy, policy_version
 from ledger import Ledger
 
 
@@ -43,13 +46,31 @@ def test_first_admin_then_four_eyes_on_enrolment(settings: Settings, tmp_path: P
     assert docval("ledger", "verify").returncode == 0
 
 
-def test_configuration_changes_are_ledgered_once_each(settings: Settings, tmp_path: Path) -> None:
+def test_configuration_changes_are_ledgered_once_each_and_the_policy_only_signed(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """The operator edits policy.yaml to auto-approve everything: nothing decides under it until an admin signs."""
     erin = make_key(tmp_path, "erin")
-    assert docval("init", "--admin", "erin", "--public-key", erin.with_suffix(".pub")).returncode == 0
+    init = docval("init", "--admin", "erin", "--public-key", erin.with_suffix(".pub"))
+    assert init.returncode == 0 and "docval policy apply --admin-key" in init.stdout, init.stdout + init.stderr
     ledger = Ledger.open(settings)
     applied = [e.data["name"] for e in ledger.entries() if e.kind == "config.applied"]
-    assert applied == ["policy", "people", "settings"]
+    assert applied == ["people", "settings"]  # the policy is never ledgered unsigned
     assert apply_configuration(settings) == []  # nothing changed
+    with pytest.raises(FlowError, match="docval policy apply --admin-key"):
+        signed_policy_version(settings)  # what every worker context checks before deciding anything
+    assert docval("policy", "apply", "--admin-key", erin).returncode == 0
+    version = signed_policy_version(settings)
+
     policy = settings.resolve(settings.flows.policy_file)
-    policy.write_text(policy.read_text().replace("approval_deadline_hours: 24", "approval_deadline_hours: 12"))
-    assert apply_configuration(settings) == ["policy"]
+    policy.write_text("default: auto_approve\nrules: []\n")
+    assert load_policy(policy).rules == []  # the operator's policy: auto-approve everything
+    with pytest.raises(FlowError, match="not the policy admins signed last"):
+        signed_policy_version(settings)
+    mallory = make_key(tmp_path, "mallory")  # a key of the operator's own
+    refused = docval("policy", "apply", "--admin-key", mallory)
+    assert refused.returncode != 0 and "not enrolled" in refused.stderr + refused.stdout
+    assert version != policy_version(policy)
+    assert docval("policy", "apply", "--admin-key", erin).returncode == 0  # the admin reviews and signs
+    assert signed_policy_version(settings) == policy_version(policy)
+    assert docval("ledger", "verify").returncode == 0
