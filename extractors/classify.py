@@ -23,11 +23,13 @@ __all__ = ["Classification", "classify"]
 # Cue regex (over accent-folded lower-case text) -> weight. Each cue counts at most three times.
 _CUES: dict[DocKind, dict[str, float]] = {
     DocKind.INVOICE: {
-        r"\b(?:invoice|rechnung|facture|factuur|fattura|faktura|gutschrift|credit note|beitragsrechnung)\b": 3.0,
+        r"\b(?:invoice|rechnung|facture|factuur|fattura|factura|faktura|beitragsrechnung)\b": 3.0,
+        r"\b(?:gutschrift|credit note|nota di credito|factura rectificativa|nota de credito|creditnota|avoir)\b": 3.0,
         r"\b(?:rechnungsnummer|invoice (?:number|no)|facture n|factuurnummer|rechnungsdatum|invoice date)": 3.0,
         r"(?:rechnungs-?korrektur|warenrechnung|w a r e n r e c h n u n g|beleg-?nr|beleg-?datum)": 3.0,
         r"\b(?:total|totaal|summe|gesamtbetrag|montant|amount due|balance due|grand total|subtotal)\b": 1.0,
-        r"\b(?:vat|mwst|ust|tva|btw|sales tax|gst|umsatzsteuer)\b": 1.0,
+        r"\b(?:totale|importe|imponibile|base imponible)\b": 1.0,
+        r"\b(?:vat|mwst|ust|tva|btw|iva|sales tax|gst|umsatzsteuer)\b": 1.0,
         r"\b(?:net|netto|brutto|ttc|ht)\b": 0.5,
         r"\b(?:iban|bic|swift|payment terms|zahlbar|due date|receipt)\b": 0.5,
     },
