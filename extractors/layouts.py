@@ -267,7 +267,7 @@ def _one(rng: random.Random, number: int, layouts: tuple[int, ...], defective: f
     canvas = Canvas(buffer, pagesize=A4, invariant=1)
     draw(canvas, layout, style, data, rng)
     canvas.save()
-    truth = {key: value for key, value in data.items() if key in _TRUTH_FIELDS}
+    truth = {key: _text(data[key]) for key in _TRUTH_FIELDS}
     return GeneratedInvoice(
         name=f"gen-{number}.pdf",
         template_key=f"gen-layout{layout}",  # the language is style: a layout is one template
@@ -287,8 +287,10 @@ _TRUTH_FIELDS = (
     "seller_name",
     "buyer_name",
     "seller_vat_id",
+    "seller_address",
     "iban",
     "currency",
+    "tax_rate",
     "net_total",
     "tax_total",
     "grand_total",
@@ -327,6 +329,7 @@ def _data(rng: random.Random, fake: Faker, style: Style, small: bool) -> dict[st
         "iban": _iban(rng),
         "currency": style.currency[0],
         "rate": rate,
+        "tax_rate": str(rate),
         "lines": lines,
         "sign": sign,
         "net_total": str(net),
@@ -334,6 +337,13 @@ def _data(rng: random.Random, fake: Faker, style: Style, small: bool) -> dict[st
         "grand_total": str(net + tax),
         "extras": [k for k in ("delivery", "period", "order", "printed", "customer") if rng.random() < 0.5],
     }
+
+
+def _text(value: object) -> str | None:
+    """Truth as the schema's JSON form: an address's lines joined with ', ', numbers as decimal strings."""
+    if value is None:
+        return None
+    return ", ".join(value) if isinstance(value, list) else str(value)
 
 
 def _address(fake: Faker, language: str) -> list[str]:

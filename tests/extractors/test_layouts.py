@@ -30,7 +30,7 @@ def test_truth_is_printed_and_layouts_vary() -> None:
     for doc in docs:
         text = _text(doc.pdf)
         for name, value in doc.truth.items():
-            if value is not None and name not in ("seller_name", "buyer_name"):
+            if value is not None and name not in ("seller_name", "buyer_name", "seller_address", "tax_rate"):
                 assert is_printed(name, value, text), (doc.name, name)
 
 
