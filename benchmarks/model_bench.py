@@ -35,6 +35,7 @@ from docval.settings import Settings
 from extractors.extract import extract
 from extractors.layouts import generate
 from extractors.matching import matches
+from extractors.model import load_model
 from extractors.model.calibration import reliability
 from extractors.pdf import load_pdf
 from extractors.router import Router
@@ -186,6 +187,12 @@ def main() -> None:
     parser.add_argument("--defective", type=float, default=0.3)
     parser.add_argument("--cv", type=Path, help="held-out answers from scripts/train_extractor.py --report")
     args = parser.parse_args()
+    started, cpu = time.perf_counter(), time.process_time()
+    model = load_model()
+    print(
+        f"model {model.version} + {model.calibration.version} loaded in {time.perf_counter() - started:.2f} s wall, "
+        f"{time.process_time() - cpu:.2f} s CPU (scikit-learn import included)"
+    )
     if args.cv:
         cv_tables(args.cv)
     run_generated(args.docs, args.seed, args.defective)
