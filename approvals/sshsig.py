@@ -110,8 +110,10 @@ def sign_in_process(private: Ed25519PrivateKey, message: bytes, namespace: str =
     signed = b"SSHSIG" + b"".join(map(_wire, (namespace.encode(), b"", b"sha512", digest)))
     key_blob = base64.b64decode(public_key_line(private.public_key()).split()[1])
     signature = _wire(KEY_TYPE.encode()) + _wire(private.sign(signed))
-    blob = b"SSHSIG" + (1).to_bytes(4, "big") + b"".join(
-        map(_wire, (key_blob, namespace.encode(), b"", b"sha512", signature))
+    blob = (
+        b"SSHSIG"
+        + (1).to_bytes(4, "big")
+        + b"".join(map(_wire, (key_blob, namespace.encode(), b"", b"sha512", signature)))
     )
     text = base64.b64encode(blob).decode()
     lines = [text[i : i + 70] for i in range(0, len(text), 70)]
