@@ -32,6 +32,7 @@ from docval.shards import root_settings
 from flows.env import apply_prefect_env, prefect_env, prefect_home
 from flows.errors import FlowError
 from flows.policy import DEFAULT_POLICY_YAML, load_policy
+from flows.reviewing import served_workbench, start_lines
 from ledger import Ledger, init_keys
 from ledger.keys import anchor_path, load_signing_key, signing_key_path
 
@@ -79,12 +80,15 @@ class ServeProcess:
     process: subprocess.Popen[bytes]
 
     @classmethod
-    def start(cls, settings: Settings) -> ServeProcess:
+    def start(cls, settings: Settings, *, anchor: bool = False) -> ServeProcess:
+        """``anchor``: serve the shard anchor even before any shard exists (a cluster's workers create them)."""
+        from flows.serve import ANCHOR_FLAG
+
         log_path = prefect_home(settings) / "serve.log"
         env = {**os.environ, **prefect_env(settings)}
         with log_path.open("ab") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "flows.serve"],
+                [sys.executable, "-m", "flows.serve", *([ANCHOR_FLAG] if anchor else [])],
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -169,16 +173,18 @@ def up(settings: Settings, *, samples: bool = True, say: Callable[[str], None] =
             written = write_sample_inbox(settings.inbox)
             marker.write_text("written\n")
             say(f"sample inbox: {len(written)} files in {settings.inbox}")
-        say(f"Prefect UI: {ui_url(settings)}   (Ctrl-C stops everything; the next start resumes)")
-        if restarted:
-            say(status_text(settings))
-        worker = Worker(
-            ctx,
-            process=lambda docs, resumed: process_batch(docs, resumed),
-            request_approvals=lambda docs: schedule_next_deadline(settings),
-            on_idle=lambda: say(status_text(settings)),
-        )
-        worker.run(stop)
+        with served_workbench(settings) as workbench:
+            for line in start_lines(settings, workbench=workbench, prefect_ui=ui_url(settings), cli=docval_command()):
+                say(line)
+            if restarted:
+                say(status_text(settings))
+            worker = Worker(
+                ctx,
+                process=lambda docs, resumed: process_batch(docs, resumed),
+                request_approvals=lambda docs: schedule_next_deadline(settings),
+                on_idle=lambda: say(status_text(settings)),
+            )
+            worker.run(stop)
     say("docval stopped cleanly")
 
 
