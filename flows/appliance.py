@@ -5,7 +5,8 @@ installation; invalid files stop here with the line at fault) → Prefect server
 under the data directory → served deployments (a ``python -m flows.serve``
 child) → decided documents published and the next approval deadline scheduled
 (waiting documents need no runs: their state is in the ledger) → sample inbox
-on the very first start → the worker. SIGINT and
+on the very first start → the reviewer workbench in a thread (flows/reviewing.py)
+and the start-up lines → the worker. SIGINT and
 SIGTERM set one stop flag; the worker finishes its current batch, then the
 children are stopped in reverse order. Whatever was in flight is resumed by
 the next start (flows/worker.py).
@@ -161,7 +162,7 @@ def up(settings: Settings, *, samples: bool = True, say: Callable[[str], None] =
     _stop_on_signals(stop)
     with serving(settings):
         from flows.approvals.deadlines import schedule_next_deadline
-        from flows.batch import process_batch, worker_context
+        from flows.batch import process_claimed, worker_context
         from flows.worker import Worker
 
         ctx = worker_context()
@@ -180,7 +181,7 @@ def up(settings: Settings, *, samples: bool = True, say: Callable[[str], None] =
                 say(status_text(settings))
             worker = Worker(
                 ctx,
-                process=lambda docs, resumed: process_batch(docs, resumed),
+                process=process_claimed,
                 request_approvals=lambda docs: schedule_next_deadline(settings),
                 on_idle=lambda: say(status_text(settings)),
             )

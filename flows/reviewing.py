@@ -24,14 +24,14 @@ from flows.errors import FlowError
 if TYPE_CHECKING:
     import uvicorn
 
-__all__ = ["DEMO_REVIEWER", "demo_invitation", "served_workbench", "start_lines"]
+__all__ = ["DEMO_REVIEWER", "demo_invitation", "publisher", "served_workbench", "start_lines"]
 
 DEMO_REVIEWER = "bob"
 DEMO_ADMIN = "erin"
 START_SECONDS = 20.0
 
 
-def _publish(settings: Settings) -> Callable[[str], None]:
+def publisher(settings: Settings) -> Callable[[str], None]:
     """The one publish function of the approvals, for the workbench (which must not import Prefect)."""
     from flows.approvals.publish import start_publish
 
@@ -50,7 +50,7 @@ def served_workbench(settings: Settings) -> Iterator[str]:
     """
     from workbench.app import build_server, workbench_url
 
-    server = build_server(settings, _publish(settings))
+    server = build_server(settings, publisher(settings))
     thread = threading.Thread(target=_run, args=(server,), name="workbench", daemon=True)
     thread.start()
     deadline = time.monotonic() + START_SECONDS

@@ -157,3 +157,22 @@ def test_process_wait_prints_a_summary_and_exits_zero(flow_settings: Settings, p
         "kyc-002.pdf": "awaiting_approval",
     }
     assert not list(batch.iterdir())  # claimed into the work area, not copied
+
+
+def test_the_watchers_batches_show_under_the_batch_deployment(flow_settings: Settings) -> None:
+    """Issue 16: work done by the watcher appears under ``process-batch/batch``, run in the watcher's process."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+
+    from flows.batch import process_batch, process_claimed
+
+    assert process_claimed([], False) == {}  # no served deployment: a direct call, as `docval process` makes
+    deployment = process_batch.to_deployment(name="batch").apply()
+    try:
+        assert process_claimed([], False) == {}
+        with get_client(sync_client=True) as client:
+            runs = client.read_flow_runs(deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment])))
+    finally:
+        with get_client(sync_client=True) as client:
+            client.delete_deployment(deployment)
+    assert len(runs) == 1 and runs[0].state.is_completed() and runs[0].name.endswith("-0-docs")
