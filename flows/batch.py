@@ -138,23 +138,10 @@ def process_batch(doc_ids: list[str], resumed: bool = False, shard: str | None =
 
 
 def process_claimed(doc_ids: list[str], resumed: bool) -> dict[str, str]:
-    """The watcher's batch, run in this process but as a run of ``process-batch/batch``, so the UI shows it there.
+    """The watcher's batch, run in this process as a run of ``process-batch/batch`` (flows/inprocess.py).
 
-    The run is created from the served deployment in state Pending (the serving process only picks up
-    Scheduled runs, so it never runs it twice) and executed here, where the models are loaded. Measured:
-    about 0.2-0.4 s more per batch than a direct call (``benchmarks/README.md``). Without the deployment
-    (``docval process``, a test) the flow is called directly.
+    Measured: about 0.3 s more per batch than a direct call (``benchmarks/attribution_bench.py``).
     """
-    from prefect.client.orchestration import get_client
-    from prefect.exceptions import ObjectNotFound
-    from prefect.flow_engine import run_flow
-    from prefect.states import Pending
+    from flows.inprocess import run_here
 
-    parameters = {"doc_ids": doc_ids, "resumed": resumed, "shard": None}
-    with get_client(sync_client=True) as client:
-        try:
-            deployment = client.read_deployment_by_name(BATCH_DEPLOYMENT)
-        except ObjectNotFound:
-            return process_batch(doc_ids, resumed)
-        run = client.create_flow_run_from_deployment(deployment.id, parameters=parameters, state=Pending())
-    return run_flow(process_batch, flow_run=run, parameters=parameters)
+    return run_here(process_batch, BATCH_DEPLOYMENT, {"doc_ids": doc_ids, "resumed": resumed, "shard": None})
