@@ -23,7 +23,9 @@ install-test: $(BIN)/python
 system-deps:
 	@bash scripts/system-deps.sh
 
-# The appliance: Prefect server + UI on 127.0.0.1:4200, served deployments, the watcher, a sample inbox.
+# The appliance: Prefect server + UI on 127.0.0.1:4200, served deployments, the reviewer workbench on
+# http://localhost:8600 (with a demo invitation), the watcher, a sample inbox; it prints where to drop files,
+# where results appear, both addresses and the report command.
 # Ctrl-C (or SIGTERM) stops everything cleanly; the next `make run` resumes where it stopped.
 run: install system-deps
 	$(BIN)/docval up

@@ -16,13 +16,21 @@ import hashlib
 import subprocess
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from approvals.errors import ApprovalsError
 from ledger.bundle_verify import SSHSIG_NAMESPACE, VerifyError, ssh_key_blob
 from ledger.bundle_verify import verify_sshsig as bundle_verify_sshsig
 
-__all__ = ["NAMESPACE", "fingerprint", "parse_public_key", "sign_with_ssh_keygen", "verify_sshsig"]
+__all__ = [
+    "NAMESPACE",
+    "fingerprint",
+    "parse_public_key",
+    "public_key_line",
+    "sign_in_process",
+    "sign_with_ssh_keygen",
+    "verify_sshsig",
+]
 
 NAMESPACE = SSHSIG_NAMESPACE
 KEY_TYPE = "ssh-ed25519"
@@ -80,3 +88,33 @@ def sign_with_ssh_keygen(key: Path, message: bytes, namespace: str = NAMESPACE) 
         detail = done.stderr.decode(errors="replace").strip()[:300]
         raise ApprovalsError(f"ssh-keygen could not sign with {key}: {detail}")
     return done.stdout.decode()
+
+
+def _wire(value: bytes) -> bytes:
+    return len(value).to_bytes(4, "big") + value
+
+
+def public_key_line(public: Ed25519PublicKey) -> str:
+    """The OpenSSH one-line form (``ssh-ed25519 AAAA…``) of a key."""
+    blob = _wire(KEY_TYPE.encode()) + _wire(public.public_bytes_raw())
+    return f"{KEY_TYPE} {base64.b64encode(blob).decode()}"
+
+
+def sign_in_process(private: Ed25519PrivateKey, message: bytes, namespace: str = NAMESPACE) -> str:
+    """An armored SSHSIG exactly as ``ssh-keygen -Y sign`` writes it, made with a key held in memory.
+
+    For generated data only (synthetic ledgers for reports and benchmarks sign thousands of decisions):
+    people sign with their own key through ``sign_with_ssh_keygen``, never with a key docval holds.
+    """
+    digest = hashlib.sha512(message).digest()
+    signed = b"SSHSIG" + b"".join(map(_wire, (namespace.encode(), b"", b"sha512", digest)))
+    key_blob = base64.b64decode(public_key_line(private.public_key()).split()[1])
+    signature = _wire(KEY_TYPE.encode()) + _wire(private.sign(signed))
+    blob = (
+        b"SSHSIG"
+        + (1).to_bytes(4, "big")
+        + b"".join(map(_wire, (key_blob, namespace.encode(), b"", b"sha512", signature)))
+    )
+    text = base64.b64encode(blob).decode()
+    lines = [text[i : i + 70] for i in range(0, len(text), 70)]
+    return "\n".join(["-----BEGIN SSH SIGNATURE-----", *lines, "-----END SSH SIGNATURE-----"]) + "\n"

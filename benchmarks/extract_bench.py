@@ -226,7 +226,8 @@ def bench_accuracy(corpora: Path, local_url: str | None, local_model: str) -> di
         settings = Settings(data_dir=Path(data_dir))
         if local_url:
             endpoint = ModelEndpoint(enabled=True, base_url=local_url, model=local_model)
-            router = settings.extract.router.model_copy(update={"local": endpoint})
+            # the endpoint tier alone beside the rules (the trained tier is measured by model_bench.py)
+            router = settings.extract.router.model_copy(update={"local": endpoint, "trained_model": False})
             routed = settings.model_copy(update={"extract": settings.extract.model_copy(update={"router": router})})
         for name in ("zugferd", "invoices-invoice2data"):
             rules = run_eval(corpora / name, settings, routed=False, einvoice=False)

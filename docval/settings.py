@@ -98,6 +98,7 @@ class RouterSettings(_Section):
 
     field_threshold: float = Field(0.8, ge=0, le=1, description="Fields below this confidence escalate.")
     field_thresholds: dict[str, float] = Field({}, description="Per-field overrides of field_threshold.")
+    trained_model: bool = Field(True, description="Read weak invoice fields with the shipped trained model tier.")
     local: ModelEndpoint = ModelEndpoint(base_url="http://127.0.0.1:11434/v1", confidence=0.85)
     remote: ModelEndpoint = ModelEndpoint(api_key_file=Path("keys/remote_model.key"), confidence=0.9)
     prices: dict[str, ModelPrice] = Field({}, description="Price table by model id; unknown models cost 0.")

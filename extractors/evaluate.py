@@ -16,12 +16,9 @@ empty. precision = TP/(TP+FP), recall = TP/(TP+FN), accuracy = (TP+TN)/n.
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -29,7 +26,7 @@ from pydantic import BaseModel, Field
 from docval.settings import Settings
 from extractors.einvoice import parse_einvoice
 from extractors.extract import extract
-from extractors.normalize import normalize_iban, normalize_vat_id
+from extractors.matching import matches, same_amount, same_name
 from extractors.pdf import load_pdf
 from extractors.printed import is_printed
 from extractors.router import Router
@@ -209,48 +206,6 @@ def _text(value: object) -> str | None:
     return None if value is None or value == "" else str(value)
 
 
-def _fold(text: str) -> str:
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return " ".join(folded.split())
-
-
-def _same_amount(predicted: str, expected: str) -> bool:
-    try:
-        return Decimal(predicted) == Decimal(expected)
-    except InvalidOperation:
-        return False
-
-
-def _same_name(predicted: str, expected: str) -> bool:
-    """Equal, or equal to one printed line of the truth: the XML packs several printed lines into one name."""
-    lines = [_fold(line) for line in expected.splitlines() if line.strip()]
-    return _fold(predicted) in {_fold(expected), *lines}
-
-
-def _same_reference(predicted: str, expected: str) -> bool:
-    def canon(value: str) -> str:
-        return re.sub(r"\s+", "", value).lstrip("#").upper()
-
-    return canon(predicted) == canon(expected)
-
-
-_COMPARATORS: dict[str, Callable[[str, str], bool]] = {
-    "grand_total": _same_amount,
-    "net_total": _same_amount,
-    "tax_total": _same_amount,
-    "seller_name": _same_name,
-    "buyer_name": _same_name,
-    "iban": lambda p, e: normalize_iban(p) == normalize_iban(e),
-    "seller_vat_id": lambda p, e: normalize_vat_id(p) == normalize_vat_id(e),
-    "invoice_number": _same_reference,
-}
-
-
-def matches(field: str, predicted: str, expected: str) -> bool:
-    compare = _COMPARATORS.get(field, lambda p, e: _fold(p) == _fold(e))
-    return compare(predicted, expected)
-
-
 def score(
     results: Iterable[tuple[LabelledDocument, dict[str, object]]],
 ) -> tuple[dict[str, dict[str, float | int]], dict[str, float | int]]:
@@ -326,8 +281,8 @@ def _line_part_matches(part: str, predicted: object, expected: object) -> bool:
     if predicted is None or expected is None:
         return predicted is None and expected is None
     if part == "description":
-        return _same_name(str(predicted), str(expected))
-    return _same_amount(str(predicted), str(expected))
+        return same_name(str(predicted), str(expected))
+    return same_amount(str(predicted), str(expected))
 
 
 def compare_to_baseline(current: EvalReport, baseline: EvalReport, margin: float) -> list[str]:
@@ -371,7 +326,11 @@ def run_eval(dataset: Path, settings: Settings, *, routed: bool, einvoice: bool)
     fields, overall = score(results)
     printed_fields, printed_overall = score(printed_results)
     excluded = {field: figures["n"] - printed_fields.get(field, {"n": 0})["n"] for field, figures in fields.items()}
-    notes = [] if not routed or router.tiers else ["routed requested but no model tier is enabled: figures = rules"]
+    notes = (
+        []
+        if not routed or router.tiers or router.trained
+        else ["routed requested but no model tier is enabled: figures = rules"]
+    )
     return EvalReport(
         dataset=name,
         tiers="routed" if routed else "rules",

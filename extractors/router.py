@@ -1,8 +1,12 @@
 """The model router: after the rules, ask models only for the fields the rules missed or doubt.
 
-Tiers run in order - local model (OpenAI-compatible endpoint on localhost),
-then remote model - and each sees only the fields still missing or below
-their confidence threshold. A failed tier (timeout, 429/5xx after retries,
+First the trained tier (``extractors/model``: a field scorer shipped as
+package data, CPU only, no call) reads the invoice fields the rules are not
+certain of and gives every field a calibrated confidence (the probability
+that it is right); its answers carry tier ``local``. Then the endpoint tiers
+run in order - local model (OpenAI-compatible endpoint on localhost), then
+remote model - and each sees only the fields still missing or below their
+confidence threshold. A failed tier (timeout, 429/5xx after retries,
 malformed answer, open circuit) is recorded and the next tier takes over.
 Every call is priced from the configured price table and booked against a
 per-document and a per-day budget; when a budget would be exceeded the
@@ -34,6 +38,7 @@ from docval.keyfile import read_secret
 from docval.settings import ModelEndpoint, ModelPrice, RouterSettings, Settings
 from extractors.budget import DayBudget
 from extractors.llm import ChatClient, CircuitBreaker, ModelCallError
+from extractors.model import FieldModel, load_model, read_fields
 from extractors.normalize import currency_code, normalize_iban, normalize_vat_id, parse_amount, parse_date
 from extractors.rules import PageLike
 from extractors.schemas import SCHEMAS
@@ -95,11 +100,13 @@ class Router:
         *,
         day_budget: DayBudget | None,
         mask: MaskFunction | None,
+        trained: FieldModel | None = None,
     ) -> None:
         if any(tier.masked for tier in tiers) and mask is None:
             raise ValueError("a masked tier needs a mask function")
         self.settings = settings
         self.tiers = tiers
+        self.trained = trained
         self._day_budget = day_budget
         self._mask = mask
 
@@ -115,7 +122,8 @@ class Router:
         elif config.remote.enabled:
             tiers.append(_tier(Tier.REMOTE, config.remote, config, settings, masked=True))
         budget = DayBudget(settings.data_dir / "extract" / "model_spend.json", Decimal(str(config.day_budget_usd)))
-        return cls(config, tiers, day_budget=budget, mask=mask)
+        trained = load_model() if config.trained_model else None
+        return cls(config, tiers, day_budget=budget, mask=mask, trained=trained)
 
     @classmethod
     def rules_only(cls, settings: Settings) -> Router:
@@ -141,8 +149,11 @@ class Router:
         """Ask each model tier in turn for the fields still weak; a tier's answer replaces a field only when it is
         more confident. Failures and budget stops are recorded in the result, never raised."""
         result = Escalation(fields=dict(fields))
+        if self.trained is not None and kind is DocKind.INVOICE:
+            result.fields = read_fields(self.trained, pages, fields)
+            result.prompt_versions.update(model=self.trained.version, calibration=self.trained.calibration.version)
         template = load_prompt(kind)
-        if template is None or not self.tiers or not self.weak_fields(kind, fields):
+        if template is None or not self.tiers or not self.weak_fields(kind, result.fields):
             return result
         result.prompt_versions[template.name] = template.sha256
         text = _document_text(pages, self.settings.max_prompt_chars)

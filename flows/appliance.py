@@ -5,7 +5,8 @@ installation; invalid files stop here with the line at fault) → Prefect server
 under the data directory → served deployments (a ``python -m flows.serve``
 child) → decided documents published and the next approval deadline scheduled
 (waiting documents need no runs: their state is in the ledger) → sample inbox
-on the very first start → the worker. SIGINT and
+on the very first start → the reviewer workbench in a thread (flows/reviewing.py)
+and the start-up lines → the worker. SIGINT and
 SIGTERM set one stop flag; the worker finishes its current batch, then the
 children are stopped in reverse order. Whatever was in flight is resumed by
 the next start (flows/worker.py).
@@ -33,6 +34,7 @@ from docval.shards import root_settings
 from flows.env import apply_prefect_env, prefect_env, prefect_home
 from flows.errors import FlowError
 from flows.policy import DEFAULT_POLICY_YAML, load_policy
+from flows.reviewing import served_workbench, start_lines
 from ledger import Ledger, init_keys
 from ledger.keys import anchor_path, load_signing_key, signing_key_path
 
@@ -81,12 +83,15 @@ class ServeProcess:
     process: subprocess.Popen[bytes]
 
     @classmethod
-    def start(cls, settings: Settings) -> ServeProcess:
+    def start(cls, settings: Settings, *, anchor: bool = False) -> ServeProcess:
+        """``anchor``: serve the shard anchor even before any shard exists (a cluster's workers create them)."""
+        from flows.serve import ANCHOR_FLAG
+
         log_path = prefect_home(settings) / "serve.log"
         env = {**os.environ, **prefect_env(settings)}
         with log_path.open("ab") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "flows.serve"],
+                [sys.executable, "-m", "flows.serve", *([ANCHOR_FLAG] if anchor else [])],
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -166,7 +171,7 @@ def up(settings: Settings, *, samples: bool = True, say: Callable[[str], None] =
     _stop_on_signals(stop)
     with serving(settings):
         from flows.approvals.deadlines import schedule_next_deadline
-        from flows.batch import process_batch, worker_context
+        from flows.batch import process_claimed, worker_context
         from flows.worker import Worker
 
         ctx = worker_context()
@@ -178,16 +183,18 @@ def up(settings: Settings, *, samples: bool = True, say: Callable[[str], None] =
             written = write_sample_inbox(_sample_folder(settings))
             marker.write_text("written\n")
             say(f"sample inbox: {len(written)} files in {settings.inbox}")
-        say(f"Prefect UI: {ui_url(settings)}   (Ctrl-C stops everything; the next start resumes)")
-        if restarted:
-            say(status_text(settings))
-        worker = Worker(
-            ctx,
-            process=lambda docs, resumed: process_batch(docs, resumed),
-            request_approvals=lambda docs: schedule_next_deadline(settings),
-            on_idle=lambda: say(status_text(settings)),
-        )
-        worker.run(stop)
+        with served_workbench(settings) as workbench:
+            for line in start_lines(settings, workbench=workbench, prefect_ui=ui_url(settings), cli=docval_command()):
+                say(line)
+            if restarted:
+                say(status_text(settings))
+            worker = Worker(
+                ctx,
+                process=process_claimed,
+                request_approvals=lambda docs: schedule_next_deadline(settings),
+                on_idle=lambda: say(status_text(settings)),
+            )
+            worker.run(stop)
     say("docval stopped cleanly")
 
 

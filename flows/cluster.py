@@ -297,7 +297,7 @@ def cluster(
         from flows.approvals.publish import PUBLISH_DEPLOYMENT
         from flows.pool import PoolWorker, deploy, prepare_shard
 
-        served = ServeProcess.start(settings)
+        served = ServeProcess.start(settings, anchor=True)
         stack.callback(served.stop)
         served.wait_for_deployment(PUBLISH_DEPLOYMENT)
         finished = resume_approvals(settings)

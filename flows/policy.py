@@ -44,7 +44,9 @@ class Condition(_Strict):
     any_finding: bool | None = Field(None, description="True: there is at least one finding; False: none.")
     amount_over: Decimal | None = None
     amount_at_most: Decimal | None = None
-    confidence_below: float | None = Field(None, ge=0, le=1, description="Lowest field confidence is below this.")
+    confidence_below: float | None = Field(
+        None, ge=0, le=1, description="Lowest field confidence (the calibrated probability that it is right) is below."
+    )
 
 
 class Rule(_Strict):
@@ -121,8 +123,10 @@ rules:
   - name: kyc-always-reviewed
     when: {kinds: [kyc_form]}
     outcome: needs_approval
+  # Target precision 99 %: a confidence is the calibrated probability that the value is right; fields at or
+  # above 0.98 were right in >= 99 % of held-out cases, generated and real (README "The trained model tier").
   - name: low-confidence
-    when: {confidence_below: 0.8}
+    when: {confidence_below: 0.98}
     outcome: needs_approval
   - name: large-amount
     when: {amount_over: "5000.00"}

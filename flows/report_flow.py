@@ -20,8 +20,9 @@ from docval.events import EntryKind, ReportGeneratedPayload
 from docval.settings import Settings, load_settings
 from ledger import Ledger
 from reports import Period, compute_kpis, fold_entries, generate_report, kpi_rows
+from workbench.report_files import report_url
 
-__all__ = ["previous_month", "publish_batch_kpis", "report_deployment", "report_flow"]
+__all__ = ["period_name", "previous_month", "publish_batch_kpis", "report_deployment", "report_flow"]
 
 REPORT_ACTOR = "report-flow"
 
@@ -32,18 +33,35 @@ def previous_month(today: date) -> tuple[date, date]:
     return last.replace(day=1), last
 
 
-@flow(name="docval-report", log_prints=False)
+def report_run_name() -> str:
+    """``report-2026-11`` for a calendar month (the scheduled runs), else ``report-<from>_<to>``."""
+    from prefect.runtime import flow_run
+
+    parameters = flow_run.parameters
+    return f"report-{period_name(*_period(parameters.get('period_from'), parameters.get('period_to')))}"
+
+
+def _period(period_from: str | None, period_to: str | None) -> tuple[date, date]:
+    if period_from and period_to:
+        return date.fromisoformat(period_from), date.fromisoformat(period_to)
+    return previous_month(datetime.now(UTC).date())
+
+
+def period_name(first: date, last: date) -> str:
+    """A calendar month by its name (``2026-11``), any other period by its first and last day."""
+    whole_month = first.day == 1 and (last + timedelta(days=1)).day == 1 and first.month == last.month
+    whole_month = whole_month and first.year == last.year
+    return f"{first:%Y-%m}" if whole_month else f"{first.isoformat()}_{last.isoformat()}"
+
+
+@flow(name="docval-report", log_prints=False, flow_run_name=report_run_name)
 def report_flow(period_from: str | None = None, period_to: str | None = None, bundle: bool = True) -> dict[str, str]:
     """Report on ``[period_from, period_to]`` (ISO dates, inclusive; default: last month) into reports/out/<period>/.
 
     Parameters and the returned value hold dates, paths and hashes only, never document content.
     """
     settings = load_settings()
-    first, last = (
-        (date.fromisoformat(period_from), date.fromisoformat(period_to))
-        if period_from and period_to
-        else previous_month(datetime.now(UTC).date())
-    )
+    first, last = _period(period_from, period_to)
     period = Period.from_dates(first, last)
     out = settings.resolve(settings.reports.out_dir) / period.label
     files = generate_report(settings, period, out, bundle=bundle)
@@ -54,11 +72,17 @@ def report_flow(period_from: str | None = None, period_to: str | None = None, bu
     seq = Ledger.open(settings).append(EntryKind.REPORT_GENERATED, doc=None, actor=REPORT_ACTOR,
                                        data=payload.model_dump(mode="json"))  # fmt: skip
     key = f"docval-report-{period.label.replace('_', '-')}"
-    create_link_artifact(key=key, link=files.html.resolve().as_uri(), link_text=f"report {period.label}",
-                         description=f"Auditor report, {'COMPLETE' if files.complete else 'INCOMPLETE'}")  # fmt: skip
+    origin = settings.workbench.public_origin
+    verdict = "COMPLETE" if files.complete else "INCOMPLETE"
+    create_link_artifact(key=key, link=report_url(origin, period.label, files.html.name),
+                         link_text=f"report {period.label}",
+                         description=f"Auditor report, {verdict} (in the reviewer workbench; admins)")  # fmt: skip
+    create_link_artifact(key=f"{key}-pdf", link=report_url(origin, period.label, files.pdf.name),
+                         link_text=f"report {period.label} (PDF)",
+                         description=f"SHA-256 {files.pdf_sha256}")  # fmt: skip
     if files.zip is not None:
-        create_link_artifact(key=f"{key}-bundle", link=files.zip.resolve().as_uri(), link_text="evidence bundle",
-                             description=f"SHA-256 {files.zip_sha256}")  # fmt: skip
+        create_link_artifact(key=f"{key}-bundle", link=report_url(origin, period.label, files.zip.name),
+                             link_text="evidence bundle", description=f"SHA-256 {files.zip_sha256}")  # fmt: skip
     get_run_logger().info("report %s written, ledger seq %d, complete=%s", period.label, seq, files.complete)
     return {"report": str(files.html), "pdf": str(files.pdf), "bundle": str(files.zip or ""), "seq": str(seq)}
 

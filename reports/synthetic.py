@@ -8,6 +8,11 @@ escalations, rejections, quarantines, pending approvals, duplicates, budget
 breaches, PII reveals/erasures, config versions and eval gates; ``populate_ledger``
 adds a real key rotation halfway, which only the ledger itself can write.
 Values are ids, codes and keyed-hash-like hex only: no personal data.
+
+The people are real to the auditor's ``verify.py``: an admin enrols them with
+signed ``person.changed`` entries, and every decision and reveal carries an
+SSH signature (made in process with keys derived from the person's name, so a
+seed gives the same bytes) by the person enrolled at that point.
 """
 
 from __future__ import annotations
@@ -20,10 +25,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import BaseModel
 
-from approvals.entries import DecisionPayload, RefusedPayload
-from approvals.statement import DecisionStatement
+from approvals.entries import DecisionPayload, EnrolmentPayload, RefusedPayload, SignerSignature
+from approvals.sshsig import public_key_line, sign_in_process
+from approvals.statement import DecisionStatement, EnrolmentStatement, RevealStatement
 from docval.domain import DocKind, DocState, Finding, ModelCall, Outcome, Tier
 from docval.events import (
     BudgetExceededPayload,
@@ -38,6 +45,7 @@ from docval.events import (
     FinalPayload,
     IngestedPayload,
     MaskedPayload,
+    PiiRevealedPayload,
     QuarantinedPayload,
     ValidatedPayload,
 )
@@ -49,6 +57,14 @@ _FINDINGS = ("IBAN_CHECKSUM", "VAT_ID_INVALID", "TOTAL_MISMATCH", "DATE_ORDER", 
 _QUARANTINE_REASONS = ("ENCRYPTED", "MALFORMED", "TOO_LARGE", "NOT_PDF")
 _ENTITIES = ("PERSON", "EMAIL_ADDRESS", "IBAN_CODE", "PHONE_NUMBER", "LOCATION")
 _APPROVERS = (("ap-clerk-1", "reviewer"), ("ap-clerk-2", "reviewer"), ("cfo-1", "senior_reviewer"))
+_ADMIN = "admin-1"
+_PEOPLE = {  # enrolled in this order; the first is the trust anchor
+    _ADMIN: ["admin"],
+    "ap-clerk-1": ["reviewer"],
+    "ap-clerk-2": ["reviewer"],
+    "cfo-1": ["reviewer", "senior_reviewer"],
+    "dpo-1": ["pii_reader"],
+}
 _PROMPTS = {"invoice-extract": "v3", "kyc-extract": "v2"}
 
 
@@ -84,15 +100,40 @@ def synthetic_entries(documents: int, *, start: datetime, days: int = 28, seed: 
     rng = random.Random(seed)
     step = timedelta(days=days) / max(documents, 1)
     yield from _installation_start(start)
+    doc = ""
     for index in range(documents):
         moment = start + step * index
-        yield from _document(rng, hashlib.sha256(f"{seed}:{index}".encode()).hexdigest(), moment, index)
+        doc = hashlib.sha256(f"{seed}:{index}".encode()).hexdigest()
+        yield from _document(rng, doc, moment, index)
         if index and index % 5000 == 0:
-            yield from _installation_events(rng, moment + step / 2, index)
+            yield from _installation_events(rng, moment + step / 2, doc)
+
+
+def _key(person: str) -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(hashlib.sha256(f"docval synthetic {person}".encode()).digest())
+
+
+def _sshsig(person: str, message: bytes) -> dict[str, str]:
+    return {"kind": "sshsig", "signature": sign_in_process(_key(person), message)}
+
+
+def _enrolment(ts: str) -> Iterator[SyntheticEntry]:
+    """``person.changed`` entries: the admin enrols themself (the trust anchor), then signs each other person in."""
+    for version, (person, roles) in enumerate(_PEOPLE.items()):
+        key = {"kind": "ssh-ed25519", "public_key": public_key_line(_key(person).public_key())}
+        statement = EnrolmentStatement(
+            action="add", person=person, roles=roles, key=key, roster_version=version, signed_at=ts
+        )
+        signatures = (
+            [] if version == 0 else [SignerSignature(signer=_ADMIN, signature=_sshsig(_ADMIN, statement.message()))]
+        )
+        payload = EnrolmentPayload(statement=statement, signatures=signatures)
+        yield SyntheticEntry(ts, EntryKind.PERSON_CHANGED, None, _ADMIN, _dump(payload))
 
 
 def _installation_start(moment: datetime) -> Iterator[SyntheticEntry]:
     ts = _ts(moment)
+    yield from _enrolment(ts)
     for name, version in (("policy", "2026.11.1"), ("roles", "7"), ("pii", "3"), *_PROMPTS.items()):
         config = ConfigAppliedPayload(name=name, version=version, sha256=hashlib.sha256(name.encode()).hexdigest())
         yield SyntheticEntry(ts, EntryKind.CONFIG_APPLIED, None, "operator", _dump(config))
@@ -107,10 +148,15 @@ def _installation_start(moment: datetime) -> Iterator[SyntheticEntry]:
     yield SyntheticEntry(ts, EntryKind.EVAL_GATE, None, "ci", _dump(gate))
 
 
-def _installation_events(rng: random.Random, moment: datetime, index: int) -> Iterator[SyntheticEntry]:
+def _installation_events(rng: random.Random, moment: datetime, doc: str) -> Iterator[SyntheticEntry]:
     ts = _ts(moment)
-    yield SyntheticEntry(ts, EntryKind.PII_REVEALED, None, "dpo-1", {"subject": _hex(rng), "reason_code": "DSAR"})
-    yield SyntheticEntry(ts, EntryKind.PII_ERASED, None, "dpo-1", {"subject": _hex(rng)})
+    statement = RevealStatement(doc=doc, token="<PERSON_1>", signer="dpo-1", signed_at=ts)
+    reveal = PiiRevealedPayload(
+        user="dpo-1", role="pii_reader", token="<PERSON_1>", subject=_hex(rng), revealed_at=ts,
+        statement=statement.model_dump(mode="json"), signature=_sshsig("dpo-1", statement.message()),
+    )  # fmt: skip
+    yield SyntheticEntry(ts, EntryKind.PII_REVEALED, doc, "dpo-1", _dump(reveal))
+    yield SyntheticEntry(ts, EntryKind.PII_ERASED, None, "operator", {"subject": _hex(rng)})
     budget = BudgetExceededPayload(
         scope="day", tier=Tier.REMOTE, limit_usd="50.00", spent_usd="50.02", action="fallback"
     )
@@ -177,7 +223,7 @@ def _document(rng: random.Random, doc: str, moment: datetime, index: int) -> Ite
         yield entry(EntryKind.APPROVAL_REFUSED, refused, "docval-approvals")
     approvers = _APPROVERS[1:] if two else _APPROVERS[index % 2 : index % 2 + 1]
     for user, role in approvers:
-        yield entry(EntryKind.APPROVAL_GRANTED, _approval(rng, clock[0], user, role), user, seconds=900)
+        yield entry(EntryKind.APPROVAL_GRANTED, _approval(rng, clock[0], doc, user, role), user, seconds=900)
     yield entry(EntryKind.PUBLISHED, FinalPayload(state=DocState.PUBLISHED, result_sha256=_hex(rng)))
 
 
@@ -212,14 +258,16 @@ def _call(
                      usd=Decimal(usd), latency_ms=latency_ms, ok=True)  # fmt: skip
 
 
-def _approval(rng: random.Random, moment: datetime, user: str, role: str) -> DecisionPayload:
-    """Shaped like a recorded decision; its signature is random bytes (synthetic ledgers are for reports)."""
+def _approval(rng: random.Random, moment: datetime, doc: str, user: str, role: str) -> DecisionPayload:
+    """A decision as the approvals core records it, signed by the enrolled person's (synthetic) key."""
     statement = DecisionStatement(
-        doc=_hex(rng), round=_hex(rng)[:32], fields_sha256=_hex(rng), decision="approve",
+        doc=doc, round=_hex(rng)[:32], fields_sha256=_hex(rng), decision="approve",
         reason="checked against the order", signer=user, signed_at=_ts(moment),
     )  # fmt: skip
-    signature = {"kind": "sshsig", "signature": hashlib.sha256(_hex(rng).encode()).hexdigest()}
-    return DecisionPayload(statement=statement, signature=signature, role=role, roster_version=0, policy=_hex(rng))
+    return DecisionPayload(
+        statement=statement, signature=_sshsig(user, statement.message()), role=role,
+        roster_version=len(_PEOPLE), policy=_hex(rng),
+    )  # fmt: skip
 
 
 def populate_ledger(ledger: Ledger, documents: int, *, start: datetime, seed: int = 7, batch: int = 20_000) -> int:

@@ -7,9 +7,10 @@ set -euo pipefail
 packages=(
     tesseract-ocr      # extractors: OCR of pages without a text layer (README "extractors")
     tesseract-ocr-eng  # extractors: English model for tesseract-ocr
-    chromium        # reports: headless browser test of report.html
+    chromium        # reports and workbench: headless browser tests (report.html; passkeys with a virtual authenticator)
     poppler-utils   # reports: pdftoppm/pdftotext test of report.pdf
     postgresql      # flows: the Prefect server's database for many workers (`docval cluster`, flows/postgres.py)
+    openssh-client  # approvals: people sign decisions with `ssh-keygen -Y sign` (and ssh-agent); tests verify with it
 )
 
 missing=()

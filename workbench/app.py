@@ -108,7 +108,7 @@ def invite_link(settings: Settings, person: str, roles: list[str], *, invited_by
 
 
 def create_app(settings: Settings, publish: Publish) -> FastAPI:
-    from workbench import auth, correct, decide, document, queue
+    from workbench import auth, correct, decide, document, queue, report_files
 
     settings.ensure_dirs()
     templates = Jinja2Templates(directory=HERE / "templates")
@@ -123,7 +123,7 @@ def create_app(settings: Settings, publish: Publish) -> FastAPI:
     )
     threading.Thread(target=app.state.workbench.pii_engine, name="pii-warm-up", daemon=True).start()
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (auth, queue, document, correct, decide):
+    for module in (auth, queue, document, correct, decide, report_files):
         app.include_router(module.router)
 
     @app.middleware("http")
@@ -131,7 +131,8 @@ def create_app(settings: Settings, publish: Publish) -> FastAPI:
         """No framing (a decision page inside another site's frame could be clicked blind), our scripts only,
         and no Referer (enrolment links carry their one-time token in the path)."""
         response = await call_next(request)
-        response.headers.update(SECURITY_HEADERS)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)  # a route's own, stricter-fitting policy stands (report files)
         return response
 
     @app.exception_handler(WorkbenchError)

@@ -147,6 +147,7 @@ def test_docval_eval_routed_against_a_chat_completions_server(settings: Settings
         "DOCVAL_EXTRACT__ROUTER__LOCAL__ENABLED": "true",
         "DOCVAL_EXTRACT__ROUTER__LOCAL__BASE_URL": server.base_url,
         "DOCVAL_EXTRACT__ROUTER__LOCAL__MODEL": "stand-in",
+        "DOCVAL_EXTRACT__ROUTER__TRAINED_MODEL": "false",  # the endpoint tier alone (the trained tier: test_model.py)
     }
     try:
         command = [sys.executable, "-m", "docval", "eval", str(shared_data / "invoices-invoice2data"), "--no-einvoice"]

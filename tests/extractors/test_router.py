@@ -55,7 +55,8 @@ def remote_server() -> Iterator[ChatServer]:
 
 def configure(settings: Settings, *, local: ChatServer | None = None, remote: ChatServer | None = None, **router: Any):
     """Settings whose router points at the test servers; fast retries so failure tests stay quick."""
-    fields: dict[str, Any] = {"backoff_seconds": 0.01, "call_timeout_seconds": 2.0, **router}
+    # The endpoint tiers are under test here: the trained tier (tested in test_model.py) would answer first.
+    fields: dict[str, Any] = {"backoff_seconds": 0.01, "call_timeout_seconds": 2.0, "trained_model": False, **router}
     if local is not None:
         fields["local"] = ModelEndpoint(enabled=True, base_url=local.base_url, model="local-test", confidence=0.85)
     if remote is not None:

@@ -51,7 +51,7 @@ def test_anchor_deployment_is_served_on_the_configured_interval(flow_settings: S
     from flows.serve import deployments
 
     monkeypatch.setenv("DOCVAL_FLOWS__ANCHOR_SECONDS", "15")
-    served = {deployment.name: deployment for deployment in deployments(load_settings())}
+    served = {deployment.name: deployment for deployment in deployments(load_settings(), anchor=True)}
     anchor = served["interval"]
     assert anchor.flow_name == "anchor-shards"
     assert anchor.schedules[0].schedule.interval.total_seconds() == 15

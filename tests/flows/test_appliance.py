@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 
 import pytest
 
@@ -20,11 +21,12 @@ from docval.domain import DocState
 from docval.settings import Settings
 from docval.store import DocumentStore
 from flows.approvals.enrol import demo_keys_dir
+from flows.env import free_port
 
 
 class Appliance:
     def __init__(self) -> None:
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "DOCVAL_WORKBENCH__PORT": str(free_port())}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "docval", "up"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
@@ -64,7 +66,15 @@ def test_up_shows_pending_documents_and_approve_releases_one_across_a_restart(fl
     first = Appliance()
     keys = demo_keys_dir(flow_settings)  # enrolled by `prepare` (the flow_settings fixture), as at a first start
     assert not str(keys).startswith(str(flow_settings.data_dir.resolve())), "people's keys never in the data dir"
+    assert first.wait_for("drop files into: ").endswith(str(flow_settings.inbox.resolve()))
+    assert first.wait_for("results appear in: ").endswith(str(flow_settings.outbox.resolve()))
+    workbench = first.wait_for("reviewer workbench: http://localhost:").split(": ", 1)[1]
+    with urllib.request.urlopen(f"{workbench}/signin", timeout=10) as page:  # served by `docval up` itself
+        assert page.status == 200
+    assert first.wait_for("demo invitation: ").split()[2].startswith(f"{workbench}/enrol/")
     first.wait_for("Prefect UI: http://127.0.0.1:")
+    first.wait_for("waiting for people: ")
+    first.wait_for("auditor report: ")
     command = first.wait_for("try:  ")  # the hint names the docval this machine can run: on PATH or by path
     prefix = command.split(" approve ")[1].split()[0]
     assert f"--key {keys}/bob" in command

@@ -139,6 +139,37 @@ def test_a_decided_document_whose_publish_run_never_ran_is_not_stranded(flow_set
     assert sweep(flow_settings) == 0
 
 
+def test_the_workbench_publisher_runs_the_publish_flow_here_under_its_deployment(flow_settings: Settings) -> None:
+    """`docval up` hands the workbench this publisher: a run of publish-decision/publish, in the appliance."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+
+    from flows.approvals.publish import publish_decision
+    from flows.reviewing import publisher
+
+    doc = _waiting_document(flow_settings, approvals=1, deadline_in=timedelta(hours=1))
+    assert _decide(flow_settings, doc, "bob").recorded.state.outcome == "publish"
+    deployment = publish_decision.to_deployment(name="publish").apply()
+    try:
+        publisher(flow_settings)(doc)  # returns at once: the run goes on in a thread
+        deadline = time.monotonic() + 60
+        with get_client(sync_client=True) as client:
+            while True:
+                runs = client.read_flow_runs(
+                    deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment]))
+                )
+                if runs and runs[0].state.is_final():
+                    break
+                assert time.monotonic() < deadline, "the publish run did not finish"
+                time.sleep(0.2)
+    finally:
+        with get_client(sync_client=True) as client:
+            client.delete_deployment(deployment)
+    assert [run.name for run in runs] == [f"publish-{doc[:16]}"] and runs[0].state.is_completed()
+    assert DocumentStore(flow_settings.store_db).get(doc).state is DocState.PUBLISHED
+    assert DocumentResult.model_validate_json(outbox_path(flow_settings, doc).read_text()).state is DocState.PUBLISHED
+
+
 def _drop(folder: Path, content: bytes) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "invoice.pdf"

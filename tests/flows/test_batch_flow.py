@@ -20,6 +20,7 @@ from flowcheck import assert_exactly_once
 from docval.domain import DocState
 from docval.events import EntryKind
 from docval.settings import Settings
+from docval.store import DocumentStore
 from ledger import Ledger
 
 
@@ -65,8 +66,37 @@ def test_sample_inbox_through_the_flow_then_leak_scan(
     duplicates = [e for e in Ledger.open(flow_settings).entries() if e.kind == EntryKind.DUPLICATE]
     assert [e.doc for e in duplicates] == [_id(folder, samples[0].file)]
     assert not list(flow_settings.inbox.iterdir())
+    _assert_runs_named_for_people_with_their_artifacts(flow_settings, len(samples))
 
     _assert_no_leaks(flow_settings, prefect_server[1], caplog.text)
+
+
+def _assert_runs_named_for_people_with_their_artifacts(settings: Settings, documents: int) -> None:
+    """Issue 16: ``batch-<UTC minute>-<n>-docs`` runs, each with its KPI table and a link to the workbench."""
+    import re
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, FlowFilter, FlowFilterName
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["process-batch"])), limit=200)
+        ours = [
+            run for run in runs if len(run.parameters["doc_ids"]) and run.parameters["doc_ids"][0] in _docs(settings)
+        ]
+        assert ours, "no batch run of this test"
+        for run in ours:
+            assert re.fullmatch(rf"batch-\d{{4}}-\d\d-\d\dT\d\d:\d\d-{len(run.parameters['doc_ids'])}-docs", run.name)
+            found = client.read_artifacts(
+                artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run.id]))
+            )
+            kinds = {artifact.key: artifact for artifact in found}
+            assert kinds["docval-batch-kpis"].type == "table"
+            assert f"]({settings.workbench.public_origin})" in str(kinds["docval-batch-review"].data)
+    assert sum(len(run.parameters["doc_ids"]) for run in ours) >= documents
+
+
+def _docs(settings: Settings) -> set[str]:
+    return {record.doc for record in DocumentStore(settings.store_db).all()}
 
 
 def _id(folder: Path, name: str) -> str:
@@ -127,3 +157,22 @@ def test_process_wait_prints_a_summary_and_exits_zero(flow_settings: Settings, p
         "kyc-002.pdf": "awaiting_approval",
     }
     assert len(list(batch.iterdir())) == 3  # copies were claimed; the given files stay (--move hands them over)
+
+
+def test_the_watchers_batches_show_under_the_batch_deployment(flow_settings: Settings) -> None:
+    """Issue 16: work done by the watcher appears under ``process-batch/batch``, run in the watcher's process."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+
+    from flows.batch import process_batch, process_claimed
+
+    assert process_claimed([], False) == {}  # no served deployment: a direct call, as `docval process` makes
+    deployment = process_batch.to_deployment(name="batch").apply()
+    try:
+        assert process_claimed([], False) == {}
+        with get_client(sync_client=True) as client:
+            runs = client.read_flow_runs(deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment])))
+    finally:
+        with get_client(sync_client=True) as client:
+            client.delete_deployment(deployment)
+    assert len(runs) == 1 and runs[0].state.is_completed() and runs[0].name.endswith("-0-docs")

@@ -16,7 +16,7 @@ from reporthelpers import today_period
 
 from docval.events import EntryKind, ReportGeneratedPayload
 from docval.settings import Settings
-from flows.report_flow import previous_month, publish_batch_kpis, report_deployment, report_flow
+from flows.report_flow import period_name, previous_month, publish_batch_kpis, report_deployment, report_flow
 from ledger import Ledger
 
 
@@ -34,7 +34,8 @@ def _artifacts(key_prefix: str) -> list:
 def test_report_flow_writes_report_records_its_hash_and_links_it(settings: Settings, filled: Ledger) -> None:
     period = today_period()
     day = period.start.date().isoformat()
-    result = report_flow(period_from=day, period_to=day)
+    state = report_flow(period_from=day, period_to=day, return_state=True)
+    result = state.result()
     out = settings.resolve(settings.reports.out_dir) / period.label
     assert Path(result["report"]) == out / "report.html" and (out / "bundle.zip").exists()
     recorded = [entry for entry in filled.entries() if entry.kind == EntryKind.REPORT_GENERATED]
@@ -43,8 +44,13 @@ def test_report_flow_writes_report_records_its_hash_and_links_it(settings: Setti
     assert payload.report_sha256 == hashlib.sha256((out / "report.html").read_bytes()).hexdigest()
     assert payload.bundle_sha256 == hashlib.sha256((out / "bundle.zip").read_bytes()).hexdigest()
     links = {artifact.key: artifact for artifact in _artifacts(f"docval-report-{period.label.replace('_', '-')}")}
-    assert len(links) == 2  # Prefect stores link artifacts as markdown links
-    assert any((out / "bundle.zip").resolve().as_uri() in str(artifact.data) for artifact in links.values())
+    assert len(links) == 3  # HTML, PDF, bundle; Prefect stores link artifacts as markdown links
+    served = f"{settings.workbench.public_origin}/reports/{period.label}/"
+    assert {name for name in ("report.html", "report.pdf", "bundle.zip") for artifact in links.values()
+            if f"({served}{name})" in str(artifact.data)} == {"report.html", "report.pdf", "bundle.zip"}  # fmt: skip
+    assert not any("file://" in str(artifact.data) for artifact in links.values())  # links that open in a browser
+    with get_client(sync_client=True) as client:
+        assert client.read_flow_run(state.state_details.flow_run_id).name == f"report-{day}_{day}"
 
 
 def test_batch_kpis_are_published_as_table_and_markdown(settings: Settings, filled: Ledger) -> None:
@@ -71,3 +77,10 @@ def test_deployment_is_monthly_by_default_and_accepts_dates(settings: Settings) 
 def test_previous_month_spans_whole_months() -> None:
     assert previous_month(date(2026, 3, 1)) == (date(2026, 2, 1), date(2026, 2, 28))
     assert previous_month(date(2026, 1, 15)) == (date(2025, 12, 1), date(2025, 12, 31))
+
+
+def test_runs_are_named_for_people_by_their_period() -> None:
+    assert period_name(date(2026, 11, 1), date(2026, 11, 30)) == "2026-11"
+    assert period_name(date(2026, 2, 1), date(2026, 2, 28)) == "2026-02"
+    assert period_name(date(2026, 11, 1), date(2026, 11, 29)) == "2026-11-01_2026-11-29"
+    assert period_name(date(2026, 10, 1), date(2026, 11, 30)) == "2026-10-01_2026-11-30"

@@ -1,0 +1,103 @@
+"""Labelled documents for training and cross-validation: generated layouts and the shared real corpora.
+
+Each ``Sample`` carries the page text exactly as the appliance reads it
+(``load_pdf``, sandboxed), the truth, the rules tier's answers (needed to fit
+the rules' calibration and to route as the appliance does) and its
+``template_key``. Real e-invoices are grouped as
+``shared/data/einvoice-train/build.py`` groups them: the seller name
+(casefolded, NFKC, first 25 characters) and the PDF's producer | creator
+with digit runs replaced by '#' (first 60 characters).
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import pypdf
+
+from docval.domain import DocKind, ExtractedField
+from docval.settings import ExtractSettings
+from extractors.evaluate import load_dataset
+from extractors.layouts import generate
+from extractors.pdf import PageText, PdfDocument, load_pdf
+from extractors.rules import extract_rules, merge_views, wants_layout
+
+__all__ = ["Sample", "corpus_samples", "generated_samples", "rules_fields", "template_key"]
+
+
+@dataclass
+class Sample:
+    doc_id: str
+    source: str  # generated | zugferd | invoice2data
+    group: str  # template_key as one string
+    pages: list[PageText]
+    truth: dict[str, str | None]
+    rules: dict[str, ExtractedField]
+
+
+def rules_fields(document: PdfDocument) -> dict[str, ExtractedField]:
+    """The rules tier over the visible text, as ``extract`` runs it (layout view when the plain one is weak)."""
+    pages = list(document.pages)
+    fields = extract_rules(pages, DocKind.INVOICE)
+    if wants_layout(fields, DocKind.INVOICE) and (layout := document.layout_pages()) is not None:
+        fields = merge_views(fields, extract_rules(layout, DocKind.INVOICE), pages, layout)
+    return fields
+
+
+def generated_samples(seed: int, count: int, settings: ExtractSettings, layouts: tuple[int, ...]) -> list[Sample]:
+    """``count`` generated invoices from the given layouts, read back through the appliance's PDF reader."""
+    samples = []
+    with tempfile.TemporaryDirectory(prefix="docval-gen-") as folder:
+        for invoice in generate(seed, count, layouts=layouts):
+            path = Path(folder) / invoice.name
+            path.write_bytes(invoice.pdf)
+            document = load_pdf(path, settings)
+            samples.append(
+                Sample(
+                    invoice.name,
+                    "generated",
+                    invoice.template_key,
+                    list(document.pages),
+                    invoice.truth,
+                    rules_fields(document),
+                )
+            )
+    return samples
+
+
+def corpus_samples(root: Path, settings: ExtractSettings) -> list[Sample]:
+    """A shared corpus folder (ZUGFeRD-style ``ground_truth.json`` or invoice2data ``index.json``)."""
+    name, documents = load_dataset(root)
+    samples = []
+    for labelled in documents:
+        document = load_pdf(labelled.path, settings)
+        seller = labelled.truth.get("seller_name") or labelled.doc_id
+        samples.append(
+            Sample(
+                labelled.doc_id,
+                name,
+                " | ".join(template_key(seller, labelled.path)),
+                list(document.pages),
+                dict(labelled.truth),
+                rules_fields(document),
+            )
+        )
+    return samples
+
+
+def template_key(seller_name: str, pdf: Path) -> list[str]:
+    """[folded seller name[:25], folded producer | creator with digit runs as '#'[:60]], as build.py has it."""
+    try:
+        meta = pypdf.PdfReader(pdf, strict=False).metadata or {}
+        produced = str(meta.get("/Producer") or "") + " | " + str(meta.get("/Creator") or "")
+    except Exception:
+        produced = ""
+    return [_fold(seller_name)[:25], re.sub(r"[\d.]+", "#", _fold(produced))[:60]]
+
+
+def _fold(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text or "").casefold().split())

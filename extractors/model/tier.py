@@ -1,0 +1,79 @@
+"""The trained tier inside the router: per field, keep the rules where they are certain, else ask the model.
+
+Decisions are made on calibrated probabilities, in two stages fitted on
+held-out folds. Stage one gives each reader alone a probability
+(``rules:FIELD``, ``model:FIELD``); the rules' answer stands when it is
+certain (≥ ``CERTAIN``), otherwise the model's answer is compared with it.
+Stage two is the probability of the answer the router finally returns, for
+how it came about: both readers agreed (``agree:FIELD``), only the model
+answered (``model_only:FIELD``), or they disagreed and one was preferred
+(``rules_won:FIELD``, ``model_won:FIELD``). Fields the model does not read
+keep the rules' answer with its stage-one probability.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from docval.domain import ExtractedField, Tier
+from extractors.matching import matches
+from extractors.model.calibration import Calibration
+from extractors.model.candidates import FIELD_KINDS
+from extractors.model.scorer import Prediction
+
+__all__ = ["CERTAIN", "Routed", "calibrated", "route"]
+
+CERTAIN = 0.99  # a rules answer at least this likely to be right is not second-guessed
+
+
+@dataclass(frozen=True)
+class Routed:
+    """One field's answer before its final calibration: which reader, how it came about, and the raw score."""
+
+    field: ExtractedField
+    source: str  # rules | agree | model_only | rules_won | model_won
+    score: float  # stage-one probability the final curve is applied to
+
+
+def route(
+    rules: dict[str, ExtractedField], predictions: dict[str, Prediction], calibration: Calibration
+) -> dict[str, Routed]:
+    """Every field's answer and provenance (uncalibrated in stage two; see ``calibrated``)."""
+    routed = {}
+    for name, field in rules.items():
+        if isinstance(field.value, list):
+            routed[name] = Routed(field, "rules", field.confidence)
+            continue
+        routed[name] = Routed(field, "rules", calibration.probability(f"rules:{name}", field.confidence))
+    for name in FIELD_KINDS:
+        guess = predictions.get(name)
+        if guess is None:
+            continue
+        model_p = calibration.probability(f"model:{name}", guess.score)
+        answer = ExtractedField(
+            value=guess.value, confidence=model_p, tier=Tier.LOCAL, page=guess.page, span=guess.span
+        )
+        current = routed.get(name)
+        if current is None:
+            routed[name] = Routed(answer, "model_only", model_p)
+        elif current.score >= CERTAIN and current.field.tier is Tier.RULES:
+            continue
+        elif matches(name, str(guess.value), str(current.field.value)):
+            routed[name] = Routed(current.field, "agree", max(model_p, current.score))
+        elif model_p > current.score:
+            routed[name] = Routed(answer, "model_won", model_p)
+        else:
+            routed[name] = Routed(current.field, "rules_won", current.score)
+    return routed
+
+
+def calibrated(routed: dict[str, Routed], calibration: Calibration) -> dict[str, ExtractedField]:
+    """The fields with their final confidence: stage two's curve for how each answer came about."""
+    fields = {}
+    for name, answer in routed.items():
+        if answer.source == "rules":
+            confidence = answer.score
+        else:
+            confidence = calibration.probability(f"{answer.source}:{name}", answer.score)
+        fields[name] = answer.field.model_copy(update={"confidence": round(confidence, 4)})
+    return fields

@@ -1,0 +1,132 @@
+"""Training, cross-validation and calibration of the field model (``scripts/train_extractor.py`` drives it).
+
+Labels come from the truth: a candidate is positive when it ``matches`` the
+field's true value. Calibration is fitted only on answers to documents whose
+template was held out of the model that produced them (grouped folds: a
+template's documents are always in one fold), so the probabilities describe
+layouts the model has not seen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from docval.domain import ExtractedField
+from extractors.matching import matches
+from extractors.model.calibration import Calibration, fit_calibration
+from extractors.model.candidates import FIELD_KINDS, candidates
+from extractors.model.corpus import Sample
+from extractors.model.features import feature_matrix
+from extractors.model.scorer import FieldModel, Prediction, fit_field
+from extractors.model.tier import calibrated, route
+
+__all__ = ["HeldOut", "balance", "cross_validate", "folds_by_group", "train", "weights_digest"]
+
+
+def balance(samples: Sequence[Sample]) -> list[float]:
+    """A weight per sample so that real and generated documents weigh the same in total: a few dozen real
+    invoices must not drown under a thousand generated ones, which are easier than the real world."""
+    real = sum(s.source != "generated" for s in samples)
+    generated = len(samples) - real
+    if not real or not generated:
+        return [1.0] * len(samples)
+    return [1.0 if s.source == "generated" else generated / real for s in samples]
+
+
+def train(samples: Sequence[Sample], seed: int) -> dict[str, object]:
+    """One classifier per field over every candidate of the field's kind in ``samples``."""
+    rows: dict[str, list[np.ndarray]] = defaultdict(list)
+    labels: dict[str, list[np.ndarray]] = defaultdict(list)
+    weights: dict[str, list[np.ndarray]] = defaultdict(list)
+    for sample, weight in zip(samples, balance(samples), strict=True):
+        found = candidates(sample.pages)
+        matrix = feature_matrix(found, sample.rules)
+        for name, kind in FIELD_KINDS.items():
+            if name not in sample.truth:
+                continue  # unlabelled here (e.g. a corpus without due dates): neither positive nor negative
+            truth = sample.truth[name]
+            picked = [i for i, c in enumerate(found) if c.kind == kind]
+            if not picked:
+                continue
+            rows[name].append(matrix[picked])
+            labels[name].append(np.array([truth is not None and matches(name, found[i].value, truth) for i in picked]))
+            weights[name].append(np.full(len(picked), weight))
+    return {
+        name: fit_field(np.vstack(rows[name]), np.concatenate(labels[name]), np.concatenate(weights[name]), seed)
+        for name in FIELD_KINDS
+    }
+
+
+@dataclass
+class HeldOut:
+    """Answers to documents whose template the scoring model never saw."""
+
+    predictions: dict[str, dict[str, Prediction]] = field(default_factory=dict)  # doc_id -> field -> prediction
+    routed: dict[str, dict[str, ExtractedField]] = field(default_factory=dict)  # doc_id -> calibrated fields
+
+    def model_values(self, doc_id: str) -> dict[str, object]:
+        return {name: p.value for name, p in self.predictions.get(doc_id, {}).items()}
+
+    def routed_values(self, doc_id: str) -> dict[str, object]:
+        return {name: f.value for name, f in self.routed.get(doc_id, {}).items()}
+
+
+def folds_by_group(samples: Sequence[Sample], folds: int) -> list[list[int]]:
+    """Sample indices per fold; every template's samples in one fold (assigned by a hash of the template)."""
+    buckets: list[list[int]] = [[] for _ in range(folds)]
+    for index, sample in enumerate(samples):
+        bucket = int(hashlib.sha256(sample.group.encode()).hexdigest(), 16) % folds
+        buckets[bucket].append(index)
+    return buckets
+
+
+def cross_validate(samples: Sequence[Sample], folds: list[list[int]], seed: int) -> tuple[HeldOut, Calibration]:
+    """Predict each fold with a model trained on the other folds; fit both calibration stages on the results;
+    route every held-out document as the appliance would."""
+    held = HeldOut()
+    for fold in folds:
+        inside = set(fold)
+        model = FieldModel(train([s for i, s in enumerate(samples) if i not in inside], seed), Calibration(), "cv")
+        for index in fold:
+            held.predictions[samples[index].doc_id] = model.predict(samples[index].pages, samples[index].rules)
+    stage_one = fit_calibration(_stage_one_points(samples, held))
+    routed = {s.doc_id: route(s.rules, held.predictions[s.doc_id], stage_one) for s in samples}
+    points: dict[str, list[tuple[float, bool, float]]] = defaultdict(list)
+    for sample, weight in zip(samples, balance(samples), strict=True):
+        for name, answer in routed[sample.doc_id].items():
+            if answer.source != "rules" and name in sample.truth:
+                right = _right(name, answer.field.value, sample)
+                points[f"{answer.source}:{name}"].append((answer.score, right, weight))
+    calibration = Calibration({**stage_one.curves, **fit_calibration(points).curves})
+    held.routed = {doc: calibrated(answers, calibration) for doc, answers in routed.items()}
+    return held, calibration
+
+
+def _stage_one_points(samples: Sequence[Sample], held: HeldOut) -> dict[str, list[tuple[float, bool, float]]]:
+    """(raw score, right, weight) per reader and labelled field; a value where the truth says "absent" is wrong."""
+    points: dict[str, list[tuple[float, bool, float]]] = defaultdict(list)
+    for sample, weight in zip(samples, balance(samples), strict=True):
+        for name in sample.truth:
+            rules = sample.rules.get(name)
+            if rules is not None and not isinstance(rules.value, list):
+                points[f"rules:{name}"].append((rules.confidence, _right(name, rules.value, sample), weight))
+            guess = held.predictions[sample.doc_id].get(name)
+            if guess is not None:
+                points[f"model:{name}"].append((guess.score, _right(name, guess.value, sample), weight))
+    return points
+
+
+def _right(name: str, value: object, sample: Sample) -> bool:
+    truth = sample.truth.get(name)
+    return truth is not None and matches(name, str(value), truth)
+
+
+def weights_digest(classifiers: dict[str, object]) -> str:
+    """A version string that changes whenever the weights do."""
+    return "fields-" + hashlib.sha256(pickle.dumps(classifiers, protocol=5)).hexdigest()[:12]

@@ -1,0 +1,87 @@
+"""Train the model tier's field scorer and its calibration, reproducibly (same seed, same weights).
+
+Data: generated invoices in layouts 0-6 (``extractors/layouts.py``; layouts
+7 and 8 are kept out for evaluation) plus the shared real corpora (ZUGFeRD,
+einvoice-train, invoice2data). Calibration curves are fitted on grouped
+cross-validation folds (a template's documents are always in one fold), then
+the final model is trained on everything and written with the curves to
+``extractors/model/data``. ``--report FILE`` writes the held-out answers for
+``benchmarks/model_bench.py``. Time on 2 cores: see benchmarks/README.md.
+
+    nice -n 10 .venv/bin/python scripts/train_extractor.py
+"""
+
+from __future__ import annotations
+
+import os
+
+# One OpenMP thread: the same result on any machine and no fight with other work on a small host.
+os.environ["OMP_NUM_THREADS"] = "1"
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from docval.settings import ExtractSettings
+from extractors.model.corpus import corpus_samples, generated_samples
+from extractors.model.scorer import FieldModel, save_model
+from extractors.model.train import cross_validate, folds_by_group, train, weights_digest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+CORPORA = ("zugferd", "einvoice-train", "invoices-invoice2data")
+TRAIN_LAYOUTS = (0, 1, 2, 3, 4, 5, 6)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=20261204)
+    parser.add_argument("--generated", type=int, default=600, help="generated training invoices")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--no-corpora", action="store_true", help="generated data only (tests)")
+    parser.add_argument("--out", type=Path, default=ROOT / "extractors" / "model" / "data")
+    parser.add_argument("--report", type=Path, help="write held-out answers here (JSON)")
+    args = parser.parse_args()
+
+    started, cpu = time.perf_counter(), time.process_time()
+    settings = ExtractSettings()
+    samples = generated_samples(args.seed, args.generated, settings, TRAIN_LAYOUTS)
+    if not args.no_corpora:
+        for corpus in CORPORA:
+            samples += corpus_samples(SHARED / corpus, settings)
+    read = time.perf_counter() - started
+    held, calibration = cross_validate(samples, folds_by_group(samples, args.folds), args.seed)
+    classifiers = train(samples, args.seed)
+    model = FieldModel(classifiers, calibration, weights_digest(classifiers))
+    info = {
+        "seed": args.seed,
+        "generated": args.generated,
+        "layouts": list(TRAIN_LAYOUTS),
+        "corpora": [] if args.no_corpora else list(CORPORA),
+        "documents": len(samples),
+        "folds": args.folds,
+    }
+    save_model(model, args.out, info)
+    if args.report:
+        rows = [
+            {
+                "doc_id": s.doc_id,
+                "source": s.source,
+                "group": s.group,
+                "truth": s.truth,
+                "rules": {k: v.value for k, v in s.rules.items() if not isinstance(v.value, list)},
+                "model": held.model_values(s.doc_id),
+                "routed": {k: [v.value, v.confidence] for k, v in held.routed.get(s.doc_id, {}).items()},
+            }
+            for s in samples
+        ]
+        args.report.write_text(json.dumps(rows, default=str), encoding="utf-8")
+    print(
+        f"{len(samples)} documents ({read:.0f} s reading), model {model.version}, calibration {calibration.version}; "
+        f"wall {time.perf_counter() - started:.0f} s, CPU {time.process_time() - cpu:.0f} s (this process)"
+    )
+
+
+if __name__ == "__main__":
+    main()
