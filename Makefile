@@ -30,16 +30,13 @@ system-deps:
 run: install system-deps
 	$(BIN)/docval up
 
-# Many workers on this machine: PostgreSQL + Prefect server + work pool + three process workers, each writing
-# its own ledger shard; the sample inbox is processed, what waits for approval is listed (approve it while
-# `docval cluster up` runs), then every shard is anchored and verified. Ctrl-C stops everything cleanly.
+# Many workers on this machine, witnessed: a C2SP witness (`docval witness`) cosigns the root's checkpoints;
+# PostgreSQL + Prefect server + work pool + three process workers, each writing its own ledger shard, which the
+# root anchors; the sample inbox is processed, what waits for approval is listed, then the root and every shard
+# are verified with the ledger key and the witness key pinned (scripts/cluster-demo.sh). Ctrl-C stops everything.
 # Its own port (4210), so a running `make run` appliance (4200, SQLite) is not mistaken for the cluster's server.
-CLUSTER_ENV := DOCVAL_DATA_DIR=var/cluster DOCVAL_FLOWS__PREFECT_API_URL=http://127.0.0.1:4210/api
 cluster-demo: install system-deps
-	$(CLUSTER_ENV) $(BIN)/docval cluster up --workers 3 --samples --exit-when-idle
-	$(CLUSTER_ENV) $(BIN)/docval pending
-	$(CLUSTER_ENV) $(BIN)/docval ledger anchor
-	$(CLUSTER_ENV) $(BIN)/docval ledger verify
+	bash scripts/cluster-demo.sh
 
 # The ledger on its own: a few entries, a signed checkpoint, verify.
 ledger-demo: install
@@ -77,4 +74,4 @@ audit:
 	.venv-audit/bin/pip-audit -r constraints.txt --no-deps --disable-pip --strict
 
 clean:
-	rm -rf $(VENV) .venv-audit var .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-audit var var-cluster var-witness .pytest_cache .hypothesis

@@ -58,16 +58,19 @@ def shard_env(settings: Settings, name: str) -> dict[str, str]:
     Paths stay relative to ``data_dir``, so the same variables work on every machine mounting the shared
     data directory wherever it is mounted.
     """
-    return {f"DOCVAL_LEDGER__{key.upper()}": value for key, value in shard_overrides(settings, name).items()}
+    env = {f"DOCVAL_LEDGER__{key.upper()}": value for key, value in shard_overrides(settings, name).items()}
+    return env | {"DOCVAL_LEDGER__WITNESSES": "[]"}  # see shard_settings
 
 
 def shard_settings(settings: Settings, name: str) -> Settings:
     """``settings`` with the ledger switched to shard ``name`` (everything else unchanged).
 
     Validated afresh rather than copied: ``Settings`` caches resolved paths, and a copy would keep the root's.
+    A shard asks no witness: the root anchors every shard checkpoint (with its consistency proof) and the
+    root is what witnesses cosign, so one witnessed log covers them all and witnesses need know one origin.
     """
     values = settings.model_dump()
-    values["ledger"] = {**values["ledger"], **shard_overrides(settings, name)}
+    values["ledger"] = {**values["ledger"], **shard_overrides(settings, name), "witnesses": []}
     return type(settings).model_validate(values)
 
 

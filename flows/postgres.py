@@ -145,6 +145,13 @@ class Postgres:
             return
         user = pwd.getpwnam(_SUPERUSER)
         data_dir = self.folder.parent  # 0700 (docval.private): PostgreSQL's user may pass through, not list or read
+        for above in data_dir.resolve().parents:
+            if not above.stat().st_mode & stat.S_IXOTH:
+                raise FlowError(
+                    f"PostgreSQL runs as {_SUPERUSER} and cannot reach {self.folder}: {above} is not searchable by "
+                    f"others; put the data directory where it can pass (e.g. a folder beside var/, as `make "
+                    f"cluster-demo` does) or run `chmod o+x {above}`"
+                )
         data_dir.chmod(stat.S_IMODE(data_dir.stat().st_mode) | 0o011)
         for path in (self.folder, self.pgdata, self.folder / ".initdb-password"):
             os.chown(path, user.pw_uid, user.pw_gid)

@@ -44,15 +44,9 @@ def test_every_exported_name_still_resolves(package: str) -> None:
         module.no_such_name  # noqa: B018 - the attribute access is the test
 
 
-def test_small_cli_bench(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_small_cli_bench(load_benchmark, capsys: pytest.CaptureFixture[str]) -> None:
     """benchmarks/cli_bench.py with one run, so it cannot rot (the figures are in benchmarks/README.md)."""
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "cli_bench.py"
-    spec = importlib.util.spec_from_file_location("cli_bench", path)
-    bench = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "cli_bench", bench)
-    spec.loader.exec_module(bench)
+    bench = load_benchmark("cli_bench")
     medians = bench.main(["--runs", "1"])
     assert medians["python -c pass"] > 0 and 0 < medians["docval --help"] < 60
     assert "over a bare interpreter" in capsys.readouterr().out

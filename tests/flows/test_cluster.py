@@ -12,8 +12,6 @@ outbox file per document, one final ledger entry per document over all shards
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,17 +19,9 @@ import pytest
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "scale_bench.py"
 
 
-def _bench(monkeypatch: pytest.MonkeyPatch):
-    spec = importlib.util.spec_from_file_location("scale_bench", BENCH)
-    bench = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "scale_bench", bench)
-    spec.loader.exec_module(bench)
-    return bench
-
-
-def test_three_workers_on_postgres_decide_60_documents_once(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+def test_three_workers_on_postgres_decide_60_documents_once(load_benchmark, capsys) -> None:
     """~40-60 s: PostgreSQL initdb + server + 3 workers + 6 flow runs of 10 documents."""
-    (figure,) = _bench(monkeypatch).main(
+    (figure,) = load_benchmark("scale_bench").main(
         ["--docs", "60", "--workers", "3", "--sqlite-workers", "0", "--approvals-workers", "0", "--chunk", "10"]
     )
     assert figure.final_entries == figure.docs == 60
@@ -41,8 +31,8 @@ def test_three_workers_on_postgres_decide_60_documents_once(monkeypatch: pytest.
 
 
 @pytest.mark.slow  # ~65 s on 2 cores (1,000 documents in 5 runs of 200)
-def test_three_workers_on_postgres_decide_1000_documents_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    (figure,) = _bench(monkeypatch).main(
+def test_three_workers_on_postgres_decide_1000_documents_once(load_benchmark) -> None:
+    (figure,) = load_benchmark("scale_bench").main(
         ["--docs", "1000", "--workers", "3", "--sqlite-workers", "0", "--approvals-workers", "0"]
     )
     assert figure.final_entries == figure.docs == 1000

@@ -26,9 +26,10 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from flowcheck import ClusterUp, assert_once_over_shards, wait_for
 
-from docval.settings import Settings
+from docval.settings import Settings, load_settings
 from flows.env import free_port
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
@@ -131,3 +132,17 @@ def test_postgres_stopped_then_table_locked_mid_batch(postgres_settings: Setting
     )
     assert "dispatcher: the Prefect server takes runs again" in output
     assert re.search(r"dispatcher: the Prefect server took \d+\.\d s to create a flow run \(its database", output)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the hand-over to PostgreSQL's own user happens only as root")
+def test_a_data_directory_postgresql_cannot_reach_is_named_with_the_fix(postgres_settings: Settings) -> None:
+    """A 0700 folder above the data directory (docval creates its folders 0700) used to fail inside initdb."""
+    from flows.errors import FlowError
+    from flows.postgres import Postgres
+
+    hidden = postgres_settings.data_dir.parent / "private"
+    hidden.mkdir(mode=0o700)
+    settings = load_settings(data_dir=hidden / "var")
+    settings.ensure_dirs()
+    with pytest.raises(FlowError, match=rf"{hidden} is not searchable by others; .*chmod o\+x {hidden}"):
+        Postgres.of(settings).create()

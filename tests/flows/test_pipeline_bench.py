@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,13 +12,12 @@ from docval.settings import Settings
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "pipeline_bench.py"
 
 
-def test_small_pipeline_bench(flow_settings: Settings, prefect_server, monkeypatch: pytest.MonkeyPatch, capsys):
+def test_small_pipeline_bench(
+    flow_settings: Settings, prefect_server, monkeypatch: pytest.MonkeyPatch, capsys, load_benchmark
+):
     for name in ("DOCVAL_DATA_DIR", "DOCVAL_CONFIG", "DOCVAL_FLOWS__PREFECT_API_URL"):
         monkeypatch.setenv(name, "restored-after-the-test")
-    spec = importlib.util.spec_from_file_location("pipeline_bench", BENCH)
-    bench = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "pipeline_bench", bench)
-    spec.loader.exec_module(bench)
+    bench = load_benchmark("pipeline_bench")
     figures = bench.main(["--docs", "12", "--latency-files", "2", "--rounds", "1", "--api-url", prefect_server[0]])
     assert figures["plain_docs_per_second"] > 0 and figures["flow_docs_per_second"] > 0
     assert math.isfinite(figures["overhead"])

@@ -143,15 +143,9 @@ _TRY_LOCK = (
 )
 
 
-def test_recovery_bench_small(monkeypatch, capsys) -> None:
+def test_recovery_bench_small(monkeypatch, capsys, load_benchmark) -> None:
     """benchmarks/recovery_bench.py at a small size (~1 s): both ways find every document left in work/."""
-    import importlib.util
-
-    bench_path = Path(__file__).resolve().parents[2] / "benchmarks" / "recovery_bench.py"
-    spec = importlib.util.spec_from_file_location("recovery_bench", bench_path)
-    bench = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "recovery_bench", bench)
-    spec.loader.exec_module(bench)
+    bench = load_benchmark("recovery_bench")
     monkeypatch.setenv("DOCVAL_DATA_DIR", "unused")  # the bench sets its own; restored after the test
     figures = bench.main(["--shards", "3", "--docs", "12", "--history", "10"])
     assert figures.found == 12

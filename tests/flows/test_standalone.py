@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -100,15 +99,9 @@ def test_process_names_what_to_do_when_a_path_is_wrong(nothing_running: Settings
 
 
 @pytest.mark.slow  # ~30-60 s: two server starts and two fresh clients
-def test_small_prefect_start_bench(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_small_prefect_start_bench(load_benchmark, capsys: pytest.CaptureFixture[str]) -> None:
     """benchmarks/prefect_start_bench.py with one round, so it cannot rot."""
-    import importlib.util
-
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "prefect_start_bench.py"
-    spec = importlib.util.spec_from_file_location("prefect_start_bench", path)
-    bench = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "prefect_start_bench", bench)
-    spec.loader.exec_module(bench)
+    bench = load_benchmark("prefect_start_bench")
     median = bench.main(["--rounds", "1"])
     assert all(0 < median[key] < 300 for key in ("first", "server", "flow", "ephemeral"))
     assert "ephemeral mode" in capsys.readouterr().out

@@ -311,3 +311,15 @@ def test_a_shard_held_by_its_worker_is_busy_and_anchored_next_pass(
     assert "stayed locked" in report.outcomes[0].detail
     assert [entry.data["shard"] for entry in root.entries()] == ["w2"]
     assert _statuses(anchor_shards(settings)) == {"w1": "anchored", "w2": "unchanged"}
+
+
+def test_shards_ask_no_witness_the_root_that_anchors_them_is_witnessed(tmp_path: Path) -> None:
+    """Witnesses know one origin: a shard's checkpoints reach them through the root's anchor entries."""
+    from docval.settings import load_settings
+    from docval.shards import shard_env, shard_settings
+
+    witness = "http://127.0.0.1:1 demo.invalid/w+9fb6b467+BJr327SYL0b7byOTbVQz69i+1tG6v78RumFoHRE1bRIa"
+    root = load_settings(data_dir=tmp_path / "var", ledger={"witnesses": [witness]})
+    assert root.ledger.witnesses == [witness]
+    assert shard_settings(root, "w1").ledger.witnesses == []
+    assert shard_env(root, "w1")["DOCVAL_LEDGER__WITNESSES"] == "[]"
