@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
@@ -142,8 +143,10 @@ def lineage_row(lineage: DocLineage, where: str | None = None, identity: Identit
     )
 
 
-def _priority(lineage: DocLineage) -> tuple[int, str]:
-    """Exceptions first: an auditor reads the odd documents, the clean majority is in lineage.csv."""
+def _priority(lineage: DocLineage) -> tuple[int, Decimal, str]:
+    """Exceptions first, the largest amounts first among them: an auditor asked about "the largest invoice
+    of the month" finds it, its rule and who approved it on the first page; the clean majority is in
+    lineage.csv."""
     odd = bool(
         lineage.findings
         or lineage.human_touched
@@ -151,7 +154,15 @@ def _priority(lineage: DocLineage) -> tuple[int, str]:
         or lineage.conflicts
         or lineage.quarantine_reason
     )
-    return (0 if odd else 1, lineage.claimed_at.isoformat() if lineage.claimed_at else "")
+    return (0 if odd else 1, -_amount(lineage.amount), lineage.claimed_at.isoformat() if lineage.claimed_at else "")
+
+
+def _amount(text: str | None) -> Decimal:
+    try:
+        value = Decimal(text) if text else Decimal(0)
+    except ArithmeticError:
+        return Decimal(0)
+    return value if value.is_finite() else Decimal(0)
 
 
 def _detail(payload: BaseModel | dict[str, Any]) -> str:

@@ -6,6 +6,7 @@ import csv
 import json
 import re
 import subprocess
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -176,3 +177,14 @@ def test_no_text_in_the_pdf_runs_into_other_text(built: Built) -> None:
             if min(x1, ox1) - max(x0, ox0) > 1.0 and min(y1, oy1) - max(y0, oy0) > 1.0:
                 overlaps.append((page, text, other[5]))
     assert overlaps == []
+
+
+def test_the_largest_amounts_come_first_among_the_documents_an_auditor_reads(built: Built) -> None:
+    """ "Who approved the largest invoice of the month, under which rule": it is among the report's first rows."""
+    facts = fold_entries(built.ledger.entries())
+    odd = [d for d in facts.docs.values() if d.human_touched or d.findings]
+    largest = max(Decimal(d.amount or 0) for d in odd)
+    content, _ = _content(built)
+    assert largest > 0 and Decimal(facts.docs[content.lineage[0].doc].amount or 0) == largest
+    shown = [Decimal(facts.docs[row.doc].amount or 0) for row in content.lineage if facts.docs[row.doc] in odd]
+    assert shown == sorted(shown, reverse=True)
