@@ -79,12 +79,14 @@ def requested_fields(body: dict[str, Any]) -> set[str]:
     return set(body["response_format"]["json_schema"]["schema"]["properties"])
 
 
-def test_no_model_tiers_by_default(settings: Settings) -> None:
+def test_no_endpoint_tiers_by_default(settings: Settings) -> None:
+    """By default nothing leaves the machine: no endpoint is called; the shipped trained tier may answer."""
     result = run(settings)
     assert result.kind is DocKind.INVOICE
-    assert result.calls == [] and result.prompt_versions == {}
+    assert result.calls == []
+    assert set(result.prompt_versions) <= {"model", "calibration"}  # the trained tier names its versions if it ran
     assert result.fields["invoice_number"].value == "R-2024-0815"
-    assert result.fields["invoice_number"].tier is Tier.RULES
+    assert result.fields["invoice_number"].tier in (Tier.RULES, Tier.LOCAL)
 
 
 def test_local_tier_fills_only_weak_fields_and_records_the_call(settings: Settings, local_server: ChatServer) -> None:
