@@ -100,15 +100,22 @@ def schedule_next_deadline(settings: Settings, *, now: datetime | None = None) -
     if _scheduled_at_or_before(at):
         return None  # an earlier run will escalate these too and schedule the next one itself
     from prefect.deployments import run_deployment
+    from prefect.exceptions import ObjectNotFound
 
-    run_deployment(
-        DEADLINE_DEPLOYMENT,
-        scheduled_time=at,
-        timeout=0,
-        as_subflow=False,
-        idempotency_key=f"deadlines-{at.isoformat()}",
-        tags=["approval"],
-    )
+    try:
+        run_deployment(
+            DEADLINE_DEPLOYMENT,
+            scheduled_time=at,
+            timeout=0,
+            as_subflow=False,
+            idempotency_key=f"deadlines-{at.isoformat()}",
+            tags=["approval"],
+        )
+    except ObjectNotFound:
+        # A worker alone (`docval watch` against a server nobody serves deployments on) cannot schedule it; the
+        # documents wait all the same, and `docval up` / `cluster up` schedule the next deadline when they start.
+        log.warning("deadline at %s not scheduled: no %s deployment is served yet", at.isoformat(), DEADLINE_DEPLOYMENT)
+        return None
     return at
 
 
