@@ -77,7 +77,7 @@ def bench(documents: int, work: Path, full_verify: bool, shards: int = 0) -> dic
     root = Ledger.open(settings)
     ledgers = _ledgers(settings, shards)
     started = time.perf_counter()
-    populate_ledgers(ledgers, documents, start=datetime.now(UTC))
+    populate_ledgers(ledgers, documents, start=datetime.now(UTC), root=root if shards else None)
     if shards:
         assert not anchor_shards(settings).refused
         ledgers = [root, *ledgers]

@@ -91,7 +91,9 @@ def _hex(rng: random.Random) -> str:
     return f"{rng.getrandbits(256):064x}"
 
 
-def synthetic_entries(documents: int, *, start: datetime, days: int = 28, seed: int = 7) -> Iterator[SyntheticEntry]:
+def synthetic_entries(
+    documents: int, *, start: datetime, days: int = 28, seed: int = 7, people: bool = True
+) -> Iterator[SyntheticEntry]:
     """Entries for ``documents`` documents claimed evenly over ``days`` from ``start``, plus installation events.
 
     Deterministic for a given seed. Documents are processed one after another,
@@ -99,7 +101,7 @@ def synthetic_entries(documents: int, *, start: datetime, days: int = 28, seed: 
     """
     rng = random.Random(seed)
     step = timedelta(days=days) / max(documents, 1)
-    yield from _installation_start(start)
+    yield from _installation_start(start, people=people)
     doc = ""
     for index in range(documents):
         moment = start + step * index
@@ -131,9 +133,10 @@ def _enrolment(ts: str) -> Iterator[SyntheticEntry]:
         yield SyntheticEntry(ts, EntryKind.PERSON_CHANGED, None, _ADMIN, _dump(payload))
 
 
-def _installation_start(moment: datetime) -> Iterator[SyntheticEntry]:
+def _installation_start(moment: datetime, *, people: bool) -> Iterator[SyntheticEntry]:
     ts = _ts(moment)
-    yield from _enrolment(ts)
+    if people:  # an installation's roster: in its root ledger only
+        yield from _enrolment(ts)
     for name, version in (("policy", "2026.11.1"), ("roles", "7"), ("pii", "3"), *_PROMPTS.items()):
         config = ConfigAppliedPayload(name=name, version=version, sha256=hashlib.sha256(name.encode()).hexdigest())
         yield SyntheticEntry(ts, EntryKind.CONFIG_APPLIED, None, "operator", _dump(config))
@@ -270,27 +273,39 @@ def _approval(rng: random.Random, moment: datetime, doc: str, user: str, role: s
     )  # fmt: skip
 
 
-def populate_ledger(ledger: Ledger, documents: int, *, start: datetime, seed: int = 7, batch: int = 20_000) -> int:
+def populate_ledger(
+    ledger: Ledger, documents: int, *, start: datetime, seed: int = 7, batch: int = 20_000, root: Ledger | None = None
+) -> int:
     """Append synthetic entries in batches, rotate the signing key halfway, sign a checkpoint; returns the size.
 
     The ledger stamps entries with the time of appending, so the generated
     timestamps only order the lifecycle; reports over such a ledger cover "today".
     """
-    return populate_ledgers([ledger], documents, start=start, seed=seed, batch=batch)[0]
+    return populate_ledgers([ledger], documents, start=start, seed=seed, batch=batch, root=root)[0]
 
 
 def populate_ledgers(
-    ledgers: list[Ledger], documents: int, *, start: datetime, seed: int = 7, batch: int = 20_000
+    ledgers: list[Ledger],
+    documents: int,
+    *,
+    start: datetime,
+    seed: int = 7,
+    batch: int = 20_000,
+    root: Ledger | None = None,
 ) -> list[int]:
     """The same documents as ``populate_ledger``, spread over several ledgers (a cluster's shards); their sizes.
 
     Document ``i`` goes whole into ``ledgers[i % len(ledgers)]``, as workers sharing an inbox take turns;
     installation events go into the first. Every ledger rotates its key halfway and signs a checkpoint.
+    The people's enrolment goes into ``root`` (once) when the ledgers are its shards: enrolment lives in the
+    root ledger of an installation, and decisions in shards are checked against it; else into the first.
     """
+    if root is not None and not any(entry.kind == EntryKind.PERSON_CHANGED for entry in root.entries()):
+        root.append_many([EntryDraft(e.kind, e.doc, e.actor, e.data) for e in _enrolment(_ts(start))])
     drafts: list[list[EntryDraft]] = [[] for _ in ledgers]
     claimed = 0
     target = 0
-    for entry in synthetic_entries(documents, start=start, seed=seed):
+    for entry in synthetic_entries(documents, start=start, seed=seed, people=root is None):
         if entry.kind == EntryKind.CLAIMED:
             claimed += 1
             if claimed == documents // 2 + 1:

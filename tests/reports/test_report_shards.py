@@ -42,8 +42,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Path]:
     settings.ensure_dirs()
     init_keys(settings.keys_dir, settings.ledger.key_name)
     shards = {name: _shard(settings, name) for name in ("w1", "w2")}
-    for seed, ledger in enumerate(shards.values(), start=11):
-        populate_ledger(ledger, PER_SHARD, start=datetime.now(UTC), seed=seed)
+    root = Ledger.open(settings)
+    for seed, ledger in enumerate(shards.values(), start=11):  # the people are enrolled in the root
+        populate_ledger(ledger, PER_SHARD, start=datetime.now(UTC), seed=seed, root=root)
     shards["w1"].append("doc.claimed", doc=CROSS, actor="watcher", data={"source_hash": "ab" * 32, "size": 10})
     shards["w2"].append(
         "doc.published", doc=CROSS, actor="approval", data={"state": "published", "result_sha256": "cd" * 32}
