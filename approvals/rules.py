@@ -107,7 +107,7 @@ def not_the_maker(attempt: Attempt) -> str | None:
 
 def not_already_counted(attempt: Attempt) -> str | None:
     if attempt.state.decided_by(attempt.statement.signer):
-        return f"{attempt.statement.signer} has already decided in this round; another person must"
+        return f"{attempt.statement.signer} has already decided in this round; another person must decide"
     return None
 
 
