@@ -76,7 +76,8 @@ def apply_enrolment(roster: Roster, payload: EnrolmentPayload) -> Roster:
         people[statement.person] = Person(statement.person, _roles(statement), _key(statement), statement.demo)
         keys_ever += ((statement.person, _key(statement)),)
     elif current is None:
-        raise ApprovalsError(f"{statement.person} is not enrolled")
+        enrolled = ", ".join(sorted(roster.people)) or "nobody yet"
+        raise ApprovalsError(f"{statement.person} is not enrolled; enrolled are: {enrolled} (`docval users list`)")
     elif statement.action == "set-roles":
         people[statement.person] = replace(current, roles=_roles(statement))
     elif statement.action == "set-key":

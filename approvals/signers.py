@@ -35,7 +35,10 @@ def person_for_key(roster: Roster, key: Path) -> str:
     for person in roster.people.values():
         if person.key.get("kind") == "ssh-ed25519" and person.key["public_key"].split()[1] == blob:
             return person.name
-    raise ApprovalsError(f"the key {key} ({fingerprint(line)}) is not enrolled for anyone; ask an admin")
+    raise ApprovalsError(
+        f"the key {key} ({fingerprint(line)}) is not enrolled for anyone; ask an admin to enrol it "
+        "(`docval users list` shows who is enrolled)"
+    )
 
 
 def ssh_signature(key: Path, message: bytes) -> dict[str, str]:

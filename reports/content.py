@@ -53,6 +53,7 @@ class LineageRow:
     decision: str
     approvers: str
     rejecters: str
+    corrections: str
     seqs: str
 
 
@@ -139,6 +140,7 @@ def lineage_row(lineage: DocLineage, where: str | None = None, identity: Identit
         decision=decision,
         approvers=_people(lineage.approvers),
         rejecters=_people(lineage.rejecters),
+        corrections=", ".join(lineage.corrections) or "-",
         seqs=where or (f"{min(seqs)}–{max(seqs)}" if seqs else "-"),
     )
 
@@ -196,6 +198,11 @@ def headline(kpis: Kpis) -> list[Headline]:
                  "Published after the approvals the policy asks for, or rejected by a person's signed decision."),
         Headline("rejected by the policy", str(kpis.rejected - kpis.human_rejected),
                  "Rejected by a policy rule (e.g. a hard finding) without anyone being asked."),
+        Headline("corrected by reviewers", f"{share(kpis.corrected / kpis.ingested if kpis.ingested else None)} "
+                 f"({kpis.corrected} of {kpis.ingested})",
+                 "Documents whose extracted values a reviewer corrected (a signed doc.corrected entry, which opens a "
+                 "new approval round) before the decision. A final decision is never reversed: a published or "
+                 "rejected document stays so, so reversals are 0 by construction."),
         Headline("waiting for people", str(kpis.pending),
                  "Decided `needs approval` by the policy and not yet approved or rejected."),
         Headline("quarantined", str(kpis.quarantined),

@@ -119,7 +119,7 @@ def _write_tables(
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(
             ["doc", "kind", "steps", "tiers", "models", "findings", "decision", "approvers", "seqs",
-             "source", "reference", "supplier", "amount", "rule", "policy", "rejected_by"]
+             "source", "reference", "supplier", "amount", "rule", "policy", "rejected_by", "corrections"]
         )  # fmt: skip
         for lineage in scope:
             row = lineage_row(lineage, where.get(lineage.doc), identities[lineage.doc])
@@ -127,7 +127,8 @@ def _write_tables(
             who = row.identity
             writer.writerow(
                 [row.doc, row.kind, steps, row.tiers, row.models, row.findings, row.decision, row.approvers, row.seqs,
-                 who.source, who.reference, who.supplier, who.amount, row.rule, row.policy, row.rejecters]
+                 who.source, who.reference, who.supplier, who.amount, row.rule, row.policy, row.rejecters,
+                 row.corrections]
             )  # fmt: skip
     with (out / "exceptions.csv").open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")

@@ -24,6 +24,7 @@ __all__ = [
     "ConfigVersion",
     "EvalGate",
     "Kpis",
+    "Person",
     "TierCost",
     "compute_kpis",
     "format_duration",
@@ -52,6 +53,15 @@ class ConfigVersion(_Model):
     since: str
 
 
+class Person(_Model):
+    """Who was enrolled at the end of the period, as the ledger's signed enrolment says."""
+
+    name: str
+    roles: list[str]
+    demo: bool
+    since: str
+
+
 class EvalGate(_Model):
     ts: str
     suite: str
@@ -71,6 +81,8 @@ class Kpis(_Model):
     pending: int
     decided: int
     auto_approved_share: float | None
+    corrected: int
+    people: list[Person]
     decision_median_s: float | None
     decision_p95_s: float | None
     approval_turnaround_median_s: float | None
@@ -167,6 +179,8 @@ def compute_kpis(docs: list[DocLineage], events: list[LedgerEvent], all_events: 
         pending=states[None],
         decided=len(decided),
         auto_approved_share=auto / len(decided) if decided else None,
+        corrected=sum(1 for lineage in docs if lineage.corrections),
+        people=_people_at_end(all_events, events),
         decision_median_s=decision_median,
         decision_p95_s=decision_p95,
         approval_turnaround_median_s=turnaround_median,
@@ -196,6 +210,27 @@ def _gate(event: LedgerEvent) -> EvalGate:
         threshold=payload.threshold,
         passed=payload.passed,
     )
+
+
+def _people_at_end(all_events: list[LedgerEvent], period_events: list[LedgerEvent]) -> list[Person]:
+    """The roster at the period's last event, folded from ``person.changed`` (signatures are verify.py's job)."""
+    end = max((event.ts for event in period_events), default=None)
+    roster: dict[str, Person] = {}
+    for event in all_events:
+        if event.kind != EntryKind.PERSON_CHANGED or (end is not None and event.ts > end):
+            continue
+        signed = event.payload.get("statement", {}) if isinstance(event.payload, dict) else {}
+        name, action = str(signed.get("person", "?")), signed.get("action")
+        if action == "remove":
+            roster.pop(name, None)
+            continue
+        previous = roster.get(name)
+        roles = signed.get("roles") or (previous.roles if previous else [])
+        roster[name] = Person(
+            name=name, roles=[str(role) for role in roles], demo=bool(signed.get("demo")),
+            since=previous.since if previous else event.ts.isoformat(),
+        )  # fmt: skip
+    return sorted(roster.values(), key=lambda person: person.name)
 
 
 def _configs_in_force(all_events: list[LedgerEvent], period_events: list[LedgerEvent]) -> list[ConfigVersion]:

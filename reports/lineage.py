@@ -127,6 +127,7 @@ class DocLineage:
     extraction: Extraction | None = None
     quarantine_reason: str | None = None
     conflicts: list[str] = field(default_factory=list)
+    corrections: list[str] = field(default_factory=list)  # "field by person", from signed doc.corrected entries
 
     @property
     def pending(self) -> bool:
@@ -143,7 +144,7 @@ class DocLineage:
 
     @property
     def human_touched(self) -> bool:
-        return bool(self.approvals) or self.refusals > 0 or self.outcome is Outcome.NEEDS_APPROVAL
+        return bool(self.approvals or self.corrections) or self.refusals > 0 or self.outcome is Outcome.NEEDS_APPROVAL
 
 
 @dataclass(slots=True)
@@ -254,6 +255,9 @@ def _apply(lineage: DocLineage, kind: str, ts: str, payload: Any) -> None:
         lineage.refusals += 1
     elif kind == EntryKind.APPROVAL_ESCALATED:
         lineage.escalated = True
+    elif kind == EntryKind.CORRECTED:  # few per document: read as stored, never re-validated here
+        signed = payload.get("statement", {}) if isinstance(payload, dict) else {}
+        lineage.corrections.append(f"{signed.get('field', '?')} by {signed.get('signer', '?')}")
     if kind in TERMINAL_STATES:
         state = TERMINAL_STATES[kind]
         if kind == EntryKind.QUARANTINED:

@@ -113,6 +113,16 @@ def _details(c: ReportContent) -> list[Flowable]:
     k = c.kpis
     return [
         _heading("Configuration in force"),
+        _body(
+            "People enrolled at the end of the period (admin-signed enrolment in the ledger); DEMO marks demo "
+            "identities whose keys docval generated: not real people."
+        ),
+        *_table(
+            ["person", "roles", "enrolled since", "demo"],
+            [[p.name, ", ".join(p.roles), p.since, "DEMO" if p.demo else "-"] for p in k.people]
+            or [["nobody was enrolled up to the end of the period", "", "", ""]],
+            [w * mm for w in (50, 80, 90, 53)],
+        ),
         *_table(
             ["config", "version", "SHA-256", "in force since"],
             [[v.name, v.version, v.sha256, v.since] for v in k.configs]
@@ -164,7 +174,7 @@ def _lineage(c: ReportContent) -> list[Flowable]:
             r.kind,
             f"{r.rule}\npolicy {r.policy}",
             r.findings,
-            r.decision,
+            r.decision if r.corrections == "-" else f"{r.decision}\ncorrected: {r.corrections}",
             r.approvers,
             r.rejecters,
             " · ".join(f"{step} {at[11:]}" for step, at in r.steps),

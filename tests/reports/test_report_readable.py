@@ -188,3 +188,23 @@ def test_the_largest_amounts_come_first_among_the_documents_an_auditor_reads(bui
     assert largest > 0 and Decimal(facts.docs[content.lineage[0].doc].amount or 0) == largest
     shown = [Decimal(facts.docs[row.doc].amount or 0) for row in content.lineage if facts.docs[row.doc] in odd]
     assert shown == sorted(shown, reverse=True)
+
+
+def test_corrections_and_demo_identities_are_shown(settings: Settings, filled: Ledger, tmp_path: Path) -> None:
+    """The share later corrected is a headline figure, each correction is on its document's row, and demo
+    identities (keys docval generated) are flagged where the report lists who was enrolled."""
+    doc = next(entry.doc for entry in filled.entries() if entry.kind == EntryKind.PUBLISHED)
+    corrected = {"statement": {"field": "grand_total", "signer": "ap-clerk-2"}, "signature": {"kind": "webauthn"}}
+    filled.append(EntryKind.CORRECTED, doc=doc, actor="ap-clerk-2", data=corrected)
+    demo = {"statement": {"action": "add", "person": "bob", "roles": ["reviewer"], "demo": True}, "signatures": []}
+    filled.append(EntryKind.PERSON_CHANGED, doc=None, actor="admin-1", data=demo)
+    files = generate_report(settings, today_period(), tmp_path / "out")
+    html = files.html.read_text()
+    assert re.search(r"<th>corrected by reviewers</th><td class=\"value\">[0-9.]+% \(1 of \d+\)</td>", html)
+    assert "corrected: grand_total by ap-clerk-2" in html
+    assert re.search(r"<td>bob</td><td>reviewer</td><td>[^<]+</td><td><b class=\"fail\">DEMO</b></td>", html)
+    assert re.search(r"<td>ap-clerk-1</td><td>reviewer</td><td>[^<]+</td><td>-</td>", html)  # a real person
+    rows = {row["doc"]: row for row in csv.DictReader((tmp_path / "out" / "lineage.csv").open(encoding="utf-8"))}
+    assert rows[doc]["corrections"] == "grand_total by ap-clerk-2"
+    text = subprocess.run(["pdftotext", str(files.pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "DEMO" in text and "corrected by reviewers" in text
