@@ -8,7 +8,7 @@ documents sitting in ``work/``, claimed round-robin by the shards (what a
 batch of runs killed at once leaves). No run lock is held, so every one of
 them is left behind. Measured in the same run:
 
-- ``left_behind`` (flows/recovery.py): the dispatcher's trigger, the same
+- ``left_behind`` (flows/cluster/recovery.py): the dispatcher's trigger, the same
   reads a run's takeover plan makes: one run-lock probe and one
   ``doc.claimed`` query per shard for all documents in ``work/``;
 - the baseline: the previous ``stranded()`` way, one ledger history read per
@@ -93,7 +93,7 @@ def _histories(settings, shards: list[str]) -> int:
 def measure(root: Path, shards: int, docs: int, history: int) -> Figures:
     from docval.settings import load_settings
     from flows.appliance import prepare
-    from flows.recovery import left_behind
+    from flows.cluster.recovery import left_behind
 
     os.environ["DOCVAL_DATA_DIR"] = str(root / "var")
     settings = load_settings()

@@ -3,7 +3,7 @@
     python benchmarks/scale_bench.py [--docs 300] [--workers 1,2,3] [--sqlite-workers 3] [--approvals-workers 3]
                                      [--chunk N]
 
-Each configuration is a real ``docval cluster up`` (flows/cluster.py) in a
+Each configuration is a real ``docval cluster up`` (flows/cluster/dispatcher.py) in a
 fresh data directory: its own PostgreSQL (or the SQLite server for the
 baseline), Prefect server, work pool and N ``prefect worker`` processes. Once
 it is up, the same text-PDF documents (pipeline_bench's, made distinct) are
@@ -113,7 +113,7 @@ def _events(data_dir: Path, postgres: bool) -> int:
 
         import asyncpg
 
-        from flows.postgres import Postgres
+        from flows.cluster.postgres import Postgres
 
         url = Postgres(data_dir / "postgres", data_dir / "keys").url().replace("+asyncpg", "")
 

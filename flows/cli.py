@@ -167,7 +167,7 @@ def _print_summary(settings: Settings, docs: list[str]) -> bool:
 
 def register(app: typer.Typer) -> None:
     from flows.approvals.cli import register as register_approvals
-    from flows.cluster_cli import cluster_app
+    from flows.cluster.cli import cluster_app
 
     for command in (up, watch, process):
         app.command()(command)

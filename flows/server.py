@@ -44,7 +44,7 @@ class PrefectServer:
     def ensure(
         cls, settings: Settings, api_url: str | None = None, *, database_url: str | None = None, timeout: float = 90.0
     ) -> PrefectServer:
-        """``database_url``: a Postgres URL (flows/postgres.py) for a many-worker installation; SQLite without."""
+        """``database_url``: a Postgres URL (flows/cluster/postgres.py) for a many-worker setup; SQLite without."""
         url = api_url or settings.flows.prefect_api_url
         if server_healthy(url):
             return cls(api_url=url, process=None, log_path=None)

@@ -9,7 +9,7 @@ packages=(
     tesseract-ocr-eng  # extractors: English model for tesseract-ocr
     chromium        # reports and workbench: headless browser tests (report.html; passkeys with a virtual authenticator)
     poppler-utils   # reports: pdftoppm/pdftotext test of report.pdf
-    postgresql      # flows: the Prefect server's database for many workers (`docval cluster`, flows/postgres.py)
+    postgresql      # flows: the Prefect server's database for many workers (`docval cluster`, flows/cluster/postgres.py)
     openssh-client  # approvals: people sign decisions with `ssh-keygen -Y sign` (and ssh-agent); tests verify with it
 )
 

@@ -20,7 +20,7 @@ import time
 from docval.settings import Settings
 from docval.shards import shard_env, shard_settings
 from docval.store import DocumentStore
-from flows.cluster import worker_names
+from flows.cluster.dispatcher import worker_names
 
 DOCS = 1000
 DUPLICATES = 20

@@ -7,7 +7,7 @@ into ``work/`` and its claim entry: then the takeover records the claim).
 Nothing more reaches the inbox: the dispatcher sees documents left in
 ``work/`` (older than ``flows.stranded_seconds``) and starts a run with no
 names; whichever worker takes it resumes its own shard's documents and
-finishes the other shard's in that shard (flows/recovery.py). Every document
+finishes the other shard's in that shard (flows/cluster/recovery.py). Every document
 ends with exactly one final entry over both shards, in the shard that claimed
 it, and after an anchor pass the root and both shards verify.
 """

@@ -57,7 +57,7 @@ def _lock_flow_run_table(settings: Settings, seconds: float, locked: threading.E
     import asyncpg
 
     from docval.keyfile import read_secret
-    from flows.postgres import Postgres
+    from flows.cluster.postgres import Postgres
 
     database = Postgres.of(settings)
     password = read_secret(settings.keys_dir.resolve() / "postgres.password").decode().strip()
@@ -80,7 +80,7 @@ def _lock_flow_run_table(settings: Settings, seconds: float, locked: threading.E
 def test_postgres_stopped_then_table_locked_mid_batch(postgres_settings: Settings) -> None:
     from pipeline_bench import _documents
 
-    from flows.postgres import Postgres
+    from flows.cluster.postgres import Postgres
 
     settings = postgres_settings
     documents = [_documents(settings.data_dir.parent / "samples", 4 * PER_PHASE)[i::4] for i in range(4)]
@@ -137,8 +137,8 @@ def test_postgres_stopped_then_table_locked_mid_batch(postgres_settings: Setting
 @pytest.mark.skipif(os.geteuid() != 0, reason="the hand-over to PostgreSQL's own user happens only as root")
 def test_a_data_directory_postgresql_cannot_reach_is_named_with_the_fix(postgres_settings: Settings) -> None:
     """A 0700 folder above the data directory (docval creates its folders 0700) used to fail inside initdb."""
+    from flows.cluster.postgres import Postgres
     from flows.errors import FlowError
-    from flows.postgres import Postgres
 
     hidden = postgres_settings.data_dir.parent / "private"
     hidden.mkdir(mode=0o700)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.pool import _inbox_file
+from flows.cluster.pool import _inbox_file
 
 
 @pytest.mark.parametrize("name", ["", ".", "..", "../etc/passwd", "/etc/passwd", "a/b.pdf", ".hidden.pdf", "x\0.pdf"])

@@ -25,8 +25,8 @@ from docval.settings import Settings
 from docval.shards import shard_settings
 from flows.audit import Draft
 from flows.claim import atomic_write, hash_file, work_pdf
+from flows.cluster.recovery import _try_lock, left_behind, own_run_lock, run_lock_path, take_over
 from flows.pipeline import FINAL_KINDS, Context, load_batch, run_stages
-from flows.recovery import _try_lock, left_behind, own_run_lock, run_lock_path, take_over
 from flows.worker import Worker
 
 

@@ -1,6 +1,6 @@
 """Many workers: the ``process-files`` flow deployed to a Prefect ``process`` work pool, and its workers.
 
-Distribution is Prefect's, not ours: the dispatcher (flows/cluster.py)
+Distribution is Prefect's, not ours: the dispatcher (flows/cluster/dispatcher.py)
 creates one ``process-files`` flow run per chunk of inbox file names, the work
 pool queues them, and whichever ``prefect worker`` polls first runs one in a
 child process. The run claims each named file itself (flows/claim.py: an
@@ -11,7 +11,7 @@ claimed and decided exactly once. Each worker carries its shard's environment
 (h7 interface: ``data_dir/shards/NAME``), so every run it executes writes
 that shard of the ledger. Parameters are file names, never content. Before
 claiming, a run finishes what dead runs left in ``work/``, under run locks
-that keep it exactly-once (flows/recovery.py).
+that keep it exactly-once (flows/cluster/recovery.py).
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ from prefect import flow
 
 from docval.settings import Settings
 from docval.shards import shard_env, shard_name_of, shard_settings
+from flows.cluster.recovery import own_run_lock, take_over
 from flows.env import prefect_env, prefect_home
 from flows.errors import FlowError
 from flows.pipeline import Context
-from flows.recovery import own_run_lock, take_over
 from flows.worker import Worker
 
 __all__ = [
@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 POOL = "docval"
 FLOW_NAME = "process-files"
 DEPLOYMENT = f"{FLOW_NAME}/cluster"
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _inbox_file(inbox: Path, name: str) -> Path | None:
@@ -62,7 +62,7 @@ def _inbox_file(inbox: Path, name: str) -> Path | None:
 
 @flow(name=FLOW_NAME, persist_result=False, log_prints=False)
 def process_files(names: list[str]) -> dict[str, int]:
-    """Finish what dead runs left in ``work/`` (flows/recovery.py), claim the named inbox files, run every stage.
+    """Finish what dead runs left in ``work/`` (recovery.py), claim the named inbox files, run every stage.
 
     ``names=[]`` is the dispatcher's recovery run: it only takes over documents left in ``work/``.
     """
@@ -126,7 +126,7 @@ def deploy(pool: str = POOL) -> None:
 
     with get_client(sync_client=True) as client, contextlib.suppress(ObjectAlreadyExists):
         client.create_work_pool(WorkPoolCreate(name=pool, type="process"))
-    source = flow.from_source(source=str(REPO), entrypoint="flows/pool.py:process_files")
+    source = flow.from_source(source=str(REPO), entrypoint="flows/cluster/pool.py:process_files")
     with contextlib.redirect_stdout(io.StringIO()):  # deploy() prints a table and tips meant for a terminal
         source.deploy(
             name="cluster",

@@ -23,7 +23,7 @@ run takes them over, and run locks keep that exactly-once:
   shard's lock is nobody between a rename and its claim entry, so only then
   does that run record the claim in its own shard; from then on it is an
   ordinary document of that shard.
-- Trigger: the dispatcher (flows/cluster.py) starts a run with no names when
+- Trigger: the dispatcher (flows/cluster/dispatcher.py) starts a run with no names when
   ``work/`` holds documents older than ``stranded_seconds`` and no run is in
   flight, so a quiet inbox does not leave them waiting.
 

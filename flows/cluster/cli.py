@@ -1,4 +1,4 @@
-"""``docval cluster``: many workers on one Prefect work pool (flows/cluster.py), and its PostgreSQL database."""
+"""``docval cluster``: many workers on one Prefect work pool (dispatcher.py), and its PostgreSQL database."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def up(
     """Start PostgreSQL, the Prefect server, the work pool and WORKERS workers, and dispatch the inbox to them."""
     from docval.logs import setup_logging
     from flows.cli import _settings
-    from flows.cluster import cluster, runs_in_flight, stop_on_signals
+    from flows.cluster.dispatcher import cluster, runs_in_flight, stop_on_signals
 
     setup_logging("WARNING")
     settings = _settings(starting=True)
@@ -45,7 +45,7 @@ def up(
 def db(action: Annotated[str, typer.Argument(help="create | start | stop")]) -> None:
     """Create, start or stop the PostgreSQL cluster under the data directory (127.0.0.1 only)."""
     from docval.settings import load_settings
-    from flows.postgres import Postgres
+    from flows.cluster.postgres import Postgres
 
     database = Postgres.of(load_settings())
     if action == "create":

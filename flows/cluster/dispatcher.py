@@ -2,7 +2,7 @@
 
 Everything runs on this machine for the demo; on several machines the same
 pieces split: Postgres and the server on one host, ``prefect worker start``
-on every host that mounts the shared data directory (flows/pool.py). The
+on every host that mounts the shared data directory (flows/cluster/pool.py). The
 dispatcher is the only process that watches the inbox: it turns stable files
 into ``process-files`` flow runs and lets the work pool hand them out. A burst
 is split evenly over the workers (at most ``max_chunk`` names per run): a run
@@ -13,7 +13,7 @@ run that never started): a second run for the same file finds it taken and
 skips it, so re-dispatching is safe. While the server or its PostgreSQL is
 down, runs that cannot be created wait and are retried with growing delays
 (the files stay in the inbox; workers keep polling). Documents a dead run
-left in ``work/`` get a run with no names (flows/recovery.py), so they do not
+left in ``work/`` get a run with no names (flows/cluster/recovery.py), so they do not
 wait for inbox traffic.
 
 Waiting documents hold no run at all; the short publish and deadline runs
@@ -45,7 +45,7 @@ from flows.env import apply_prefect_env
 from flows.watch import InboxWatcher
 
 if TYPE_CHECKING:
-    from flows.postgres import Postgres
+    from flows.cluster.postgres import Postgres
 
 __all__ = ["Cluster", "Dispatcher", "cluster", "worker_names"]
 
@@ -67,7 +67,7 @@ class Dispatcher:
     The Prefect server (or its PostgreSQL) may be down for a while: a run that cannot be created is not an
     error of the cluster. Its names wait in ``held`` and are tried again after 1, 2, 4 ... s (at most
     ``RETRY_MAX_SECONDS``), with one log line per attempt naming the cause, and one when it answers again.
-    With ``settings`` (``docval cluster up``), documents a dead run left in ``work/`` (flows/recovery.py) get
+    With ``settings`` (``docval cluster up``), documents a dead run left in ``work/`` (flows/cluster/recovery.py) get
     a run with no names once they are ``flows.stranded_seconds`` old and a run starting now could take them over.
     """
 
@@ -113,7 +113,7 @@ class Dispatcher:
         """One ``process-files`` run, its id; None (logged, retried later) if the server cannot take it now."""
         from prefect.deployments import run_deployment
 
-        from flows.pool import DEPLOYMENT
+        from flows.cluster.pool import DEPLOYMENT
 
         started = time.monotonic()
         try:
@@ -144,7 +144,7 @@ class Dispatcher:
         still look left behind, and a second run would only find them taken. After ``redispatch_seconds``
         the last one no longer counts (a run that died while the server was down may never be marked).
         """
-        from flows.recovery import left_behind
+        from flows.cluster.recovery import left_behind
 
         now = time.monotonic() if now is None else now
         if self.settings is None or now < max(self.next_recovery, self.retry_at):
@@ -237,7 +237,7 @@ def runs_in_flight(settings: Settings) -> int:
 
     A run that died while the server or its database was down may stay RUNNING on the server for good
     (nobody could mark it crashed), so for running runs the kernel's word is taken: a live run holds its
-    shard's run lock (flows/recovery.py), a dead one cannot.
+    shard's run lock (flows/cluster/recovery.py), a dead one cannot.
     """
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (
@@ -248,7 +248,7 @@ def runs_in_flight(settings: Settings) -> int:
     )
     from prefect.client.schemas.objects import StateType
 
-    from flows.recovery import live_shards
+    from flows.cluster.recovery import live_shards
 
     queued = [StateType.SCHEDULED, StateType.PENDING]
     with get_client(sync_client=True) as client:
@@ -272,7 +272,7 @@ def cluster(
 ) -> Iterator[Cluster]:
     """Postgres (unless ``postgres=False``: SQLite, the baseline), server, pool, workers; all stopped on exit."""
     from flows.appliance import prepare
-    from flows.postgres import Postgres
+    from flows.cluster.postgres import Postgres
     from flows.server import PrefectServer
 
     api_url = settings.flows.prefect_api_url
@@ -295,7 +295,7 @@ def cluster(
             say(f"Prefect server {api_url} ({'PostgreSQL' if postgres else 'SQLite'})")
         from flows.appliance import ServeProcess, resume_approvals
         from flows.approvals.publish import PUBLISH_DEPLOYMENT
-        from flows.pool import PoolWorker, deploy, prepare_shard
+        from flows.cluster.pool import PoolWorker, deploy, prepare_shard
 
         served = ServeProcess.start(settings, anchor=True)
         stack.callback(served.stop)
