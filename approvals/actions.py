@@ -3,7 +3,8 @@
 The operator runs the appliance but decides none of these: each is signed by an enrolled person holding the
 role, found from the key given (never a name typed in), and its ledger entry carries the statement and the
 signature, so ``docval ledger verify`` and the bundled ``verify.py`` re-check them against the enrolment of
-that point. ``SIGNED_ACTIONS`` is that rule, in one place for the signing side and the checking side.
+that point. ``SIGNED_ACTIONS`` is that rule for the checking side (``approvals.audit``); the bundled
+``verify.py`` states the same table in its own standard-library terms. A reveal is signed in ``pii.signed``.
 """
 
 from __future__ import annotations
