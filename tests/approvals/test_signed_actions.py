@@ -167,3 +167,11 @@ def test_keys_rotate_needs_an_admins_key_exit_codes_as_approve(crew: People, set
         "erin"
     ]
     assert problems(ledger) == ([], None)
+
+
+@pytest.mark.parametrize("kind", ["key.rotated", "pii.erased"])
+def test_ledger_append_refuses_a_forged_rotation_or_erasure(settings: Settings, kind: str) -> None:
+    line = f'{{"kind": "{kind}", "doc": null, "actor": "erin", "data": {{"subject": "{SUBJECT}"}}}}\n'
+    done = subprocess.run([sys.executable, "-m", "docval", "ledger", "append"], input=line, text=True,
+                          capture_output=True)  # fmt: skip
+    assert done.returncode == 2 and "signed by a person" in done.stderr
