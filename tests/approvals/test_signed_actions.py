@@ -19,12 +19,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from approvals.actions import erase_consent, rotation_consent
-from approvals.audit import check_people
+from approvals.audit import check_installation, check_people
 from approvals.errors import ApprovalsError
 from approvals.roles import Role
 from approvals.statement import EraseStatement, RotationStatement
 from docval.settings import Settings
-from ledger import EntryDraft, Ledger
+from docval.shards import shard_settings
+from ledger import EntryDraft, Ledger, init_keys
 from ledger.bundle_verify import VerifyError, check_people_entries
 
 SUBJECT = "5" * 64  # a subject's keyed hash, as `docval pii erase --ref` takes it
@@ -148,6 +149,20 @@ def test_any_change_to_a_signed_erasure_is_named_by_both_verifiers(signed_erasur
     honest = [entry for entry in entries if entry.kind != "pii.erased"]  # earlier examples' entries left out
     with pytest.raises(VerifyError, match=f"seq {size}:"):
         check_people_entries((entry.canonical for entry in [*honest, entries[-1]]), None)
+
+
+def test_a_shards_rotation_is_checked_against_the_roots_enrolment(crew: People, settings: Settings) -> None:
+    shard = shard_settings(settings, "w1")
+    shard.ensure_dirs()
+    init_keys(shard.ledger_keys_dir, shard.ledger.key_name)
+    ledger = Ledger.open(shard)
+    admin, consent = rotation_consent(shard, crew.key("erin"))  # a worker's settings: enrolment from the root
+    ledger.rotate_key(admin, consent)
+    ledger.rotate_key("operator")
+    assert check_installation(settings) == ["shard w1 seq 1: key.rotated carries no person's signature"]
+    versions, _ = check_people_entries((entry.canonical for entry in crew.ledger.entries()), None)
+    with pytest.raises(VerifyError, match=r"seq 1: key\.rotated carries no person.s signature"):
+        check_people_entries((entry.canonical for entry in ledger.entries()), versions)
 
 
 def docval(*args: str | Path) -> subprocess.CompletedProcess[str]:
