@@ -34,7 +34,6 @@ __all__ = [
     "last_signed",
     "sign_policy",
     "signed_policy",
-    "signed_policy_version",
 ]
 
 APPLIER = "docval"
@@ -87,11 +86,6 @@ def signed_policy(settings: Settings) -> tuple[str, Policy]:
             "or restore the signed file"
         )
     return version, Policy.model_validate(signed[1])
-
-
-def signed_policy_version(settings: Settings) -> str:
-    """The version of ``policy.yaml`` if it is the policy admins signed last; else a FlowError saying how to sign."""
-    return signed_policy(settings)[0]
 
 
 def last_signed(settings: Settings) -> Policy | None:
