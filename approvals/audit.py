@@ -2,29 +2,26 @@
 
 The recorder checked every signature before appending; the operator, who can write the ledger file, could
 still append entries without going through it. So verification folds the enrolment history again and
-re-checks each enrolment and each counted decision against the roster of that moment: the signer was
-enrolled, held a deciding role, and the signature over the statement is valid for their enrolled key.
+re-checks each enrolment, each counted decision and each signed action (``approvals.actions``: reveal,
+erasure, key rotation) against the roster of that moment: the signer was enrolled, held the role, and the
+signature over the statement is valid for their enrolled key.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from approvals.actions import SIGNED_ACTIONS
 from approvals.entries import APPROVAL_GRANTED, PERSON_CHANGED, DecisionPayload, EnrolmentPayload
 from approvals.errors import ApprovalsError
 from approvals.people import Fact, Roster, apply_enrolment
-from approvals.roles import DECIDING_ROLES, Role
+from approvals.roles import DECIDING_ROLES
 from approvals.signatures import verify_signature
-from approvals.statement import RevealStatement
-from docval.events import EntryKind
 from docval.settings import Settings
 from docval.shards import root_settings, shard_names, shard_settings
 from ledger import Ledger
 
 __all__ = ["check_installation", "check_people", "roster_versions"]
-
-# signed by a person since the approvals core; key rotation and erasure are still operator actions (README)
-REVEALED = EntryKind.PII_REVEALED.value
 
 
 def roster_versions(facts: Iterable[Fact]) -> tuple[list[Roster], list[str]]:
@@ -56,29 +53,38 @@ def check_people(facts: list[Fact], root: list[Fact] | None = None) -> list[str]
             problem = _check_decision(fact, versions, None if root is not None else min(in_force, len(versions) - 1))
             if problem:
                 problems.append(f"seq {fact.seq}: {problem}")
-        elif fact.kind == REVEALED:
-            problem = _check_reveal(fact, versions[min(in_force, len(versions) - 1)] if root is None else versions[-1])
+        elif fact.kind in SIGNED_ACTIONS:
+            # a shard's entries name no enrolment version: any roster of the root where the signer held the role
+            rosters = [versions[min(in_force, len(versions) - 1)]] if root is None else versions[::-1]
+            problem = _check_action(fact, rosters)
             if problem:
                 problems.append(f"seq {fact.seq}: {problem}")
     return problems
 
 
-def _check_reveal(fact: Fact, roster: Roster) -> str | None:
-    """A ``pii.revealed`` must carry the reader's signed statement, for this document and pseudonym."""
+def _check_action(fact: Fact, rosters: list[Roster]) -> str | None:
+    """A key rotation, erasure or reveal must carry the signed statement of a person holding the role then."""
+    action = SIGNED_ACTIONS[fact.kind]
     statement, signature = fact.data.get("statement"), fact.data.get("signature")
     if not isinstance(statement, dict) or not isinstance(signature, dict):
-        return "pii.revealed carries no person's signature"
-    reveal = RevealStatement.model_validate(statement)
-    person = roster.person(reveal.signer)
-    if person is None or Role.PII_READER not in person.roles or fact.actor != person.name:
-        return f"{reveal.signer} was not an enrolled pii_reader at that point"
-    if (reveal.doc, reveal.token) != (fact.doc, fact.data.get("token")):
-        return "the signed reveal names another document or pseudonym"
+        return f"{fact.kind} carries no person's signature"
     try:
-        verify_signature(person.key, reveal.message(), signature)
-    except ApprovalsError as exc:
-        return f"reveal signature not valid for {person.name}: {exc}"
-    return None
+        signed = action.statement.model_validate(statement)
+    except ValueError:
+        return f"{fact.kind} carries a statement that is not a {action.statement.__name__}"
+    if not action.bound(signed, fact.doc, fact.data):
+        return f"the signed statement names other values than this {fact.kind}"
+    problem = f"{signed.signer} was not an enrolled {action.role} at that point"
+    for roster in rosters:
+        person = roster.person(signed.signer)
+        if person is None or action.role not in person.roles or fact.actor != person.name:
+            continue
+        try:
+            verify_signature(person.key, signed.message(), signature)
+            return None
+        except ApprovalsError as exc:
+            problem = f"{fact.kind} signature not valid for {person.name}: {exc}"
+    return problem
 
 
 def _check_decision(fact: Fact, versions: list[Roster], in_force: int | None) -> str | None:

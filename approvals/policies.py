@@ -60,11 +60,13 @@ def record_policy(
     return seqs[0]
 
 
-def last_signed_policy(ledger: Ledger) -> str | None:
-    """SHA-256 of the policy admins signed last (the one in force), None if none was ever signed."""
+def last_signed_policy(ledger: Ledger) -> tuple[str, dict[str, Any]] | None:
+    """(SHA-256, content) of the policy admins signed last (the one in force), None if none was ever signed."""
     with ledger.reader() as reader:
         applied = reader.entries_of_kind([CONFIG_APPLIED])
     signed = [
-        entry.data["sha256"] for entry in applied if entry.data.get("name") == "policy" and "statement" in entry.data
+        (entry.data["sha256"], entry.data["content"])
+        for entry in applied
+        if entry.data.get("name") == "policy" and "statement" in entry.data
     ]
     return signed[-1] if signed else None

@@ -22,7 +22,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from approvals.roles import Role
 
-__all__ = ["DecisionStatement", "EnrolmentStatement", "PolicyStatement", "RevealStatement", "fields_digest"]
+__all__ = [
+    "DecisionStatement",
+    "EnrolmentStatement",
+    "EraseStatement",
+    "PolicyStatement",
+    "RevealStatement",
+    "RotationStatement",
+    "fields_digest",
+]
 
 PERSON_NAME = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
 
@@ -77,6 +85,28 @@ class RevealStatement(_Statement):
     context: Literal["docval pii reveal v1"] = "docval pii reveal v1"
     doc: str
     token: str
+    signer: str = Field(pattern=PERSON_NAME)
+    signed_at: str
+
+
+class EraseStatement(_Statement):
+    """A pii_reader's order to crypto-shred one data subject, named by its keyed hash (never the subject id)."""
+
+    context: Literal["docval pii erase v1"] = "docval pii erase v1"
+    subject: str = Field(description="The subject's keyed hash, as pii.erased ledgers it.")
+    signer: str = Field(pattern=PERSON_NAME)
+    signed_at: str
+
+
+class RotationStatement(_Statement):
+    """An admin's consent to hand the ledger's checkpoint signing from one key to a freshly made one.
+
+    Naming both note verifier keys makes it unrepeatable: the new key is generated for this rotation only.
+    """
+
+    context: Literal["docval key rotation v1"] = "docval key rotation v1"
+    old_key: str = Field(description="Note verifier key in force before the rotation.")
+    new_key: str = Field(description="Note verifier key that signs from the rotation on.")
     signer: str = Field(pattern=PERSON_NAME)
     signed_at: str
 

@@ -161,6 +161,8 @@ class PiiErasedPayload(_Payload):
     entries: int = Field(ge=0, description="Vault entries made unrecoverable.")
     key_destroyed: bool = Field(description="False when there was nothing left to erase (idempotent re-run).")
     erased_at: str = Field(description="RFC 3339 UTC.")
+    statement: dict | None = Field(None, description="approvals.statement.EraseStatement the pii_reader signed.")
+    signature: dict | None = Field(None, description="Their signature over it (approvals.signatures).")
 
 
 class DecidedPayload(_Payload):
@@ -236,6 +238,8 @@ class KeyRotatedPayload(_Payload):
     old_key: str = Field(description="Note verifier key in force before this entry.")
     new_key: str = Field(description="Note verifier key that signs checkpoints covering this entry.")
     handover: str = Field(description="Signed note 'docval key handover\\n<old>\\n<new>\\n', signed by both keys.")
+    statement: dict | None = Field(None, description="approvals.statement.RotationStatement the admin signed.")
+    signature: dict | None = Field(None, description="The admin's signature over it (approvals.signatures).")
 
 
 class AnchorCheckpointPayload(_Payload):

@@ -18,7 +18,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -151,14 +151,22 @@ class FlowSettings(_Section):
     stranded_seconds: float = Field(
         30.0, gt=0, description="Cluster: documents a dead run left in work/ this long get a recovery run."
     )
-    os_makers: dict[str, str] = Field(
-        {}, description="OS account owning an inbox file (or running `docval process`) -> enrolled person who made it."
-    )
     batch_max: int = Field(200, ge=1, description="At most this many documents per processing flow run.")
     batch_wait_seconds: float = Field(0.5, ge=0, description="Collect claims this long before starting a batch.")
     serve_limit: int = Field(50, ge=1, description="Concurrent served runs (publish, deadlines, reports, ...).")
     retention_days: int = Field(365, ge=0, description="Archived originals older than this are deleted.")
     anchor_seconds: float = Field(60.0, gt=0, description="Interval of the anchor-shards deployment (ledger shards).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _os_makers_moved(cls, data: Any) -> Any:
+        """A mapping that names makers decides who may not approve: admins sign it, so it is not a setting."""
+        if isinstance(data, dict) and "os_makers" in data:
+            raise ValueError(
+                "os_makers moved to policy.yaml (`os_makers:`), which admins sign: move the mapping there and "
+                "run `docval policy apply --admin-key FILE` (docval does not start while docval.toml has it)"
+            )
+        return data
 
 
 class ReportSettings(_Section):

@@ -24,10 +24,9 @@ from docval.domain import DocState
 from docval.settings import Settings, load_settings
 from docval.shards import root_settings, shard_name_of, shard_settings
 from docval.store import DocumentStore
-from flows.approvals.applied import signed_policy_version
+from flows.approvals.applied import signed_policy
 from flows.audit import Audit
 from flows.pipeline import STAGES, Context, DocWork, load_batch
-from flows.policy import load_policy
 from flows.toolkit import Toolkit
 
 __all__ = ["BATCH_DEPLOYMENT", "build_context", "context_for", "process_batch", "process_claimed", "worker_context"]
@@ -60,12 +59,12 @@ def context_for(shard: str | None) -> Context:
 def build_context(settings: Settings) -> Context:
     settings.ensure_dirs()
     store = DocumentStore(settings.store_db, lock_timeout=settings.ledger.lock_timeout_seconds)
-    version = signed_policy_version(settings)  # refuses a policy.yaml admins did not sign
+    version, policy = signed_policy(settings)  # refuses a policy.yaml admins did not sign
     return Context(
         settings=settings,
         audit=Audit(settings),
         store=store,
-        policy=load_policy(settings.resolve(settings.flows.policy_file)),
+        policy=policy,
         kit=Toolkit.from_settings(settings),
         policy_version=version,
     )

@@ -6,7 +6,8 @@ Two facts about a claimed file decide it, in this order:
 1. the per-person inbox folder it was dropped into (``inbox/<person>/…``, ``<person>`` enrolled):
    the operator gives each such folder to that person's OS account alone (``chmod 0700``);
 2. the OS account owning the file (for ``docval process`` without ``--move``: the account running the
-   command, which owns the copies it claims), mapped to an enrolled person by ``flows.os_makers``.
+   command, which owns the copies it claims), mapped to an enrolled person by ``os_makers`` of the signed
+   policy (admins sign it with the rules: the mapping decides whose approval cannot count).
 
 Otherwise the maker is unknown: the ledger's ``doc.claimed`` actor is ``UNKNOWN_MAKER`` (not a valid
 person name, so it never equals a signer), and the outbox and ``docval pending`` show ``maker: null``.

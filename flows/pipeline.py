@@ -144,7 +144,7 @@ def record_claims(ctx: Context, claims: list[Claimed], *, duplicates: list[Claim
 
     def maker(claimed: Claimed) -> str:
         facts = FileFacts(folder=claimed.folder, owner=claimed.owner)
-        return maker_of(facts, enrolled=enrolled, os_makers=ctx.settings.flows.os_makers)
+        return maker_of(facts, enrolled=enrolled, os_makers=ctx.policy.os_makers)
 
     for claimed in claims:
         drafts.append(

@@ -5,6 +5,9 @@ so an operator reads the file like a checklist. Every decision names the rule
 that made it (it goes to the ledger), approvals get a deadline, and documents
 over ``two_approvers_over`` need two distinct approvers. Unknown keys are
 errors: a misspelt condition must not silently turn into "always matches".
+Everything else that changes decisions lives here too, so admins sign it with the rules (``docval policy
+apply``): who is told when a deadline passes (``escalation_command``) and which OS account's files are whose
+(``os_makers``, the maker a document's own approvers are checked against).
 """
 
 from __future__ import annotations
@@ -84,6 +87,9 @@ class Policy(_Strict):
     approval_deadline_hours: float = Field(24.0, gt=0)
     two_approvers_over: Decimal = Field(Decimal("10000"), ge=0)
     escalation_command: list[str] = Field([], description="argv run when an approval misses its deadline.")
+    os_makers: dict[str, str] = Field(
+        {}, description="OS account owning an inbox file (or running `docval process`) -> enrolled person who made it."
+    )
 
     def decide(self, facts: DecisionInput, *, now: datetime) -> PolicyDecision:
         """The verifier's own evaluator (``ledger.bundle_verify.policy_outcome``) on plain data: one implementation."""
@@ -109,6 +115,7 @@ DEFAULT_POLICY_YAML = """\
 approval_deadline_hours: 24
 two_approvers_over: "10000.00"     # needs_approval above this amount requires two distinct approvers
 escalation_command: []              # e.g. ["/usr/local/bin/notify-compliance"]; gets DOCVAL_DOC in its env
+os_makers: {}                       # OS account -> enrolled person who made the files it owns, e.g. {svc-scan: alice}
 default: needs_approval
 rules:
   - name: broken-bank-details

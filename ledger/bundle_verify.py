@@ -1213,16 +1213,40 @@ def check_decision_entry(entry: dict, versions: list[dict[str, dict]], in_force:
     verify_person_signature(person["key"], statement, data["signature"])
 
 
-def check_reveal_entry(entry: dict, roster: dict[str, dict]) -> None:
+# Operations a person orders (approvals.actions): kind -> (statement context, role, {statement field: entry value})
+SIGNED_ACTIONS = {
+    "pii.revealed": ("docval pii reveal v1", "pii_reader", lambda e: {"doc": e["doc"], "token": e["data"]["token"]}),
+    "pii.erased": ("docval pii erase v1", "pii_reader", lambda e: {"subject": e["data"]["subject"]}),
+    "key.rotated": (
+        "docval key rotation v1",
+        "admin",
+        lambda e: {"old_key": e["data"]["old_key"], "new_key": e["data"]["new_key"]},
+    ),
+}
+
+
+def check_action_entry(entry: dict, rosters: list[dict[str, dict]]) -> None:
+    """A reveal, erasure or key rotation signed by a person holding the role in one of ``rosters``."""
+    context, role, bound = SIGNED_ACTIONS[entry["kind"]]
     statement, signature = entry["data"].get("statement"), entry["data"].get("signature")
     if not isinstance(statement, dict) or not isinstance(signature, dict):
-        raise VerifyError("pii.revealed carries no person's signature")
-    person = roster.get(statement["signer"])
-    if person is None or "pii_reader" not in person["roles"] or entry["actor"] != statement["signer"]:
-        raise VerifyError(f"{statement['signer']} was not an enrolled pii_reader at that point")
-    if (statement["doc"], statement["token"]) != (entry["doc"], entry["data"]["token"]):
-        raise VerifyError("the signed reveal names another document or pseudonym")
-    verify_person_signature(person["key"], statement, signature)
+        raise VerifyError(f"{entry['kind']} carries no person's signature")
+    if statement.get("context") != context or any(statement.get(k) != v for k, v in bound(entry).items()):
+        raise VerifyError(f"the signed statement names other values than this {entry['kind']}")
+    holders = [
+        roster[statement["signer"]]
+        for roster in rosters
+        if role in roster.get(statement["signer"], {}).get("roles", [])
+    ]
+    if not holders or entry["actor"] != statement["signer"]:
+        raise VerifyError(f"{statement['signer']} was not an enrolled {role} at that point")
+    problems = []
+    for person in holders:
+        try:
+            return verify_person_signature(person["key"], statement, signature)
+        except VerifyError as exc:
+            problems.append(str(exc))
+    raise VerifyError(f"{entry['kind']} signature not valid for {statement['signer']}: {problems[-1]}")
 
 
 def check_people_entries(lines: Iterable[bytes], versions: list[dict[str, dict]] | None) -> tuple[list, int]:
@@ -1239,8 +1263,8 @@ def check_people_entries(lines: Iterable[bytes], versions: list[dict[str, dict]]
             elif kind == "approval.granted":
                 check_decision_entry(entry, versions, in_force if own else None)
                 decisions += 1
-            elif kind == "pii.revealed":
-                check_reveal_entry(entry, versions[in_force] if own else versions[-1])
+            elif kind in SIGNED_ACTIONS:  # a shard's entries name no enrolment version: any root roster will do
+                check_action_entry(entry, [versions[in_force]] if own else versions[::-1])
             elif kind == "config.applied" and entry["data"].get("content") is not None:
                 check_policy_entry(entry, versions[in_force] if own else versions[-1])
         except (VerifyError, KeyError, TypeError, ValueError) as exc:

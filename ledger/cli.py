@@ -47,14 +47,25 @@ def keys_init(
 
 
 @keys_app.command("rotate")
-def keys_rotate() -> None:
-    """Hand signing over to a new key; the old key signs the handover, recorded as a key.rotated entry.
+def keys_rotate(
+    key: Annotated[Path, typer.Option("--key", help="An admin's OpenSSH private key (a .pub: the key in ssh-agent).")],
+) -> None:
+    """Hand signing over to a new key, ordered by an admin: the admin signs both keys, the old key signs the
+    handover, recorded as a key.rotated entry. Exit 0 rotated, 1 refused (the reason printed), 2 other error."""
+    from approvals.actions import rotation_consent
+    from approvals.errors import ApprovalsError
+    from docval.settings import load_settings
+    from ledger import Ledger
 
-    An operator action, ledgered as such (actor ``operator``): no person's name is typed in.
-    """
-    ledger = _open()
-    seq = ledger.rotate_key("operator")
-    typer.echo(f"key rotated at seq {seq}: {ledger.verifier_key()}")
+    settings = load_settings()
+    ledger = Ledger.open(settings)
+    try:
+        admin, consent = rotation_consent(settings, key)
+        seq = ledger.rotate_key(admin, consent)
+    except ApprovalsError as exc:
+        typer.echo(f"refused: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"key rotated at seq {seq} by {admin}: {ledger.verifier_key()}")
 
 
 @ledger_app.command("append")

@@ -594,9 +594,12 @@ class Ledger:
 
     # ------------------------------------------------------------------ keys
 
-    def rotate_key(self, actor: str) -> int:
+    def rotate_key(self, actor: str, consent: Callable[[str, str], dict[str, Any]] | None = None) -> int:
         """Hand signing over to a new key; returns the seq of the ``key.rotated`` entry.
 
+        ``consent(old, new)`` (both note verifier keys) returns the statement and signature of the person who
+        ordered the rotation, to ledger with it; it runs before anything is written and raises to refuse.
+        Without it the entry names nobody's signature, which people-verification rejects (ledger tests only).
         Pending entries are signed by the old key first; the handover note (both keys, signed by both) is
         appended; the checkpoint covering it is signed by the new key. The new key is written to
         ``ledger.key.next`` before the transaction and moved over ``ledger.key`` after it, so a crash at
@@ -604,11 +607,12 @@ class Ledger:
         """
         old_key = self._signing_key
         new_key = SigningKey.generate(old_key.name)
+        old, new = str(old_key.verifier), str(new_key.verifier)
+        signed = consent(old, new) if consent is not None else {}
         current_path, next_path = self._key_paths()
         write_new_key(next_path, new_key)
-        old, new = str(old_key.verifier), str(new_key.verifier)
         handover = sign_note(handover_text(old, new), old_key, new_key)
-        payload = KeyRotatedPayload(old_key=old, new_key=new, handover=handover)
+        payload = KeyRotatedPayload(old_key=old, new_key=new, handover=handover, **signed)
         draft = EntryDraft(KEY_ROTATED, None, actor, payload.model_dump())
         try:
             with self._write() as con:

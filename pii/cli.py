@@ -44,20 +44,30 @@ def reveal(
 @pii_app.command()
 def erase(
     subject: Annotated[str, typer.Argument(help="Data subject id, or its keyed hash with --ref.")],
+    key: Annotated[Path, typer.Option(help="Your OpenSSH private key (.pub: held by ssh-agent); pii_reader only.")],
     ref: Annotated[bool, typer.Option("--ref", help="SUBJECT is the keyed hash from the ledger.")] = False,
 ) -> None:
-    """Crypto-shred a data subject: destroy its key so none of its originals can be recovered.
+    """Crypto-shred a data subject (pii_reader only): destroy its key so none of its originals can be recovered.
 
-    An operator action, ledgered as such (actor ``operator``): no person's name is typed in.
+    The reader signs the order (the subject's keyed hash) before anything is destroyed; the signed event is
+    printed. Exit 0 erased, 1 refused (the reason printed), 2 other error.
     """
+    from approvals.actions import erase_consent
+    from approvals.errors import ApprovalsError
     from docval.events import EntryKind
     from docval.settings import load_settings
     from pii.engine import PiiEngine
 
     settings = load_settings()
     vault = PiiEngine.from_settings(settings).vault
-    payload = vault.erase_ref(subject) if ref else vault.erase(subject)
-    typer.echo(json.dumps(_record(settings, EntryKind.PII_ERASED, doc=None, actor="operator", payload=payload)))
+    subject_ref = subject if ref else vault.subject_ref(subject)
+    try:
+        reader, signed = erase_consent(settings, key, subject_ref)
+    except ApprovalsError as exc:
+        typer.echo(f"refused: {exc}", err=True)
+        raise typer.Exit(1) from None
+    payload = vault.erase_ref(subject_ref).model_copy(update=signed)
+    typer.echo(json.dumps(_record(settings, EntryKind.PII_ERASED, doc=None, actor=reader, payload=payload)))
 
 
 @pii_app.command()

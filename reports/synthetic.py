@@ -6,13 +6,13 @@ generator, not the report silently). The mix covers every branch the report
 shows: auto-approval, one- and two-approver approvals, refused attempts,
 escalations, rejections, quarantines, pending approvals, duplicates, budget
 breaches, PII reveals/erasures, config versions and eval gates; ``populate_ledger``
-adds a real key rotation halfway, which only the ledger itself can write.
+adds a real key rotation halfway (ordered by the admin), which only the ledger itself can write.
 Values are ids, codes and keyed-hash-like hex only: no personal data.
 
 The people are real to the auditor's ``verify.py``: an admin enrols them with
-signed ``person.changed`` entries, and every decision and reveal carries an
-SSH signature (made in process with keys derived from the person's name, so a
-seed gives the same bytes) by the person enrolled at that point.
+signed ``person.changed`` entries, and every decision, reveal, erasure and key
+rotation carries an SSH signature (made in process with keys derived from the
+person's name, so a seed gives the same bytes) by the person enrolled at that point.
 """
 
 from __future__ import annotations
@@ -30,7 +30,13 @@ from pydantic import BaseModel
 
 from approvals.entries import DecisionPayload, EnrolmentPayload, RefusedPayload, SignerSignature
 from approvals.sshsig import public_key_line, sign_in_process
-from approvals.statement import DecisionStatement, EnrolmentStatement, RevealStatement
+from approvals.statement import (
+    DecisionStatement,
+    EnrolmentStatement,
+    EraseStatement,
+    RevealStatement,
+    RotationStatement,
+)
 from docval.domain import DocKind, DocState, Finding, ModelCall, Outcome, Tier
 from docval.events import (
     BudgetExceededPayload,
@@ -45,6 +51,7 @@ from docval.events import (
     FinalPayload,
     IngestedPayload,
     MaskedPayload,
+    PiiErasedPayload,
     PiiRevealedPayload,
     QuarantinedPayload,
     ValidatedPayload,
@@ -119,6 +126,12 @@ def _sshsig(person: str, message: bytes) -> dict[str, str]:
     return {"kind": "sshsig", "signature": sign_in_process(_key(person), message)}
 
 
+def _rotation_consent(old: str, new: str) -> dict[str, Any]:
+    """The admin's signed order of a key rotation (``approvals.actions.rotation_consent``, made in process)."""
+    statement = RotationStatement(old_key=old, new_key=new, signer=_ADMIN, signed_at=_ts(datetime.now(UTC)))
+    return {"statement": statement.model_dump(mode="json"), "signature": _sshsig(_ADMIN, statement.message())}
+
+
 def _enrolment(ts: str) -> Iterator[SyntheticEntry]:
     """``person.changed`` entries: the admin enrols themself (the trust anchor), then signs each other person in."""
     for version, (person, roles) in enumerate(_PEOPLE.items()):
@@ -159,7 +172,13 @@ def _installation_events(rng: random.Random, moment: datetime, doc: str) -> Iter
         statement=statement.model_dump(mode="json"), signature=_sshsig("dpo-1", statement.message()),
     )  # fmt: skip
     yield SyntheticEntry(ts, EntryKind.PII_REVEALED, doc, "dpo-1", _dump(reveal))
-    yield SyntheticEntry(ts, EntryKind.PII_ERASED, None, "operator", {"subject": _hex(rng)})
+    subject = _hex(rng)
+    order = EraseStatement(subject=subject, signer="dpo-1", signed_at=ts)
+    erased = PiiErasedPayload(
+        subject=subject, entries=1, key_destroyed=True, erased_at=ts,
+        statement=order.model_dump(mode="json"), signature=_sshsig("dpo-1", order.message()),
+    )  # fmt: skip
+    yield SyntheticEntry(ts, EntryKind.PII_ERASED, None, "dpo-1", _dump(erased))
     budget = BudgetExceededPayload(
         scope="day", tier=Tier.REMOTE, limit_usd="50.00", spent_usd="50.02", action="fallback"
     )
@@ -312,7 +331,7 @@ def populate_ledgers(
                 for index, ledger in enumerate(ledgers):
                     ledger.append_many(drafts[index])
                     drafts[index] = []
-                    ledger.rotate_key("operator")
+                    ledger.rotate_key(_ADMIN, _rotation_consent)
             target = (claimed - 1) % len(ledgers)
         index = target if entry.doc is not None else 0
         drafts[index].append(EntryDraft(entry.kind, entry.doc, entry.actor, entry.data))

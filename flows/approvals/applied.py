@@ -4,7 +4,8 @@ At each start (``prepare``) the enrolled people with their roles and the setting
 hashed; any whose hash differs from the last ``config.applied`` of that name in the root ledger is ledgered
 again. The policy is different: it is ledgered only signed by admins (``docval policy apply``,
 ``approvals.policies``), with its content, and nothing is decided under a ``policy.yaml`` that is not the one
-admins signed last (``signed_policy_version``). Decisions name the policy version they were made under
+admins signed last (``signed_policy``), which also holds the ``escalation_command`` and the ``os_makers``
+mapping. Decisions name the policy version they were made under
 (``doc.decided.policy``), so verify.py re-applies that ledgered policy to each document's ledgered facts.
 """
 
@@ -24,10 +25,16 @@ from docval.events import ConfigAppliedPayload, EntryKind
 from docval.settings import Settings
 from docval.shards import root_settings
 from flows.errors import FlowError
-from flows.policy import load_policy, policy_version
+from flows.policy import Policy, load_policy, policy_version
 from ledger import EntryDraft, Ledger, LedgerReader
 
-__all__ = ["apply_configuration", "configuration_digests", "sign_policy", "signed_policy_version"]
+__all__ = [
+    "apply_configuration",
+    "configuration_digests",
+    "last_signed",
+    "sign_policy",
+    "signed_policy",
+]
 
 APPLIER = "docval"
 
@@ -63,17 +70,28 @@ def _payload(name: str, digest: str) -> dict:
     return payload.model_dump(mode="json", exclude_none=True)
 
 
-def signed_policy_version(settings: Settings) -> str:
-    """The version of ``policy.yaml`` if it is the policy admins signed last; else a FlowError saying how to sign."""
+def signed_policy(settings: Settings) -> tuple[str, Policy]:
+    """(version, policy) as admins signed it last, if ``policy.yaml`` is byte for byte that one; else a FlowError.
+
+    The policy returned is the ledgered content, not the file read again, so nothing edited on disk after the
+    check (an ``os_makers`` entry naming the operator's account, an ``escalation_command``) takes effect.
+    """
     path = settings.resolve(settings.flows.policy_file)
     version = policy_version(path)
-    if last_signed_policy(Ledger.open(root_settings(settings))) != version:
+    signed = last_signed_policy(Ledger.open(root_settings(settings)))
+    if signed is None or signed[0] != version:
         raise FlowError(
             f"{path} (version {version[:12]}) is not the policy admins signed last: nothing is decided under it. "
             "Sign it with `docval policy apply --admin-key FILE` (two --admin-key once two admins are enrolled), "
             "or restore the signed file"
         )
-    return version
+    return version, Policy.model_validate(signed[1])
+
+
+def last_signed(settings: Settings) -> Policy | None:
+    """The policy admins signed last, whatever ``policy.yaml`` holds now (None: none was ever signed)."""
+    signed = last_signed_policy(Ledger.open(root_settings(settings)))
+    return Policy.model_validate(signed[1]) if signed is not None else None
 
 
 def sign_policy(settings: Settings, admin_keys: list[Path]) -> int:

@@ -2,7 +2,7 @@
 
 When documents start to wait, ``schedule_next_deadline`` asks Prefect for one ``approval-deadlines`` run at
 their earliest deadline, unless a run is already scheduled no later than that: at most one run waits. The run
-fails closed: every overdue document is escalated (ledgered, the policy's ``escalation_command`` called, only
+fails closed: every overdue document is escalated (ledgered, the signed policy's ``escalation_command`` called, only
 senior reviewers may decide from then on; the approvals core enforces that from the deadline itself, so a late
 run cannot let a reviewer slip through), decided documents left unpublished are finished, and the run
 schedules the next deadline. Nothing is ever approved by a deadline.
@@ -20,9 +20,10 @@ from prefect import flow
 from approvals.state import ApprovalState
 from docval.events import EntryKind, EscalatedPayload
 from docval.settings import Settings, load_settings
+from flows.approvals.applied import last_signed, signed_policy
 from flows.approvals.publish import sweep
 from flows.approvals.states import OpenDocument, ledger_of, open_documents
-from flows.policy import load_policy
+from flows.errors import FlowError
 from ledger import EntryDraft, LedgerReader
 
 __all__ = ["DEADLINE_DEPLOYMENT", "approval_deadlines", "escalate_overdue", "schedule_next_deadline"]
@@ -46,7 +47,7 @@ def approval_deadlines() -> int:
 
 
 def escalate_overdue(settings: Settings, now: datetime) -> int:
-    command = load_policy(settings.resolve(settings.flows.policy_file)).escalation_command
+    command = escalation_command(settings)
     overdue = [
         item for item in open_documents(settings) if _overdue(item.state, now) and _ledger_escalation(settings, item)
     ]
@@ -55,6 +56,19 @@ def escalate_overdue(settings: Settings, now: datetime) -> int:
         if command:
             _notify(command, item.state.doc)
     return len(overdue)
+
+
+def escalation_command(settings: Settings) -> list[str]:
+    """The ``escalation_command`` admins signed; one edited into ``policy.yaml`` unsigned is ignored, loudly.
+
+    Escalation still happens (it fails closed): only who is told comes from the signed policy.
+    """
+    try:
+        return signed_policy(settings)[1].escalation_command
+    except FlowError as exc:
+        log.error("%s; escalating with the escalation_command admins signed last", exc)
+    signed = last_signed(settings)
+    return signed.escalation_command if signed is not None else []
 
 
 def _overdue(state: ApprovalState, now: datetime) -> bool:

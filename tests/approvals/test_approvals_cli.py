@@ -11,7 +11,7 @@ from approvalcheck import make_key
 
 from approvals.record import read_roster
 from docval.settings import Settings
-from flows.approvals.applied import apply_configuration, signed_policy_version
+from flows.approvals.applied import apply_configuration, signed_policy
 from flows.errors import FlowError
 from flows.policy import load_policy, policy_version
 from ledger import Ledger
@@ -58,19 +58,19 @@ def test_configuration_changes_are_ledgered_once_each_and_the_policy_only_signed
     assert applied == ["people", "settings"]  # the policy is never ledgered unsigned
     assert apply_configuration(settings) == []  # nothing changed
     with pytest.raises(FlowError, match="docval policy apply --admin-key"):
-        signed_policy_version(settings)  # what every worker context checks before deciding anything
+        signed_policy(settings)[0]  # what every worker context checks before deciding anything
     assert docval("policy", "apply", "--admin-key", erin).returncode == 0
-    version = signed_policy_version(settings)
+    version = signed_policy(settings)[0]
 
     policy = settings.resolve(settings.flows.policy_file)
     policy.write_text("default: auto_approve\nrules: []\n")
     assert load_policy(policy).rules == []  # the operator's policy: auto-approve everything
     with pytest.raises(FlowError, match="not the policy admins signed last"):
-        signed_policy_version(settings)
+        signed_policy(settings)[0]
     mallory = make_key(tmp_path, "mallory")  # a key of the operator's own
     refused = docval("policy", "apply", "--admin-key", mallory)
     assert refused.returncode != 0 and "not enrolled" in refused.stderr + refused.stdout
     assert version != policy_version(policy)
     assert docval("policy", "apply", "--admin-key", erin).returncode == 0  # the admin reviews and signs
-    assert signed_policy_version(settings) == policy_version(policy)
+    assert signed_policy(settings)[0] == policy_version(policy)
     assert docval("ledger", "verify").returncode == 0

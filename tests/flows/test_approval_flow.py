@@ -17,12 +17,13 @@ from docval.domain import DocState, DocumentResult, Outcome
 from docval.events import EntryKind
 from docval.settings import Settings
 from docval.store import DocumentStore
+from flows.approvals.applied import sign_policy, signed_policy
 from flows.approvals.decide import decide
 from flows.approvals.enrol import demo_keys_dir
 from flows.audit import Audit
 from flows.claim import Claimed
 from flows.pipeline import Context, DocWork, finish, outbox_path, record_claims
-from flows.policy import PolicyDecision, load_policy
+from flows.policy import PolicyDecision
 
 
 def _waiting_document(
@@ -37,7 +38,7 @@ def _waiting_document(
     from flows.worker import Worker
 
     store = DocumentStore(settings.store_db)
-    ctx = Context(settings, Audit(settings), store, load_policy(settings.resolve(settings.flows.policy_file)), None)
+    ctx = Context(settings, Audit(settings), store, signed_policy(settings)[1], None)  # as workers: signed only
     # The pipeline's toolkit without its models: these tests are about approvals, not masking or extraction.
     hasher = KeyedHasher.from_file(settings.keys_dir / "hmac.key")
     ctx.kit = type("Hashing", (), {"hasher": hasher, "mask_source": staticmethod(lambda source, doc: source)})()
@@ -116,6 +117,7 @@ def test_missed_deadline_escalates_never_approves(flow_settings: Settings, tmp_p
     policy_path = flow_settings.resolve(flow_settings.flows.policy_file)
     hook = f'escalation_command: ["sh", "-c", "echo $DOCVAL_DOC >> {notified}"]'
     policy_path.write_text(policy_path.read_text().replace("escalation_command: []", hook))
+    sign_policy(flow_settings, [demo_keys_dir(flow_settings) / "erin"])  # unsigned, it would not be run
     doc = _waiting_document(flow_settings, approvals=1, deadline_in=timedelta(seconds=1))
     time.sleep(1.2)
     assert approval_deadlines.fn() == 1
@@ -197,9 +199,11 @@ def test_a_file_in_bobs_inbox_folder_cannot_be_approved_by_bob(flow_settings: Se
 def test_a_file_owned_by_an_os_account_mapped_to_carol_cannot_be_approved_by_carol(flow_settings: Settings) -> None:
     import getpass
 
-    settings = flow_settings.model_copy(
-        update={"flows": flow_settings.flows.model_copy(update={"os_makers": {getpass.getuser(): "carol"}})}
-    )
+    settings = flow_settings
+    policy_path = settings.resolve(settings.flows.policy_file)
+    mapping = f"os_makers: {{{getpass.getuser()}: carol}}"
+    policy_path.write_text(policy_path.read_text().replace("os_makers: {}", mapping))
+    sign_policy(settings, [demo_keys_dir(settings) / "erin"])  # the mapping counts once an admin signed it
     dropped = _drop(settings.inbox, b"carol's own")  # owned by the account running the test
     doc = _waiting_document(settings, approvals=1, deadline_in=timedelta(hours=1), dropped=dropped)
     assert _maker_shown(settings, doc) == ("carol", "carol")

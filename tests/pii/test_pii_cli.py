@@ -42,7 +42,7 @@ def test_reveal_erase_cycle(masked_doc: str, settings: Settings) -> None:
     assert event["kind"] == "pii.revealed" and event["doc"] == masked_doc and event["data"]["user"] == "dave"
     assert event["data"]["signature"]["kind"] == "sshsig" and event["data"]["statement"]["token"] == "<PERSON_1>"
 
-    erased = docval("erase", "cust-cli")
+    erased = docval("erase", "cust-cli", "--key", str(keys / "dave"))
     assert erased.returncode == 0, erased.stderr
     payload = json.loads(erased.stdout)
     assert payload["kind"] == "pii.erased" and payload["data"]["key_destroyed"] is True
@@ -52,9 +52,9 @@ def test_reveal_erase_cycle(masked_doc: str, settings: Settings) -> None:
     entries = [e for e in Ledger.open(settings).entries() if e.kind.startswith("pii.")]  # after the set-up
     assert [(e.kind, e.doc, e.actor) for e in entries] == [
         ("pii.revealed", masked_doc, "dave"),
-        ("pii.erased", None, "operator"),
+        ("pii.erased", None, "dave"),
     ], "only the granted reveal and the erasure are ledgered"
-    assert check_people(list(Ledger.open(settings).entries())) == [], "the reveal verifies as dave's"
+    assert check_people(list(Ledger.open(settings).entries())) == [], "the reveal and the erasure verify as dave's"
     assert [event["seq"], payload["seq"]] == [e.seq for e in entries]
     assert all("Ana" not in e.canonical.decode() for e in entries)
 
