@@ -62,12 +62,14 @@ def correctors(history: list) -> set[str]:
     return {entry.actor for entry in history if entry.kind == EntryKind.CORRECTED.value}
 
 
-def correction_statement(settings: Settings, person: str, doc: str, field: str, value: str) -> CorrectionStatement:
-    """The statement ``person`` signs to set ``field`` of ``doc`` to ``value`` in the round now open."""
+def correction_statement(
+    settings: Settings, ledger: Ledger, person: str, doc: str, field: str, value: str
+) -> CorrectionStatement:
+    """What ``person`` signs to set ``field`` of ``doc`` (its history in ``ledger``) to ``value`` in the open round."""
     result = _result(settings, doc)
     if field not in result.fields:
         raise WorkbenchError(f"refused: the document has no field {field!r}")
-    state = fold_state(doc, Ledger.open(settings).entries_for_doc(doc))
+    state = fold_state(doc, ledger.entries_for_doc(doc))
     if not state.waiting or state.round is None:
         raise WorkbenchError("refused: the document is not waiting for a decision; nothing can be corrected")
     hasher = KeyedHasher.from_file(settings.keys_dir / "hmac.key")
@@ -82,8 +84,11 @@ def correction_statement(settings: Settings, person: str, doc: str, field: str, 
     )
 
 
-def record_correction(settings: Settings, statement: CorrectionStatement, value: str, signature: dict[str, Any]) -> int:
-    """Apply a signed correction: ledger it with a new round, then rewrite the outbox record; the entry's seq."""
+def record_correction(
+    settings: Settings, ledger: Ledger, statement: CorrectionStatement, value: str, signature: dict[str, Any]
+) -> int:
+    """Apply a signed correction: ledger it (the document's home ``ledger``) with a new round, then rewrite the
+    outbox record; the entry's seq."""
     doc = statement.doc
     outbox = settings.outbox / f"{doc}.json"
     result = _result(settings, doc)
@@ -114,7 +119,7 @@ def record_correction(settings: Settings, statement: CorrectionStatement, value:
             EntryDraft(EntryKind.APPROVAL_REQUESTED, doc, "docval", new_round.model_dump(mode="json")),
         ]
 
-    seqs, _ = Ledger.open(settings).append_with(build)
+    seqs, _ = ledger.append_with(build)
     _write_private(outbox, data)
     return seqs[0]
 
