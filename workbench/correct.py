@@ -39,5 +39,6 @@ def correct_verify(request: Request, session: SignedIn, doc: DocId, body: Ceremo
     bench = workbench(request)
     pending = check_signed_request(bench, body, "correct", session, doc)
     statement = CorrectionStatement.model_validate_json(pending.context["statement"])
-    seq = record_correction(bench.settings, bench.ledger(doc), statement, pending.context["value"], evidence(body))
+    value = pending.context["value"]
+    seq = record_correction(bench.settings, bench.ledger(doc), bench.pii_engine(), statement, value, evidence(body))
     return {"message": f"{statement.field} corrected (seq {seq}); a new approval round started"}

@@ -11,7 +11,10 @@ approvals of the old values no longer count. The person who corrected is a
 maker of the corrected values: ``correctors`` lists them, and the decision's
 preflight refuses an approval that would complete the round with correctors
 only (the approvals core's own rules should count them too, so that the
-command line refuses it as well).
+command line refuses it as well). The new value itself is personal data
+like any other: the outbox gets it masked as the pipeline masks fields, and
+the vault keeps it as a truth label for ``docval eval --corrections``,
+sealed under the document's subject so that erasing the subject erases it.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import os
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import rfc8785
 from pydantic import BaseModel, ConfigDict
@@ -35,6 +38,9 @@ from docval.hashing import KeyedHasher
 from docval.settings import Settings
 from ledger import EntryDraft, Ledger, LedgerReader
 from workbench.errors import WorkbenchError
+
+if TYPE_CHECKING:
+    from pii import PiiEngine
 
 __all__ = ["CorrectionStatement", "correction_statement", "correctors", "record_correction"]
 
@@ -85,18 +91,22 @@ def correction_statement(
 
 
 def record_correction(
-    settings: Settings, ledger: Ledger, statement: CorrectionStatement, value: str, signature: dict[str, Any]
+    settings: Settings,
+    ledger: Ledger,
+    engine: PiiEngine,
+    statement: CorrectionStatement,
+    value: str,
+    signature: dict[str, Any],
 ) -> int:
-    """Apply a signed correction: ledger it (the document's home ``ledger``) with a new round, then rewrite the
-    outbox record; the entry's seq."""
+    """Apply a signed correction: ledger it (the document's home ``ledger``) with a new round, keep the value as
+    a truth label in the vault (``docval eval --corrections``), then rewrite the outbox record with the value
+    masked as the pipeline masks fields; the entry's seq."""
     doc = statement.doc
     outbox = settings.outbox / f"{doc}.json"
     result = _result(settings, doc)
     old = result.fields[statement.field]
-    fields = {
-        **result.fields,
-        statement.field: ExtractedField(value=value, confidence=1.0, tier=Tier.HUMAN, page=old.page),
-    }
+    corrected = {statement.field: ExtractedField(value=value, confidence=1.0, tier=Tier.HUMAN, page=old.page)}
+    fields = {**result.fields, **engine.mask_fields(corrected, kind=result.kind, doc=doc).fields}
     data = result.model_copy(update={"fields": fields}).to_json().encode()
 
     def build(reader: LedgerReader) -> list[EntryDraft]:
@@ -120,6 +130,7 @@ def record_correction(
         ]
 
     seqs, _ = ledger.append_with(build)
+    engine.vault.store_label(doc, statement.field, value)
     _write_private(outbox, data)
     return seqs[0]
 

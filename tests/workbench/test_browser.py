@@ -31,10 +31,12 @@ from approvals.audit import check_installation
 from approvals.entries import DecisionPayload
 from approvals.record import read_roster
 from approvals.roles import Role
+from docval.hashing import KeyedHasher
 from docval.settings import Settings, load_settings
 from docval.shards import shard_settings
 from flows.reviewing import home_ledgers
 from ledger import Ledger, init_keys
+from pii.vault import Vault
 from workbench import cli as workbench_cli
 from workbench.app import build_server
 from workbench.corrections import CorrectionStatement
@@ -237,6 +239,7 @@ def test_invite_enrol_sign_in_review_and_two_people_approve(bench: Bench) -> Non
     assert "4.11" not in json.dumps(corrected[0].data)  # values reach the ledger only as keyed hashes
     outbox = json.loads((bench.settings.outbox / f"{bench.doc}.json").read_text())
     assert outbox["fields"]["grand_total"]["tier"] == "human"
+    assert _vault(bench).labels()[bench.doc] == {"grand_total": "4.11"}  # a truth label for docval eval
 
     _decide(bob, bench.doc, "approve", "matches the purchase order")
     expect(bob.page.locator("#progress")).to_contain_text("1 of 2 approvals — waiting for a second person")
@@ -266,6 +269,15 @@ def test_invite_enrol_sign_in_review_and_two_people_approve(bench: Bench) -> Non
     kinds = _kinds(bench)
     assert kinds.count("session.signed_in") == 3
     assert kinds.count("approval.granted") == 2
+
+
+def _vault(bench: Bench) -> Vault:
+    keys = bench.settings.keys_dir
+    return Vault(
+        bench.settings.data_dir / "pii" / "vault.sqlite",
+        keys / "pii-master.key",
+        KeyedHasher.from_file(keys / "hmac.key"),
+    )
 
 
 def _expect_marked_where_printed(page: Page) -> None:
