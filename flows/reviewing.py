@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from approvals.record import read_roster
 from docval.settings import Settings
+from docval.shards import root_settings, shard_names
 from flows.approvals.states import ledger_of
 from flows.audit import Ledgers
 from flows.errors import FlowError
@@ -64,6 +65,8 @@ def home_ledgers(settings: Settings) -> Callable[[list[str]], dict[str, Ledger]]
     """
 
     def homes(docs: list[str]) -> dict[str, Ledger]:
+        if not shard_names(root_settings(settings)):
+            return {}  # no cluster: every history is in the root ledger, and no query is needed to say so
         found = {doc: shard for doc, shard in Ledgers(settings).homes(docs).items() if shard is not None}
         opened = {shard: ledger_of(settings, shard) for shard in set(found.values())}
         return {doc: opened[shard] for doc, shard in found.items()}

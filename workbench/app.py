@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -101,9 +102,11 @@ class Workbench:
                 self._pii = PiiEngine.from_settings(self.settings)
             return self._pii
 
-    @property
+    @cached_property
     def root(self) -> Ledger:
-        """The root ledger: sessions and the roster of people (a cluster's shards hold documents only)."""
+        """The root ledger: sessions and the roster of people (a cluster's shards hold documents only).
+
+        Opened once (a ``Ledger`` holds no connection between calls; opening it checks its tables)."""
         return Ledger.open(self.settings)
 
     def ledgers(self, docs: list[str]) -> dict[str, Ledger]:
