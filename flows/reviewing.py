@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING
 
 from approvals.record import read_roster
 from docval.settings import Settings
-from docval.shards import root_settings, shard_names
+from docval.shards import root_settings, shard_names, shard_settings
 from flows.approvals.states import ledger_of
-from flows.audit import Ledgers
+from flows.audit import Audit, Ledgers
 from flows.errors import FlowError
 
 if TYPE_CHECKING:
@@ -60,16 +60,21 @@ def publisher(settings: Settings) -> Callable[[str], None]:
 def home_ledgers(settings: Settings) -> Callable[[list[str]], dict[str, Ledger]]:
     """The workbench's home lookup (``workbench.Homes``): the shard ledger of each document a shard holds.
 
-    Documents of the root are left out (the workbench reads those from its own root ledger). One ``claimed``
-    query per ledger for a whole queue page, and shards that appear while the appliance runs are found.
+    Documents of the root are left out (the workbench reads those from its own root ledger), so only the
+    shards are asked: one ``doc.claimed`` query per shard for a whole queue page, none without a cluster.
+    Shards that appear while the appliance runs are found; each is opened once.
     """
+    root = root_settings(settings)
+    opened: dict[str, tuple[Audit, Ledger]] = {}
 
     def homes(docs: list[str]) -> dict[str, Ledger]:
-        if not shard_names(root_settings(settings)):
-            return {}  # no cluster: every history is in the root ledger, and no query is needed to say so
-        found = {doc: shard for doc, shard in Ledgers(settings).homes(docs).items() if shard is not None}
-        opened = {shard: ledger_of(settings, shard) for shard in set(found.values())}
-        return {doc: opened[shard] for doc, shard in found.items()}
+        found: dict[str, Ledger] = {}
+        for name in shard_names(root):
+            if name not in opened:
+                opened[name] = (Audit(shard_settings(root, name)), ledger_of(root, name))
+            audit, ledger = opened[name]
+            found |= dict.fromkeys(audit.claimed([doc for doc in docs if doc not in found]), ledger)
+        return found
 
     return homes
 

@@ -263,6 +263,7 @@ def test_invite_enrol_sign_in_review_and_two_people_approve(bench: Bench) -> Non
     expect(shown).to_contain_text("Total for this invoice $4.11")
     expect(shown).to_contain_text("<PERSON_")
     expect(shown).not_to_contain_text("Sai Yu Chung")  # the billed person's address, in the PDF's text layer
+    carol.page.screenshot(path=str(SHOTS / "document-masked.png"), full_page=True)
 
     refused = ["Failed to load resource: the server responded with a status of 403 (Forbidden)"]
     assert (bob.errors, alice.errors, carol.errors) == (refused, refused, [])  # only the two refusals above
