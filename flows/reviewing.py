@@ -62,19 +62,20 @@ def home_ledgers(settings: Settings) -> Callable[[list[str]], dict[str, Ledger]]
 
     Documents of the root are left out (the workbench reads those from its own root ledger), so only the
     shards are asked: one ``doc.claimed`` query per shard for a whole queue page, none without a cluster.
-    Shards that appear while the appliance runs are found; each is opened once.
+    Shards that appear while the appliance runs are found; each is opened once. A document's shard never
+    changes once it is claimed there, so each one found is remembered and not asked for again.
     """
     root = root_settings(settings)
     opened: dict[str, tuple[Audit, Ledger]] = {}
+    known: dict[str, Ledger] = {}
 
     def homes(docs: list[str]) -> dict[str, Ledger]:
-        found: dict[str, Ledger] = {}
         for name in shard_names(root):
             if name not in opened:
                 opened[name] = (Audit(shard_settings(root, name)), ledger_of(root, name))
             audit, ledger = opened[name]
-            found |= dict.fromkeys(audit.claimed([doc for doc in docs if doc not in found]), ledger)
-        return found
+            known.update(dict.fromkeys(audit.claimed([doc for doc in docs if doc not in known]), ledger))
+        return {doc: known[doc] for doc in docs if doc in known}
 
     return homes
 
