@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from docval.settings import Settings
+    from extractors.evaluate import LabelledDocument
 
 __all__ = ["register"]
 
@@ -27,7 +31,9 @@ def samples(
 
 
 def eval_command(
-    dataset: Annotated[Path, typer.Argument(help="Corpus folder with index.json (invoice2data) or ground_truth.json.")],
+    dataset: Annotated[
+        Path | None, typer.Argument(help="Corpus folder with index.json (invoice2data) or ground_truth.json.")
+    ] = None,
     tiers: Annotated[
         str,
         typer.Option(
@@ -38,19 +44,28 @@ def eval_command(
     einvoice: Annotated[bool, typer.Option(help="Use embedded e-invoice XML (off to score the text tiers).")] = True,
     baseline: Annotated[Path | None, typer.Option(help="Baseline JSON; default under data_dir/eval/.")] = None,
     update_baseline: Annotated[bool, typer.Option(help="Store this run as the new baseline.")] = False,
+    corrections: Annotated[
+        bool, typer.Option(help="Score against reviewers' corrections (vault labels) on the stored originals.")
+    ] = False,
 ) -> None:
     """Per-field precision/recall/accuracy of extraction on a labelled corpus, with a regression gate."""
     from docval.settings import load_settings
-    from extractors.evaluate import compare_to_baseline, load_report, report_path, run_eval, save_report
+    from extractors.evaluate import compare_to_baseline, evaluate, load_dataset, load_report, report_path, save_report
 
     if tiers not in ("rules", "routed"):
         raise typer.BadParameter("--tiers must be 'rules' or 'routed'")
+    if (dataset is None) != corrections:
+        raise typer.BadParameter("give a corpus folder or --corrections (one of the two)")
     settings = load_settings()
-    report = run_eval(dataset, settings, routed=tiers == "routed", einvoice=einvoice)
+    name, documents = load_dataset(dataset) if dataset is not None else _corrections(settings)
+    if not documents:
+        typer.echo(f"{name}: nothing to score")
+        return
+    report = evaluate(name, documents, settings, routed=tiers == "routed", einvoice=einvoice)
     typer.echo(f"{report.dataset}: {report.documents} documents, tiers={report.tiers}, einvoice={report.einvoice}")
     typer.echo(report.table())
     if report.tiers == "routed":  # the same corpus rules-only, so the model tiers' gain is read off one run
-        rules = run_eval(dataset, settings, routed=False, einvoice=einvoice)
+        rules = evaluate(name, documents, settings, routed=False, einvoice=einvoice)
         typer.echo(
             f"side by side: rules-only (a) {rules.overall['accuracy']:.1%} (b) {rules.printed_overall['accuracy']:.1%}"
             f" | routed (a) {report.overall['accuracy']:.1%} (b) {report.printed_overall['accuracy']:.1%}"
@@ -72,6 +87,20 @@ def eval_command(
         typer.echo(f"gate failed: {len(regressions)} field(s) dropped more than {margin:.0%}", err=True)
         raise typer.Exit(1)
     typer.echo(f"gate passed against {baseline_file}" if gate else f"compared with {baseline_file}")
+
+
+def _corrections(settings: Settings) -> tuple[str, list[LabelledDocument]]:
+    """Reviewers' corrections (truth labels in the PII vault) on the originals still kept; says what is left out."""
+    from extractors.corrections import CORRECTIONS, corrections_dataset
+    from pii.engine import PiiEngine
+
+    labels = PiiEngine.from_settings(settings).vault.labels()
+    documents, gone = corrections_dataset(settings, labels)
+    if not labels:
+        typer.echo("no reviewer corrections in the vault yet (or their data subjects were erased)")
+    if gone:
+        typer.echo(f"{gone} corrected document(s) left out: their original is no longer kept (retention)")
+    return CORRECTIONS, documents
 
 
 def register(app: typer.Typer) -> None:

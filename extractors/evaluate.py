@@ -38,6 +38,7 @@ __all__ = [
     "FieldScore",
     "LabelledDocument",
     "compare_to_baseline",
+    "evaluate",
     "load_dataset",
     "load_report",
     "matches",
@@ -300,9 +301,16 @@ def compare_to_baseline(current: EvalReport, baseline: EvalReport, margin: float
 
 
 def run_eval(dataset: Path, settings: Settings, *, routed: bool, einvoice: bool) -> EvalReport:
-    """Extract every labelled document of ``dataset`` and score it (no PII leaves: the remote tier is off here
-    unless a mask is injected, and eval injects none)."""
+    """Extract every labelled document of the corpus folder ``dataset`` and score it."""
     name, documents = load_dataset(dataset)
+    return evaluate(name, documents, settings, routed=routed, einvoice=einvoice)
+
+
+def evaluate(
+    name: str, documents: list[LabelledDocument], settings: Settings, *, routed: bool, einvoice: bool
+) -> EvalReport:
+    """Extract every labelled document and score it (no PII leaves: the remote tier is off here unless a mask is
+    injected, and eval injects none)."""
     router = (
         Router.from_settings(settings) if routed else Router(settings.extract.router, [], day_budget=None, mask=None)
     )

@@ -1,8 +1,9 @@
 """The reviewer workbench inside ``docval up``: served from a thread of the appliance, publishing through flows.
 
 ``workbench/`` never imports Prefect; this module hands it a publish function (the approvals' publish
-flow, run in this process: ``publisher``) and runs its uvicorn server in a daemon thread, stopped with the
-appliance. It also writes the start-up lines a new user needs: where to drop files, where results
+flow, run in this process: ``publisher``) and the lookup of each document's home ledger (``home_ledgers``:
+a cluster shard's documents are decided in their shard), and runs its uvicorn server in a daemon thread,
+stopped with the appliance. It also writes the start-up lines a new user needs: where to drop files, where results
 appear, where to review (with a one-time demo invitation on a demo installation), the Prefect UI and the
 commands to try next.
 """
@@ -21,12 +22,17 @@ from typing import TYPE_CHECKING
 
 from approvals.record import read_roster
 from docval.settings import Settings
+from docval.shards import root_settings, shard_names, shard_settings
+from flows.approvals.states import ledger_of
+from flows.audit import Audit, Ledgers
 from flows.errors import FlowError
 
 if TYPE_CHECKING:
     import uvicorn
 
-__all__ = ["DEMO_REVIEWER", "demo_invitation", "publisher", "served_workbench", "start_lines"]
+    from ledger import Ledger
+
+__all__ = ["DEMO_REVIEWER", "demo_invitation", "home_ledgers", "publisher", "served_workbench", "start_lines"]
 
 log = logging.getLogger(__name__)
 
@@ -45,17 +51,41 @@ def publisher(settings: Settings) -> Callable[[str], None]:
     """
 
     def publish(doc: str) -> None:
-        threading.Thread(target=_publish_here, args=(doc,), name=f"publish-{doc[:12]}", daemon=True).start()
+        shard = Ledgers(settings).homes([doc]).get(doc)
+        threading.Thread(target=_publish_here, args=(doc, shard), name=f"publish-{doc[:12]}", daemon=True).start()
 
     return publish
 
 
-def _publish_here(doc: str) -> None:
+def home_ledgers(settings: Settings) -> Callable[[list[str]], dict[str, Ledger]]:
+    """The workbench's home lookup (``workbench.Homes``): the shard ledger of each document a shard holds.
+
+    Documents of the root are left out (the workbench reads those from its own root ledger), so only the
+    shards are asked: one ``doc.claimed`` query per shard for a whole queue page, none without a cluster.
+    Shards that appear while the appliance runs are found; each is opened once. A document's shard never
+    changes once it is claimed there, so each one found is remembered and not asked for again.
+    """
+    root = root_settings(settings)
+    opened: dict[str, tuple[Audit, Ledger]] = {}
+    known: dict[str, Ledger] = {}
+
+    def homes(docs: list[str]) -> dict[str, Ledger]:
+        for name in shard_names(root):
+            if name not in opened:
+                opened[name] = (Audit(shard_settings(root, name)), ledger_of(root, name))
+            audit, ledger = opened[name]
+            known.update(dict.fromkeys(audit.claimed([doc for doc in docs if doc not in known]), ledger))
+        return {doc: known[doc] for doc in docs if doc in known}
+
+    return homes
+
+
+def _publish_here(doc: str, shard: str | None) -> None:
     from flows.approvals.publish import PUBLISH_DEPLOYMENT, publish_decision
     from flows.inprocess import run_here
 
     try:
-        run_here(publish_decision, PUBLISH_DEPLOYMENT, {"doc_id": doc, "shard": None}, name=f"publish-{doc[:16]}")
+        run_here(publish_decision, PUBLISH_DEPLOYMENT, {"doc_id": doc, "shard": shard}, name=f"publish-{doc[:16]}")
     except Exception as exc:  # the decision stands; the sweep publishes what a failed run left
         log.error("publishing %s did not finish (%s); the next sweep publishes it", doc[:12], type(exc).__name__)
 
@@ -69,7 +99,7 @@ def served_workbench(settings: Settings) -> Iterator[str]:
     """
     from workbench.app import build_server, workbench_url
 
-    server = build_server(settings, publisher(settings))
+    server = build_server(settings, publisher(settings), home_ledgers(settings))
     thread = threading.Thread(target=_run, args=(server,), name="workbench", daemon=True)
     thread.start()
     deadline = time.monotonic() + START_SECONDS

@@ -48,6 +48,9 @@ CREATE TABLE IF NOT EXISTS entries (
     doc TEXT NOT NULL, token TEXT NOT NULL, subject TEXT NOT NULL, ciphertext BLOB NOT NULL,
     PRIMARY KEY (doc, token));
 CREATE INDEX IF NOT EXISTS entries_subject ON entries (subject);
+CREATE TABLE IF NOT EXISTS labels (
+    doc TEXT NOT NULL, field TEXT NOT NULL, subject TEXT NOT NULL, ciphertext BLOB NOT NULL,
+    PRIMARY KEY (doc, field));
 """
 
 
@@ -157,6 +160,28 @@ class Vault:
             ]
             db.executemany("INSERT OR IGNORE INTO entries VALUES (?, ?, ?, ?)", rows)
 
+    def store_label(self, doc: str, field: str, value: str) -> None:
+        """A reviewer-corrected value of ``doc`` (a truth label for ``docval eval --corrections``), sealed under
+        the data key of the subject the document's pseudonyms belong to (else the document's own): erasing that
+        subject erases the label with them. A later correction of the same field replaces it."""
+        with self._db() as db:
+            row = db.execute("SELECT subject FROM entries WHERE doc = ? LIMIT 1", (doc,)).fetchone()
+            ref = row[0] if row else self.subject_ref(doc_subject(doc))
+            key = self._data_key(db, ref, create=True)
+            assert key is not None
+            sealed = _seal(key, value.encode(), f"{doc}\0label\0{field}".encode())
+            db.execute("INSERT OR REPLACE INTO labels VALUES (?, ?, ?, ?)", (doc, field, ref, sealed))
+
+    def labels(self) -> dict[str, dict[str, str]]:
+        """doc -> field -> corrected value, for every label whose subject is not erased. Never print these."""
+        with self._db() as db:
+            rows = db.execute("SELECT doc, 'label' || char(0) || field, subject, ciphertext FROM labels").fetchall()
+            values = self._decrypt_rows(db, rows)
+        found: dict[str, dict[str, str]] = {}
+        for (doc, token), value in sorted(values.items()):
+            found.setdefault(doc, {})[token.removeprefix("label\0")] = value
+        return found
+
     def _decrypt_rows(self, db: sqlite3.Connection, rows: list[_Row]) -> dict[tuple[str, str], str]:
         keys: dict[str, bytes | None] = {}
         values: dict[tuple[str, str], str] = {}
@@ -229,6 +254,7 @@ class Vault:
         """Erase by keyed hash, for an operator who only has the ledger's reference."""
         with self._db() as db:
             entries = db.execute("DELETE FROM entries WHERE subject = ?", (ref,)).rowcount
+            db.execute("DELETE FROM labels WHERE subject = ?", (ref,))
             had_key = db.execute("DELETE FROM subjects WHERE ref = ?", (ref,)).rowcount > 0
         erased_at = _now()
         if had_key:

@@ -3,13 +3,15 @@
 FastAPI + Jinja2 pages and a little plain JavaScript, served on 127.0.0.1 and
 addressed as ``http://localhost:PORT``. It calls the approvals core and
 publishes through a function handed to it (``serve_workbench(settings,
-publish)``), so it never imports Prefect. Exports load on first use
+publish, homes)``, with the lookup of each document's home ledger), so it
+never imports Prefect. Exports load on first use
 (``docval.lazy``): ``docval --help`` must not import FastAPI or DuckDB.
 """
 
 from docval.lazy import lazy_exports
 
 _EXPORTS = {
+    "Homes": "workbench.app",
     "Publish": "workbench.app",
     "WorkbenchError": "workbench.errors",
     "create_app": "workbench.app",

@@ -2,10 +2,10 @@
 
 ``create_app`` wires one router per screen (sign-in and enrolment, queue,
 document) around a shared ``Workbench`` context: settings, the enrolment
-store, the in-memory sessions and the publish function handed in by the
-caller. ``flows`` (``docval up``) passes its publish function; ``docval
-review`` passes one that only says publishing waits for the appliance. This
-package never imports Prefect.
+store, the in-memory sessions, the publish function handed in by the caller
+and the home lookup (which ledger holds a document: in a cluster, the shard
+of the worker that claimed it). ``flows`` (``docval up``, ``docval review``)
+passes both; this package never imports Prefect or looks for shards itself.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,7 +37,16 @@ if TYPE_CHECKING:
 
     from pii import PiiEngine
 
-__all__ = ["Publish", "Workbench", "build_server", "create_app", "invite_link", "serve_workbench", "workbench_url"]
+__all__ = [
+    "Homes",
+    "Publish",
+    "Workbench",
+    "build_server",
+    "create_app",
+    "invite_link",
+    "serve_workbench",
+    "workbench_url",
+]
 
 HERE = Path(__file__).parent
 SECURITY_HEADERS = {
@@ -47,6 +57,13 @@ SECURITY_HEADERS = {
 }
 Publish = Callable[[str], None]
 """Start publishing a decided document (its id); injected so the workbench never imports Prefect."""
+Homes = Callable[[list[str]], dict[str, Ledger]]
+"""The ledger holding each document's history where it is not the root (a cluster shard); injected by flows."""
+
+
+def root_only(docs: list[str]) -> dict[str, Ledger]:
+    """The home lookup of an installation without shards: every document's history is in the root ledger."""
+    return {}
 
 
 @dataclass
@@ -56,6 +73,7 @@ class Workbench:
     sessions: SessionStore
     publish: Publish
     templates: Jinja2Templates
+    homes: Homes = root_only
     _pii: PiiEngine | None = None
     _pii_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -84,9 +102,25 @@ class Workbench:
                 self._pii = PiiEngine.from_settings(self.settings)
             return self._pii
 
+    @cached_property
+    def root(self) -> Ledger:
+        """The root ledger: sessions and the roster of people (a cluster's shards hold documents only).
+
+        Opened once (a ``Ledger`` holds no connection between calls; opening it checks its tables)."""
+        return Ledger.open(self.settings)
+
+    def ledgers(self, docs: list[str]) -> dict[str, Ledger]:
+        """Each document's home ledger, one lookup for a page of documents, so a shard's history stays one chain."""
+        found, root = self.homes(docs), self.root
+        return {doc: found.get(doc, root) for doc in docs}
+
+    def ledger(self, doc: str) -> Ledger:
+        return self.ledgers([doc])[doc]
+
     def record(self, kind: EntryKind, payload: BaseModel, *, actor: str, doc: str | None = None) -> int:
-        """Append one workbench entry to the root ledger (sign-ins, original views)."""
-        return Ledger.open(self.settings).append(kind, doc=doc, actor=actor, data=payload.model_dump(mode="json"))
+        """Append one workbench entry: to the document's home ledger, else the root (sign-ins and sign-outs)."""
+        ledger = self.ledger(doc) if doc else self.root
+        return ledger.append(kind, doc=doc, actor=actor, data=payload.model_dump(mode="json"))
 
 
 def enrolment_store(settings: Settings) -> EnrolmentStore:
@@ -107,7 +141,7 @@ def invite_link(settings: Settings, person: str, roles: list[str], *, invited_by
     return f"{workbench_url(settings)}/enrol/{token}"
 
 
-def create_app(settings: Settings, publish: Publish) -> FastAPI:
+def create_app(settings: Settings, publish: Publish, homes: Homes = root_only) -> FastAPI:
     from workbench import auth, correct, decide, document, queue, report_files
 
     settings.ensure_dirs()
@@ -120,6 +154,7 @@ def create_app(settings: Settings, publish: Publish) -> FastAPI:
         sessions=SessionStore(settings.workbench.idle_minutes * 60),
         publish=publish,
         templates=templates,
+        homes=homes,
     )
     threading.Thread(target=app.state.workbench.pii_engine, name="pii-warm-up", daemon=True).start()
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
@@ -149,12 +184,12 @@ def create_app(settings: Settings, publish: Publish) -> FastAPI:
     return app
 
 
-def build_server(settings: Settings, publish: Publish) -> uvicorn.Server:
+def build_server(settings: Settings, publish: Publish, homes: Homes = root_only) -> uvicorn.Server:
     """The uvicorn server of the workbench, not started; set ``should_exit`` to stop it."""
     import uvicorn
 
     config = uvicorn.Config(
-        create_app(settings, publish),
+        create_app(settings, publish, homes),
         host=settings.workbench.host,
         port=settings.workbench.port,
         log_level="warning",
@@ -163,12 +198,12 @@ def build_server(settings: Settings, publish: Publish) -> uvicorn.Server:
     return uvicorn.Server(config)
 
 
-def serve_workbench(settings: Settings, publish: Publish) -> None:
+def serve_workbench(settings: Settings, publish: Publish, homes: Homes = root_only) -> None:
     """Run the workbench until the process stops (blocking; ``docval up`` runs it in a thread or process).
 
     Prints the URL reviewers open: ``http://localhost:PORT``, because browsers refuse passkeys on bare IPs.
     """
-    server = build_server(settings, publish)
+    server = build_server(settings, publish, homes)
     print(f"reviewer workbench: {workbench_url(settings)}", flush=True)
     server.run()
 

@@ -36,7 +36,6 @@ from approvals.passkey import b64url, cose_fingerprint, unb64url
 from approvals.people import Person
 from approvals.record import read_roster
 from docval.events import EntryKind, SessionPayload
-from ledger import Ledger
 from workbench.app import Workbench, utc_now
 from workbench.deps import SESSION_COOKIE, Guarded, SignedIn, current_session, page, set_cookie, workbench
 from workbench.enrolment import Credential
@@ -155,7 +154,7 @@ def enrol_verify(request: Request, token: str, body: CeremonyBody) -> dict[str, 
 
 def enrolled_person(bench: Workbench, credential_id: str) -> Person | None:
     """The person the ledgered roster enrols with this passkey (countersigned by admins), if any."""
-    roster = read_roster(Ledger.open(bench.settings))
+    roster = read_roster(bench.root)
     for person in roster.people.values():
         if person.key.get("kind") == "webauthn" and person.key.get("credential_id") == credential_id:
             return person

@@ -100,12 +100,14 @@ def _admins(settings: Settings, keys: list[Path]) -> list[str]:
 def review() -> None:
     """Serve the reviewer workbench alone (http://localhost:PORT); publishing needs `docval up`."""
     from docval.settings import load_settings
+    from flows.reviewing import home_ledgers  # which shard holds a document is the appliance's knowledge
     from workbench.app import serve_workbench
 
     def publish_later(doc: str) -> None:
         typer.echo(f"document {doc[:12]} is decided; `docval up` publishes it", err=True)
 
-    serve_workbench(load_settings(), publish_later)
+    settings = load_settings()
+    serve_workbench(settings, publish_later, home_ledgers(settings))
 
 
 def register(app: typer.Typer) -> None:

@@ -29,7 +29,7 @@ def correct_options(request: Request, session: SignedIn, doc: DocId, body: Corre
         raise WorkbenchError("refused: only a reviewer or senior_reviewer may correct values")
     bench = workbench(request)
     value = body.value.strip()
-    statement = correction_statement(bench.settings, session.person, doc, body.field, value)
+    statement = correction_statement(bench.settings, bench.ledger(doc), session.person, doc, body.field, value)
     return sign_request(bench, session, statement.message(), "correct", {"doc": doc, "value": value})
 
 
@@ -39,5 +39,6 @@ def correct_verify(request: Request, session: SignedIn, doc: DocId, body: Ceremo
     bench = workbench(request)
     pending = check_signed_request(bench, body, "correct", session, doc)
     statement = CorrectionStatement.model_validate_json(pending.context["statement"])
-    seq = record_correction(bench.settings, statement, pending.context["value"], evidence(body))
+    value = pending.context["value"]
+    seq = record_correction(bench.settings, bench.ledger(doc), bench.pii_engine(), statement, value, evidence(body))
     return {"message": f"{statement.field} corrected (seq {seq}); a new approval round started"}

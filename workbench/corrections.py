@@ -11,7 +11,10 @@ approvals of the old values no longer count. The person who corrected is a
 maker of the corrected values: ``correctors`` lists them, and the decision's
 preflight refuses an approval that would complete the round with correctors
 only (the approvals core's own rules should count them too, so that the
-command line refuses it as well).
+command line refuses it as well). The new value itself is personal data
+like any other: the outbox gets it masked as the pipeline masks fields, and
+the vault keeps it as a truth label for ``docval eval --corrections``,
+sealed under the document's subject so that erasing the subject erases it.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import os
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import rfc8785
 from pydantic import BaseModel, ConfigDict
@@ -35,6 +38,9 @@ from docval.hashing import KeyedHasher
 from docval.settings import Settings
 from ledger import EntryDraft, Ledger, LedgerReader
 from workbench.errors import WorkbenchError
+
+if TYPE_CHECKING:
+    from pii import PiiEngine
 
 __all__ = ["CorrectionStatement", "correction_statement", "correctors", "record_correction"]
 
@@ -62,12 +68,14 @@ def correctors(history: list) -> set[str]:
     return {entry.actor for entry in history if entry.kind == EntryKind.CORRECTED.value}
 
 
-def correction_statement(settings: Settings, person: str, doc: str, field: str, value: str) -> CorrectionStatement:
-    """The statement ``person`` signs to set ``field`` of ``doc`` to ``value`` in the round now open."""
+def correction_statement(
+    settings: Settings, ledger: Ledger, person: str, doc: str, field: str, value: str
+) -> CorrectionStatement:
+    """What ``person`` signs to set ``field`` of ``doc`` (its history in ``ledger``) to ``value`` in the open round."""
     result = _result(settings, doc)
     if field not in result.fields:
         raise WorkbenchError(f"refused: the document has no field {field!r}")
-    state = fold_state(doc, Ledger.open(settings).entries_for_doc(doc))
+    state = fold_state(doc, ledger.entries_for_doc(doc))
     if not state.waiting or state.round is None:
         raise WorkbenchError("refused: the document is not waiting for a decision; nothing can be corrected")
     hasher = KeyedHasher.from_file(settings.keys_dir / "hmac.key")
@@ -82,16 +90,23 @@ def correction_statement(settings: Settings, person: str, doc: str, field: str, 
     )
 
 
-def record_correction(settings: Settings, statement: CorrectionStatement, value: str, signature: dict[str, Any]) -> int:
-    """Apply a signed correction: ledger it with a new round, then rewrite the outbox record; the entry's seq."""
+def record_correction(
+    settings: Settings,
+    ledger: Ledger,
+    engine: PiiEngine,
+    statement: CorrectionStatement,
+    value: str,
+    signature: dict[str, Any],
+) -> int:
+    """Apply a signed correction: ledger it (the document's home ``ledger``) with a new round, keep the value as
+    a truth label in the vault (``docval eval --corrections``), then rewrite the outbox record with the value
+    masked as the pipeline masks fields; the entry's seq."""
     doc = statement.doc
     outbox = settings.outbox / f"{doc}.json"
     result = _result(settings, doc)
     old = result.fields[statement.field]
-    fields = {
-        **result.fields,
-        statement.field: ExtractedField(value=value, confidence=1.0, tier=Tier.HUMAN, page=old.page),
-    }
+    corrected = {statement.field: ExtractedField(value=value, confidence=1.0, tier=Tier.HUMAN, page=old.page)}
+    fields = {**result.fields, **engine.mask_fields(corrected, kind=result.kind, doc=doc).fields}
     data = result.model_copy(update={"fields": fields}).to_json().encode()
 
     def build(reader: LedgerReader) -> list[EntryDraft]:
@@ -114,7 +129,8 @@ def record_correction(settings: Settings, statement: CorrectionStatement, value:
             EntryDraft(EntryKind.APPROVAL_REQUESTED, doc, "docval", new_round.model_dump(mode="json")),
         ]
 
-    seqs, _ = Ledger.open(settings).append_with(build)
+    seqs, _ = ledger.append_with(build)
+    engine.vault.store_label(doc, statement.field, value)
     _write_private(outbox, data)
     return seqs[0]
 

@@ -22,7 +22,6 @@ from approvals.record import read_roster, record_decision
 from approvals.rules import Attempt, enrolled, not_already_counted, not_the_maker, role_allowed, round_open
 from approvals.state import ApprovalState, fold_state
 from approvals.statement import DecisionStatement
-from ledger import Ledger
 from workbench.auth import CeremonyBody, check_signed_request, evidence, sign_request
 from workbench.corrections import correctors
 from workbench.deps import DocId, Guarded, SignedIn, workbench
@@ -44,8 +43,7 @@ def decide_options(request: Request, session: SignedIn, doc: DocId, body: Decisi
     bench = workbench(request)
     if not body.reason.strip():
         raise WorkbenchError("refused: give a reason; it is kept in the ledger so an auditor can read why")
-    ledger = Ledger.open(bench.settings)
-    history = ledger.entries_for_doc(doc)
+    history = bench.ledger(doc).entries_for_doc(doc)
     state = fold_state(doc, history)
     statement = DecisionStatement(
         doc=doc,
@@ -56,7 +54,7 @@ def decide_options(request: Request, session: SignedIn, doc: DocId, body: Decisi
         signer=session.person,
         signed_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
-    attempt = Attempt(statement, {}, state, read_roster(ledger), datetime.now(UTC))
+    attempt = Attempt(statement, {}, state, read_roster(bench.root), datetime.now(UTC))
     reasons = [reason for rule in _PREFLIGHT if (reason := rule(attempt))]
     if _only_correctors(state, correctors(history), session.person, body.decision):
         reasons.append(f"{session.person} corrected values of this document and cannot be its only approver")
@@ -77,7 +75,9 @@ def decide_verify(request: Request, session: SignedIn, doc: DocId, body: Ceremon
     bench = workbench(request)
     pending = check_signed_request(bench, body, "decide", session, doc)
     statement = DecisionStatement.model_validate_json(pending.context["statement"])
-    recorded = record_decision(Ledger.open(bench.settings), statement, evidence(body))
+    ledger = bench.ledger(doc)
+    roster = None if ledger.db_path == bench.root.db_path else read_roster(bench.root)  # root: read under its lock
+    recorded = record_decision(ledger, statement, evidence(body), roster=roster)
     if not recorded.accepted:
         return JSONResponse(
             {"error": f"refused (ledgered as seq {recorded.seq}): " + "; ".join(recorded.reasons)}, status_code=403

@@ -18,5 +18,6 @@ def queue(
     request: Request, session: SignedIn, state: str = "waiting", kind: str = "", sort: str = "oldest", p: int = 1
 ) -> HTMLResponse:
     wanted = QueueFilter(state=state, kind=kind, sort=sort, page=p)
-    result = queue_page(workbench(request).settings, wanted)
+    bench = workbench(request)
+    result = queue_page(bench.settings, wanted, bench.ledgers)
     return page(request, "queue.html", {"result": result, "wanted": wanted, "person": session.person})

@@ -9,6 +9,7 @@ decides from.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from docval.db import connect
 from docval.domain import DocState, DocumentResult, ExtractedField
 from docval.events import EntryKind
 from docval.settings import Settings
-from ledger import Entry
+from ledger import Entry, Ledger
 
 __all__ = [
     "Approval",
@@ -35,6 +36,8 @@ __all__ = [
 WEAK_CONFIDENCE = 0.8
 _SORTS = {"oldest": "claimed_at ASC", "newest": "claimed_at DESC", "kind": "kind ASC, claimed_at ASC"}
 _STATES = {"waiting": [DocState.AWAITING_APPROVAL], "decided": [DocState.PUBLISHED, DocState.REJECTED]}
+
+HomeLedgers = Callable[[list[str]], dict[str, Ledger]]  # Workbench.ledgers: each document's home ledger
 
 _PLAIN = {
     "MISSING_FIELD": "A required field could not be read.",
@@ -122,7 +125,7 @@ def plain_finding(code: str, message: str) -> str:
     return _PLAIN.get(code, message)
 
 
-def queue_page(settings: Settings, wanted: QueueFilter) -> Page:
+def queue_page(settings: Settings, wanted: QueueFilter, ledgers: HomeLedgers) -> Page:
     where = "list_contains(?, state)" + (" AND kind = ?" if wanted.kind else "")
     params: list[object] = [[s.value for s in _STATES.get(wanted.state, _STATES["waiting"])]]
     if wanted.kind:
@@ -135,13 +138,13 @@ def queue_page(settings: Settings, wanted: QueueFilter) -> Page:
         order = _SORTS.get(wanted.sort, _SORTS["oldest"])
         query = f"SELECT doc FROM documents WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?"
         docs = [row[0] for row in db.execute(query, [*params, size, (number - 1) * size]).fetchall()]
-    histories = _histories(settings, docs)
+    histories = _histories(ledgers(docs))
     rows = [_view(settings, doc, histories.get(doc, [])) for doc in docs]
     return Page([row for row in rows if row is not None], total, number, pages)
 
 
-def document_view(settings: Settings, doc: str) -> DocView | None:
-    return _view(settings, doc, _histories(settings, [doc]).get(doc, []), timeline=True)
+def document_view(settings: Settings, doc: str, ledger: Ledger) -> DocView | None:
+    return _view(settings, doc, ledger.entries_for_doc(doc), timeline=True)
 
 
 def next_waiting(settings: Settings, doc: str) -> str | None:
@@ -163,15 +166,17 @@ def original_pdf(settings: Settings, doc: str) -> Path | None:
     return None
 
 
-def _histories(settings: Settings, docs: list[str]) -> dict[str, list[Entry]]:
-    """The ledger entries of each of ``docs``: one query on one read connection, whatever the page size."""
-    if not docs or not settings.ledger_db.exists():
-        return {}
-    found: dict[str, list[Entry]] = {doc: [] for doc in docs}
-    with connect(settings.ledger_db, write=False, timeout=settings.ledger.lock_timeout_seconds) as db:
-        rows = db.execute("SELECT doc, body FROM entries WHERE list_contains(?, doc) ORDER BY seq", [docs]).fetchall()
-    for doc, body in rows:
-        found[doc].append(Entry.from_canonical(bytes(body)))
+def _histories(homes: dict[str, Ledger]) -> dict[str, list[Entry]]:
+    """The entries of each document of ``homes`` (doc -> its ledger): one query per ledger, whatever the page size."""
+    found: dict[str, list[Entry]] = {doc: [] for doc in homes}
+    by_file: dict[Path, tuple[Ledger, list[str]]] = {}
+    for doc, ledger in homes.items():
+        by_file.setdefault(ledger.db_path, (ledger, []))[1].append(doc)
+    for ledger, docs in by_file.values():
+        with ledger.reader() as reader:
+            query = "SELECT doc, body FROM entries WHERE list_contains(?, doc) ORDER BY seq"
+            for doc, body in reader.con.execute(query, [docs]).fetchall():
+                found[doc].append(Entry.from_canonical(bytes(body)))
     return found
 
 

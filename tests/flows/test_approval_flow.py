@@ -13,6 +13,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from docval.domain import DocState, DocumentResult, Outcome
 from docval.events import EntryKind
 from docval.settings import Settings
@@ -141,15 +143,27 @@ def test_a_decided_document_whose_publish_run_never_ran_is_not_stranded(flow_set
     assert sweep(flow_settings) == 0
 
 
-def test_the_workbench_publisher_runs_the_publish_flow_here_under_its_deployment(flow_settings: Settings) -> None:
-    """`docval up` hands the workbench this publisher: a run of publish-decision/publish, in the appliance."""
+@pytest.mark.parametrize("shard", [None, "w1"])
+def test_the_workbench_publisher_runs_the_publish_flow_here_under_its_deployment(
+    flow_settings: Settings, shard: str | None
+) -> None:
+    """`docval up` hands the workbench this publisher: a run of publish-decision/publish, in the appliance.
+
+    With ``w1``, the document's history is in a cluster worker's shard: the publisher finds it there.
+    """
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
 
+    from docval.shards import shard_settings
     from flows.approvals.publish import publish_decision
     from flows.reviewing import publisher
+    from ledger import init_keys
 
-    doc = _waiting_document(flow_settings, approvals=1, deadline_in=timedelta(hours=1))
+    home = flow_settings
+    if shard is not None:  # a cluster worker's own signed ledger in the shared data directory
+        home = shard_settings(flow_settings, shard)
+        init_keys(home.ledger_keys_dir, home.ledger.key_name)
+    doc = _waiting_document(home, approvals=1, deadline_in=timedelta(hours=1))
     assert _decide(flow_settings, doc, "bob").recorded.state.outcome == "publish"
     deployment = publish_decision.to_deployment(name="publish").apply()
     try:

@@ -24,15 +24,19 @@ from pathlib import Path
 import pytest
 import typer
 from benchcheck import enrol_ssh, make_key, waiting_document
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, CDPSession, Page, expect, sync_playwright
 from typer.testing import CliRunner
 
 from approvals.audit import check_installation
 from approvals.entries import DecisionPayload
 from approvals.record import read_roster
 from approvals.roles import Role
+from docval.hashing import KeyedHasher
 from docval.settings import Settings, load_settings
+from docval.shards import shard_settings
+from flows.reviewing import home_ledgers
 from ledger import Ledger, init_keys
+from pii.vault import Vault
 from workbench import cli as workbench_cli
 from workbench.app import build_server
 from workbench.corrections import CorrectionStatement
@@ -56,6 +60,8 @@ class Bench:
     doc: str
     doc2: str
     browser: Browser
+    shard: Ledger  # a cluster worker's shard ledger, holding the history of ``sharded``
+    sharded: str
     published: list[str] = field(default_factory=list)
     people: dict[str, Reviewer] = field(default_factory=dict)
 
@@ -81,6 +87,7 @@ class Reviewer:
     context: BrowserContext
     page: Page
     errors: list[str]
+    cdp: CDPSession  # kept: the virtual authenticator lives as long as the CDP session that added it
 
 
 def _free_port() -> int:
@@ -114,8 +121,12 @@ def bench(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Iterat
     pdf = shared_data / "invoices-invoice2data" / "compare" / "AmazonWebServices.pdf"
     doc = waiting_document(settings, ledger, pdf, maker="alice")
     doc2 = waiting_document(settings, ledger, pdf, maker="alice")
+    shard = shard_settings(settings, "w1")  # as a cluster worker leaves it: its own signed ledger, shared store
+    init_keys(shard.ledger_keys_dir, shard.ledger.key_name)
+    shard_ledger = Ledger.open(shard)
+    sharded = waiting_document(settings, shard_ledger, pdf, maker="alice")
     published: list[str] = []
-    server = build_server(settings, published.append)
+    server = build_server(settings, published.append, home_ledgers(settings))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
@@ -124,7 +135,8 @@ def bench(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Iterat
         time.sleep(0.02)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        yield Bench(f"http://localhost:{port}", env, settings, ledger, erin, doc, doc2, browser, published)
+        base = f"http://localhost:{port}"
+        yield Bench(base, env, settings, ledger, erin, doc, doc2, browser, shard_ledger, sharded, published)
         browser.close()
     server.should_exit = True
     thread.join(timeout=10)
@@ -147,7 +159,7 @@ def _open_browser(bench: Bench, name: str) -> Reviewer:
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: errors.append(str(error)))
-    reviewer = Reviewer(context, page, errors)
+    reviewer = Reviewer(context, page, errors, cdp)
     bench.people[name] = reviewer
     return reviewer
 
@@ -198,7 +210,7 @@ def test_invite_enrol_sign_in_review_and_two_people_approve(bench: Bench) -> Non
     bob = _enrol(bench, "bob", "reviewer", "pii_reader", subprocess_=True)  # once through `python -m docval`
     _sign_in(bench, bob)
     queue = bob.page
-    expect(queue.locator("table.queue tbody tr")).to_have_count(2)
+    expect(queue.locator("table.queue tbody tr")).to_have_count(3)  # two in the root ledger, one in a shard
     expect(queue.locator("table.queue")).to_contain_text("low_confidence")
     expect(queue.locator("table.queue")).not_to_contain_text("AmazonWebServices")  # source names are masked
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -211,6 +223,7 @@ def test_invite_enrol_sign_in_review_and_two_people_approve(bench: Bench) -> Non
     queue.wait_for_function("document.querySelector('.page img').naturalWidth > 0")
     queue.locator("tr.field").first.click()
     expect(queue.locator("#page-1 .mark")).to_be_visible()
+    _expect_marked_where_printed(queue)
     assert "original.viewed" in _kinds(bench, bench.doc)
     queue.screenshot(path=str(SHOTS / "document.png"), full_page=True)
 
@@ -226,6 +239,7 @@ def test_invite_enrol_sign_in_review_and_two_people_approve(bench: Bench) -> Non
     assert "4.11" not in json.dumps(corrected[0].data)  # values reach the ledger only as keyed hashes
     outbox = json.loads((bench.settings.outbox / f"{bench.doc}.json").read_text())
     assert outbox["fields"]["grand_total"]["tier"] == "human"
+    assert _vault(bench).labels()[bench.doc] == {"grand_total": "4.11"}  # a truth label for docval eval
 
     _decide(bob, bench.doc, "approve", "matches the purchase order")
     expect(bob.page.locator("#progress")).to_contain_text("1 of 2 approvals — waiting for a second person")
@@ -245,12 +259,42 @@ def test_invite_enrol_sign_in_review_and_two_people_approve(bench: Bench) -> Non
     expect(carol.page.locator("#progress")).to_contain_text("2 of 2 approvals")
     assert bench.published == [bench.doc]
     assert carol.page.locator(".page img").count() == 0  # a reviewer without pii_reader sees no original
+    shown = carol.page.locator("pre.masked-text")  # but the page's text, masked (fetched after the page loads)
+    expect(shown).to_contain_text("Total for this invoice $4.11")
+    expect(shown).to_contain_text("<PERSON_")
+    expect(shown).not_to_contain_text("Sai Yu Chung")  # the billed person's address, in the PDF's text layer
+    carol.page.screenshot(path=str(SHOTS / "document-masked.png"), full_page=True)
 
     refused = ["Failed to load resource: the server responded with a status of 403 (Forbidden)"]
     assert (bob.errors, alice.errors, carol.errors) == (refused, refused, [])  # only the two refusals above
     kinds = _kinds(bench)
     assert kinds.count("session.signed_in") == 3
     assert kinds.count("approval.granted") == 2
+
+
+def _vault(bench: Bench) -> Vault:
+    keys = bench.settings.keys_dir
+    return Vault(
+        bench.settings.data_dir / "pii" / "vault.sqlite",
+        keys / "pii-master.key",
+        KeyedHasher.from_file(keys / "hmac.key"),
+    )
+
+
+def _expect_marked_where_printed(page: Page) -> None:
+    """Selecting a field draws a rectangle around its value on the page image; a masked value marks its page."""
+    page.locator("tr.field", has_text="seller_name").click()  # <ORGANIZATION_1> is not on the page
+    expect(page.locator("#page-1 .mark")).to_be_visible()
+    expect(page.locator("#page-1 .mark.spot")).to_have_count(0)
+    page.locator("tr.field", has_text="grand_total").click()
+    mark, image = page.locator("#page-1 .mark.spot"), page.locator("#page-1 img")
+    expect(mark).to_be_visible()
+    box, whole = mark.bounding_box(), image.bounding_box()
+    assert box is not None and whole is not None
+    assert box["width"] * box["height"] < 0.01 * whole["width"] * whole["height"]  # a value, not the page
+    # "$4.11" is printed right of the middle, about a fifth down the page (pdfium: x 552-569 of 612 pt)
+    assert 0.85 < (box["x"] - whole["x"]) / whole["width"] < 0.95
+    assert 0.1 < (box["y"] - whole["y"]) / whole["height"] < 0.3
 
 
 def test_decisions_verify_offline_from_ledger_bytes_alone(bench: Bench) -> None:
@@ -282,6 +326,22 @@ def test_decisions_verify_offline_from_ledger_bytes_alone(bench: Bench) -> None:
     tampered = [dict(cases[0], statement=cases[0]["statement"].replace("approve", "reject"))]
     done = subprocess.run([sys.executable, "-c", script], input=json.dumps(tampered), capture_output=True, text=True)
     assert done.returncode != 0 and "challenge is not SHA-256 of the statement" in done.stderr
+
+
+def test_a_document_whose_history_is_in_a_cluster_shard_is_decided_in_its_shard(bench: Bench) -> None:
+    """The workbench reads and writes a document's home ledger (flows' lookup, injected), never the root's copy."""
+    bob, alice, carol = bench.people["bob"], bench.people["alice"], bench.people["carol"]
+    alice.page.goto("/")  # the maker is read from the shard's doc.claimed: alice sees her own submission
+    expect(alice.page.locator(f'tr[data-href="/doc/{bench.sharded}"]')).to_contain_text("your submission")
+    _decide(bob, bench.sharded, "approve", "checked against the order")
+    expect(bob.page.locator("#progress")).to_contain_text("1 of 2 approvals — waiting for a second person")
+    expect(bob.page.locator(".timeline")).to_contain_text("approval.granted by bob")
+    _decide(carol, bench.sharded, "approve", "amount confirmed with the supplier")
+    expect(carol.page.locator("#progress")).to_contain_text("2 of 2 approvals")
+    kinds = [str(entry.kind) for entry in bench.shard.entries_for_doc(bench.sharded)]
+    assert kinds.count("approval.granted") == 2 and "original.viewed" in kinds
+    assert bench.ledger.entries_for_doc(bench.sharded) == []  # nothing of it reached the root ledger
+    assert bench.published[-1] == bench.sharded
 
 
 def _post(page: Page, url: str, body: dict, *, token: bool = True) -> dict:
@@ -347,7 +407,7 @@ def test_replayed_assertions_are_refused(bench: Bench) -> None:
     answer = _post(carol.page, f"/doc/{bench.doc2}/decide/verify", signin_as_decision)
     assert answer["status"] == 403
     assert _kinds(bench, bench.doc2).count("approval.granted") == granted
-    assert bench.published == [bench.doc]
+    assert bench.published == [bench.doc, bench.sharded]  # doc2 was not decided by the replays
 
 
 def test_passkey_without_admin_countersignature_cannot_sign_in(bench: Bench) -> None:
@@ -368,11 +428,14 @@ def test_passkey_without_admin_countersignature_cannot_sign_in(bench: Bench) -> 
 
 def test_pages_pass_an_axe_core_check(bench: Bench) -> None:
     """axe-core 4.14.1 (npm, vendored) run in each page; injected over CDP, as the pages' CSP forbids inline scripts."""
-    bob, visitor = bench.people["bob"], _open_browser(bench, "visitor")
+    bob, carol, visitor = bench.people["bob"], bench.people["carol"], _open_browser(bench, "visitor")
     axe = AXE.read_text()
-    for person, path in ((bob, "/"), (bob, f"/doc/{bench.doc}"), (visitor, "/signin")):
+    pages = ((bob, "/"), (bob, f"/doc/{bench.doc}"), (carol, f"/doc/{bench.doc}"), (visitor, "/signin"))
+    for person, path in pages:  # carol: the masked page text instead of page images
         page = person.page
         page.goto(path)
+        if person is carol:
+            expect(page.locator("pre.masked-text")).to_have_count(1)
         cdp = person.context.new_cdp_session(page)
         cdp.send("Runtime.evaluate", {"expression": axe})
         cdp.detach()

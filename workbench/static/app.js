@@ -76,14 +76,33 @@ function showRefusal(error) {
   box.textContent = error.message;
 }
 
+// The mark is a rectangle around the value where the server found it printed, else the whole page.
 function markField(row) {
   document.querySelectorAll(".page .mark").forEach(m => { m.hidden = true; });
   const page = row.dataset.page && document.getElementById(`page-${row.dataset.page}`);
   if (!page) { say("The position of this value on the page is not known."); return; }
-  page.scrollIntoView({block: "nearest"});
   const mark = page.querySelector(".mark");
+  const box = row.dataset.box ? row.dataset.box.split(",") : null;
+  const [left, top, width, height] = box ? box.map(v => `${v}%`) : ["0", "0", "100%", "100%"];
+  Object.assign(mark.style, {left, top, width, height});
+  mark.classList.toggle("spot", Boolean(box));
   mark.hidden = false;
-  say(`Read on page ${row.dataset.page}.`);
+  (box ? mark : page).scrollIntoView({block: "nearest"});
+  say(box ? `Read on page ${row.dataset.page}, marked.` : `Read on page ${row.dataset.page}; where on it is not known.`);
+}
+
+// Roles without originals get each page's text as the PII masker leaves it; textContent, never HTML.
+async function showMaskedText(box) {
+  const response = await fetch(`/doc/${box.dataset.doc}/text`, {credentials: "same-origin", headers: {"Accept": "application/json"}});
+  const data = await response.json();
+  if (!response.ok) throw new Error(data.error || `refused (${response.status})`);
+  box.replaceChildren(...data.pages.flatMap((text, i) => {
+    const heading = document.createElement("h3"), pre = document.createElement("pre");
+    heading.textContent = `Page ${i + 1} (masked text)`;
+    pre.className = "masked-text";
+    pre.textContent = text || "This page has no text layer (a scan); only the masked fields are shown.";
+    return [heading, pre];
+  }));
 }
 
 function keyboard(event) {
@@ -116,6 +135,8 @@ document.addEventListener("DOMContentLoaded", () => {
     row.addEventListener("click", () => markField(row));
     row.addEventListener("focus", () => markField(row));
   });
+  const pageText = document.getElementById("page-text");
+  if (pageText) showMaskedText(pageText).catch(error => { pageText.textContent = error.message; });
   const correctButton = document.getElementById("correct");
   correctButton?.addEventListener("click", () => {
     correct(correctButton.dataset.doc, document.getElementById("correct-field").value, document.getElementById("correct-value").value)
