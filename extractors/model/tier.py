@@ -21,9 +21,10 @@ from extractors.model.calibration import Calibration
 from extractors.model.candidates import FIELD_KINDS
 from extractors.model.scorer import Prediction
 
-__all__ = ["CERTAIN", "Routed", "calibrated", "route"]
+__all__ = ["CERTAIN", "NO_ANSWER", "Routed", "calibrated", "route"]
 
 CERTAIN = 0.99  # a rules answer at least this likely to be right is not second-guessed
+NO_ANSWER = 0.05  # a field's model-only answers never more often right than this are no answers
 
 
 @dataclass(frozen=True)
@@ -68,12 +69,18 @@ def route(
 
 
 def calibrated(routed: dict[str, Routed], calibration: Calibration) -> dict[str, ExtractedField]:
-    """The fields with their final confidence: stage two's curve for how each answer came about."""
+    """The fields with their final confidence: stage two's curve for how each answer came about.
+
+    A field whose model-only answers were right on held-out documents at no score (calibrated ceiling below
+    ``NO_ANSWER``) gets none: there the model's best guess is one for a field the page does not print (an
+    invoice without a due date), not a reading. A low but real probability is kept for a person to check."""
     fields = {}
     for name, answer in routed.items():
         if answer.source == "rules":
             confidence = answer.score
         else:
             confidence = calibration.probability(f"{answer.source}:{name}", answer.score)
+        if answer.source == "model_only" and calibration.ceiling(f"model_only:{name}") < NO_ANSWER:
+            continue
         fields[name] = answer.field.model_copy(update={"confidence": round(confidence, 4)})
     return fields
