@@ -5,7 +5,11 @@ held-out folds. Stage one gives each reader alone a probability
 (``rules:FIELD``, ``model:FIELD``); the rules' answer stands when it is
 certain (≥ ``CERTAIN``), otherwise the model's answer is compared with it.
 Stage two is the probability of the answer the router finally returns, for
-how it came about: both readers agreed (``agree:FIELD``), only the model
+how it came about: both readers agreed (``agree:FIELD``; scored as if their
+errors were independent, 1 − (1 − p_rules)(1 − p_model), so two fairly sure
+readers that agree land above either alone, and the curve measures how far
+that holds; the higher of the two alone left agreements in thin, noisy
+bins between the single readers' levels), only the model
 answered (``model_only:FIELD``), or they disagreed and one was preferred
 (``rules_won:FIELD``, ``model_won:FIELD``). Fields the model does not read
 keep the rules' answer with its stage-one probability.
@@ -60,7 +64,7 @@ def route(
         elif current.score >= CERTAIN and current.field.tier is Tier.RULES:
             continue
         elif matches(name, str(guess.value), str(current.field.value)):
-            routed[name] = Routed(current.field, "agree", max(model_p, current.score))
+            routed[name] = Routed(current.field, "agree", 1 - (1 - model_p) * (1 - current.score))
         elif model_p > current.score:
             routed[name] = Routed(answer, "model_won", model_p)
         else:
