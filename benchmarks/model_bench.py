@@ -41,6 +41,7 @@ from extractors.pdf import load_pdf
 from extractors.router import Router
 from extractors.validate import validate
 from flows.policy import DEFAULT_POLICY_YAML, DecisionInput, Policy
+from ledger.bundle_verify import lowest_confidence
 
 EVAL_LAYOUTS = (7, 8)
 HEAD = (
@@ -166,7 +167,7 @@ def run_generated(count: int, seed: int, defective: float) -> None:
 
 
 def _facts(extraction, codes: list[str]) -> DecisionInput:
-    confidences = [field.confidence for field in extraction.fields.values()]
+    confidences = {name: field.confidence for name, field in extraction.fields.items()}
     total = extraction.fields.get("grand_total")
     try:
         amount = Decimal(str(total.value)) if total is not None else None
@@ -176,7 +177,7 @@ def _facts(extraction, codes: list[str]) -> DecisionInput:
         kind=extraction.kind,
         finding_codes=codes,
         amount=amount,
-        min_confidence=min(confidences) if confidences else None,
+        min_confidence=lowest_confidence(confidences),
     )
 
 

@@ -35,6 +35,7 @@ LAYOUTS = [
 _TOP = A4[1] - 50
 _RIGHT = A4[0] - 50
 _ROWS_PER_PAGE = 18
+_FOOTER_SEPARATORS = (" - ", " | ", " · ", " – ", "   ")  # how a footer strings the seller's block onto one line
 
 
 def draw(canvas: Canvas, layout: int, style: Style, data: dict[str, object], rng: random.Random) -> None:
@@ -54,7 +55,7 @@ def draw(canvas: Canvas, layout: int, style: Style, data: dict[str, object], rng
         y = _party(canvas, labels["buyer"], data["buyer_name"], data["buyer_address"], 50, y - 10, rng)
     y = _table(canvas, style, data, y - 20, font)
     y = _totals(canvas, totals, style, data, y - 20)
-    _footer(canvas, style, data, parties == "footer")
+    _footer(canvas, style, data, rng.choice(_FOOTER_SEPARATORS) if parties == "footer" else None)
 
 
 def _party(canvas: Canvas, caption: str, name: object, address: object, x: float, y: float, rng) -> float:
@@ -170,12 +171,13 @@ def _totals(canvas: Canvas, totals: str, style: Style, data: dict[str, object], 
     return y
 
 
-def _footer(canvas: Canvas, style: Style, data: dict[str, object], seller: bool) -> None:
+def _footer(canvas: Canvas, style: Style, data: dict[str, object], separator: str | None) -> None:
+    """Print date, the seller's block on one line when ``separator`` is given, VAT id and IBAN."""
     y = 70
     if "printed" in data["extras"]:  # type: ignore[operator]
         canvas.drawString(50, y + 24, style.date(data["printed"]))
-    if seller:
-        canvas.drawString(50, y, f"{data['seller_name']} - {' - '.join(data['seller_address'])}")  # type: ignore[arg-type]
+    if separator is not None:
+        canvas.drawString(50, y, separator.join([str(data["seller_name"]), *data["seller_address"]]))  # type: ignore[misc]
         y -= 12
     if data["seller_vat_id"]:
         canvas.drawString(50, y, f"{style.labels['vat']}: {data['seller_vat_id']}")

@@ -60,6 +60,7 @@ from flows.claim import Claimed, atomic_write, claimed_again, release, work_pdf
 from flows.makers import UNKNOWN_MAKER, FileFacts, enrolled_people, maker_of, person_of
 from flows.policy import DecisionInput, Policy, PolicyDecision
 from flows.toolkit import IngestFailure, Toolkit
+from ledger.bundle_verify import lowest_confidence
 
 __all__ = [
     "STAGES",
@@ -315,12 +316,12 @@ def _amount(work: DocWork) -> Decimal | None:
 
 
 def _facts(work: DocWork) -> DecisionInput:
-    confidences = [value.confidence for value in work.extraction.fields.values()]
+    confidences = {name: value.confidence for name, value in work.extraction.fields.items()}
     return DecisionInput(
         kind=work.kind,
         finding_codes=sorted({finding.code for finding in work.findings}),
         amount=_amount(work),
-        min_confidence=min(confidences) if confidences else None,
+        min_confidence=lowest_confidence(confidences),
     )
 
 

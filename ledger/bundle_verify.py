@@ -1302,6 +1302,18 @@ def _integral(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
+# The line-item table's confidence marks whether the whole table was read (validation sums a complete table
+# against the net total: LINE_MISMATCH); it is not a probability of being right, which is what the policy's
+# ``confidence_below`` compares.
+_COMPLETENESS_MARKS = frozenset({"line_items"})
+
+
+def lowest_confidence(confidences: dict[str, float]) -> float | None:
+    """The policy's ``min_confidence``: the lowest calibrated field confidence, line-item table left out."""
+    values = [value for name, value in confidences.items() if name not in _COMPLETENESS_MARKS]
+    return min(values) if values else None
+
+
 def policy_outcome(policy: dict[str, Any], facts: dict[str, Any]) -> tuple[str, str, int]:
     """(outcome, rule, approvals required) for plain-data facts under a policy (``Policy.model_dump(mode="json")``).
 
@@ -1357,8 +1369,8 @@ class DecisionFacts:
         if kind == "config.applied" and data.get("name") == "policy" and data.get("statement") is not None:
             self.policies[data["sha256"]] = data["content"]
         elif kind == "doc.extracted":
-            confidences = [value["confidence"] for value in data["fields"].values()]
-            self.docs[doc] = {"kind": data["kind"], "min_confidence": min(confidences) if confidences else None}
+            confidences = {name: value["confidence"] for name, value in data["fields"].items()}
+            self.docs[doc] = {"kind": data["kind"], "min_confidence": lowest_confidence(confidences)}
         elif kind == "doc.validated":
             self.docs.setdefault(doc, {})["finding_codes"] = sorted({f["code"] for f in data["findings"]})
         elif kind == "doc.decided" and self.policies:  # from the first ledgered policy on, every decision

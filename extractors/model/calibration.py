@@ -36,6 +36,11 @@ class Calibration:
             return score
         return float(np.interp(score, curve[0], curve[1]))
 
+    def ceiling(self, key: str) -> float:
+        """The highest probability the curve gives at any score (1.0 without a curve)."""
+        curve = self.curves.get(key)
+        return max(curve[1]) if curve else 1.0
+
     def to_json(self) -> dict[str, object]:
         return {"version": self.version, "curves": {key: list(curve) for key, curve in sorted(self.curves.items())}}
 

@@ -2,8 +2,13 @@
 
 The model tier does not guess values: it ranks what is printed. A candidate
 is a span that parses as a date, an amount, an identifier or a currency;
-its context (the words left and right of it on its line, the lines above)
-is what the features read. Values are normalised the same way the rules tier
+its context (the words left and right of it on its line, the lines above
+and below) is what the features read. Party blocks (a name line, its street,
+its postcode and town) are read line by line and, where a layout strings a
+block onto one line ("Acme GmbH - Main St 1 - 12345 Town", a letterhead or
+footer), part by part: every part that could be a name is a ``party``
+candidate, every run of two or three lines or parts that ends in a postcode
+line is an ``address`` candidate. Values are normalised the same way the rules tier
 normalises, so a candidate can be compared with the truth and with the rules.
 """
 
@@ -12,14 +17,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from extractors.normalize import currency_code, parse_amount, parse_date
 from extractors.rules import PageLike
 
 __all__ = ["FIELD_KINDS", "KINDS", "Candidate", "candidates", "fold"]
 
-KINDS = ("date", "amount", "id", "currency", "party")
+KINDS = ("date", "amount", "id", "currency", "party", "address")
 # the fields the model reads, and which kind of candidate each one is
 FIELD_KINDS = {
     "invoice_number": "id",
@@ -31,6 +36,7 @@ FIELD_KINDS = {
     "currency": "currency",
     "seller_name": "party",
     "buyer_name": "party",
+    "seller_address": "address",
 }
 
 _MONTH = r"[A-Za-zÀ-ÿ]{3,}\.?"
@@ -42,6 +48,9 @@ _AMOUNT = re.compile(r"(?<![\w.,/-])[-−]?\s?(?:\d{1,3}(?:[.,'’ ]\d{3})+|\d+)
 _TOKEN = re.compile(r"[^\s:;,()\[\]]+")
 _CURRENCY = re.compile(r"(?<![A-Za-z])(?:EUR|USD|GBP|CHF|SEK|DKK|NOK|PLN|CZK|HUF|JPY|CAD|INR)(?![A-Za-z])|[€$£]")
 _US_DATE = re.compile(r"(?<!\d)(\d{1,2})/(\d{1,2})/\d{4}")
+# what strings a party block onto one line: a dash, bar, middle dot or bullet between spaces, or a column gap
+_PARTS = re.compile(r"\s+[-–|·•]\s+|\s{3,}")
+_POSTCODE = re.compile(r"\b(?:\d{4,5}|\d{4}\s?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2})\b")
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,9 @@ class Candidate:
     left: str  # folded, on the same line before the span
     right: str  # folded, on the same line after it
     above: tuple[str, str]  # folded: the previous two non-empty lines, nearest first
+    below: tuple[str, str] = ("", "")  # folded: the next two non-empty lines, nearest first
+    part: int = 0  # 1-based index of the part of a line strung with separators (0: the whole line)
+    parts: int = 1  # how many parts that line has
 
 
 def fold(text: str) -> str:
@@ -74,31 +86,115 @@ def candidates(pages: Sequence[PageLike]) -> list[Candidate]:
     month_first = _writes_us_dates(pages)
     found: list[Candidate] = []
     for index, page in enumerate(pages):
-        offset = 0
         lines = page.text.split("\n")
-        previous: list[str] = []
+        above, below = _neighbours(lines)
+        offset = 0
         for number, line in enumerate(lines):
-            for kind, start, end, value in _spans(line, month_first):
+            here = Candidate(
+                kind="",
+                value="",
+                raw="",
+                page=page.number,
+                page_index=index,
+                pages=len(pages),
+                line=number,
+                lines=len(lines),
+                span=(0, 0),
+                line_text=line,
+                left="",
+                right="",
+                above=above[number],
+                below=below[number],
+            )
+            spans = [(*span, 0, 1) for span in _spans(line, month_first)]
+            spans += _party_parts(line) + _address_runs(lines, number)
+            for kind, start, end, value, part, parts in spans:
                 found.append(
-                    Candidate(
+                    replace(
+                        here,
                         kind=kind,
                         value=value,
-                        raw=line[start:end],
-                        page=page.number,
-                        page_index=index,
-                        pages=len(pages),
-                        line=number,
-                        lines=len(lines),
+                        raw=line[start:end] if end <= len(line) else value,
                         span=(offset + start, offset + end),
-                        line_text=line,
                         left=fold(line[:start])[-48:],
                         right=fold(line[end:])[:32],
-                        above=(previous[-1] if previous else "", previous[-2] if len(previous) > 1 else ""),
+                        part=part,
+                        parts=parts,
                     )
                 )
-            if line.strip():
-                previous.append(fold(line.strip())[:64])
             offset += len(line) + 1
+    return found
+
+
+def _neighbours(lines: list[str]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Per line: the two nearest non-empty lines above it and below it, folded, nearest first."""
+    folded = [fold(line.strip())[:64] for line in lines]
+
+    def nearest(order: range) -> dict[int, tuple[str, str]]:
+        seen: list[str] = []
+        result = {}
+        for number in order:
+            result[number] = (seen[-1] if seen else "", seen[-2] if len(seen) > 1 else "")
+            if folded[number]:
+                seen.append(folded[number])
+        return result
+
+    up, down = nearest(range(len(lines))), nearest(range(len(lines) - 1, -1, -1))
+    return [up[n] for n in range(len(lines))], [down[n] for n in range(len(lines))]
+
+
+def _split(line: str) -> list[tuple[int, int]]:
+    """(start, end) of each part of a line strung with separators; one part when there are none."""
+    bounds, start = [], 0
+    for gap in _PARTS.finditer(line):
+        bounds.append((start, gap.start()))
+        start = gap.end()
+    bounds.append((start, len(line)))
+    return [(a + len(line[a:b]) - len(line[a:b].lstrip()), b) for a, b in bounds if line[a:b].strip()]
+
+
+def _party_parts(line: str) -> list[tuple[str, int, int, str, int, int]]:
+    """The line as a party name (after a caption's colon), and, if strung with separators, each part of it."""
+    found = []
+    if whole := _party(line):
+        found.append(("party", *whole, 0, 1))
+    bounds = _split(line)
+    if len(bounds) > 1:
+        for part, (start, end) in enumerate(bounds, start=1):
+            if named := _party(line[start:end]):
+                found.append(("party", start + named[0], start + named[1], named[2], part, len(bounds)))
+    return found
+
+
+def _address_like(text: str) -> bool:
+    """A street or town line: letters, no caption colon, not mostly digits."""
+    text = text.strip()
+    letters = sum(c.isalpha() for c in text)
+    return 3 <= len(text) <= 70 and letters >= 3 and ":" not in text and sum(c.isdigit() for c in text) <= letters
+
+
+def _address_runs(lines: list[str], number: int) -> list[tuple[str, int, int, str, int, int]]:
+    """Addresses that start on this line: two or three lines (or parts of it) ending in a postcode line.
+
+    Offsets are relative to the line's start, so a run over several lines ends past the line's own end."""
+    found = []
+    run = [lines[number]]
+    end = len(lines[number])
+    for following in lines[number + 1 : number + 3]:
+        if not all(_address_like(text) and not _split(text)[1:] for text in run):
+            break
+        end += 1 + len(following)
+        run.append(following)
+        if _address_like(following) and _POSTCODE.search(following):
+            lead = len(run[0]) - len(run[0].lstrip())
+            found.append(("address", lead, end, ", ".join(" ".join(t.split()) for t in run), 0, 1))
+    bounds = _split(lines[number])
+    for first in range(len(bounds)):
+        for last in range(first + 1, min(first + 3, len(bounds))):
+            texts = [lines[number][a:b] for a, b in bounds[first : last + 1]]
+            if all(_address_like(text) for text in texts) and _POSTCODE.search(texts[-1]):
+                value = ", ".join(" ".join(t.split()) for t in texts)
+                found.append(("address", bounds[first][0], bounds[last][1], value, first + 1, len(bounds)))
     return found
 
 
@@ -122,8 +218,6 @@ def _spans(line: str, month_first: bool) -> list[tuple[str, int, int, str]]:
         code = currency_code(match.group())
         if code:
             spans.append(("currency", match.start(), match.end(), code))
-    if party := _party(line):
-        spans.append(("party", *party))
     for match in _TOKEN.finditer(line):
         token = match.group().strip(".#")
         if 3 <= len(token) <= 30 and any(c.isdigit() for c in token) and not _overlaps(match.span(), taken):

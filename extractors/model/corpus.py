@@ -7,6 +7,14 @@ the rules' calibration and to route as the appliance does) and its
 ``shared/data/einvoice-train/build.py`` groups them: the seller name
 (casefolded, NFKC, first 25 characters) and the PDF's producer | creator
 with digit runs replaced by '#' (first 60 characters).
+
+A real corpus's truth comes from the embedded XML, and the model reads the
+page: a value the page prints nowhere (another document's totals on the
+page, a seller the XML names differently) or a ``null`` (the XML does not
+carry the field, e.g. a MINIMUM profile has no IBAN, though the page may
+print one) cannot make a page reading right or wrong, so it is left
+unlabelled for training and calibration. Whether page and XML agree is the
+e-invoice cross-check's question (``EINVOICE_MISMATCH``), not the reader's.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from docval.settings import ExtractSettings
 from extractors.evaluate import load_dataset
 from extractors.layouts import generate
 from extractors.pdf import PageText, PdfDocument, load_pdf
+from extractors.printed import is_printed
 from extractors.rules import extract_rules, merge_views, wants_layout
 
 __all__ = ["Sample", "corpus_samples", "generated_samples", "rules_fields", "template_key"]
@@ -37,6 +46,7 @@ class Sample:
     pages: list[PageText]
     truth: dict[str, str | None]
     rules: dict[str, ExtractedField]
+    labels: dict[str, str | None]  # the truth training and calibration judge page readings by (see above)
 
 
 def rules_fields(document: PdfDocument) -> dict[str, ExtractedField]:
@@ -64,6 +74,7 @@ def generated_samples(seed: int, count: int, settings: ExtractSettings, layouts:
                     list(document.pages),
                     invoice.truth,
                     rules_fields(document),
+                    invoice.truth,
                 )
             )
     return samples
@@ -84,9 +95,16 @@ def corpus_samples(root: Path, settings: ExtractSettings) -> list[Sample]:
                 list(document.pages),
                 dict(labelled.truth),
                 rules_fields(document),
+                _readable_truth(labelled.truth, document),
             )
         )
     return samples
+
+
+def _readable_truth(truth: dict[str, str | None], document: PdfDocument) -> dict[str, str | None]:
+    """The truth a reader of the page can be judged on: values the page prints somewhere, in any style."""
+    text = "\n".join(page.text for page in document.pages)
+    return {name: value for name, value in truth.items() if value is not None and is_printed(name, value, text)}
 
 
 def template_key(seller_name: str, pdf: Path) -> list[str]:

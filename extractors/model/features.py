@@ -7,7 +7,11 @@ its line, right of it, the line above, the line above that). The model then
 learns which concepts in which place make a value the invoice number, the
 issue date or the grand total, which is what carries over to a layout it has
 never seen. Document-level features relate a candidate to its siblings:
-which date is earliest, which amount is the largest, which amounts add up.
+which date is earliest, which amount is the largest, which amounts add up,
+and for party names and addresses which block they belong to: a name line
+followed by an address is a block's head, blocks are ranked in reading
+order (the seller's usually comes first, or sits by the VAT id and IBAN in a
+footer), and a block near a VAT id or bank line is the seller's more often.
 """
 
 from __future__ import annotations
@@ -51,6 +55,8 @@ _AMOUNT = ("amount_rank", "amount_is_max", "log_amount", "negative", "is_sum", "
 _ID = ("length", "digits", "letters", "has_dash", "has_slash", "all_digits", "looks_like_year")
 _CURRENCY = ("currency_share", "is_symbol")
 _PARTY = ("words", "upper_share", "first_line", "self_title", "self_label", "has_digits", "repeated", "legal_form")
+_BLOCK = ("part", "first_part", "last_part", "block_head", "block_rank", "block_first", "block_last", "vat_near")
+_ADDRESS = ("address_lines", "street_number", "postcode_leads", "name_inside", "caption_above")
 FEATURE_NAMES = (
     *(f"rules:{name}:{part}" for name in FIELD_KINDS for part in ("chosen", "confidence")),
     *(f"{context}:{concept}" for context in _CONTEXTS for concept in CONCEPTS),
@@ -60,6 +66,8 @@ FEATURE_NAMES = (
     *_ID,
     *_CURRENCY,
     *_PARTY,
+    *_BLOCK,
+    *_ADDRESS,
 )
 
 
@@ -101,6 +109,18 @@ class _Siblings:
             self.lines_before.setdefault(candidate.page_index, total)
             total = max(total, self.lines_before[candidate.page_index] + candidate.lines)
         self.total_lines = max(total, 1)
+        self.addresses = {(c.page_index, c.line, c.part) for c in found if c.kind == "address"}
+        self.blocks = sorted({(c.page_index, c.line) for c in found if c.kind == "address"})
+
+    def block_of(self, c: Candidate) -> tuple[int, int] | None:
+        """Where the address of the block a candidate belongs to starts: its own, or the one right after a name."""
+        if c.kind == "address":
+            return c.page_index, c.line
+        if c.part and (c.page_index, c.line, c.part + 1) in self.addresses:
+            return c.page_index, c.line
+        if not c.part and (c.page_index, c.line + 1, 0) in self.addresses:
+            return c.page_index, c.line + 1
+        return None
 
 
 def _row(c: Candidate, s: _Siblings) -> list[float]:
@@ -125,6 +145,8 @@ def _row(c: Candidate, s: _Siblings) -> list[float]:
     row += _id_features(c) if c.kind == "id" else [0.0] * len(_ID)
     row += _currency_features(c, s) if c.kind == "currency" else [0.0] * len(_CURRENCY)
     row += _party_features(c, s) if c.kind == "party" else [0.0] * len(_PARTY)
+    row += _block_features(c, s) if c.kind in ("party", "address") else [0.0] * len(_BLOCK)
+    row += _address_features(c) if c.kind == "address" else [0.0] * len(_ADDRESS)
     return row
 
 
@@ -194,4 +216,39 @@ def _party_features(c: Candidate, s: _Siblings) -> list[float]:
         float(any(ch.isdigit() for ch in c.value)),
         min(s.count[(c.kind, c.value)], 5) / 5,
         float(bool(_PATTERNS["legal_form"].search(own))),
+    ]
+
+
+_STREET_NUMBER = re.compile(r"\d")
+_POSTCODE_LEAD = re.compile(r"(?:^|, )(?:\d{4,5}|\d{4} ?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}) ")
+
+
+def _block_features(c: Candidate, s: _Siblings) -> list[float]:
+    """Which party block a name or address belongs to, where that block stands, and what is printed near it."""
+    block = s.block_of(c)
+    rank = s.blocks.index(block) if block in s.blocks else -1
+    near = (c.right, c.below[0], c.below[1], c.above[0])
+    return [
+        float(c.part > 0),
+        float(c.part == 1),
+        float(c.part > 0 and c.part == c.parts),
+        float(block is not None),
+        rank / max(len(s.blocks) - 1, 1) if rank >= 0 else -1.0,
+        float(rank == 0),
+        float(rank >= 0 and rank == len(s.blocks) - 1),
+        float(any(_PATTERNS["vatid"].search(text) or _PATTERNS["bank"].search(text) for text in near)),
+    ]
+
+
+def _address_features(c: Candidate) -> list[float]:
+    """An address: how many lines, whether it starts with a street number and ends with a postcode and town,
+    whether it swallowed the name line (a legal form inside), whether a caption stands right above it."""
+    lines = c.value.split(", ")
+    own = fold(c.value)
+    return [
+        min(len(lines), 5) / 5,
+        float(bool(_STREET_NUMBER.search(lines[0]))),
+        float(bool(_POSTCODE_LEAD.search(c.value))),
+        float(bool(_PATTERNS["legal_form"].search(own))),
+        float(c.above[0].rstrip().endswith(":")),
     ]

@@ -1,10 +1,11 @@
 """Training, cross-validation and calibration of the field model (``scripts/train_extractor.py`` drives it).
 
-Labels come from the truth: a candidate is positive when it ``matches`` the
-field's true value. Calibration is fitted only on answers to documents whose
-template was held out of the model that produced them (grouped folds: a
-template's documents are always in one fold), so the probabilities describe
-layouts the model has not seen.
+Labels come from the truth a page reader can be judged on (``Sample.labels``):
+a candidate is positive when it ``matches`` the field's true value.
+Calibration is fitted only on answers to documents whose template was held
+out of the model that produced them (grouped folds: a template's documents
+are always in one fold), so the probabilities describe layouts the model has
+not seen.
 """
 
 from __future__ import annotations
@@ -48,9 +49,9 @@ def train(samples: Sequence[Sample], seed: int) -> dict[str, object]:
         found = candidates(sample.pages)
         matrix = feature_matrix(found, sample.rules)
         for name, kind in FIELD_KINDS.items():
-            if name not in sample.truth:
+            if name not in sample.labels:
                 continue  # unlabelled here (e.g. a corpus without due dates): neither positive nor negative
-            truth = sample.truth[name]
+            truth = sample.labels[name]
             picked = [i for i, c in enumerate(found) if c.kind == kind]
             if not picked:
                 continue
@@ -100,7 +101,7 @@ def cross_validate(samples: Sequence[Sample], folds: list[list[int]], seed: int)
     points: dict[str, list[tuple[float, bool, float]]] = defaultdict(list)
     for sample, weight in zip(samples, balance(samples), strict=True):
         for name, answer in routed[sample.doc_id].items():
-            if answer.source != "rules" and name in sample.truth:
+            if answer.source != "rules" and name in sample.labels:
                 right = _right(name, answer.field.value, sample)
                 points[f"{answer.source}:{name}"].append((answer.score, right, weight))
     calibration = Calibration({**stage_one.curves, **fit_calibration(points).curves})
@@ -112,7 +113,7 @@ def _stage_one_points(samples: Sequence[Sample], held: HeldOut) -> dict[str, lis
     """(raw score, right, weight) per reader and labelled field; a value where the truth says "absent" is wrong."""
     points: dict[str, list[tuple[float, bool, float]]] = defaultdict(list)
     for sample, weight in zip(samples, balance(samples), strict=True):
-        for name in sample.truth:
+        for name in sample.labels:
             rules = sample.rules.get(name)
             if rules is not None and not isinstance(rules.value, list):
                 points[f"rules:{name}"].append((rules.confidence, _right(name, rules.value, sample), weight))
@@ -123,7 +124,7 @@ def _stage_one_points(samples: Sequence[Sample], held: HeldOut) -> dict[str, lis
 
 
 def _right(name: str, value: object, sample: Sample) -> bool:
-    truth = sample.truth.get(name)
+    truth = sample.labels.get(name)
     return truth is not None and matches(name, str(value), truth)
 
 

@@ -137,3 +137,19 @@ def test_a_hand_made_config_applied_for_an_unsigned_policy_fails_verify(settings
     out = _export_and_verify(settings, tmp_path / "bundle")
     assert f"FAIL people: seq {seq}: a policy applied without admins' signatures" in out, out
     assert "FAIL decisions" in out and "which no config.applied ledgers" in out, out  # only signed policies count
+
+
+def test_the_verifier_reads_confidence_as_the_pipeline_does_line_item_mark_left_out(tmp_path: Path) -> None:
+    """A complete table's 0.9 mark is no probability: the appliance auto-approves a clean small invoice whose
+    fields are all >= 0.98, and the verifier re-derives that decision; a field under 0.98 still holds it."""
+    policy, version = _policy(tmp_path)
+    for confidence, outcome in ((0.99, Outcome.AUTO_APPROVE), (0.97, Outcome.NEEDS_APPROVAL)):
+        facts = DecisionInput(kind=DocKind.INVOICE, amount=Decimal("80.00"), min_confidence=confidence)
+        decided = _decided(policy, version, facts)
+        assert decided["outcome"] == outcome.value
+        drafts = _document("d", facts, decided)
+        drafts[0].data["fields"]["line_items"] = {"tier": "rules", "confidence": 0.9, "page": 1, "value_hash": "h"}
+        seen = DecisionFacts(policies={version: policy.model_dump(mode="json")})
+        for seq, draft in enumerate(drafts):
+            seen.see(json.loads(json.dumps({"seq": seq, "kind": draft.kind, "doc": draft.doc, "data": draft.data})))
+        assert seen.checked == 1
