@@ -11,6 +11,8 @@ Three parts, each printed as a table for benchmarks/README.md:
 3. Straight-through: the same layouts with a share of defective invoices (one of
    ``extractors.layouts.DEFECTS`` each) through extract -> validate -> the default
    policy, with the trained tier and rules-only side by side.
+4. ``--scanned N``: parts 2 and 3 again on N scanned renders of those layouts
+   (``extractors/scans.py``: image-only PDFs with scanner noise, read by tesseract).
 
     nice -n 10 .venv/bin/python benchmarks/model_bench.py --docs 300 --cv /tmp/cv.json
 """
@@ -39,6 +41,7 @@ from extractors.model import load_model
 from extractors.model.calibration import reliability
 from extractors.pdf import load_pdf
 from extractors.router import Router
+from extractors.scans import scanned
 from extractors.validate import validate
 from flows.policy import DEFAULT_POLICY_YAML, DecisionInput, Policy
 
@@ -121,11 +124,13 @@ def _policy() -> Policy:
     return Policy.model_validate(yaml.safe_load(DEFAULT_POLICY_YAML))
 
 
-def run_generated(count: int, seed: int, defective: float) -> None:
+def run_generated(count: int, seed: int, defective: float, *, scans: bool = False) -> None:
     settings = Settings()
     routers = {"rules": Router.rules_only(settings), "trained": Router.from_settings(settings)}
     policy = _policy()
     invoices = generate(seed, count, layouts=EVAL_LAYOUTS, defective=defective, small=True)
+    if scans:  # image-only renders with scanner noise: read through tesseract (extractors/scans.py)
+        invoices = [invoice for invoice, _ in scanned(invoices, seed)]
     accuracy: dict[str, Counter[str]] = {name: Counter() for name in routers}
     labelled: Counter[str] = Counter()
     pairs: list[tuple[float, bool]] = []
@@ -162,11 +167,15 @@ def run_generated(count: int, seed: int, defective: float) -> None:
             for field in HEAD:
                 labelled[field] += invoice.truth.get(field) is not None
     elapsed = time.perf_counter() - started
-    print(f"\n### generated, layouts {EVAL_LAYOUTS} (never trained on): {count} invoices, {elapsed:.0f} s")
+    kind = "scanned" if scans else "text"
+    print(f"\n### generated {kind} PDFs, layouts {EVAL_LAYOUTS} (never trained on): {count} invoices, {elapsed:.0f} s")
     print("| field | n | rules | trained tier (routed) |\n| --- | --- | --- | --- |")
     for field in HEAD:
         n = labelled[field]
         print(f"| {field} | {n} | {accuracy['rules'][field] / n:.1%} | {accuracy['trained'][field] / n:.1%} |")
+    n = sum(labelled[field] for field in BAR)
+    ok = {name: sum(accuracy[name][field] for field in BAR) / n for name in routers}
+    print(f"| **bar fields** | {n} | {ok['rules']:.1%} | {ok['trained']:.1%} |")
     table = reliability(pairs)
     print(f"\nrouted head fields: ECE {table.ece:.4f} over {table.count} fields\n{table.table()}")
     for threshold in (0.8, 0.9, 0.95, 0.97, 0.98, 0.99):
@@ -206,6 +215,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=777)
     parser.add_argument("--defective", type=float, default=0.3)
     parser.add_argument("--cv", type=Path, help="held-out answers from scripts/train_extractor.py --report")
+    parser.add_argument("--scanned", type=int, default=0, help="also this many scanned renders (OCR), same layouts")
     args = parser.parse_args()
     started, cpu = time.perf_counter(), time.process_time()
     model = load_model()
@@ -215,7 +225,10 @@ def main() -> None:
     )
     if args.cv:
         cv_tables(args.cv)
-    run_generated(args.docs, args.seed, args.defective)
+    if args.docs:
+        run_generated(args.docs, args.seed, args.defective)
+    if args.scanned:
+        run_generated(args.scanned, args.seed, args.defective, scans=True)
 
 
 if __name__ == "__main__":
