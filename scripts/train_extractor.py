@@ -3,7 +3,8 @@
 Data: generated invoices in layouts 0-6 (``extractors/layouts.py``; layouts
 7 and 8 are kept out for evaluation) plus the shared real corpora (ZUGFeRD,
 einvoice-train, invoice2data). Calibration curves are fitted on grouped
-cross-validation folds (a template's documents are always in one fold), then
+cross-validation folds (a template's documents are always in one fold; ``--cv loto``: each
+template is a fold of its own, leave-one-template-out), then
 the final model is trained on everything and written with the curves to
 ``extractors/model/data``. ``--report FILE`` writes the held-out answers for
 ``benchmarks/model_bench.py``. Time on 2 cores: see benchmarks/README.md.
@@ -24,9 +25,10 @@ import time
 from pathlib import Path
 
 from docval.settings import ExtractSettings
-from extractors.model.corpus import corpus_samples, generated_samples
+from extractors.model.corpus import Sample, corpus_samples, generated_samples
 from extractors.model.scorer import FieldModel, save_model
-from extractors.model.train import cross_validate, folds_by_group, train, weights_digest
+from extractors.model.train import cross_validate, folds_by_group, folds_per_template, train, weights_digest
+from extractors.printed import is_printed
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -38,7 +40,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=20261204)
     parser.add_argument("--generated", type=int, default=600, help="generated training invoices")
-    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--folds", type=int, default=5, help="folds of --cv grouped")
+    parser.add_argument(
+        "--cv",
+        choices=("grouped", "loto"),
+        default="grouped",
+        help="grouped: --folds folds by template hash; loto: leave one template out (one fold per template)",
+    )
     parser.add_argument("--no-corpora", action="store_true", help="generated data only (tests)")
     parser.add_argument("--out", type=Path, default=ROOT / "extractors" / "model" / "data")
     parser.add_argument("--report", type=Path, help="write held-out answers here (JSON)")
@@ -51,7 +59,8 @@ def main() -> None:
         for corpus in CORPORA:
             samples += corpus_samples(SHARED / corpus, settings)
     read = time.perf_counter() - started
-    held, calibration = cross_validate(samples, folds_by_group(samples, args.folds), args.seed)
+    folds = folds_per_template(samples) if args.cv == "loto" else folds_by_group(samples, args.folds)
+    held, calibration = cross_validate(samples, folds, args.seed)
     classifiers = train(samples, args.seed)
     model = FieldModel(classifiers, calibration, weights_digest(classifiers))
     info = {
@@ -60,7 +69,8 @@ def main() -> None:
         "layouts": list(TRAIN_LAYOUTS),
         "corpora": [] if args.no_corpora else list(CORPORA),
         "documents": len(samples),
-        "folds": args.folds,
+        "cv": args.cv,
+        "folds": len(folds),
     }
     save_model(model, args.out, info)
     if args.report:
@@ -70,6 +80,7 @@ def main() -> None:
                 "source": s.source,
                 "group": s.group,
                 "truth": s.truth,
+                "printed": _printed(s),
                 "rules": {k: v.value for k, v in s.rules.items() if not isinstance(v.value, list)},
                 "model": held.model_values(s.doc_id),
                 "routed": {k: [v.value, v.confidence] for k, v in held.routed.get(s.doc_id, {}).items()},
@@ -81,6 +92,12 @@ def main() -> None:
         f"{len(samples)} documents ({read:.0f} s reading), model {model.version}, calibration {calibration.version}; "
         f"wall {time.perf_counter() - started:.0f} s, CPU {time.process_time() - cpu:.0f} s (this process)"
     )
+
+
+def _printed(sample: Sample) -> dict[str, bool]:
+    """Per labelled field: is its truth value printed on the visible page (the "printed values" reading)?"""
+    text = "\n".join(page.text for page in sample.pages)
+    return {name: is_printed(name, str(value), text) for name, value in sample.truth.items() if value is not None}
 
 
 if __name__ == "__main__":

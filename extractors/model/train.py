@@ -21,13 +21,24 @@ import numpy as np
 from docval.domain import ExtractedField
 from extractors.matching import matches
 from extractors.model.calibration import Calibration, fit_calibration
-from extractors.model.candidates import FIELD_KINDS, candidates
+from extractors.model.candidates import FIELD_KINDS, Candidate, candidates
 from extractors.model.corpus import Sample
 from extractors.model.features import feature_matrix
 from extractors.model.scorer import FieldModel, Prediction, fit_field
 from extractors.model.tier import calibrated, route
 
-__all__ = ["HeldOut", "balance", "cross_validate", "folds_by_group", "train", "weights_digest"]
+__all__ = [
+    "HeldOut",
+    "balance",
+    "cross_validate",
+    "featurise",
+    "folds_by_group",
+    "folds_per_template",
+    "train",
+    "weights_digest",
+]
+
+Featured = tuple[list[Candidate], np.ndarray]  # a document's candidates and their feature rows
 
 
 def balance(samples: Sequence[Sample]) -> list[float]:
@@ -40,14 +51,20 @@ def balance(samples: Sequence[Sample]) -> list[float]:
     return [1.0 if s.source == "generated" else generated / real for s in samples]
 
 
-def train(samples: Sequence[Sample], seed: int) -> dict[str, object]:
-    """One classifier per field over every candidate of the field's kind in ``samples``."""
+def featurise(sample: Sample) -> Featured:
+    """The candidates and feature rows of one document (computed once when many folds train on it)."""
+    found = candidates(sample.pages)
+    return found, feature_matrix(found, sample.rules)
+
+
+def train(samples: Sequence[Sample], seed: int, featured: Sequence[Featured] | None = None) -> dict[str, object]:
+    """One classifier per field over every candidate of the field's kind in ``samples`` (``featured``: their
+    precomputed ``featurise`` results, in the same order)."""
     rows: dict[str, list[np.ndarray]] = defaultdict(list)
     labels: dict[str, list[np.ndarray]] = defaultdict(list)
     weights: dict[str, list[np.ndarray]] = defaultdict(list)
-    for sample, weight in zip(samples, balance(samples), strict=True):
-        found = candidates(sample.pages)
-        matrix = feature_matrix(found, sample.rules)
+    featured = featured if featured is not None else [featurise(s) for s in samples]
+    for sample, weight, (found, matrix) in zip(samples, balance(samples), featured, strict=True):
         for name, kind in FIELD_KINDS.items():
             if name not in sample.labels:
                 continue  # unlabelled here (e.g. a corpus without due dates): neither positive nor negative
@@ -87,13 +104,25 @@ def folds_by_group(samples: Sequence[Sample], folds: int) -> list[list[int]]:
     return buckets
 
 
+def folds_per_template(samples: Sequence[Sample]) -> list[list[int]]:
+    """Leave one template out: one fold per distinct ``group``, so no other template shares a held-out fold
+    (generated documents are grouped by layout, so each generated layout is one fold too)."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for index, sample in enumerate(samples):
+        groups[sample.group].append(index)
+    return [groups[group] for group in sorted(groups)]
+
+
 def cross_validate(samples: Sequence[Sample], folds: list[list[int]], seed: int) -> tuple[HeldOut, Calibration]:
     """Predict each fold with a model trained on the other folds; fit both calibration stages on the results;
     route every held-out document as the appliance would."""
     held = HeldOut()
+    featured = [featurise(s) for s in samples]
     for fold in folds:
         inside = set(fold)
-        model = FieldModel(train([s for i, s in enumerate(samples) if i not in inside], seed), Calibration(), "cv")
+        kept = [i for i in range(len(samples)) if i not in inside]
+        classifiers = train([samples[i] for i in kept], seed, [featured[i] for i in kept])
+        model = FieldModel(classifiers, Calibration(), "cv")
         for index in fold:
             held.predictions[samples[index].doc_id] = model.predict(samples[index].pages, samples[index].rules)
     stage_one = fit_calibration(_stage_one_points(samples, held))

@@ -38,12 +38,14 @@ _DATE = (
     r"|[A-Za-zÀ-ÿ]{3,}\.? +\d{1,2} *, *\d{4}"
 )
 _CURRENCY_MARK = r"(?:EUR|USD|GBP|INR|PLN|CHF|Rs\.?|€|\$|£)"
-# With cents, or with a currency mark; never glued to letters (ids such as DE123456789). A sign before the amount
-# or after it ('119,00-') is kept: credit notes print negative totals, and they stay negative.
+# With cents, or with a currency mark; never glued to letters (ids such as DE123456789) and never a rate
+# ('19,00 %'). A sign before the amount or after it ('119,00-') is kept: credit notes print negative totals.
 _MONEY = (
     rf"(?<![\w.,])(?:[-−] ?)?(?:{_CURRENCY_MARK} *)?[-−]?"
-    rf"(?:\d{{1,3}}(?:[.,' \u00a0\u202f]\d{{3}})+|\d+)[.,]\d{{2}}(?![\d%])(?![.,]\d)(?:-(?![\w-]))?"
+    rf"(?:\d{{1,3}}(?:[.,' \u00a0\u202f]\d{{3}})+|\d+)[.,]\d{{2}}(?![\d%])(?! +%)(?![.,]\d)(?:-(?![\w-]))?"
     rf"|(?<![\w.,]){_CURRENCY_MARK} *(?:\d{{1,3}}(?:[.,' \u00a0\u202f]\d{{3}})+|\d+)(?![\d%.,])"
+    # a whole amount before its currency: 'Total: 238 EUR' (the visible page of a minimal e-invoice)
+    rf"|(?<![\w.,])(?:\d{{1,3}}(?:[.,' \u00a0\u202f]\d{{3}})+|\d+) *(?:EUR|USD|GBP|CHF|€|£)(?!\w)"
 )
 _NUMBER = r"(?:# *)?(?=[A-Z0-9/_.\-]*\d)[A-Z0-9][A-Z0-9/_.\-]{2,}"
 
@@ -139,6 +141,7 @@ _GRAND_TOTAL = _total_recognizer(
         r"total +amount|invoice +total|importe +total|totaal +te +betalen": 0.95,
         r"totale +(?:documento|fattura|da +pagare)|total +(?:factura|a +pagar)|totaal +incl\w*\.? *btw": 0.95,
         r"total +for +this +invoice|total +facture|factuur *totaal|gesamtbetrag": 0.9,
+        r"rechnungssumme(?! +(?:ohne|netto))": 0.9,
         r"\btotaal\b|(?<!vat )(?<!tax )\btotal\b(?! *(?:ht|net|hors|excl|tax|vat|tva|mwst|ust))": 0.7,
     },
 )
@@ -147,9 +150,9 @@ _NET_TOTAL = _total_recognizer(
     {
         r"rechnungssumme +ohne +(?:ust|mwst)\.?|total +ht|montant +(?:eur +)?ht|total +hors +tax\w*": 1.0,
         r"(?:rechnungs)?summe +netto": 1.0,
-        r"netto-?betrag|nettosumme|gesamt *netto|warenwert +netto|net +total|total +net": 1.0,
+        r"netto-?betrag|nettosumme|gesamt(?:betrag)? *netto|warenwert +netto|net +total|total +net": 1.0,
         r"total +excl\w*\.? +(?:vat|tax)|amount +untaxed|exclusief +btw|totaal +excl\w*": 1.0,
-        r"sub-?total|zwischensumme|gesamtbeitrag|\bnetto\b": 0.7,
+        r"sub-?total|zwischensumme|gesamtbeitrag|\bnetto\b|summe +waren|warensumme": 0.7,
         r"grondslag|base +imposable|\bcharges\b": 0.6,
         r"(?:totale +)?imponibile|base +imponible|subtotaal": 0.9,
     },
@@ -163,7 +166,7 @@ _TAX_TOTAL = _total_recognizer(
         r"total +(?:tax|vat|tva)|(?:tax|vat) +total|montant +(?:de +la +)?tva|btw +bedrag|total +mwst": 1.0,
         r"\b(?:tva|vat|btw|iva|mwst|ust|tax|versicherungsteuer)\b\.? *\(?\d{1,2}(?:[.,]\d+)? *%\)? *:?": 0.85,
         r"(?:totale|total|cuota) +iva|imposta": 0.95,
-        r"\b(?:tax|vat|tva|iva|mwst|ust|steuer|versicherungsteuer)\b": 0.6,
+        r"\b(?:tax|vat|tva|iva|mwst|ust|\w*steuer)\b": 0.6,  # any '…steuer', misspelt 'Umsatzssteuer' too
     },
 )
 _TOTALS = (_NET_TOTAL, _TAX_TOTAL, _GRAND_TOTAL)
@@ -283,7 +286,15 @@ def _totals(pages: Sequence[PageLike]) -> dict[str, Candidate | None]:
             for recognizer, c in zip(_TOTALS, chosen, strict=True)
         }
     net, tax, grand = (best(options, prefer_last=True) for options in (net_options, tax_options, grand_options))
-    return {"net_total": net or _derived_net(tax, grand), "tax_total": tax, "grand_total": grand}
+    return {"net_total": net or _derived_net(tax, grand), "tax_total": tax or _no_tax(net, grand), "grand_total": grand}
+
+
+def _no_tax(net: Candidate | None, grand: Candidate | None) -> Candidate | None:
+    """Net and gross both printed and equal (small businesses, exempt supplies): the tax is 0.00, located at
+    the gross, with the confidence of the weaker of the two."""
+    if net is None or grand is None or Decimal(net.value) != Decimal(grand.value):
+        return None
+    return Candidate(min(net.confidence, grand.confidence), "0.00", grand.page, grand.span)
 
 
 def _derived_net(tax: Candidate | None, grand: Candidate | None) -> Candidate | None:
@@ -301,7 +312,14 @@ def _derived_net(tax: Candidate | None, grand: Candidate | None) -> Candidate | 
 
 
 def _adds_up(net: Candidate, tax: Candidate, grand: Candidate) -> bool:
-    return abs(Decimal(net.value) + Decimal(tax.value) - Decimal(grand.value)) <= _CENT and Decimal(grand.value) != 0
+    """net + tax = grand, and the tax is the smaller addend (rates are under 100 %): 121.50 + 23.09 = 144.59
+    is not read as net 23.09 with tax 121.50 when the VAT line also prints its base ('19 % of €121.50')."""
+    net_value, tax_value = Decimal(net.value), Decimal(tax.value)
+    return (
+        abs(net_value + tax_value - Decimal(grand.value)) <= _CENT
+        and Decimal(grand.value) != 0
+        and abs(tax_value) <= abs(net_value)
+    )
 
 
 def _glued_triples(pages: Sequence[PageLike]) -> list[tuple[Candidate, Candidate, Candidate]]:

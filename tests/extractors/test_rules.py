@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from docval.settings import Settings
 from extractors.classify import classify
 from extractors.evaluate import matches
 from extractors.extract import extract
+from extractors.model.corpus import rules_fields
 from extractors.pdf import load_pdf
 from extractors.router import Router
 from extractors.rules import Page, extract_rules
@@ -315,3 +317,30 @@ def test_line_items_span_their_table() -> None:
     field = extract_rules([Page(1, TABLE)], DocKind.INVOICE)["line_items"]
     start, end = field.span
     assert TABLE[start:end].startswith("Pos  Art-Nr") and TABLE[start:end].endswith("Zitronensäure 100ml")
+
+
+# Totals on real e-invoices' visible pages (issue 14, leave-one-template-out misses): general mechanisms only.
+_KIT = "einvoice-train/pdfs/ahelmberger__factur-x-kit/test"
+
+
+@pytest.mark.parametrize(
+    ("pdf", "expected"),
+    [
+        # 'Value Added Tax (19.00% of €121.50) €23.09': 23.09 + 121.50 adds up too, but the tax is the smaller addend
+        ("profiles/pdf/createdPDFs/FacturX_BASIC_Test.pdf", {"net_total": "121.50", "tax_total": "23.09"}),
+        # 'Umsatzssteuer (19,00 %) 25,65 €': a rate with cents is not an amount; any '…steuer' labels a tax
+        ("pdfs/createdPDFs/PDF_DESIGN_DE.pdf", {"net_total": "135.00", "tax_total": "25.65"}),
+        # 'Summe Waren 9,90 / Rechnungssumme 9,90' (§ 19 UStG): equal net and gross mean a tax of 0.00
+        (
+            "pdfs/ZFdemo_2p1_en16931_67b499beca63e.pdf",
+            {"net_total": "9.90", "tax_total": "0.00", "grand_total": "9.90"},
+        ),
+        ("pdfs/createdPDFs/PDF_DESIGN_DE_Kleinunternehmer.pdf", {"tax_total": "0.00", "grand_total": "14.90"}),
+        # 'Invoice-ID: RE20248731, Total: 238 EUR': a whole amount before its currency
+        ("pdfs/createdPDFs/FacturX_MINIMUM_Test.pdf", {"grand_total": "238.00"}),
+    ],
+)
+def test_totals_on_real_einvoice_pages(shared_data: Path, pdf: str, expected: dict[str, str]) -> None:
+    fields = rules_fields(load_pdf(shared_data / _KIT / pdf, Settings().extract))
+    read = {name: Decimal(str(fields[name].value)) for name in expected if name in fields}
+    assert read == {name: Decimal(value) for name, value in expected.items()}
