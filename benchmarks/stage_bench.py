@@ -45,16 +45,17 @@ def _sample_pdfs(folder: Path, count: int) -> list[Path]:
 
 
 def _children_cpu() -> float:
-    """CPU seconds of this process's live children (the sandbox's parser processes), from /proc."""
-    total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    """CPU seconds of this process's live children (the sandbox's parser processes)."""
+    import psutil
+
+    total = 0.0
+    for child in psutil.Process().children():
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            times = child.cpu_times()
+        except psutil.NoSuchProcess:
             continue
-        if int(fields[1]) == os.getpid():
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / os.sysconf("SC_CLK_TCK")
+        total += times.user + times.system
+    return total
 
 
 def _cpu() -> float:
