@@ -2,7 +2,7 @@
 
     python benchmarks/process_bench.py [--copies 1] [--samples 58]
 
-Sets: the shared ZUGFeRD PDFs (all 58, gathered into one folder; ``--copies N``
+Sets: the shared ZUGFeRD PDFs (all of them, gathered into one folder; ``--copies N``
 adds N-1 copies of each made distinct by a trailing comment, so one batch is
 longer) and as many ``docval samples`` text PDFs. Per set and router, a fresh
 data directory with a nobody-waits policy (every document is processed and
