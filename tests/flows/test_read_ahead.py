@@ -7,6 +7,7 @@ nothing may be sent for a document before its ingest is ledgered, so ingest must
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,7 +41,10 @@ def _claimed_batch(settings: Settings, shared_data: Path, tmp_path: Path) -> tup
     prepare(settings)
     ctx = build_context(settings)
     samples = [s for s in write_sample_inbox(tmp_path / "samples", count=3) if not s.ocr]
-    paths = [shared_data / name for name in REAL] + [tmp_path / "samples" / s.file for s in samples]
+    paths = [tmp_path / "samples" / s.file for s in samples]
+    for name in REAL:  # claiming moves a file: copies, never the shared corpus itself
+        paths.append(tmp_path / "samples" / Path(name).name)
+        shutil.copyfile(shared_data / name, paths[-1])
     docs = Worker(ctx, process=lambda d, r: {}, request_approvals=lambda d: None).claim(paths)
     return ctx, load_batch(ctx, docs, resumed=False)
 
