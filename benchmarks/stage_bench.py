@@ -1,14 +1,15 @@
-"""Where real PDFs spend their time: seconds per pipeline stage, shared e-invoice PDFs against generated samples.
+"""Where real PDFs spend their time: wall and CPU per pipeline stage, shared e-invoice PDFs against generated samples.
 
 Both sets run through every stage as plain calls (the same functions the
 Prefect flow runs as tasks: sandboxed ingest, extraction, validation, PII
-masking, policy, outbox + ledger) in fresh data directories, rules only, in
-one run; the samples are the same-run baseline (`docval samples` files, which
-today reach ~22 docs/s end to end against ~5 on the shared ZUGFeRD PDFs).
-Inside extraction, the layout view (a second sandboxed pypdf pass in layout
-mode, asked for when the plain reading left head fields weak) is timed apart.
+masking, policy, outbox + ledger) in fresh data directories, in one run, once
+with the trained model tier and once rules only; the samples are the same-run
+baseline (`docval samples` files). CPU is this process's plus its sandbox
+children's (ingest parses two documents at once in two children, so its CPU
+can exceed its wall time); the layout view is read inside ingest, from the
+same parsed file.
 
-    python benchmarks/stage_bench.py [--samples 58]
+    python benchmarks/stage_bench.py [--samples 58] [--limit N]
 """
 
 from __future__ import annotations
@@ -43,10 +44,28 @@ def _sample_pdfs(folder: Path, count: int) -> list[Path]:
     return paths
 
 
-def measure(root: Path, name: str, files: list[Path]) -> dict[str, float]:
-    """Seconds per stage (and for the layout view inside extraction) to process ``files`` once."""
+def _children_cpu() -> float:
+    """CPU seconds of this process's live children (the sandbox's parser processes)."""
+    import psutil
+
+    total = 0.0
+    for child in psutil.Process().children():
+        try:
+            times = child.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def _cpu() -> float:
+    return time.process_time() + _children_cpu()
+
+
+def measure(root: Path, name: str, files: list[Path], *, trained: bool) -> dict[str, float]:
+    """Wall and CPU seconds per stage (keys ``STAGE`` and ``STAGE cpu``) to process ``files`` once."""
     from docval.settings import load_settings
-    from extractors.pdf import PdfDocument
+    from extractors.router import Router
     from flows.appliance import prepare
     from flows.batch import build_context
     from flows.pipeline import STAGES, load_batch
@@ -56,45 +75,38 @@ def measure(root: Path, name: str, files: list[Path]) -> dict[str, float]:
     settings = load_settings()
     prepare(settings)
     ctx = build_context(settings)
-    seconds: dict[str, float] = {stage.__name__: 0.0 for stage in STAGES}
-    seconds["layout view"] = 0.0
-    original_layout = PdfDocument.layout_pages
-
-    def timed_layout(self: PdfDocument) -> object:
-        started = time.perf_counter()
-        try:
-            return original_layout(self)
-        finally:
-            seconds["layout view"] += time.perf_counter() - started
+    if not trained:
+        ctx.kit.router = Router.rules_only(settings)
+    seconds: dict[str, float] = {}
 
     def process(docs: list[str], resumed: bool) -> dict[str, str]:
         batch = load_batch(ctx, docs, resumed=resumed)
         for stage in STAGES:
-            started = time.perf_counter()
+            wall, cpu = time.perf_counter(), _cpu()
             stage(ctx, batch)
-            seconds[stage.__name__] += time.perf_counter() - started
+            seconds[stage.__name__] = seconds.get(stage.__name__, 0.0) + time.perf_counter() - wall
+            seconds[f"{stage.__name__} cpu"] = seconds.get(f"{stage.__name__} cpu", 0.0) + _cpu() - cpu
         return {work.doc: work.state.value for work in batch}
 
     worker = Worker(ctx, process=process, request_approvals=len)
     for index, path in enumerate(files):
         shutil.copy(path, settings.inbox / f"{name}-{index:04d}.pdf")
-    PdfDocument.layout_pages = timed_layout  # type: ignore[method-assign]
-    try:
-        started = time.perf_counter()
-        docs = worker.claim(sorted(settings.inbox.glob("*.pdf")))
-        for first in range(0, len(docs), settings.flows.batch_max):
-            worker.run_batch(docs[first : first + settings.flows.batch_max], resumed=False)
-        seconds["total"] = time.perf_counter() - started
-    finally:
-        PdfDocument.layout_pages = original_layout  # type: ignore[method-assign]
+    started, cpu = time.perf_counter(), _cpu()
+    docs = worker.claim(sorted(settings.inbox.glob("*.pdf")))
+    for first in range(0, len(docs), settings.flows.batch_max):
+        worker.run_batch(docs[first : first + settings.flows.batch_max], resumed=False)
+    seconds["total"], seconds["total cpu"] = time.perf_counter() - started, _cpu() - cpu
     seconds["docs"] = len(files)
     return seconds
 
 
 def _row(label: str, real: dict[str, float], samples: dict[str, float], key: str) -> str:
-    per = [1000 * figures[key] / figures["docs"] for figures in (real, samples)]
-    ratio = per[0] / per[1] if per[1] else float("inf")
-    return f"{label:<14} {per[0]:8.1f} ms/doc {per[1]:8.1f} ms/doc   {ratio:5.1f}x"
+    def per_doc(figures: dict[str, float], name: str) -> float:
+        return 1000 * figures[name] / figures["docs"]
+
+    cells = [f"{per_doc(figures, key):7.1f} / {per_doc(figures, key + ' cpu'):6.1f}" for figures in (real, samples)]
+    ratio = real[key] / real["docs"] / (samples[key] / samples["docs"]) if samples[key] else float("inf")
+    return f"{label:<10} {cells[0]:>17} {cells[1]:>17}   {ratio:5.1f}x"
 
 
 def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
@@ -107,20 +119,20 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     real_files = _real_pdfs()[: args.limit or None]
     (root / "samples").mkdir()
     sample_files = _sample_pdfs(root / "samples", args.samples or len(real_files))
-    results = {"real": measure(root, "real", real_files), "samples": measure(root, "samples", sample_files)}
-    real, samples = results["real"], results["samples"]
-    counts = f"({int(real['docs'])} / {int(samples['docs'])} docs)"
-    print(f"{'stage':<14} {'shared ZUGFeRD':>15} {'samples':>15}   ratio  {counts}")
-    stages: list[str] = [key for key in real if key not in ("docs", "total", "layout view")]
-    for key in stages:
-        print(_row(key, real, samples, key))
-    print(_row("  layout view", real, samples, "layout view") + "   (inside extract)")
-    print(_row("total", real, samples, "total"))
-
-    def rate(figures: dict[str, float]) -> float:
-        return figures["docs"] / figures["total"]
-
-    print(f"throughput     {rate(real):8.1f} docs/s  {rate(samples):8.1f} docs/s (one process, plain calls)")
+    results = {}
+    for tier in ("model tier", "rules only"):
+        trained = tier == "model tier"
+        key = tier.split()[0]
+        results[f"real {key}"] = measure(root, f"real-{key}", real_files, trained=trained)
+        results[f"samples {key}"] = measure(root, f"samples-{key}", sample_files, trained=trained)
+        real, samples = results[f"real {key}"], results[f"samples {key}"]
+        print(f"{tier}: ms/doc wall / CPU ({int(real['docs'])} shared ZUGFeRD PDFs, {int(samples['docs'])} samples)")
+        print(f"{'stage':<10} {'shared ZUGFeRD':>17} {'samples':>17}   ratio (wall)")
+        for stage in [name for name in real if name not in ("docs", "total") and not name.endswith(" cpu")]:
+            print(_row(stage, real, samples, stage))
+        print(_row("total", real, samples, "total"))
+        rates = [figures["docs"] / figures["total"] for figures in (real, samples)]
+        print(f"throughput {rates[0]:11.1f} docs/s {rates[1]:11.1f} docs/s (one process, plain calls)\n")
     return results
 
 

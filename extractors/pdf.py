@@ -63,30 +63,23 @@ class PdfDocument(BaseModel):
     pages: list[PageText]
     einvoice_xml: bytes | None = None
     einvoice_name: str | None = None
-    # Where the pages came from, so the rules tier can ask for the layout view on demand (``layout_pages``).
-    _source: tuple[Path, ExtractSettings, tuple[str, ...]] | None = PrivateAttr(default=None)
+    # pypdf's layout mode of the same pages, read in the same sandbox call (``layout_pages``), with the plain texts
+    # it belongs to.
+    _layout: tuple[tuple[str, ...], tuple[str, ...]] | None = PrivateAttr(default=None)
 
     def layout_pages(self) -> list[PageText] | None:
         """The pages in pypdf's layout mode (columns kept apart by runs of spaces, table rows on one line), or
         ``None`` when unavailable: a document not loaded from a file, pages replaced since (a copy with other
-        text must not be read from the original file), or a file that can no longer be parsed.
+        text must not be read with the original's layout), or a file whose layout could not be read.
 
-        Layout mode costs about as much CPU again as the plain text, so it is a fallback the rules tier asks
-        for only when the plain reading order left fields missing or weak; OCR pages keep their OCR text."""
-        if self._source is None:
+        The rules tier asks for it only when the plain reading order left fields missing or weak (78 % of the
+        shared real PDFs), yet ``load_pdf`` reads it up front from the same parsed file: a second sandbox call
+        re-opened and re-parsed the file, one document at a time, while ingest runs two documents at once (two
+        sandbox children, both cores; benchmarks/README.md, stage_bench.py). OCR pages keep their OCR text."""
+        if self._layout is None:
             return None
-        path, limits, texts = self._source
+        texts, layout = self._layout
         if texts != tuple(page.text for page in self.pages):
-            return None
-        try:
-            layout = _sandboxed(
-                sandbox_for(limits.max_memory_bytes).run,
-                _extract_layout,
-                str(path),
-                limits,
-                timeout=limits.parse_timeout_seconds,
-            )
-        except IngestError:
             return None
         return [
             page if page.source == "ocr" or index >= len(layout) else page.model_copy(update={"text": layout[index]})
@@ -103,7 +96,9 @@ def load_pdf(path: Path, limits: ExtractSettings) -> PdfDocument:
     """Read ``path`` under ``limits``; raises ``IngestError`` for anything that is not a usable PDF."""
     _precheck(path, limits)
     sandbox = sandbox_for(limits.max_memory_bytes)
-    texts, attachment = _sandboxed(sandbox.run, _extract_text, str(path), limits, timeout=limits.parse_timeout_seconds)
+    texts, layout, attachment = _sandboxed(
+        sandbox.run, _extract_text, str(path), limits, timeout=limits.parse_timeout_seconds
+    )
     blank = [index for index, text in enumerate(texts) if len(text.strip()) < limits.min_text_chars]
     sources: dict[int, Literal["text", "ocr"]] = {}
     if blank and limits.ocr_enabled:
@@ -119,7 +114,8 @@ def load_pdf(path: Path, limits: ExtractSettings) -> PdfDocument:
     pages = [PageText(number=i + 1, text=text, source=sources.get(i, "text")) for i, text in enumerate(texts)]
     name, xml = attachment if attachment else (None, None)
     document = PdfDocument(pages=pages, einvoice_xml=xml, einvoice_name=name)
-    document._source = (path, limits, tuple(page.text for page in pages))
+    if layout is not None:
+        document._layout = (tuple(page.text for page in pages), tuple(layout))
     return document
 
 
@@ -175,8 +171,9 @@ def _deadline(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def _extract_text(path: str, limits: ExtractSettings) -> tuple[list[str], tuple[str, bytes] | None]:
-    """Child side: text per page and the e-invoice attachment, or an IngestError with a reason code."""
+def _extract_text(path: str, limits: ExtractSettings) -> tuple[list[str], list[str] | None, tuple[str, bytes] | None]:
+    """Child side: text per page, the layout view of the pages (``None`` when it cannot be read) and the e-invoice
+    attachment, or an IngestError with a reason code."""
     import pypdf
     from pypdf.errors import FileNotDecryptedError, LimitReachedError
 
@@ -196,7 +193,7 @@ def _extract_text(path: str, limits: ExtractSettings) -> tuple[list[str], tuple[
         texts = [_page_text(page, number, limits) for number, page in enumerate(reader.pages, start=1)]
         texts = [_glyph_text(path, index, text) if _lacks_spaces(text) else text for index, text in enumerate(texts)]
         texts = [_valid_unicode(text) for text in texts]
-        return texts, _einvoice_attachment(reader, limits.max_attachment_bytes)
+        return texts, _layout_texts(reader, limits), _einvoice_attachment(reader, limits.max_attachment_bytes)
     except IngestError:
         raise
     except FileNotDecryptedError:
@@ -211,21 +208,16 @@ def _extract_text(path: str, limits: ExtractSettings) -> tuple[list[str], tuple[
         raise IngestError("MALFORMED", type(exc).__name__) from None
 
 
-def _extract_layout(path: str, limits: ExtractSettings) -> list[str]:
-    """Child side: every page in layout mode (the file already passed ``_extract_text``'s checks)."""
-    import pypdf
+def _layout_texts(reader: object, limits: ExtractSettings) -> list[str] | None:
+    """Child side: every page in layout mode from the reader the plain text came from. A fallback view, so a page
+    it cannot read within the page limit costs the view, never the document."""
+    from pypdf.errors import LimitReachedError
 
     try:
-        reader = pypdf.PdfReader(path, strict=False)
-        if reader.is_encrypted:
-            reader.decrypt("")
-        return [_page_text(page, number, limits, layout=True) for number, page in enumerate(reader.pages, start=1)]
-    except IngestError:
-        raise
-    except MemoryError:
-        raise
-    except Exception as exc:
-        raise IngestError("MALFORMED", type(exc).__name__) from None
+        pages = reader.pages  # type: ignore[attr-defined]
+        return [_valid_unicode(_page_text(page, number, limits, layout=True)) for number, page in enumerate(pages, 1)]
+    except (IngestError, LimitReachedError, RecursionError):
+        return None
 
 
 def _declared_page_count(reader: object) -> int:

@@ -59,6 +59,11 @@ class Toolkit:
             pii=pii,
         )
 
+    @property
+    def extracts_locally(self) -> bool:
+        """No endpoint model tier is configured: extracting a document sends nothing anywhere and spends nothing."""
+        return not self.router.tiers
+
     def ingest(self, path: Path) -> tuple[PdfDocument, IngestedPayload]:
         from extractors.pdf import IngestError, load_pdf
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import sklearn
 from sklearn.ensemble import HistGradientBoostingClassifier
+from threadpoolctl import ThreadpoolController
 
 from docval.domain import ExtractedField
 from docval.errors import DocvalError
@@ -68,14 +69,24 @@ class FieldModel:
         found = candidates(pages)
         matrix = feature_matrix(found, rules)
         answers = {}
-        for name, classifier in self.classifiers.items():
-            rows = [i for i, c in enumerate(found) if c.kind == FIELD_KINDS[name]]
-            if rows:
-                scores = classifier.predict_proba(matrix[rows])[:, 1]
-                best = int(np.argmax(scores))
-                chosen: Candidate = found[rows[best]]
-                answers[name] = Prediction(chosen.value, float(scores[best]), chosen.page, chosen.span)
+        with _openmp().limit(limits=1, user_api="openmp"):
+            for name, classifier in self.classifiers.items():
+                rows = [i for i, c in enumerate(found) if c.kind == FIELD_KINDS[name]]
+                if rows:
+                    scores = classifier.predict_proba(matrix[rows])[:, 1]
+                    best = int(np.argmax(scores))
+                    chosen: Candidate = found[rows[best]]
+                    answers[name] = Prediction(chosen.value, float(scores[best]), chosen.page, chosen.span)
         return answers
+
+
+@cache
+def _openmp() -> ThreadpoolController:
+    """The process's thread pools, found once. A document's candidates are a few dozen rows: scikit-learn's OpenMP
+    threads cost more to wake and spin than the rows cost to score, and spinning threads steal the second core from
+    the PDF parser (measured: 540 ms CPU per real PDF with OpenMP's two threads, 41 ms with one;
+    benchmarks/README.md, stage_bench.py). Predictions are the same either way."""
+    return ThreadpoolController()
 
 
 def fit_field(matrix: np.ndarray, labels: np.ndarray, weights: np.ndarray, seed: int) -> HistGradientBoostingClassifier:

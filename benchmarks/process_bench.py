@@ -1,0 +1,128 @@
+"""``docval process FOLDER --wait`` end to end: docs/s with the trained model tier on and rules only, in one run.
+
+    python benchmarks/process_bench.py [--copies 1] [--samples 58]
+
+Sets: the shared ZUGFeRD PDFs (all of them, gathered into one folder; ``--copies N``
+adds N-1 copies of each made distinct by a trailing comment, so one batch is
+longer) and as many ``docval samples`` text PDFs. Per set and router, a fresh
+data directory with a nobody-waits policy (every document is processed and
+published, none waits for people) and the command run as users run it, a
+subprocess, timed from its start to its exit: interpreter and CLI start, claim,
+the ``process-batch`` flow run, the summary. One Prefect server is started for
+the whole run and named by URL, as a running appliance's is: a standalone run
+without a server pays its start once more (printed apart). The command's fixed
+cost (interpreter, Presidio and model load, the flow run's start) is measured
+on a one-document folder of the same set; the batch rate is
+(N - 1) / (seconds for N - seconds for 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+SHARED = Path(os.environ.get("DOCVAL_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+NOBODY_WAITS_POLICY = (
+    "# process_bench: processing only, no document waits for people\ndefault: auto_approve\nrules: []\n"
+)
+ROUTERS = {"model tier": "true", "rules only": "false"}
+
+
+def _gather(sources: list[Path], folder: Path, copies: int) -> int:
+    """``sources`` as distinct files directly inside ``folder`` (``docval process`` reads one folder level)."""
+    folder.mkdir(parents=True)
+    for index, source in enumerate(sources):
+        data = source.read_bytes()
+        for copy in range(copies):
+            suffix = f"\n% copy {copy}\n".encode() if copy else b""
+            (folder / f"{index:03d}-{copy}-{source.name}").write_bytes(data + suffix)
+    return len(sources) * copies
+
+
+def _samples(folder: Path, count: int) -> list[Path]:
+    from extractors.samples import write_sample_inbox
+
+    written = [s for s in write_sample_inbox(folder, count=max(count, 16)) if s.kind is not None and not s.ocr]
+    return [folder / sample.file for sample in written][:count]
+
+
+def run(folder: Path, data_dir: Path, api_url: str, trained: str) -> float:
+    """Seconds for one ``docval process FOLDER --wait`` in a fresh ``data_dir``; fails loudly if the command does."""
+    data_dir.mkdir(mode=0o700)
+    (data_dir / "policy.yaml").write_text(NOBODY_WAITS_POLICY, encoding="utf-8")
+    env = os.environ | {
+        "DOCVAL_CONFIG": str(data_dir / "docval.toml"),
+        "DOCVAL_DATA_DIR": str(data_dir),
+        "DOCVAL_FLOWS__PREFECT_API_URL": api_url,
+        "DOCVAL_EXTRACT__ROUTER__TRAINED_MODEL": trained,
+    }
+    docval = Path(sys.executable).with_name("docval")
+    started = time.perf_counter()
+    done = subprocess.run([str(docval), "process", str(folder), "--wait"], env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0 or "published" not in done.stdout:
+        raise SystemExit(f"docval process failed ({done.returncode}): {done.stdout[-800:]} {done.stderr[-800:]}")
+    return seconds
+
+
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    """Print the figures; return docs/s keyed ``SET / ROUTER``."""
+    from docval.settings import load_settings
+    from flows.env import free_port
+    from flows.server import PrefectServer
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--copies", type=int, default=1, help="copies of each shared PDF (1: the 58 files once)")
+    parser.add_argument("--samples", type=int, default=0, help="sample PDFs (0: as many as real documents)")
+    parser.add_argument("--limit", type=int, default=0, help="only the first N shared PDFs (0: all)")
+    args = parser.parse_args(argv)
+    root = Path(tempfile.mkdtemp(prefix="docval-process-bench-"))
+    real = sorted((SHARED / "zugferd" / "pdfs").rglob("*.pdf"))[: args.limit or None]
+    count = _gather(real, root / "in" / "zugferd", args.copies)
+    samples = _samples(root / "generated", args.samples or count)
+    sets = {"shared ZUGFeRD": (root / "in" / "zugferd", count)}
+    sets["samples"] = (root / "in" / "samples", _gather(samples, root / "in" / "samples", 1))
+    for name, (folder, _) in list(sets.items()):
+        sets[f"{name} (1 doc)"] = (folder.with_name(f"{folder.name}-one"), 1)
+        _gather([next(iter(sorted(folder.iterdir())))], folder.with_name(f"{folder.name}-one"), 1)
+    os.environ["DOCVAL_DATA_DIR"] = str(root / "server")
+    os.environ["DOCVAL_CONFIG"] = str(root / "server.toml")
+    started = time.perf_counter()
+    server = PrefectServer.ensure(load_settings(), f"http://127.0.0.1:{free_port()}/api")
+    print(
+        f"Prefect server start (paid once by a standalone run without a server): {time.perf_counter() - started:.1f} s"
+    )
+    seconds: dict[str, float] = {}
+    try:
+        for router, trained in ROUTERS.items():
+            for name, (folder, docs) in sets.items():
+                seconds[f"{name} / {router}"] = run(
+                    folder, root / f"{name}-{router}".replace(" ", "-"), server.api_url, trained
+                )
+                print(f"{router:<11} {name:<22} {docs:4d} docs  {seconds[f'{name} / {router}']:6.2f} s")
+    finally:
+        server.stop()
+    rates: dict[str, float] = {}
+    for name in ("shared ZUGFeRD", "samples"):
+        docs = sets[name][1]
+        for router in ROUTERS:
+            whole, one = seconds[f"{name} / {router}"], seconds[f"{name} (1 doc) / {router}"]
+            rates[f"{name} / {router}"] = (docs - 1) / (whole - one)
+            print(
+                f"{name:<15} {router:<11} whole command {docs / whole:5.1f} docs/s, batch "
+                f"{rates[f'{name} / {router}']:5.1f} docs/s (fixed cost {one:.1f} s)"
+            )
+        ratio = rates[f"{name} / model tier"] / rates[f"{name} / rules only"]
+        print(f"{name:<15} model tier / rules only (batch): {ratio:.2f}")
+    return rates
+
+
+if __name__ == "__main__":
+    main()
