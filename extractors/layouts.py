@@ -361,13 +361,26 @@ def _spoil(data: dict[str, object], defect: str) -> None:
         iban = str(data["iban"])
         data["iban"] = f"{iban[:2]}{(int(iban[2:4]) + 1) % 97 + 2:02d}{iban[4:]}"
     elif defect == "bad_vat_id":
-        vat = str(data["seller_vat_id"])
-        data["seller_vat_id"] = vat[:-1] + str((int(vat[-1]) + 1) % 10)
+        data["seller_vat_id"] = _break_checksum(str(data["seller_vat_id"]))
     elif defect == "due_before_issue":
         data["due"] = data["issue"] - timedelta(days=10)  # type: ignore[operator]
         data["due_date"] = data["due"].isoformat()  # type: ignore[attr-defined]
     elif defect == "missing_vat_id":
         data["seller_vat_id"] = None
+
+
+def _break_checksum(vat: str) -> str:
+    """Change the last digit the VAT id's checksum covers, so the defect is one a validator can see.
+
+    Not simply the last digit: a Dutch id ends in a ``B01`` sequence its checksum does not cover, and
+    changing that left a valid id labelled defective (it was then, rightly, auto-approved).
+    """
+    for index in reversed(range(len(vat))):
+        if vat[index].isdigit():
+            broken = vat[:index] + str((int(vat[index]) + 1) % 10) + vat[index + 1 :]
+            if not eu_vat.is_valid(broken):
+                return broken
+    raise ValueError(f"no digit of {vat!r} is covered by its checksum")
 
 
 def _digits(rng: random.Random, count: int) -> str:

@@ -6,6 +6,7 @@ import io
 from collections import Counter
 
 import pypdf
+from stdnum.eu import vat as eu_vat
 
 from extractors.layouts import DEFECTS, LANGUAGES, generate
 from extractors.printed import is_printed
@@ -41,3 +42,11 @@ def test_defects_are_drawn_with_their_finding() -> None:
     assert all(d.findings == [DEFECTS[d.defect]] for d in docs if d.defect)
     assert all(abs(float(d.truth["grand_total"] or 0)) < 5000 for d in docs)
     assert all(d.truth["seller_vat_id"] is None for d in docs if d.defect == "missing_vat_id")
+
+
+def test_a_broken_vat_id_is_invalid_in_every_language() -> None:
+    """A Dutch id's last digit is its ``B01`` suffix, outside the checksum: breaking that left a valid id."""
+    docs = [d for d in generate(7, 300, layouts=(7, 8), defective=0.5, small=True) if d.defect == "bad_vat_id"]
+    countries = {str(d.truth["seller_vat_id"])[:2] for d in docs}
+    assert "NL" in countries and len(countries) >= 3
+    assert not any(eu_vat.is_valid(str(d.truth["seller_vat_id"])) for d in docs)
