@@ -68,35 +68,36 @@ def _rss_mib(processes: list[psutil.Process]) -> float:
     return total / 2**20
 
 
-def idle(waiting: int, seconds: float, settle: float) -> Idle:
-    with tempfile.TemporaryDirectory(prefix="docval-idle-") as tmp:
-        root = Path(tmp)
-        (root / "home").mkdir()  # the demo people's keys go to its ~/.config, outside the data directory
-        env = _env(root / "var") | {"DOCVAL_CONFIG": str(root / "docval.toml"), "HOME": str(root / "home")}
-        os.environ.update({k: v for k, v in env.items() if k.startswith("DOCVAL_") or k == "HOME"})
-        from docval.settings import load_settings
-        from flows.appliance import prepare
+def prepared(root: Path, waiting: int) -> dict[str, str]:
+    """A data directory as ``docval up`` prepares it, with ``waiting`` documents waiting; its environment."""
+    (root / "home").mkdir(parents=True)  # the demo people's keys go to its ~/.config, outside the data directory
+    env = _env(root / "var") | {"DOCVAL_CONFIG": str(root / "docval.toml"), "HOME": str(root / "home")}
+    os.environ.update({k: v for k, v in env.items() if k.startswith("DOCVAL_") or k == "HOME"})
+    from docval.settings import load_settings
+    from flows.appliance import prepare
 
-        settings = load_settings()
-        prepare(settings)
-        if waiting:
-            _waiting(settings, waiting, required=2, tag="waiting")
-        appliance = Appliance(env, ("--no-samples",))
-        try:
-            appliance.wait_for("reviewer workbench: ")
-            time.sleep(settle)
-            main = psutil.Process(appliance.process.pid)
-            before, started = _cpu(_tree(main)), time.monotonic()
-            time.sleep(seconds)
-            processes = _tree(main)
-            after, elapsed = _cpu(processes), time.monotonic() - started
-            cpu = sum(value - before.get(pid, 0.0) for pid, value in after.items())
-            figure = Idle(
-                waiting, cpu, elapsed, _rss_mib(processes), _rss_mib([main]), len(processes), os.getloadavg()[0]
-            )
-        finally:
-            appliance.stop()
-    return figure
+    settings = load_settings()
+    prepare(settings)
+    if waiting:
+        _waiting(settings, waiting, required=2, tag="waiting")
+    return env
+
+
+def idle(env: dict[str, str], waiting: int, seconds: float, settle: float) -> Idle:
+    """Start ``docval up`` on a prepared data directory, let it settle, sample its tree while it idles."""
+    appliance = Appliance(env, ("--no-samples",))
+    try:
+        appliance.wait_for("reviewer workbench: ")
+        time.sleep(settle)
+        main = psutil.Process(appliance.process.pid)
+        before, started = _cpu(_tree(main)), time.monotonic()
+        time.sleep(seconds)
+        processes = _tree(main)
+        after, elapsed = _cpu(processes), time.monotonic() - started
+        cpu = sum(value - before.get(pid, 0.0) for pid, value in after.items())
+        return Idle(waiting, cpu, elapsed, _rss_mib(processes), _rss_mib([main]), len(processes), os.getloadavg()[0])
+    finally:
+        appliance.stop()
 
 
 def main() -> None:
@@ -107,16 +108,18 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1)
     args = parser.parse_args()
     figures: dict[int, list[Idle]] = {0: [], args.waiting: []}
-    for _ in range(args.rounds):
-        for waiting in figures:
-            figure = idle(waiting, args.seconds, args.settle)
-            figures[waiting].append(figure)
-            print(
-                f"{waiting:>6} waiting: idle CPU {figure.cpu_seconds:.2f} s over {figure.seconds:.0f} s "
-                f"({100 * figure.cpu_share:.2f} % of one core), RSS tree {figure.rss_mib:.0f} MiB "
-                f"({figure.processes} processes), docval up {figure.main_rss_mib:.0f} MiB; load {figure.load:.1f}",
-                flush=True,
-            )
+    with tempfile.TemporaryDirectory(prefix="docval-idle-") as tmp:
+        envs = {waiting: prepared(Path(tmp) / str(waiting), waiting) for waiting in figures}
+        for _ in range(args.rounds):
+            for waiting, env in envs.items():
+                figure = idle(env, waiting, args.seconds, args.settle)
+                figures[waiting].append(figure)
+                print(
+                    f"{waiting:>6} waiting: idle CPU {figure.cpu_seconds:.2f} s over {figure.seconds:.0f} s "
+                    f"({100 * figure.cpu_share:.2f} % of one core), RSS tree {figure.rss_mib:.0f} MiB "
+                    f"({figure.processes} processes), docval up {figure.main_rss_mib:.0f} MiB; load {figure.load:.1f}",
+                    flush=True,
+                )
     none, backlog = (figures[key] for key in figures)
     cpu = statistics.median(f.cpu_seconds for f in backlog) / statistics.median(f.cpu_seconds for f in none)
     rss = statistics.median(f.rss_mib for f in backlog) - statistics.median(f.rss_mib for f in none)
