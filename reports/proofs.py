@@ -50,10 +50,11 @@ class MemoryTree:
     def root(self) -> bytes:
         return self.levels[-1][0] if self.size else EMPTY_ROOT
 
-    def audit_path(self, index: int) -> list[bytes]:
-        """The RFC 9162 audit path of leaf ``index``: its sibling on each level that has one, bottom-up."""
+    def audit_path(self, index: int, below: int | None = None) -> list[bytes]:
+        """The RFC 9162 audit path of leaf ``index``: its sibling on each level that has one, bottom-up
+        (with ``below``, only on the levels under that height)."""
         path: list[bytes] = []
-        for level in self.levels[:-1]:
+        for level in self.levels[: len(self.levels) - 1 if below is None else below]:
             sibling = index ^ 1
             if sibling < len(level):
                 path.append(level[sibling])
@@ -71,7 +72,7 @@ class ProofTexts:
     """
 
     def __init__(self, tree: MemoryTree, bodies: list[bytes], checkpoint_note: str) -> None:
-        self._levels = tree.levels
+        self._tree = tree
         self._bodies = bodies
         self._tail = b"\n" + checkpoint_note.encode()
         self._shared = min(_SHARED_FROM_LEVEL, len(tree.levels) - 1)
@@ -79,16 +80,9 @@ class ProofTexts:
 
     def proof(self, seq: int) -> bytes:
         """The C2SP tlog-proof of entry ``seq``: header, entry as ``extra``, ``index``, audit path, checkpoint."""
-        lines = [_HEAD, b2a_base64(self._bodies[seq]), b"index %d\n" % seq]
-        index = seq
-        for level in self._levels[: self._shared]:
-            sibling = index ^ 1
-            if sibling < len(level):
-                lines.append(b2a_base64(level[sibling]))
-            index >>= 1
-        lines.append(self._upper[index])
-        lines.append(self._tail)
-        return b"".join(lines)
+        lower = map(b2a_base64, self._tree.audit_path(seq, below=self._shared))
+        head = (_HEAD, b2a_base64(self._bodies[seq]), b"index %d\n" % seq)
+        return b"".join((*head, *lower, self._upper[seq >> self._shared], self._tail))
 
 
 _HEAD = TLOG_PROOF_HEADER.encode() + b"\nextra "
