@@ -36,6 +36,7 @@ class Idle:
     main_rss_mib: float  # the `docval up` process alone
     processes: int
     load: float
+    by_process: dict[str, float]  # CPU seconds per process of the tree, by its command line
 
     @property
     def cpu_share(self) -> float:
@@ -56,6 +57,15 @@ def _cpu(processes: list[psutil.Process]) -> dict[int, float]:
             continue
         times[process.pid] = t.user + t.system + t.children_user + t.children_system
     return times
+
+
+def _label(process: psutil.Process) -> str:
+    """``docval up``, ``prefect server start``, ...: the command line after the interpreter and ``-m``."""
+    try:
+        words = [word for word in process.cmdline()[1:] if word != "-m"]
+    except psutil.NoSuchProcess:
+        return str(process.pid)
+    return " ".join(words[:3]) or process.name()
 
 
 def _rss_mib(processes: list[psutil.Process]) -> float:
@@ -94,8 +104,12 @@ def idle(env: dict[str, str], waiting: int, seconds: float, settle: float) -> Id
         time.sleep(seconds)
         processes = _tree(main)
         after, elapsed = _cpu(processes), time.monotonic() - started
-        cpu = sum(value - before.get(pid, 0.0) for pid, value in after.items())
-        return Idle(waiting, cpu, elapsed, _rss_mib(processes), _rss_mib([main]), len(processes), os.getloadavg()[0])
+        spent = {pid: value - before.get(pid, 0.0) for pid, value in after.items()}
+        by_process = {_label(process): spent.get(process.pid, 0.0) for process in processes}
+        return Idle(
+            waiting, sum(spent.values()), elapsed, _rss_mib(processes), _rss_mib([main]), len(processes),
+            os.getloadavg()[0], by_process,
+        )  # fmt: skip
     finally:
         appliance.stop()
 
@@ -120,6 +134,7 @@ def main() -> None:
                     f"({figure.processes} processes), docval up {figure.main_rss_mib:.0f} MiB; load {figure.load:.1f}",
                     flush=True,
                 )
+                print("    CPU s by process: " + ", ".join(f"{k} {v:.2f}" for k, v in figure.by_process.items()))
     none, backlog = (figures[key] for key in figures)
     cpu = statistics.median(f.cpu_seconds for f in backlog) / statistics.median(f.cpu_seconds for f in none)
     rss = statistics.median(f.rss_mib for f in backlog) - statistics.median(f.rss_mib for f in none)
