@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from approvals.audit import roster_versions
-from approvals.entries import APPROVAL_GRANTED
+from approvals.entries import APPROVAL_GRANTED, PERSON_CHANGED
 from approvals.statement import DecisionStatement
 from ledger import Entry
 
@@ -21,7 +21,7 @@ __all__ = ["write_signed_decisions"]
 
 def write_signed_decisions(directory: Path, ledgers: dict[str | None, Iterable[bytes]]) -> int:
     """Write ``allowed_signers`` (from the root's enrolment, key ``None``) and the decision files; how many."""
-    parsed = {shard: [Entry.from_canonical(body) for body in bodies] for shard, bodies in ledgers.items()}
+    parsed = {shard: _entries_of(bodies, (PERSON_CHANGED, APPROVAL_GRANTED)) for shard, bodies in ledgers.items()}
     versions, _ = roster_versions(parsed.get(None, []))
     signers = dict.fromkeys(
         f"{name} {key['public_key']}\n" for name, key in versions[-1].keys_ever if key.get("kind") == "ssh-ed25519"
@@ -40,3 +40,11 @@ def write_signed_decisions(directory: Path, ledgers: dict[str | None, Iterable[b
             (folder / f"{entry.seq}.sig").write_text(signature["signature"], encoding="utf-8")
             written += 1
     return written
+
+
+def _entries_of(bodies: Iterable[bytes], kinds: tuple[str, ...]) -> list[Entry]:
+    """The entries that may be of ``kinds``: only bodies naming one are parsed (canonical JSON writes
+    ``"kind":"<kind>"`` exactly), as a 100,000-document ledger holds 720,000 entries and few of these.
+    A body that merely mentions a kind elsewhere is parsed too; callers still check ``entry.kind``."""
+    needles = [f'"kind":"{kind}"'.encode() for kind in kinds]
+    return [Entry.from_canonical(body) for body in bodies if any(needle in body for needle in needles)]

@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import queue
+import resource
 import signal
 import statistics
 import subprocess
@@ -58,9 +59,13 @@ def _env(data_dir: Path) -> dict[str, str]:
 class Appliance:
     """``docval up`` as a subprocess, its output read line by line."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], options: tuple[str, ...] = ()) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "docval", "up"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            [sys.executable, "-m", "docval", "up", *options],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=lambda: [self.lines.put(line) for line in self.process.stdout], daemon=True).start()
@@ -109,7 +114,9 @@ def _until_published(settings: Settings, doc: str, started: float) -> float:
     return time.monotonic() - started
 
 
-def _cli(env: dict[str, str], doc: str, key: Path) -> str:
+def _cli(env: dict[str, str], doc: str, key: Path, cpu: list[float]) -> str:
+    """``docval approve`` as a person runs it; appends the command's CPU time (user+sys, ssh-keygen included)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(
         [sys.executable, "-m", "docval", "approve", doc[:16], "--key", str(key), "--reason", "checked"],
         env=env,
@@ -117,6 +124,8 @@ def _cli(env: dict[str, str], doc: str, key: Path) -> str:
         text=True,
         timeout=300,
     )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     if done.returncode != 0:
         raise SystemExit(f"docval approve failed: {done.stdout}{done.stderr}")
     return done.stdout
@@ -192,7 +201,10 @@ def main() -> None:
             start = time.monotonic()
             subprocess.run([sys.executable, "-c", "pass"], check=True)
             baseline = time.monotonic() - start
-            cli, cli_deciding = _time_decisions(settings, waiting[:half], keys, lambda doc, key: _cli(env, doc, key))
+            cli_cpu: list[float] = []
+            cli, cli_deciding = _time_decisions(
+                settings, waiting[:half], keys, lambda doc, key: _cli(env, doc, key, cli_cpu)
+            )
             publish = publisher(settings)
             bench, bench_deciding = _time_decisions(
                 settings, waiting[half:], keys, lambda doc, key: _in_process(settings, publish, doc, key)
@@ -202,6 +214,7 @@ def main() -> None:
     print(f"waiting documents decided: {len(waiting)}  (load average {os.getloadavg()[0]:.1f})")
     print(_summary("CLI docval approve → published", cli))
     print(_summary("  of which the command itself", cli_deciding))
+    print(_summary("  the command's CPU time", cli_cpu))
     print(_summary("workbench path → published", bench))
     print(_summary("  of which recording the decision", bench_deciding))
     print(f"baseline: python -c pass {baseline:.2f} s (each CLI decision starts an interpreter)")

@@ -22,8 +22,11 @@ document waits for people, so they measure processing. ``pg-N+approvals``
 runs the default policy, under which most of these documents wait. Waiting
 documents now hold no run (flows/approvals/: ledger entries only, one deadline
 run scheduled for the earliest deadline); its row shows what the default
-policy costs the same machine (figures in benchmarks/README.md before that
-change were measured with one paused run per waiting document).
+policy costs the same machine, and the last line its throughput against the
+``pg-N`` row with the same workers in the same run (issue 12's bar: within 10 %;
+figures in benchmarks/README.md before that change were measured with one
+paused run per waiting document). ``--workers 3 --sqlite-workers 0`` runs just
+that pair.
 """
 
 from __future__ import annotations
@@ -276,7 +279,21 @@ def main(argv: list[str] | None = None) -> list[Figures]:
             f"{sqlite.docs_per_second:.2f} docs/s ({same.docs_per_second / sqlite.docs_per_second:.2f}x), "
             f"API read {same.api_latency_ms:.1f} vs {sqlite.api_latency_ms:.1f} ms"
         )
+    waited = next((f for f in figures if f.label.endswith("+approvals")), None)
+    if waited is not None and waited.workers in pg:
+        print(_waiting_line(waited, pg[waited.workers]))
     return figures
+
+
+def _waiting_line(waited: Figures, nobody: Figures) -> str:
+    """Issue 12's bar: throughput under the default policy within 10 % of the same cluster's when nobody waits."""
+    ratio = waited.docs_per_second / nobody.docs_per_second
+    verdict = "met" if ratio >= 0.9 else "MISSED"
+    return (
+        f"default policy vs nobody waits, {waited.workers} workers: {waited.docs_per_second:.2f} vs "
+        f"{nobody.docs_per_second:.2f} docs/s ({ratio:.2f}x; bar >= 0.90x: {verdict}), "
+        f"CPU {waited.cpu_seconds:.1f} vs {nobody.cpu_seconds:.1f} s"
+    )
 
 
 if __name__ == "__main__":

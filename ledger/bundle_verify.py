@@ -1417,7 +1417,8 @@ def check_doc_manifest(bundle: Bundle) -> str:
     """One-document mode: only the files that document's check reads are hashed against the manifest.
 
     The manifest of a 100,000-document bundle is megabytes of JSON; the few names are found by a string
-    search of ``"name": "<hex>"`` instead of parsing all of it (names are hex, so they need no escaping).
+    search of ``"name": "<hex>"`` instead of parsing all of it (names are hex, so they need no escaping),
+    each from where its folder's names begin, so the text is scanned about once, not once per proof.
     """
     text = (bundle.directory / "manifest.json").read_text(encoding="utf-8")
     manifest = text[text.index('"files": {') :]  # only the file list, not the free-form "about"
@@ -1427,8 +1428,13 @@ def check_doc_manifest(bundle: Bundle) -> str:
     names += [
         f"{prefix}proofs/{bundle.doc}/{seq}.proof" for prefix, f in held for seq, _ in _entry_proofs(f, bundle.doc)
     ]
+    starts: dict[str, int] = {}
     for name in names:
-        found = re.search(rf'"{re.escape(name)}": "([0-9a-f]{{64}})"', manifest)
+        folder = name.rpartition("/")[0]
+        if folder not in starts:  # one scan to the document's folder: the manifest's names are sorted
+            starts[folder] = max(manifest.find(f'"{folder}/'), 0) if folder else 0
+        pattern = re.compile(rf'"{re.escape(name)}": "([0-9a-f]{{64}})"')
+        found = pattern.search(manifest, starts[folder]) or pattern.search(manifest)
         if found is None:
             raise VerifyError(f"{name} is not in the manifest (is the document in this bundle's period?)")
         if _sha256((bundle.directory / name).read_bytes()).hexdigest() != found.group(1):
