@@ -103,14 +103,21 @@ class _Generator:
     def address(self) -> list[str]:
         return [self.fake.street_address().replace("\n", ", "), f"{self.fake.postcode()} {self.fake.city()}"]
 
-    def invoice(self, number: str | None = None, seller: InvoiceFields | None = None) -> _Invoice:
-        """A consistent invoice; ``seller`` reuses another invoice's seller (for the duplicate case)."""
+    def invoice(
+        self, number: str | None = None, seller: InvoiceFields | None = None, *, small: bool = False
+    ) -> _Invoice:
+        """A consistent invoice; ``seller`` reuses another invoice's seller (for the duplicate case).
+
+        ``small``: under the default policy's 5,000 large-amount limit (at most 2 lines of 3 × 600.00 + 19 %),
+        so a clean one can pass straight through in the demo.
+        """
         issue = date(2026, 1, 5) + timedelta(days=self.rng.randint(0, 280))
         rate = self.rng.choice([Decimal(19), Decimal(7)])
         lines = []
-        for _ in range(self.rng.randint(1, 4)):
-            quantity = Decimal(self.rng.randint(1, 12))
-            price = (Decimal(self.rng.randint(500, 250000)) / 100).quantize(CENT)
+        most_lines, most_quantity, most_cents = (2, 3, 60000) if small else (4, 12, 250000)
+        for _ in range(self.rng.randint(1, most_lines)):
+            quantity = Decimal(self.rng.randint(1, most_quantity))
+            price = (Decimal(self.rng.randint(500, most_cents)) / 100).quantize(CENT)
             lines.append(
                 LineItem(
                     description=self.fake.bs().capitalize(),
@@ -468,8 +475,8 @@ def _build(gen: _Generator, count: int) -> list[tuple[SampleDoc, bytes]]:
     number = len(docs)
     while len(docs) < count:
         number += 1
-        if number % 2:
-            add_invoice(f"invoice-{number:03d}.pdf", gen.invoice())
+        if number % 2:  # every other clean invoice is small: the demo shows both straight-through and large-amount
+            add_invoice(f"invoice-{number:03d}.pdf", gen.invoice(small=number % 4 == 3))
         else:
             add_kyc(f"kyc-{number:03d}.pdf", gen.kyc())
     return docs[:count]
