@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _sample(doc_id: str, group: str) -> Sample:
-    return Sample(doc_id, "zugferd", group, [], {}, {})
+    return Sample(doc_id, "zugferd", group, [], {}, {}, {})
 
 
 def test_loto_holds_out_exactly_one_template_per_fold() -> None:
