@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from docval.settings import Settings
+from flows.approvals.enrol import demo_keys_dir
 from ledger.bundle_verify import Checkpoint, VerifierKey, open_note, verify_tlog_proof
 
 
@@ -57,8 +58,9 @@ def test_make_run_sequence_is_idempotent_and_verifies(settings: Settings, tmp_pa
     second_line = (export / "entries.jsonl").read_bytes().splitlines()[1]
     assert verify_tlog_proof(proof.stdout, second_line, key).size == 11
 
-    rotated = docval("keys", "rotate")
-    assert rotated.returncode == 0 and "key rotated at seq 11" in rotated.stdout
+    admin_key = demo_keys_dir(settings) / "erin"  # the demo admin: a rotation is signed by an admin
+    rotated = docval("keys", "rotate", "--key", str(admin_key))
+    assert rotated.returncode == 0 and "key rotated at seq 11" in rotated.stdout, rotated.stderr
     assert docval("ledger", "verify").returncode == 0
 
 
