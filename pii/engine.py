@@ -110,22 +110,33 @@ class PiiEngine:
         return apply_operators(text, spans, self.config, known=known, keyed_hash=self._keyed_hash)
 
     def mask_text(
-        self, text: str, *, kind: DocKind | None = None, doc: str | None = None, subject: str | None = None
+        self,
+        text: str,
+        *,
+        kind: DocKind | None = None,
+        doc: str | None = None,
+        subject: str | None = None,
+        store: bool = True,
     ) -> MaskedText:
         """``text`` with personal data replaced.
 
         With ``doc`` (or ``subject``) the pseudonyms are the data subject's
         (``subject``, else the document itself) and new ones are stored in the
         vault; without, they live only in the returned ``MaskedText.originals``.
+        ``store=False`` is for a view (the workbench's masked page text): known
+        pseudonyms are reused, new ones are not kept, so looking at a document
+        never writes personal data back, not even of a subject erased since.
         """
-        masked = self._mask(text, kind, doc, subject)
+        masked = self._mask(text, kind, doc, subject, store=store)
         return MaskedText(text=masked.text, originals=masked.originals)
 
-    def _mask(self, text: str, kind: DocKind | None, doc: str | None, subject: str | None) -> Masked:
+    def _mask(
+        self, text: str, kind: DocKind | None, doc: str | None, subject: str | None, *, store: bool = True
+    ) -> Masked:
         owner = subject or (doc_subject(doc) if doc else None)
         known = self.vault.known(owner) if owner else {}
         masked = self._replace(text, with_repeats(text, self.spans(text, kind), known), known)
-        if owner:
+        if owner and store:
             self.vault.store(doc or owner, owner, masked.originals)
         return masked
 

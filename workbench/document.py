@@ -73,7 +73,7 @@ def masked_text(request: Request, session: SignedIn, doc: DocId) -> JSONResponse
     if pdf is None:
         raise WorkbenchError("the original is no longer kept (retention); the masked fields remain")
     engine = bench.pii_engine()
-    pages = [engine.mask_text(text, doc=doc).text if text.strip() else "" for text in page_texts(pdf)]
+    pages = [engine.mask_text(text, doc=doc, store=False).text if text.strip() else "" for text in page_texts(pdf)]
     return JSONResponse({"pages": pages}, headers={"Cache-Control": "no-store"})
 
 

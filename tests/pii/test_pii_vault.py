@@ -107,3 +107,25 @@ def test_erased_subject_is_reported_as_erased_when_its_rows_survive(
         db.executemany("INSERT INTO entries VALUES (?, ?, ?, ?)", rows)
     with pytest.raises(SubjectErased):
         engine.vault.reveal(doc_a, "<PERSON_1>", user="carol", roles=READER)
+
+
+def test_a_view_masks_with_known_pseudonyms_and_stores_nothing(
+    engine_with_two_subjects: tuple[PiiEngine, str, str],
+) -> None:
+    """The workbench's masked page text: it stored fresh originals, even of a subject erased since (issue 13)."""
+    engine, doc_a, _ = engine_with_two_subjects
+    before = _stored(engine)
+    view = engine.mask_text(
+        "Name: Ana Souza, phone +49 30 1234567, Carla Mendes", doc=doc_a, subject="alice", store=False
+    )
+    assert "<PERSON_1>" in view.text and "Ana Souza" not in view.text and "Carla Mendes" not in view.text
+    assert _stored(engine) == before
+    engine.vault.erase("alice")
+    after_erasure = engine.mask_text("Name: Ana Souza", doc=doc_a, subject="alice", store=False)
+    assert "Ana Souza" not in after_erasure.text
+    assert _stored(engine) == before - 2 and engine.vault.subject_ref("alice") not in engine.vault.subjects()
+
+
+def _stored(engine: PiiEngine) -> int:
+    with sqlite3.connect(engine.vault.path) as db:
+        return db.execute("SELECT count(*) FROM entries").fetchone()[0]
