@@ -254,6 +254,17 @@ class Settings(BaseSettings):
     def store_db(self) -> Path:
         return self.data_dir / "store.duckdb"
 
+    def awaiting_pdf(self, doc: str) -> Path:
+        """Where an original waits for its approval: out of ``work/`` (nothing left to compute) but not archived."""
+        return self.work_dir / "awaiting" / f"{doc}.pdf"
+
+    def kept_original(self, doc: str) -> Path | None:
+        """The unmasked original while it waits or once archived; None once retention removed it."""
+        for path in (self.awaiting_pdf(doc), self.archive_dir / f"{doc}.pdf"):
+            if path.exists():
+                return path
+        return None
+
     def resolve(self, relative: Path) -> Path:
         """A configured path, relative to ``data_dir`` unless absolute."""
         return relative if relative.is_absolute() else self.data_dir / relative

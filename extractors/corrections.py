@@ -26,8 +26,6 @@ def corrections_dataset(settings: Settings, labels: dict[str, dict[str, str]]) -
     labelled documents were left out because retention removed their original."""
     documents = []
     for doc, truth in sorted(labels.items()):
-        kept = (settings.work_dir / "awaiting" / f"{doc}.pdf", settings.archive_dir / f"{doc}.pdf")
-        original = next((path for path in kept if path.exists()), None)
-        if original is not None:
+        if (original := settings.kept_original(doc)) is not None:
             documents.append(LabelledDocument(doc, original, dict(truth)))
     return documents, len(labels) - len(documents)

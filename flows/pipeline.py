@@ -68,7 +68,6 @@ __all__ = [
     "WORKER",
     "Context",
     "DocWork",
-    "awaiting_pdf",
     "load_batch",
     "outbox_path",
     "record_claims",
@@ -127,11 +126,6 @@ class DocWork:
 
 def outbox_path(settings: Settings, doc: str) -> Path:
     return settings.outbox / f"{doc}.json"
-
-
-def awaiting_pdf(settings: Settings, doc: str) -> Path:
-    """Where an original waits for its approval: out of ``work/`` (nothing left to compute) but not archived."""
-    return settings.work_dir / "awaiting" / f"{doc}.pdf"
 
 
 def record_claims(ctx: Context, claims: list[Claimed], *, duplicates: list[Claimed]) -> None:
@@ -427,7 +421,7 @@ def _destination(settings: Settings, work: DocWork) -> Path:
     if work.state is DocState.QUARANTINED:
         return settings.quarantine_dir / f"{work.doc}.pdf"
     if work.state is DocState.AWAITING_APPROVAL:
-        return awaiting_pdf(settings, work.doc)
+        return settings.awaiting_pdf(work.doc)
     return settings.archive_dir / f"{work.doc}.pdf"
 
 

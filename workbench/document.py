@@ -20,7 +20,7 @@ from workbench.app import utc_now
 from workbench.deps import DocId, SignedIn, page, workbench
 from workbench.errors import WorkbenchError
 from workbench.pages import Box, page_png, page_texts, value_boxes
-from workbench.views import DocView, document_view, next_waiting, original_pdf
+from workbench.views import DocView, document_view, next_waiting
 
 __all__ = ["router"]
 
@@ -31,7 +31,7 @@ router = APIRouter()
 def document(request: Request, session: SignedIn, doc: DocId) -> HTMLResponse:
     bench = workbench(request)
     view = _found(document_view(bench.settings, doc, bench.ledger(doc)), doc)
-    show_original = session.may_see_originals() and original_pdf(bench.settings, doc) is not None
+    show_original = session.may_see_originals() and bench.settings.kept_original(doc) is not None
     if show_original and doc not in session.viewed:
         role = next(role for role in session.roles if role in ("pii_reader", "senior_reviewer", "admin"))
         payload = OriginalViewedPayload(person=session.person, role=role, pages=view.pages, at=utc_now())
@@ -57,7 +57,7 @@ def page_image(request: Request, session: SignedIn, doc: DocId, number: int) -> 
         )
     if doc not in session.viewed:
         raise WorkbenchError("refused: open the document page first, so the view of its original is ledgered")
-    pdf = original_pdf(bench.settings, doc)
+    pdf = bench.settings.kept_original(doc)
     if pdf is None:
         raise WorkbenchError("the original is no longer kept (retention); the masked fields remain")
     return Response(
@@ -69,7 +69,7 @@ def page_image(request: Request, session: SignedIn, doc: DocId, number: int) -> 
 def masked_text(request: Request, session: SignedIn, doc: DocId) -> JSONResponse:
     """Each page's text with personal data pseudonymised (tokens of the document's vault entries), never raw."""
     bench = workbench(request)
-    pdf = original_pdf(bench.settings, doc)
+    pdf = bench.settings.kept_original(doc)
     if pdf is None:
         raise WorkbenchError("the original is no longer kept (retention); the masked fields remain")
     engine = bench.pii_engine()
@@ -79,7 +79,7 @@ def masked_text(request: Request, session: SignedIn, doc: DocId) -> JSONResponse
 
 def _boxes(settings: Settings, view: DocView) -> dict[str, Box]:
     """Where each field's value is printed on the original (values of two characters or more, as shown)."""
-    pdf = original_pdf(settings, view.doc)
+    pdf = settings.kept_original(view.doc)
     wanted = {
         name: (str(field.value), field.page)
         for name, field in view.fields.items()

@@ -28,7 +28,6 @@ __all__ = [
     "document_view",
     "masked_name",
     "next_waiting",
-    "original_pdf",
     "plain_finding",
     "queue_page",
 ]
@@ -156,14 +155,6 @@ def next_waiting(settings: Settings, doc: str) -> str | None:
             [DocState.AWAITING_APPROVAL.value, doc, doc],
         ).fetchone()
     return row[0] if row else None
-
-
-def original_pdf(settings: Settings, doc: str) -> Path | None:
-    """The unmasked original while it waits (work/awaiting/) or once archived; None if gone."""
-    for path in (settings.work_dir / "awaiting" / f"{doc}.pdf", settings.archive_dir / f"{doc}.pdf"):
-        if path.exists():
-            return path
-    return None
 
 
 def _histories(homes: dict[str, Ledger]) -> dict[str, list[Entry]]:

@@ -22,7 +22,7 @@ from docval.store import DocumentStore
 from flows.approvals.states import ledger_of, open_documents
 from flows.claim import release
 from flows.errors import FlowError
-from flows.pipeline import awaiting_pdf, outbox_path, write_result
+from flows.pipeline import outbox_path, write_result
 from ledger import EntryDraft, LedgerReader
 
 __all__ = ["PUBLISH_DEPLOYMENT", "PUBLISH_FLOW", "finish_decided", "publish_decision", "start_publish", "sweep"]
@@ -92,8 +92,8 @@ def finish_decided(settings: Settings, doc: str, shard: str | None) -> DocState 
     DocumentStore(settings.store_db).update(doc, state=final)
     archived = settings.archive_dir / f"{doc}.pdf"
     release(settings.work_dir, doc, archived)  # sidecar, if any
-    if awaiting_pdf(settings, doc).exists():
-        os.replace(awaiting_pdf(settings, doc), archived)
+    if settings.awaiting_pdf(doc).exists():
+        os.replace(settings.awaiting_pdf(doc), archived)
     return final
 
 
