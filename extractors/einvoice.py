@@ -8,8 +8,14 @@ whose XML value is printed nowhere on the page (``EINVOICE_MISMATCH``).
 
 Both syntaxes EN 16931 allows are read: UN/CEFACT CII (ZUGFeRD 1.0's
 ``CrossIndustryDocument`` and the D16B ``CrossIndustryInvoice`` of ZUGFeRD 2,
-Factur-X and XRechnung) and OASIS UBL 2.1 ``Invoice``. Paths are matched on
-local names, so namespace prefixes and versions do not matter. The parser
+Factur-X and XRechnung) and OASIS UBL 2.1 ``Invoice`` and ``CreditNote``. Paths are matched on
+local names, so namespace prefixes and versions do not matter.
+
+Credit notes: EN 16931 states a credit note's totals as positive amounts and lets the document type
+(UNTDID 1001 code 381 and its kin) carry the direction, while the page prints them negative or under a
+"credit note" title. docval states every total as money owed to the seller, so a credit note's totals are
+negative in the result whichever way the XML writes them (``signed_totals``), and the page reading, which
+keeps a printed minus sign, agrees with the XML reading. The parser
 refuses DTDs and never resolves entities or fetches anything (XXE, billion
 laughs).
 """
@@ -28,7 +34,7 @@ from docval.domain import ExtractedField, Finding, Tier
 from extractors.pdf import IngestError
 from extractors.printed import is_printed
 
-__all__ = ["COMPARED_FIELDS", "cross_check", "parse_einvoice"]
+__all__ = ["COMPARED_FIELDS", "CREDIT_NOTE_TYPE_CODES", "cross_check", "parse_einvoice", "signed_totals"]
 
 Element = Any  # lxml's _Element; kept loose because lxml ships no type stubs
 
@@ -141,6 +147,7 @@ _CII_LINE = (
     ".//LineTotalAmount",
 )
 _UBL_LINE = ("Item/Name", "InvoicedQuantity", "Price/PriceAmount", "LineExtensionAmount")
+_UBL_CREDIT_LINE = ("Item/Name", "CreditedQuantity", "Price/PriceAmount", "LineExtensionAmount")
 
 
 def _single_rate(rates: list[str]) -> str | None:
@@ -157,6 +164,30 @@ def _amount_in(nodes: list[Element], currency: str | None) -> str | None:
         if value is not None:
             return value
     return None
+
+
+# UNTDID 1001 document types EN 16931 counts as credit notes (BT-3): credit note, self-billed, consolidated,
+# price-variation, delegated, factored and forwarder's credit notes, and the related financial adjustments.
+CREDIT_NOTE_TYPE_CODES = frozenset({"81", "83", "261", "262", "296", "308", "381", "396", "420", "458", "532"})
+TOTALS = ("net_total", "tax_total", "grand_total")
+
+
+def signed_totals(values: dict[str, Any], type_code: str | None) -> dict[str, Any]:
+    """``values`` with a credit note's positive totals made negative (see the module docstring); others as given.
+
+    A total the XML already writes negative (a corrective invoice, or a credit note stated the other way) is
+    left alone, so applying this twice changes nothing.
+    """
+    if (type_code or "").strip() not in CREDIT_NOTE_TYPE_CODES:
+        return values
+    return {name: _negative(value) if name in TOTALS else value for name, value in values.items()}
+
+
+def _negative(value: Any) -> Any:
+    if value is None or value == "":
+        return value
+    amount = Decimal(str(value))
+    return str(-amount) if amount > 0 else str(amount)
 
 
 # --- CII: ZUGFeRD 1.0 (CrossIndustryDocument) and D16B (CrossIndustryInvoice) ------------------------------
@@ -194,7 +225,7 @@ def _read_cii(root: Element) -> dict[str, Any]:
     summary = _one(settlement, summary_name)
     seller = _one(agreement, "SellerTradeParty")
     currency = _text(settlement, "InvoiceCurrencyCode")
-    return {
+    values = {
         "invoice_number": _text(document, "ID"),
         "issue_date": _cii_date(_one(document, "IssueDateTime")),
         "due_date": _cii_date(_one(settlement, "SpecifiedTradePaymentTerms/DueDateDateTime")),
@@ -212,6 +243,7 @@ def _read_cii(root: Element) -> dict[str, Any]:
         "tax_total": _amount_in(_all(summary, "TaxTotalAmount"), currency),
         "grand_total": _amount_in(_all(summary, "GrandTotalAmount"), currency),
     }
+    return signed_totals(values, _text(document, "TypeCode"))
 
 
 def _cii_vat_id(party: Element | None) -> str | None:
@@ -221,14 +253,14 @@ def _cii_vat_id(party: Element | None) -> str | None:
     return None
 
 
-# --- UBL 2.1 Invoice ---------------------------------------------------------------------------------------
+# --- UBL 2.1 Invoice and CreditNote --------------------------------------------------------------------------
 
 
 def _read_ubl(root: Element) -> dict[str, Any]:
     supplier = _one(root, "AccountingSupplierParty/Party")
     totals = _one(root, "LegalMonetaryTotal")
     currency = _text(root, "DocumentCurrencyCode")
-    return {
+    values = {
         "invoice_number": _text(root, "ID"),
         "issue_date": _iso_date(_text(root, "IssueDate")),
         "due_date": _iso_date(_text(root, "DueDate") or _text(root, "PaymentMeans/PaymentDueDate")),
@@ -241,18 +273,23 @@ def _read_ubl(root: Element) -> dict[str, Any]:
         or _text(root, "AccountingCustomerParty/Party/PartyName/Name"),
         "iban": _text(root, "PaymentMeans/PayeeFinancialAccount/ID"),
         "currency": currency,
-        "line_items": [_line(line, _UBL_LINE) for line in _all(root, "InvoiceLine")],
+        "line_items": [_line(line, _UBL_LINE) for line in _all(root, "InvoiceLine")]
+        + [_line(line, _UBL_CREDIT_LINE) for line in _all(root, "CreditNoteLine")],
         "net_total": _amount_in(_all(totals, "TaxExclusiveAmount"), currency),
         "tax_rate": _single_rate([r.text or "" for r in _all(root, "TaxTotal/TaxSubtotal/TaxCategory/Percent")]),
         "tax_total": _amount_in(_all(root, "TaxTotal/TaxAmount"), currency),
         "grand_total": _amount_in(_all(totals, "TaxInclusiveAmount"), currency),
     }
+    credit_note = etree.QName(root).localname == "CreditNote"
+    type_code = _text(root, "CreditNoteTypeCode") or ("381" if credit_note else _text(root, "InvoiceTypeCode"))
+    return signed_totals(values, type_code)
 
 
 _READERS: dict[str, Callable[[Element], dict[str, Any]]] = {
     "CrossIndustryDocument": _read_cii,
     "CrossIndustryInvoice": _read_cii,
     "Invoice": _read_ubl,
+    "CreditNote": _read_ubl,
 }
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from docval.settings import Settings
-from extractors.einvoice import parse_einvoice
+from extractors.einvoice import parse_einvoice, signed_totals
 from extractors.extract import extract
 from extractors.matching import matches, same_amount, same_name
 from extractors.pdf import load_pdf
@@ -191,7 +191,8 @@ def _zugferd(root: Path) -> list[LabelledDocument]:
     for entry in json.loads((root / "ground_truth.json").read_text(encoding="utf-8")):
         if not entry.get("corpus_expected_valid") or entry.get("extraction_error"):
             continue  # corpus "fail" samples are robustness inputs, not labelled truth
-        truth = {ours: _text(entry.get(theirs)) for theirs, ours in ZUGFERD_TRUTH_FIELDS.items()}
+        read = {ours: _text(entry.get(theirs)) for theirs, ours in ZUGFERD_TRUTH_FIELDS.items()}
+        truth = signed_totals(read, _text(entry.get("type_code")))  # the XML's credit-note magnitudes, signed
         documents.append(LabelledDocument(Path(entry["pdf"]).stem, root / entry["pdf"], truth, _xml_lines(root, entry)))
     return documents
 

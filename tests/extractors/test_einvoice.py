@@ -14,7 +14,7 @@ import pytest
 
 from docval.domain import ExtractedField, Tier
 from docval.settings import ExtractSettings, Settings
-from extractors.einvoice import cross_check, parse_einvoice
+from extractors.einvoice import CREDIT_NOTE_TYPE_CODES, cross_check, parse_einvoice
 from extractors.extract import extract
 from extractors.pdf import EINVOICE_ATTACHMENTS, IngestError, load_pdf
 from extractors.router import Router
@@ -41,9 +41,18 @@ def _truth(shared_data: Path) -> list[dict[str, Any]]:
 
 
 def _same(expected: str, got: Any) -> bool:
-    if isinstance(got, str) and expected.replace(".", "", 1).isdigit():
+    if isinstance(got, str) and expected.lstrip("-").replace(".", "", 1).isdigit():
         return Decimal(expected) == Decimal(got)
     return " ".join(expected.split()) == got
+
+
+def _expected(entry: dict[str, Any], truth_key: str) -> str | None:
+    """The corpus truth as docval states it: a credit note's totals (positive in its XML) negative."""
+    value = entry.get(truth_key)
+    credit_note = entry.get("type_code") in CREDIT_NOTE_TYPE_CODES
+    if value is None or not credit_note or TRUTH_KEYS[truth_key] not in {"net_total", "tax_total", "grand_total"}:
+        return value
+    return str(-abs(Decimal(value)))
 
 
 def test_every_corpus_xml_matches_ground_truth(shared_data: Path) -> None:
@@ -59,7 +68,7 @@ def test_every_corpus_xml_matches_ground_truth(shared_data: Path) -> None:
         fields = parse_einvoice(xml)
         assert all(f.tier == Tier.EINVOICE and f.confidence == 1.0 for f in fields.values())
         for truth_key, name in TRUTH_KEYS.items():
-            expected = entry.get(truth_key)
+            expected = _expected(entry, truth_key)
             if expected is None:
                 assert name not in fields, (entry["pdf"], name)
             else:
@@ -142,6 +151,54 @@ def test_ubl_invoice() -> None:
         "tax_total": "19.00",
         "grand_total": "119.00",
     }
+
+
+def test_ubl_credit_note_states_its_totals_negative() -> None:
+    credit_note = (
+        UBL.replace(
+            b'<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"',
+            b'<CreditNote xmlns="urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"',
+        )
+        .replace(b"</Invoice>", b"</CreditNote>")
+        .replace(b"InvoiceLine>", b"CreditNoteLine>")
+        .replace(b"InvoicedQuantity", b"CreditedQuantity")
+    )
+    values = {name: field.value for name, field in parse_einvoice(credit_note).items()}
+    assert (values["net_total"], values["tax_total"], values["grand_total"]) == ("-100.00", "-19.00", "-119.00")
+    assert values["line_items"] == [
+        {"description": "Widget", "quantity": "2", "unit_price": "50.00", "amount": "100.00"}
+    ]
+    assert values["invoice_number"] == "UBL-42"
+
+
+def test_a_cii_credit_note_agrees_with_its_page(shared_data: Path, tmp_path: Path) -> None:
+    """The French type-381 avoir prints '-218,48 €'; its XML states the magnitudes: both readings now agree."""
+    entry = next(e for e in _truth(shared_data) if e.get("type_code") == "381")
+    document = load_pdf(shared_data / "zugferd" / entry["pdf"], ExtractSettings(ocr_enabled=False))
+    xml = parse_einvoice(document.einvoice_xml or b"")
+    assert Decimal(xml["grand_total"].value) == -Decimal(entry["grand_total"]) < 0
+    assert Decimal(xml["net_total"].value) == -Decimal(entry["tax_basis_total"]) < 0
+    router = Router.rules_only(Settings(data_dir=tmp_path))
+    page = extract(document, router, einvoice=False)
+    assert page.fields["net_total"].value == xml["net_total"].value
+    assert not [f for f in extract(document, router).findings if f.code == "EINVOICE_MISMATCH"]
+
+
+def test_an_invoice_keeps_positive_totals_whatever_its_type_code() -> None:
+    for code in ("380", "384", "389", None):
+        xml = (
+            UBL.replace(
+                b"<cbc:ID>UBL-42</cbc:ID>",
+                f"<cbc:ID>UBL-42</cbc:ID><cbc:InvoiceTypeCode>{code}</cbc:InvoiceTypeCode>".encode(),
+            )
+            if code
+            else UBL
+        )
+        assert parse_einvoice(xml)["grand_total"].value == "119.00", code
+    credit = UBL.replace(
+        b"<cbc:ID>UBL-42</cbc:ID>", b"<cbc:ID>UBL-42</cbc:ID><cbc:InvoiceTypeCode>381</cbc:InvoiceTypeCode>"
+    )
+    assert parse_einvoice(credit)["grand_total"].value == "-119.00"
 
 
 def _fields(tier: Tier, **values: Any) -> dict[str, ExtractedField]:
