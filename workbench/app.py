@@ -30,7 +30,6 @@ from ledger import Ledger
 from workbench.enrolment import EnrolmentStore
 from workbench.errors import WorkbenchError
 from workbench.sessions import SessionStore
-from workbench.views import masked_name
 
 if TYPE_CHECKING:
     import uvicorn
@@ -146,7 +145,6 @@ def create_app(settings: Settings, publish: Publish, homes: Homes = root_only) -
 
     settings.ensure_dirs()
     templates = Jinja2Templates(directory=HERE / "templates")
-    templates.env.filters["masked"] = masked_name
     app = FastAPI(title="docval workbench", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.workbench = Workbench(
         settings=settings,

@@ -26,7 +26,6 @@ __all__ = [
     "Page",
     "QueueFilter",
     "document_view",
-    "masked_name",
     "next_waiting",
     "plain_finding",
     "queue_page",
@@ -62,7 +61,7 @@ class DocView:
     """One document as a reviewer sees it: masked fields, findings, approval state, ledger timeline."""
 
     doc: str
-    source: str
+    source: str  # the outbox record's: the pipeline masked its personal parts, as `pending` and the report show it
     kind: str
     state: str
     maker: str
@@ -109,14 +108,6 @@ class Page:
     total: int
     number: int
     pages: int
-
-
-def masked_name(source: str) -> str:
-    """An inbox file name with its letters and digits hidden: names often carry a person's name or number."""
-    stem, dot, ext = source.rpartition(".")
-    stem, ext = (stem, ext) if dot else (source, "")
-    shown = "".join("•" if ch.isalnum() else ch for ch in stem[:24])
-    return shown + (f".{ext}" if ext and len(ext) <= 4 else "")
 
 
 def plain_finding(code: str, message: str) -> str:
