@@ -9,7 +9,9 @@ at the same offsets: pattern types (e-mail, IBAN, phone, identifiers, which
 contain those separators) read the name as it is; names, places and
 addresses, and the values this data subject's vault already holds, read it
 with each separator as a space. The extension is not read (a trailing
-``pdf`` makes the model swallow the words before it). The model also draws a
+``pdf`` makes the model swallow the words before it), and each run of
+capitalised words is read alone as well (after a date or a number the model
+misses ``Jean Albert``). The model also draws a
 person wide in a short string (``kyc Anna Schmidt``, ``Sarah Connor 1985``,
 a name run into the IBAN after it) or too narrow (``Peter`` of ``Peter
 Parker``): a person or place loses what a pattern type claims and, in cased

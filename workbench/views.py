@@ -77,11 +77,11 @@ class Decided:
     by: list[Approval]
 
     def summary(self) -> str:
-        people = ", ".join(f"{a.done} by {a.person} ({a.role}) at {a.at}" for a in self.by)
+        """``published by rule clean-invoice at …; by the policy alone, nobody signed``: what a refusal quotes."""
         rule = f" by rule {self.rule}" if self.rule else ""
-        return (
-            f"{self.what}{rule}{f' at {self.at}' if self.at else ''}; {people or 'by the policy alone, nobody signed'}"
-        )
+        at = f" at {self.at}" if self.at else ""
+        people = ", ".join(f"{a.done} by {a.person} ({a.role}) at {a.at}" for a in self.by)
+        return f"{self.what}{rule}{at}; {people or 'by the policy alone, nobody signed'}"
 
 
 @dataclass(frozen=True)
@@ -198,7 +198,7 @@ def _view(settings: Settings, doc: str, history: list, *, timeline: bool = False
     except (OSError, ValueError):
         return None
     state = fold_state(doc, history)
-    decided = next((e for e in history if e.kind == EntryKind.DECIDED.value), None)
+    policy_entry = next((e for e in history if e.kind == EntryKind.DECIDED.value), None)
     ingested = next((e for e in history if e.kind == EntryKind.INGESTED.value), None)
     return DocView(
         doc=doc,
@@ -207,7 +207,7 @@ def _view(settings: Settings, doc: str, history: list, *, timeline: bool = False
         state=result.state.value,
         maker=state.maker or "unknown",
         rule=state.rule or "",
-        amount=decided.data.get("amount") if decided else None,
+        amount=policy_entry.data.get("amount") if policy_entry else None,
         deadline=state.deadline.isoformat(timespec="minutes") if state.deadline else None,
         approvals_required=state.approvals_required,
         approvals=_approvals(state),
