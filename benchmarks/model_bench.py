@@ -26,13 +26,13 @@ import tempfile
 import time
 from collections import Counter
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import yaml
 
+from approvals.policy_input import decision_input
 from docval.settings import Settings
 from extractors.extract import extract
 from extractors.layouts import generate
@@ -43,8 +43,7 @@ from extractors.pdf import load_pdf
 from extractors.router import Router
 from extractors.scans import scanned
 from extractors.validate import validate
-from flows.policy import DEFAULT_POLICY_YAML, DecisionInput, Policy
-from ledger.bundle_verify import lowest_confidence
+from flows.policy import DEFAULT_POLICY_YAML, Policy
 
 EVAL_LAYOUTS = (7, 8)
 HEAD = (
@@ -155,7 +154,9 @@ def run_generated(count: int, seed: int, defective: float, *, scans: bool = Fals
                     extraction, doc=invoice.name, store=None, hasher=None, settings=settings.extract, today=TODAY
                 )
                 codes = sorted({f.code for f in findings})
-                decision = policy.decide(_facts(extraction, codes), now=datetime.now(UTC))
+                decision = policy.decide(
+                    decision_input(extraction.kind, extraction.fields, codes), now=datetime.now(UTC)
+                )
                 auto = decision.outcome.value == "auto_approve"
                 stp[name]["clean" if clean else "defective"] += 1
                 stp[name][("clean" if clean else "defective") + "_auto"] += auto
@@ -193,21 +194,6 @@ def run_generated(count: int, seed: int, defective: float, *, scans: bool = Fals
         )
         rules = {k[5:]: v for k, v in counts.items() if k.startswith("rule:")}
         print(f"  {name}: clean documents by policy rule {rules}; false findings {dict(finding_codes[name])}")
-
-
-def _facts(extraction, codes: list[str]) -> DecisionInput:
-    confidences = {name: field.confidence for name, field in extraction.fields.items()}
-    total = extraction.fields.get("grand_total")
-    try:
-        amount = Decimal(str(total.value)) if total is not None else None
-    except InvalidOperation:
-        amount = None
-    return DecisionInput(
-        kind=extraction.kind,
-        finding_codes=codes,
-        amount=amount,
-        min_confidence=lowest_confidence(confidences),
-    )
 
 
 def main() -> None:

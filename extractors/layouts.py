@@ -30,7 +30,7 @@ from stdnum.eu import vat as eu_vat
 from stdnum.iso7064 import mod_11_10
 
 from extractors.layout_draw import LAYOUTS, draw
-from extractors.samples import CENT
+from extractors.sample_fields import CENT
 
 __all__ = ["DEFECTS", "LANGUAGES", "GeneratedInvoice", "Style", "generate"]
 

@@ -26,12 +26,13 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
+from approvals.policy_input import DecisionInput, decision_amount, decision_input
 from approvals.statement import fields_digest
 from docval.domain import (
     Cost,
@@ -59,9 +60,8 @@ from docval.store import DocumentStore
 from flows.audit import Audit, Draft, HistoryEntry
 from flows.claim import Claimed, atomic_write, claimed_again, release, work_pdf
 from flows.makers import UNKNOWN_MAKER, FileFacts, enrolled_people, maker_of, person_of
-from flows.policy import DecisionInput, Policy, PolicyDecision
+from flows.policy import Policy, PolicyDecision
 from flows.toolkit import IngestFailure, Toolkit
-from ledger.bundle_verify import lowest_confidence
 
 __all__ = [
     "STAGES",
@@ -336,23 +336,11 @@ def _decision_from(payload: DecidedPayload) -> PolicyDecision:
 
 
 def _amount(work: DocWork) -> Decimal | None:
-    total = work.extraction.fields.get("grand_total") if work.extraction is not None else None
-    if total is None or total.value is None:
-        return None
-    try:
-        return Decimal(str(total.value))
-    except InvalidOperation:
-        return None
+    return decision_amount(work.extraction.fields) if work.extraction is not None else None
 
 
 def _facts(work: DocWork) -> DecisionInput:
-    confidences = {name: value.confidence for name, value in work.extraction.fields.items()}
-    return DecisionInput(
-        kind=work.kind,
-        finding_codes=sorted({finding.code for finding in work.findings}),
-        amount=_amount(work),
-        min_confidence=lowest_confidence(confidences),
-    )
+    return decision_input(work.kind, work.extraction.fields, (finding.code for finding in work.findings))
 
 
 def finish(ctx: Context, batch: list[DocWork]) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from approvals.policy_input import DecisionInput
 from docval.configfile import load_yaml_model
 from docval.domain import DocKind, Outcome
 from ledger.bundle_verify import policy_outcome
@@ -63,15 +64,6 @@ class Rule(_Strict):
         if outcome is Outcome.QUARANTINE:
             raise ValueError("quarantine is for unreadable files, not a policy outcome")
         return outcome
-
-
-class DecisionInput(_Strict):
-    """What the policy sees: no values, only the kind, finding codes, the amount and confidences."""
-
-    kind: DocKind
-    finding_codes: list[str] = []
-    amount: Decimal | None = None
-    min_confidence: float | None = None
 
 
 class PolicyDecision(_Strict):

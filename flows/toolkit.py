@@ -113,13 +113,14 @@ class Toolkit:
         return findings, ValidatedPayload(findings=findings)
 
     def mask_source(self, source: str, doc: str | None) -> str:
-        """The inbox name as the outbox, ``pending`` and reports show it: escaped, then pseudonymised.
+        """The inbox name as the outbox, ``pending``, the workbench and reports show it: escaped, then pseudonymised.
 
-        Names hold what people type into them (a supplier's IBAN, a customer's e-mail); the originals go to the
-        vault under the document, like field values, so a reader with the PII role can still reveal them
-        (a file refused before it has an id, ``doc`` None, keeps them nowhere).
+        Names hold what people type into them (a supplier's IBAN, a customer's e-mail); only those parts are
+        masked (``PiiEngine.mask_name``), so ``kyc-016.pdf`` stays readable. The originals go to the vault
+        under the document, like field values, so a reader with the PII role can still reveal them (a file
+        refused before it has an id, ``doc`` None, keeps them nowhere).
         """
-        return self.pii.mask_text(shown(source), doc=doc).text
+        return self.pii.mask_name(shown(source), doc=doc).text
 
     def mask(self, extraction: Extraction, doc: str) -> tuple[dict[str, ExtractedField], MaskedPayload]:
         masked = self.pii.mask_fields(extraction.fields, kind=extraction.kind, doc=doc)

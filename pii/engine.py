@@ -16,6 +16,7 @@ from docval.settings import Settings
 from pii.analysis import Analyzer, Span, build_analyzer, resolve_overlaps, with_repeats
 from pii.config import PiiConfig, load_config
 from pii.errors import PiiError
+from pii.filenames import name_spans, span_values
 from pii.parties import contact_tail
 from pii.pseudonyms import Masked, apply_operators
 from pii.scan import LeakHit, ValueIndex, scan_paths
@@ -139,6 +140,20 @@ class PiiEngine:
         if owner and store:
             self.vault.store(doc or owner, owner, masked.originals)
         return masked
+
+    def mask_name(self, name: str, *, doc: str | None = None) -> MaskedText:
+        """A file name with only its personal parts pseudonymised, its other words kept (``pii.filenames``).
+
+        With ``doc`` the pseudonyms are the document's subject's, so the person a KYC form is about has the
+        same token in its name as in its fields; new originals go to the vault as ``mask_text`` keeps them.
+        """
+        owner = doc_subject(doc) if doc else None
+        known = self.vault.known(owner) if owner else {}
+        spans = name_spans(self.analyzer.analyze, name, self.entities_for(None), _NAME_LIKE, known)
+        masked = self._replace(span_values(name, spans, _NAME_LIKE), spans, known)
+        if owner:
+            self.vault.store(doc, owner, masked.originals)
+        return MaskedText(text=masked.text, originals=masked.originals)
 
     def mask_function(self, kind: DocKind | None = None) -> MaskFunction:
         """What extractors' remote tier calls: text -> masked text plus the in-memory re-identification map."""

@@ -24,13 +24,14 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 
+from approvals.entries import PERSON_CHANGED
+from approvals.people import Roster, fold_roster
 from docval.events import EntryKind
 from docval.settings import Settings
 from ledger import Ledger
 from workbench.enrolment import EnrolmentStore
 from workbench.errors import WorkbenchError
 from workbench.sessions import SessionStore
-from workbench.views import masked_name
 
 if TYPE_CHECKING:
     import uvicorn
@@ -76,6 +77,8 @@ class Workbench:
     homes: Homes = root_only
     _pii: PiiEngine | None = None
     _pii_lock: threading.Lock = field(default_factory=threading.Lock)
+    _roster: tuple[int, Roster] | None = None  # (seq of the last enrolment entry, the roster folded up to it)
+    _roster_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def origin(self) -> str:
@@ -108,6 +111,19 @@ class Workbench:
 
         Opened once (a ``Ledger`` holds no connection between calls; opening it checks its tables)."""
         return Ledger.open(self.settings)
+
+    def roster(self) -> Roster:
+        """Who is enrolled now, from the root ledger; folded again only after a new enrolment entry.
+
+        Folding checks every admin signature (~1.5 ms each), and every document page asks who may decide; the
+        approvals core still folds its own roster under the write lock when a decision is recorded."""
+        with self.root.reader() as reader:
+            facts = reader.entries_of_kind([PERSON_CHANGED])
+        last = facts[-1].seq if facts else -1
+        with self._roster_lock:
+            if self._roster is None or self._roster[0] != last:
+                self._roster = (last, fold_roster(facts))
+            return self._roster[1]
 
     def ledgers(self, docs: list[str]) -> dict[str, Ledger]:
         """Each document's home ledger, one lookup for a page of documents, so a shard's history stays one chain."""
@@ -146,7 +162,6 @@ def create_app(settings: Settings, publish: Publish, homes: Homes = root_only) -
 
     settings.ensure_dirs()
     templates = Jinja2Templates(directory=HERE / "templates")
-    templates.env.filters["masked"] = masked_name
     app = FastAPI(title="docval workbench", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.workbench = Workbench(
         settings=settings,

@@ -3,7 +3,9 @@
 ``/options`` builds the statement (document, the round's nonce, the digest of
 the values shown, decision, reason, signer, time) and first runs the core's
 rules that need no signature, so the maker, a second vote or a wrong role is
-refused on screen before anybody is asked to sign. ``/verify`` checks the
+refused on screen before anybody is asked to sign (the document page runs the
+same rules, ``refusals``, to offer no buttons to whom they refuse); a decided
+document is refused with its outcome. ``/verify`` checks the
 assertion, then hands the statement and the exact bytes received to the core,
 which re-checks everything under the ledger's write lock and ledgers the
 verdict; a decided document is handed to the injected publish function.
@@ -22,45 +24,61 @@ from approvals.record import read_roster, record_decision
 from approvals.rules import Attempt, enrolled, not_already_counted, not_the_maker, role_allowed, round_open
 from approvals.state import ApprovalState, fold_state
 from approvals.statement import DecisionStatement
+from workbench.app import Workbench
 from workbench.auth import CeremonyBody, check_signed_request, evidence, sign_request
 from workbench.corrections import correctors
 from workbench.deps import DocId, Guarded, SignedIn, workbench
 from workbench.errors import WorkbenchError
+from workbench.views import decided_outcome
 
-__all__ = ["router"]
+__all__ = ["refusals", "router"]
 
 router = APIRouter()
+Decision = Literal["approve", "reject"]
 _PREFLIGHT = (round_open, enrolled, role_allowed, not_the_maker, not_already_counted)
 
 
 class DecisionBody(BaseModel):
-    decision: Literal["approve", "reject"]
+    decision: Decision
     reason: str = Field(max_length=2000)
 
 
 @router.post("/doc/{doc}/decide/options", dependencies=[Guarded])
 def decide_options(request: Request, session: SignedIn, doc: DocId, body: DecisionBody) -> dict[str, Any]:
     bench = workbench(request)
-    if not body.reason.strip():
-        raise WorkbenchError("refused: give a reason; it is kept in the ledger so an auditor can read why")
     history = bench.ledger(doc).entries_for_doc(doc)
     state = fold_state(doc, history)
-    statement = DecisionStatement(
-        doc=doc,
-        round=state.round or "0" * 32,
-        fields_sha256=state.fields_sha256 or "0" * 64,
-        decision=body.decision,
-        reason=bench.mask_reason(doc, body.reason.strip()),
-        signer=session.person,
-        signed_at=datetime.now(UTC).isoformat(timespec="seconds"),
-    )
-    attempt = Attempt(statement, {}, state, read_roster(bench.root), datetime.now(UTC))
-    reasons = [reason for rule in _PREFLIGHT if (reason := rule(attempt))]
+    settled = decided_outcome(state, history)
+    if settled is not None:
+        raise WorkbenchError(f"refused: this document is already {settled.summary()}; nothing is left to decide")
+    if not body.reason.strip():
+        raise WorkbenchError("refused: give a reason; it is kept in the ledger so an auditor can read why")
+    reasons = refusals(bench, state, session.person)
     if _only_correctors(state, correctors(history), session.person, body.decision):
         reasons.append(f"{session.person} corrected values of this document and cannot be its only approver")
     if reasons:
         raise WorkbenchError("refused: " + "; ".join(reasons))
+    statement = _statement(state, session.person, body.decision, bench.mask_reason(doc, body.reason.strip()))
     return sign_request(bench, session, statement.message(), "decide", {"doc": doc})
+
+
+def refusals(bench: Workbench, state: ApprovalState, person: str) -> list[str]:
+    """Why ``person`` may not decide the document now, by the core's rules that need no signature ([]: they may)."""
+    attempt = Attempt(_statement(state, person, "approve", "-"), {}, state, bench.roster(), datetime.now(UTC))
+    return [reason for rule in _PREFLIGHT if (reason := rule(attempt))]
+
+
+def _statement(state: ApprovalState, person: str, decision: Decision, reason: str) -> DecisionStatement:
+    """What ``person`` signs to decide this round (placeholders where the document waits for no round)."""
+    return DecisionStatement(
+        doc=state.doc,
+        round=state.round or "0" * 32,
+        fields_sha256=state.fields_sha256 or "0" * 64,
+        decision=decision,
+        reason=reason,
+        signer=person,
+        signed_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
 
 
 def _only_correctors(state: ApprovalState, makers: set[str], person: str, decision: str) -> bool:

@@ -1,5 +1,9 @@
 """The document screen: page images beside the extracted fields, findings, timeline, and the decision.
 
+The decision part shows who decided so far and, for a decided document, its
+outcome; the Approve/Reject buttons appear only where the approvals core's
+rules would let the signed-in person decide, and otherwise the page says why.
+
 Page images show the unmasked original, so only roles allowed to see
 originals get them, with a rectangle where each value is printed, and the
 view is ledgered (``original.viewed``) before the first image is served; an
@@ -17,6 +21,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from docval.events import EntryKind, OriginalViewedPayload
 from docval.settings import Settings
 from workbench.app import utc_now
+from workbench.decide import refusals
 from workbench.deps import DocId, SignedIn, page, workbench
 from workbench.errors import WorkbenchError
 from workbench.pages import Box, page_png, page_texts, value_boxes
@@ -37,11 +42,13 @@ def document(request: Request, session: SignedIn, doc: DocId) -> HTMLResponse:
         payload = OriginalViewedPayload(person=session.person, role=role, pages=view.pages, at=utc_now())
         bench.record(EntryKind.ORIGINAL_VIEWED, payload, actor=session.person, doc=doc)
         session.viewed.add(doc)
+    state = view.approval if view.decided is None else None  # None: decided, nobody is offered a decision
     context = {
         "view": view,
         "show_original": show_original,
         "boxes": _boxes(bench.settings, view) if show_original else {},
         "own": view.maker == session.person,
+        "refusals": refusals(bench, state, session.person) if state is not None else [],
         "next_doc": next_waiting(bench.settings, doc),
     }
     return page(request, "document.html", context)

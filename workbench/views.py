@@ -4,7 +4,8 @@ The queue pages through the store first and reads outbox records and ledger
 histories only for the rows on the page, so a backlog of thousands costs one
 page of reads. The approval state shown (rule, deadline, approvals so far) is
 the approvals core's fold of the document's ledger entries, the same fold it
-decides from.
+decides from; so is whether a document is decided (``Decided``), which the
+outbox says only once publishing has rewritten the record.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from approvals.state import fold_state
+from approvals.state import ApprovalState, fold_state
 from docval.db import connect
 from docval.domain import DocState, DocumentResult, ExtractedField
 from docval.events import EntryKind
@@ -22,11 +23,12 @@ from ledger import Entry, Ledger
 
 __all__ = [
     "Approval",
+    "Decided",
     "DocView",
     "Page",
     "QueueFilter",
+    "decided_outcome",
     "document_view",
-    "masked_name",
     "next_waiting",
     "plain_finding",
     "queue_page",
@@ -35,6 +37,9 @@ __all__ = [
 WEAK_CONFIDENCE = 0.8
 _SORTS = {"oldest": "claimed_at ASC", "newest": "claimed_at DESC", "kind": "kind ASC, claimed_at ASC"}
 _STATES = {"waiting": [DocState.AWAITING_APPROVAL], "decided": [DocState.PUBLISHED, DocState.REJECTED]}
+
+_FINAL_KINDS = {EntryKind.PUBLISHED.value: "published", EntryKind.REJECTED.value: "rejected"}
+_SETTLED = {"publish": "decided, being published", "reject": "decided, being rejected"}
 
 HomeLedgers = Callable[[list[str]], dict[str, Ledger]]  # Workbench.ledgers: each document's home ledger
 
@@ -56,13 +61,35 @@ class Approval:
     decision: str
     at: str
 
+    @property
+    def done(self) -> str:
+        return {"approve": "approved", "reject": "rejected"}.get(self.decision, self.decision)
+
+
+@dataclass(frozen=True)
+class Decided:
+    """How a decided document ended: what, by which rule, when, and whose signed decisions counted (none: the
+    policy alone)."""
+
+    what: str  # published, rejected, or being published/rejected (decided; the publish run follows)
+    rule: str
+    at: str | None
+    by: list[Approval]
+
+    def summary(self) -> str:
+        """``published by rule clean-invoice at …; by the policy alone, nobody signed``: what a refusal quotes."""
+        rule = f" by rule {self.rule}" if self.rule else ""
+        at = f" at {self.at}" if self.at else ""
+        people = ", ".join(f"{a.done} by {a.person} ({a.role}) at {a.at}" for a in self.by)
+        return f"{self.what}{rule}{at}; {people or 'by the policy alone, nobody signed'}"
+
 
 @dataclass(frozen=True)
 class DocView:
     """One document as a reviewer sees it: masked fields, findings, approval state, ledger timeline."""
 
     doc: str
-    source: str
+    source: str  # the outbox record's: the pipeline masked its personal parts, as `pending` and the report show it
     kind: str
     state: str
     maker: str
@@ -75,6 +102,8 @@ class DocView:
     findings: list[tuple[str, str]] = field(default_factory=list)
     timeline: list[tuple[int, str, str, str]] = field(default_factory=list)
     pages: int = 0
+    decided: Decided | None = None  # None while people may still decide
+    approval: ApprovalState | None = None  # the core's fold, which the decision rules read
 
     @property
     def supplier(self) -> str:
@@ -87,8 +116,8 @@ class DocView:
         if self.state != DocState.AWAITING_APPROVAL:
             return self.state.replace("_", " ")
         text = f"{done} of {self.approvals_required} approvals"
-        if done >= self.approvals_required:
-            return text + " — decided, publishing"
+        if self.decided is not None:
+            return f"{text} — {self.decided.what}"
         return text + (f" — waiting for {'a second' if done == 1 else 'another'} person" if done else "")
 
     def weak(self, name: str) -> bool:
@@ -109,14 +138,6 @@ class Page:
     total: int
     number: int
     pages: int
-
-
-def masked_name(source: str) -> str:
-    """An inbox file name with its letters and digits hidden: names often carry a person's name or number."""
-    stem, dot, ext = source.rpartition(".")
-    stem, ext = (stem, ext) if dot else (source, "")
-    shown = "".join("•" if ch.isalnum() else ch for ch in stem[:24])
-    return shown + (f".{ext}" if ext and len(ext) <= 4 else "")
 
 
 def plain_finding(code: str, message: str) -> str:
@@ -177,7 +198,7 @@ def _view(settings: Settings, doc: str, history: list, *, timeline: bool = False
     except (OSError, ValueError):
         return None
     state = fold_state(doc, history)
-    decided = next((e for e in history if e.kind == EntryKind.DECIDED.value), None)
+    policy_entry = next((e for e in history if e.kind == EntryKind.DECIDED.value), None)
     ingested = next((e for e in history if e.kind == EntryKind.INGESTED.value), None)
     return DocView(
         doc=doc,
@@ -186,13 +207,37 @@ def _view(settings: Settings, doc: str, history: list, *, timeline: bool = False
         state=result.state.value,
         maker=state.maker or "unknown",
         rule=state.rule or "",
-        amount=decided.data.get("amount") if decided else None,
+        amount=policy_entry.data.get("amount") if policy_entry else None,
         deadline=state.deadline.isoformat(timespec="minutes") if state.deadline else None,
         approvals_required=state.approvals_required,
-        approvals=[Approval(c.person, c.role.value, "approve", c.at) for c in state.approvals]
-        + [Approval(c.person, c.role.value, "reject", c.at) for c in state.rejections],
+        approvals=_approvals(state),
         fields=dict(result.fields),
         findings=[(f.code, plain_finding(f.code, f.message)) for f in result.findings],
         timeline=[(e.seq, e.ts, str(e.kind), e.actor) for e in history] if timeline else [],
         pages=int(ingested.data.get("pages", 0)) if ingested else 0,
+        decided=decided_outcome(state, history, result.state),
+        approval=state,
     )
+
+
+def _approvals(state: ApprovalState) -> list[Approval]:
+    return [Approval(c.person, c.role.value, "approve", c.at) for c in state.approvals] + [
+        Approval(c.person, c.role.value, "reject", c.at) for c in state.rejections
+    ]
+
+
+def decided_outcome(
+    state: ApprovalState, history: list[Entry], outbox_state: DocState = DocState.AWAITING_APPROVAL
+) -> Decided | None:
+    """The outcome when nobody may decide any more: a final entry, counted decisions that settle the round, or
+    an outbox record that left ``awaiting_approval`` (a history this ledger does not hold)."""
+    approvals = _approvals(state)
+    final = next((e for e in reversed(history) if e.kind in _FINAL_KINDS), None)
+    if final is not None:
+        return Decided(_FINAL_KINDS[final.kind], state.rule or "", final.ts, approvals)
+    if state.outcome is not None:
+        at = max(approval.at for approval in approvals) if approvals else None
+        return Decided(_SETTLED[state.outcome], state.rule or "", at, approvals)
+    if outbox_state != DocState.AWAITING_APPROVAL:
+        return Decided(outbox_state.value.replace("_", " "), state.rule or "", None, approvals)
+    return None

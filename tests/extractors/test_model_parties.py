@@ -5,12 +5,12 @@ the seller read at the auto-accept level on most clean invoices, and still no de
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import yaml
 
+from approvals.policy_input import decision_input
 from docval.domain import DocKind
 from docval.settings import Settings
 from extractors.extract import extract
@@ -21,7 +21,7 @@ from extractors.model.features import FEATURE_NAMES, feature_matrix
 from extractors.pdf import PdfDocument, load_pdf
 from extractors.router import Router
 from extractors.validate import validate
-from flows.policy import DEFAULT_POLICY_YAML, DecisionInput, Policy
+from flows.policy import DEFAULT_POLICY_YAML, Policy
 from ledger.bundle_verify import lowest_confidence
 
 # Floors just under the figures benchmarks/model_bench.py measured (benchmarks/README.md, 2026-12-05).
@@ -121,18 +121,8 @@ def test_unseen_sellers_reach_the_auto_accept_level_and_defective_invoices_never
     assert sum(sure) / len(sure) >= UNSEEN_SELLER_SURE_FLOOR, sure
     policy = Policy.model_validate(yaml.safe_load(DEFAULT_POLICY_YAML))
     defective = [
-        policy.decide(_facts(extraction, codes), now=datetime.now(UTC)).outcome.value
+        policy.decide(decision_input(DocKind.INVOICE, extraction.fields, codes), now=datetime.now(UTC)).outcome.value
         for invoice, extraction, codes in unseen
         if invoice.defect is not None
     ]
     assert defective and "auto_approve" not in defective
-
-
-def _facts(extraction, codes: list[str]) -> DecisionInput:
-    total = extraction.fields.get("grand_total")
-    return DecisionInput(
-        kind=DocKind.INVOICE,
-        finding_codes=codes,
-        amount=Decimal(str(total.value)) if total else None,
-        min_confidence=lowest_confidence({name: field.confidence for name, field in extraction.fields.items()}),
-    )

@@ -63,10 +63,12 @@ def test_sample_inbox_through_the_flow_then_leak_scan(
     encrypted = _id(folder, "invoice-010-encrypted.pdf")
     reason = json.loads((flow_settings.quarantine_dir / f"{encrypted}.reason.json").read_text())
     assert reason["reason"] == "ENCRYPTED" and reason["stage"] == "ingest"
+    assert reason["source"] == "invoice-010-encrypted.pdf"
     duplicates = [e for e in Ledger.open(flow_settings).entries() if e.kind == EntryKind.DUPLICATE]
     assert [e.doc for e in duplicates] == [_id(folder, samples[0].file)]
     assert not list(flow_settings.inbox.iterdir())
     _assert_runs_named_for_people_with_their_artifacts(flow_settings, len(samples))
+    _assert_names_kept(flow_settings, {doc: sample.file for doc, sample in ids.items()})
 
     _assert_no_leaks(flow_settings, prefect_server[1], caplog.text)
 
@@ -93,6 +95,18 @@ def _assert_runs_named_for_people_with_their_artifacts(settings: Settings, docum
             assert kinds["docval-batch-kpis"].type == "table"
             assert f"]({settings.workbench.public_origin})" in str(kinds["docval-batch-review"].data)
     assert sum(len(run.parameters["doc_ids"]) for run in ours) >= documents
+
+
+def _assert_names_kept(settings: Settings, names: dict[str, str]) -> None:
+    """The sample names hold no personal data, so the outbox, `docval pending --json` and the report show them
+    as they are (masked as running text, ``kyc-012-bad-iban.pdf`` was ``<PERSON_2>`` in all three)."""
+    from flows.approvals.pending import pending_rows
+    from reports.identify import identify
+
+    shown = {doc: identify(settings.outbox, doc).source for doc in names if (settings.outbox / f"{doc}.json").exists()}
+    assert shown == {doc: names[doc] for doc in shown} and len(shown) >= len(names) - 2  # 2 quarantined: no record
+    pending = {row["doc"]: row["source"] for row in pending_rows(settings)}
+    assert pending and pending == {doc: names[doc] for doc in pending}
 
 
 def _docs(settings: Settings) -> set[str]:

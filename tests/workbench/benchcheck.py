@@ -25,6 +25,9 @@ FIELDS = {
 }
 
 
+SOURCE = "invoice-<PERSON_1>.pdf"  # as the pipeline masks "invoice-Sai Yu Chung.pdf" (PiiEngine.mask_name)
+
+
 def make_key(directory: Path, name: str) -> Path:
     """A real Ed25519 key pair from ssh-keygen, outside the data directory like a person's own machine."""
     path = directory / name
@@ -58,7 +61,7 @@ def waiting_document(settings, ledger: Ledger, pdf: Path, *, maker: str, require
     findings = [Finding(code="LOW_CONFIDENCE", message="grand_total below threshold", fields=["grand_total"])]
     result = DocumentResult(
         doc=doc,
-        source="AmazonWebServices-invoice.pdf",
+        source=SOURCE,
         kind=DocKind.INVOICE,
         state=DocState.AWAITING_APPROVAL,
         fields=FIELDS,

@@ -19,18 +19,22 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import typer
-from benchcheck import enrol_ssh, make_key, waiting_document
+from benchcheck import SOURCE, enrol_ssh, make_key, waiting_document
 from playwright.sync_api import Browser, BrowserContext, CDPSession, Page, expect, sync_playwright
 from typer.testing import CliRunner
 
 from approvals.audit import check_installation
 from approvals.entries import DecisionPayload
-from approvals.record import read_roster
+from approvals.record import read_roster, record_decision
 from approvals.roles import Role
+from approvals.signers import ssh_signature
+from approvals.state import fold_state
+from approvals.statement import DecisionStatement
 from docval.hashing import KeyedHasher
 from docval.settings import Settings, load_settings
 from docval.shards import shard_settings
@@ -212,7 +216,7 @@ def test_invite_enrol_sign_in_review_and_two_people_approve(bench: Bench) -> Non
     queue = bob.page
     expect(queue.locator("table.queue tbody tr")).to_have_count(3)  # two in the root ledger, one in a shard
     expect(queue.locator("table.queue")).to_contain_text("low_confidence")
-    expect(queue.locator("table.queue")).not_to_contain_text("AmazonWebServices")  # source names are masked
+    expect(queue.locator("table.queue")).to_contain_text(SOURCE)  # the outbox's masked name, as pending shows it
     SHOTS.mkdir(parents=True, exist_ok=True)
     queue.screenshot(path=str(SHOTS / "queue.png"), full_page=True)
 
@@ -244,14 +248,22 @@ def test_invite_enrol_sign_in_review_and_two_people_approve(bench: Bench) -> Non
     _decide(bob, bench.doc, "approve", "matches the purchase order")
     expect(bob.page.locator("#progress")).to_contain_text("1 of 2 approvals — waiting for a second person")
 
-    _decide(bob, bench.doc, "approve", "again")  # a second vote by the same person is refused on screen
-    expect(bob.page.locator("#refusal")).to_contain_text("has already decided in this round")
+    # bob's approval counts in this round: the page offers him no second vote and says why; the core still refuses
+    expect(bob.page.locator("#decisions")).to_contain_text("Approved by bob (reviewer)")
+    expect(bob.page.locator("#cannot-decide")).to_contain_text("has already decided in this round")
+    expect(bob.page.locator("button[data-decision]")).to_have_count(0)
+    again = _post(bob.page, f"/doc/{bench.doc}/decide/options", {"decision": "approve", "reason": "again"})
+    assert again["status"] == 403 and "has already decided in this round" in again["body"]["error"]
 
     alice = _enrol(bench, "alice", "submitter", "reviewer")  # the maker, now with a passkey too
     _sign_in(bench, alice)
     expect(alice.page.locator("table.queue")).to_contain_text("your submission")
-    _decide(alice, bench.doc, "approve", "looks fine to me")
-    expect(alice.page.locator("#refusal")).to_contain_text("alice submitted this document and cannot decide on it")
+    alice.page.goto(f"/doc/{bench.doc}")  # the maker is offered no buttons, and told why
+    expect(alice.page.locator("#cannot-decide")).to_contain_text("You submitted this document")
+    expect(alice.page.locator("#cannot-decide")).to_contain_text("alice submitted this document and cannot decide")
+    expect(alice.page.locator("button[data-decision]")).to_have_count(0)
+    mine = _post(alice.page, f"/doc/{bench.doc}/decide/options", {"decision": "approve", "reason": "looks fine"})
+    assert mine["status"] == 403 and "alice submitted this document" in mine["body"]["error"]
 
     carol = _enrol(bench, "carol", "reviewer")
     _sign_in(bench, carol)
@@ -266,7 +278,7 @@ def test_invite_enrol_sign_in_review_and_two_people_approve(bench: Bench) -> Non
     carol.page.screenshot(path=str(SHOTS / "document-masked.png"), full_page=True)
 
     refused = ["Failed to load resource: the server responded with a status of 403 (Forbidden)"]
-    assert (bob.errors, alice.errors, carol.errors) == (refused, refused, [])  # only the two refusals above
+    assert (bob.errors, alice.errors, carol.errors) == (refused, refused, [])  # only the two refused POSTs above
     kinds = _kinds(bench)
     assert kinds.count("session.signed_in") == 3
     assert kinds.count("approval.granted") == 2
@@ -408,6 +420,53 @@ def test_replayed_assertions_are_refused(bench: Bench) -> None:
     assert answer["status"] == 403
     assert _kinds(bench, bench.doc2).count("approval.granted") == granted
     assert bench.published == [bench.doc, bench.sharded]  # doc2 was not decided by the replays
+
+
+def test_a_decided_document_shows_its_outcome_and_refuses_decisions(bench: Bench) -> None:
+    """Who decided, when, by which rule; no buttons; a decision posted anyway is refused, a signed one ledgered."""
+    bob, carol = bench.people["bob"], bench.people["carol"]
+    bob.page.goto(f"/doc/{bench.doc}")  # approved by bob and carol: decided, the publish run follows
+    outcome = bob.page.locator("#outcome")
+    expect(outcome).to_contain_text("Decided, being published by rule low_confidence")
+    expect(outcome).to_contain_text("Nothing is left to decide")
+    expect(bob.page.locator("#decisions li")).to_have_count(2)
+    expect(bob.page.locator("#decisions")).to_contain_text("Approved by carol (reviewer)")
+    expect(bob.page.locator("button[data-decision]")).to_have_count(0)
+    expect(bob.page.locator("details.correct")).to_have_count(0)
+    answer = _post(bob.page, f"/doc/{bench.doc}/decide/options", {"decision": "reject", "reason": "too late"})
+    assert answer["status"] == 403
+    assert "already decided, being published by rule low_confidence" in answer["body"]["error"]
+    assert "approved by bob (reviewer)" in answer["body"]["error"]
+
+    # carol signs for doc2 while it waits; before her signature arrives, frank rejects it with his SSH key
+    frank = make_key(bench.settings.data_dir.parent / "people", "frank")
+    enrol_ssh(bench.ledger, "frank", [Role.REVIEWER], frank, "erin", bench.erin_key)
+
+    def frank_first(route, request) -> None:  # type: ignore[no-untyped-def]
+        state = fold_state(bench.doc2, bench.ledger.entries_for_doc(bench.doc2))
+        statement = DecisionStatement(
+            doc=bench.doc2,
+            round=state.round or "",
+            fields_sha256=state.fields_sha256 or "",
+            decision="reject",
+            reason="duplicate of an invoice paid last month",
+            signer="frank",
+            signed_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+        assert record_decision(bench.ledger, statement, ssh_signature(frank, statement.message())).accepted
+        route.continue_()
+
+    carol.page.route("**/decide/verify", frank_first)
+    _decide(carol, bench.doc2, "approve", "amount confirmed")
+    expect(carol.page.locator("#refusal")).to_contain_text("the document is already decided (reject)")
+    carol.page.unroute("**/decide/verify")
+    refused = [e for e in bench.ledger.entries_for_doc(bench.doc2) if e.kind == "approval.refused"]
+    assert [e.data["statement"]["signer"] for e in refused] == ["carol"]  # ledgered, with her signature
+    carol.page.goto(f"/doc/{bench.doc2}")
+    expect(carol.page.locator("#outcome")).to_contain_text("Decided, being rejected")
+    expect(carol.page.locator("#decisions")).to_contain_text("Rejected by frank (reviewer)")
+    expect(carol.page.locator("button[data-decision]")).to_have_count(0)
+    assert bench.doc2 not in bench.published
 
 
 def test_passkey_without_admin_countersignature_cannot_sign_in(bench: Bench) -> None:
