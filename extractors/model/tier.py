@@ -17,15 +17,18 @@ keep the rules' answer with its stage-one probability.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 from docval.domain import ExtractedField, Tier
 from extractors.matching import matches
 from extractors.model.calibration import Calibration
 from extractors.model.candidates import FIELD_KINDS
+from extractors.model.joint import TOTALS, adds_up
 from extractors.model.scorer import Prediction
 
-__all__ = ["CERTAIN", "NO_ANSWER", "Routed", "calibrated", "route"]
+__all__ = ["CERTAIN", "NO_ANSWER", "Routed", "calibrated", "check_key", "route", "totals_add_up"]
 
 CERTAIN = 0.99  # a rules answer at least this likely to be right is not second-guessed
 NO_ANSWER = 0.05  # a field's model-only answers never more often right than this are no answers
@@ -43,48 +46,87 @@ class Routed:
 def route(
     rules: dict[str, ExtractedField], predictions: dict[str, Prediction], calibration: Calibration
 ) -> dict[str, Routed]:
-    """Every field's answer and provenance (uncalibrated in stage two; see ``calibrated``)."""
-    routed = {}
-    for name, field in rules.items():
-        if isinstance(field.value, list):
-            routed[name] = Routed(field, "rules", field.confidence)
-            continue
-        routed[name] = Routed(field, "rules", calibration.probability(f"rules:{name}", field.confidence))
+    """Every field's answer and provenance (uncalibrated in stage two; see ``calibrated``).
+
+    The totals are routed together where the arithmetic can decide: when the per-field answers do not add up
+    (net + tax = grand) but the model's three do (``joint.py`` read them as a triple), the model's triple is
+    taken whole, so one reader's misread total does not become a false ``TOTAL_MISMATCH``. Every answer is
+    still a printed amount, so a printed total that is wrong still fails validation."""
+    readers = {
+        name: Routed(field, "rules", field.confidence)
+        if isinstance(field.value, list)
+        else Routed(field, "rules", calibration.probability(f"rules:{name}", field.confidence))
+        for name, field in rules.items()
+    }
+    routed = dict(readers)
     for name in FIELD_KINDS:
-        guess = predictions.get(name)
-        if guess is None:
-            continue
-        model_p = calibration.probability(f"model:{name}", guess.score)
-        answer = ExtractedField(
-            value=guess.value, confidence=model_p, tier=Tier.LOCAL, page=guess.page, span=guess.span
-        )
-        current = routed.get(name)
-        if current is None:
-            routed[name] = Routed(answer, "model_only", model_p)
-        elif current.score >= CERTAIN and current.field.tier is Tier.RULES:
-            continue
-        elif matches(name, str(guess.value), str(current.field.value)):
-            routed[name] = Routed(current.field, "agree", 1 - (1 - model_p) * (1 - current.score))
-        elif model_p > current.score:
-            routed[name] = Routed(answer, "model_won", model_p)
-        else:
-            routed[name] = Routed(current.field, "rules_won", current.score)
+        if (guess := predictions.get(name)) is not None:
+            routed[name] = _route_one(name, readers.get(name), guess, calibration)
+    if not totals_add_up(routed) and totals_add_up(predictions):
+        for name in TOTALS:
+            routed[name] = _route_one(name, readers.get(name), predictions[name], calibration, prefer_model=True)
     return routed
+
+
+def _route_one(
+    name: str, rules: Routed | None, guess: Prediction, calibration: Calibration, *, prefer_model: bool = False
+) -> Routed:
+    """The field's answer from the rules' answer and the model's guess. ``prefer_model``: where the two
+    differ the model's answer is taken even over certain rules (its totals add up, the routed ones did not)."""
+    model_p = calibration.probability(f"model:{name}", guess.score)
+    answer = ExtractedField(value=guess.value, confidence=model_p, tier=Tier.LOCAL, page=guess.page, span=guess.span)
+    if rules is None:
+        return Routed(answer, "model_only", model_p)
+    if rules.score >= CERTAIN and not prefer_model:
+        return rules
+    if matches(name, str(guess.value), str(rules.field.value)):
+        return Routed(rules.field, "agree", 1 - (1 - model_p) * (1 - rules.score))
+    if prefer_model or model_p > rules.score:
+        return Routed(answer, "model_won", model_p)
+    return Routed(rules.field, "rules_won", rules.score)
+
+
+def totals_add_up(answers: Mapping[str, Routed | Prediction]) -> bool:
+    """Whether ``answers`` holds all three totals and net + tax = grand (``joint.adds_up``)."""
+    values = []
+    for name in TOTALS:
+        answer = answers.get(name)
+        value = answer.field.value if isinstance(answer, Routed) else answer.value if answer is not None else None
+        try:
+            values.append(Decimal(str(value)))
+        except InvalidOperation:
+            return False
+    return adds_up(*values)
 
 
 def calibrated(routed: dict[str, Routed], calibration: Calibration) -> dict[str, ExtractedField]:
     """The fields with their final confidence: stage two's curve for how each answer came about.
 
+    Totals that take part in a satisfied check (net + tax = grand) have curves of their own, fitted on
+    held-out answers that added up too (``check_key``): a total the arithmetic confirms is right far more
+    often than one read alone, and one curve for both would hold the former under the auto-accept level.
+    Where such a curve had too few held-out points, the field's curve over all answers is used.
+
     A field whose model-only answers were right on held-out documents at no score (calibrated ceiling below
     ``NO_ANSWER``) gets none: there the model's best guess is one for a field the page does not print (an
     invoice without a due date), not a reading. A low but real probability is kept for a person to check."""
     fields = {}
+    checked = totals_add_up(routed)
     for name, answer in routed.items():
         if answer.source == "rules":
             confidence = answer.score
         else:
-            confidence = calibration.probability(f"{answer.source}:{name}", answer.score)
+            key = check_key(answer.source, name, checked)
+            if key not in calibration.curves:
+                key = f"{answer.source}:{name}"
+            confidence = calibration.probability(key, answer.score)
         if answer.source == "model_only" and calibration.ceiling(f"model_only:{name}") < NO_ANSWER:
             continue
         fields[name] = answer.field.model_copy(update={"confidence": round(confidence, 4)})
     return fields
+
+
+def check_key(source: str, name: str, checked: bool) -> str:
+    """The calibration key of an answer that takes part in a satisfied check: ``agree+sum:net_total``; else
+    the plain ``source:field`` key."""
+    return f"{source}+sum:{name}" if checked and name in TOTALS else f"{source}:{name}"

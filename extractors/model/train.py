@@ -25,7 +25,7 @@ from extractors.model.candidates import FIELD_KINDS, Candidate, candidates
 from extractors.model.corpus import Sample
 from extractors.model.features import feature_matrix
 from extractors.model.scorer import FieldModel, Prediction, fit_field
-from extractors.model.tier import calibrated, route
+from extractors.model.tier import calibrated, check_key, route, totals_add_up
 
 __all__ = [
     "HeldOut",
@@ -114,8 +114,9 @@ def folds_per_template(samples: Sequence[Sample]) -> list[list[int]]:
 
 
 def cross_validate(samples: Sequence[Sample], folds: list[list[int]], seed: int) -> tuple[HeldOut, Calibration]:
-    """Predict each fold with a model trained on the other folds; fit both calibration stages on the results;
-    route every held-out document as the appliance would."""
+    """Predict each fold with a model trained on the other folds; fit both calibration stages on the results
+    (stage two per answer source and field, and again for totals that add up: ``tier.check_key``); route
+    every held-out document as the appliance would."""
     held = HeldOut()
     featured = [featurise(s) for s in samples]
     for fold in folds:
@@ -129,10 +130,13 @@ def cross_validate(samples: Sequence[Sample], folds: list[list[int]], seed: int)
     routed = {s.doc_id: route(s.rules, held.predictions[s.doc_id], stage_one) for s in samples}
     points: dict[str, list[tuple[float, bool, float]]] = defaultdict(list)
     for sample, weight in zip(samples, balance(samples), strict=True):
+        checked = totals_add_up(routed[sample.doc_id])
         for name, answer in routed[sample.doc_id].items():
             if answer.source != "rules" and name in sample.labels:
-                right = _right(name, answer.field.value, sample)
-                points[f"{answer.source}:{name}"].append((answer.score, right, weight))
+                point = (answer.score, _right(name, answer.field.value, sample), weight)
+                points[f"{answer.source}:{name}"].append(point)  # every answer: the fallback curve
+                if (key := check_key(answer.source, name, checked)) != f"{answer.source}:{name}":
+                    points[key].append(point)
     calibration = Calibration({**stage_one.curves, **fit_calibration(points).curves})
     held.routed = {doc: calibrated(answers, calibration) for doc, answers in routed.items()}
     return held, calibration
