@@ -87,16 +87,22 @@ def _route_one(
 
 
 def totals_add_up(answers: Mapping[str, Routed | Prediction]) -> bool:
-    """Whether ``answers`` holds all three totals and net + tax = grand (``joint.adds_up``)."""
-    values = []
+    """Whether ``answers`` holds all three totals, read at three different places on the page, and net + tax =
+    grand (``joint.adds_up``). A total the rules derived from the others (a missing net as grand - tax, located
+    at the grand total) is no reading of its own and confirms nothing: a grand total altered after the fact
+    would otherwise confirm the net computed from it."""
+    values, places = [], set()
     for name in TOTALS:
         answer = answers.get(name)
-        value = answer.field.value if isinstance(answer, Routed) else answer.value if answer is not None else None
+        read = answer.field if isinstance(answer, Routed) else answer
+        if read is None or read.span is None:
+            return False
+        places.add((read.page, tuple(read.span)))
         try:
-            values.append(Decimal(str(value)))
+            values.append(Decimal(str(read.value)))
         except InvalidOperation:
             return False
-    return adds_up(*values)
+    return len(places) == len(TOTALS) and adds_up(*values)
 
 
 def calibrated(routed: dict[str, Routed], calibration: Calibration) -> dict[str, ExtractedField]:
