@@ -108,10 +108,10 @@ def totals_add_up(answers: Mapping[str, Routed | Prediction]) -> bool:
 def calibrated(routed: dict[str, Routed], calibration: Calibration) -> dict[str, ExtractedField]:
     """The fields with their final confidence: stage two's curve for how each answer came about.
 
-    Totals that take part in a satisfied check (net + tax = grand) have curves of their own, fitted on
-    held-out answers that added up too (``check_key``): a total the arithmetic confirms is right far more
-    often than one read alone, and one curve for both would hold the former under the auto-accept level.
-    Where such a curve had too few held-out points, the field's curve over all answers is used.
+    Totals that take part in a satisfied check (net + tax = grand) have a curve of their own per field,
+    fitted on held-out answers that added up too (``check_key``): a total the arithmetic confirms is right
+    far more often than one read alone, and one curve for both would hold the former under the auto-accept
+    level. Where that curve had too few held-out points, the source's curve over all answers is used.
 
     A field whose model-only answers were right on held-out documents at no score (calibrated ceiling below
     ``NO_ANSWER``) gets none: there the model's best guess is one for a field the page does not print (an
@@ -133,6 +133,6 @@ def calibrated(routed: dict[str, Routed], calibration: Calibration) -> dict[str,
 
 
 def check_key(source: str, name: str, checked: bool) -> str:
-    """The calibration key of an answer that takes part in a satisfied check: ``agree+sum:net_total``; else
-    the plain ``source:field`` key."""
-    return f"{source}+sum:{name}" if checked and name in TOTALS else f"{source}:{name}"
+    """The calibration key of an answer: ``source:field``; for a total that takes part in a satisfied check,
+    ``sum:field`` whatever its source (pooled: per source, too few held-out answers for a curve)."""
+    return f"sum:{name}" if checked and name in TOTALS else f"{source}:{name}"
