@@ -4,16 +4,17 @@ an invoice whose printed grand total was altered is still flagged."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from docval.domain import ExtractedField, Tier
+from docval.domain import DocKind, ExtractedField, Tier
 from docval.settings import Settings
 from extractors.extract import extract
 from extractors.layouts import GeneratedInvoice, generate
@@ -25,8 +26,12 @@ from extractors.model.tier import calibrated, check_key, route, totals_add_up
 from extractors.pdf import load_pdf
 from extractors.router import Router
 from extractors.validate import validate
+from flows.policy import DEFAULT_POLICY_YAML, DecisionInput, Policy
+from ledger.bundle_verify import lowest_confidence
 
 ARITHMETIC = {"TOTAL_MISMATCH", "TAX_MISMATCH"}
+# clean invoices auto-approved in the straight-through draw: 12 of 14 (main: 7, and 3 clean with TOTAL_MISMATCH)
+CLEAN_AUTO_FLOOR = 0.75
 
 
 def _scores(**by_field: list[float]) -> dict[str, np.ndarray]:
@@ -156,3 +161,23 @@ def test_an_altered_grand_total_is_still_flagged(tmp_path: Path) -> None:
     assert len(altered) >= 3
     for invoice, codes, _ in _read(altered, tmp_path):
         assert "TOTAL_MISMATCH" in codes, invoice.name
+
+
+def test_clean_unseen_invoices_pass_straight_through_and_defective_ones_never(tmp_path: Path) -> None:
+    """The straight-through bar in small (benchmarks/model_bench.py measures it on 120 invoices per seed): clean
+    invoices in layouts 7-8 are auto-approved under the default policy, none carries an arithmetic finding, and no
+    defective one passes."""
+    policy = Policy.model_validate(yaml.safe_load(DEFAULT_POLICY_YAML))
+    outcomes: dict[bool, list[str]] = {True: [], False: []}
+    for invoice, codes, fields in _read(generate(2613, 20, layouts=(7, 8), defective=0.3, small=True), tmp_path):
+        total = fields.get("grand_total")
+        facts = DecisionInput(
+            kind=DocKind.INVOICE,
+            finding_codes=sorted(codes),
+            amount=Decimal(str(total.value)) if total else None,
+            min_confidence=lowest_confidence({name: field.confidence for name, field in fields.items()}),
+        )
+        outcomes[invoice.defect is None].append(policy.decide(facts, now=datetime.now(UTC)).outcome.value)
+        assert invoice.defect is not None or not codes & ARITHMETIC, invoice.name
+    assert outcomes[False] and "auto_approve" not in outcomes[False]
+    assert outcomes[True].count("auto_approve") / len(outcomes[True]) >= CLEAN_AUTO_FLOOR, outcomes[True]
