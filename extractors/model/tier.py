@@ -41,6 +41,9 @@ class Routed:
     field: ExtractedField
     source: str  # rules | agree | model_only | rules_won | model_won
     score: float  # stage-one probability the final curve is applied to
+    # where a reader read the value on the page, if elsewhere than the field's own span: an agreed answer keeps
+    # the rules' field, while the model read it at a printed amount of its own (the rules may have derived it)
+    read_at: tuple[int, tuple[int, int]] | None = None
 
 
 def route(
@@ -80,7 +83,7 @@ def _route_one(
     if rules.score >= CERTAIN and not prefer_model:
         return rules
     if matches(name, str(guess.value), str(rules.field.value)):
-        return Routed(rules.field, "agree", 1 - (1 - model_p) * (1 - rules.score))
+        return Routed(rules.field, "agree", 1 - (1 - model_p) * (1 - rules.score), (guess.page, guess.span))
     if prefer_model or model_p > rules.score:
         return Routed(answer, "model_won", model_p)
     return Routed(rules.field, "rules_won", rules.score)
@@ -97,7 +100,8 @@ def totals_add_up(answers: Mapping[str, Routed | Prediction]) -> bool:
         read = answer.field if isinstance(answer, Routed) else answer
         if read is None or read.span is None:
             return False
-        places.add((read.page, tuple(read.span)))
+        where = answer.read_at if isinstance(answer, Routed) else None
+        places.add(where or (read.page, tuple(read.span)))
         try:
             values.append(Decimal(str(read.value)))
         except InvalidOperation:

@@ -129,6 +129,10 @@ def test_a_net_derived_from_the_grand_total_confirms_nothing() -> None:
         "grand_total": _rules("129.00", 0.8, 40),
     }
     assert not totals_add_up(route(derived, {}, Calibration()))
+    # the model read the same net at a printed amount of its own: the agreed answer is a reading there
+    agreeing = {"net_total": _guess("110.00", 0.9, 10)}
+    assert route(derived, agreeing, Calibration())["net_total"].source == "agree"
+    assert totals_add_up(route(derived, agreeing, Calibration()))
     derived["net_total"] = _rules("110.00", 0.5, 10)
     assert totals_add_up(route(derived, {}, Calibration()))
 
