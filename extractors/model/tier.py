@@ -13,6 +13,11 @@ bins between the single readers' levels), only the model
 answered (``model_only:FIELD``), or they disagreed and one was preferred
 (``rules_won:FIELD``, ``model_won:FIELD``). Fields the model does not read
 keep the rules' answer with its stage-one probability.
+
+The totals are also decided together: the model's triple replaces routed totals
+that do not add up, and totals that add up (read at three places, so a derived
+one does not count) are calibrated on ``sum:FIELD`` curves of their own, since
+a total the arithmetic confirms is right far more often than one read alone.
 """
 
 from __future__ import annotations
