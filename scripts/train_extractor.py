@@ -39,7 +39,7 @@ TRAIN_LAYOUTS = (0, 1, 2, 3, 4, 5, 6)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=20261204)
-    parser.add_argument("--generated", type=int, default=600, help="generated training invoices")
+    parser.add_argument("--generated", type=int, default=1200, help="generated training invoices")
     parser.add_argument("--folds", type=int, default=5, help="folds of --cv grouped")
     parser.add_argument(
         "--cv",

@@ -13,6 +13,7 @@ import json
 import pickle
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -27,6 +28,7 @@ from docval.errors import DocvalError
 from extractors.model.calibration import Calibration
 from extractors.model.candidates import FIELD_KINDS, Candidate, candidates
 from extractors.model.features import FEATURE_NAMES, feature_matrix
+from extractors.model.joint import TOTALS, joint_totals
 from extractors.rules import PageLike
 
 __all__ = [
@@ -65,18 +67,24 @@ class FieldModel:
 
     def predict(self, pages: list[PageLike], rules: Mapping[str, ExtractedField]) -> dict[str, Prediction]:
         """The best candidate per field (fields without any candidate of their kind are left out); the rules'
-        answers are features (a candidate the rules also chose, and how sure they were)."""
+        answers are features (a candidate the rules also chose, and how sure they were). The three totals are
+        read together: the best triple that adds up, where one of plausible amounts does (``joint.py``)."""
         found = candidates(pages)
         matrix = feature_matrix(found, rules)
-        answers = {}
+        rows: dict[str, list[int]] = {}
+        scores: dict[str, np.ndarray] = {}
         with _openmp().limit(limits=1, user_api="openmp"):
             for name, classifier in self.classifiers.items():
-                rows = [i for i, c in enumerate(found) if c.kind == FIELD_KINDS[name]]
-                if rows:
-                    scores = classifier.predict_proba(matrix[rows])[:, 1]
-                    best = int(np.argmax(scores))
-                    chosen: Candidate = found[rows[best]]
-                    answers[name] = Prediction(chosen.value, float(scores[best]), chosen.page, chosen.span)
+                rows[name] = [i for i, c in enumerate(found) if c.kind == FIELD_KINDS[name]]
+                if rows[name]:
+                    scores[name] = classifier.predict_proba(matrix[rows[name]])[:, 1]
+        best = {name: int(np.argmax(field_scores)) for name, field_scores in scores.items()}
+        amounts = [Decimal(found[i].value) for i in rows.get(TOTALS[0], [])]
+        best.update(joint_totals(amounts, scores) or {})  # the totals' rows are the same amount candidates
+        answers = {}
+        for name, index in best.items():
+            chosen: Candidate = found[rows[name][index]]
+            answers[name] = Prediction(chosen.value, float(scores[name][index]), chosen.page, chosen.span)
         return answers
 
 

@@ -13,19 +13,27 @@ bins between the single readers' levels), only the model
 answered (``model_only:FIELD``), or they disagreed and one was preferred
 (``rules_won:FIELD``, ``model_won:FIELD``). Fields the model does not read
 keep the rules' answer with its stage-one probability.
+
+The totals are also decided together: the model's triple replaces routed totals
+that do not add up, and totals that add up (read at three places, so a derived
+one does not count) are calibrated on ``sum:FIELD`` curves of their own, since
+a total the arithmetic confirms is right far more often than one read alone.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 from docval.domain import ExtractedField, Tier
 from extractors.matching import matches
 from extractors.model.calibration import Calibration
 from extractors.model.candidates import FIELD_KINDS
+from extractors.model.joint import TOTALS, adds_up
 from extractors.model.scorer import Prediction
 
-__all__ = ["CERTAIN", "NO_ANSWER", "Routed", "calibrated", "route"]
+__all__ = ["CERTAIN", "NO_ANSWER", "Routed", "calibrated", "check_key", "route", "totals_add_up"]
 
 CERTAIN = 0.99  # a rules answer at least this likely to be right is not second-guessed
 NO_ANSWER = 0.05  # a field's model-only answers never more often right than this are no answers
@@ -38,53 +46,102 @@ class Routed:
     field: ExtractedField
     source: str  # rules | agree | model_only | rules_won | model_won
     score: float  # stage-one probability the final curve is applied to
+    # where a reader read the value on the page, if elsewhere than the field's own span: an agreed answer keeps
+    # the rules' field, while the model read it at a printed amount of its own (the rules may have derived it)
+    read_at: tuple[int, tuple[int, int]] | None = None
 
 
 def route(
     rules: dict[str, ExtractedField], predictions: dict[str, Prediction], calibration: Calibration
 ) -> dict[str, Routed]:
-    """Every field's answer and provenance (uncalibrated in stage two; see ``calibrated``)."""
-    routed = {}
-    for name, field in rules.items():
-        if isinstance(field.value, list):
-            routed[name] = Routed(field, "rules", field.confidence)
-            continue
-        routed[name] = Routed(field, "rules", calibration.probability(f"rules:{name}", field.confidence))
+    """Every field's answer and provenance (uncalibrated in stage two; see ``calibrated``).
+
+    The totals are routed together where the arithmetic can decide: when the per-field answers do not add up
+    (net + tax = grand) but the model's three do (``joint.py`` read them as a triple), the model's triple is
+    taken whole, so one reader's misread total does not become a false ``TOTAL_MISMATCH``. Every answer is
+    still a printed amount, so a printed total that is wrong still fails validation."""
+    readers = {
+        name: Routed(field, "rules", field.confidence)
+        if isinstance(field.value, list)
+        else Routed(field, "rules", calibration.probability(f"rules:{name}", field.confidence))
+        for name, field in rules.items()
+    }
+    routed = dict(readers)
     for name in FIELD_KINDS:
-        guess = predictions.get(name)
-        if guess is None:
-            continue
-        model_p = calibration.probability(f"model:{name}", guess.score)
-        answer = ExtractedField(
-            value=guess.value, confidence=model_p, tier=Tier.LOCAL, page=guess.page, span=guess.span
-        )
-        current = routed.get(name)
-        if current is None:
-            routed[name] = Routed(answer, "model_only", model_p)
-        elif current.score >= CERTAIN and current.field.tier is Tier.RULES:
-            continue
-        elif matches(name, str(guess.value), str(current.field.value)):
-            routed[name] = Routed(current.field, "agree", 1 - (1 - model_p) * (1 - current.score))
-        elif model_p > current.score:
-            routed[name] = Routed(answer, "model_won", model_p)
-        else:
-            routed[name] = Routed(current.field, "rules_won", current.score)
+        if (guess := predictions.get(name)) is not None:
+            routed[name] = _route_one(name, readers.get(name), guess, calibration)
+    if not totals_add_up(routed) and totals_add_up(predictions):
+        for name in TOTALS:
+            routed[name] = _route_one(name, readers.get(name), predictions[name], calibration, prefer_model=True)
     return routed
+
+
+def _route_one(
+    name: str, rules: Routed | None, guess: Prediction, calibration: Calibration, *, prefer_model: bool = False
+) -> Routed:
+    """The field's answer from the rules' answer and the model's guess. ``prefer_model``: where the two
+    differ the model's answer is taken even over certain rules (its totals add up, the routed ones did not)."""
+    model_p = calibration.probability(f"model:{name}", guess.score)
+    answer = ExtractedField(value=guess.value, confidence=model_p, tier=Tier.LOCAL, page=guess.page, span=guess.span)
+    if rules is None:
+        return Routed(answer, "model_only", model_p)
+    if rules.score >= CERTAIN and not prefer_model:
+        return rules
+    if matches(name, str(guess.value), str(rules.field.value)):
+        return Routed(rules.field, "agree", 1 - (1 - model_p) * (1 - rules.score), (guess.page, guess.span))
+    if prefer_model or model_p > rules.score:
+        return Routed(answer, "model_won", model_p)
+    return Routed(rules.field, "rules_won", rules.score)
+
+
+def totals_add_up(answers: Mapping[str, Routed | Prediction]) -> bool:
+    """Whether ``answers`` holds all three totals, read at three different places on the page, and net + tax =
+    grand (``joint.adds_up``). A total the rules derived from the others (a missing net as grand - tax, located
+    at the grand total) is no reading of its own and confirms nothing: a grand total altered after the fact
+    would otherwise confirm the net computed from it."""
+    values, places = [], set()
+    for name in TOTALS:
+        answer = answers.get(name)
+        read = answer.field if isinstance(answer, Routed) else answer
+        if read is None or read.span is None:
+            return False
+        where = answer.read_at if isinstance(answer, Routed) else None
+        places.add(where or (read.page, tuple(read.span)))
+        try:
+            values.append(Decimal(str(read.value)))
+        except InvalidOperation:
+            return False
+    return len(places) == len(TOTALS) and adds_up(*values)
 
 
 def calibrated(routed: dict[str, Routed], calibration: Calibration) -> dict[str, ExtractedField]:
     """The fields with their final confidence: stage two's curve for how each answer came about.
 
+    Totals that take part in a satisfied check (net + tax = grand) have a curve of their own per field,
+    fitted on held-out answers that added up too (``check_key``): a total the arithmetic confirms is right
+    far more often than one read alone, and one curve for both would hold the former under the auto-accept
+    level. Where that curve had too few held-out points, the source's curve over all answers is used.
+
     A field whose model-only answers were right on held-out documents at no score (calibrated ceiling below
     ``NO_ANSWER``) gets none: there the model's best guess is one for a field the page does not print (an
     invoice without a due date), not a reading. A low but real probability is kept for a person to check."""
     fields = {}
+    checked = totals_add_up(routed)
     for name, answer in routed.items():
         if answer.source == "rules":
             confidence = answer.score
         else:
-            confidence = calibration.probability(f"{answer.source}:{name}", answer.score)
+            key = check_key(answer.source, name, checked)
+            if key not in calibration.curves:
+                key = f"{answer.source}:{name}"
+            confidence = calibration.probability(key, answer.score)
         if answer.source == "model_only" and calibration.ceiling(f"model_only:{name}") < NO_ANSWER:
             continue
         fields[name] = answer.field.model_copy(update={"confidence": round(confidence, 4)})
     return fields
+
+
+def check_key(source: str, name: str, checked: bool) -> str:
+    """The calibration key of an answer: ``source:field``; for a total that takes part in a satisfied check,
+    ``sum:field`` whatever its source (pooled: per source, too few held-out answers for a curve)."""
+    return f"sum:{name}" if checked and name in TOTALS else f"{source}:{name}"

@@ -25,11 +25,12 @@ from extractors.model.candidates import FIELD_KINDS, Candidate, candidates
 from extractors.model.corpus import Sample
 from extractors.model.features import feature_matrix
 from extractors.model.scorer import FieldModel, Prediction, fit_field
-from extractors.model.tier import calibrated, route
+from extractors.model.tier import calibrated, check_key, route, totals_add_up
 
 __all__ = [
     "HeldOut",
     "balance",
+    "calibrate",
     "cross_validate",
     "featurise",
     "folds_by_group",
@@ -114,8 +115,8 @@ def folds_per_template(samples: Sequence[Sample]) -> list[list[int]]:
 
 
 def cross_validate(samples: Sequence[Sample], folds: list[list[int]], seed: int) -> tuple[HeldOut, Calibration]:
-    """Predict each fold with a model trained on the other folds; fit both calibration stages on the results;
-    route every held-out document as the appliance would."""
+    """Predict each fold with a model trained on the other folds, then calibrate on those answers
+    (``calibrate``)."""
     held = HeldOut()
     featured = [featurise(s) for s in samples]
     for fold in folds:
@@ -125,17 +126,27 @@ def cross_validate(samples: Sequence[Sample], folds: list[list[int]], seed: int)
         model = FieldModel(classifiers, Calibration(), "cv")
         for index in fold:
             held.predictions[samples[index].doc_id] = model.predict(samples[index].pages, samples[index].rules)
+    return held, calibrate(samples, held)
+
+
+def calibrate(samples: Sequence[Sample], held: HeldOut) -> Calibration:
+    """Both calibration stages from held-out predictions: stage one per reader and field, stage two per answer
+    source and field, and again for totals that add up (``tier.check_key``); every held-out document is then
+    routed as the appliance would (``held.routed``)."""
     stage_one = fit_calibration(_stage_one_points(samples, held))
     routed = {s.doc_id: route(s.rules, held.predictions[s.doc_id], stage_one) for s in samples}
     points: dict[str, list[tuple[float, bool, float]]] = defaultdict(list)
     for sample, weight in zip(samples, balance(samples), strict=True):
+        checked = totals_add_up(routed[sample.doc_id])
         for name, answer in routed[sample.doc_id].items():
             if answer.source != "rules" and name in sample.labels:
-                right = _right(name, answer.field.value, sample)
-                points[f"{answer.source}:{name}"].append((answer.score, right, weight))
+                point = (answer.score, _right(name, answer.field.value, sample), weight)
+                points[f"{answer.source}:{name}"].append(point)  # every answer: the fallback curve
+                if (key := check_key(answer.source, name, checked)) != f"{answer.source}:{name}":
+                    points[key].append(point)
     calibration = Calibration({**stage_one.curves, **fit_calibration(points).curves})
     held.routed = {doc: calibrated(answers, calibration) for doc, answers in routed.items()}
-    return held, calibration
+    return calibration
 
 
 def _stage_one_points(samples: Sequence[Sample], held: HeldOut) -> dict[str, list[tuple[float, bool, float]]]:
