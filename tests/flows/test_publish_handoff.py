@@ -1,0 +1,107 @@
+"""`docval approve` publishing a decided document: through the running appliance, else a served run.
+
+The real command runs as a subprocess (no Prefect import in it); the appliance's side is the real
+``flows.approvals.handoff.listening`` with the publisher ``docval up`` gives it, against a real Prefect server
+with the real publish deployment registered. A hand-off carries a document id only, so it cannot publish a
+document the ledger does not say is decided.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from datetime import timedelta
+from uuid import UUID
+
+import pytest
+from flowcheck import docval, wait_for, waiting_document
+
+from docval.domain import DocState
+from docval.settings import Settings, load_settings
+from docval.store import DocumentStore
+from flows.approvals.enrol import demo_keys_dir
+from flows.approvals.handoff import address, hand_off, listening
+from flows.approvals.trigger import start_publish
+from flows.env import free_port
+from flows.errors import FlowError
+from flows.reviewing import publisher
+
+
+@pytest.fixture
+def deployment(flow_settings: Settings) -> Iterator[UUID]:
+    """``publish-decision/publish`` registered on the session's server, as ``docval up``'s serving process does."""
+    from prefect.client.orchestration import get_client
+
+    from flows.approvals.publish import publish_decision
+
+    deployment_id = publish_decision.to_deployment(name="publish").apply()
+    yield deployment_id
+    with get_client(sync_client=True) as client:
+        client.delete_deployment(deployment_id)
+
+
+def _run(run_id: str):
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        return client.read_flow_run(UUID(run_id))
+
+
+def _approve(settings: Settings, doc: str) -> str:
+    """`docval approve` by bob, as a person runs it; the id of the run it says is publishing."""
+    done = docval("approve", doc[:16], "--key", str(demo_keys_dir(settings) / "bob"), "--reason", "checked")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "approve by bob recorded" in done.stdout
+    return done.stdout.split("publishing: flow run ")[1].split()[0]
+
+
+def test_approve_hands_the_document_to_the_running_appliance_which_publishes_it_in_process(
+    flow_settings: Settings, deployment: UUID
+) -> None:
+    doc = waiting_document(flow_settings, approvals=1, deadline_in=timedelta(hours=1))
+    with listening(flow_settings, publisher(flow_settings)):
+        run_id = _approve(flow_settings, doc)
+        wait_for(lambda: _run(run_id).state.is_final(), "the appliance's publish run did not finish", 60)
+    run = _run(run_id)
+    assert run.deployment_id == deployment and run.name == f"publish-{doc[:16]}"
+    assert run.state.is_completed()  # a served run would still be Scheduled: nothing serves it in this test
+    assert run.parameters == {"doc_id": doc, "shard": None}
+    assert DocumentStore(flow_settings.store_db).get(doc).state is DocState.PUBLISHED
+
+
+def test_without_an_appliance_approve_starts_a_served_run_over_the_rest_api(
+    flow_settings: Settings, deployment: UUID
+) -> None:
+    doc = waiting_document(flow_settings, approvals=1, deadline_in=timedelta(hours=1))
+    run = _run(_approve(flow_settings, doc))
+    assert run.deployment_id == deployment and run.state.is_scheduled()  # for the serving process to pick up
+    assert run.parameters == {"doc_id": doc, "shard": None} and "approval" in run.tags
+    assert DocumentStore(flow_settings.store_db).get(doc).state is DocState.AWAITING_APPROVAL
+
+
+def test_a_hand_off_publishes_only_what_the_ledger_says_is_decided(flow_settings: Settings, deployment: UUID) -> None:
+    """Anyone able to connect can name a waiting document, or send anything else: nothing is published."""
+    doc = waiting_document(flow_settings, approvals=1, deadline_in=timedelta(hours=1))
+    with listening(flow_settings, publisher(flow_settings)):
+        run_id = hand_off(flow_settings, doc)  # nobody decided it
+        assert run_id is not None
+        wait_for(lambda: _run(run_id).state.is_final(), "the publish run did not finish", 60)
+        for garbage in (b"../../etc/passwd\n", doc.upper().encode() + b"\n", b"x" * 4096):
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                sock.connect(address(flow_settings))
+                sock.sendall(garbage)
+                sock.shutdown(socket.SHUT_WR)
+                assert "error" in json.loads(sock.recv(4096))
+    assert _run(run_id).state.is_completed()
+    assert DocumentStore(flow_settings.store_db).get(doc).state is DocState.AWAITING_APPROVAL
+
+
+def test_no_appliance_and_no_server_leaves_the_decision_for_the_next_start(
+    flow_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCVAL_FLOWS__PREFECT_API_URL", f"http://127.0.0.1:{free_port()}/api")
+    settings = load_settings()
+    assert hand_off(settings, "0" * 64) is None  # nothing listens
+    with pytest.raises(FlowError, match="the next `docval up` does it"):
+        start_publish(settings, "0" * 64, None)
