@@ -50,7 +50,8 @@ def decide(settings: Settings, prefix: str, key: Path, decision: Literal["approv
     doc = resolve_doc(settings, prefix)
     shard = Ledgers(settings).homes([doc]).get(doc)
     ledger = ledger_of(settings, shard)
-    roster = read_roster(root_ledger(settings))
+    root = root_ledger(settings)
+    roster = read_roster(root)  # who holds the key; the decision is checked against the roster under the lock
     try:
         signer = person_for_key(roster, key)
     except ApprovalsError as exc:
@@ -70,7 +71,7 @@ def decide(settings: Settings, prefix: str, key: Path, decision: Literal["approv
         signed_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     signature = ssh_signature(key, statement.message())
-    recorded = record_decision(ledger, statement, signature, roster=roster if shard else None)  # root: under lock
+    recorded = record_decision(ledger, statement, signature, roster_ledger=root)  # re-checked under the locks
     if not recorded.accepted:
         return Decided(doc, shard, recorded, f"refused (seq {recorded.seq}): " + "; ".join(recorded.reasons))
     counted = len(recorded.state.approvals)
