@@ -5,9 +5,9 @@ installation; invalid files stop here with the line at fault) → Prefect server
 under the data directory → served deployments (a ``python -m flows.serve``
 child) → decided documents published and the next approval deadline scheduled
 (waiting documents need no runs: their state is in the ledger) → sample inbox
-on the very first start → the reviewer workbench in a thread (flows/reviewing.py),
-the hand-off socket through which ``docval approve`` has a decided document published here
-(flows/approvals/handoff.py), and the start-up lines → the worker. SIGINT and
+on the very first start → the reviewer workbench in a thread and the hand-off
+socket through which ``docval approve`` has its reason masked and its decided
+document published here (flows/reviewing.py), and the start-up lines → the worker. SIGINT and
 SIGTERM set one stop flag; the worker finishes its current batch, then the
 children are stopped in reverse order. Whatever was in flight is resumed by
 the next start (flows/worker.py).
@@ -32,11 +32,10 @@ from docval.hashing import KeyedHasher
 from docval.names import shown
 from docval.settings import Settings
 from docval.shards import root_settings
-from flows.approvals.handoff import listening
 from flows.env import apply_prefect_env, prefect_env, prefect_home
 from flows.errors import FlowError
 from flows.policy import DEFAULT_POLICY_YAML, load_policy
-from flows.reviewing import publisher, served_workbench, start_lines
+from flows.reviewing import served_workbench, start_lines
 from ledger import Ledger, init_keys
 from ledger.keys import anchor_path, load_signing_key, signing_key_path
 
@@ -185,7 +184,7 @@ def up(settings: Settings, *, samples: bool = True, say: Callable[[str], None] =
             written = write_sample_inbox(_sample_folder(settings))
             marker.write_text("written\n")
             say(f"sample inbox: {len(written)} files in {settings.inbox}")
-        with served_workbench(settings) as workbench, listening(settings, publisher(settings)):
+        with served_workbench(settings) as workbench:
             for line in start_lines(settings, workbench=workbench, prefect_ui=ui_url(settings), cli=docval_command()):
                 say(line)
             if restarted:

@@ -3,9 +3,10 @@
 ``workbench/`` never imports Prefect; this module hands it a publish function (the approvals' publish
 flow, run in this process: ``publisher``) and the lookup of each document's home ledger (``home_ledgers``:
 a cluster shard's documents are decided in their shard), and runs its uvicorn server in a daemon thread,
-stopped with the appliance. It also writes the start-up lines a new user needs: where to drop files, where results
-appear, where to review (with a one-time demo invitation on a demo installation), the Prefect UI and the
-commands to try next.
+stopped with the appliance, beside the socket through which ``docval approve`` hands the same publisher its
+decided documents and the workbench's PII engine its reasons (``flows.approvals.handoff``). It also writes
+the start-up lines a new user needs: where to drop files, where results appear, where to review (with a
+one-time demo invitation on a demo installation), the Prefect UI and the commands to try next.
 """
 
 from __future__ import annotations
@@ -101,14 +102,17 @@ def _publish_here(run: FlowRun | None, parameters: dict[str, Any]) -> None:
 
 @contextmanager
 def served_workbench(settings: Settings) -> Iterator[str]:
-    """The workbench answering on its port for the length of the block; its URL.
+    """The workbench answering on its port, and ``docval approve``'s hand-offs, for the length of the block; its URL.
 
-    A port already taken (another appliance, ``docval review``) stops the start with what to do, rather than
-    an appliance whose reviewers cannot reach it.
+    Both share the publisher and the workbench's warm PII engine (flows/approvals/handoff.py). A port already
+    taken (another appliance, ``docval review``) stops the start with what to do, rather than an appliance
+    whose reviewers cannot reach it.
     """
+    from flows.approvals.handoff import listening
     from workbench.app import build_server, workbench_url
 
-    server = build_server(settings, publisher(settings), home_ledgers(settings))
+    publish = publisher(settings)
+    server = build_server(settings, publish, home_ledgers(settings))
     thread = threading.Thread(target=_run, args=(server,), name="workbench", daemon=True)
     thread.start()
     deadline = time.monotonic() + START_SECONDS
@@ -121,7 +125,8 @@ def served_workbench(settings: Settings) -> Iterator[str]:
             )
         time.sleep(0.05)
     try:
-        yield workbench_url(settings)
+        with listening(settings, publish, server.config.app.state.workbench.mask_reason):
+            yield workbench_url(settings)
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -21,6 +21,7 @@ from approvals.state import fold_state
 from approvals.statement import DecisionStatement, fields_digest
 from docval.settings import Settings
 from flows.approvals.enrol import root_ledger
+from flows.approvals.handoff import masked_by_appliance
 from flows.approvals.pending import resolve_doc
 from flows.approvals.states import ledger_of
 from flows.audit import Ledgers
@@ -80,7 +81,14 @@ def decide(settings: Settings, prefix: str, key: Path, decision: Literal["approv
 
 
 def _masked(settings: Settings, doc: str, reason: str) -> str:
-    """The reason with personal data pseudonymised (originals in the document's vault entries)."""
+    """The reason with personal data pseudonymised (originals in the document's vault entries).
+
+    The running appliance masks it with its warm engine (the same recognisers and vault), which spares this
+    process the Presidio import and the engine's set-up; without an appliance it is masked here.
+    """
+    masked = masked_by_appliance(settings, doc, reason)
+    if masked is not None:
+        return masked
     key = settings.data_dir.resolve()
     if key not in _ENGINES:  # loading the recognisers takes seconds: once per installation and process
         from pii import PiiEngine

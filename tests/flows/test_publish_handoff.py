@@ -1,9 +1,9 @@
-"""`docval approve` publishing a decided document: through the running appliance, else a served run.
+"""`docval approve` handing work to the running appliance (masking, publishing), else doing it itself.
 
-The real command runs as a subprocess (no Prefect import in it); the appliance's side is the real
-``flows.approvals.handoff.listening`` with the publisher ``docval up`` gives it, against a real Prefect server
-with the real publish deployment registered. A hand-off carries a document id only, so it cannot publish a
-document the ledger does not say is decided.
+The real command runs as a subprocess (no Prefect import in it); the appliance's side is what `docval up`
+serves (``flows.reviewing.served_workbench``: the workbench, its PII engine, the publisher and the hand-off
+socket), against a real Prefect server with the real publish deployment registered. A publish hand-off
+carries a document id only, so it cannot publish a document the ledger does not say is decided.
 """
 
 from __future__ import annotations
@@ -18,14 +18,25 @@ import pytest
 from flowcheck import docval, wait_for, waiting_document
 
 from docval.domain import DocState
+from docval.events import EntryKind
 from docval.settings import Settings, load_settings
 from docval.store import DocumentStore
 from flows.approvals.enrol import demo_keys_dir
-from flows.approvals.handoff import address, hand_off, listening
+from flows.approvals.handoff import address, hand_off, masked_by_appliance
 from flows.approvals.trigger import start_publish
+from flows.audit import Audit
 from flows.env import free_port
 from flows.errors import FlowError
-from flows.reviewing import publisher
+from flows.reviewing import served_workbench
+
+
+@pytest.fixture
+def appliance(flow_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """The reviewer side of a running `docval up`, on a free workbench port."""
+    monkeypatch.setenv("DOCVAL_WORKBENCH__PORT", str(free_port()))
+    settings = load_settings()
+    with served_workbench(settings):
+        yield settings
 
 
 @pytest.fixture
@@ -48,26 +59,28 @@ def _run(run_id: str):
         return client.read_flow_run(UUID(run_id))
 
 
-def _approve(settings: Settings, doc: str) -> str:
+def _approve(settings: Settings, doc: str, reason: str = "checked") -> str:
     """`docval approve` by bob, as a person runs it; the id of the run it says is publishing."""
-    done = docval("approve", doc[:16], "--key", str(demo_keys_dir(settings) / "bob"), "--reason", "checked")
+    done = docval("approve", doc[:16], "--key", str(demo_keys_dir(settings) / "bob"), "--reason", reason)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "approve by bob recorded" in done.stdout
     return done.stdout.split("publishing: flow run ")[1].split()[0]
 
 
 def test_approve_hands_the_document_to_the_running_appliance_which_publishes_it_in_process(
-    flow_settings: Settings, deployment: UUID
+    deployment: UUID, appliance: Settings
 ) -> None:
-    doc = waiting_document(flow_settings, approvals=1, deadline_in=timedelta(hours=1))
-    with listening(flow_settings, publisher(flow_settings)):
-        run_id = _approve(flow_settings, doc)
-        wait_for(lambda: _run(run_id).state.is_final(), "the appliance's publish run did not finish", 60)
+    doc = waiting_document(appliance, approvals=1, deadline_in=timedelta(hours=1))
+    run_id = _approve(appliance, doc, "checked with John Smith on +49 30 1234567")
+    wait_for(lambda: _run(run_id).state.is_final(), "the appliance's publish run did not finish", 60)
     run = _run(run_id)
     assert run.deployment_id == deployment and run.name == f"publish-{doc[:16]}"
     assert run.state.is_completed()  # a served run would still be Scheduled: nothing serves it in this test
     assert run.parameters == {"doc_id": doc, "shard": None}
-    assert DocumentStore(flow_settings.store_db).get(doc).state is DocState.PUBLISHED
+    assert DocumentStore(appliance.store_db).get(doc).state is DocState.PUBLISHED
+    [granted] = [e for e in Audit(appliance).history(doc) if e.kind == EntryKind.APPROVAL_GRANTED]
+    reason = granted.data["statement"]["reason"]  # masked by the appliance, as signed and ledgered
+    assert "John Smith" not in reason and "1234567" not in reason and reason.startswith("checked with <")
 
 
 def test_without_an_appliance_approve_starts_a_served_run_over_the_rest_api(
@@ -80,21 +93,27 @@ def test_without_an_appliance_approve_starts_a_served_run_over_the_rest_api(
     assert DocumentStore(flow_settings.store_db).get(doc).state is DocState.AWAITING_APPROVAL
 
 
-def test_a_hand_off_publishes_only_what_the_ledger_says_is_decided(flow_settings: Settings, deployment: UUID) -> None:
+def test_a_hand_off_publishes_only_what_the_ledger_says_is_decided(deployment: UUID, appliance: Settings) -> None:
     """Anyone able to connect can name a waiting document, or send anything else: nothing is published."""
-    doc = waiting_document(flow_settings, approvals=1, deadline_in=timedelta(hours=1))
-    with listening(flow_settings, publisher(flow_settings)):
-        run_id = hand_off(flow_settings, doc)  # nobody decided it
-        assert run_id is not None
-        wait_for(lambda: _run(run_id).state.is_final(), "the publish run did not finish", 60)
-        for garbage in (b"../../etc/passwd\n", doc.upper().encode() + b"\n", b"x" * 4096):
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-                sock.connect(address(flow_settings))
-                sock.sendall(garbage)
-                sock.shutdown(socket.SHUT_WR)
-                assert "error" in json.loads(sock.recv(4096))
+    doc = waiting_document(appliance, approvals=1, deadline_in=timedelta(hours=1))
+    masked = masked_by_appliance(appliance, doc, "checked with John Smith")  # the workbench's engine, warm
+    assert masked is not None and masked.startswith("checked with <") and "Smith" not in masked
+    run_id = hand_off(appliance, doc)  # nobody decided it
+    assert run_id is not None
+    wait_for(lambda: _run(run_id).state.is_final(), "the publish run did not finish", 60)
+    publish = {"action": "publish", "doc": doc}
+    for garbage in (
+        b"../../etc/passwd",
+        json.dumps(publish | {"doc": "../" + doc[3:]}).encode(),
+        json.dumps(publish | {"shard": "w1"}).encode(),  # the appliance looks the home up itself
+        b"x" * 100_000,
+    ):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.connect(address(appliance))
+            sock.sendall(garbage + b"\n")
+            assert "error" in json.loads(sock.recv(4096))
     assert _run(run_id).state.is_completed()
-    assert DocumentStore(flow_settings.store_db).get(doc).state is DocState.AWAITING_APPROVAL
+    assert DocumentStore(appliance.store_db).get(doc).state is DocState.AWAITING_APPROVAL
 
 
 def test_no_appliance_and_no_server_leaves_the_decision_for_the_next_start(
@@ -103,5 +122,6 @@ def test_no_appliance_and_no_server_leaves_the_decision_for_the_next_start(
     monkeypatch.setenv("DOCVAL_FLOWS__PREFECT_API_URL", f"http://127.0.0.1:{free_port()}/api")
     settings = load_settings()
     assert hand_off(settings, "0" * 64) is None  # nothing listens
+    assert masked_by_appliance(settings, "0" * 64, "checked") is None
     with pytest.raises(FlowError, match="the next `docval up` does it"):
         start_publish(settings, "0" * 64, None)
