@@ -11,6 +11,9 @@ ledger.
 
 from __future__ import annotations
 
+import base64
+import os
+
 from docval.settings import Settings
 from flows.approvals.handoff import hand_off
 from flows.errors import FlowError
@@ -34,8 +37,9 @@ def served_run(settings: Settings, doc: str, shard: str | None) -> str:
 
     flow, name = PUBLISH_DEPLOYMENT.split("/")
     run = {"parameters": {"doc_id": doc, "shard": shard}, "name": f"publish-{doc[:16]}", "tags": ["approval"]}
+    api = settings.flows.prefect_api_url
     try:
-        with httpx.Client(base_url=settings.flows.prefect_api_url, timeout=REST_SECONDS) as client:
+        with httpx.Client(base_url=api, headers=_login(), timeout=REST_SECONDS) as client:
             found = client.get(f"/deployments/name/{flow}/{name}")
             if found.status_code == httpx.codes.NOT_FOUND:
                 raise FlowError("no served publish deployment; the next `docval up` publishes decided documents")
@@ -45,3 +49,9 @@ def served_run(settings: Settings, doc: str, shard: str | None) -> str:
             return str(created.json()["id"])
     except httpx.HTTPError as exc:  # server down or unreachable: the decision stands, publishing waits for the sweep
         raise FlowError(f"publishing could not start ({type(exc).__name__}); the next `docval up` does it") from None
+
+
+def _login() -> dict[str, str]:
+    """The Prefect client's Basic login, where the server needs one (``PREFECT_API_AUTH_STRING``, docs/security.md)."""
+    login = os.environ.get("PREFECT_API_AUTH_STRING")
+    return {"Authorization": "Basic " + base64.b64encode(login.encode()).decode()} if login else {}

@@ -9,9 +9,13 @@ carries a document id only, so it cannot publish a document the ledger does not 
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from uuid import UUID
 
 import pytest
@@ -28,6 +32,7 @@ from flows.audit import Audit
 from flows.env import free_port
 from flows.errors import FlowError
 from flows.reviewing import served_workbench
+from flows.server import server_healthy
 
 
 @pytest.fixture
@@ -125,3 +130,30 @@ def test_no_appliance_and_no_server_leaves_the_decision_for_the_next_start(
     assert masked_by_appliance(settings, "0" * 64, "checked") is None
     with pytest.raises(FlowError, match="the next `docval up` does it"):
         start_publish(settings, "0" * 64, None)
+
+
+def test_the_served_run_is_started_with_the_servers_login(
+    flow_settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A Prefect server other machines reach requires a login (docs/security.md); the REST calls carry it."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/api"
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path), "PREFECT_SERVER_API_AUTH_STRING": "admin:s3cret"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(lambda: server_healthy(url), "the Prefect server did not start", 90)
+        monkeypatch.setenv("DOCVAL_FLOWS__PREFECT_API_URL", url)
+        settings = load_settings()
+        with pytest.raises(FlowError, match="could not start \\(HTTPStatusError\\)"):  # 401 without the login
+            start_publish(settings, "0" * 64, None)
+        monkeypatch.setenv("PREFECT_API_AUTH_STRING", "admin:s3cret")
+        with pytest.raises(FlowError, match="no served publish deployment"):  # in, and the deployment looked up
+            start_publish(settings, "0" * 64, None)
+    finally:
+        server.terminate()
+        server.wait(30)
