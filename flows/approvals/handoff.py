@@ -45,7 +45,6 @@ log = logging.getLogger(__name__)
 REPLY_SECONDS = 30.0  # a run's creation is one Prefect request, masking well under a second: a loaded machine
 MAX_REASON = 10_000  # characters; a longer reason is masked by the command itself
 _LIMIT = 4 * MAX_REASON + 256  # bytes of one request line (UTF-8, JSON escapes)
-_ACCEPT_POLL_SECONDS = 0.5  # how soon the listener notices the appliance stopping
 _PEER = struct.Struct("3i")  # pid, uid, gid of SO_PEERCRED
 
 Publish = Callable[[str], str | None]  # doc id -> the id of its publish run
@@ -116,26 +115,22 @@ def listening(settings: Settings, publish: Publish, mask: Mask) -> Iterator[None
         yield
         return
     sock.listen(16)
-    sock.settimeout(_ACCEPT_POLL_SECONDS)
-    stop = threading.Event()
-    answer = _answerer(publish, mask)
-    thread = threading.Thread(target=_accept, args=(sock, answer, stop), name="handoff", daemon=True)
+    thread = threading.Thread(target=_accept, args=(sock, _answerer(publish, mask)), name="handoff", daemon=True)
     thread.start()
     try:
         yield
     finally:
-        stop.set()
-        thread.join(timeout=5)
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept (no polling while idle)
         sock.close()
+        thread.join(timeout=5)
 
 
-def _accept(sock: socket.socket, answer: Callable[[socket.socket], None], stop: threading.Event) -> None:
-    while not stop.is_set():
+def _accept(sock: socket.socket, answer: Callable[[socket.socket], None]) -> None:
+    while True:
         try:
             conn, _ = sock.accept()
-        except TimeoutError:
-            continue
-        except OSError:
+        except OSError:  # shut down: the appliance stops
             return
         threading.Thread(target=answer, args=(conn,), name="handoff-conn", daemon=True).start()
 

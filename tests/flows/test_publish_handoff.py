@@ -13,6 +13,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -26,7 +27,7 @@ from docval.events import EntryKind
 from docval.settings import Settings, load_settings
 from docval.store import DocumentStore
 from flows.approvals.enrol import demo_keys_dir
-from flows.approvals.handoff import address, hand_off, masked_by_appliance
+from flows.approvals.handoff import address, hand_off, listening, masked_by_appliance
 from flows.approvals.trigger import start_publish
 from flows.audit import Audit
 from flows.env import free_port
@@ -157,3 +158,13 @@ def test_the_served_run_is_started_with_the_servers_login(
     finally:
         server.terminate()
         server.wait(30)
+
+
+def test_one_appliance_answers_per_data_directory_and_nothing_after_it_stops(settings: Settings) -> None:
+    doc = "a" * 64
+    with listening(settings, lambda _: "first", lambda _, reason: reason):
+        with listening(settings, lambda _: "second", lambda _, reason: reason):  # a second `docval up`, same data
+            assert hand_off(settings, doc) == "first"
+        assert hand_off(settings, doc) == "first"  # the second one's stop closed nothing of the first's
+    assert hand_off(settings, doc) is None
+    assert "handoff" not in [thread.name for thread in threading.enumerate()]  # the listener thread ended
