@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 REPLY_SECONDS = 30.0  # a run's creation is one Prefect request, masking well under a second: a loaded machine
 MAX_REASON = 10_000  # characters; a longer reason is masked by the command itself
-_LIMIT = 4 * MAX_REASON + 256  # bytes of one request line (UTF-8, JSON escapes)
+_LIMIT = 12 * MAX_REASON + 256  # bytes of one line: JSON escapes one character in up to 12 bytes
 _PEER = struct.Struct("3i")  # pid, uid, gid of SO_PEERCRED
 
 Publish = Callable[[str], str | None]  # doc id -> the id of its publish run
@@ -94,7 +94,7 @@ def _ask(settings: Settings, request: HandOff) -> dict[str, Any] | None:
         sock.settimeout(REPLY_SECONDS)
         try:
             sock.connect(address(settings))
-        except (ConnectionRefusedError, FileNotFoundError):
+        except OSError:  # refused: no appliance; elsewhere than Linux there is no abstract namespace either
             return None
         try:
             sock.sendall(request.model_dump_json(exclude_none=True).encode() + b"\n")
