@@ -56,14 +56,29 @@ def record_decision(
     statement: DecisionStatement,
     signature: dict[str, Any],
     *,
-    roster: Roster | None = None,
+    roster_ledger: Ledger | None = None,
     now: datetime | None = None,
 ) -> Recorded:
     """Check one signed decision against the ledger as it is under the lock, and ledger the verdict.
 
-    ``roster``: the enrolment to check against when it lives in another ledger (a cluster's root);
-    by default it is folded from ``ledger`` under the same lock.
+    ``roster_ledger``: the ledger holding the enrolment when it is not ``ledger`` (a cluster's root, for a
+    document of a shard). Its shared lock is taken first and held until the decision is appended, and the
+    roster is folded under it, so an enrolment change (a demotion, a removal) is either ledgered before and
+    seen, or waits until the decision is in: never ledgered in between. The lock order is root, then shard,
+    as the anchor's (it writes the root and reads the shards). Workers read the root while holding their
+    shard, but a read waits for no shared lock, and nothing takes a shard's write lock and then the root's
+    write lock, so no wait cycle can form (docs/security.md, "Cluster").
     """
+    if roster_ledger is None or roster_ledger.db_path == ledger.db_path:
+        return _record(ledger, statement, signature, None, now)
+    with roster_ledger.reader() as root:  # held across the append: enrolment cannot change in between
+        return _record(ledger, statement, signature, _roster(root), now)
+
+
+def _record(
+    ledger: Ledger, statement: DecisionStatement, signature: dict[str, Any], roster: Roster | None, now: datetime | None
+) -> Recorded:
+    """``record_decision`` with the roster read already (None: fold it from ``ledger`` under its own lock)."""
     verdict: list[list[str]] = []  # the reasons seen under the lock (build may run once only)
 
     def build(reader: LedgerReader) -> list[EntryDraft]:

@@ -8,7 +8,8 @@ for people), then decides every waiting document along two paths and times each,
 decision that completes the round to the outbox record showing ``published`` or ``rejected``:
 
 - CLI: ``docval approve DOC --key … --reason …`` as a subprocess (a fresh interpreter each time, as a person
-  runs it); the command records the signed decision and starts the served publish run;
+  runs it); the command has the running appliance mask its reason, records the signed decision and hands the
+  document to the appliance, which publishes it in-process (``flows.approvals.handoff``);
 - workbench: what the workbench's decide route does after the passkey assertion checks out, in this process:
   the approvals core records the decision (``flows.approvals.decide``, an SSH signature standing in for the
   passkey's, whose verification costs milliseconds) and the publish function ``docval up`` hands the

@@ -8,7 +8,9 @@ For each backlog (none, then ``--waiting``), a fresh data directory is prepared 
 outbox records as the pipeline leaves them), then ``docval up --no-samples`` starts on it. Once it prints its
 workbench address and has settled for ``--settle`` seconds, the CPU time (user+sys, reaped children
 included) of its whole process tree — dispatcher, Prefect server, served deployments, workbench — is sampled
-over ``--seconds`` of idling with psutil, and the tree's resident memory read at the end. ``--rounds`` repeats
+over ``--seconds`` of idling with psutil, and the tree's resident memory read at the end; the tree's CPU
+time from its start to the end of the settle time is printed too (start-up work that reads every waiting
+document, which on a loaded machine can outlive the settle time). ``--rounds`` repeats
 the pair (none, backlog, none, backlog, ...) so that drift in the machine's load shows as noise.
 """
 
@@ -37,6 +39,7 @@ class Idle:
     processes: int
     load: float
     by_process: dict[str, float]  # CPU seconds per process of the tree, by its command line
+    startup_cpu: float  # CPU seconds of the tree from its start to the end of the settle time
 
     @property
     def cpu_share(self) -> float:
@@ -108,7 +111,7 @@ def idle(env: dict[str, str], waiting: int, seconds: float, settle: float) -> Id
         by_process = {_label(process): spent.get(process.pid, 0.0) for process in processes}
         return Idle(
             waiting, sum(spent.values()), elapsed, _rss_mib(processes), _rss_mib([main]), len(processes),
-            os.getloadavg()[0], by_process,
+            os.getloadavg()[0], by_process, sum(before.values()),
         )  # fmt: skip
     finally:
         appliance.stop()
@@ -135,6 +138,7 @@ def main() -> None:
                     flush=True,
                 )
                 print("    CPU s by process: " + ", ".join(f"{k} {v:.2f}" for k, v in figure.by_process.items()))
+                print(f"    start-up until sampling (start, settle): {figure.startup_cpu:.2f} s CPU of the tree")
     none, backlog = (figures[key] for key in figures)
     cpu = statistics.median(f.cpu_seconds for f in backlog) / statistics.median(f.cpu_seconds for f in none)
     rss = statistics.median(f.rss_mib for f in backlog) - statistics.median(f.rss_mib for f in none)

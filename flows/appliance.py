@@ -5,8 +5,9 @@ installation; invalid files stop here with the line at fault) → Prefect server
 under the data directory → served deployments (a ``python -m flows.serve``
 child) → decided documents published and the next approval deadline scheduled
 (waiting documents need no runs: their state is in the ledger) → sample inbox
-on the very first start → the reviewer workbench in a thread (flows/reviewing.py)
-and the start-up lines → the worker. SIGINT and
+on the very first start → the reviewer workbench in a thread and the hand-off
+socket through which ``docval approve`` has its reason masked and its decided
+document published here (flows/reviewing.py), and the start-up lines → the worker. SIGINT and
 SIGTERM set one stop flag; the worker finishes its current batch, then the
 children are stopped in reverse order. Whatever was in flight is resumed by
 the next start (flows/worker.py).

@@ -3,9 +3,10 @@
 ``workbench/`` never imports Prefect; this module hands it a publish function (the approvals' publish
 flow, run in this process: ``publisher``) and the lookup of each document's home ledger (``home_ledgers``:
 a cluster shard's documents are decided in their shard), and runs its uvicorn server in a daemon thread,
-stopped with the appliance. It also writes the start-up lines a new user needs: where to drop files, where results
-appear, where to review (with a one-time demo invitation on a demo installation), the Prefect UI and the
-commands to try next.
+stopped with the appliance, beside the socket through which ``docval approve`` hands the same publisher its
+decided documents and the workbench's PII engine its reasons (``flows.approvals.handoff``). It also writes
+the start-up lines a new user needs: where to drop files, where results appear, where to review (with a
+one-time demo invitation on a demo installation), the Prefect UI and the commands to try next.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from approvals.record import read_roster
 from docval.settings import Settings
@@ -29,6 +30,7 @@ from flows.errors import FlowError
 
 if TYPE_CHECKING:
     import uvicorn
+    from prefect.client.schemas.objects import FlowRun
 
     from ledger import Ledger
 
@@ -41,18 +43,25 @@ DEMO_ADMIN = "erin"
 START_SECONDS = 20.0
 
 
-def publisher(settings: Settings) -> Callable[[str], None]:
-    """The workbench's publish function: the approvals' publish flow, run in a thread of this process.
+def publisher(settings: Settings) -> Callable[[str], str | None]:
+    """The appliance's publish function: the approvals' publish flow, run in a thread of this process.
 
-    A run of ``publish-decision/publish`` as ``start_publish`` starts it, but without the serving process's
-    child-process start (about 2 s), so a decision reaches the outbox within the 3 s bar
-    (``benchmarks/decision_bench.py``). Publishing is idempotent and derived from the ledger: if the thread
-    fails or the appliance stops half-way, the deadline runs and the next start's sweep finish it.
+    The workbench gets it handed in, and ``docval approve`` reaches it through ``flows.approvals.handoff``. It
+    creates a run of ``publish-decision/publish`` (Pending, so the serving process leaves it alone) and runs it
+    here, without the serving process's child-process start (about 2 s), so a decision reaches the outbox
+    within the 3 s bar (``benchmarks/decision_bench.py``); it returns the run's id once the run exists.
+    Publishing is idempotent and derived from the ledger: if the thread fails or the appliance stops
+    half-way, the deadline runs and the next start's sweep finish it.
     """
 
-    def publish(doc: str) -> None:
-        shard = Ledgers(settings).homes([doc]).get(doc)
-        threading.Thread(target=_publish_here, args=(doc, shard), name=f"publish-{doc[:12]}", daemon=True).start()
+    def publish(doc: str) -> str | None:
+        from flows.approvals.publish import PUBLISH_DEPLOYMENT
+        from flows.inprocess import pending_run
+
+        parameters = {"doc_id": doc, "shard": Ledgers(settings).homes([doc]).get(doc)}
+        run = pending_run(PUBLISH_DEPLOYMENT, parameters, name=f"publish-{doc[:16]}")
+        threading.Thread(target=_publish_here, args=(run, parameters), name=f"publish-{doc[:12]}", daemon=True).start()
+        return None if run is None else str(run.id)
 
     return publish
 
@@ -80,26 +89,30 @@ def home_ledgers(settings: Settings) -> Callable[[list[str]], dict[str, Ledger]]
     return homes
 
 
-def _publish_here(doc: str, shard: str | None) -> None:
-    from flows.approvals.publish import PUBLISH_DEPLOYMENT, publish_decision
-    from flows.inprocess import run_here
+def _publish_here(run: FlowRun | None, parameters: dict[str, Any]) -> None:
+    from flows.approvals.publish import publish_decision
+    from flows.inprocess import run_created
 
     try:
-        run_here(publish_decision, PUBLISH_DEPLOYMENT, {"doc_id": doc, "shard": shard}, name=f"publish-{doc[:16]}")
+        run_created(publish_decision, run, parameters)
     except Exception as exc:  # the decision stands; the sweep publishes what a failed run left
+        doc = parameters["doc_id"]
         log.error("publishing %s did not finish (%s); the next sweep publishes it", doc[:12], type(exc).__name__)
 
 
 @contextmanager
 def served_workbench(settings: Settings) -> Iterator[str]:
-    """The workbench answering on its port for the length of the block; its URL.
+    """The workbench answering on its port, and ``docval approve``'s hand-offs, for the length of the block; its URL.
 
-    A port already taken (another appliance, ``docval review``) stops the start with what to do, rather than
-    an appliance whose reviewers cannot reach it.
+    Both share the publisher and the workbench's warm PII engine (flows/approvals/handoff.py). A port already
+    taken (another appliance, ``docval review``) stops the start with what to do, rather than an appliance
+    whose reviewers cannot reach it.
     """
+    from flows.approvals.handoff import listening
     from workbench.app import build_server, workbench_url
 
-    server = build_server(settings, publisher(settings), home_ledgers(settings))
+    publish = publisher(settings)
+    server = build_server(settings, publish, home_ledgers(settings))
     thread = threading.Thread(target=_run, args=(server,), name="workbench", daemon=True)
     thread.start()
     deadline = time.monotonic() + START_SECONDS
@@ -112,7 +125,8 @@ def served_workbench(settings: Settings) -> Iterator[str]:
             )
         time.sleep(0.05)
     try:
-        yield workbench_url(settings)
+        with listening(settings, publish, server.config.app.state.workbench.mask_reason):
+            yield workbench_url(settings)
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -101,7 +101,13 @@ class Worker:
         return {doc: self.states[doc] for doc in docs if doc in self.states}
 
     def claim(self, paths: list[Path]) -> list[str]:
-        """Claim files into the work area; returns the ids of new documents (duplicates are recorded only)."""
+        """Claim files into the work area; returns the ids of new documents (duplicates are recorded only).
+
+        The watch loop calls this every ``poll_seconds`` even with nothing ready; the store (a DuckDB file:
+        tens of ms of CPU to open, under its write lock) is opened only when there is something to claim.
+        """
+        if not paths:
+            return []
         fresh: list[Claimed] = []
         duplicates: list[Claimed] = []
         refused: list[tuple[Path, str, str]] = []  # path, reason, detail: quarantined one by one, unclaimed

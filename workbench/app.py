@@ -56,8 +56,9 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
-Publish = Callable[[str], None]
-"""Start publishing a decided document (its id); injected so the workbench never imports Prefect."""
+Publish = Callable[[str], object]
+"""Start publishing a decided document (its id; what it returns is not used); injected so the workbench never
+imports Prefect."""
 Homes = Callable[[list[str]], dict[str, Ledger]]
 """The ledger holding each document's history where it is not the root (a cluster shard); injected by flows."""
 

@@ -93,9 +93,7 @@ def decide_verify(request: Request, session: SignedIn, doc: DocId, body: Ceremon
     bench = workbench(request)
     pending = check_signed_request(bench, body, "decide", session, doc)
     statement = DecisionStatement.model_validate_json(pending.context["statement"])
-    ledger = bench.ledger(doc)
-    roster = None if ledger.db_path == bench.root.db_path else read_roster(bench.root)  # root: read under its lock
-    recorded = record_decision(ledger, statement, evidence(body), roster=roster)
+    recorded = record_decision(bench.ledger(doc), statement, evidence(body), roster_ledger=bench.root)
     if not recorded.accepted:
         return JSONResponse(
             {"error": f"refused (ledgered as seq {recorded.seq}): " + "; ".join(recorded.reasons)}, status_code=403

@@ -12,6 +12,7 @@ mapping. Decisions name the policy version they were made under
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from flows.policy import Policy, load_policy, policy_version
 from ledger import EntryDraft, Ledger, LedgerReader
 
 __all__ = [
+    "LastSigned",
     "apply_configuration",
     "configuration_digests",
     "last_signed",
@@ -70,28 +72,48 @@ def _payload(name: str, digest: str) -> dict:
     return payload.model_dump(mode="json", exclude_none=True)
 
 
+@dataclass(frozen=True)
+class LastSigned:
+    """The policy admins signed last, and whether ``policy.yaml`` is byte for byte that one."""
+
+    version: str | None  # None: no policy was ever signed
+    policy: Policy | None  # built from the ledgered content, never from the file
+    problem: str | None  # why nothing may be decided under ``policy.yaml``; None when it is the signed one
+
+
+def last_signed(settings: Settings) -> LastSigned:
+    """One read of the root ledger: the signed policy, and whether the file on disk is it.
+
+    Escalation goes on with the signed policy even when the file was edited since (it fails closed), so it
+    needs both answers; ``signed_policy`` refuses instead.
+    """
+    path = settings.resolve(settings.flows.policy_file)
+    version = policy_version(path)
+    signed = last_signed_policy(Ledger.open(root_settings(settings)))
+    if signed is None:
+        return LastSigned(None, None, _unsigned(path, version))
+    policy = Policy.model_validate(signed[1])
+    return LastSigned(signed[0], policy, None if signed[0] == version else _unsigned(path, version))
+
+
+def _unsigned(path: Path, version: str) -> str:
+    return (
+        f"{path} (version {version[:12]}) is not the policy admins signed last: nothing is decided under it. "
+        "Sign it with `docval policy apply --admin-key FILE` (two --admin-key once two admins are enrolled), "
+        "or restore the signed file"
+    )
+
+
 def signed_policy(settings: Settings) -> tuple[str, Policy]:
     """(version, policy) as admins signed it last, if ``policy.yaml`` is byte for byte that one; else a FlowError.
 
     The policy returned is the ledgered content, not the file read again, so nothing edited on disk after the
     check (an ``os_makers`` entry naming the operator's account, an ``escalation_command``) takes effect.
     """
-    path = settings.resolve(settings.flows.policy_file)
-    version = policy_version(path)
-    signed = last_signed_policy(Ledger.open(root_settings(settings)))
-    if signed is None or signed[0] != version:
-        raise FlowError(
-            f"{path} (version {version[:12]}) is not the policy admins signed last: nothing is decided under it. "
-            "Sign it with `docval policy apply --admin-key FILE` (two --admin-key once two admins are enrolled), "
-            "or restore the signed file"
-        )
-    return version, Policy.model_validate(signed[1])
-
-
-def last_signed(settings: Settings) -> Policy | None:
-    """The policy admins signed last, whatever ``policy.yaml`` holds now (None: none was ever signed)."""
-    signed = last_signed_policy(Ledger.open(root_settings(settings)))
-    return Policy.model_validate(signed[1]) if signed is not None else None
+    last = last_signed(settings)
+    if last.problem is not None or last.version is None or last.policy is None:
+        raise FlowError(last.problem or "no signed policy")
+    return last.version, last.policy
 
 
 def sign_policy(settings: Settings, admin_keys: list[Path]) -> int:

@@ -146,14 +146,12 @@ def reject(doc: Doc, key: Key, reason: Reason) -> None:
 
 
 def _decide(prefix: str, key: Path, decision: Literal["approve", "reject"], reason: str) -> None:
-    from flows.env import apply_prefect_env
-
-    settings = load_settings()
-    apply_prefect_env(settings)  # before anything imports Prefect, which fixes its settings on import
+    """Record the signed decision; a decided document goes to the running appliance (no Prefect import here)."""
     from flows.approvals.decide import decide
-    from flows.approvals.publish import start_publish
+    from flows.approvals.trigger import start_publish
     from flows.errors import FlowError
 
+    settings = load_settings()
     decided = decide(settings, prefix, key, decision, reason)
     typer.echo(decided.message)
     if decided.recorded is None or not decided.recorded.accepted:

@@ -20,10 +20,9 @@ from prefect import flow
 from approvals.state import ApprovalState
 from docval.events import EntryKind, EscalatedPayload
 from docval.settings import Settings, load_settings
-from flows.approvals.applied import last_signed, signed_policy
+from flows.approvals.applied import last_signed
 from flows.approvals.publish import sweep
 from flows.approvals.states import OpenDocument, ledger_of, open_documents
-from flows.errors import FlowError
 from ledger import EntryDraft, LedgerReader
 
 __all__ = ["DEADLINE_DEPLOYMENT", "approval_deadlines", "escalate_overdue", "schedule_next_deadline"]
@@ -63,12 +62,10 @@ def escalation_command(settings: Settings) -> list[str]:
 
     Escalation still happens (it fails closed): only who is told comes from the signed policy.
     """
-    try:
-        return signed_policy(settings)[1].escalation_command
-    except FlowError as exc:
-        log.error("%s; escalating with the escalation_command admins signed last", exc)
-    signed = last_signed(settings)
-    return signed.escalation_command if signed is not None else []
+    last = last_signed(settings)  # one read of the root ledger, also when policy.yaml is not the signed one
+    if last.problem is not None:
+        log.error("%s; escalating with the escalation_command admins signed last", last.problem)
+    return last.policy.escalation_command if last.policy is not None else []
 
 
 def _overdue(state: ApprovalState, now: datetime) -> bool:

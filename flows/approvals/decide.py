@@ -21,6 +21,7 @@ from approvals.state import fold_state
 from approvals.statement import DecisionStatement, fields_digest
 from docval.settings import Settings
 from flows.approvals.enrol import root_ledger
+from flows.approvals.handoff import masked_by_appliance
 from flows.approvals.pending import resolve_doc
 from flows.approvals.states import ledger_of
 from flows.audit import Ledgers
@@ -50,7 +51,8 @@ def decide(settings: Settings, prefix: str, key: Path, decision: Literal["approv
     doc = resolve_doc(settings, prefix)
     shard = Ledgers(settings).homes([doc]).get(doc)
     ledger = ledger_of(settings, shard)
-    roster = read_roster(root_ledger(settings))
+    root = root_ledger(settings)
+    roster = read_roster(root)  # who holds the key; the decision is checked against the roster under the lock
     try:
         signer = person_for_key(roster, key)
     except ApprovalsError as exc:
@@ -70,7 +72,7 @@ def decide(settings: Settings, prefix: str, key: Path, decision: Literal["approv
         signed_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     signature = ssh_signature(key, statement.message())
-    recorded = record_decision(ledger, statement, signature, roster=roster if shard else None)  # root: under lock
+    recorded = record_decision(ledger, statement, signature, roster_ledger=root)  # re-checked under the locks
     if not recorded.accepted:
         return Decided(doc, shard, recorded, f"refused (seq {recorded.seq}): " + "; ".join(recorded.reasons))
     counted = len(recorded.state.approvals)
@@ -79,7 +81,14 @@ def decide(settings: Settings, prefix: str, key: Path, decision: Literal["approv
 
 
 def _masked(settings: Settings, doc: str, reason: str) -> str:
-    """The reason with personal data pseudonymised (originals in the document's vault entries)."""
+    """The reason with personal data pseudonymised (originals in the document's vault entries).
+
+    The running appliance masks it with its warm engine (the same recognisers and vault), which spares this
+    process the Presidio import and the engine's set-up; without an appliance it is masked here.
+    """
+    masked = masked_by_appliance(settings, doc, reason)
+    if masked is not None:
+        return masked
     key = settings.data_dir.resolve()
     if key not in _ENGINES:  # loading the recognisers takes seconds: once per installation and process
         from pii import PiiEngine

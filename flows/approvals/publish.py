@@ -1,4 +1,4 @@
-"""Publishing a decided document: ONE function starts it (``start_publish``), one short flow run does it.
+"""Publishing a decided document: one short flow run (started by ``flows.approvals.trigger.start_publish``).
 
 The core records decisions; once a document's folded state has an outcome, its outbox record, final ledger
 entry, store state and archived original follow here. Every step is idempotent and derived from the ledger,
@@ -20,46 +20,17 @@ from docval.events import EntryKind, FinalPayload
 from docval.settings import Settings, load_settings
 from docval.store import DocumentStore
 from flows.approvals.states import ledger_of, open_documents
+from flows.approvals.trigger import PUBLISH_DEPLOYMENT, PUBLISH_FLOW
 from flows.claim import release
-from flows.errors import FlowError
 from flows.pipeline import outbox_path, write_result
 from ledger import EntryDraft, LedgerReader
 
-__all__ = ["PUBLISH_DEPLOYMENT", "PUBLISH_FLOW", "finish_decided", "publish_decision", "start_publish", "sweep"]
+__all__ = ["PUBLISH_DEPLOYMENT", "PUBLISH_FLOW", "finish_decided", "publish_decision", "sweep"]
 
 log = logging.getLogger(__name__)
 
-PUBLISH_FLOW = "publish-decision"
-PUBLISH_DEPLOYMENT = f"{PUBLISH_FLOW}/publish"
 PUBLISHER = "docval-publish"
 _FINAL = {EntryKind.PUBLISHED.value, EntryKind.REJECTED.value}
-
-
-def start_publish(settings: Settings, doc: str, shard: str | None) -> str:
-    """Start the publish run for a decided document (ids only go to Prefect); the run's id.
-
-    The workbench gets this function handed to it, so it never imports Prefect itself.
-    """
-    from prefect.deployments import run_deployment
-    from prefect.exceptions import ObjectNotFound
-
-    from flows.env import apply_prefect_env
-
-    apply_prefect_env(settings)
-    try:
-        run = run_deployment(
-            PUBLISH_DEPLOYMENT,
-            parameters={"doc_id": doc, "shard": shard},
-            flow_run_name=f"publish-{doc[:16]}",
-            timeout=0,
-            as_subflow=False,
-            tags=["approval"],
-        )
-    except ObjectNotFound:
-        raise FlowError("no served publish deployment; the next `docval up` publishes decided documents") from None
-    except Exception as exc:  # server down or unreachable: the decision stands, publishing waits for the sweep
-        raise FlowError(f"publishing could not start ({type(exc).__name__}); the next `docval up` does it") from None
-    return str(run.id)
 
 
 @flow(name=PUBLISH_FLOW, persist_result=False, log_prints=False)

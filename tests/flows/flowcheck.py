@@ -13,14 +13,19 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
-from docval.domain import DocState, DocumentResult
+from docval.domain import DocState, DocumentResult, Outcome
 from docval.events import EntryKind
 from docval.settings import Settings
 from docval.store import DocumentStore
-from flows.pipeline import FINAL_KINDS, Context, outbox_path
+from flows.approvals.applied import signed_policy
+from flows.audit import Audit
+from flows.claim import Claimed
+from flows.pipeline import FINAL_KINDS, Context, DocWork, finish, outbox_path, record_claims
+from flows.policy import PolicyDecision
 from flows.worker import Worker
 from ledger import Ledger, verify_ledger
 
@@ -193,3 +198,34 @@ def sample_folder(folder: Path) -> Path:
 
     write_sample_inbox(folder)
     return folder
+
+
+def waiting_document(settings: Settings, *, approvals: int, deadline_in: timedelta, dropped: Path | None = None) -> str:
+    """A document decided `needs_approval`, written through the pipeline's own final stage.
+
+    ``dropped``: an inbox file, claimed by the real worker (its maker from its folder or owner); else
+    a document claimed from alice's inbox folder.
+    """
+    from docval.hashing import KeyedHasher
+
+    store = DocumentStore(settings.store_db)
+    ctx = Context(settings, Audit(settings), store, signed_policy(settings)[1], None)  # as workers: signed only
+    # The pipeline's toolkit without its models: these tests are about approvals, not masking or extraction.
+    hasher = KeyedHasher.from_file(settings.keys_dir / "hmac.key")
+    ctx.kit = type("Hashing", (), {"hasher": hasher, "mask_source": staticmethod(lambda source, doc: source)})()
+    if dropped is None:
+        doc = hashlib.sha256(f"{time.time_ns()}".encode()).hexdigest()
+        (settings.work_dir / f"{doc}.pdf").write_bytes(b"%PDF-1.4 test")
+        record_claims(ctx, [Claimed(doc=doc, source="waiting.pdf", size=13, folder="alice")], duplicates=[])
+    else:
+        [doc] = Worker(ctx, process=len, request_approvals=len).claim([dropped])
+    work = DocWork(doc=doc, source="waiting.pdf", seqs=[e.seq for e in ctx.audit.history(doc)])
+    work.decision = PolicyDecision(
+        outcome=Outcome.NEEDS_APPROVAL,
+        rule="test",
+        approvals_required=approvals,
+        deadline=datetime.now(UTC) + deadline_in,
+    )
+    work.state = DocState.AWAITING_APPROVAL
+    finish(ctx, [work])
+    return doc

@@ -10,56 +10,21 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from flowcheck import waiting_document
 
-from docval.domain import DocState, DocumentResult, Outcome
+from docval.domain import DocState, DocumentResult
 from docval.events import EntryKind
 from docval.settings import Settings
 from docval.store import DocumentStore
-from flows.approvals.applied import sign_policy, signed_policy
+from flows.approvals.applied import sign_policy
 from flows.approvals.decide import decide
 from flows.approvals.enrol import demo_keys_dir
 from flows.audit import Audit
-from flows.claim import Claimed
-from flows.pipeline import Context, DocWork, finish, outbox_path, record_claims
-from flows.policy import PolicyDecision
-
-
-def _waiting_document(
-    settings: Settings, *, approvals: int, deadline_in: timedelta, dropped: Path | None = None
-) -> str:
-    """A document decided `needs_approval`, written through the pipeline's own final stage.
-
-    ``dropped``: an inbox file, claimed by the real worker (its maker from its folder or owner); else
-    a document claimed from alice's inbox folder.
-    """
-    from docval.hashing import KeyedHasher
-    from flows.worker import Worker
-
-    store = DocumentStore(settings.store_db)
-    ctx = Context(settings, Audit(settings), store, signed_policy(settings)[1], None)  # as workers: signed only
-    # The pipeline's toolkit without its models: these tests are about approvals, not masking or extraction.
-    hasher = KeyedHasher.from_file(settings.keys_dir / "hmac.key")
-    ctx.kit = type("Hashing", (), {"hasher": hasher, "mask_source": staticmethod(lambda source, doc: source)})()
-    if dropped is None:
-        doc = hashlib.sha256(f"{time.time_ns()}".encode()).hexdigest()
-        (settings.work_dir / f"{doc}.pdf").write_bytes(b"%PDF-1.4 test")
-        record_claims(ctx, [Claimed(doc=doc, source="waiting.pdf", size=13, folder="alice")], duplicates=[])
-    else:
-        [doc] = Worker(ctx, process=len, request_approvals=len).claim([dropped])
-    work = DocWork(doc=doc, source="waiting.pdf", seqs=[e.seq for e in ctx.audit.history(doc)])
-    work.decision = PolicyDecision(
-        outcome=Outcome.NEEDS_APPROVAL,
-        rule="test",
-        approvals_required=approvals,
-        deadline=datetime.now(UTC) + deadline_in,
-    )
-    work.state = DocState.AWAITING_APPROVAL
-    finish(ctx, [work])
-    return doc
+from flows.pipeline import outbox_path
 
 
 def _decide(settings: Settings, doc: str, person: str, decision: str = "approve"):
@@ -73,7 +38,7 @@ def _kinds(settings: Settings, doc: str) -> list[str]:
 def test_refusals_are_ledgered_then_two_distinct_approvers_publish(flow_settings: Settings) -> None:
     from flows.approvals.publish import publish_decision
 
-    doc = _waiting_document(flow_settings, approvals=2, deadline_in=timedelta(hours=1))
+    doc = waiting_document(flow_settings, approvals=2, deadline_in=timedelta(hours=1))
     assert "submitted this document" in _decide(flow_settings, doc, "alice").message  # the maker
     assert "does not hold the role" in _decide(flow_settings, doc, "dave").message  # pii_reader is no approver
     assert _decide(flow_settings, doc, "bob").recorded.accepted
@@ -103,7 +68,7 @@ def test_refusals_are_ledgered_then_two_distinct_approvers_publish(flow_settings
 def test_one_signed_rejection_rejects_and_is_not_an_approval(flow_settings: Settings) -> None:
     from flows.approvals.publish import publish_decision
 
-    doc = _waiting_document(flow_settings, approvals=2, deadline_in=timedelta(hours=1))
+    doc = waiting_document(flow_settings, approvals=2, deadline_in=timedelta(hours=1))
     assert _decide(flow_settings, doc, "bob", "reject").recorded.state.outcome == "reject"
     assert publish_decision(doc) == DocState.REJECTED.value
     outbox = json.loads(outbox_path(flow_settings, doc).read_text())
@@ -120,7 +85,7 @@ def test_missed_deadline_escalates_never_approves(flow_settings: Settings, tmp_p
     hook = f'escalation_command: ["sh", "-c", "echo $DOCVAL_DOC >> {notified}"]'
     policy_path.write_text(policy_path.read_text().replace("escalation_command: []", hook))
     sign_policy(flow_settings, [demo_keys_dir(flow_settings) / "erin"])  # unsigned, it would not be run
-    doc = _waiting_document(flow_settings, approvals=1, deadline_in=timedelta(seconds=1))
+    doc = waiting_document(flow_settings, approvals=1, deadline_in=timedelta(seconds=1))
     time.sleep(1.2)
     assert approval_deadlines.fn() == 1
     assert approval_deadlines.fn() == 0  # escalated once only
@@ -135,7 +100,7 @@ def test_a_decided_document_whose_publish_run_never_ran_is_not_stranded(flow_set
     """The publish run cancelled in the UI or killed: the next sweep (start-up, deadline run) publishes."""
     from flows.approvals.publish import sweep
 
-    doc = _waiting_document(flow_settings, approvals=1, deadline_in=timedelta(hours=1))
+    doc = waiting_document(flow_settings, approvals=1, deadline_in=timedelta(hours=1))
     assert _decide(flow_settings, doc, "bob").recorded.state.outcome == "publish"
     assert DocumentStore(flow_settings.store_db).get(doc).state is DocState.AWAITING_APPROVAL
     assert sweep(flow_settings) == 1
@@ -163,7 +128,7 @@ def test_the_workbench_publisher_runs_the_publish_flow_here_under_its_deployment
     if shard is not None:  # a cluster worker's own signed ledger in the shared data directory
         home = shard_settings(flow_settings, shard)
         init_keys(home.ledger_keys_dir, home.ledger.key_name)
-    doc = _waiting_document(home, approvals=1, deadline_in=timedelta(hours=1))
+    doc = waiting_document(home, approvals=1, deadline_in=timedelta(hours=1))
     assert _decide(flow_settings, doc, "bob").recorded.state.outcome == "publish"
     deployment = publish_decision.to_deployment(name="publish").apply()
     try:
@@ -203,7 +168,7 @@ def _maker_shown(settings: Settings, doc: str) -> tuple[str | None, str | None]:
 
 def test_a_file_in_bobs_inbox_folder_cannot_be_approved_by_bob(flow_settings: Settings) -> None:
     dropped = _drop(flow_settings.inbox / "bob", b"bob's own")
-    doc = _waiting_document(flow_settings, approvals=1, deadline_in=timedelta(hours=1), dropped=dropped)
+    doc = waiting_document(flow_settings, approvals=1, deadline_in=timedelta(hours=1), dropped=dropped)
     assert Audit(flow_settings).history(doc)[0].actor == "bob"  # the doc.claimed entry the report reads
     assert _maker_shown(flow_settings, doc) == ("bob", "bob")
     assert "submitted this document" in _decide(flow_settings, doc, "bob").message
@@ -219,7 +184,7 @@ def test_a_file_owned_by_an_os_account_mapped_to_carol_cannot_be_approved_by_car
     policy_path.write_text(policy_path.read_text().replace("os_makers: {}", mapping))
     sign_policy(settings, [demo_keys_dir(settings) / "erin"])  # the mapping counts once an admin signed it
     dropped = _drop(settings.inbox, b"carol's own")  # owned by the account running the test
-    doc = _waiting_document(settings, approvals=1, deadline_in=timedelta(hours=1), dropped=dropped)
+    doc = waiting_document(settings, approvals=1, deadline_in=timedelta(hours=1), dropped=dropped)
     assert _maker_shown(settings, doc) == ("carol", "carol")
     assert "submitted this document" in _decide(settings, doc, "carol").message
     assert _decide(settings, doc, "bob").recorded.accepted
@@ -228,6 +193,6 @@ def test_a_file_owned_by_an_os_account_mapped_to_carol_cannot_be_approved_by_car
 def test_a_file_nobody_can_be_named_for_shows_an_unknown_maker(flow_settings: Settings) -> None:
     """No per-person folder, no mapped owner (an unenrolled folder name counts for nothing)."""
     dropped = _drop(flow_settings.inbox / "mallory", b"whose?")
-    doc = _waiting_document(flow_settings, approvals=1, deadline_in=timedelta(hours=1), dropped=dropped)
+    doc = waiting_document(flow_settings, approvals=1, deadline_in=timedelta(hours=1), dropped=dropped)
     assert Audit(flow_settings).history(doc)[0].actor == "(unknown)"
     assert _maker_shown(flow_settings, doc) == (None, None)

@@ -87,3 +87,23 @@ def _write_slowly(path: Path, data: bytes) -> None:
             handle.write(chunk)
             handle.flush()
             time.sleep(0.25)
+
+
+def test_an_idle_watch_loop_leaves_the_store_alone(flow_settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    """Nothing ready to claim: the store is not opened (it was, five times a second: most of an idle appliance's CPU).
+
+    Shown by holding the store's write lock, as a batch stage does: a claim of nothing must not wait for it.
+    """
+    from docval.db import connect
+    from docval.store import DocumentStore
+    from flows.approvals.applied import signed_policy
+    from flows.audit import Audit
+    from flows.pipeline import Context
+    from flows.worker import Worker
+
+    store = DocumentStore(flow_settings.store_db, lock_timeout=0.2)
+    ctx = Context(flow_settings, Audit(flow_settings), store, signed_policy(flow_settings)[1], None)
+    worker = Worker(ctx, process=len, request_approvals=len)
+    with connect(flow_settings.store_db, write=True):
+        assert worker.claim([]) == []
+    assert "failed" not in caplog.text
