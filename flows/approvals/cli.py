@@ -153,6 +153,8 @@ def _decide(prefix: str, key: Path, decision: Literal["approve", "reject"], reas
 
     settings = load_settings()
     decided = decide(settings, prefix, key, decision, reason)
+    if decided.signed is not None:  # what the key signed, reason as masked: check it says what you meant
+        typer.echo(f"signed statement: {decided.signed}")
     typer.echo(decided.message)
     if decided.recorded is None or not decided.recorded.accepted:
         raise typer.Exit(1)

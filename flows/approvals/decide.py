@@ -43,6 +43,7 @@ class Decided:
     shard: str | None
     recorded: Recorded | None  # None: the key is not enrolled (the refusal is ledgered all the same)
     message: str
+    signed: str | None = None  # the statement bytes the key signed (masked reason), shown to the signer
 
 
 def decide(settings: Settings, prefix: str, key: Path, decision: Literal["approve", "reject"], reason: str) -> Decided:
@@ -73,11 +74,13 @@ def decide(settings: Settings, prefix: str, key: Path, decision: Literal["approv
     )
     signature = ssh_signature(key, statement.message())
     recorded = record_decision(ledger, statement, signature, roster_ledger=root)  # re-checked under the locks
+    signed = statement.message().decode()
     if not recorded.accepted:
-        return Decided(doc, shard, recorded, f"refused (seq {recorded.seq}): " + "; ".join(recorded.reasons))
+        reasons = "; ".join(recorded.reasons)
+        return Decided(doc, shard, recorded, f"refused (seq {recorded.seq}): {reasons}", signed)
     counted = len(recorded.state.approvals)
     status = recorded.state.outcome or f"{counted} of {recorded.state.approvals_required} approvals"
-    return Decided(doc, shard, recorded, f"{decision} by {signer} recorded as seq {recorded.seq}; {status}")
+    return Decided(doc, shard, recorded, f"{decision} by {signer} recorded as seq {recorded.seq}; {status}", signed)
 
 
 def _masked(settings: Settings, doc: str, reason: str) -> str:

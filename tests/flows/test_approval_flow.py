@@ -65,6 +65,19 @@ def test_refusals_are_ledgered_then_two_distinct_approvers_publish(flow_settings
     assert DocumentStore(flow_settings.store_db).get(doc).state is DocState.PUBLISHED
 
 
+def test_the_signer_is_shown_the_statement_the_ledger_holds(flow_settings: Settings) -> None:
+    """The reason is masked before it is signed (by the appliance when one runs): the signer sees what was signed."""
+    doc = waiting_document(flow_settings, approvals=2, deadline_in=timedelta(hours=1))
+    reason = "called jane.roe@example.com, who confirmed the order"
+    decided = decide(flow_settings, doc, demo_keys_dir(flow_settings) / "bob", "approve", reason)
+    assert decided.recorded.accepted and decided.signed is not None
+    assert "jane.roe@example.com" not in decided.signed
+    shown = json.loads(decided.signed)
+    assert shown["decision"] == "approve" and shown["signer"] == "bob" and "who confirmed the order" in shown["reason"]
+    granted = next(e for e in Audit(flow_settings).history(doc) if e.kind == EntryKind.APPROVAL_GRANTED)
+    assert granted.data["statement"] == shown
+
+
 def test_one_signed_rejection_rejects_and_is_not_an_approval(flow_settings: Settings) -> None:
     from flows.approvals.publish import publish_decision
 
