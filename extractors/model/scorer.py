@@ -12,7 +12,7 @@ import hashlib
 import json
 import pickle
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -20,13 +20,13 @@ from pathlib import Path
 import numpy as np
 import sklearn
 from sklearn.ensemble import HistGradientBoostingClassifier
-from threadpoolctl import ThreadpoolController
 
 from docval.domain import ExtractedField
 from docval.errors import DocvalError
 from extractors.model.calibration import Calibration
 from extractors.model.candidates import FIELD_KINDS, Candidate, candidates
 from extractors.model.features import FEATURE_NAMES, feature_matrix
+from extractors.model.forest import Forest
 from extractors.rules import PageLike
 
 __all__ = [
@@ -62,31 +62,26 @@ class FieldModel:
     classifiers: dict[str, HistGradientBoostingClassifier]
     calibration: Calibration
     version: str
+    _forests: dict[str, Forest] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._forests = {name: Forest.of(classifier) for name, classifier in self.classifiers.items()}
 
     def predict(self, pages: list[PageLike], rules: Mapping[str, ExtractedField]) -> dict[str, Prediction]:
         """The best candidate per field (fields without any candidate of their kind are left out); the rules'
-        answers are features (a candidate the rules also chose, and how sure they were)."""
+        answers are features (a candidate the rules also chose, and how sure they were). Scored by each
+        classifier's flattened trees (``forest.py``: scikit-learn's numbers at a fraction of its cost)."""
         found = candidates(pages)
         matrix = feature_matrix(found, rules)
         answers = {}
-        with _openmp().limit(limits=1, user_api="openmp"):
-            for name, classifier in self.classifiers.items():
-                rows = [i for i, c in enumerate(found) if c.kind == FIELD_KINDS[name]]
-                if rows:
-                    scores = classifier.predict_proba(matrix[rows])[:, 1]
-                    best = int(np.argmax(scores))
-                    chosen: Candidate = found[rows[best]]
-                    answers[name] = Prediction(chosen.value, float(scores[best]), chosen.page, chosen.span)
+        for name, forest in self._forests.items():
+            rows = [i for i, c in enumerate(found) if c.kind == FIELD_KINDS[name]]
+            if rows:
+                scores = forest.probability(matrix[rows])
+                best = int(np.argmax(scores))
+                chosen: Candidate = found[rows[best]]
+                answers[name] = Prediction(chosen.value, float(scores[best]), chosen.page, chosen.span)
         return answers
-
-
-@cache
-def _openmp() -> ThreadpoolController:
-    """The process's thread pools, found once. A document's candidates are a few dozen rows: scikit-learn's OpenMP
-    threads cost more to wake and spin than the rows cost to score, and spinning threads steal the second core from
-    the PDF parser (measured: 540 ms CPU per real PDF with OpenMP's two threads, 41 ms with one;
-    benchmarks/README.md, stage_bench.py). Predictions are the same either way."""
-    return ThreadpoolController()
 
 
 def fit_field(matrix: np.ndarray, labels: np.ndarray, weights: np.ndarray, seed: int) -> HistGradientBoostingClassifier:
