@@ -21,7 +21,7 @@ import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
@@ -29,12 +29,13 @@ from docval.errors import DocvalError
 from docval.settings import ExtractSettings
 from extractors.sandbox import SandboxCrashed, SandboxMemory, SandboxTimeout, sandbox_for
 
-__all__ = ["EINVOICE_ATTACHMENTS", "IngestError", "PageText", "PdfDocument", "load_pdf"]
+__all__ = ["EINVOICE_ATTACHMENTS", "IngestError", "PageText", "PdfDocument", "load_pdf", "read_pdf"]
 
 # Names Factur-X, ZUGFeRD 1/2 and XRechnung-in-PDF use for the invoice XML attachment.
 EINVOICE_ATTACHMENTS = ("factur-x.xml", "zugferd-invoice.xml", "xrechnung.xml", "order-x.xml")
 _HEADER_WINDOW = 1024  # PDF readers accept junk before %PDF- within the first 1 KiB
 _MAX_OCR_PIXELS = 40_000_000  # caps the raster of absurd page sizes (an A4 page at 300 dpi is 8.7 M)
+T = TypeVar("T")
 
 
 class IngestError(DocvalError):
@@ -94,14 +95,38 @@ class PdfDocument(BaseModel):
 
 def load_pdf(path: Path, limits: ExtractSettings) -> PdfDocument:
     """Read ``path`` under ``limits``; raises ``IngestError`` for anything that is not a usable PDF."""
+    return read_pdf(path, limits)[0]
+
+
+def read_pdf(
+    path: Path, limits: ExtractSettings, reader: Callable[[PdfDocument], T] | None = None
+) -> tuple[PdfDocument, T | None]:
+    """``load_pdf``, and ``reader(document)`` computed in the same sandbox child right after the parse.
+
+    The worker process is one process while parsing runs in two children: work done in the children runs on both
+    cores (the pipeline's extraction: benchmarks/README.md, stage_bench.py). ``reader`` must pickle small (it is
+    sent with every call) and is never run on pages that need OCR (those are read afterwards, by the caller); its
+    result is ``None`` then, or when it raised: the caller reads the document itself and meets the error in its
+    own place. A child that holds a reader's imports has less room under the memory limit, so a parse over the
+    limit there is parsed once more in a plain child before it counts as ``MEMORY_LIMIT``."""
     _precheck(path, limits)
     sandbox = sandbox_for(limits.max_memory_bytes)
-    texts, layout, attachment = _sandboxed(
-        sandbox.run, _extract_text, str(path), limits, timeout=limits.parse_timeout_seconds
-    )
-    blank = [index for index, text in enumerate(texts) if len(text.strip()) < limits.min_text_chars]
+    timeout = limits.parse_timeout_seconds
+    read: T | None = None
+    parsed = None
+    if reader is not None:
+        try:
+            *parsed, read = _sandboxed(
+                sandbox_for(limits.max_memory_bytes, "read").run, _parse_and_read, str(path), limits, reader,
+                timeout=timeout,
+            )  # fmt: skip
+        except IngestError as error:
+            if error.code != "MEMORY_LIMIT":
+                raise
+    texts, layout, attachment = parsed or _sandboxed(sandbox.run, _extract_text, str(path), limits, timeout=timeout)
     sources: dict[int, Literal["text", "ocr"]] = {}
-    if blank and limits.ocr_enabled:
+    blank = _needs_ocr(texts, limits)
+    if blank:
         if len(blank) > limits.max_ocr_pages:
             raise IngestError("TOO_MANY_PAGES", f"{len(blank)} pages need OCR, limit {limits.max_ocr_pages}")
         if shutil.which("tesseract") is None:
@@ -111,6 +136,22 @@ def load_pdf(path: Path, limits: ExtractSettings) -> PdfDocument:
                 sandbox.run, _ocr_page, str(path), index, limits, timeout=limits.ocr_page_timeout_seconds + 5
             )
             sources[index] = "ocr"
+    return _document(texts, layout, attachment, sources), read
+
+
+def _needs_ocr(texts: list[str], limits: ExtractSettings) -> list[int]:
+    """Indexes of the pages OCR reads: too little text layer, when OCR is on."""
+    if not limits.ocr_enabled:
+        return []
+    return [index for index, text in enumerate(texts) if len(text.strip()) < limits.min_text_chars]
+
+
+def _document(
+    texts: list[str],
+    layout: list[str] | None,
+    attachment: tuple[str, bytes] | None,
+    sources: dict[int, Literal["text", "ocr"]],
+) -> PdfDocument:
     pages = [PageText(number=i + 1, text=text, source=sources.get(i, "text")) for i, text in enumerate(texts)]
     name, xml = attachment if attachment else (None, None)
     document = PdfDocument(pages=pages, einvoice_xml=xml, einvoice_name=name)
@@ -206,6 +247,19 @@ def _extract_text(path: str, limits: ExtractSettings) -> tuple[list[str], list[s
         raise
     except Exception as exc:
         raise IngestError("MALFORMED", type(exc).__name__) from None
+
+
+def _parse_and_read(path: str, limits: ExtractSettings, reader: Callable[[PdfDocument], T]) -> tuple[Any, ...]:
+    """Child side: ``_extract_text``'s texts, layout and attachment, then ``reader``'s result on the document they
+    make (``None`` for pages that need OCR first, or when ``reader`` failed)."""
+    texts, layout, attachment = _extract_text(path, limits)
+    if _needs_ocr(texts, limits):
+        return texts, layout, attachment, None
+    try:
+        read = reader(_document(list(texts), layout, attachment, {}))
+    except Exception:
+        read = None
+    return texts, layout, attachment, read
 
 
 def _layout_texts(reader: object, limits: ExtractSettings) -> list[str] | None:

@@ -48,6 +48,9 @@ def _serve(conn: Connection, memory_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     os.environ["OMP_THREAD_LIMIT"] = "1"  # tesseract: 2-5x faster on 2 cores than its default threading
+    # A child that also extracts imports NumPy: OpenBLAS reserves address space per thread, which the limit counts
+    # (80 MB of it on 2 cores); one document's arithmetic never needs a second thread.
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
     logging.disable(logging.WARNING)  # parser warnings quote document bytes; nothing here may log content
     conn.send(("ready", None))
     while True:
@@ -155,14 +158,18 @@ class Sandbox:
             child.kill()
 
 
-_SANDBOXES: dict[int, Sandbox] = {}
+_SANDBOXES: dict[tuple[int, str], Sandbox] = {}
 _SANDBOXES_LOCK = threading.Lock()
 
 
-def sandbox_for(memory_bytes: int) -> Sandbox:
-    """The process-wide sandbox for this memory limit (children are reused across documents)."""
+def sandbox_for(memory_bytes: int, role: str = "parse") -> Sandbox:
+    """The process-wide sandbox for this memory limit and role (children are reused across documents).
+
+    Children keep what they import, so work that loads more than a parser (``role="read"``: parse, then extract
+    with the rules and the trained model) runs in children of its own, and a plain parse keeps its full headroom
+    under the same limit."""
     with _SANDBOXES_LOCK:
-        return _SANDBOXES.setdefault(memory_bytes, Sandbox(memory_bytes))
+        return _SANDBOXES.setdefault((memory_bytes, role), Sandbox(memory_bytes))
 
 
 if __name__ == "__main__":
