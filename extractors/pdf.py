@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, PrivateAttr
 from docval.errors import DocvalError
 from docval.settings import ExtractSettings
 from extractors.glyphs import glyph_text, lacks_spaces
+from extractors.pypdf_pass import layout_text, share_contents
 from extractors.sandbox import SandboxCrashed, SandboxMemory, SandboxTimeout, sandbox_for
 
 __all__ = ["EINVOICE_ATTACHMENTS", "IngestError", "PageText", "PdfDocument", "load_pdf", "read_pdf"]
@@ -310,10 +311,12 @@ def _page_text(page: object, number: int, limits: ExtractSettings, *, layout: bo
     """One page's text layer; a page whose text cannot be decoded is left empty for OCR to try."""
     from pypdf.errors import LimitReachedError
 
-    options: dict[str, Any] = {"extraction_mode": "layout"} if layout else {"space_width": _FALLBACK_SPACE_WIDTH}
     try:
         with _deadline(limits.page_timeout_seconds):
-            return page.extract_text(**options) or ""  # type: ignore[attr-defined]
+            if layout:
+                return layout_text(page) or ""
+            share_contents(page)  # the layout reading that follows reuses this reading's tokenised content stream
+            return page.extract_text(space_width=_FALLBACK_SPACE_WIDTH) or ""  # type: ignore[attr-defined]
     except _PageTimeout:
         raise IngestError("TIMEOUT", f"page {number}: text extraction over {limits.page_timeout_seconds:g} s") from None
     except (LimitReachedError, RecursionError, MemoryError):
