@@ -91,7 +91,9 @@ class Toolkit:
         """The child's extraction, or this process's own (OCR pages, endpoint tiers, a child that failed it)."""
         from extractors.extract import extract
 
-        extraction = ingested.extraction or extract(ingested.document, self.router)
+        extraction = ingested.extraction
+        if extraction is None:
+            extraction = extract(ingested.document, self.router)
         return extraction, ExtractedPayload(
             kind=extraction.kind,
             fields={name: self._provenance(name, value) for name, value in extraction.fields.items()},
