@@ -142,9 +142,8 @@ def _read_in_child(path: Path, limits: ExtractSettings, reader: Callable[[PdfDoc
     out of memory or died: it holds the reader's imports (NumPy, scikit-learn: ~300 MB of address space), so the
     caller parses again in a plain child, whose verdict then stands. A timeout is final (no second wait)."""
     try:
-        *parsed, read = sandbox_for(limits.max_memory_bytes, "read").run(
-            _parse_and_read, str(path), limits, reader, timeout=limits.parse_timeout_seconds
-        )
+        sandbox = sandbox_for(limits.max_memory_bytes, "read", preload=type(reader).__module__)
+        *parsed, read = sandbox.run(_parse_and_read, str(path), limits, reader, timeout=limits.parse_timeout_seconds)
     except (SandboxMemory, SandboxCrashed):
         return None, None
     except SandboxTimeout:

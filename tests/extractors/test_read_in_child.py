@@ -7,6 +7,7 @@ reader's imports under the memory limit costs the read-ahead, never the document
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from extractors.extract import extract
 from extractors.local import LocalReader
 from extractors.pdf import IngestError, load_pdf, read_pdf
 from extractors.router import Router
+from extractors.sandbox import Sandbox
 
 LIMITS = ExtractSettings(parse_timeout_seconds=20, page_timeout_seconds=5, ocr_enabled=False)
 REAL = [
@@ -101,3 +103,16 @@ def test_no_reader_for_a_router_with_an_endpoint_tier(settings: Settings, monkey
     router = Router.from_settings(load_settings())
     assert router.tiers and LocalReader.of(router) is None  # text may be sent only after ingest is ledgered
     router.close()
+
+
+@pytest.mark.parametrize(("preload", "loaded"), [("extractors.local", True), ("", False)])
+def test_a_reading_child_imports_its_reader_while_it_starts(preload: str, loaded: bool) -> None:
+    """The reader's imports (NumPy, scikit-learn: seconds under load) happen under the child's start timeout, so
+    they never count against a document's parse deadline; plain parse children stay without them."""
+    sandbox = Sandbox(LIMITS.max_memory_bytes, preload=preload)
+    try:
+        pid = sandbox.run(os.getpid, timeout=60)  # a request that imports nothing
+        mapped = Path(f"/proc/{pid}/maps").read_text()
+    finally:
+        sandbox.close()
+    assert ("/sklearn/" in mapped) is loaded
