@@ -139,7 +139,7 @@ def read_pdf(
 
 def _read_in_child(path: Path, limits: ExtractSettings, reader: Callable[[PdfDocument], T]) -> tuple[Any, T | None]:
     """The parse and ``reader``'s result from a child of the reading pool, or ``(None, None)`` when that child ran
-    out of memory or died: it holds the reader's imports (NumPy, scikit-learn: ~300 MB of address space), so the
+    out of memory or died: it holds the reader's imports (NumPy, scikit-learn: ~375 MB of address space), so the
     caller parses again in a plain child, whose verdict then stands. A timeout is final (no second wait)."""
     try:
         sandbox = sandbox_for(limits.max_memory_bytes, "read", preload=type(reader).__module__)
