@@ -11,6 +11,7 @@ and reused, so the cost per document is a pipe round trip, not an interpreter st
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import logging
 import os
@@ -178,6 +179,17 @@ def sandbox_for(memory_bytes: int, role: str = "parse", *, preload: str = "") ->
         if (memory_bytes, role) not in _SANDBOXES:
             _SANDBOXES[(memory_bytes, role)] = Sandbox(memory_bytes, preload=preload)
         return _SANDBOXES[(memory_bytes, role)]
+
+
+@atexit.register
+def _close_all() -> None:
+    """No child outlives the process that started it. An idle child exits by itself once its pipe closes, but one
+    that holds NumPy and scikit-learn (a reading child) takes a while to tear its interpreter down, and a command
+    such as ``docval process --wait`` must end with its processes, not seconds later."""
+    with _SANDBOXES_LOCK:
+        sandboxes = list(_SANDBOXES.values())
+    for sandbox in sandboxes:
+        sandbox.close()
 
 
 if __name__ == "__main__":

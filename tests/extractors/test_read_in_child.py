@@ -8,6 +8,8 @@ reader's imports under the memory limit costs the read-ahead, never the document
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -116,3 +118,27 @@ def test_a_reading_child_imports_its_reader_while_it_starts(preload: str, loaded
     finally:
         sandbox.close()
     assert ("/sklearn/" in mapped) is loaded
+
+
+def test_no_child_outlives_the_process_that_started_it(shared_data: Path, tmp_path: Path) -> None:
+    """A command ends with its sandbox children: a reading child holds NumPy and scikit-learn and takes a while to
+    tear its interpreter down after its pipe closes, so a finished ``docval process`` seemed to leave processes
+    (with its environment, e.g. its temporary Prefect home) behind."""
+    marker = f"DOCVAL_TEST_CHILDREN={tmp_path}"
+    script = (
+        "import sys; from pathlib import Path; from docval.settings import ExtractSettings, Settings;"
+        "from extractors.local import LocalReader; from extractors.pdf import read_pdf;"
+        "from extractors.router import Router;"
+        "reader = LocalReader.of(Router.from_settings(Settings()));"
+        "assert read_pdf(Path(sys.argv[1]), ExtractSettings(ocr_enabled=False), reader)[1] is not None"
+    )
+    env = os.environ | {"DOCVAL_TEST_CHILDREN": str(tmp_path), "DOCVAL_DATA_DIR": str(tmp_path / "var")}
+    subprocess.run([sys.executable, "-c", script, str(shared_data / REAL[0])], env=env, check=True)
+    left = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and marker.encode() in (proc / "environ").read_bytes().split(b"\0"):
+                left.append(int(proc.name))
+        except OSError:
+            continue
+    assert left == []
