@@ -21,20 +21,27 @@ import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from docval.errors import DocvalError
 from docval.settings import ExtractSettings
+from extractors.glyphs import glyph_text, lacks_spaces
+from extractors.pypdf_pass import layout_text, share_contents
 from extractors.sandbox import SandboxCrashed, SandboxMemory, SandboxTimeout, sandbox_for
 
-__all__ = ["EINVOICE_ATTACHMENTS", "IngestError", "PageText", "PdfDocument", "load_pdf"]
+__all__ = ["EINVOICE_ATTACHMENTS", "IngestError", "PageText", "PdfDocument", "load_pdf", "read_pdf"]
 
 # Names Factur-X, ZUGFeRD 1/2 and XRechnung-in-PDF use for the invoice XML attachment.
 EINVOICE_ATTACHMENTS = ("factur-x.xml", "zugferd-invoice.xml", "xrechnung.xml", "order-x.xml")
 _HEADER_WINDOW = 1024  # PDF readers accept junk before %PDF- within the first 1 KiB
 _MAX_OCR_PIXELS = 40_000_000  # caps the raster of absurd page sizes (an A4 page at 300 dpi is 8.7 M)
+T = TypeVar("T")
+# A reading child imports NumPy and scikit-learn (~375 MB of address space). Under a much smaller limit those
+# imports do not fail cleanly - OpenBLAS spins until the parse deadline kills the child - so below this limit
+# documents are parsed in plain children only and read by the caller.
+_READING_CHILD_MEMORY = 768 * 1024**2
 
 
 class IngestError(DocvalError):
@@ -94,14 +101,30 @@ class PdfDocument(BaseModel):
 
 def load_pdf(path: Path, limits: ExtractSettings) -> PdfDocument:
     """Read ``path`` under ``limits``; raises ``IngestError`` for anything that is not a usable PDF."""
+    return read_pdf(path, limits)[0]
+
+
+def read_pdf(
+    path: Path, limits: ExtractSettings, reader: Callable[[PdfDocument], T] | None = None
+) -> tuple[PdfDocument, T | None]:
+    """``load_pdf``, and ``reader(document)`` computed in the same sandbox child right after the parse.
+
+    The worker process is one process while parsing runs in two children: work done in the children runs on both
+    cores (the pipeline's extraction: benchmarks/README.md, stage_bench.py). ``reader`` must pickle small (it is
+    sent with every call) and is never run on pages that need OCR (those are read afterwards, by the caller); its
+    result is ``None`` then, or when it raised: the caller reads the document itself and meets the error in its
+    own place. A child that holds a reader's imports has less room under the memory limit, so a file that took
+    such a child over the limit, or killed it, is parsed once more in a plain child, whose verdict stands; under
+    a limit too small for those imports (``_READING_CHILD_MEMORY``) ``reader`` is not used at all."""
     _precheck(path, limits)
     sandbox = sandbox_for(limits.max_memory_bytes)
-    texts, layout, attachment = _sandboxed(
-        sandbox.run, _extract_text, str(path), limits, timeout=limits.parse_timeout_seconds
-    )
-    blank = [index for index, text in enumerate(texts) if len(text.strip()) < limits.min_text_chars]
+    timeout = limits.parse_timeout_seconds
+    reads = reader is not None and limits.max_memory_bytes >= _READING_CHILD_MEMORY
+    parsed, read = _read_in_child(path, limits, reader) if reads else (None, None)  # type: ignore[arg-type]
+    texts, layout, attachment = parsed or _sandboxed(sandbox.run, _extract_text, str(path), limits, timeout=timeout)
     sources: dict[int, Literal["text", "ocr"]] = {}
-    if blank and limits.ocr_enabled:
+    blank = _needs_ocr(texts, limits)
+    if blank:
         if len(blank) > limits.max_ocr_pages:
             raise IngestError("TOO_MANY_PAGES", f"{len(blank)} pages need OCR, limit {limits.max_ocr_pages}")
         if shutil.which("tesseract") is None:
@@ -111,6 +134,36 @@ def load_pdf(path: Path, limits: ExtractSettings) -> PdfDocument:
                 sandbox.run, _ocr_page, str(path), index, limits, timeout=limits.ocr_page_timeout_seconds + 5
             )
             sources[index] = "ocr"
+    return _document(texts, layout, attachment, sources), read
+
+
+def _read_in_child(path: Path, limits: ExtractSettings, reader: Callable[[PdfDocument], T]) -> tuple[Any, T | None]:
+    """The parse and ``reader``'s result from a child of the reading pool, or ``(None, None)`` when that child ran
+    out of memory or died: it holds the reader's imports (NumPy, scikit-learn: ~375 MB of address space), so the
+    caller parses again in a plain child, whose verdict then stands. A timeout is final (no second wait)."""
+    try:
+        sandbox = sandbox_for(limits.max_memory_bytes, "read", preload=type(reader).__module__)
+        *parsed, read = sandbox.run(_parse_and_read, str(path), limits, reader, timeout=limits.parse_timeout_seconds)
+    except (SandboxMemory, SandboxCrashed):
+        return None, None
+    except SandboxTimeout:
+        raise _timed_out(limits.parse_timeout_seconds) from None
+    return parsed, read
+
+
+def _needs_ocr(texts: list[str], limits: ExtractSettings) -> list[int]:
+    """Indexes of the pages OCR reads: too little text layer, when OCR is on."""
+    if not limits.ocr_enabled:
+        return []
+    return [index for index, text in enumerate(texts) if len(text.strip()) < limits.min_text_chars]
+
+
+def _document(
+    texts: list[str],
+    layout: list[str] | None,
+    attachment: tuple[str, bytes] | None,
+    sources: dict[int, Literal["text", "ocr"]],
+) -> PdfDocument:
     pages = [PageText(number=i + 1, text=text, source=sources.get(i, "text")) for i, text in enumerate(texts)]
     name, xml = attachment if attachment else (None, None)
     document = PdfDocument(pages=pages, einvoice_xml=xml, einvoice_name=name)
@@ -141,11 +194,15 @@ def _sandboxed(run: Callable[..., Any], *args: Any, timeout: float) -> Any:
     try:
         return run(*args, timeout=timeout)
     except SandboxTimeout:
-        raise IngestError("TIMEOUT", f"no result within {timeout:g} s") from None
+        raise _timed_out(timeout) from None
     except SandboxMemory:
         raise IngestError("MEMORY_LIMIT", "parser exceeded its memory limit") from None
     except SandboxCrashed as exc:
         raise IngestError("MALFORMED", f"parser failed ({exc})") from None
+
+
+def _timed_out(timeout: float) -> IngestError:
+    return IngestError("TIMEOUT", f"no result within {timeout:g} s")
 
 
 # --- code below runs in the sandbox child -------------------------------------------------------------
@@ -191,7 +248,7 @@ def _extract_text(path: str, limits: ExtractSettings) -> tuple[list[str], list[s
         if count > limits.max_pages:
             raise IngestError("TOO_MANY_PAGES", f"{count} pages, limit {limits.max_pages}")
         texts = [_page_text(page, number, limits) for number, page in enumerate(reader.pages, start=1)]
-        texts = [_glyph_text(path, index, text) if _lacks_spaces(text) else text for index, text in enumerate(texts)]
+        texts = [glyph_text(path, index, text) if lacks_spaces(text) else text for index, text in enumerate(texts)]
         texts = [_valid_unicode(text) for text in texts]
         return texts, _layout_texts(reader, limits), _einvoice_attachment(reader, limits.max_attachment_bytes)
     except IngestError:
@@ -206,6 +263,19 @@ def _extract_text(path: str, limits: ExtractSettings) -> tuple[list[str], list[s
         raise
     except Exception as exc:
         raise IngestError("MALFORMED", type(exc).__name__) from None
+
+
+def _parse_and_read(path: str, limits: ExtractSettings, reader: Callable[[PdfDocument], T]) -> tuple[Any, ...]:
+    """Child side: ``_extract_text``'s texts, layout and attachment, then ``reader``'s result on the document they
+    make (``None`` for pages that need OCR first, or when ``reader`` failed)."""
+    texts, layout, attachment = _extract_text(path, limits)
+    if _needs_ocr(texts, limits):
+        return texts, layout, attachment, None
+    try:
+        read = reader(_document(list(texts), layout, attachment, {}))
+    except Exception:
+        read = None
+    return texts, layout, attachment, read
 
 
 def _layout_texts(reader: object, limits: ExtractSettings) -> list[str] | None:
@@ -240,10 +310,12 @@ def _page_text(page: object, number: int, limits: ExtractSettings, *, layout: bo
     """One page's text layer; a page whose text cannot be decoded is left empty for OCR to try."""
     from pypdf.errors import LimitReachedError
 
-    options: dict[str, Any] = {"extraction_mode": "layout"} if layout else {"space_width": _FALLBACK_SPACE_WIDTH}
     try:
         with _deadline(limits.page_timeout_seconds):
-            return page.extract_text(**options) or ""  # type: ignore[attr-defined]
+            if layout:
+                return layout_text(page) or ""
+            share_contents(page)  # the layout reading that follows reuses this reading's tokenised content stream
+            return page.extract_text(space_width=_FALLBACK_SPACE_WIDTH) or ""  # type: ignore[attr-defined]
     except _PageTimeout:
         raise IngestError("TIMEOUT", f"page {number}: text extraction over {limits.page_timeout_seconds:g} s") from None
     except (LimitReachedError, RecursionError, MemoryError):
@@ -256,62 +328,6 @@ def _valid_unicode(text: str) -> str:
     """Surrogate pairs joined into their characters and lone surrogates replaced: pypdf passes a font's UTF-16 map
     through unjoined (an emoji becomes two lone surrogates), which no UTF-8 writer, tokenizer or database accepts."""
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-
-
-_GLUED_TOKEN = 20  # characters: longer "words" are several words without a gap pypdf recognised
-_MIN_LETTERS = 40
-_WORD_GAP_EM = 0.08  # a gap wider than this share of the font size between two glyphs' advance boxes is a space
-
-
-def _lacks_spaces(text: str) -> bool:
-    """pypdf found (almost) no word gaps: a third of the page's letters sit in Latin-script "words" of 20+
-    characters (Chinese, Japanese or Thai are written without spaces and are left as they are)."""
-    tokens = text.split()
-    letters = sum(len(token) for token in tokens)
-    glued = sum(len(t) for t in tokens if len(t) >= _GLUED_TOKEN and _latin(t))
-    return letters >= _MIN_LETTERS and glued * 3 > letters
-
-
-def _latin(token: str) -> bool:
-    return sum(char < "\u0250" for char in token) * 10 >= len(token) * 9
-
-
-def _glyph_text(path: str, index: int, fallback: str) -> str:
-    """A page's words rebuilt from glyph positions (PDFium's advance boxes): some producers place every word with
-    its own positioning operator and a gap too small for pypdf's space heuristic, and no space character at all.
-    ``fallback`` (pypdf's text) stands when PDFium cannot read the page: this is a repair, never a new failure."""
-    import pypdfium2
-    import pypdfium2.raw as pdfium_raw
-
-    try:
-        document = pypdfium2.PdfDocument(path)
-    except Exception:
-        return fallback
-    try:
-        textpage = document[index].get_textpage()
-        chars: list[str] = []
-        previous_right: float | None = None
-        for position in range(textpage.count_chars()):
-            char = chr(pdfium_raw.FPDFText_GetUnicode(textpage.raw, position))
-            left, _, right, _ = textpage.get_charbox(position, loose=True)
-            size = pdfium_raw.FPDFText_GetFontSize(textpage.raw, position)
-            if char in "\r\n":
-                previous_right = None
-                if char == "\n":
-                    chars.append("\n")
-                continue
-            glued = chars and not chars[-1].isspace() and not char.isspace()
-            if glued and previous_right is not None and left - previous_right > _WORD_GAP_EM * size:
-                chars.append(" ")
-            chars.append(char)
-            previous_right = right
-        return "".join(chars)
-    except MemoryError:
-        raise
-    except Exception:
-        return fallback
-    finally:
-        document.close()
 
 
 def _einvoice_attachment(reader: object, max_bytes: int) -> tuple[str, bytes] | None:

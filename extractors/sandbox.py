@@ -11,6 +11,8 @@ and reused, so the cost per document is a pipe round trip, not an interpreter st
 
 from __future__ import annotations
 
+import atexit
+import importlib
 import logging
 import os
 import resource
@@ -43,12 +45,18 @@ class SandboxCrashed(Exception):
     """The child died or raised something unexpected; the argument names the exception type or signal only."""
 
 
-def _serve(conn: Connection, memory_bytes: int) -> None:
-    """Child main loop: apply limits, then run ``(func, args)`` requests until the parent goes away."""
+def _serve(conn: Connection, memory_bytes: int, preload: str = "") -> None:
+    """Child main loop: apply limits, import ``preload`` (a module name, if any), then run ``(func, args)`` requests
+    until the parent goes away."""
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     os.environ["OMP_THREAD_LIMIT"] = "1"  # tesseract: 2-5x faster on 2 cores than its default threading
+    # A child that also extracts imports NumPy: OpenBLAS reserves address space per thread, which the limit counts
+    # (80 MB of it on 2 cores); one document's arithmetic never needs a second thread.
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
     logging.disable(logging.WARNING)  # parser warnings quote document bytes; nothing here may log content
+    if preload:
+        importlib.import_module(preload)  # under the start timeout, not the first request's deadline
     conn.send(("ready", None))
     while True:
         try:
@@ -68,13 +76,13 @@ def _serve(conn: Connection, memory_bytes: int) -> None:
 
 
 class _Child:
-    def __init__(self, memory_bytes: int) -> None:
+    def __init__(self, memory_bytes: int, preload: str) -> None:
         parent_end, child_end = socket.socketpair()
         env = dict(os.environ)
         # The child imports this checkout even when docval is not installed (development worktrees).
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "extractors.sandbox", str(child_end.fileno()), str(memory_bytes)],
+            [sys.executable, "-m", "extractors.sandbox", str(child_end.fileno()), str(memory_bytes), preload],
             pass_fds=[child_end.fileno()],
             env=env,
             stdin=subprocess.DEVNULL,
@@ -119,9 +127,10 @@ class _Child:
 class Sandbox:
     """A small pool of children sharing one memory limit; safe to call from several threads."""
 
-    def __init__(self, memory_bytes: int, *, keep_idle: int = 2) -> None:
+    def __init__(self, memory_bytes: int, *, keep_idle: int = 2, preload: str = "") -> None:
         self.memory_bytes = memory_bytes
         self._keep_idle = keep_idle
+        self._preload = preload
         self._idle: list[_Child] = []
         self._lock = threading.Lock()
 
@@ -129,7 +138,7 @@ class Sandbox:
         """``func(*args)`` in a child (``func`` must be importable by name); raises the Sandbox* errors."""
         with self._lock:
             child = self._idle.pop() if self._idle else None
-        child = child or _Child(self.memory_bytes)
+        child = child or _Child(self.memory_bytes, self._preload)
         try:
             result = child.call(func, args, timeout)
         except DocvalError:
@@ -155,15 +164,33 @@ class Sandbox:
             child.kill()
 
 
-_SANDBOXES: dict[int, Sandbox] = {}
+_SANDBOXES: dict[tuple[int, str], Sandbox] = {}
 _SANDBOXES_LOCK = threading.Lock()
 
 
-def sandbox_for(memory_bytes: int) -> Sandbox:
-    """The process-wide sandbox for this memory limit (children are reused across documents)."""
+def sandbox_for(memory_bytes: int, role: str = "parse", *, preload: str = "") -> Sandbox:
+    """The process-wide sandbox for this memory limit and role (children are reused across documents).
+
+    Children keep what they import, so work that loads more than a parser (``role="read"``: parse, then extract
+    with the rules and the trained model) runs in children of its own, and a plain parse keeps its full headroom
+    under the same limit. ``preload`` names a module each new child of the role imports while it starts (seconds
+    of imports for a reader, which must not eat into its first document's parse deadline)."""
     with _SANDBOXES_LOCK:
-        return _SANDBOXES.setdefault(memory_bytes, Sandbox(memory_bytes))
+        if (memory_bytes, role) not in _SANDBOXES:
+            _SANDBOXES[(memory_bytes, role)] = Sandbox(memory_bytes, preload=preload)
+        return _SANDBOXES[(memory_bytes, role)]
+
+
+@atexit.register
+def _close_all() -> None:
+    """No child outlives the process that started it. An idle child exits by itself once its pipe closes, but one
+    that holds NumPy and scikit-learn (a reading child) takes a while to tear its interpreter down, and a command
+    such as ``docval process --wait`` must end with its processes, not seconds later."""
+    with _SANDBOXES_LOCK:
+        sandboxes = list(_SANDBOXES.values())
+    for sandbox in sandboxes:
+        sandbox.close()
 
 
 if __name__ == "__main__":
-    _serve(Connection(int(sys.argv[1])), int(sys.argv[2]))
+    _serve(Connection(int(sys.argv[1])), int(sys.argv[2]), *sys.argv[3:4])

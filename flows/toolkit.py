@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from extractors.schemas import Extraction
     from pii import PiiEngine
 
-__all__ = ["IngestFailure", "Toolkit"]
+__all__ = ["IngestFailure", "Ingested", "Toolkit"]
 
 
 class IngestFailure(Exception):
@@ -37,6 +37,14 @@ class IngestFailure(Exception):
         super().__init__(code)
         self.code = code
         self.detail = detail
+
+
+@dataclass(frozen=True)
+class Ingested:
+    """A parsed document and, when the parser's sandbox child could read it too, its extraction."""
+
+    document: PdfDocument
+    extraction: Extraction | None = None  # None: ``Toolkit.extract`` reads it in this process
 
 
 @dataclass
@@ -64,22 +72,28 @@ class Toolkit:
         """No endpoint model tier is configured: extracting a document sends nothing anywhere and spends nothing."""
         return not self.router.tiers
 
-    def ingest(self, path: Path) -> tuple[PdfDocument, IngestedPayload]:
-        from extractors.pdf import IngestError, load_pdf
+    def ingest(self, path: Path) -> tuple[Ingested, IngestedPayload]:
+        """Parse ``path``; with no endpoint tier, the parser's child extracts it too (``extractors.local``), so
+        extraction runs on both cores instead of in this one process."""
+        from extractors.local import LocalReader
+        from extractors.pdf import IngestError, read_pdf
 
         try:
-            document = load_pdf(path, self.settings.extract)
+            document, extraction = read_pdf(path, self.settings.extract, LocalReader.of(self.router))
         except IngestError as error:
             raise IngestFailure(error.code, error.detail) from None
         ocr_pages = sum(1 for page in document.pages if page.source == "ocr")
-        return document, IngestedPayload(
+        return Ingested(document, extraction), IngestedPayload(
             pages=len(document.pages), text_pages=len(document.pages) - ocr_pages, ocr_pages=ocr_pages
         )
 
-    def extract(self, document: PdfDocument) -> tuple[Extraction, ExtractedPayload]:
+    def extract(self, ingested: Ingested) -> tuple[Extraction, ExtractedPayload]:
+        """The child's extraction, or this process's own (OCR pages, endpoint tiers, a child that failed it)."""
         from extractors.extract import extract
 
-        extraction = extract(document, self.router)
+        extraction = ingested.extraction
+        if extraction is None:
+            extraction = extract(ingested.document, self.router)
         return extraction, ExtractedPayload(
             kind=extraction.kind,
             fields={name: self._provenance(name, value) for name, value in extraction.fields.items()},

@@ -12,7 +12,7 @@ import hashlib
 import json
 import pickle
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 from importlib import resources
@@ -21,13 +21,13 @@ from pathlib import Path
 import numpy as np
 import sklearn
 from sklearn.ensemble import HistGradientBoostingClassifier
-from threadpoolctl import ThreadpoolController
 
 from docval.domain import ExtractedField
 from docval.errors import DocvalError
 from extractors.model.calibration import Calibration
 from extractors.model.candidates import FIELD_KINDS, Candidate, candidates
 from extractors.model.features import FEATURE_NAMES, feature_matrix
+from extractors.model.forest import Forest
 from extractors.model.joint import TOTALS, joint_totals
 from extractors.rules import PageLike
 
@@ -64,20 +64,24 @@ class FieldModel:
     classifiers: dict[str, HistGradientBoostingClassifier]
     calibration: Calibration
     version: str
+    _forests: dict[str, Forest] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._forests = {name: Forest.of(classifier) for name, classifier in self.classifiers.items()}
 
     def predict(self, pages: list[PageLike], rules: Mapping[str, ExtractedField]) -> dict[str, Prediction]:
         """The best candidate per field (fields without any candidate of their kind are left out); the rules'
-        answers are features (a candidate the rules also chose, and how sure they were). The three totals are
-        read together: the best triple that adds up, where one of plausible amounts does (``joint.py``)."""
+        answers are features (a candidate the rules also chose, and how sure they were). Scored by each
+        classifier's flattened trees (``forest.py``: scikit-learn's numbers at a fraction of its cost). The three
+        totals are read together: the best triple that adds up, where one of plausible amounts does (``joint.py``)."""
         found = candidates(pages)
         matrix = feature_matrix(found, rules)
         rows: dict[str, list[int]] = {}
         scores: dict[str, np.ndarray] = {}
-        with _openmp().limit(limits=1, user_api="openmp"):
-            for name, classifier in self.classifiers.items():
-                rows[name] = [i for i, c in enumerate(found) if c.kind == FIELD_KINDS[name]]
-                if rows[name]:
-                    scores[name] = classifier.predict_proba(matrix[rows[name]])[:, 1]
+        for name, forest in self._forests.items():
+            rows[name] = [i for i, c in enumerate(found) if c.kind == FIELD_KINDS[name]]
+            if rows[name]:
+                scores[name] = forest.probability(matrix[rows[name]])
         best = {name: int(np.argmax(field_scores)) for name, field_scores in scores.items()}
         amounts = [Decimal(found[i].value) for i in rows.get(TOTALS[0], [])]
         best.update(joint_totals(amounts, scores) or {})  # the totals' rows are the same amount candidates
@@ -86,15 +90,6 @@ class FieldModel:
             chosen: Candidate = found[rows[name][index]]
             answers[name] = Prediction(chosen.value, float(scores[name][index]), chosen.page, chosen.span)
         return answers
-
-
-@cache
-def _openmp() -> ThreadpoolController:
-    """The process's thread pools, found once. A document's candidates are a few dozen rows: scikit-learn's OpenMP
-    threads cost more to wake and spin than the rows cost to score, and spinning threads steal the second core from
-    the PDF parser (measured: 540 ms CPU per real PDF with OpenMP's two threads, 41 ms with one;
-    benchmarks/README.md, stage_bench.py). Predictions are the same either way."""
-    return ThreadpoolController()
 
 
 def fit_field(matrix: np.ndarray, labels: np.ndarray, weights: np.ndarray, seed: int) -> HistGradientBoostingClassifier:

@@ -13,7 +13,7 @@ import pypdf
 import pytest
 
 from docval.settings import ExtractSettings
-from extractors.pdf import load_pdf
+from extractors.pdf import _FALLBACK_SPACE_WIDTH, _valid_unicode, load_pdf
 
 LIMITS = ExtractSettings(ocr_enabled=False)
 EINFACH = "zugferd/pdfs/ZUGFeRDv2/correct/intarsys/EN16931/zugferd_2p0_EN16931_Einfach.pdf"
@@ -41,3 +41,18 @@ def test_layout_view_is_not_offered_for_replaced_pages(shared_data: Path) -> Non
     document = load_pdf(shared_data / EINFACH, LIMITS)
     other = document.model_copy(update={"pages": [document.pages[0].model_copy(update={"text": "Invoice 1"})]})
     assert other.layout_pages() is None  # another text must never be read with the original file's layout
+
+
+def test_both_readings_are_pypdfs_own_on_every_shared_zugferd_pdf(shared_data: Path) -> None:
+    """Ingest tokenises each page's content stream once for both readings (``extractors/pypdf_pass.py``): the plain
+    text and the layout view must still be exactly what two separate pypdf calls give."""
+    paths = sorted((shared_data / "zugferd" / "pdfs").rglob("*.pdf"))
+    assert len(paths) > 40
+    for path in paths:
+        document = load_pdf(path, LIMITS)
+        reader = pypdf.PdfReader(path)
+        plain = [_valid_unicode(page.extract_text(space_width=_FALLBACK_SPACE_WIDTH)) for page in reader.pages]
+        layout = [_valid_unicode(page.extract_text(extraction_mode="layout")) for page in reader.pages]
+        assert [page.text for page in document.pages] == plain, path.name
+        view = document.layout_pages()
+        assert view is not None and [page.text for page in view] == layout, path.name

@@ -1,8 +1,9 @@
-"""Ingest extracts each document while the sandbox children parse the next ones, but only when nothing leaves.
+"""Ingest extracts each document in the sandbox child that parsed it, but only when nothing leaves the machine.
 
 Real sandboxed parsing of real shared PDFs and samples, the real trained tier; stages run as plain calls (the
-behaviour is below Prefect). With an endpoint model tier configured (a real chat-completions server on 127.0.0.1)
-nothing may be sent for a document before its ingest is ledgered, so ingest must not read ahead.
+behaviour is below Prefect). The child's extraction must be the one this process would compute. With an endpoint
+model tier configured (a real chat-completions server on 127.0.0.1) nothing may be sent for a document before its
+ingest is ledgered, so ingest must not read ahead, in the child or here.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from docval.events import EntryKind, ExtractedPayload
 from docval.settings import Settings, load_settings
 from flows.batch import build_context
 from flows.pipeline import Context, DocWork, extract, ingest, load_batch
+from flows.toolkit import Ingested
 from flows.worker import Worker
 from ledger import Ledger
 from tests.extractors.extract_chat_server import Behaviour, ChatServer
@@ -54,8 +56,9 @@ def test_ingest_reads_ahead_and_extract_records_the_same_extraction(
 ) -> None:
     ctx, batch = _claimed_batch(settings, shared_data, tmp_path)
     ingest(ctx, batch)
-    assert all(work.read_ahead is not None for work in batch)
-    fresh = {work.doc: ctx.kit.extract(work.pdf)[1] for work in batch}  # what the extract stage computed before
+    assert all(work.read_ahead is not None and work.pdf.extraction is not None for work in batch)  # by the child
+    # what this process computes from the same pages: the extract stage's result before extraction moved
+    fresh = {work.doc: ctx.kit.extract(Ingested(work.pdf.document))[1] for work in batch}
     extract(ctx, batch)
     assert all(work.read_ahead is None and work.extraction is not None for work in batch)
     entries = [e for e in Ledger.open(settings).entries() if e.kind == EntryKind.EXTRACTED]
@@ -76,7 +79,7 @@ def test_no_read_ahead_when_an_endpoint_tier_could_be_called(
     loaded = load_settings()
     ctx, batch = _claimed_batch(loaded, shared_data, tmp_path)
     ingest(ctx, batch)
-    assert all(work.read_ahead is None and work.pdf is not None for work in batch)
+    assert all(work.read_ahead is None and work.pdf.extraction is None for work in batch)
     assert chat_server.requests == []  # nothing sent before each document's ingest is in the ledger
     extract(ctx, batch)
     assert chat_server.requests  # the tier is really configured and called once extraction runs
