@@ -20,7 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from approvals.record import read_roster, record_decision
+from approvals.record import record_decision
 from approvals.rules import Attempt, enrolled, not_already_counted, not_the_maker, role_allowed, round_open
 from approvals.state import ApprovalState, fold_state
 from approvals.statement import DecisionStatement
