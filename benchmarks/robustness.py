@@ -10,7 +10,7 @@ UNREADABLE), then ``extractors.load_pdf`` reads the claimed file. A sampler
 thread records the peak RSS of this process and its sandbox children; the
 wall time per file is set against bare ``pypdf`` on the files it opens,
 measured in the same run in a separate process (so a bomb there cannot
-inflate our memory figure).
+inflate our memory figure); both yardsticks live in ``robustness_measure.py``.
 
     python benchmarks/robustness.py            # everything
     python benchmarks/robustness.py --limit 5  # 5 files per corpus folder
@@ -19,26 +19,23 @@ inflate our memory figure).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from contextlib import suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import psutil
-
 from benchmarks import hostile_pdfs as hostile
+from benchmarks.robustness_measure import baseline_seconds, sampling
 from docval.settings import ExtractSettings
 from extractors.pdf import IngestError, load_pdf
 from flows.claim import claim_file, work_pdf
@@ -62,47 +59,6 @@ class Outcome:
     seconds: float = 0.0
     path: Path | None = None
     ocr: bool = False  # some page's text came from tesseract (so bare pypdf is no fair baseline for it)
-
-
-@dataclass
-class PeakRss:
-    worker: int = 0
-    child: int = 0
-    together: int = 0
-    samples: int = 0
-    _stop: threading.Event = field(default_factory=threading.Event)
-
-    def sample_forever(self, interval: float = 0.02) -> None:
-        """Poll RSS of this process and every descendant (the sandbox pool) until stopped."""
-        me = psutil.Process()
-        while not self._stop.is_set():
-            try:
-                worker = me.memory_info().rss
-                children = []
-                for child in me.children(recursive=True):
-                    try:
-                        children.append(child.memory_info().rss)
-                    except psutil.Error:
-                        continue
-            except psutil.Error:
-                continue
-            self.worker = max(self.worker, worker)
-            self.child = max([self.child, *children])
-            self.together = max(self.together, worker + sum(children))
-            self.samples += 1
-            self._stop.wait(interval)
-
-
-@contextmanager
-def sampling() -> Iterator[PeakRss]:
-    peak = PeakRss()
-    thread = threading.Thread(target=peak.sample_forever, daemon=True)
-    thread.start()
-    try:
-        yield peak
-    finally:
-        peak._stop.set()
-        thread.join()
 
 
 def hang_bound(limits: ExtractSettings) -> float:
@@ -265,47 +221,6 @@ def run_inbox(root: Path, limits: ExtractSettings) -> tuple[list[Outcome], dict[
     return outcomes, {"outside_changed": int(changed), "links_followed": followed}
 
 
-# --- baseline: bare pypdf in its own process ----------------------------------------------------------
-
-
-def baseline_child() -> None:
-    """Child side: time PdfReader + extract_text over each path from stdin; one JSON number (or null) per path."""
-    import signal
-
-    import pypdf
-
-    def expire(signum: int, frame: object) -> None:
-        raise TimeoutError
-
-    signal.signal(signal.SIGALRM, expire)
-    for line in sys.stdin:
-        started = time.perf_counter()
-        try:
-            signal.alarm(60)
-            reader = pypdf.PdfReader(line.rstrip("\n"), strict=False)
-            for page in reader.pages:
-                page.extract_text()
-            seconds: float | None = time.perf_counter() - started
-        except BaseException:
-            seconds = None
-        finally:
-            signal.alarm(0)
-        print(json.dumps(seconds), flush=True)
-
-
-def baseline_seconds(paths: list[Path]) -> list[float | None]:
-    if not paths:
-        return []
-    done = subprocess.run(
-        [sys.executable, __file__, "--baseline-child"],
-        input="".join(f"{path}\n" for path in paths),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return [json.loads(line) for line in done.stdout.splitlines()]
-
-
 # --- report --------------------------------------------------------------------------------------------
 
 
@@ -330,11 +245,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=None, help="at most N files per corpus folder")
     parser.add_argument("--no-ocr", action="store_true", help="skip OCR of pages without a text layer")
-    parser.add_argument("--baseline-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.baseline_child:
-        baseline_child()
-        return {}
     limits = ExtractSettings(ocr_enabled=not args.no_ocr)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="docval-robust-") as tmp, sampling() as peak:
