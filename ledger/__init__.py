@@ -10,13 +10,13 @@ from docval.lazy import lazy_exports
 
 _EXPORTS = {
     "AnchorReport": "ledger.anchor",
-    "Entry": "ledger.log",
-    "EntryDraft": "ledger.log",
+    "Entry": "ledger.entries",
+    "EntryDraft": "ledger.entries",
     "InstallationReport": "ledger.verify_shards",
     "Ledger": "ledger.log",
     "LedgerError": "ledger.errors",
-    "LedgerReader": "ledger.log",
-    "LedgerWriter": "ledger.log",
+    "LedgerReader": "ledger.reader",
+    "LedgerWriter": "ledger.writer",
     "VerifyReport": "ledger.verify",
     "anchor_shards": "ledger.anchor",
     "init_keys": "ledger.keys",

@@ -30,9 +30,11 @@ from docval.events import AnchorCheckpointPayload, AnchorRefusedPayload, EntryKi
 from docval.settings import Settings
 from docval.shards import root_settings, shard_settings
 from ledger.bundle_verify import Checkpoint, VerifierKey, VerifyError, open_note, split_note, verify_consistency
+from ledger.entries import EntryDraft
 from ledger.errors import LedgerError
 from ledger.keys import load_anchor
-from ledger.log import EntryDraft, Ledger, LedgerReader
+from ledger.log import Ledger
+from ledger.reader import LedgerReader
 from ledger.shards import AnchorHistory, anchored_by_shard, open_shard, shard_signer, shards_in
 
 __all__ = ["AnchorReport", "ShardOutcome", "anchor_shards"]

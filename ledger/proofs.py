@@ -11,7 +11,8 @@ import base64
 
 from ledger.bundle_verify import TLOG_PROOF_HEADER, Checkpoint, split_note
 from ledger.errors import LedgerError
-from ledger.log import Ledger, LedgerReader
+from ledger.log import Ledger
+from ledger.reader import LedgerReader
 
 __all__ = ["tlog_proof", "tlog_proof_from"]
 

@@ -19,7 +19,8 @@ from docval.settings import Settings
 from docval.shards import check_shard_name, shard_names, shard_settings
 from ledger.bundle_verify import LogState, VerifierKey, _follow_handover
 from ledger.errors import LedgerError
-from ledger.log import Ledger, LedgerReader
+from ledger.log import Ledger
+from ledger.reader import LedgerReader
 
 __all__ = ["AnchorHistory", "anchored_by_shard", "open_shard", "shard_signer", "shards_in"]
 

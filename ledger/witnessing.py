@@ -27,7 +27,8 @@ from ledger.bundle_verify import (
     split_note,
 )
 from ledger.errors import LedgerError
-from ledger.log import Ledger, LedgerReader
+from ledger.log import Ledger
+from ledger.reader import LedgerReader
 
 __all__ = [
     "Offer",

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from ledger import EntryDraft, LedgerError
 from ledger.canonical import canonical_json
-from ledger.log import encode_entries
+from ledger.entries import encode_entries
 from ledger.merkle import leaf_hash
 
 scalars = (
