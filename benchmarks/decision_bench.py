@@ -99,7 +99,7 @@ def _settled(settings: Settings, want: int, timeout: float = 900) -> None:
 
 
 def _final(settings: Settings, doc: str) -> bool:
-    from flows.pipeline import outbox_path
+    from flows.outbox import outbox_path
 
     try:
         return json.loads(outbox_path(settings, doc).read_bytes())["state"] in {"published", "rejected"}

@@ -152,7 +152,7 @@ def _require_server(settings: Settings) -> None:
 def _print_summary(settings: Settings, docs: list[str]) -> bool:
     """One line per document from its outbox file; True if any hit an unexpected error."""
     from docval.domain import DocumentResult
-    from flows.pipeline import outbox_path
+    from flows.outbox import outbox_path
 
     unexpected = False
     typer.echo(f"{'doc':<14}{'source':<38}{'kind':<10}{'state':<19}findings")

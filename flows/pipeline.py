@@ -12,20 +12,19 @@ and a decision already in the ledger is reused, never taken a second time.
 Final states are written in the order outbox file → ledger entry → store →
 file move, and every one of those is idempotent, so a kill between any two of
 them is finished by the next run.
+
+What every stage shares (the batch's in-memory state, running one step over it, retries and quarantine)
+is in flows/stage.py; the outbox record a final state writes is in flows/outbox.py.
 """
 
 from __future__ import annotations
 
-import errno
-import hashlib
 import json
 import logging
 import secrets
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -34,18 +33,7 @@ from pydantic import BaseModel
 
 from approvals.policy_input import DecisionInput, decision_amount, decision_input
 from approvals.statement import fields_digest
-from docval.domain import (
-    Cost,
-    Decision,
-    DocKind,
-    DocState,
-    DocumentResult,
-    ExtractedField,
-    Finding,
-    LedgerSpan,
-    Outcome,
-)
-from docval.errors import StoreBusyError
+from docval.domain import DocState, Outcome
 from docval.events import (
     ApprovalRequestedPayload,
     ClaimedPayload,
@@ -53,79 +41,37 @@ from docval.events import (
     DuplicatePayload,
     EntryKind,
     FinalPayload,
-    QuarantinedPayload,
 )
 from docval.settings import Settings
-from docval.store import DocumentStore
-from flows.audit import Audit, Draft, HistoryEntry
+from flows.audit import Draft
 from flows.claim import Claimed, atomic_write, claimed_again, release, work_pdf
 from flows.makers import UNKNOWN_MAKER, FileFacts, enrolled_people, maker_of, person_of
-from flows.policy import Policy, PolicyDecision
-from flows.toolkit import IngestFailure, Toolkit
+from flows.outbox import document_result, write_result
+from flows.policy import PolicyDecision
+from flows.stage import (
+    FINAL_KINDS,
+    WORKER,
+    Context,
+    DocWork,
+    active,
+    infrastructure,
+    quarantine,
+    retry,
+    run_step,
+)
 
 __all__ = [
+    "FINAL_KINDS",
     "STAGES",
     "WORKER",
     "Context",
     "DocWork",
     "load_batch",
-    "outbox_path",
     "record_claims",
     "run_stages",
-    "write_result",
 ]
 
 log = logging.getLogger(__name__)
-
-WORKER = "docval-worker"
-FINAL_KINDS = {EntryKind.PUBLISHED, EntryKind.REJECTED, EntryKind.QUARANTINED, EntryKind.APPROVAL_REQUESTED}
-TRANSIENT = (StoreBusyError, TimeoutError, ConnectionError)
-DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
-
-
-@dataclass
-class Context:
-    """What every stage needs; built once per worker process (the toolkit loads models)."""
-
-    settings: Settings
-    audit: Audit
-    store: DocumentStore
-    policy: Policy
-    kit: Toolkit
-    policy_version: str = ""
-    now: Callable[[], datetime] = lambda: datetime.now(UTC)
-
-
-@dataclass
-class DocWork:
-    """One document's in-memory state for one batch. Content lives here only, never in Prefect."""
-
-    doc: str
-    source: str  # the inbox name as claimed: never shown or written anywhere (``label`` is)
-    label: str = ""  # ``source`` escaped and pseudonymised (``Toolkit.mask_source``), set by ``finish``
-    maker: str | None = None  # the enrolled person who made it (None: unknown), set by ``finish``
-    history: list[HistoryEntry] = field(default_factory=list)
-    seqs: list[int] = field(default_factory=list)
-    pdf: Any = None
-    read_ahead: Any = None  # ``Toolkit.extract``'s result, computed during ingest while the parsers worked
-    extraction: Any = None
-    findings: list[Finding] = field(default_factory=list)
-    fields: dict[str, ExtractedField] = field(default_factory=dict)
-    decision: PolicyDecision | None = None
-    state: DocState | None = None
-    quarantine: QuarantinedPayload | None = None
-    unexpected: bool = False
-
-    def recorded(self, kind: EntryKind) -> HistoryEntry | None:
-        return next((entry for entry in reversed(self.history) if entry.kind == kind), None)
-
-    @property
-    def kind(self) -> DocKind:
-        return self.extraction.kind if self.extraction is not None else DocKind.OTHER
-
-
-def outbox_path(settings: Settings, doc: str) -> Path:
-    return settings.outbox / f"{doc}.json"
 
 
 def record_claims(ctx: Context, claims: list[Claimed], *, duplicates: list[Claimed]) -> None:
@@ -156,7 +102,7 @@ def record_claims(ctx: Context, claims: list[Claimed], *, duplicates: list[Claim
         Draft(EntryKind.DUPLICATE, dup.doc, maker(dup), DuplicatePayload(of_doc=dup.doc, reason="same_bytes"))
         for dup in duplicates
     ]
-    _retry(lambda: ctx.audit.record(drafts))
+    retry(lambda: ctx.audit.record(drafts))
 
 
 def load_batch(ctx: Context, docs: list[str], *, resumed: bool) -> list[DocWork]:
@@ -176,58 +122,6 @@ def load_batch(ctx: Context, docs: list[str], *, resumed: bool) -> list[DocWork]
     return batch
 
 
-def _active(batch: list[DocWork]) -> Iterator[DocWork]:
-    return (work for work in batch if work.state is None)
-
-
-def _retry(step: Callable[[], Any], attempts: int = 4, base_delay: float = 0.2) -> Any:
-    """Retry transient failures (a busy DuckDB file, a timeout) with exponential backoff; re-raise the last."""
-    for attempt in range(attempts):
-        try:
-            return step()
-        except TRANSIENT:
-            if attempt == attempts - 1:
-                raise
-            time.sleep(base_delay * 2**attempt)
-    raise AssertionError("unreachable")
-
-
-def _run_step(
-    ctx: Context, batch: list[DocWork], stage: str, kind: EntryKind, step: Callable[[DocWork], BaseModel | None]
-) -> None:
-    """Apply ``step`` to each active document, then ledger its payloads in one transaction."""
-    drafts: list[Draft] = []
-    owners: list[DocWork] = []
-    for work in _active(batch):
-        try:
-            payload = _retry(lambda work=work: step(work))
-        except IngestFailure as failure:
-            _quarantine(work, failure.code, stage, failure.detail)
-            continue
-        except Exception as exc:  # a bug or a broken dependency: quarantine, flag, never lose the document
-            if _infrastructure(exc):
-                raise  # not this document's fault: the batch fails and the worker retries it later
-            log.exception("stage %s failed for doc %s (%s)", stage, work.doc[:12], type(exc).__name__)
-            work.unexpected = True
-            _quarantine(work, "INTERNAL_ERROR", stage, type(exc).__name__)
-            continue
-        if payload is not None and work.recorded(kind) is None:
-            drafts.append(Draft(kind, work.doc, WORKER, payload))
-            owners.append(work)
-    for work, seq in zip(owners, _retry(lambda: ctx.audit.record(drafts)), strict=True):
-        work.seqs.append(seq)
-
-
-def _infrastructure(exc: Exception) -> bool:
-    """A lock that outlasted its retries or a full disk: quarantining the document would punish the wrong party."""
-    return isinstance(exc, TRANSIENT) or (isinstance(exc, OSError) and exc.errno in DISK_FULL)
-
-
-def _quarantine(work: DocWork, reason: str, stage: str, detail: str) -> None:
-    work.state = DocState.QUARANTINED
-    work.quarantine = QuarantinedPayload(reason=reason, stage=stage, detail=detail[:200])
-
-
 # Documents parsed at once. Parsing runs in sandbox children (extractors.sandbox keeps two), so two at once keep
 # both cores of the reference machine busy while this process only waits on their pipes.
 _PARSERS = 2
@@ -244,7 +138,7 @@ def ingest(ctx: Context, batch: list[DocWork]) -> None:
         return ctx.kit.ingest(work_pdf(ctx.settings.work_dir, work.doc))
 
     with ThreadPoolExecutor(max_workers=_PARSERS, thread_name_prefix="ingest") as pool:
-        parsed: dict[Future[tuple[Any, BaseModel]], DocWork] = {pool.submit(parse, w): w for w in _active(batch)}
+        parsed: dict[Future[tuple[Any, BaseModel]], DocWork] = {pool.submit(parse, w): w for w in active(batch)}
         if ctx.kit.extracts_locally:
             for future in as_completed(parsed):
                 _read_ahead(ctx, parsed[future], future)
@@ -255,7 +149,7 @@ def ingest(ctx: Context, batch: list[DocWork]) -> None:
         work.pdf, payload = future.result() if future is not None else parse(work)
         return payload
 
-    _run_step(ctx, batch, "ingest", EntryKind.INGESTED, step)
+    run_step(ctx, batch, "ingest", EntryKind.INGESTED, step)
 
 
 def _read_ahead(ctx: Context, work: DocWork, parsed: Future[tuple[Any, BaseModel]]) -> None:
@@ -276,7 +170,7 @@ def extract(ctx: Context, batch: list[DocWork]) -> None:
         work.pdf = None  # pages are not needed any more; free them early on big batches
         return payload
 
-    _run_step(ctx, batch, "extract", EntryKind.EXTRACTED, step)
+    run_step(ctx, batch, "extract", EntryKind.EXTRACTED, step)
 
 
 def validate(ctx: Context, batch: list[DocWork]) -> None:
@@ -286,7 +180,7 @@ def validate(ctx: Context, batch: list[DocWork]) -> None:
             work.findings, payload = ctx.kit.validate(work.extraction, work.doc, store)
             return payload
 
-        _run_step(ctx, batch, "validate", EntryKind.VALIDATED, step)
+        run_step(ctx, batch, "validate", EntryKind.VALIDATED, step)
 
 
 def mask(ctx: Context, batch: list[DocWork]) -> None:
@@ -294,7 +188,7 @@ def mask(ctx: Context, batch: list[DocWork]) -> None:
         work.fields, payload = ctx.kit.mask(work.extraction, work.doc)
         return payload
 
-    _run_step(ctx, batch, "mask", EntryKind.MASKED, step)
+    run_step(ctx, batch, "mask", EntryKind.MASKED, step)
 
 
 def decide(ctx: Context, batch: list[DocWork]) -> None:
@@ -316,7 +210,7 @@ def decide(ctx: Context, batch: list[DocWork]) -> None:
             policy=ctx.policy_version,
         )
 
-    _run_step(ctx, batch, "decide", EntryKind.DECIDED, step)
+    run_step(ctx, batch, "decide", EntryKind.DECIDED, step)
 
 
 _STATE_OF = {
@@ -356,7 +250,7 @@ def finish(ctx: Context, batch: list[DocWork]) -> None:
         digest = _write_own_result(ctx, work)
         drafts.append(Draft(_FINAL_KIND[work.state], work.doc, WORKER, _final_payload(work, digest)))
         owners.append(work)
-    for work, seq in zip(owners, _retry(lambda: ctx.audit.record(drafts)), strict=True):
+    for work, seq in zip(owners, retry(lambda: ctx.audit.record(drafts)), strict=True):
         work.seqs.append(seq)
     with ctx.store.session() as store:
         for work in done:
@@ -372,14 +266,14 @@ def _write_own_result(ctx: Context, work: DocWork) -> str:
     """Mask the name and write the outbox record; a document whose record fails is quarantined, not its batch."""
     try:
         work.label = ctx.kit.mask_source(work.source, work.doc)
-        return write_result(ctx.settings, _result(work))
+        return write_result(ctx.settings, document_result(work))
     except Exception as exc:
-        if _infrastructure(exc):
+        if infrastructure(exc):
             raise
         log.exception("finishing doc %s failed (%s)", work.doc[:12], type(exc).__name__)
         work.unexpected, work.label = True, f"{work.doc}.pdf"  # the id: nothing of the name can leak
-        _quarantine(work, "INTERNAL_ERROR", "finish", type(exc).__name__)
-        return write_result(ctx.settings, _result(work))
+        quarantine(work, "INTERNAL_ERROR", "finish", type(exc).__name__)
+        return write_result(ctx.settings, document_result(work))
 
 
 _FINAL_KIND = {
@@ -400,7 +294,8 @@ def _final_payload(work: DocWork, digest: str) -> BaseModel:
             queue="reviewer",
             result_sha256=digest,
             round=secrets.token_hex(16),
-            fields_sha256=fields_digest(json.loads(_result(work).to_json())["fields"]),  # as the outbox shows them
+            # as the outbox shows them
+            fields_sha256=fields_digest(json.loads(document_result(work).to_json())["fields"]),
         )
     return FinalPayload(state=work.state, result_sha256=digest)
 
@@ -411,38 +306,6 @@ def _destination(settings: Settings, work: DocWork) -> Path:
     if work.state is DocState.AWAITING_APPROVAL:
         return settings.awaiting_pdf(work.doc)
     return settings.archive_dir / f"{work.doc}.pdf"
-
-
-def _result(work: DocWork) -> DocumentResult:
-    """The outbox record. The ledger span covers the entries that led to this state (the final one follows)."""
-    calls = work.extraction.calls if work.extraction is not None else []
-    outcome = work.decision.outcome if work.decision is not None else Outcome.QUARANTINE
-    findings = list(work.findings)
-    if work.quarantine is not None:
-        findings.append(Finding(code=work.quarantine.reason, message=f"quarantined at {work.quarantine.stage}"))
-    seqs = work.seqs or [0]
-    return DocumentResult(
-        doc=work.doc,
-        source=work.label,
-        maker=work.maker,
-        kind=work.kind,
-        state=work.state,
-        fields=work.fields,
-        findings=findings,
-        decision=Decision(outcome=outcome, rule=work.decision.rule if work.decision is not None else None),
-        ledger=LedgerSpan(first_seq=min(seqs), last_seq=max(seqs)),
-        cost=Cost(
-            tokens=sum(call.tokens_in + call.tokens_out for call in calls),
-            usd=float(sum((call.usd for call in calls), Decimal(0))),
-        ),
-    )
-
-
-def write_result(settings: Settings, result: DocumentResult) -> str:
-    """Write ``outbox/<doc>.json`` atomically; return its SHA-256 for the ledger."""
-    data = result.to_json().encode()
-    atomic_write(outbox_path(settings, result.doc), data)
-    return hashlib.sha256(data).hexdigest()
 
 
 STAGES: tuple[Callable[[Context, list[DocWork]], None], ...] = (ingest, extract, validate, mask, decide, finish)

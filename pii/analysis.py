@@ -25,7 +25,8 @@ from spacy.tokens import Doc
 
 from pii.config import ChunkConfig, PiiConfig
 from pii.errors import PiiError
-from pii.recognizers import CUSTOM, LabelRecognizer
+from pii.label_recognizer import LabelRecognizer
+from pii.recognizers import CUSTOM
 from pii.tokens import token_entity
 
 __all__ = ["Analyzer", "Span", "build_analyzer", "resolve_overlaps", "with_repeats"]

@@ -26,7 +26,7 @@ from flows.approvals.pending import resolve_doc
 from flows.approvals.states import ledger_of
 from flows.audit import Ledgers
 from flows.errors import FlowError
-from flows.pipeline import outbox_path
+from flows.outbox import outbox_path
 from ledger import EntryDraft
 
 if TYPE_CHECKING:

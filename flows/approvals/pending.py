@@ -16,7 +16,7 @@ from docval.store import DocumentStore
 from flows.approvals.states import open_documents
 from flows.errors import FlowError
 from flows.makers import person_of
-from flows.pipeline import outbox_path
+from flows.outbox import outbox_path
 
 __all__ = ["pending_rows", "resolve_doc"]
 

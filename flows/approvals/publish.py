@@ -22,7 +22,7 @@ from docval.store import DocumentStore
 from flows.approvals.states import ledger_of, open_documents
 from flows.approvals.trigger import PUBLISH_DEPLOYMENT, PUBLISH_FLOW
 from flows.claim import release
-from flows.pipeline import outbox_path, write_result
+from flows.outbox import outbox_path, write_result
 from ledger import EntryDraft, LedgerReader
 
 __all__ = ["PUBLISH_DEPLOYMENT", "PUBLISH_FLOW", "finish_decided", "publish_decision", "sweep"]

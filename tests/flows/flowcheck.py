@@ -24,7 +24,8 @@ from docval.store import DocumentStore
 from flows.approvals.applied import signed_policy
 from flows.audit import Audit
 from flows.claim import Claimed
-from flows.pipeline import FINAL_KINDS, Context, DocWork, finish, outbox_path, record_claims
+from flows.outbox import outbox_path
+from flows.pipeline import FINAL_KINDS, Context, DocWork, finish, record_claims
 from flows.policy import PolicyDecision
 from flows.worker import Worker
 from ledger import Ledger, verify_ledger

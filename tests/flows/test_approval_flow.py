@@ -24,7 +24,7 @@ from flows.approvals.applied import sign_policy
 from flows.approvals.decide import decide
 from flows.approvals.enrol import demo_keys_dir
 from flows.audit import Audit
-from flows.pipeline import outbox_path
+from flows.outbox import outbox_path
 
 
 def _decide(settings: Settings, doc: str, person: str, decision: str = "approve"):

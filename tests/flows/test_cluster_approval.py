@@ -30,7 +30,7 @@ from docval.store import DocumentStore
 from flows.approvals.enrol import demo_keys_dir
 from flows.approvals.pending import pending_rows
 from flows.env import free_port
-from flows.pipeline import outbox_path
+from flows.outbox import outbox_path
 from ledger import Ledger
 
 SAMPLES = 6

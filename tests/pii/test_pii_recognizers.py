@@ -9,7 +9,7 @@ import pytest
 
 from docval.domain import DocKind
 from pii import PiiEngine
-from pii.recognizers import LabelRecognizer
+from pii.label_recognizer import LabelRecognizer
 
 
 def found(engine: PiiEngine, text: str) -> list[tuple[str, str]]:
