@@ -15,7 +15,9 @@ one JSON request per connection:
   originals stored in that document's vault entries; the text is never logged.
 
 Only processes of the appliance's own OS account, or root, are answered (``SO_PEERCRED``): the same account
-that can read the data directory anyway. Without ``docval up`` nothing listens and the command does both
+that can read the data directory anyway. The command checks the listener the same way before it sends anything:
+an abstract name has no file permissions, so another account could bind it first to collect reasons, and the
+command then refuses (exit 2) rather than talk to it. Without ``docval up`` nothing listens and the command does both
 itself (``flows.approvals.decide``, ``flows.approvals.trigger``).
 """
 
@@ -46,6 +48,9 @@ REPLY_SECONDS = 30.0  # a run's creation is one Prefect request, masking well un
 MAX_REASON = 10_000  # characters; a longer reason is masked by the command itself
 _LIMIT = 12 * MAX_REASON + 256  # bytes of one line: JSON escapes one character in up to 12 bytes
 _PEER = struct.Struct("3i")  # pid, uid, gid of SO_PEERCRED
+# Both ends trust only this account and root: the appliance answers no other, and the command talks to no other
+# (an abstract name has no file permissions, so any local account could bind it first and collect reasons).
+_TRUSTED = frozenset({os.getuid(), 0})
 
 Publish = Callable[[str], str | None]  # doc id -> the id of its publish run
 Mask = Callable[[str, str], str]  # (doc id, reason) -> the reason masked
@@ -96,6 +101,11 @@ def _ask(settings: Settings, request: HandOff) -> dict[str, Any] | None:
             sock.connect(address(settings))
         except OSError:  # refused: no appliance; elsewhere than Linux there is no abstract namespace either
             return None
+        if (holder := _peer_uid(sock)) not in _TRUSTED:  # a squatter on the name: it gets no reason, no id
+            raise FlowError(
+                f"the hand-off socket is held by another OS account (uid {holder}), not this appliance: nothing "
+                "was sent; stop that process, or run `docval up` before deciding"
+            )
         try:
             sock.sendall(request.model_dump_json(exclude_none=True).encode() + b"\n")
             return json.loads(_line(sock, _LIMIT) or b"{}")
@@ -151,9 +161,14 @@ def _answerer(publish: Publish, mask: Mask) -> Callable[[socket.socket], None]:
     return answer
 
 
+def _peer_uid(sock: socket.socket) -> int:
+    """The OS account at the socket's other end, as the kernel states it (not what the peer says)."""
+    _, uid, _ = _PEER.unpack(sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _PEER.size))
+    return uid
+
+
 def _reply(conn: socket.socket, publish: Publish, mask: Mask) -> dict[str, str]:
-    _, uid, _ = _PEER.unpack(conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _PEER.size))
-    if uid not in {os.getuid(), 0}:
+    if _peer_uid(conn) not in _TRUSTED:
         return {"error": "only the appliance's own OS account can hand work over"}
     try:
         request = HandOff.model_validate_json(_line(conn, _LIMIT) or b"")

@@ -168,3 +168,35 @@ def test_one_appliance_answers_per_data_directory_and_nothing_after_it_stops(set
         assert hand_off(settings, doc) == "first"  # the second one's stop closed nothing of the first's
     assert hand_off(settings, doc) is None
     assert "handoff" not in [thread.name for thread in threading.enumerate()]  # the listener thread ended
+
+
+SQUATTER = """
+import os, socket, sys
+address = bytes.fromhex(sys.argv[1])
+os.setgid(65534); os.setuid(65534)  # another OS account: nobody
+with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+    sock.bind(address); sock.listen(1); print("ready", flush=True)
+    conn, _ = sock.accept(); conn.settimeout(5)
+    try:
+        got = conn.recv(65536)
+    except OSError:
+        got = b""
+    print(got.hex(), flush=True)
+"""
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="binding as another account needs root (CI runs as root)")
+def test_a_socket_squatted_by_another_account_gets_nothing(settings: Settings) -> None:
+    """An abstract name has no file permissions: a local account that binds it first must receive no reason.
+
+    The command then masks the reason itself (``masked_by_appliance`` answers None) and sends nothing."""
+    squatter = subprocess.Popen(
+        [sys.executable, "-c", SQUATTER, address(settings).hex()], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert squatter.stdout is not None and squatter.stdout.readline().strip() == "ready"
+        assert masked_by_appliance(settings, "a" * 64, "called jane.roe@example.com") is None
+        received, _ = squatter.communicate(timeout=30)
+    finally:
+        squatter.kill()
+    assert bytes.fromhex(received.strip()) == b""  # not the reason, not even the document id
