@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cached_property
 from pathlib import Path
 
@@ -134,9 +134,23 @@ class PiiEngine:
     def _mask(
         self, text: str, kind: DocKind | None, doc: str | None, subject: str | None, *, store: bool = True
     ) -> Masked:
+        return self._pseudonymise(
+            doc, subject, store, lambda known: (text, with_repeats(text, self.spans(text, kind), known))
+        )
+
+    def _pseudonymise(
+        self,
+        doc: str | None,
+        subject: str | None,
+        store: bool,
+        read: Callable[[Mapping[str, str]], tuple[str, list[Span]]],
+    ) -> Masked:
+        """The one masking path: the subject's known pseudonyms, ``read`` (text and spans, given those), the
+        operators, and new originals kept in the vault when there is a subject and ``store``."""
         owner = subject or (doc_subject(doc) if doc else None)
         known = self.vault.known(owner) if owner else {}
-        masked = self._replace(text, with_repeats(text, self.spans(text, kind), known), known)
+        text, spans = read(known)
+        masked = self._replace(text, spans, known)
         if owner and store:
             self.vault.store(doc or owner, owner, masked.originals)
         return masked
@@ -147,12 +161,12 @@ class PiiEngine:
         With ``doc`` the pseudonyms are the document's subject's, so the person a KYC form is about has the
         same token in its name as in its fields; new originals go to the vault as ``mask_text`` keeps them.
         """
-        owner = doc_subject(doc) if doc else None
-        known = self.vault.known(owner) if owner else {}
-        spans = name_spans(self.analyzer.analyze, name, self.entities_for(None), _NAME_LIKE, known)
-        masked = self._replace(span_values(name, spans, _NAME_LIKE), spans, known)
-        if owner:
-            self.vault.store(doc, owner, masked.originals)
+
+        def read(known: Mapping[str, str]) -> tuple[str, list[Span]]:
+            spans = name_spans(self.analyzer.analyze, name, self.entities_for(None), _NAME_LIKE, known)
+            return span_values(name, spans, _NAME_LIKE), spans
+
+        masked = self._pseudonymise(doc, None, True, read)
         return MaskedText(text=masked.text, originals=masked.originals)
 
     def mask_function(self, kind: DocKind | None = None) -> MaskFunction:
