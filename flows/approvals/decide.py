@@ -72,9 +72,10 @@ def decide(settings: Settings, prefix: str, key: Path, decision: Literal["approv
         signer=signer,
         signed_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
-    signature = ssh_signature(key, statement.message())
+    message = statement.message()
+    signature = ssh_signature(key, message)
     recorded = record_decision(ledger, statement, signature, roster_ledger=root)  # re-checked under the locks
-    signed = statement.message().decode()
+    signed = message.decode()
     if not recorded.accepted:
         reasons = "; ".join(recorded.reasons)
         return Decided(doc, shard, recorded, f"refused (seq {recorded.seq}): {reasons}", signed)
