@@ -58,10 +58,16 @@ class Audit:
         )
 
     def history(self, doc: str) -> list[HistoryEntry]:
-        return [
-            HistoryEntry(seq=entry.seq, ts=entry.ts, kind=str(entry.kind), actor=entry.actor, data=dict(entry.data))
-            for entry in self._ledger.entries_for_doc(doc)
-        ]
+        return self.histories([doc])[doc]
+
+    def histories(self, docs: list[str]) -> dict[str, list[HistoryEntry]]:
+        """Each document's entries in seq order, from one read (a resumed batch of hundreds opened it per doc)."""
+        found: dict[str, list[HistoryEntry]] = {doc: [] for doc in docs}
+        for entry in self._ledger.entries_for_docs(docs) if docs else []:
+            found[entry.doc].append(
+                HistoryEntry(seq=entry.seq, ts=entry.ts, kind=str(entry.kind), actor=entry.actor, data=dict(entry.data))
+            )
+        return found
 
     def claimed(self, docs: list[str]) -> set[str]:
         """Which of ``docs`` have a ``doc.claimed`` entry here: one query, not a history read per document."""

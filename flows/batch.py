@@ -1,11 +1,13 @@
 """The processing flow: one Prefect flow run per batch, one task per stage.
 
 Measured on 2 cores a flow run costs ≥ 1 s and a task 4–9 ms, so a batch of
-claimed documents is one flow run and each stage is one task over the whole
-batch. Parameters are document ids; task results are ids; the documents'
-content stays in this process (``_BATCHES``) and never reaches Prefect's
-database or result storage. Documents that need a person cost no run while
-they wait: their state is in the ledger (flows/approvals/).
+claimed documents is one flow run and each stage is one task over a part of
+the batch (up to ``flows.pipeline.PART`` documents: while one part runs its
+stages here, the sandbox children already parse the next). Parameters are
+document ids; task results are ids; the documents' content stays in this
+process (``_BATCHES``) and never reaches Prefect's database or result storage.
+Documents that need a person cost no run while they wait: their state is in
+the ledger (flows/approvals/).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from docval.shards import root_settings, shard_name_of, shard_settings
 from docval.store import DocumentStore
 from flows.approvals.applied import signed_policy
 from flows.audit import Audit
-from flows.pipeline import STAGES, Context, DocWork, load_batch
+from flows.pipeline import STAGES, Context, DocWork, load_batch, run_in_parts
 from flows.toolkit import Toolkit
 
 __all__ = ["BATCH_DEPLOYMENT", "build_context", "context_for", "process_batch", "process_claimed", "worker_context"]
@@ -122,14 +124,18 @@ def process_batch(doc_ids: list[str], resumed: bool = False, shard: str | None =
     ``shard`` names the ledger shard holding the documents' history when it is not this worker's own.
     """
     ctx = context_for(shard)
-    key = uuid.uuid4().hex
     batch = load_batch(ctx, doc_ids, resumed=resumed)
-    _BATCHES[key] = (ctx, batch)
-    try:
-        for stage_task in STAGE_TASKS:
-            stage_task(key)
-    finally:
-        _BATCHES.pop(key, None)
+
+    def run_part(part: list[DocWork]) -> None:
+        key = uuid.uuid4().hex
+        _BATCHES[key] = (ctx, part)
+        try:
+            for stage_task in STAGE_TASKS:
+                stage_task(key)
+        finally:
+            _BATCHES.pop(key, None)
+
+    run_in_parts(ctx, batch, run_part)
     states = {work.doc: (work.state or DocState.QUARANTINED).value for work in batch}
     unexpected = [work.doc for work in batch if work.unexpected]
     if unexpected:

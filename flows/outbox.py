@@ -7,6 +7,7 @@ Split from the finish stage because the approval flows write the same record aga
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
@@ -50,3 +51,16 @@ def write_result(settings: Settings, result: DocumentResult) -> str:
     data = result.to_json().encode()
     atomic_write(outbox_path(settings, result.doc), data)
     return hashlib.sha256(data).hexdigest()
+
+
+# Outbox files written at once by ``write_results``: each waits on its own fsync, and the file system commits
+# concurrent fsyncs together, so a batch's records cost about one disk flush instead of one each.
+_WRITERS = 8
+
+
+def write_results(settings: Settings, results: list[DocumentResult]) -> list[str]:
+    """``write_result`` for each record, concurrently; their SHA-256 in order. Raises the first failure."""
+    if len(results) < 2:
+        return [write_result(settings, result) for result in results]
+    with ThreadPoolExecutor(max_workers=_WRITERS, thread_name_prefix="outbox") as pool:
+        return list(pool.map(lambda result: write_result(settings, result), results))

@@ -22,18 +22,18 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel
 
 from approvals.policy_input import DecisionInput, decision_amount, decision_input
 from approvals.statement import fields_digest
-from docval.domain import DocState, Outcome
+from docval.domain import DocState, DocumentResult, Outcome
 from docval.events import (
     ApprovalRequestedPayload,
     ClaimedPayload,
@@ -46,7 +46,7 @@ from docval.settings import Settings
 from flows.audit import Draft
 from flows.claim import Claimed, atomic_write, claimed_again, release, work_pdf
 from flows.makers import UNKNOWN_MAKER, FileFacts, enrolled_people, maker_of, person_of
-from flows.outbox import document_result, write_result
+from flows.outbox import document_result, write_results
 from flows.policy import PolicyDecision
 from flows.stage import (
     FINAL_KINDS,
@@ -59,6 +59,7 @@ from flows.stage import (
     retry,
     run_step,
 )
+from flows.toolkit import Ingested
 
 __all__ = [
     "FINAL_KINDS",
@@ -68,6 +69,7 @@ __all__ = [
     "DocWork",
     "load_batch",
     "record_claims",
+    "run_in_parts",
     "run_stages",
 ]
 
@@ -110,10 +112,11 @@ def load_batch(ctx: Context, docs: list[str], *, resumed: bool) -> list[DocWork]
     from flows.claim import source_name
 
     batch = []
+    histories = ctx.audit.histories(docs) if resumed else {}
     for doc in docs:
         work = DocWork(doc=doc, source=source_name(ctx.settings.work_dir, doc))
         if resumed:
-            work.history = ctx.audit.history(doc)
+            work.history = histories[doc]
             if not work.recorded(EntryKind.CLAIMED):  # killed between the rename and the claim entry
                 record_claims(ctx, [claimed_again(ctx.settings.work_dir, doc)], duplicates=[])
                 work.history = ctx.audit.history(doc)
@@ -127,46 +130,45 @@ def load_batch(ctx: Context, docs: list[str], *, resumed: bool) -> list[DocWork]
 _PARSERS = 2
 
 
+def parse(ctx: Context, work: DocWork) -> tuple[Ingested, BaseModel]:
+    """``work``'s file parsed in a sandbox child (and, with no endpoint tier, extracted there too)."""
+    return ctx.kit.ingest(work_pdf(ctx.settings.work_dir, work.doc))
+
+
+@contextmanager
+def parsing_ahead(ctx: Context, batch: list[DocWork]) -> Iterator[None]:
+    """Parse every active document of ``batch`` ``_PARSERS`` at a time from now on, whatever stage runs meanwhile.
+
+    The flow runs a big batch in parts (flows/batch.py): while this process validates, masks and finishes one
+    part, the children already parse the next, so the worker's serial work and the children's parsing overlap
+    instead of taking turns. Each document's parse is a future on its ``DocWork``; ``ingest`` takes it. Leaving
+    the block (the batch failed) cancels the parses not started yet.
+    """
+    pool = ThreadPoolExecutor(max_workers=_PARSERS, thread_name_prefix="ingest")
+    try:
+        for work in active(batch):
+            if work.parsing is None:
+                work.parsing = pool.submit(parse, ctx, work)
+        yield
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def ingest(ctx: Context, batch: list[DocWork]) -> None:
-    """Parse the batch ``_PARSERS`` documents at a time; results are ledgered in batch order as before.
-
-    Meanwhile this process, otherwise idle, already extracts each document as soon as it is parsed - only when
-    extraction stays on this machine (no endpoint model tier), so nothing is sent or spent for a document before
-    its ingest is ledgered. The extract stage records that result instead of computing it again."""
-
-    def parse(work: DocWork) -> tuple[Any, BaseModel]:
-        return ctx.kit.ingest(work_pdf(ctx.settings.work_dir, work.doc))
-
-    with ThreadPoolExecutor(max_workers=_PARSERS, thread_name_prefix="ingest") as pool:
-        parsed: dict[Future[tuple[Any, BaseModel]], DocWork] = {pool.submit(parse, w): w for w in active(batch)}
-        if ctx.kit.extracts_locally:
-            for future in as_completed(parsed):
-                _read_ahead(ctx, parsed[future], future)
-    by_doc = {work.doc: future for future, work in parsed.items()}
+    """Ledger each document's parse, in batch order; parses not started ahead start here, two at a time."""
 
     def step(work: DocWork) -> BaseModel:
-        future = by_doc.pop(work.doc, None)  # a retry after a transient failure parses again, on its own
-        work.pdf, payload = future.result() if future is not None else parse(work)
+        future, work.parsing = work.parsing, None  # a retry after a transient failure parses again, on its own
+        work.pdf, payload = future.result() if future is not None else parse(ctx, work)
         return payload
 
-    run_step(ctx, batch, "ingest", EntryKind.INGESTED, step)
-
-
-def _read_ahead(ctx: Context, work: DocWork, parsed: Future[tuple[Any, BaseModel]]) -> None:
-    """``work``'s extraction ahead of its stage; a file that failed to parse, or an extraction that fails, is left
-    to the stages, which quarantine it with their own stage name and reason."""
-    if parsed.exception() is not None:
-        return
-    try:
-        work.read_ahead = ctx.kit.extract(parsed.result()[0])
-    except Exception:
-        return
+    with parsing_ahead(ctx, batch):
+        run_step(ctx, batch, "ingest", EntryKind.INGESTED, step)
 
 
 def extract(ctx: Context, batch: list[DocWork]) -> None:
     def step(work: DocWork) -> BaseModel:
-        work.extraction, payload = work.read_ahead or ctx.kit.extract(work.pdf)
-        work.read_ahead = None
+        work.extraction, payload = ctx.kit.extract(work.pdf)
         work.pdf = None  # pages are not needed any more; free them early on big batches
         return payload
 
@@ -184,11 +186,13 @@ def validate(ctx: Context, batch: list[DocWork]) -> None:
 
 
 def mask(ctx: Context, batch: list[DocWork]) -> None:
+    """Pseudonymise the fields; the originals reach the vault in one commit for the part, before the ledger."""
+
     def step(work: DocWork) -> BaseModel:
         work.fields, payload = ctx.kit.mask(work.extraction, work.doc)
         return payload
 
-    run_step(ctx, batch, "mask", EntryKind.MASKED, step)
+    run_step(ctx, batch, "mask", EntryKind.MASKED, step, within=ctx.kit.one_vault_commit)
 
 
 def decide(ctx: Context, batch: list[DocWork]) -> None:
@@ -240,16 +244,17 @@ def _facts(work: DocWork) -> DecisionInput:
 def finish(ctx: Context, batch: list[DocWork]) -> None:
     """Outbox file, final ledger entry, store state, file move: for every document that reached a state."""
     done = [work for work in batch if work.state is not None]
-    drafts: list[Draft] = []
-    owners: list[DocWork] = []
     makers = ctx.audit.makers([work.doc for work in done])
     for work in done:
         work.maker = person_of(makers.get(work.doc, UNKNOWN_MAKER))
-        if any(work.recorded(kind) for kind in FINAL_KINDS):
-            continue  # only the store update and the file move may be missing
-        digest = _write_own_result(ctx, work)
-        drafts.append(Draft(_FINAL_KIND[work.state], work.doc, WORKER, _final_payload(work, digest)))
-        owners.append(work)
+    owners = [work for work in done if not any(work.recorded(kind) for kind in FINAL_KINDS)]  # others: store, move
+    with ctx.kit.one_vault_commit():  # the names' pseudonyms, committed before any record shows them
+        results = [_own_result(ctx, work) for work in owners]
+    digests = write_results(ctx.settings, results)
+    drafts = [
+        Draft(_FINAL_KIND[work.state], work.doc, WORKER, _final_payload(work, digest))
+        for work, digest in zip(owners, digests, strict=True)
+    ]
     for work, seq in zip(owners, retry(lambda: ctx.audit.record(drafts)), strict=True):
         work.seqs.append(seq)
     with ctx.store.session() as store:
@@ -262,18 +267,18 @@ def finish(ctx: Context, batch: list[DocWork]) -> None:
             atomic_write(ctx.settings.quarantine_dir / f"{work.doc}.reason.json", json.dumps(reason).encode())
 
 
-def _write_own_result(ctx: Context, work: DocWork) -> str:
-    """Mask the name and write the outbox record; a document whose record fails is quarantined, not its batch."""
+def _own_result(ctx: Context, work: DocWork) -> DocumentResult:
+    """Mask the name and build the outbox record; a document whose record fails is quarantined, not its batch."""
     try:
         work.label = ctx.kit.mask_source(work.source, work.doc)
-        return write_result(ctx.settings, document_result(work))
+        return document_result(work)
     except Exception as exc:
         if infrastructure(exc):
             raise
         log.exception("finishing doc %s failed (%s)", work.doc[:12], type(exc).__name__)
         work.unexpected, work.label = True, f"{work.doc}.pdf"  # the id: nothing of the name can leak
         quarantine(work, "INTERNAL_ERROR", "finish", type(exc).__name__)
-        return write_result(ctx.settings, document_result(work))
+        return document_result(work)
 
 
 _FINAL_KIND = {
@@ -311,8 +316,25 @@ def _destination(settings: Settings, work: DocWork) -> Path:
 STAGES: tuple[Callable[[Context, list[DocWork]], None], ...] = (ingest, extract, validate, mask, decide, finish)
 
 
+# Documents per part of a batch. Each stage runs once per part (one ledger transaction, and one Prefect task in
+# the flow), while parsing runs ahead over the whole batch, so the worker's stages over one part overlap the
+# children's parsing of the next; the last part's stages are what does not overlap (benchmarks/README.md).
+PART = 64
+
+
+def run_in_parts(ctx: Context, batch: list[DocWork], run_part: Callable[[list[DocWork]], None]) -> None:
+    """``run_part`` (every stage, in order) over ``batch`` ``PART`` documents at a time, parsing ahead throughout."""
+    with parsing_ahead(ctx, batch):
+        for start in range(0, len(batch), PART):
+            run_part(batch[start : start + PART])
+
+
 def run_stages(ctx: Context, batch: list[DocWork]) -> list[DocWork]:
     """All stages in order, as plain calls: the baseline the benchmark compares the Prefect flow against."""
-    for stage in STAGES:
-        stage(ctx, batch)
+
+    def run_part(part: list[DocWork]) -> None:
+        for stage in STAGES:
+            stage(ctx, part)
+
+    run_in_parts(ctx, batch, run_part)
     return batch

@@ -93,8 +93,7 @@ def publish_batch_kpis(settings: Settings, docs: list[str], *, key: str = "docva
     Reads the batch's documents' entries from the ledger (ids in, figures out), so it shows what was
     recorded rather than what the flow believes happened.
     """
-    ledger = Ledger.open(settings)
-    facts = fold_entries(entry for doc in docs for entry in ledger.entries_for_doc(doc))
+    facts = fold_entries(Ledger.open(settings).entries_for_docs(docs))
     lineages = [facts.docs[doc] for doc in docs if doc in facts.docs]
     rows = kpi_rows(compute_kpis(lineages, facts.events, facts.events))
     create_table_artifact(key=key, table=rows, description=f"KPIs of a batch of {len(docs)} documents")

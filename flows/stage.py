@@ -13,6 +13,8 @@ import errno
 import logging
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -26,7 +28,7 @@ from docval.settings import Settings
 from docval.store import DocumentStore
 from flows.audit import Audit, Draft, HistoryEntry
 from flows.policy import Policy, PolicyDecision
-from flows.toolkit import IngestFailure, Toolkit
+from flows.toolkit import Ingested, IngestFailure, Toolkit
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +62,7 @@ class DocWork:
     history: list[HistoryEntry] = field(default_factory=list)
     seqs: list[int] = field(default_factory=list)
     pdf: Any = None
-    read_ahead: Any = None  # ``Toolkit.extract``'s result, computed during ingest while the parsers worked
+    parsing: Future[tuple[Ingested, BaseModel]] | None = None  # its parse, started ahead (``parsing_ahead``)
     extraction: Any = None
     findings: list[Finding] = field(default_factory=list)
     fields: dict[str, ExtractedField] = field(default_factory=dict)
@@ -94,11 +96,35 @@ def retry(step: Callable[[], Any], attempts: int = 4, base_delay: float = 0.2) -
 
 
 def run_step(
-    ctx: Context, batch: list[DocWork], stage: str, kind: EntryKind, step: Callable[[DocWork], BaseModel | None]
+    ctx: Context,
+    batch: list[DocWork],
+    stage: str,
+    kind: EntryKind,
+    step: Callable[[DocWork], BaseModel | None],
+    *,
+    within: Callable[[], AbstractContextManager[object]] = nullcontext,
 ) -> None:
-    """Apply ``step`` to each active document, then ledger its payloads in one transaction."""
+    """Apply ``step`` to each active document, then ledger its payloads in one transaction.
+
+    The steps run inside ``within()`` (the PII vault's transaction for masking), which is closed, so committed,
+    before the ledger says the step was done.
+    """
     drafts: list[Draft] = []
     owners: list[DocWork] = []
+    with within():
+        _apply(batch, stage, kind, step, drafts, owners)
+    for work, seq in zip(owners, retry(lambda: ctx.audit.record(drafts)), strict=True):
+        work.seqs.append(seq)
+
+
+def _apply(
+    batch: list[DocWork],
+    stage: str,
+    kind: EntryKind,
+    step: Callable[[DocWork], BaseModel | None],
+    drafts: list[Draft],
+    owners: list[DocWork],
+) -> None:
     for work in active(batch):
         try:
             payload = retry(lambda work=work: step(work))
@@ -115,8 +141,6 @@ def run_step(
         if payload is not None and work.recorded(kind) is None:
             drafts.append(Draft(kind, work.doc, WORKER, payload))
             owners.append(work)
-    for work, seq in zip(owners, retry(lambda: ctx.audit.record(drafts)), strict=True):
-        work.seqs.append(seq)
 
 
 def infrastructure(exc: Exception) -> bool:

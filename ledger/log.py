@@ -308,6 +308,10 @@ class Ledger:
         with self._read() as reader:
             return reader.entries_for_doc(doc)
 
+    def entries_for_docs(self, docs: list[str]) -> list[Entry]:
+        with self._read() as reader:
+            return reader.entries_for_docs(docs)
+
     def inclusion_proof(self, seq: int, size: int | None = None) -> list[bytes]:
         with self._read() as reader:
             return reader.inclusion_proof(seq, size)

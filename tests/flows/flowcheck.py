@@ -12,7 +12,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
@@ -213,7 +213,11 @@ def waiting_document(settings: Settings, *, approvals: int, deadline_in: timedel
     ctx = Context(settings, Audit(settings), store, signed_policy(settings)[1], None)  # as workers: signed only
     # The pipeline's toolkit without its models: these tests are about approvals, not masking or extraction.
     hasher = KeyedHasher.from_file(settings.keys_dir / "hmac.key")
-    ctx.kit = type("Hashing", (), {"hasher": hasher, "mask_source": staticmethod(lambda source, doc: source)})()
+    ctx.kit = type(
+        "Hashing",
+        (),
+        {"hasher": hasher, "mask_source": staticmethod(lambda source, doc: source), "one_vault_commit": nullcontext},
+    )()
     if dropped is None:
         doc = hashlib.sha256(f"{time.time_ns()}".encode()).hexdigest()
         (settings.work_dir / f"{doc}.pdf").write_bytes(b"%PDF-1.4 test")

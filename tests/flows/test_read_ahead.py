@@ -56,11 +56,11 @@ def test_ingest_reads_ahead_and_extract_records_the_same_extraction(
 ) -> None:
     ctx, batch = _claimed_batch(settings, shared_data, tmp_path)
     ingest(ctx, batch)
-    assert all(work.read_ahead is not None and work.pdf.extraction is not None for work in batch)  # by the child
+    assert all(work.pdf.extraction is not None for work in batch)  # by the child that parsed it
     # what this process computes from the same pages: the extract stage's result before extraction moved
     fresh = {work.doc: ctx.kit.extract(Ingested(work.pdf.document))[1] for work in batch}
     extract(ctx, batch)
-    assert all(work.read_ahead is None and work.extraction is not None for work in batch)
+    assert all(work.extraction is not None for work in batch)
     entries = [e for e in Ledger.open(settings).entries() if e.kind == EntryKind.EXTRACTED]
     recorded = {e.doc: ExtractedPayload.model_validate(e.data) for e in entries}
     assert recorded == fresh and len(recorded) == len(batch)
@@ -79,7 +79,7 @@ def test_no_read_ahead_when_an_endpoint_tier_could_be_called(
     loaded = load_settings()
     ctx, batch = _claimed_batch(loaded, shared_data, tmp_path)
     ingest(ctx, batch)
-    assert all(work.read_ahead is None and work.pdf.extraction is None for work in batch)
+    assert all(work.pdf.extraction is None for work in batch)
     assert chat_server.requests == []  # nothing sent before each document's ingest is in the ledger
     extract(ctx, batch)
     assert chat_server.requests  # the tier is really configured and called once extraction runs

@@ -129,3 +129,32 @@ def test_a_view_masks_with_known_pseudonyms_and_stores_nothing(
 def _stored(engine: PiiEngine) -> int:
     with sqlite3.connect(engine.vault.path) as db:
         return db.execute("SELECT count(*) FROM entries").fetchone()[0]
+
+
+def _rows_seen_elsewhere(engine: PiiEngine) -> int:
+    """What another process sees: a connection of its own, outside any transaction."""
+    with sqlite3.connect(engine.vault.path) as other:
+        return other.execute("SELECT count(*) FROM entries").fetchone()[0]
+
+
+def test_a_batch_is_one_transaction_committed_when_it_ends(fresh_settings: Settings) -> None:
+    engine = PiiEngine.from_settings(fresh_settings)
+    docs = [doc_id(f"batch-{n}") for n in range(3)]
+    with engine.vault.batch():
+        for n, doc in enumerate(docs):
+            engine.mask_text(f"Name: Ana Souza{n}\nIBAN DE89 3704 0044 0532 0130 0{n}", doc=doc)
+        assert _rows_seen_elsewhere(engine) == 0  # nothing committed yet
+        assert engine.vault.known(f"doc:{docs[0]}")  # but this thread reads its own writes
+    assert _rows_seen_elsewhere(engine) == 6
+    revealed = engine.vault.reveal(docs[2], "<PERSON_1>", user="u", roles=READER)
+    assert revealed.value == "Ana Souza2"
+
+
+def test_a_failed_batch_leaves_nothing_behind(fresh_settings: Settings) -> None:
+    engine = PiiEngine.from_settings(fresh_settings)
+    with pytest.raises(RuntimeError), engine.vault.batch():
+        engine.mask_text("Name: Ana Souza", doc=doc_id("rolled-back"))
+        raise RuntimeError("the batch failed")
+    assert _rows_seen_elsewhere(engine) == 0
+    engine.mask_text("Name: Ana Souza", doc=doc_id("after"))  # the vault is usable again: no transaction left open
+    assert _rows_seen_elsewhere(engine) == 1
