@@ -29,9 +29,9 @@ from docval.errors import DocvalError
 from docval.settings import ExtractSettings
 from extractors.glyphs import glyph_text, lacks_spaces
 from extractors.pypdf_pass import layout_text, share_contents
-from extractors.sandbox import SandboxCrashed, SandboxMemory, SandboxTimeout, sandbox_for
+from extractors.sandbox import Sandbox, SandboxCrashed, SandboxMemory, SandboxTimeout, sandbox_for
 
-__all__ = ["EINVOICE_ATTACHMENTS", "IngestError", "PageText", "PdfDocument", "load_pdf", "read_pdf"]
+__all__ = ["EINVOICE_ATTACHMENTS", "IngestError", "PageText", "PdfDocument", "load_pdf", "read_pdf", "reading_sandbox"]
 
 # Names Factur-X, ZUGFeRD 1/2 and XRechnung-in-PDF use for the invoice XML attachment.
 EINVOICE_ATTACHMENTS = ("factur-x.xml", "zugferd-invoice.xml", "xrechnung.xml", "order-x.xml")
@@ -119,8 +119,8 @@ def read_pdf(
     _precheck(path, limits)
     sandbox = sandbox_for(limits.max_memory_bytes)
     timeout = limits.parse_timeout_seconds
-    reads = reader is not None and limits.max_memory_bytes >= _READING_CHILD_MEMORY
-    parsed, read = _read_in_child(path, limits, reader) if reads else (None, None)  # type: ignore[arg-type]
+    readers = reading_sandbox(limits, reader) if reader is not None else None
+    parsed, read = _read_in_child(readers, path, limits, reader) if readers else (None, None)  # type: ignore[arg-type]
     texts, layout, attachment = parsed or _sandboxed(sandbox.run, _extract_text, str(path), limits, timeout=timeout)
     sources: dict[int, Literal["text", "ocr"]] = {}
     blank = _needs_ocr(texts, limits)
@@ -137,12 +137,21 @@ def read_pdf(
     return _document(texts, layout, attachment, sources), read
 
 
-def _read_in_child(path: Path, limits: ExtractSettings, reader: Callable[[PdfDocument], T]) -> tuple[Any, T | None]:
+def reading_sandbox(limits: ExtractSettings, reader: Callable[[PdfDocument], T]) -> Sandbox | None:
+    """The pool of children that parse and then run ``reader`` (they import its module as they start), or ``None``
+    under a memory limit too small for those imports (``_READING_CHILD_MEMORY``)."""
+    if limits.max_memory_bytes < _READING_CHILD_MEMORY:
+        return None
+    return sandbox_for(limits.max_memory_bytes, "read", preload=type(reader).__module__)
+
+
+def _read_in_child(
+    sandbox: Sandbox, path: Path, limits: ExtractSettings, reader: Callable[[PdfDocument], T]
+) -> tuple[Any, T | None]:
     """The parse and ``reader``'s result from a child of the reading pool, or ``(None, None)`` when that child ran
     out of memory or died: it holds the reader's imports (NumPy, scikit-learn: ~375 MB of address space), so the
     caller parses again in a plain child, whose verdict then stands. A timeout is final (no second wait)."""
     try:
-        sandbox = sandbox_for(limits.max_memory_bytes, "read", preload=type(reader).__module__)
         *parsed, read = sandbox.run(_parse_and_read, str(path), limits, reader, timeout=limits.parse_timeout_seconds)
     except (SandboxMemory, SandboxCrashed):
         return None, None

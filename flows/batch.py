@@ -42,7 +42,7 @@ BATCH_DEPLOYMENT = "process-batch/batch"
 @functools.cache
 def worker_context() -> Context:
     """Built once per process: settings, ledger, store, policy (validated at start), models."""
-    return build_context(load_settings())
+    return build_context(load_settings(), start_children=True)
 
 
 def context_for(shard: str | None) -> Context:
@@ -58,7 +58,8 @@ def context_for(shard: str | None) -> Context:
     return dataclasses.replace(ctx, settings=settings, audit=Audit(settings))
 
 
-def build_context(settings: Settings) -> Context:
+def build_context(settings: Settings, *, start_children: bool = False) -> Context:
+    """``start_children``: start the sandbox's reading children while the models load (a worker's context)."""
     settings.ensure_dirs()
     store = DocumentStore(settings.store_db, lock_timeout=settings.ledger.lock_timeout_seconds)
     version, policy = signed_policy(settings)  # refuses a policy.yaml admins did not sign
@@ -67,7 +68,7 @@ def build_context(settings: Settings) -> Context:
         audit=Audit(settings),
         store=store,
         policy=policy,
-        kit=Toolkit.from_settings(settings),
+        kit=Toolkit.from_settings(settings, start_children=start_children),
         policy_version=version,
     )
 

@@ -56,10 +56,16 @@ class Toolkit:
     pii: PiiEngine
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Toolkit:
+    def from_settings(cls, settings: Settings, *, start_children: bool = False) -> Toolkit:
+        """``start_children``: a worker's toolkit starts its reading children (``LocalReader.start_children``)
+        before it loads Presidio and the model, so all load at once; else they start on its first documents."""
+        from extractors.local import LocalReader
         from extractors.router import Router
         from pii import PiiEngine
 
+        reader = LocalReader.for_settings(settings.extract.router) if start_children else None
+        if reader is not None:
+            reader.start_children(settings.extract)
         pii = PiiEngine.from_settings(settings)
         return cls(
             settings=settings,

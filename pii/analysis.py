@@ -26,7 +26,7 @@ from spacy.tokens import Doc
 from pii.config import ChunkConfig, PiiConfig
 from pii.errors import PiiError
 from pii.label_recognizer import LabelRecognizer
-from pii.recognizers import CUSTOM
+from pii.recognizers import CUSTOM, DigitGatedPhoneRecognizer
 from pii.tokens import token_entity
 
 __all__ = ["Analyzer", "Span", "build_analyzer", "resolve_overlaps", "with_repeats"]
@@ -65,8 +65,12 @@ class BlankSpacyNlpEngine(SpacyNlpEngine):
         return artifacts
 
 
+# Presidio recognizers pii.yaml names, replaced by subclasses that give the same answers for less CPU.
+_SAME_BUT_FASTER: dict[str, type[EntityRecognizer]] = {"PhoneRecognizer": DigitGatedPhoneRecognizer}
+
+
 def _presidio_recognizer(name: str, language: str) -> EntityRecognizer:
-    cls = getattr(presidio_recognizers, name, None)
+    cls = _SAME_BUT_FASTER.get(name) or getattr(presidio_recognizers, name, None)
     if not (isinstance(cls, type) and issubclass(cls, EntityRecognizer)):
         raise PiiError(f"pii.yaml: unknown Presidio recognizer {name!r}")
     return cls(supported_language=language)

@@ -142,3 +142,38 @@ def test_no_child_outlives_the_process_that_started_it(shared_data: Path, tmp_pa
         except OSError:
             continue
     assert left == []
+
+
+def test_the_reader_for_settings_is_the_reader_of_their_router(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker starts its children from its settings, before its router (and model) exist: same reader either way."""
+    monkeypatch.setenv("DOCVAL_EXTRACT__ROUTER__LOCAL__BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("DOCVAL_EXTRACT__ROUTER__LOCAL__MODEL", "local-test")
+    for enabled in ("false", "true"):
+        monkeypatch.setenv("DOCVAL_EXTRACT__ROUTER__LOCAL__ENABLED", enabled)
+        for trained in ("true", "false"):
+            monkeypatch.setenv("DOCVAL_EXTRACT__ROUTER__TRAINED_MODEL", trained)
+            settings = Settings()
+            router = Router.from_settings(settings, mask=lambda text: text)  # type: ignore[arg-type, return-value]
+            assert LocalReader.for_settings(settings.extract.router) == LocalReader.of(router)
+            router.close()
+
+
+def test_started_children_wait_idle_with_the_model_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import extractors.sandbox as sandboxes
+    from extractors import local
+    from extractors.model import load_model
+
+    monkeypatch.setattr(sandboxes, "_SANDBOXES", {})  # a pool of this test's own
+    reader = LocalReader.for_settings(Settings().extract.router)
+    assert reader is not None and reader.trained
+    reader.start_children(LIMITS)
+    pool = sandboxes.sandbox_for(LIMITS.max_memory_bytes, "read", preload="extractors.local")
+    deadline = time.monotonic() + 120
+    while len(pool._idle) < 2:  # both started and answered their load request
+        assert time.monotonic() < deadline, "the children did not start"
+        time.sleep(0.1)
+    try:
+        loaded = [child.call(local._load, (reader,), timeout=30) for child in pool._idle]
+    finally:
+        pool.close()
+    assert loaded == [load_model().version] * 2  # each child holds the shipped model

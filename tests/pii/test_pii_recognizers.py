@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from docval.domain import DocKind
 from pii import PiiEngine
@@ -103,3 +105,29 @@ def test_every_labelled_identifier_of_the_corpus_is_found(patterns_engine: PiiEn
             missed.append(entity)
     assert len(lines) == 462
     assert missed == []
+
+
+_PHONE_TEXT = st.text(
+    alphabet=st.sampled_from(list("0123456789+-() ./xX ext:Tel+49٠١٢٣４５abcZ\n")), max_size=40
+) | st.sampled_from(["+49 30 1234", "Tel 0301 23", "(0)30 12", "+683 1234", "Call 911", "+1 202-555-0147 x12"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=_PHONE_TEXT)
+def test_the_digit_gate_answers_as_presidios_phone_recognizer(text: str) -> None:
+    """The worker's phone recognizer skips texts with too few digits; on any text it must agree with Presidio's."""
+    from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+
+    from pii.recognizers import DigitGatedPhoneRecognizer
+
+    def found(recognizer: PhoneRecognizer) -> list[tuple[int, int, float]]:
+        return sorted((r.start, r.end, r.score) for r in recognizer.analyze(text, ["PHONE_NUMBER"]))
+
+    assert found(DigitGatedPhoneRecognizer()) == found(PhoneRecognizer())
+
+
+def test_a_short_number_is_still_found_and_the_gate_is_phonenumbers_own_minimum() -> None:
+    from pii.recognizers import DigitGatedPhoneRecognizer
+
+    assert DigitGatedPhoneRecognizer.MIN_DIGITS == 4  # national numbers of AT, DE, NU, SH … (phonenumbers metadata)
+    assert DigitGatedPhoneRecognizer().analyze("Telefon: 030 901820", ["PHONE_NUMBER"])
