@@ -56,3 +56,18 @@ def test_redacting_filter_blanks_pii_shaped_values(secret: str, caplog: pytest.L
 @given(st.text(alphabet="0123456789abcdef", min_size=64, max_size=64))
 def test_hex_ids_are_never_redacted(doc_id: str) -> None:
     assert redact(f"doc {doc_id} done") == f"doc {doc_id} done"
+
+
+def test_a_session_is_one_transaction(settings: Settings) -> None:
+    """A stage's writes commit together at the end of its session; a session that fails leaves none of them."""
+    store = DocumentStore(settings.store_db)
+    with store.session() as session:
+        session.claim("doc-a", "h-a")
+        session.update("doc-a", state=DocState.PUBLISHED, kind=DocKind.INVOICE)
+        assert session.get("doc-a").state is DocState.PUBLISHED  # its own writes are visible inside
+    with pytest.raises(RuntimeError), store.session() as session:
+        session.claim("doc-b", "h-b")
+        session.update("doc-a", state=DocState.REJECTED)
+        raise RuntimeError("the stage failed")
+    assert store.get("doc-b") is None
+    assert store.get("doc-a").state is DocState.PUBLISHED
