@@ -7,7 +7,9 @@ judged by the words just before it on its line (or, for a value that starts
 its line, the caption on the line above), in EN/DE/FR/NL/IT/ES: a date whose
 caption speaks of delivery, service, a period, an order or payment is not the
 issue date; a number introduced as the one a correction or credit note
-refers to is not this document's number.
+refers to, or as the buyer's routing reference (Leitweg-ID, buyer reference,
+Chorus Pro service code, SdI recipient code, DIR3 unit), is not this
+document's number.
 """
 
 from __future__ import annotations
@@ -38,7 +40,11 @@ _REFERENCE = re.compile(
     r"(?:korrektur|gutschrift|storno|berichtigung) +(?:zu|zur|für)\b|\bzu(?:r)? +(?:rechnung|beleg)|bezug|bezieht"
     r"|ursprünglich|original|corrects?\b|correction +(?:of|to|for)|refers? +to|with +reference +to|relat(?:ed|ing) +to"
     r"|credit(?:ed)? +(?:note +)?(?:for|against|on)\b|\bsur +(?:la +)?facture|annul|en +référence|rectifi|riferimento"
-    r"|\brif\.|betreft|correctie +(?:op|van)|storno +(?:di|della)|nota +(?:di|de) +cr[eé]dito +(?:su|sobre|a|per)",
+    r"|\brif\.|betreft|correctie +(?:op|van)|storno +(?:di|della)|nota +(?:di|de) +cr[eé]dito +(?:su|sobre|a|per)"
+    # the buyer's routing / order reference (EN 16931 BT-10), in the six label languages
+    r"|leitweg|buyer +ref|käufer-?referenz|routing|r[ée]f(?:[ée]rence|\.) +(?:de +l['’])?acheteur"
+    r"|code +service|referentie +koper|kopersreferentie"
+    r"|codice +(?:destinatario|ipa)|referencia +(?:del +)?comprador|dir3",
     re.IGNORECASE,
 )
 

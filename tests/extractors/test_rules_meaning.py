@@ -1,4 +1,5 @@
-"""Label meaning in six languages: other dates are not the issue date, a corrected invoice's number is not ours.
+"""Label meaning in six languages: other dates are not the issue date, a corrected invoice's number (or the
+buyer's routing reference) is not ours.
 
 Each page prints the distractor before the real value, in the label styles of
 EN/DE/FR/NL/IT/ES invoices, so picking the first date or number after a
@@ -45,11 +46,18 @@ CORRECTIONS = [
     "CREDITNOTA\nFactuurnummer CN-2026-17\nCorrectie op factuurnummer F-2026-05",
     "NOTA DI CREDITO\nNumero fattura NC-2026-17\nRiferimento fattura n. FT-2026-05",
     "FACTURA RECTIFICATIVA\nNúmero de factura R-2026-17\nRectifica la factura nº F-2026-05",
+    # the buyer's routing reference (EN 16931 BT-10) printed first, under the same generic "No." label
+    "RECHNUNG\nLeitweg-ID Nr. 04011000-12345-34\nNr. 2026-17 vom 05.03.2026",
+    "INVOICE\nBuyer reference no. PO-88123\nNo. 2026-17",
+    "FACTURE\nRéférence acheteur no. SERV-4711\nNo. 2026-17",
+    "FACTUUR\nKopersreferentie nr. 88123\nNr. 2026-17",
+    "FATTURA\nCodice destinatario nr. M5UXCR1\nNr. 2026-17",
+    "FACTURA\nReferencia del comprador no. L01280796\nNo. 2026-17",
 ]
 
 
 @pytest.mark.parametrize("text", CORRECTIONS)
-def test_a_correction_keeps_its_own_number_not_the_corrected_one(text: str) -> None:
+def test_a_correction_keeps_its_own_number_not_the_corrected_one_or_the_buyers_reference(text: str) -> None:
     fields = extract_rules([Page(1, text)], DocKind.INVOICE)
     assert fields["invoice_number"].value.endswith("2026-17")
 
