@@ -1,7 +1,9 @@
 """Train the model tier's field scorer and its calibration, reproducibly (same seed, same weights).
 
 Data: generated invoices in layouts 0-6 (``extractors/layouts.py``; layouts
-7 and 8 are kept out for evaluation) plus the shared real corpora (ZUGFeRD,
+7 and 8 are kept out for evaluation), scanned renders of other generated
+invoices in the same layouts (read by OCR: they fit the ``ocr:`` calibration
+curves and train the classifiers too), plus the shared real corpora (ZUGFeRD,
 einvoice-train, invoice2data). Calibration curves are fitted on grouped
 cross-validation folds (a template's documents are always in one fold; ``--cv loto``: each
 template is a fold of its own, leave-one-template-out), then
@@ -25,7 +27,7 @@ import time
 from pathlib import Path
 
 from docval.settings import ExtractSettings
-from extractors.model.corpus import Sample, corpus_samples, generated_samples
+from extractors.model.corpus import Sample, corpus_samples, generated_samples, scanned_samples
 from extractors.model.scorer import FieldModel, save_model
 from extractors.model.train import cross_validate, folds_by_group, folds_per_template, train, weights_digest
 from extractors.printed import is_printed
@@ -40,6 +42,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=20261204)
     parser.add_argument("--generated", type=int, default=1200, help="generated training invoices")
+    parser.add_argument("--scanned", type=int, default=300, help="scanned training invoices (read by OCR)")
     parser.add_argument("--folds", type=int, default=5, help="folds of --cv grouped")
     parser.add_argument(
         "--cv",
@@ -55,6 +58,8 @@ def main() -> None:
     started, cpu = time.perf_counter(), time.process_time()
     settings = ExtractSettings()
     samples = generated_samples(args.seed, args.generated, settings, TRAIN_LAYOUTS)
+    # other invoices than the text ones (seed + 1), so the scans add layouts' variety, not copies
+    samples += scanned_samples(args.seed + 1, args.scanned, settings, TRAIN_LAYOUTS)
     if not args.no_corpora:
         for corpus in CORPORA:
             samples += corpus_samples(SHARED / corpus, settings)
@@ -66,6 +71,7 @@ def main() -> None:
     info = {
         "seed": args.seed,
         "generated": args.generated,
+        "scanned": args.scanned,
         "layouts": list(TRAIN_LAYOUTS),
         "corpora": [] if args.no_corpora else list(CORPORA),
         "documents": len(samples),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from docval.domain import ExtractedField, Tier
 from extractors.model.scorer import FieldModel, ModelError, load_model
-from extractors.model.tier import calibrated, route
+from extractors.model.tier import calibrated, read_by_ocr, route
 from extractors.rules import PageLike
 
 __all__ = ["FieldModel", "ModelError", "load_model", "read_fields"]
@@ -19,8 +19,10 @@ def read_fields(
     model: FieldModel, pages: list[PageLike], fields: dict[str, ExtractedField]
 ) -> dict[str, ExtractedField]:
     """``fields`` with the model's reading of the invoice fields the rules are unsure of, every text field's
-    confidence calibrated; fields from the embedded e-invoice XML are left exactly as they are."""
+    confidence calibrated (on the OCR curves when a page was read by OCR); fields from the embedded e-invoice XML
+    are left exactly as they are."""
     xml = {name: field for name, field in fields.items() if field.tier is Tier.EINVOICE}
     text = {name: field for name, field in fields.items() if name not in xml}
-    answers = calibrated(route(text, model.predict(pages, text), model.calibration), model.calibration)
+    calibration = model.calibration.scoped(read_by_ocr(pages))
+    answers = calibrated(route(text, model.predict(pages, text), calibration), calibration)
     return {**answers, **xml}

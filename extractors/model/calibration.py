@@ -4,9 +4,17 @@ A raw score (the rules' "how it was found" confidence, the classifier's
 probability, or the higher one where rules and model agree) goes through the
 curve fitted for its ``source:field`` key on documents the model never saw
 in training; the result is the measured share of right answers at that
-score. Keys without a curve keep their raw score. Reliability and expected
-calibration error (ECE) are computed the usual way: ten equal-width bins,
-ECE = Σ (bin size / n) · |accuracy − mean confidence|.
+score. Keys without a curve keep their raw score.
+
+Pages read by OCR have curves of their own (``ocr:source:field``), fitted on
+held-out scanned renders: an OCR page's raw score means less than the same
+score on a text layer (misread digits, speckles read as signs), and a text
+curve would promise it text-PDF accuracy. Where an OCR curve is missing the
+text curve is used but capped at ``OCR_FALLBACK_CAP``, below any auto-accept
+threshold worth having, so a scan is never auto-accepted on a text curve's
+promise. Reliability and expected calibration error (ECE) are computed the
+usual way: ten equal-width bins, ECE = Σ (bin size / n) · |accuracy − mean
+confidence|.
 """
 
 from __future__ import annotations
@@ -19,27 +27,49 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.isotonic import IsotonicRegression
 
-__all__ = ["Calibration", "Reliability", "fit_calibration", "reliability"]
+__all__ = ["OCR", "OCR_FALLBACK_CAP", "Calibration", "Reliability", "fit_calibration", "reliability"]
 
 _MIN_POINTS = 30  # fewer held-out answers than this give no curve: the raw score is kept
+OCR = "ocr:"  # key prefix of the curves for pages read by OCR
+OCR_FALLBACK_CAP = 0.9  # an OCR answer without an OCR curve: never above this (the default policy accepts at 0.98)
 
 
 @dataclass
 class Calibration:
-    """``source:field`` -> an increasing step curve (knots and values), applied by linear interpolation."""
+    """``source:field`` -> an increasing step curve (knots and values), applied by linear interpolation.
+
+    ``scope`` is the key prefix of the page source the answers come from: ``""`` for a text layer, ``OCR`` for
+    pages read by OCR (``scoped``). Callers name keys without it; the versions and the JSON ignore it."""
 
     curves: dict[str, tuple[list[float], list[float]]] = field(default_factory=dict)
+    scope: str = ""
+
+    def scoped(self, ocr: bool) -> Calibration:
+        """The same curves, read for answers from OCR pages (``ocr=True``) or from a text layer."""
+        return Calibration(self.curves, OCR if ocr else "")
+
+    def has(self, key: str) -> bool:
+        """Whether ``key`` has a curve of this scope's own."""
+        return self.scope + key in self.curves
 
     def probability(self, key: str, score: float) -> float:
-        curve = self.curves.get(key)
-        if curve is None:
-            return score
-        return float(np.interp(score, curve[0], curve[1]))
+        curve, capped = self._curve(key)
+        probability = score if curve is None else float(np.interp(score, curve[0], curve[1]))
+        return min(probability, OCR_FALLBACK_CAP) if capped else probability
 
     def ceiling(self, key: str) -> float:
-        """The highest probability the curve gives at any score (1.0 without a curve)."""
-        curve = self.curves.get(key)
-        return max(curve[1]) if curve else 1.0
+        """The highest probability the curve gives at any score (1.0 without a curve), capped as ``probability``."""
+        curve, capped = self._curve(key)
+        highest = max(curve[1]) if curve else 1.0
+        return min(highest, OCR_FALLBACK_CAP) if capped else highest
+
+    def _curve(self, key: str) -> tuple[tuple[list[float], list[float]] | None, bool]:
+        """The curve ``key`` is read through in this scope, and whether it is capped: an OCR answer without an OCR
+        curve goes through the text curve, but never above ``OCR_FALLBACK_CAP``."""
+        own = self.curves.get(self.scope + key)
+        if own is not None or not self.scope:
+            return own, False
+        return self.curves.get(key), True
 
     def to_json(self) -> dict[str, object]:
         return {"version": self.version, "curves": {key: list(curve) for key, curve in sorted(self.curves.items())}}

@@ -15,6 +15,11 @@ carry the field, e.g. a MINIMUM profile has no IBAN, though the page may
 print one) cannot make a page reading right or wrong, so it is left
 unlabelled for training and calibration. Whether page and XML agree is the
 e-invoice cross-check's question (``EINVOICE_MISMATCH``), not the reader's.
+
+Scanned renders (``extractors/scans.py``) of generated invoices are read
+through the OCR path as the appliance reads a scan; their answers fit the
+OCR calibration curves. OCR is the slow part (about a second per page), so
+two documents are read at once (the sandbox pool serves several threads).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import re
 import tempfile
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,18 +36,19 @@ import pypdf
 from docval.domain import DocKind, ExtractedField
 from docval.settings import ExtractSettings
 from extractors.evaluate import load_dataset
-from extractors.layouts import generate
+from extractors.layouts import GeneratedInvoice, generate
 from extractors.pdf import PageText, PdfDocument, load_pdf
 from extractors.printed import is_printed
 from extractors.rules import extract_rules, merge_views, wants_layout
+from extractors.scans import scanned
 
-__all__ = ["Sample", "corpus_samples", "generated_samples", "rules_fields", "template_key"]
+__all__ = ["Sample", "corpus_samples", "generated_samples", "rules_fields", "scanned_samples", "template_key"]
 
 
 @dataclass
 class Sample:
     doc_id: str
-    source: str  # generated | zugferd | invoice2data
+    source: str  # generated | scanned | zugferd | invoice2data | einvoice-train
     group: str  # template_key as one string
     pages: list[PageText]
     truth: dict[str, str | None]
@@ -60,24 +67,38 @@ def rules_fields(document: PdfDocument) -> dict[str, ExtractedField]:
 
 def generated_samples(seed: int, count: int, settings: ExtractSettings, layouts: tuple[int, ...]) -> list[Sample]:
     """``count`` generated invoices from the given layouts, read back through the appliance's PDF reader."""
-    samples = []
+    return _read_generated(generate(seed, count, layouts=layouts), "generated", settings, threads=1)
+
+
+def scanned_samples(seed: int, count: int, settings: ExtractSettings, layouts: tuple[int, ...]) -> list[Sample]:
+    """``count`` generated invoices from the given layouts as noisy scans (``scans.scanned``), read by OCR."""
+    invoices = [invoice for invoice, _ in scanned(generate(seed, count, layouts=layouts), seed)]
+    return _read_generated(invoices, "scanned", settings, threads=2)
+
+
+def _read_generated(
+    invoices: list[GeneratedInvoice], source: str, settings: ExtractSettings, threads: int
+) -> list[Sample]:
+    """Each invoice written to a file and read as the appliance reads it, ``threads`` at a time, in order."""
     with tempfile.TemporaryDirectory(prefix="docval-gen-") as folder:
-        for invoice in generate(seed, count, layouts=layouts):
+
+        def read(invoice: GeneratedInvoice) -> Sample:
             path = Path(folder) / invoice.name
             path.write_bytes(invoice.pdf)
             document = load_pdf(path, settings)
-            samples.append(
-                Sample(
-                    invoice.name,
-                    "generated",
-                    invoice.template_key,
-                    list(document.pages),
-                    invoice.truth,
-                    rules_fields(document),
-                    invoice.truth,
-                )
+            pages = list(document.pages)
+            return Sample(
+                invoice.name if source == "generated" else f"{source}-{invoice.name}",
+                source,
+                invoice.template_key,
+                pages,
+                invoice.truth,
+                rules_fields(document),
+                invoice.truth,
             )
-    return samples
+
+        with ThreadPoolExecutor(threads) as pool:
+            return list(pool.map(read, invoices))
 
 
 def corpus_samples(root: Path, settings: ExtractSettings) -> list[Sample]:

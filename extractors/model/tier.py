@@ -18,11 +18,16 @@ The totals are also decided together: the model's triple replaces routed totals
 that do not add up, and totals that add up (read at three places, so a derived
 one does not count) are calibrated on ``sum:FIELD`` curves of their own, since
 a total the arithmetic confirms is right far more often than one read alone.
+
+A document with a page read by OCR is routed and calibrated on the OCR curves
+(``Calibration.scoped``, ``read_by_ocr``): the whole document, since its totals
+check and its readers' agreement span its pages, and OCR noise is the weaker
+reading.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -33,7 +38,7 @@ from extractors.model.candidates import FIELD_KINDS
 from extractors.model.joint import TOTALS, adds_up
 from extractors.model.scorer import Prediction
 
-__all__ = ["CERTAIN", "NO_ANSWER", "Routed", "calibrated", "check_key", "route", "totals_add_up"]
+__all__ = ["CERTAIN", "NO_ANSWER", "Routed", "calibrated", "check_key", "read_by_ocr", "route", "totals_add_up"]
 
 CERTAIN = 0.99  # a rules answer at least this likely to be right is not second-guessed
 NO_ANSWER = 0.05  # a field's model-only answers never more often right than this are no answers
@@ -132,7 +137,7 @@ def calibrated(routed: dict[str, Routed], calibration: Calibration) -> dict[str,
             confidence = answer.score
         else:
             key = check_key(answer.source, name, checked)
-            if key not in calibration.curves:
+            if not calibration.has(key):
                 key = f"{answer.source}:{name}"
             confidence = calibration.probability(key, answer.score)
         if answer.source == "model_only" and calibration.ceiling(f"model_only:{name}") < NO_ANSWER:
@@ -145,3 +150,8 @@ def check_key(source: str, name: str, checked: bool) -> str:
     """The calibration key of an answer: ``source:field``; for a total that takes part in a satisfied check,
     ``sum:field`` whatever its source (pooled: per source, too few held-out answers for a curve)."""
     return f"sum:{name}" if checked and name in TOTALS else f"{source}:{name}"
+
+
+def read_by_ocr(pages: Iterable[object]) -> bool:
+    """Whether any page was read by OCR (``PageText.source``; pages without a source, plain text, are not)."""
+    return any(getattr(page, "source", "text") == "ocr" for page in pages)

@@ -5,7 +5,9 @@ a candidate is positive when it ``matches`` the field's true value.
 Calibration is fitted only on answers to documents whose template was held
 out of the model that produced them (grouped folds: a template's documents
 are always in one fold), so the probabilities describe layouts the model has
-not seen.
+not seen. Answers to scanned renders (pages read by OCR) are fitted on curves
+of their own (``ocr:`` keys, ``Calibration.scoped``); the text curves never
+see them, and they never see text PDFs.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from extractors.model.candidates import FIELD_KINDS, Candidate, candidates
 from extractors.model.corpus import Sample
 from extractors.model.features import feature_matrix
 from extractors.model.scorer import FieldModel, Prediction, fit_field
-from extractors.model.tier import calibrated, check_key, route, totals_add_up
+from extractors.model.tier import calibrated, check_key, read_by_ocr, route, totals_add_up
 
 __all__ = [
     "HeldOut",
@@ -40,16 +42,18 @@ __all__ = [
 ]
 
 Featured = tuple[list[Candidate], np.ndarray]  # a document's candidates and their feature rows
+SYNTHETIC = ("generated", "scanned")  # ``Sample.source`` of documents drawn by the generator
 
 
 def balance(samples: Sequence[Sample]) -> list[float]:
-    """A weight per sample so that real and generated documents weigh the same in total: a few dozen real
-    invoices must not drown under a thousand generated ones, which are easier than the real world."""
-    real = sum(s.source != "generated" for s in samples)
-    generated = len(samples) - real
+    """A weight per sample so that real and generated text PDFs weigh the same in total: a few dozen real
+    invoices must not drown under a thousand generated ones, which are easier than the real world. Scanned
+    renders (``SYNTHETIC``, generated too) weigh 1 and do not change the others' weights."""
+    real = sum(s.source not in SYNTHETIC for s in samples)
+    generated = sum(s.source == "generated" for s in samples)
     if not real or not generated:
         return [1.0] * len(samples)
-    return [1.0 if s.source == "generated" else generated / real for s in samples]
+    return [1.0 if s.source in SYNTHETIC else generated / real for s in samples]
 
 
 def featurise(sample: Sample) -> Featured:
@@ -60,12 +64,19 @@ def featurise(sample: Sample) -> Featured:
 
 def train(samples: Sequence[Sample], seed: int, featured: Sequence[Featured] | None = None) -> dict[str, object]:
     """One classifier per field over every candidate of the field's kind in ``samples`` (``featured``: their
-    precomputed ``featurise`` results, in the same order)."""
+    precomputed ``featurise`` results, in the same order).
+
+    Scanned renders are left out: they are there for the ``ocr:`` calibration curves. Trained on, their OCR
+    misreadings taught the classifiers that rightly placed amounts are wrong: a clean credit note's true net
+    total fell from 0.77 to 0.005 and it raised ``TOTAL_MISMATCH``, and clean text invoices with a finding went
+    from 1 to 2 of 80 and 0 to 2 of 84 (benchmarks/README.md, 2026-12-06)."""
     rows: dict[str, list[np.ndarray]] = defaultdict(list)
     labels: dict[str, list[np.ndarray]] = defaultdict(list)
     weights: dict[str, list[np.ndarray]] = defaultdict(list)
     featured = featured if featured is not None else [featurise(s) for s in samples]
     for sample, weight, (found, matrix) in zip(samples, balance(samples), featured, strict=True):
+        if sample.source == "scanned":
+            continue
         for name, kind in FIELD_KINDS.items():
             if name not in sample.labels:
                 continue  # unlabelled here (e.g. a corpus without due dates): neither positive nor negative
@@ -132,34 +143,45 @@ def cross_validate(samples: Sequence[Sample], folds: list[list[int]], seed: int)
 def calibrate(samples: Sequence[Sample], held: HeldOut) -> Calibration:
     """Both calibration stages from held-out predictions: stage one per reader and field, stage two per answer
     source and field, and again for totals that add up (``tier.check_key``); every held-out document is then
-    routed as the appliance would (``held.routed``)."""
+    routed as the appliance would (``held.routed``). Each key is prefixed with the document's scope (``_scope``:
+    ``ocr:`` for scans), so text and OCR answers are fitted apart."""
     stage_one = fit_calibration(_stage_one_points(samples, held))
-    routed = {s.doc_id: route(s.rules, held.predictions[s.doc_id], stage_one) for s in samples}
+    routed = {s.doc_id: route(s.rules, held.predictions[s.doc_id], _scoped(stage_one, s)) for s in samples}
     points: dict[str, list[tuple[float, bool, float]]] = defaultdict(list)
     for sample, weight in zip(samples, balance(samples), strict=True):
-        checked = totals_add_up(routed[sample.doc_id])
+        checked, scope = totals_add_up(routed[sample.doc_id]), _scope(sample)
         for name, answer in routed[sample.doc_id].items():
             if answer.source != "rules" and name in sample.labels:
                 point = (answer.score, _right(name, answer.field.value, sample), weight)
-                points[f"{answer.source}:{name}"].append(point)  # every answer: the fallback curve
+                points[f"{scope}{answer.source}:{name}"].append(point)  # every answer: the fallback curve
                 if (key := check_key(answer.source, name, checked)) != f"{answer.source}:{name}":
-                    points[key].append(point)
+                    points[scope + key].append(point)
     calibration = Calibration({**stage_one.curves, **fit_calibration(points).curves})
-    held.routed = {doc: calibrated(answers, calibration) for doc, answers in routed.items()}
+    held.routed = {s.doc_id: calibrated(routed[s.doc_id], _scoped(calibration, s)) for s in samples}
     return calibration
+
+
+def _scope(sample: Sample) -> str:
+    """The calibration key prefix of a document's answers: ``ocr:`` when a page was read by OCR."""
+    return _scoped(Calibration(), sample).scope
+
+
+def _scoped(calibration: Calibration, sample: Sample) -> Calibration:
+    return calibration.scoped(read_by_ocr(sample.pages))
 
 
 def _stage_one_points(samples: Sequence[Sample], held: HeldOut) -> dict[str, list[tuple[float, bool, float]]]:
     """(raw score, right, weight) per reader and labelled field; a value where the truth says "absent" is wrong."""
     points: dict[str, list[tuple[float, bool, float]]] = defaultdict(list)
     for sample, weight in zip(samples, balance(samples), strict=True):
+        scope = _scope(sample)
         for name in sample.labels:
             rules = sample.rules.get(name)
             if rules is not None and not isinstance(rules.value, list):
-                points[f"rules:{name}"].append((rules.confidence, _right(name, rules.value, sample), weight))
+                points[f"{scope}rules:{name}"].append((rules.confidence, _right(name, rules.value, sample), weight))
             guess = held.predictions[sample.doc_id].get(name)
             if guess is not None:
-                points[f"model:{name}"].append((guess.score, _right(name, guess.value, sample), weight))
+                points[f"{scope}model:{name}"].append((guess.score, _right(name, guess.value, sample), weight))
     return points
 
 

@@ -1,0 +1,92 @@
+"""Confidence on pages read by OCR: their own calibration curves, never a text curve's promise (issue 14).
+
+A raw score means less on a noisy scan than on a text layer, so an answer from
+a document with an OCR page is calibrated on ``ocr:`` curves fitted on held-out
+scanned renders; where one is missing it is capped under the auto-accept level.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from docval.domain import ExtractedField
+from docval.settings import ExtractSettings
+from extractors.layouts import generate
+from extractors.model import load_model, read_fields
+from extractors.model.calibration import OCR, OCR_FALLBACK_CAP, Calibration, fit_calibration
+from extractors.model.corpus import Sample, rules_fields
+from extractors.model.scorer import FieldModel, Prediction
+from extractors.model.train import HeldOut, calibrate
+from extractors.pdf import PageText, load_pdf
+from extractors.scans import scanned
+
+AUTO_ACCEPT = 0.98  # the default policy's low-confidence threshold (flows/policy.py)
+
+
+def test_an_ocr_answer_goes_through_its_own_curve_or_stays_under_the_cap() -> None:
+    text = fit_calibration({"model:grand_total": [(0.9, True, 1.0)] * 40})  # always right on text layers
+    ocr = fit_calibration({"ocr:model:grand_total": [(0.9, i < 20, 1.0) for i in range(40)]})  # half on scans
+    both = Calibration({**text.curves, **ocr.curves})
+    assert both.probability("model:grand_total", 0.9) == pytest.approx(1.0)
+    assert both.scoped(True).probability("model:grand_total", 0.9) == pytest.approx(0.5)
+    assert both.scoped(False).probability("model:grand_total", 0.9) == pytest.approx(1.0)
+    # no OCR curve: the text curve, capped; no curve at all: the raw score, capped
+    assert text.scoped(True).probability("model:grand_total", 0.9) == OCR_FALLBACK_CAP < AUTO_ACCEPT
+    assert text.scoped(True).probability("rules:iban", 0.97) == OCR_FALLBACK_CAP
+    assert text.scoped(True).ceiling("model:grand_total") == OCR_FALLBACK_CAP
+    assert text.probability("rules:iban", 0.97) == 0.97
+    assert both.scoped(True).has("model:grand_total") and not text.scoped(True).has("model:grand_total")
+    assert both.scoped(True).version == both.version  # the scope is how curves are read, not which
+
+
+def _sample(index: int, ocr: bool) -> Sample:
+    page = PageText(number=1, text="Invoice A-1", source="ocr" if ocr else "text")
+    truth: dict[str, str | None] = {"invoice_number": "A-1"}
+    return Sample(f"doc{index}", "scanned" if ocr else "generated", "gen-layout0", [page], truth, {}, truth)
+
+
+def test_scans_are_fitted_apart_from_text_pdfs() -> None:
+    # the held-out model is always right on text PDFs and right on every other scan, at the same raw score
+    samples = [_sample(i, ocr=False) for i in range(40)] + [_sample(40 + i, ocr=True) for i in range(40)]
+    held = HeldOut(
+        predictions={
+            s.doc_id: {
+                "invoice_number": Prediction("A-1" if i % 2 == 0 or s.source != "scanned" else "B-2", 0.9, 1, (8, 11))
+            }
+            for i, s in enumerate(samples)
+        }
+    )
+    calibration = calibrate(samples, held)
+    assert calibration.probability("model:invoice_number", 0.9) == pytest.approx(1.0)
+    assert calibration.probability(f"{OCR}model:invoice_number", 0.9) == pytest.approx(0.5)
+    assert calibration.scoped(True).probability("model_only:invoice_number", 0.9) == pytest.approx(0.5)
+    assert {held.routed[s.doc_id]["invoice_number"].confidence for s in samples[:40]} == {1.0}
+    assert {held.routed[s.doc_id]["invoice_number"].confidence for s in samples[40:]} == {0.5}
+
+
+Reading = tuple[list[PageText], dict[str, ExtractedField]]  # a document's pages and the rules' answers
+
+
+@pytest.fixture(scope="module")
+def text_and_scan(tmp_path_factory: pytest.TempPathFactory) -> tuple[Reading, Reading]:
+    """One generated invoice of an unseen layout as a text PDF and as a noisy scan read by tesseract."""
+    folder = tmp_path_factory.mktemp("ocr")
+    invoice = generate(31, 1, layouts=(7,), small=True)[0]
+    (scan, _), *_ = scanned([invoice], 31)
+    readings = []
+    for name, pdf in (("text.pdf", invoice.pdf), ("scan.pdf", scan.pdf)):
+        (folder / name).write_bytes(pdf)
+        document = load_pdf(folder / name, ExtractSettings())
+        readings.append((list(document.pages), rules_fields(document)))
+    assert {page.source for page in readings[1][0]} == {"ocr"}
+    return readings[0], readings[1]
+
+
+def test_a_scan_is_never_accepted_on_the_text_curves(text_and_scan: tuple[Reading, Reading]) -> None:
+    text, scan = text_and_scan
+    shipped = load_model()
+    text_only = Calibration({k: v for k, v in shipped.calibration.curves.items() if not k.startswith(OCR)})
+    model = FieldModel(shipped.classifiers, text_only, shipped.version)
+    assert any(field.confidence >= AUTO_ACCEPT for field in read_fields(model, *text).values())
+    on_scan = read_fields(model, *scan)
+    assert on_scan and all(field.confidence <= OCR_FALLBACK_CAP for field in on_scan.values())
