@@ -2,8 +2,8 @@
 
 Data: generated invoices in layouts 0-6 (``extractors/layouts.py``; layouts
 7 and 8 are kept out for evaluation), scanned renders of other generated
-invoices in the same layouts (read by OCR: they fit the ``ocr:`` calibration
-curves and train the classifiers too), plus the shared real corpora (ZUGFeRD,
+invoices in the same layouts (read by OCR: they only fit the ``ocr:``
+calibration curves, the classifiers train on text PDFs), plus the shared real corpora (ZUGFeRD,
 einvoice-train, invoice2data). Calibration curves are fitted on grouped
 cross-validation folds (a template's documents are always in one fold; ``--cv loto``: each
 template is a fold of its own, leave-one-template-out), then

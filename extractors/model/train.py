@@ -62,9 +62,14 @@ def featurise(sample: Sample) -> Featured:
     return found, feature_matrix(found, sample.rules)
 
 
-def train(samples: Sequence[Sample], seed: int, featured: Sequence[Featured] | None = None) -> dict[str, object]:
+def _trains(sample: Sample) -> bool:
+    """Whether ``sample`` trains the classifiers; scanned renders only calibrate (``train``)."""
+    return sample.source != "scanned"
+
+
+def train(samples: Sequence[Sample], seed: int, featured: Sequence[Featured | None] | None = None) -> dict[str, object]:
     """One classifier per field over every candidate of the field's kind in ``samples`` (``featured``: their
-    precomputed ``featurise`` results, in the same order).
+    precomputed ``featurise`` results, in the same order, ``None`` for samples that do not ``_trains``).
 
     Scanned renders are left out: they are there for the ``ocr:`` calibration curves. Trained on, their OCR
     misreadings taught the classifiers that rightly placed amounts are wrong: a clean credit note's true net
@@ -73,10 +78,11 @@ def train(samples: Sequence[Sample], seed: int, featured: Sequence[Featured] | N
     rows: dict[str, list[np.ndarray]] = defaultdict(list)
     labels: dict[str, list[np.ndarray]] = defaultdict(list)
     weights: dict[str, list[np.ndarray]] = defaultdict(list)
-    featured = featured if featured is not None else [featurise(s) for s in samples]
-    for sample, weight, (found, matrix) in zip(samples, balance(samples), featured, strict=True):
-        if sample.source == "scanned":
+    featured = featured if featured is not None else [featurise(s) if _trains(s) else None for s in samples]
+    for sample, weight, rows_of in zip(samples, balance(samples), featured, strict=True):
+        if rows_of is None:
             continue
+        found, matrix = rows_of
         for name, kind in FIELD_KINDS.items():
             if name not in sample.labels:
                 continue  # unlabelled here (e.g. a corpus without due dates): neither positive nor negative
@@ -129,7 +135,7 @@ def cross_validate(samples: Sequence[Sample], folds: list[list[int]], seed: int)
     """Predict each fold with a model trained on the other folds, then calibrate on those answers
     (``calibrate``)."""
     held = HeldOut()
-    featured = [featurise(s) for s in samples]
+    featured = [featurise(s) if _trains(s) else None for s in samples]  # once for all folds; scans never train
     for fold in folds:
         inside = set(fold)
         kept = [i for i in range(len(samples)) if i not in inside]
