@@ -112,35 +112,24 @@ def run_step(
     drafts: list[Draft] = []
     owners: list[DocWork] = []
     with within():
-        _apply(batch, stage, kind, step, drafts, owners)
+        for work in active(batch):
+            try:
+                payload = retry(lambda work=work: step(work))
+            except IngestFailure as failure:
+                quarantine(work, failure.code, stage, failure.detail)
+                continue
+            except Exception as exc:  # a bug or a broken dependency: quarantine, flag, never lose the document
+                if infrastructure(exc):
+                    raise  # not this document's fault: the batch fails and the worker retries it later
+                log.exception("stage %s failed for doc %s (%s)", stage, work.doc[:12], type(exc).__name__)
+                work.unexpected = True
+                quarantine(work, "INTERNAL_ERROR", stage, type(exc).__name__)
+                continue
+            if payload is not None and work.recorded(kind) is None:
+                drafts.append(Draft(kind, work.doc, WORKER, payload))
+                owners.append(work)
     for work, seq in zip(owners, retry(lambda: ctx.audit.record(drafts)), strict=True):
         work.seqs.append(seq)
-
-
-def _apply(
-    batch: list[DocWork],
-    stage: str,
-    kind: EntryKind,
-    step: Callable[[DocWork], BaseModel | None],
-    drafts: list[Draft],
-    owners: list[DocWork],
-) -> None:
-    for work in active(batch):
-        try:
-            payload = retry(lambda work=work: step(work))
-        except IngestFailure as failure:
-            quarantine(work, failure.code, stage, failure.detail)
-            continue
-        except Exception as exc:  # a bug or a broken dependency: quarantine, flag, never lose the document
-            if infrastructure(exc):
-                raise  # not this document's fault: the batch fails and the worker retries it later
-            log.exception("stage %s failed for doc %s (%s)", stage, work.doc[:12], type(exc).__name__)
-            work.unexpected = True
-            quarantine(work, "INTERNAL_ERROR", stage, type(exc).__name__)
-            continue
-        if payload is not None and work.recorded(kind) is None:
-            drafts.append(Draft(kind, work.doc, WORKER, payload))
-            owners.append(work)
 
 
 def infrastructure(exc: Exception) -> bool:

@@ -116,15 +116,13 @@ class Vault:
         commit as for any write (the busy timeout); a failure rolls the whole block back. Nested blocks join
         the outermost one.
         """
-        if getattr(self._batch, "db", None) is not None:
-            yield
-            return
-        with self._transaction() as db:
+        outer = getattr(self._batch, "db", None)
+        with self._db() as db:
             self._batch.db = db
             try:
                 yield
             finally:
-                self._batch.db = None
+                self._batch.db = outer
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
