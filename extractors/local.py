@@ -57,8 +57,8 @@ class LocalReader:
     def start_children(self, limits: ExtractSettings, count: int = 2) -> None:
         """Start ``count`` reading children now, in the background, each with its imports done and model loaded.
 
-        A worker calls this before it loads its own PII models: a child's start (NumPy, scikit-learn and the model,
-        ~1.5 s CPU) then runs on the core the worker's single thread leaves idle, not before the first documents.
+        A worker calls this before it loads its own PII models: a child's start (NumPy, pypdf and the model,
+        ~0.4 s CPU) then runs on the core the worker's single thread leaves idle, not before the first documents.
         A child that fails to start is no error here; the first document meets that in its own place.
         """
         sandbox = reading_sandbox(limits, self)

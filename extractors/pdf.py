@@ -38,7 +38,7 @@ EINVOICE_ATTACHMENTS = ("factur-x.xml", "zugferd-invoice.xml", "xrechnung.xml", 
 _HEADER_WINDOW = 1024  # PDF readers accept junk before %PDF- within the first 1 KiB
 _MAX_OCR_PIXELS = 40_000_000  # caps the raster of absurd page sizes (an A4 page at 300 dpi is 8.7 M)
 T = TypeVar("T")
-# A reading child imports NumPy and scikit-learn (~375 MB of address space). Under a much smaller limit those
+# A reading child imports NumPy and loads the model (~300 MB of address space). Under a much smaller limit those
 # imports do not fail cleanly - OpenBLAS spins until the parse deadline kills the child - so below this limit
 # documents are parsed in plain children only and read by the caller.
 _READING_CHILD_MEMORY = 768 * 1024**2
@@ -149,7 +149,7 @@ def _read_in_child(
     sandbox: Sandbox, path: Path, limits: ExtractSettings, reader: Callable[[PdfDocument], T]
 ) -> tuple[Any, T | None]:
     """The parse and ``reader``'s result from a child of the reading pool, or ``(None, None)`` when that child ran
-    out of memory or died: it holds the reader's imports (NumPy, scikit-learn: ~375 MB of address space), so the
+    out of memory or died: it holds the reader's imports (NumPy and the model: ~300 MB of address space), so the
     caller parses again in a plain child, whose verdict then stands. A timeout is final (no second wait)."""
     try:
         *parsed, read = sandbox.run(_parse_and_read, str(path), limits, reader, timeout=limits.parse_timeout_seconds)

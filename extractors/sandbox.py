@@ -184,7 +184,7 @@ def sandbox_for(memory_bytes: int, role: str = "parse", *, preload: str = "") ->
 @atexit.register
 def _close_all() -> None:
     """No child outlives the process that started it. An idle child exits by itself once its pipe closes, but one
-    that holds NumPy and scikit-learn (a reading child) takes a while to tear its interpreter down, and a command
+    that holds NumPy and the model (a reading child) takes a while to tear its interpreter down, and a command
     such as ``docval process --wait`` must end with its processes, not seconds later."""
     with _SANDBOXES_LOCK:
         sandboxes = list(_SANDBOXES.values())

@@ -26,6 +26,8 @@ import json
 import time
 from pathlib import Path
 
+import sklearn
+
 from docval.settings import ExtractSettings
 from extractors.model.corpus import Sample, corpus_samples, generated_samples, scanned_samples
 from extractors.model.scorer import FieldModel, save_model
@@ -67,7 +69,7 @@ def main() -> None:
     folds = folds_per_template(samples) if args.cv == "loto" else folds_by_group(samples, args.folds)
     held, calibration = cross_validate(samples, folds, args.seed)
     classifiers = train(samples, args.seed)
-    model = FieldModel(classifiers, calibration, weights_digest(classifiers))
+    model = FieldModel.of(classifiers, calibration, weights_digest(classifiers))
     info = {
         "seed": args.seed,
         "generated": args.generated,
@@ -77,6 +79,7 @@ def main() -> None:
         "documents": len(samples),
         "cv": args.cv,
         "folds": len(folds),
+        "sklearn": sklearn.__version__,
     }
     save_model(model, args.out, info)
     if args.report:

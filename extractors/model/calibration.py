@@ -25,7 +25,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.isotonic import IsotonicRegression
 
 __all__ = ["OCR", "OCR_FALLBACK_CAP", "Calibration", "Reliability", "fit_calibration", "reliability"]
 
@@ -87,7 +86,11 @@ class Calibration:
 
 
 def fit_calibration(points: dict[str, Sequence[tuple[float, bool, float]]]) -> Calibration:
-    """One isotonic curve per key from (raw score, was it right, weight) measured on held-out documents."""
+    """One isotonic curve per key from (raw score, was it right, weight) measured on held-out documents.
+
+    Training only: scikit-learn is imported here, so a process that merely applies curves never loads it."""
+    from sklearn.isotonic import IsotonicRegression
+
     curves = {}
     for key, pairs in sorted(points.items()):
         if len(pairs) < _MIN_POINTS:

@@ -1,26 +1,28 @@
 """The trained field scorer: one gradient-boosted classifier per field ranks that field's candidates.
 
-Weights ship as package data (``data/fields.pkl`` + ``data/fields.json``), are
-checked against the SHA-256 the JSON records, and load once per process on
-first use. A field's answer is its best-scoring candidate; its confidence is
-the calibrated probability that the answer is right (``calibration.py``).
+Weights ship as package data (``data/fields.npz``: each classifier's trees as
+flat arrays, ``forest.py``; ``data/fields.json``: versions, calibration, how it
+was trained), are checked against the SHA-256 the JSON records, and load once
+per process on first use, with NumPy alone: scikit-learn trains them
+(``train.py``) but no process that reads documents imports it. A field's
+answer is its best-scoring candidate; its confidence is the calibrated
+probability that the answer is right (``calibration.py``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
-import pickle
+import zipfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
-import sklearn
-from sklearn.ensemble import HistGradientBoostingClassifier
 
 from docval.domain import ExtractedField
 from docval.errors import DocvalError
@@ -36,7 +38,6 @@ __all__ = [
     "FieldModel",
     "ModelError",
     "Prediction",
-    "fit_field",
     "load_model",
     "read_model",
     "save_model",
@@ -46,7 +47,7 @@ _DATA = "data"
 
 
 class ModelError(DocvalError):
-    """The shipped weights are missing, altered, or were trained with another scikit-learn."""
+    """The shipped weights are missing, altered, or were trained on other features."""
 
 
 @dataclass(frozen=True)
@@ -59,15 +60,17 @@ class Prediction:
 
 @dataclass
 class FieldModel:
-    """Per-field classifiers plus the calibration that turns scores into probabilities of being right."""
+    """Per-field classifiers (their flattened trees) plus the calibration that turns scores into probabilities of
+    being right. ``version`` names the trained classifiers (``train.weights_digest``)."""
 
-    classifiers: dict[str, HistGradientBoostingClassifier]
+    forests: dict[str, Forest]
     calibration: Calibration
     version: str
-    _forests: dict[str, Forest] = field(init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        self._forests = {name: Forest.of(classifier) for name, classifier in self.classifiers.items()}
+    @classmethod
+    def of(cls, classifiers: Mapping[str, object], calibration: Calibration, version: str) -> FieldModel:
+        """The model scoring as scikit-learn ``classifiers`` (``HistGradientBoostingClassifier``s) do."""
+        return cls({name: Forest.of(classifier) for name, classifier in classifiers.items()}, calibration, version)
 
     def predict(self, pages: list[PageLike], rules: Mapping[str, ExtractedField]) -> dict[str, Prediction]:
         """The best candidate per field (fields without any candidate of their kind are left out); the rules'
@@ -78,7 +81,7 @@ class FieldModel:
         matrix = feature_matrix(found, rules)
         rows: dict[str, list[int]] = {}
         scores: dict[str, np.ndarray] = {}
-        for name, forest in self._forests.items():
+        for name, forest in self.forests.items():
             rows[name] = [i for i, c in enumerate(found) if c.kind == FIELD_KINDS[name]]
             if rows[name]:
                 scores[name] = forest.probability(matrix[rows[name]])
@@ -92,23 +95,17 @@ class FieldModel:
         return answers
 
 
-def fit_field(matrix: np.ndarray, labels: np.ndarray, weights: np.ndarray, seed: int) -> HistGradientBoostingClassifier:
-    """One field's classifier; fixed seed and a single thread-independent algorithm, so a rerun is identical."""
-    classifier = HistGradientBoostingClassifier(
-        max_iter=200, learning_rate=0.1, max_leaf_nodes=31, l2_regularization=1.0, random_state=seed
-    )
-    return classifier.fit(matrix, labels, sample_weight=weights)
-
-
 def save_model(model: FieldModel, folder: Path, info: dict[str, object]) -> None:
-    """Weights as a pickle, and beside them its SHA-256, the versions, the calibration and how it was trained."""
+    """Weights as arrays (``fields.npz``), and beside them their SHA-256, the versions, the calibration and how
+    they were trained (``info``: the training script's settings and library versions)."""
     folder.mkdir(parents=True, exist_ok=True)
-    weights = pickle.dumps(model.classifiers, protocol=5)
-    (folder / "fields.pkl").write_bytes(weights)
+    weights = _archive(
+        {f"{name}.{part}": array for name, forest in model.forests.items() for part, array in forest.arrays().items()}
+    )
+    (folder / "fields.npz").write_bytes(weights)
     meta = {
         "version": model.version,
         "weights_sha256": hashlib.sha256(weights).hexdigest(),
-        "sklearn": sklearn.__version__,
         "features": list(FEATURE_NAMES),
         "calibration": model.calibration.to_json(),
         "training": info,
@@ -126,15 +123,30 @@ def read_model(folder: Path) -> FieldModel:
     """Weights and calibration from ``folder``, refused unless the weights are the ones ``fields.json`` names."""
     try:
         meta = json.loads((folder / "fields.json").read_text(encoding="utf-8"))
-        weights = (folder / "fields.pkl").read_bytes()
+        weights = (folder / "fields.npz").read_bytes()
     except FileNotFoundError:
-        raise ModelError("no trained weights in extractors/model/data: run scripts/train_extractor.py") from None
+        raise ModelError(f"no trained weights in {folder}: run scripts/train_extractor.py") from None
     if hashlib.sha256(weights).hexdigest() != meta["weights_sha256"]:
-        raise ModelError("extractors/model/data/fields.pkl does not match fields.json: retrain or reinstall")
-    if meta["sklearn"] != sklearn.__version__ or meta["features"] != list(FEATURE_NAMES):
-        raise ModelError(
-            f"weights trained with scikit-learn {meta['sklearn']} and other features: retrain with "
-            "scripts/train_extractor.py"
-        )
-    classifiers = pickle.loads(weights)
-    return FieldModel(classifiers, Calibration.from_json(meta["calibration"]), meta["version"])
+        raise ModelError(f"{folder / 'fields.npz'} does not match fields.json: retrain or reinstall")
+    if meta["features"] != list(FEATURE_NAMES):
+        raise ModelError("weights trained on other features: retrain with scripts/train_extractor.py")
+    parts: dict[str, dict[str, np.ndarray]] = {}
+    with np.load(io.BytesIO(weights), allow_pickle=False) as stored:  # "field.part" -> array, as save_model writes
+        for key in stored.files:
+            name, _, part = key.partition(".")
+            parts.setdefault(name, {})[part] = stored[key]
+    forests = {name: Forest.from_arrays(arrays) for name, arrays in sorted(parts.items())}
+    return FieldModel(forests, Calibration.from_json(meta["calibration"]), meta["version"])
+
+
+def _archive(arrays: Mapping[str, np.ndarray]) -> bytes:
+    """What ``np.savez_compressed`` writes, with fixed member dates: the same arrays give the same bytes."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for key, array in sorted(arrays.items()):
+            member = io.BytesIO()
+            np.lib.format.write_array(member, np.asarray(array), allow_pickle=False)
+            entry = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(entry, member.getvalue())
+    return buffer.getvalue()

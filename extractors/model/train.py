@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier
 
 from docval.domain import ExtractedField
 from extractors.matching import matches
@@ -26,7 +27,7 @@ from extractors.model.calibration import Calibration, fit_calibration
 from extractors.model.candidates import FIELD_KINDS, Candidate, candidates
 from extractors.model.corpus import Sample
 from extractors.model.features import feature_matrix
-from extractors.model.scorer import FieldModel, Prediction, fit_field
+from extractors.model.scorer import FieldModel, Prediction
 from extractors.model.tier import calibrated, check_key, read_by_ocr, route, totals_add_up
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "calibrate",
     "cross_validate",
     "featurise",
+    "fit_field",
     "folds_by_group",
     "folds_per_template",
     "train",
@@ -67,7 +69,17 @@ def _trains(sample: Sample) -> bool:
     return sample.source != "scanned"
 
 
-def train(samples: Sequence[Sample], seed: int, featured: Sequence[Featured | None] | None = None) -> dict[str, object]:
+def fit_field(matrix: np.ndarray, labels: np.ndarray, weights: np.ndarray, seed: int) -> HistGradientBoostingClassifier:
+    """One field's classifier; fixed seed and a single thread-independent algorithm, so a rerun is identical."""
+    classifier = HistGradientBoostingClassifier(
+        max_iter=200, learning_rate=0.1, max_leaf_nodes=31, l2_regularization=1.0, random_state=seed
+    )
+    return classifier.fit(matrix, labels, sample_weight=weights)
+
+
+def train(
+    samples: Sequence[Sample], seed: int, featured: Sequence[Featured | None] | None = None
+) -> dict[str, HistGradientBoostingClassifier]:
     """One classifier per field over every candidate of the field's kind in ``samples`` (``featured``: their
     precomputed ``featurise`` results, in the same order, ``None`` for samples that do not ``_trains``).
 
@@ -140,7 +152,7 @@ def cross_validate(samples: Sequence[Sample], folds: list[list[int]], seed: int)
         inside = set(fold)
         kept = [i for i in range(len(samples)) if i not in inside]
         classifiers = train([samples[i] for i in kept], seed, [featured[i] for i in kept])
-        model = FieldModel(classifiers, Calibration(), "cv")
+        model = FieldModel.of(classifiers, Calibration(), "cv")
         for index in fold:
             held.predictions[samples[index].doc_id] = model.predict(samples[index].pages, samples[index].rules)
     return held, calibrate(samples, held)

@@ -56,14 +56,14 @@ def unseen(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Path, dict[st
 def test_shipped_model_loads_verified_with_versions() -> None:
     model = load_model()
     assert model.version.startswith("fields-") and model.calibration.version.startswith("cal-")
-    assert set(model.classifiers) == {*HEAD, "seller_name", "buyer_name", "seller_address"}
+    assert set(model.forests) == {*HEAD, "seller_name", "buyer_name", "seller_address"}
     assert load_model() is model  # once per process
 
 
 def test_altered_weights_are_refused(tmp_path: Path) -> None:
     shipped = REPO / "extractors" / "model" / "data"
     shutil.copytree(shipped, tmp_path / "data")
-    weights = tmp_path / "data" / "fields.pkl"
+    weights = tmp_path / "data" / "fields.npz"
     weights.write_bytes(weights.read_bytes() + b"\0")
     with pytest.raises(ModelError, match="does not match"):
         read_model(tmp_path / "data")
@@ -148,7 +148,7 @@ def test_training_script_reproduces(tmp_path: Path) -> None:
         command = [sys.executable, str(REPO / "scripts" / "train_extractor.py"), "--generated", "12", "--folds", "2"]
         command += ["--scanned", "3"]  # scans too: rendering, noise and tesseract repeat from the seed
         subprocess.run([*command, "--no-corpora", "--out", str(out)], check=True, cwd=REPO, capture_output=True)
-        return (out / "fields.pkl").read_bytes() + (out / "fields.json").read_bytes()
+        return (out / "fields.npz").read_bytes() + (out / "fields.json").read_bytes()
 
     first = train(tmp_path / "a")
     assert first == train(tmp_path / "b")

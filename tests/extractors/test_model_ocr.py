@@ -86,7 +86,7 @@ def test_a_scan_is_never_accepted_on_the_text_curves(text_and_scan: tuple[Readin
     text, scan = text_and_scan
     shipped = load_model()
     text_only = Calibration({k: v for k, v in shipped.calibration.curves.items() if not k.startswith(OCR)})
-    model = FieldModel(shipped.classifiers, text_only, shipped.version)
+    model = FieldModel(shipped.forests, text_only, shipped.version)
     assert any(field.confidence >= AUTO_ACCEPT for field in read_fields(model, *text).values())
     on_scan = read_fields(model, *scan)
     assert on_scan and all(field.confidence <= OCR_FALLBACK_CAP for field in on_scan.values())

@@ -88,7 +88,7 @@ def test_a_timeout_in_the_reading_child_is_final(shared_data: Path, routers: dic
 def test_a_child_too_small_for_the_model_still_parses_the_document(
     shared_data: Path, routers: dict[str, Router]
 ) -> None:
-    # 200 MB: room for a parser (~85 MB of address space) but not for NumPy and scikit-learn (~375 MB), whose
+    # 200 MB: room for a parser (~85 MB of address space) but not for NumPy and the model (~300 MB), whose
     # imports hang there rather than fail: the document must still be read, without waiting for the deadline
     small = ExtractSettings(max_memory_bytes=200 * 1024**2, ocr_enabled=False)
     path = shared_data / REAL[0]
@@ -109,7 +109,7 @@ def test_no_reader_for_a_router_with_an_endpoint_tier(settings: Settings, monkey
 
 @pytest.mark.parametrize(("preload", "loaded"), [("extractors.local", True), ("", False)])
 def test_a_reading_child_imports_its_reader_while_it_starts(preload: str, loaded: bool) -> None:
-    """The reader's imports (NumPy, scikit-learn: seconds under load) happen under the child's start timeout, so
+    """The reader's imports (NumPy, the model: seconds under load) happen under the child's start timeout, so
     they never count against a document's parse deadline; plain parse children stay without them."""
     sandbox = Sandbox(LIMITS.max_memory_bytes, preload=preload)
     try:
@@ -117,11 +117,11 @@ def test_a_reading_child_imports_its_reader_while_it_starts(preload: str, loaded
         mapped = Path(f"/proc/{pid}/maps").read_text()
     finally:
         sandbox.close()
-    assert ("/sklearn/" in mapped) is loaded
+    assert ("/numpy/" in mapped) is loaded
 
 
 def test_no_child_outlives_the_process_that_started_it(shared_data: Path, tmp_path: Path) -> None:
-    """A command ends with its sandbox children: a reading child holds NumPy and scikit-learn and takes a while to
+    """A command ends with its sandbox children: a reading child holds NumPy and the model and takes a while to
     tear its interpreter down after its pipe closes, so a finished ``docval process`` seemed to leave processes
     (with its environment, e.g. its temporary Prefect home) behind."""
     marker = f"DOCVAL_TEST_CHILDREN={tmp_path}"
