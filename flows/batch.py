@@ -20,6 +20,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from prefect import Task, flow, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from docval.domain import DocState
@@ -31,7 +32,15 @@ from flows.audit import Audit
 from flows.pipeline import STAGES, Context, DocWork, load_batch, run_in_parts
 from flows.toolkit import Toolkit
 
-__all__ = ["BATCH_DEPLOYMENT", "build_context", "context_for", "process_batch", "process_claimed", "worker_context"]
+__all__ = [
+    "BATCH_DEPLOYMENT",
+    "build_context",
+    "context_for",
+    "process_batch",
+    "process_claimed",
+    "publish_batch_kpis",
+    "worker_context",
+]
 
 log = logging.getLogger(__name__)
 
@@ -101,10 +110,6 @@ def publish_batch_view(settings: Settings, docs: list[str], states: dict[str, st
 
     A view, not the work: the documents are recorded already, so a failure here is logged, never raised.
     """
-    from prefect.artifacts import create_markdown_artifact
-
-    from flows.report_flow import publish_batch_kpis
-
     waiting = sum(state == DocState.AWAITING_APPROVAL.value for state in states.values())
     url = settings.workbench.public_origin
     try:
@@ -116,6 +121,25 @@ def publish_batch_view(settings: Settings, docs: list[str], states: dict[str, st
         )
     except Exception as exc:  # the Prefect API or the ledger read failing must not fail the batch
         log.error("batch artifacts not published (%s); the documents are recorded", type(exc).__name__)
+
+
+def publish_batch_kpis(settings: Settings, docs: list[str], *, key: str = "docval-batch-kpis") -> None:
+    """Publish a batch's KPIs as a table and a markdown artifact; call it at the end of a batch flow run.
+
+    Reads the batch's documents' entries from the ledger (ids in, figures out), so it shows what was
+    recorded rather than what the flow believes happened. Only the KPI and lineage modules of reports/ are
+    imported: the report flow's module pulls in charts and the workbench (~0.7 s a ``docval process`` paid).
+    """
+    from ledger import Ledger
+    from reports import compute_kpis, fold_entries, kpi_rows
+
+    facts = fold_entries(Ledger.open(settings).entries_for_docs(docs))
+    lineages = [facts.docs[doc] for doc in docs if doc in facts.docs]
+    rows = kpi_rows(compute_kpis(lineages, facts.events, facts.events))
+    create_table_artifact(key=key, table=rows, description=f"KPIs of a batch of {len(docs)} documents")
+    table = "\n".join(f"| {row['figure']} | {row['value']} |" for row in rows)
+    create_markdown_artifact(key=f"{key}-summary", markdown=f"| figure | value |\n| --- | --- |\n{table}\n",
+                             description="batch KPIs")  # fmt: skip
 
 
 @flow(name="process-batch", persist_result=False, log_prints=False, flow_run_name=batch_run_name)

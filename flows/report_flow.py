@@ -1,9 +1,9 @@
-"""The report deployment (monthly by default, editable in the UI, runnable on demand) and KPI artifacts.
+"""The report deployment (monthly by default, editable in the UI, runnable on demand).
 
 The flow is a thin shell: ``reports.generate_report`` does the work; this
 module adds what only Prefect can give an operator who lives in its UI — a
-schedule, a run button, a link artifact to the report and bundle, and a KPI
-table artifact that batch runs publish through ``publish_batch_kpis``. The
+schedule, a run button, and a link artifact to the report and bundle (a
+batch run's KPI table is ``flows.batch.publish_batch_kpis``). The
 report's hashes go into the ledger as a ``report.generated`` entry, so a
 report handed to an auditor can be matched to the one the system produced.
 """
@@ -13,16 +13,16 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from prefect import flow, get_run_logger
-from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+from prefect.artifacts import create_link_artifact
 from prefect.deployments.runner import RunnerDeployment
 
 from docval.events import EntryKind, ReportGeneratedPayload
 from docval.settings import Settings, load_settings
 from ledger import Ledger
-from reports import Period, compute_kpis, fold_entries, generate_report, kpi_rows
+from reports import Period, generate_report
 from workbench.report_files import report_url
 
-__all__ = ["period_name", "previous_month", "publish_batch_kpis", "report_deployment", "report_flow"]
+__all__ = ["period_name", "previous_month", "report_deployment", "report_flow"]
 
 REPORT_ACTOR = "report-flow"
 
@@ -85,21 +85,6 @@ def report_flow(period_from: str | None = None, period_to: str | None = None, bu
                              link_text="evidence bundle", description=f"SHA-256 {files.zip_sha256}")  # fmt: skip
     get_run_logger().info("report %s written, ledger seq %d, complete=%s", period.label, seq, files.complete)
     return {"report": str(files.html), "pdf": str(files.pdf), "bundle": str(files.zip or ""), "seq": str(seq)}
-
-
-def publish_batch_kpis(settings: Settings, docs: list[str], *, key: str = "docval-batch-kpis") -> None:
-    """Publish a batch's KPIs as a table and a markdown artifact; call it at the end of a batch flow run.
-
-    Reads the batch's documents' entries from the ledger (ids in, figures out), so it shows what was
-    recorded rather than what the flow believes happened.
-    """
-    facts = fold_entries(Ledger.open(settings).entries_for_docs(docs))
-    lineages = [facts.docs[doc] for doc in docs if doc in facts.docs]
-    rows = kpi_rows(compute_kpis(lineages, facts.events, facts.events))
-    create_table_artifact(key=key, table=rows, description=f"KPIs of a batch of {len(docs)} documents")
-    table = "\n".join(f"| {row['figure']} | {row['value']} |" for row in rows)
-    create_markdown_artifact(key=f"{key}-summary", markdown=f"| figure | value |\n| --- | --- |\n{table}\n",
-                             description="batch KPIs")  # fmt: skip
 
 
 def report_deployment(settings: Settings | None = None) -> RunnerDeployment:

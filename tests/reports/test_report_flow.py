@@ -16,7 +16,8 @@ from reporthelpers import today_period
 
 from docval.events import EntryKind, ReportGeneratedPayload
 from docval.settings import Settings
-from flows.report_flow import period_name, previous_month, publish_batch_kpis, report_deployment, report_flow
+from flows.batch import publish_batch_kpis
+from flows.report_flow import period_name, previous_month, report_deployment, report_flow
 from ledger import Ledger
 
 
