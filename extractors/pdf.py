@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, PrivateAttr
 from docval.errors import DocvalError
 from docval.settings import ExtractSettings
 from extractors.glyphs import glyph_text, lacks_spaces
+from extractors.ocr import Words, read_image
 from extractors.pypdf_pass import layout_text, share_contents
 from extractors.sandbox import Sandbox, SandboxCrashed, SandboxMemory, SandboxTimeout, sandbox_for
 
@@ -62,6 +63,7 @@ class PageText(BaseModel):
     number: int  # 1-based
     text: str
     source: Literal["text", "ocr"]
+    words: Words = ()  # an OCR page's words: span in ``text`` and tesseract's confidence (``extractors.ocr``)
 
 
 class PdfDocument(BaseModel):
@@ -122,7 +124,7 @@ def read_pdf(
     readers = reading_sandbox(limits, reader) if reader is not None else None
     parsed, read = _read_in_child(readers, path, limits, reader) if readers else (None, None)  # type: ignore[arg-type]
     texts, layout, attachment = parsed or _sandboxed(sandbox.run, _extract_text, str(path), limits, timeout=timeout)
-    sources: dict[int, Literal["text", "ocr"]] = {}
+    ocr: dict[int, Words] = {}
     blank = _needs_ocr(texts, limits)
     if blank:
         if len(blank) > limits.max_ocr_pages:
@@ -130,11 +132,10 @@ def read_pdf(
         if shutil.which("tesseract") is None:
             raise IngestError("OCR_UNAVAILABLE", "tesseract not installed (scripts/system-deps.sh)")
         for index in blank:
-            texts[index] = _sandboxed(
+            texts[index], ocr[index] = _sandboxed(
                 sandbox.run, _ocr_page, str(path), index, limits, timeout=limits.ocr_page_timeout_seconds + 5
             )
-            sources[index] = "ocr"
-    return _document(texts, layout, attachment, sources), read
+    return _document(texts, layout, attachment, ocr), read
 
 
 def reading_sandbox(limits: ExtractSettings, reader: Callable[[PdfDocument], T]) -> Sandbox | None:
@@ -171,9 +172,15 @@ def _document(
     texts: list[str],
     layout: list[str] | None,
     attachment: tuple[str, bytes] | None,
-    sources: dict[int, Literal["text", "ocr"]],
+    ocr: dict[int, Words],
 ) -> PdfDocument:
-    pages = [PageText(number=i + 1, text=text, source=sources.get(i, "text")) for i, text in enumerate(texts)]
+    """The document of ``texts``; pages whose index is in ``ocr`` were read by OCR, with those words."""
+    pages = [
+        PageText(number=i + 1, text=text, source="ocr", words=ocr[i])
+        if i in ocr
+        else PageText(number=i + 1, text=text, source="text")
+        for i, text in enumerate(texts)
+    ]
     name, xml = attachment if attachment else (None, None)
     document = PdfDocument(pages=pages, einvoice_xml=xml, einvoice_name=name)
     if layout is not None:
@@ -361,8 +368,8 @@ def _einvoice_attachment(reader: object, max_bytes: int) -> tuple[str, bytes] | 
     return None
 
 
-def _ocr_page(path: str, index: int, limits: ExtractSettings) -> str:
-    """Child side: render one page with PDFium and read it with tesseract."""
+def _ocr_page(path: str, index: int, limits: ExtractSettings) -> tuple[str, Words]:
+    """Child side: render one page with PDFium and read it with tesseract (text and word confidences)."""
     import pypdfium2
     import pytesseract
 
@@ -384,9 +391,7 @@ def _ocr_page(path: str, index: int, limits: ExtractSettings) -> str:
     finally:
         document.close()
     try:
-        return pytesseract.image_to_string(
-            image, lang=limits.ocr_language, config="--oem 1 --psm 3", timeout=limits.ocr_page_timeout_seconds
-        )
+        return read_image(image, limits.ocr_language, limits.ocr_page_timeout_seconds)
     except RuntimeError:
         raise IngestError("TIMEOUT", f"page {index + 1}: OCR over {limits.ocr_page_timeout_seconds:g} s") from None
     except pytesseract.TesseractError as exc:

@@ -24,5 +24,5 @@ def read_fields(
     xml = {name: field for name, field in fields.items() if field.tier is Tier.EINVOICE}
     text = {name: field for name, field in fields.items() if name not in xml}
     calibration = model.calibration.scoped(read_by_ocr(pages))
-    answers = calibrated(route(text, model.predict(pages, text), calibration), calibration)
+    answers = calibrated(route(text, model.predict(pages, text), calibration), calibration, pages)
     return {**answers, **xml}

@@ -23,25 +23,44 @@ A document with a page read by OCR is routed and calibrated on the OCR curves
 (``Calibration.scoped``, ``read_by_ocr``): the whole document, since its totals
 check and its readers' agreement span its pages, and OCR noise is the weaker
 reading.
+
+On such a document the OCR's own evidence has the last word: an answer whose span covers a word tesseract read
+with a confidence under ``WEAK_WORD`` is capped at ``OCR_FALLBACK_CAP``, whatever its curve says. Readers that
+agree on a misread value (a speckle read as a quote mark before a name, a pound sign read as a dollar) are no
+evidence against it; only the OCR's doubt is. A curve fitted on held-out weak readings does not carry: on the
+training layouts they were right nearly always at the top of the curve, on unseen layouts 4 of 60 were wrong
+(benchmarks/README.md, 2026-12-06).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from docval.domain import ExtractedField, Tier
 from extractors.matching import matches
-from extractors.model.calibration import Calibration
+from extractors.model.calibration import OCR_FALLBACK_CAP, Calibration
 from extractors.model.candidates import FIELD_KINDS
 from extractors.model.joint import TOTALS, adds_up
 from extractors.model.scorer import Prediction
 
-__all__ = ["CERTAIN", "NO_ANSWER", "Routed", "calibrated", "check_key", "read_by_ocr", "route", "totals_add_up"]
+__all__ = [
+    "CERTAIN",
+    "NO_ANSWER",
+    "WEAK_WORD",
+    "Routed",
+    "calibrated",
+    "check_key",
+    "read_by_ocr",
+    "route",
+    "totals_add_up",
+    "weakly_read",
+]
 
 CERTAIN = 0.99  # a rules answer at least this likely to be right is not second-guessed
 NO_ANSWER = 0.05  # a field's model-only answers never more often right than this are no answers
+WEAK_WORD = 80.0  # tesseract's word confidence (0-100) under which a value counts as weakly read
 
 
 @dataclass(frozen=True)
@@ -119,8 +138,11 @@ def totals_add_up(answers: Mapping[str, Routed | Prediction]) -> bool:
     return len(places) == len(TOTALS) and adds_up(*values)
 
 
-def calibrated(routed: dict[str, Routed], calibration: Calibration) -> dict[str, ExtractedField]:
-    """The fields with their final confidence: stage two's curve for how each answer came about.
+def calibrated(
+    routed: dict[str, Routed], calibration: Calibration, pages: Sequence[object] = ()
+) -> dict[str, ExtractedField]:
+    """The fields with their final confidence: stage two's curve for how each answer came about, capped at
+    ``OCR_FALLBACK_CAP`` where OCR read a word of the value weakly on one of ``pages`` (``weakly_read``).
 
     Totals that take part in a satisfied check (net + tax = grand) have a curve of their own per field,
     fitted on held-out answers that added up too (``check_key``): a total the arithmetic confirms is right
@@ -142,8 +164,20 @@ def calibrated(routed: dict[str, Routed], calibration: Calibration) -> dict[str,
             confidence = calibration.probability(key, answer.score)
         if answer.source == "model_only" and calibration.ceiling(f"model_only:{name}") < NO_ANSWER:
             continue
+        if weakly_read(answer.field, pages):
+            confidence = min(confidence, OCR_FALLBACK_CAP)
         fields[name] = answer.field.model_copy(update={"confidence": round(confidence, 4)})
     return fields
+
+
+def weakly_read(answer: ExtractedField, pages: Sequence[object]) -> bool:
+    """Whether a word under the answer's span was read by OCR with a confidence under ``WEAK_WORD`` (never on a
+    text layer, whose pages carry no words, nor for a value without a span)."""
+    page = next((p for p in pages if getattr(p, "number", None) == answer.page), None)
+    if page is None or answer.span is None:
+        return False
+    start, end = answer.span
+    return any(left < end and right > start and c < WEAK_WORD for left, right, c in getattr(page, "words", ()))
 
 
 def check_key(source: str, name: str, checked: bool) -> str:

@@ -175,7 +175,7 @@ def calibrate(samples: Sequence[Sample], held: HeldOut) -> Calibration:
                 if (key := check_key(answer.source, name, checked)) != f"{answer.source}:{name}":
                     points[scope + key].append(point)
     calibration = Calibration({**stage_one.curves, **fit_calibration(points).curves})
-    held.routed = {s.doc_id: calibrated(routed[s.doc_id], _scoped(calibration, s)) for s in samples}
+    held.routed = {s.doc_id: calibrated(routed[s.doc_id], _scoped(calibration, s), s.pages) for s in samples}
     return calibration
 
 

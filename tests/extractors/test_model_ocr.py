@@ -16,7 +16,9 @@ from extractors.model import load_model, read_fields
 from extractors.model.calibration import OCR, OCR_FALLBACK_CAP, Calibration, fit_calibration
 from extractors.model.corpus import Sample, rules_fields
 from extractors.model.scorer import FieldModel, Prediction
+from extractors.model.tier import WEAK_WORD, calibrated, route
 from extractors.model.train import HeldOut, calibrate
+from extractors.ocr import word_spans
 from extractors.pdf import PageText, load_pdf
 from extractors.scans import scanned
 
@@ -64,6 +66,36 @@ def test_scans_are_fitted_apart_from_text_pdfs() -> None:
     assert {held.routed[s.doc_id]["invoice_number"].confidence for s in samples[40:]} == {0.5}
 
 
+def test_a_value_tesseract_doubted_is_never_auto_accepted_whatever_its_curve() -> None:
+    # both readers agree and the curve promises 1.0; only the OCR's doubt about a word of the value tells a
+    # misread (a speckle read as a quote mark, a pound sign as a dollar) from a clean reading
+    sure = Calibration({f"{OCR}model_only:grand_total": ([0.5, 0.9], [0.5, 1.0])}).scoped(True)
+    guess = {"grand_total": Prediction("12.00", 0.9, 1, (6, 11))}
+
+    def read(confidence: float) -> float:
+        page = PageText(number=1, text="Total 12.00", source="ocr", words=((0, 5, 95.0), (6, 11, confidence)))
+        return calibrated(route({}, guess, sure), sure, [page])["grand_total"].confidence
+
+    assert read(95.0) == pytest.approx(1.0)
+    assert read(WEAK_WORD) == pytest.approx(1.0)
+    assert read(WEAK_WORD - 1) == OCR_FALLBACK_CAP < AUTO_ACCEPT
+
+
+WORDS = [("Invoice", 96.5), ("A-1", 91.0), ("Total", 95.0), ("12.00", 42.0), ("EUR", 90.0), ("absent", 10.0)]
+
+
+def test_tesseract_words_are_located_in_its_text() -> None:
+    text = "Invoice  A-1\n\nTotal 12.00 EUR\n"
+    table = "\n".join(
+        [
+            "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext",
+            "4\t1\t1\t1\t1\t0\t0\t0\t9\t9\t-1\t",
+            *(f"5\t1\t1\t1\t1\t{i}\t0\t0\t9\t9\t{c}\t{w}" for i, (w, c) in enumerate(WORDS)),
+        ]
+    )
+    assert word_spans(text, table) == ((0, 7, 96.5), (9, 12, 91.0), (14, 19, 95.0), (20, 25, 42.0), (26, 29, 90.0))
+
+
 Reading = tuple[list[PageText], dict[str, ExtractedField]]  # a document's pages and the rules' answers
 
 
@@ -80,6 +112,13 @@ def text_and_scan(tmp_path_factory: pytest.TempPathFactory) -> tuple[Reading, Re
         readings.append((list(document.pages), rules_fields(document)))
     assert {page.source for page in readings[1][0]} == {"ocr"}
     return readings[0], readings[1]
+
+
+def test_an_ocr_page_carries_its_words_and_a_text_layer_none(text_and_scan: tuple[Reading, Reading]) -> None:
+    (text_pages, _), (scan_pages, _) = text_and_scan
+    assert all(page.words == () for page in text_pages)
+    words = [(page.text[start:end], confidence) for page in scan_pages for start, end, confidence in page.words]
+    assert len(words) > 20 and all(word.strip() and 0 <= confidence <= 100 for word, confidence in words)
 
 
 def test_a_scan_is_never_accepted_on_the_text_curves(text_and_scan: tuple[Reading, Reading]) -> None:
