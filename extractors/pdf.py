@@ -176,9 +176,7 @@ def _document(
 ) -> PdfDocument:
     """The document of ``texts``; pages whose index is in ``ocr`` were read by OCR, with those words."""
     pages = [
-        PageText(number=i + 1, text=text, source="ocr", words=ocr[i])
-        if i in ocr
-        else PageText(number=i + 1, text=text, source="text")
+        PageText(number=i + 1, text=text, source="ocr" if i in ocr else "text", words=ocr.get(i, ()))
         for i, text in enumerate(texts)
     ]
     name, xml = attachment if attachment else (None, None)
