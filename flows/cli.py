@@ -16,6 +16,8 @@ from docval.names import shown
 from flows.errors import FlowError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from docval.settings import Settings
 
 __all__ = ["register"]
@@ -69,15 +71,18 @@ def process(
     from flows.standalone import input_files, prefect_for_batch, staged
 
     settings = _settings(starting=True)
-    prepare(settings)
     files = input_files(paths)
     if not wait:
         _require_server(settings)
-    with prefect_for_batch(settings), staged(files, settings.work_dir, move=move) as inputs:
-        _claim_and_run(settings, inputs, wait=wait)
+    with prefect_for_batch(settings) as server_ready:
+        prepare(settings)
+        with staged(files, settings.work_dir, move=move) as inputs:
+            _claim_and_run(settings, inputs, wait=wait, server_ready=server_ready)
 
 
-def _claim_and_run(settings: Settings, files: list[Path], *, wait: bool) -> None:
+def _claim_and_run(settings: Settings, files: list[Path], *, wait: bool, server_ready: Callable[[], None]) -> None:
+    """Models load while a temporary server starts; nothing is claimed before it answers, so a server that
+    does not start leaves the files where they were."""
     from flows.approvals.deadlines import schedule_next_deadline
     from flows.batch import process_batch, worker_context
     from flows.worker import Worker
@@ -87,6 +92,7 @@ def _claim_and_run(settings: Settings, files: list[Path], *, wait: bool) -> None
         process=lambda d, r: process_batch(d, r),
         request_approvals=lambda docs: schedule_next_deadline(settings),
     )
+    server_ready()
     docs = worker.claim(files)
     if worker.backlog:  # the files are in work/ but their claims are not ledgered: say so, do not go on
         raise _left_in_work(worker.backlog.cause)

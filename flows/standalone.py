@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -61,21 +61,23 @@ def staged(files: list[Path], work_dir: Path, *, move: bool) -> Iterator[list[Pa
 
 
 @contextmanager
-def prefect_for_batch(settings: Settings) -> Iterator[str]:
-    """The configured Prefect server if it answers, else a temporary local one for the block; yields the API URL.
+def prefect_for_batch(settings: Settings) -> Iterator[Callable[[], None]]:
+    """The configured Prefect server if it answers, else a temporary local one for the block.
 
-    Must run before Prefect is imported: the client reads ``PREFECT_API_URL`` once.
+    Yields ``ready``, which blocks until the server answers: a temporary server takes seconds to start, and the
+    caller loads its models meanwhile on the other core instead of waiting first (benchmarks/README.md,
+    process_bench). Must run before Prefect is imported: the client reads ``PREFECT_API_URL`` once.
     """
     from flows.env import apply_prefect_env, free_port
     from flows.server import PrefectServer, server_healthy
 
     if server_healthy(settings.flows.prefect_api_url):
-        yield settings.flows.prefect_api_url
+        yield lambda: None
         return
     url = f"http://127.0.0.1:{free_port()}/api"
     apply_prefect_env(settings, url)
-    server = PrefectServer.ensure(settings, url)
+    server = PrefectServer.start(settings, url)
     try:
-        yield url
+        yield server.wait_ready
     finally:
         server.stop()

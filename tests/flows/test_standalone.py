@@ -81,6 +81,25 @@ def test_process_wait_stands_alone_and_leaves_the_inputs_where_they_are(
     assert shared_paths(settings.data_dir) == []
 
 
+def test_a_server_that_does_not_start_claims_nothing(nothing_running: Settings, samples: Path, tmp_path: Path) -> None:
+    """The models load while the temporary server starts; the files are claimed only once it answers."""
+    settings = nothing_running
+    home = settings.data_dir / "prefect"
+    home.mkdir(parents=True, mode=0o700)
+    (home / "prefect.db").write_bytes(b"not a database")  # the server's migrations fail, so it exits
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    shutil.copy(samples / "invoice-015.pdf", batch / "invoice-015.pdf")
+
+    run = docval("process", str(batch), "--wait", "--move")
+
+    assert run.returncode == 2 and "Prefect server did not start" in run.stderr, run.stderr
+    assert str(home / "server.log") in run.stderr.replace("\n", "")
+    assert [path.name for path in batch.iterdir()] == ["invoice-015.pdf"], "a file was taken without being processed"
+    assert list(settings.work_dir.iterdir()) == [] and list(settings.outbox.iterdir()) == []
+    assert _servers_of(home.resolve()) == []
+
+
 def test_process_moves_the_inputs_only_with_move(flow_settings: Settings, samples: Path, tmp_path: Path) -> None:
     batch = tmp_path / "batch"
     batch.mkdir()
