@@ -22,13 +22,12 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
-import httpx
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from flows.env import free_port  # noqa: E402
 from flows.prefect_db import DATABASE, template_name  # noqa: E402
+from flows.server import server_healthy  # noqa: E402
 
 
 def build(home: Path) -> bytes:
@@ -45,7 +44,7 @@ def build(home: Path) -> bytes:
         server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 120
-        while not _healthy(f"http://127.0.0.1:{port}/api/health"):
+        while not server_healthy(f"http://127.0.0.1:{port}/api"):
             if server.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"the Prefect server did not start; see {home / 'server.log'}")
             time.sleep(0.2)
@@ -59,13 +58,6 @@ def build(home: Path) -> bytes:
         connection.execute("VACUUM")
     connection.close()
     return database.read_bytes()
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1.0).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def main() -> None:
