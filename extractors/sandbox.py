@@ -91,16 +91,15 @@ class _Child:
         )
         child_end.close()
         self.conn = Connection(parent_end.detach())
+
+    def wait_started(self) -> None:
+        """Block until the child has applied its limits and imported its ``preload`` (the caller kills it if not)."""
         try:
-            if not self.conn.poll(_START_TIMEOUT_SECONDS):
-                raise SandboxCrashed("child did not start")
-            self.conn.recv()
+            started = self.conn.poll(_START_TIMEOUT_SECONDS) and self.conn.recv()
         except (EOFError, OSError):
-            self.kill()
-            raise SandboxCrashed("child did not start") from None
-        except SandboxCrashed:
-            self.kill()
-            raise
+            started = None
+        if not started:
+            raise SandboxCrashed("child did not start")
 
     def call(self, func: Callable[..., Any], args: tuple[Any, ...], timeout: float) -> Any:
         self.conn.send((func, args))
@@ -132,35 +131,53 @@ class Sandbox:
         self._keep_idle = keep_idle
         self._preload = preload
         self._idle: list[_Child] = []
+        self._live: set[_Child] = set()  # idle, starting and busy: what ``close`` must not leave behind
         self._lock = threading.Lock()
 
     def run(self, func: Callable[..., Any], *args: Any, timeout: float) -> Any:
         """``func(*args)`` in a child (``func`` must be importable by name); raises the Sandbox* errors."""
         with self._lock:
             child = self._idle.pop() if self._idle else None
-        child = child or _Child(self.memory_bytes, self._preload)
+        child = child or self._start()
         try:
             result = child.call(func, args, timeout)
         except DocvalError:
             self._release(child)  # the child answered with an expected error and is ready for the next request
             raise
         except BaseException:
-            child.kill()  # a limit was hit or the wait was interrupted: its state is unknown, never reuse it
+            self._kill(child)  # a limit was hit or the wait was interrupted: its state is unknown, never reuse it
             raise
         self._release(child)
         return result
+
+    def _start(self) -> _Child:
+        child = _Child(self.memory_bytes, self._preload)
+        with self._lock:
+            self._live.add(child)
+        try:
+            child.wait_started()
+        except BaseException:
+            self._kill(child)
+            raise
+        return child
 
     def _release(self, child: _Child) -> None:
         with self._lock:
             if len(self._idle) < self._keep_idle:
                 self._idle.append(child)
                 return
+        self._kill(child)
+
+    def _kill(self, child: _Child) -> None:
+        with self._lock:
+            self._live.discard(child)
         child.kill()
 
     def close(self) -> None:
+        """Kill every child, busy or starting ones too (a caller still waiting on one gets ``SandboxCrashed``)."""
         with self._lock:
-            idle, self._idle = self._idle, []
-        for child in idle:
+            live, self._live, self._idle = self._live, set(), []
+        for child in live:
             child.kill()
 
 

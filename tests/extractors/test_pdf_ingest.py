@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 import time
 from pathlib import Path
 
@@ -168,6 +169,27 @@ def test_einvoice_attachment_is_returned(shared_data: Path) -> None:
     document = load_pdf(pdf, LIMITS)
     assert document.einvoice_name == "ZUGFeRD-invoice.xml"
     assert document.einvoice_xml is not None and b"CrossIndustryDocument" in document.einvoice_xml
+
+
+def test_closing_a_sandbox_kills_busy_children_too() -> None:
+    """A command that fails while its reading children are still starting or busy must not leave them behind."""
+    sandbox = Sandbox(256 * 1024**2)
+    pid = sandbox.run(os.getpid, timeout=10)  # the child the next request reuses
+    outcome: list[BaseException] = []
+
+    def busy() -> None:
+        try:
+            sandbox.run(time.sleep, 30, timeout=60)
+        except BaseException as exc:  # the test inspects it
+            outcome.append(exc)
+
+    worker = threading.Thread(target=busy)
+    worker.start()
+    time.sleep(0.5)
+    sandbox.close()
+    worker.join(10)
+    assert not worker.is_alive() and isinstance(outcome[0], SandboxCrashed)
+    assert not Path(f"/proc/{pid}").exists(), "the busy child outlived close()"
 
 
 def test_sandbox_kills_hung_oversized_and_crashing_children() -> None:
