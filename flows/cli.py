@@ -85,6 +85,8 @@ def _claim_and_run(settings: Settings, files: list[Path], *, wait: bool, server_
     does not start leaves the files where they were."""
     from flows.approvals.deadlines import schedule_next_deadline
     from flows.batch import process_batch, worker_context
+    from flows.outbox import outbox_path
+    from flows.standalone import progress
     from flows.worker import Worker
 
     worker = Worker(
@@ -103,7 +105,8 @@ def _claim_and_run(settings: Settings, files: list[Path], *, wait: bool, server_
         typer.echo(f"claimed {len(docs)} documents; flow run {run.id}")
         return
     try:
-        worker.run_batch(docs, resumed=False)
+        with progress(docs, lambda doc: outbox_path(settings, doc).exists()):
+            worker.run_batch(docs, resumed=False)
     except Exception as exc:  # infrastructure (server, disk, lock): each document's own failures are quarantined
         raise _left_in_work(f"batch of {len(docs)} documents: {type(exc).__name__}: {str(exc)[:300]}") from exc
     unexpected = _print_summary(settings, docs)

@@ -15,16 +15,20 @@ left where they are, unless ``--move`` hands them over as the inbox does.
 from __future__ import annotations
 
 import shutil
+import sys
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 from docval.names import shown
 from docval.settings import Settings
 from flows.errors import FlowError
 
-__all__ = ["input_files", "prefect_for_batch", "staged"]
+__all__ = ["input_files", "prefect_for_batch", "progress", "staged"]
 
 
 def input_files(paths: list[Path]) -> list[Path]:
@@ -81,3 +85,38 @@ def prefect_for_batch(settings: Settings) -> Iterator[Callable[[], None]]:
         yield server.wait_ready
     finally:
         server.stop()
+
+
+@contextmanager
+def progress(
+    docs: list[str], done: Callable[[str], bool], stream: TextIO | None = None, every: float = 2.0
+) -> Iterator[None]:
+    """While the block runs, on a terminal: a line every ``every`` seconds when more of ``docs`` are ``done``.
+
+    A batch of a thousand documents takes about a minute and prints its table only at the end; a person at a
+    terminal should see it move. Pipes, scripts and cron get no such lines: the summary table is their output.
+    ``stream``: standard error by default.
+    """
+    stream = stream or sys.stderr
+    if not stream.isatty():
+        yield
+        return
+    stop = threading.Event()
+    started = time.monotonic()
+
+    def report() -> None:
+        shown_count = 0
+        while not stop.wait(every):
+            count = sum(map(done, docs))
+            if count != shown_count:
+                stream.write(f"{count} of {len(docs)} documents done ({time.monotonic() - started:.0f} s)\n")
+                stream.flush()
+                shown_count = count
+
+    thread = threading.Thread(target=report, name="docval-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()

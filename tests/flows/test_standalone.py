@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from flowcheck import docval, sample_folder, shared_paths
 
 from docval.settings import Settings
 from flows.env import free_port
+from flows.standalone import progress
 
 RESULT_KEYS = {"doc", "source", "kind", "state", "fields", "findings", "decision", "ledger", "cost"}
 
@@ -98,6 +100,25 @@ def test_a_server_that_does_not_start_claims_nothing(nothing_running: Settings, 
     assert [path.name for path in batch.iterdir()] == ["invoice-015.pdf"], "a file was taken without being processed"
     assert list(settings.work_dir.iterdir()) == [] and list(settings.outbox.iterdir()) == []
     assert _servers_of(home.resolve()) == []
+
+
+def test_a_long_batch_shows_progress_on_a_terminal_and_nowhere_else(tmp_path: Path) -> None:
+    docs, finished = ["a", "b", "c"], set[str]()
+    controller, terminal_end = os.openpty()
+    terminal = open(terminal_end, "w")  # noqa: SIM115 - read from the controller before it closes
+    with progress(docs, finished.__contains__, terminal, every=0.05):
+        finished.add("a")
+        time.sleep(1.0)
+        finished.update(docs)
+        time.sleep(1.0)
+    lines = os.read(controller, 4096).decode().splitlines()
+    terminal.close()
+    os.close(controller)
+    assert [line.split(" (")[0] for line in lines] == ["1 of 3 documents done", "3 of 3 documents done"], lines
+
+    with (tmp_path / "cron.log").open("w") as piped, progress(docs, finished.__contains__, piped, every=0.05):
+        time.sleep(0.2)
+    assert (tmp_path / "cron.log").read_text() == ""
 
 
 def test_process_moves_the_inputs_only_with_move(flow_settings: Settings, samples: Path, tmp_path: Path) -> None:
