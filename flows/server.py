@@ -79,6 +79,8 @@ class PrefectServer:
         while not server_healthy(self.api_url):
             if self.process is None or self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
+                if self.log_path is None:
+                    raise FlowError(f"the Prefect server at {self.api_url} stopped answering (docval did not start it)")
                 raise FlowError(f"Prefect server did not start on {self.api_url}; see {self.log_path}")
             time.sleep(0.1)
 
