@@ -22,7 +22,9 @@ a total the arithmetic confirms is right far more often than one read alone.
 A document with a page read by OCR is routed and calibrated on the OCR curves
 (``Calibration.scoped``, ``read_by_ocr``): the whole document, since its totals
 check and its readers' agreement span its pages, and OCR noise is the weaker
-reading.
+reading. Its final confidences are then read on through ``ocr:unseen``, as
+such confidences held on scans of layouts the curves were not fitted on
+(``Calibration.carried``).
 
 On such a document the OCR's own evidence has the last word: an answer whose span covers a word tesseract read
 with a confidence under ``WEAK_WORD`` is capped at ``OCR_FALLBACK_CAP``, whatever its curve says. Readers that
@@ -142,7 +144,9 @@ def calibrated(
     routed: dict[str, Routed], calibration: Calibration, pages: Sequence[object] = ()
 ) -> dict[str, ExtractedField]:
     """The fields with their final confidence: stage two's curve for how each answer came about, capped at
-    ``OCR_FALLBACK_CAP`` where OCR read a word of the value weakly on one of ``pages`` (``weakly_read``).
+    ``OCR_FALLBACK_CAP`` where OCR read a word of the value weakly on one of ``pages`` (``weakly_read``), and on a
+    scan read on as such confidences held on layouts the curves were not fitted on (``Calibration.carried``; a
+    weak reading stays under the cap).
 
     Totals that take part in a satisfied check (net + tax = grand) have a curve of their own per field,
     fitted on held-out answers that added up too (``check_key``): a total the arithmetic confirms is right
@@ -164,7 +168,9 @@ def calibrated(
             confidence = calibration.probability(key, answer.score)
         if answer.source == "model_only" and calibration.ceiling(f"model_only:{name}") < NO_ANSWER:
             continue
-        if weakly_read(answer.field, pages):
+        weak = weakly_read(answer.field, pages)
+        confidence = calibration.carried(min(confidence, OCR_FALLBACK_CAP) if weak else confidence)
+        if weak:
             confidence = min(confidence, OCR_FALLBACK_CAP)
         fields[name] = answer.field.model_copy(update={"confidence": round(confidence, 4)})
     return fields

@@ -3,9 +3,13 @@
 A raw score means less on a noisy scan than on a text layer, so an answer from
 a document with an OCR page is calibrated on ``ocr:`` curves fitted on held-out
 scanned renders; where one is missing it is capped under the auto-accept level.
+Those curves are fitted on a few training layouts, so a scan's probability is
+read on as such probabilities held on layouts the curves never saw (``ocr:unseen``).
 """
 
 from __future__ import annotations
+
+from collections import Counter
 
 import pytest
 
@@ -13,11 +17,11 @@ from docval.domain import ExtractedField
 from docval.settings import ExtractSettings
 from extractors.layouts import generate
 from extractors.model import load_model, read_fields
-from extractors.model.calibration import OCR, OCR_FALLBACK_CAP, Calibration, fit_calibration
+from extractors.model.calibration import OCR, OCR_FALLBACK_CAP, UNSEEN, Calibration, fit_calibration
 from extractors.model.corpus import Sample, rules_fields
 from extractors.model.scorer import FieldModel, Prediction
 from extractors.model.tier import WEAK_WORD, calibrated, route
-from extractors.model.train import HeldOut, calibrate
+from extractors.model.train import HeldOut, _unseen_points, calibrate
 from extractors.ocr import word_spans
 from extractors.pdf import PageText, load_pdf
 from extractors.scans import scanned
@@ -41,10 +45,10 @@ def test_an_ocr_answer_goes_through_its_own_curve_or_stays_under_the_cap() -> No
     assert both.scoped(True).version == both.version  # the scope is how curves are read, not which
 
 
-def _sample(index: int, ocr: bool) -> Sample:
+def _sample(index: int, ocr: bool, layout: int = 0) -> Sample:
     page = PageText(number=1, text="Invoice A-1", source="ocr" if ocr else "text")
     truth: dict[str, str | None] = {"invoice_number": "A-1"}
-    return Sample(f"doc{index}", "scanned" if ocr else "generated", "gen-layout0", [page], truth, {}, truth)
+    return Sample(f"doc{index}", "scanned" if ocr else "generated", f"gen-layout{layout}", [page], truth, {}, truth)
 
 
 def test_scans_are_fitted_apart_from_text_pdfs() -> None:
@@ -79,6 +83,43 @@ def test_a_value_tesseract_doubted_is_never_auto_accepted_whatever_its_curve() -
     assert read(95.0) == pytest.approx(1.0)
     assert read(WEAK_WORD) == pytest.approx(1.0)
     assert read(WEAK_WORD - 1) == OCR_FALLBACK_CAP < AUTO_ACCEPT
+
+
+def test_a_scan_is_read_on_as_its_curves_held_on_layouts_they_were_not_fitted_on() -> None:
+    # the key's curve promises 1.0 at this score; on layouts it was not fitted on, such answers were right 95 %
+    curves = {
+        f"{OCR}model_only:grand_total": ([0.5, 0.9], [0.5, 1.0]),
+        OCR + UNSEEN: ([0.5, 0.9, 1.0], [0.4, 0.8, 0.95]),
+    }
+    guess = {"grand_total": Prediction("12.00", 0.9, 1, (6, 11))}
+    scan = Calibration(curves).scoped(True)
+
+    def read(confidence: float) -> float:
+        page = PageText(number=1, text="Total 12.00", source="ocr", words=((0, 5, 95.0), (6, 11, confidence)))
+        return calibrated(route({}, guess, scan), scan, [page])["grand_total"].confidence
+
+    assert read(95.0) == pytest.approx(0.95)
+    assert read(WEAK_WORD - 1) == pytest.approx(0.8)  # capped at 0.9 first, then read on like any 0.9
+    assert Calibration(curves).carried(1.0) == 1.0  # text layers have no such curve
+
+
+def test_each_layout_s_scans_are_judged_by_curves_fitted_without_that_layout() -> None:
+    # the held-out model is right on every scan of layout 0, and on a quarter of layout 1's, at the same score
+    samples = [_sample(i, ocr=True, layout=0) for i in range(40)] + [
+        _sample(40 + i, ocr=True, layout=1) for i in range(40)
+    ]
+    held = HeldOut(
+        predictions={
+            s.doc_id: {"invoice_number": Prediction("A-1" if i < 40 or i % 4 == 0 else "B-2", 0.9, 1, (8, 11))}
+            for i, s in enumerate(samples)
+        }
+    )
+    points = Counter(_unseen_points(samples, held))
+    # layout 0 through layout 1's curve (0.25), layout 1 through layout 0's (1.0): neither curve carried
+    assert points == {(0.25, True, 1.0): 40, (1.0, True, 1.0): 10, (1.0, False, 1.0): 30}
+    calibration = calibrate(samples, held)
+    assert calibration.scoped(True).probability("model_only:invoice_number", 0.9) == pytest.approx(0.625)
+    assert calibration.scoped(True).carried(0.25) == calibration.scoped(True).carried(1.0) == pytest.approx(0.625)
 
 
 WORDS = [("Invoice", 96.5), ("A-1", 91.0), ("Total", 95.0), ("12.00", 42.0), ("EUR", 90.0), ("absent", 10.0)]
