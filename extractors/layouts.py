@@ -33,7 +33,7 @@ from extractors.layout_draw import LAYOUTS, draw
 from extractors.layout_vocab import CURRENCIES, DATE_STYLES, FAKER_LOCALES, LABELS, NUMBER_STYLES
 from extractors.sample_fields import CENT
 
-__all__ = ["DEFECTS", "LANGUAGES", "GeneratedInvoice", "Style", "generate"]
+__all__ = ["DEFECTS", "LANGUAGES", "GeneratedInvoice", "Style", "address_lines", "generate"]
 
 LANGUAGES = ("en", "de", "fr", "nl", "it", "es")
 
@@ -171,9 +171,9 @@ def _data(rng: random.Random, fake: Faker, style: Style, small: bool) -> dict[st
         "order": issue - timedelta(days=rng.randint(5, 60)),
         "printed": issue + timedelta(days=rng.randint(0, 3)),
         "seller_name": fake.company(),
-        "seller_address": _address(fake, style.language),
+        "seller_address": address_lines(fake, style.language),
         "buyer_name": fake.company(),
-        "buyer_address": _address(fake, style.language),
+        "buyer_address": address_lines(fake, style.language),
         "customer": str(rng.randint(10000, 999999)),
         "seller_vat_id": _vat_id(rng, style.language),
         "iban": _iban(rng),
@@ -196,7 +196,7 @@ def _text(value: object) -> str | None:
     return ", ".join(value) if isinstance(value, list) else str(value)
 
 
-def _address(fake: Faker, language: str) -> list[str]:
+def address_lines(fake: Faker, language: str) -> list[str]:
     """Street and town. Faker's Italian towns depend on Python's hash seed (a set inside the provider), so an
     Italian town is built from a surname instead: the same seed must give the same documents in every process."""
     town = f"San {fake.last_name()}" if language == "it" else fake.city()

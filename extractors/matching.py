@@ -58,6 +58,10 @@ _COMPARATORS: dict[str, Callable[[str, str], bool]] = {
     "iban": lambda p, e: normalize_iban(p) == normalize_iban(e),
     "seller_vat_id": lambda p, e: normalize_vat_id(p) == normalize_vat_id(e),
     "invoice_number": _same_reference,
+    "address": lambda p, e: _letters(p) == _letters(e),
+    "national_id": _same_reference,
+    "passport_number": _same_reference,
+    "phone": lambda p, e: re.sub(r"\D", "", p) == re.sub(r"\D", "", e),
 }
 
 
