@@ -16,7 +16,7 @@ from typing import Protocol
 
 from docval.domain import ExtractedField, Tier
 
-__all__ = ["Candidate", "LabelRecognizer", "Page", "PageLike", "best", "to_field"]
+__all__ = ["Candidate", "LabelRecognizer", "Page", "PageLike", "best", "to_field", "writes_month_first"]
 
 # Where the value sat relative to its label, and how much that placement is worth.
 SAME_LINE = 0.92
@@ -24,7 +24,7 @@ NEXT_LINE = 0.8
 BEFORE_LABEL = 0.75
 _COLUMN_SLACK = 2
 _EARLIER_ON_LINE = 0.85
-_SEPARATOR = re.compile(r"[ \t:.#°º№=|*]*")  # no '-': it may be a minus sign
+_SEPARATOR = re.compile(r"[ \t:.#°º№=|*)]*")  # no '-': it may be a minus sign; ')' closes "(IBAN)"
 
 
 class PageLike(Protocol):
@@ -169,3 +169,12 @@ def _next_lines(text: str, position: int, *, count: int) -> list[tuple[int, str]
             lines.append((offset, text[offset:end]))
         offset = end + 1
     return lines
+
+
+_SLASH_DATE = re.compile(r"(?<!\d)(\d{1,2})/(\d{1,2})/\d{4}(?!\d)")
+
+
+def writes_month_first(pages: Sequence[PageLike]) -> bool:
+    """US-style dates (11/17/2017) anywhere and no day-first ones (17/11/2017): read 11/03/2017 as Nov 3."""
+    pairs = [(int(a), int(b)) for page in pages for a, b in _SLASH_DATE.findall(page.text)]
+    return any(b > 12 >= a for a, b in pairs) and not any(a > 12 >= b for a, b in pairs)

@@ -26,7 +26,7 @@ from extractors.normalize import (
     parse_date,
     vat_id_is_valid,
 )
-from extractors.rules.base import Candidate, LabelRecognizer, PageLike, best
+from extractors.rules.base import Candidate, LabelRecognizer, PageLike, best, writes_month_first
 from extractors.rules.lines import extract_line_items
 from extractors.rules.meaning import issue_dates, own_numbers
 from extractors.rules.parties import buyer_blocks, buyer_name, seller_address, seller_name
@@ -45,15 +45,6 @@ _NUMBER = r"(?:# *)?(?=[A-Z0-9/_.\-]*\d)[A-Z0-9][A-Z0-9/_.\-]{2,}"
 def _iso_date(raw: str, *, month_first: bool = False) -> str | None:
     parsed = parse_date(raw, month_first=month_first)
     return parsed.isoformat() if parsed else None
-
-
-_SLASH_DATE = re.compile(r"(?<!\d)(\d{1,2})/(\d{1,2})/\d{4}(?!\d)")
-
-
-def _writes_month_first(pages: Sequence[PageLike]) -> bool:
-    """US-style dates (11/17/2017) anywhere and no day-first ones (17/11/2017): read 11/03/2017 as Nov 3."""
-    pairs = [(int(a), int(b)) for page in pages for a, b in _SLASH_DATE.findall(page.text)]
-    return any(b > 12 >= a for a, b in pairs) and not any(a > 12 >= b for a, b in pairs)
 
 
 def _number(raw: str) -> str | None:
@@ -135,7 +126,7 @@ _RATE = re.compile(
 
 def extract_invoice(pages: Sequence[PageLike]) -> dict[str, Candidate]:
     """Rules-tier candidates for the invoice fields this tier knows how to find."""
-    dates = partial(_iso_date, month_first=_writes_month_first(pages))
+    dates = partial(_iso_date, month_first=writes_month_first(pages))
     found: dict[str, Candidate | None] = {
         "invoice_number": best(own_numbers(pages, _INVOICE_NUMBER.candidates(pages))),
         "issue_date": best(issue_dates(pages, replace(_ISSUE_DATE, normalize=dates).candidates(pages)))

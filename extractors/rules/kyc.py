@@ -1,15 +1,36 @@
-"""KYC form recognizers: onboarding forms print a caption per field, so label anchors do nearly all the work."""
+"""KYC form recognizers: onboarding forms print a caption per field, so caption anchors do nearly all the work.
+
+Captions are read in the six label languages, and only as whole captions at
+the start of a line (after an optional item number), ending at a colon, a
+dotted leader, a column gap or the line's end: "Nome" is the given name in
+"Nome:", not in "Nome e cognome", and "Adresse" is no home address in
+"Adresse e-mail". Where a form splits the name into surname and given names
+the full name is composed from both. An address runs on over the lines under
+its first one while they carry a number (a postcode, a house number) or name
+a country, and stops at the next caption.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date
+from functools import partial
 
 from extractors.normalize import normalize_iban, parse_date
-from extractors.rules.base import Candidate, LabelRecognizer, PageLike
+from extractors.rules.base import Candidate, LabelRecognizer, PageLike, writes_month_first
 from extractors.rules.meaning import caption
 
 __all__ = ["extract_kyc"]
+
+_START = r"^[ \t]*(?:\d{1,2}[.)][ \t]*)?"  # a caption starts its line, after an optional item number
+_END = r"(?=[ \t]*(?:[:.*]|$)|[ \t]{2,})"  # ... and ends at its colon, a leader, the line's end or a column gap
+
+
+def _caption(*captions: str) -> str:
+    """A label regex matching any of ``captions`` as a whole caption (see the module docstring)."""
+    return _START + "(?:" + "|".join(captions) + ")" + _END
 
 
 def _text(raw: str) -> str | None:
@@ -17,9 +38,14 @@ def _text(raw: str) -> str | None:
     return value or None
 
 
-def _iso_date(raw: str) -> str | None:
-    parsed = parse_date(raw)
-    return parsed.isoformat() if parsed else None
+def _birth_date(raw: str, *, month_first: bool = False) -> str | None:
+    """ISO date; a two-digit year that would put the birth in the future is the previous century's."""
+    parsed = parse_date(raw, month_first=month_first)
+    if parsed is None:
+        return None
+    if parsed > date.today():
+        parsed = parsed.replace(year=parsed.year - 100)
+    return parsed.isoformat()
 
 
 def _iban(raw: str) -> str | None:
@@ -34,46 +60,166 @@ def _phone(raw: str) -> str | None:
 
 
 _LINE = r"[^\n]{2,120}"
+_FULL_NAME = LabelRecognizer(
+    "full_name",
+    {
+        _caption(
+            r"full +name",
+            r"name +of +(?:the +)?applicant",
+            r"vollst[äa]ndiger +name",
+            r"vor- +und +nachname",
+            r"nom +complet",
+            r"nom +et +pr[ée]noms?",
+            r"pr[ée]noms? +et +nom",
+            r"volledige +naam",
+            r"voor- +en +achternaam",
+            r"nome +e +cognome",
+            r"nome +completo",
+            r"nombre +completo",
+            r"nombre +y +apellidos",
+        ): 1.0,
+        _caption("name", "naam", "nom"): 0.8,
+    },
+    _LINE,
+    _text,
+    allow_before=False,
+)
+_SURNAME = LabelRecognizer(
+    "surname",
+    {
+        _caption(
+            "surname",
+            r"last +name",
+            r"family +name",
+            "nachname",
+            "familienname",
+            r"nom +de +famille",
+            r"nom +d['’]usage",
+            "achternaam",
+            "geslachtsnaam",
+            "cognome",
+            "apellidos?",
+            r"primer +apellido",
+        ): 1.0,
+        _caption("name", "nom", "naam"): 0.8,  # beside a given-name caption, the plain "Name" is the surname
+    },
+    _LINE,
+    _text,
+    allow_before=False,
+)
+_GIVEN_NAMES = LabelRecognizer(
+    "given_names",
+    {
+        _caption(
+            r"first +name",
+            r"given +names?(?:\(s\))?",
+            r"forenames?",
+            r"vornamen?(?:\(n\))?",
+            r"pr[ée]noms?(?:\(s\))?",
+            "voorna(?:am|men)",
+            r"nome(?:/i)?",
+            r"nombre(?:\(s\))?",
+        ): 1.0
+    },
+    _LINE,
+    _text,
+    allow_before=False,
+)
+_ADDRESS = LabelRecognizer(
+    "address",
+    {
+        _caption(
+            r"(?:residential|home|postal|permanent) +address",
+            "address",
+            "(?:wohn)?anschrift",
+            "adresse(?: +de +r[ée]sidence)?",
+            "domicile",
+            "(?:woon)?adres",
+            "indirizzo(?: +di +residenza)?",
+            "residenza",
+            r"direcci[óo]n",
+            "domicilio",
+            "wohnort",
+        ): 0.9
+    },
+    _LINE,
+    _text,
+    allow_before=False,
+)
+_DATE_OF_BIRTH = LabelRecognizer(
+    "date_of_birth",
+    {
+        _caption(
+            r"date +of +birth",
+            r"birth +date",
+            "dob",
+            r"born +on",
+            "geburtsdatum",
+            r"geboren +(?:am|op)",
+            r"date +de +naissance",
+            r"n[ée](?:\(e\))? +le",
+            "geboortedatum",
+            r"data +di +nascita",
+            r"nat[oa](?:/a)? +il",
+            r"fecha +de +nacimiento",
+            r"nacid[oa](?:/a)? +el",
+        ): 1.0
+    },
+    r"\d{4}-\d{2}-\d{2}|\d{1,2}[./\-]\d{1,2}[./\-]\d{2,4}|\d{1,2}\.? *[A-Za-zÀ-ÿ]{3,}\.? *\d{4}"
+    r"|[A-Za-zÀ-ÿ]{3,}\.? +\d{1,2},? +\d{4}",
+    _birth_date,
+    allow_before=False,
+)
 _RECOGNIZERS = (
     LabelRecognizer(
-        "full_name",
-        {
-            r"full +name|name +of +(?:the +)?applicant|vollständiger +name|nom +complet": 1.0,
-            r"^ *name\b|\bnom\b|\bname\b": 0.8,
-        },
-        _LINE,
-        _text,
-        allow_before=False,
-    ),
-    LabelRecognizer(
-        "date_of_birth",
-        {r"date +of +birth|geburtsdatum|date +de +naissance|\bdob\b|born +on": 1.0},
-        r"\d{4}-\d{2}-\d{2}|\d{1,2}[./\-]\d{1,2}[./\-]\d{2,4}|\d{1,2}\.? *[A-Za-zÀ-ÿ]{3,}\.? *\d{4}",
-        _iso_date,
-        allow_before=False,
-    ),
-    LabelRecognizer(
-        "address",
-        {r"(?:residential|home|postal)? *address|anschrift|adresse|wohnort": 0.9},
-        _LINE,
-        _text,
-        allow_before=False,
-    ),
-    LabelRecognizer(
         "email",
-        {r"e-?mail(?: +address)?|courriel": 1.0},
+        {
+            _caption(
+                r"e-?mail(?:[ -]?(?:address|adresse|adres))?",
+                "courriel",
+                r"adresse +e-?mail",
+                r"indirizzo +e-?mail",
+                r"correo(?: +electr[óo]nico)?",
+            ): 1.0
+        },
         r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+",
         _text,
     ),
     LabelRecognizer(
         "phone",
-        {r"phone|telephone|telefon|téléphone|mobile|handy|tel\.?": 0.95},
+        {
+            _caption(
+                r"(?:tele)?phone(?: +number)?",
+                r"mobile?(?: +(?:phone|number))?",
+                r"telefon(?:nummer)?",
+                "handy",
+                r"t[ée]l[ée]phone",
+                "portable",
+                "telefoon(?:nummer)?",
+                "mobiel",
+                "telefono",
+                "cellulare",
+                r"tel[ée]fono",
+                r"m[óo]vil",
+                r"tel\.?",
+            ): 0.95
+        },
         r"\+?[\d(][\d ()/.\-]{6,20}\d",
         _phone,
     ),
     LabelRecognizer(
         "passport_number",
-        {r"passport *(?:number|no\.?|nr\.?)?|reisepass(?:nummer)?|passeport|pass-?nr\.?": 1.0},
+        {
+            _caption(
+                r"passport(?: +(?:number|no\.?|nr\.?))?",
+                r"reisepass(?:nummer)?",
+                r"pass-?nr\.?",
+                r"(?:num[ée]ro +de +|n[°º] +de +)?passeport",
+                r"paspoort(?:nummer)?",
+                r"(?:numero +)?passaporto(?: +n\.?)?",
+                r"(?:n[úu]mero +de +)?pasaporte(?: +n[º°.]?)?",
+            ): 1.0
+        },
         r"[A-Z0-9]{6,12}",
         _text,
     ),
@@ -81,20 +227,30 @@ _RECOGNIZERS = (
         "national_id",
         {
             r"national +id(?:entity)?(?: +(?:number|no\.?))?|personalausweis(?:nummer)?|id +card +(?:number|no\.?)"
-            r"|social +security +(?:number|no\.?)|ssn|tax +id": 1.0,
+            r"|social +security +(?:number|no\.?)|ssn|tax +id|national +insurance(?: +number)?|\bni +number": 1.0,
             r"\bbsn\b|burgerservicenummer|steuer-?id(?:entifikationsnummer)?|steuerliche +identifikationsnummer"
             r"|\bidnr\b|codice +fiscale|\bdni\b|\bnie\b|\bnif\b|\bnir\b|s[ée]curit[ée] +sociale"
             r"|rijksregisternummer|registre +national|\bpesel\b|personnummer": 1.0,
+            _caption(
+                "identifikationsnummer",
+                "ausweisnummer",
+                r"(?:n[°º]|num[ée]ro) +d['’]identification",
+                "identificatienummer",
+                r"numero +identificativo",
+                r"n[úu]mero +de +identificaci[óo]n",
+                r"(?:n[úu]mero|n[°º.]) +(?:de +|del +)?(?:dni|nie|nif)",
+            ): 1.0,
         },
         r"[A-Z0-9][A-Z0-9 \-]{4,24}[A-Z0-9]",  # up to a spaced French NIR: '2 95 10 99 126 111 93'
         _text,
+        allow_before=False,
     ),
     LabelRecognizer("iban", {r"iban": 1.0}, r"[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){10,32}", _iban),
 )
 
 
 # What a national id's caption says it is: the python-stdnum module that checks it, or "none" for identity-document
-# numbers without a public check-digit scheme (ID cards), which are then not checked at all.
+# numbers without a public check-digit scheme (ID cards, the UK's National Insurance number), then not checked.
 _SCHEME_BY_LABEL = {
     r"steuer-?id|steuerliche +identifikationsnummer|steueridentifikationsnummer|\bidnr\b": "de.idnr",
     r"\bbsn\b|burgerservice": "nl.bsn",
@@ -106,10 +262,11 @@ _SCHEME_BY_LABEL = {
     r"rijksregister|registre +national|num[ée]ro +national": "be.nn",
     r"\bpesel\b": "pl.pesel",
     r"personnummer": "se.personnummer",
-    r"personalausweis|id[ -]?card|identity +card|carte +d['’]identit[ée]|identiteitskaart": "none",
-    r"carta +d['’]identit[àa]|documento +de +identidad": "none",
+    r"ausweis|id[ -]?card|identity +card|carte +d['’]identit[ée]|identiteitskaart": "none",
+    r"carta +d['’]identit[àa]|documento +de +identidad|national +insurance|\bni +number": "none",
 }
-# A national id under a generic caption ("National ID") is the one of the country the document names, when only one.
+# A national id under a generic caption ("National ID") is the one of the country the document names, when only one;
+# a country whose usual id has no public check digits ("none") leaves it unchecked.
 _SCHEME_BY_COUNTRY = {
     r"germany|deutschland": "de.idnr",
     r"netherlands|nederland": "nl.bsn",
@@ -120,7 +277,10 @@ _SCHEME_BY_COUNTRY = {
     r"belgium|belgi[eëq]": "be.nn",
     r"poland|polska": "pl.pesel",
     r"sweden|sverige": "se.personnummer",
+    r"united +kingdom|great +britain|\bengland\b|scotland": "none",
 }
+_COUNTRY = re.compile("|".join(_SCHEME_BY_COUNTRY), re.IGNORECASE)
+_CAPTIONED = re.compile(r":|\.{3}|[ \t]{3}")  # a line with a caption of its own: not an address's continuation
 
 
 def _scheme(pages: Sequence[PageLike], national_id: Candidate) -> Candidate:
@@ -137,8 +297,44 @@ def _scheme(pages: Sequence[PageLike], national_id: Candidate) -> Candidate:
     return Candidate(national_id.confidence, scheme, national_id.page, national_id.span)
 
 
+def _full_name(pages: Sequence[PageLike]) -> Candidate | None:
+    """The full name: composed as "given surname" where the form captions the two apart, else its own caption."""
+    surname, given = _SURNAME.find(pages), _GIVEN_NAMES.find(pages)
+    if surname is None or given is None or surname.page != given.page:
+        return _FULL_NAME.find(pages)
+    span = (min(surname.span[0], given.span[0]), max(surname.span[1], given.span[1]))
+    return Candidate(min(surname.confidence, given.confidence), f"{given.value} {surname.value}", given.page, span)
+
+
+def _address(pages: Sequence[PageLike]) -> Candidate | None:
+    """The address's first line, run on over the next lines (at most two) that carry a digit or name a country and
+    no caption of their own: the postcode and town line, the country line."""
+    first = _ADDRESS.find(pages)
+    if first is None:
+        return None
+    text = next(page for page in pages if page.number == first.page).text
+    end = first.span[1]
+    for _ in range(2):
+        newline = text.find("\n", end)
+        if newline < 0 or text[end:newline].strip():
+            break
+        line_end = text.find("\n", newline + 1)
+        line = text[newline + 1 : len(text) if line_end < 0 else line_end]
+        if _CAPTIONED.search(line) or not (re.search(r"\d", line) or _COUNTRY.search(line)):
+            break
+        end = newline + 1 + len(line.rstrip())
+    if end == first.span[1]:
+        return first
+    value = ", ".join(part.strip(" ,") for part in text[first.span[0] : end].split("\n") if part.strip(" ,"))
+    return Candidate(first.confidence, value, first.page, (first.span[0], end))
+
+
 def extract_kyc(pages: Sequence[PageLike]) -> dict[str, Candidate]:
     found: dict[str, Candidate | None] = {recognizer.field_name: recognizer.find(pages) for recognizer in _RECOGNIZERS}
+    found["full_name"] = _full_name(pages)
+    birth = partial(_birth_date, month_first=writes_month_first(pages))
+    found["date_of_birth"] = replace(_DATE_OF_BIRTH, normalize=birth).find(pages)
+    found["address"] = _address(pages)
     if (national_id := found["national_id"]) is not None:
         found["national_id_scheme"] = _scheme(pages, national_id)
     return {name: candidate for name, candidate in found.items() if candidate is not None}

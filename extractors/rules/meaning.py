@@ -23,6 +23,7 @@ __all__ = ["caption", "issue_dates", "own_numbers"]
 
 _REACH = 48  # characters before a value that can still be its caption
 _COLUMN_GAP = re.compile(r" {3,}|\t")
+_LEADER = re.compile(r"[ \t]*\.{3,}[ .\t]*$")  # a dotted leader between a caption and its value
 _DATE_LIKE = re.compile(r"\d{1,4}[./\-]\d{1,2}[./\-]\d{2,4}")
 
 # Dates that are not the issue date: delivery / service / period / order / due / payment / validity / print dates.
@@ -54,7 +55,9 @@ def caption(page: PageLike, span: tuple[int, int]) -> str:
     or date, or the previous line when the value starts its own line."""
     text = page.text
     line_start = text.rfind("\n", 0, span[0]) + 1
-    before = text[max(line_start, span[0] - _REACH) : span[0]]
+    leader = _LEADER.search(text, line_start, span[0])  # 'Ausweisnummer ........ T22000129': the caption is before
+    end = leader.start() if leader else span[0]
+    before = text[max(line_start, end - _REACH) : end]
     if not before.strip():
         previous_start = text.rfind("\n", 0, max(line_start - 1, 0)) + 1
         before = text[previous_start : max(line_start - 1, previous_start)][-_REACH:]
