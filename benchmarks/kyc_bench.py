@@ -52,8 +52,8 @@ def run(count: int, seed: int, layouts: tuple[int, ...], defective: float, *, sc
         forms = [form for form, _ in scanned(forms, seed)]
     right: Counter[str] = Counter()
     labelled: Counter[str] = Counter()
-    by_language: Counter[str] = Counter()
-    language_total: Counter[str] = Counter()
+    by_group: Counter[str] = Counter()
+    group_total: Counter[str] = Counter()
     counts: Counter[str] = Counter()
     false_codes: Counter[str] = Counter()
     pairs: list[tuple[float, bool]] = []
@@ -72,8 +72,9 @@ def run(count: int, seed: int, layouts: tuple[int, ...], defective: float, *, sc
                 ok = field is not None and matches(name, str(field.value), expected)
                 right[name] += ok
                 labelled[name] += 1
-                by_language[form.language] += ok
-                language_total[form.language] += 1
+                for group in (form.language, KYC_LAYOUTS[form.layout]):
+                    by_group[group] += ok
+                    group_total[group] += 1
                 if field is not None:
                     pairs.append((field.confidence, ok))
             findings = validate(
@@ -97,10 +98,8 @@ def run(count: int, seed: int, layouts: tuple[int, ...], defective: float, *, sc
         print(f"| {name} | {labelled[name]} | {right[name] / max(labelled[name], 1):.1%} |")
     total = sum(labelled.values())
     print(f"| **all** | {total} | {sum(right.values()) / total:.1%} |")
-    print(
-        "by language: "
-        + ", ".join(f"{lang} {by_language[lang] / language_total[lang]:.1%}" for lang in sorted(language_total))
-    )
+    shares = (f"{key} {by_group[key] / group_total[key]:.1%}" for key in sorted(group_total))
+    print("by language and layout: " + ", ".join(shares))
     print(
         f"clean forms with a finding: {counts['clean with a finding']}/{counts['clean']} {dict(false_codes)}; "
         f"defects caught: {counts['defect caught']}/{counts['defective']}"

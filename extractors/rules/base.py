@@ -24,6 +24,7 @@ NEXT_LINE = 0.8
 BEFORE_LABEL = 0.75
 _COLUMN_SLACK = 2
 _EARLIER_ON_LINE = 0.85
+_BOX_MARKS = " \t|[]_"  # before a value that starts its line: blanks, and OCR's reading of a box's left edge
 _SEPARATOR = re.compile(r"[ \t:.#°º№=|*)]*")  # no '-': it may be a minus sign; ')' closes "(IBAN)"
 
 
@@ -125,7 +126,7 @@ class LabelRecognizer:
         if not text[line_start : label.start()].strip() and not text[start:line_end].strip():
             # The label is alone on its line: the value is the next line's first token.
             for offset, line in below[:2]:
-                first = offset + len(line) - len(line.lstrip())
+                first = offset + len(line) - len(line.lstrip(_BOX_MARKS))
                 if hit := self._value.match(text, first, offset + len(line)):
                     return self._from_span(page, _trimmed(hit), NEXT_LINE * weight)
             return []

@@ -103,3 +103,11 @@ def test_a_two_digit_birth_year_is_in_the_past_and_us_dates_read_month_first() -
 def test_forms_in_every_label_language_are_kyc_forms(title: str, birth: str, document: str) -> None:
     page = f"{title}\n{birth}\n02-03-1972\n{document}\nXFC93MTG7\nIBAN\nNL25XPHC8228783624\n"
     assert classify([page]).kind is DocKind.KYC_FORM
+
+
+def test_a_value_under_its_caption_is_read_past_a_box_edge_ocr_left() -> None:
+    page = "KYC-formulier\nGeboortedatum\n| 20-10-1944\nIdentificatienummer\n[828011220\nLand\n_|[Nederland\n"
+    got = values(page)
+    assert got["date_of_birth"] == "1944-10-20"
+    assert got["national_id"] == "828011220"
+    assert got["national_id_scheme"] == "nl.bsn"
