@@ -38,7 +38,7 @@ from docval.keyfile import read_secret
 from docval.settings import ModelEndpoint, ModelPrice, RouterSettings, Settings
 from extractors.budget import DayBudget
 from extractors.llm import ChatClient, CircuitBreaker, ModelCallError
-from extractors.model import FieldModel, load_model, read_fields
+from extractors.model import FieldModel, calibrated_kyc, load_model, read_fields
 from extractors.normalize import currency_code, normalize_iban, normalize_vat_id, parse_amount, parse_date
 from extractors.rules import PageLike
 from extractors.schemas import SCHEMAS
@@ -152,6 +152,9 @@ class Router:
         if self.trained is not None and kind is DocKind.INVOICE:
             result.fields = read_fields(self.trained, pages, fields)
             result.prompt_versions.update(model=self.trained.version, calibration=self.trained.calibration.version)
+        elif self.trained is not None and kind is DocKind.KYC_FORM:
+            result.fields = calibrated_kyc(self.trained, pages, fields)
+            result.prompt_versions.update(calibration=self.trained.calibration.version)
         template = load_prompt(kind)
         if template is None or not self.tiers or not self.weak_fields(kind, result.fields):
             return result

@@ -4,9 +4,10 @@ Data: generated invoices in layouts 0-6 (``extractors/layouts.py``; layouts
 7 and 8 are kept out for evaluation), scanned renders of other generated
 invoices in the same layouts (read by OCR: they only fit the ``ocr:``
 calibration curves, the classifiers train on text PDFs), plus the shared real corpora (ZUGFeRD,
-einvoice-train, invoice2data). Calibration curves are fitted on grouped
-cross-validation folds (a template's documents are always in one fold; ``--cv loto``: each
-template is a fold of its own, leave-one-template-out), then
+einvoice-train, invoice2data). Generated KYC forms in KYC layouts 0-2 (text and scanned; 3-4 are
+kept for ``benchmarks/kyc_bench.py``) fit the ``kyc:`` curves of the rules' confidences on those
+forms. Calibration curves are fitted on grouped cross-validation folds (a template's documents are
+always in one fold; ``--cv loto``: each template is a fold of its own, leave-one-template-out), then
 the final model is trained on everything and written with the curves to
 ``extractors/model/data``. ``--report FILE`` writes the held-out answers for
 ``benchmarks/model_bench.py``. Time on 2 cores: see benchmarks/README.md.
@@ -29,15 +30,23 @@ from pathlib import Path
 import sklearn
 
 from docval.settings import ExtractSettings
-from extractors.model.corpus import Sample, corpus_samples, generated_samples, scanned_samples
+from extractors.model.corpus import Sample, corpus_samples, generated_samples, kyc_samples, scanned_samples
 from extractors.model.scorer import FieldModel, save_model
-from extractors.model.train import cross_validate, folds_by_group, folds_per_template, train, weights_digest
+from extractors.model.train import (
+    cross_validate,
+    folds_by_group,
+    folds_per_template,
+    kyc_calibration,
+    train,
+    weights_digest,
+)
 from extractors.printed import is_printed
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 CORPORA = ("zugferd", "einvoice-train", "invoices-invoice2data")
 TRAIN_LAYOUTS = (0, 1, 2, 3, 4, 5, 6)
+KYC_TRAIN_LAYOUTS = (0, 1, 2)
 
 
 def main() -> None:
@@ -45,6 +54,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20261204)
     parser.add_argument("--generated", type=int, default=1200, help="generated training invoices")
     parser.add_argument("--scanned", type=int, default=300, help="scanned training invoices (read by OCR)")
+    parser.add_argument("--kyc", type=int, default=300, help="generated KYC forms (text) for the kyc: curves")
+    parser.add_argument("--kyc-scanned", type=int, default=150, help="scanned KYC forms for the ocr:kyc: curves")
     parser.add_argument("--folds", type=int, default=5, help="folds of --cv grouped")
     parser.add_argument(
         "--cv",
@@ -68,6 +79,9 @@ def main() -> None:
     read = time.perf_counter() - started
     folds = folds_per_template(samples) if args.cv == "loto" else folds_by_group(samples, args.folds)
     held, calibration = cross_validate(samples, folds, args.seed)
+    forms = kyc_samples(args.seed + 2, args.kyc, settings, KYC_TRAIN_LAYOUTS, scans=False)
+    forms += kyc_samples(args.seed + 3, args.kyc_scanned, settings, KYC_TRAIN_LAYOUTS, scans=True)
+    calibration.curves.update(kyc_calibration(forms).curves)
     classifiers = train(samples, args.seed)
     model = FieldModel.of(classifiers, calibration, weights_digest(classifiers))
     info = {
@@ -75,6 +89,9 @@ def main() -> None:
         "generated": args.generated,
         "scanned": args.scanned,
         "layouts": list(TRAIN_LAYOUTS),
+        "kyc": args.kyc,
+        "kyc_scanned": args.kyc_scanned,
+        "kyc_layouts": list(KYC_TRAIN_LAYOUTS),
         "corpora": [] if args.no_corpora else list(CORPORA),
         "documents": len(samples),
         "cv": args.cv,

@@ -38,11 +38,21 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["OCR", "OCR_FALLBACK_CAP", "UNSEEN", "Calibration", "Reliability", "fit_calibration", "reliability"]
+__all__ = [
+    "KYC",
+    "OCR",
+    "OCR_FALLBACK_CAP",
+    "UNSEEN",
+    "Calibration",
+    "Reliability",
+    "fit_calibration",
+    "reliability",
+]
 
 _MIN_POINTS = 30  # fewer held-out answers than this give no curve: the raw score is kept
 OCR = "ocr:"  # key prefix of the curves for pages read by OCR
 OCR_FALLBACK_CAP = 0.9  # an OCR answer without an OCR curve: never above this (the default policy accepts at 0.98)
+KYC = "kyc:"  # key prefix of the curves for a KYC form's fields (the rules' scores; the model reads no KYC field)
 UNSEEN = "unseen"  # with a scope's prefix: how that scope's per-key curves carry to layouts they were not fitted on
 
 

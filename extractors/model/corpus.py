@@ -20,6 +20,10 @@ Scanned renders (``extractors/scans.py``) of generated invoices are read
 through the OCR path as the appliance reads a scan; their answers fit the
 OCR calibration curves. OCR is the slow part (about a second per page), so
 two documents are read at once (the sandbox pool serves several threads).
+
+Generated KYC forms (``extractors/kyc_forms.py``), as text PDFs and as scans,
+only fit the ``kyc:`` curves of the rules' confidences: the model reads no
+KYC field.
 """
 
 from __future__ import annotations
@@ -36,13 +40,22 @@ import pypdf
 from docval.domain import DocKind, ExtractedField
 from docval.settings import ExtractSettings
 from extractors.evaluate import load_dataset
+from extractors.kyc_forms import generate_kyc
 from extractors.layouts import GeneratedInvoice, generate
 from extractors.pdf import PageText, PdfDocument, load_pdf
 from extractors.printed import is_printed
 from extractors.rules import extract_rules, merge_views, wants_layout
 from extractors.scans import scanned
 
-__all__ = ["Sample", "corpus_samples", "generated_samples", "rules_fields", "scanned_samples", "template_key"]
+__all__ = [
+    "Sample",
+    "corpus_samples",
+    "generated_samples",
+    "kyc_samples",
+    "rules_fields",
+    "scanned_samples",
+    "template_key",
+]
 
 
 @dataclass
@@ -56,12 +69,12 @@ class Sample:
     labels: dict[str, str | None]  # the truth training and calibration judge page readings by (see above)
 
 
-def rules_fields(document: PdfDocument) -> dict[str, ExtractedField]:
+def rules_fields(document: PdfDocument, kind: DocKind = DocKind.INVOICE) -> dict[str, ExtractedField]:
     """The rules tier over the visible text, as ``extract`` runs it (layout view when the plain one is weak)."""
     pages = list(document.pages)
-    fields = extract_rules(pages, DocKind.INVOICE)
-    if wants_layout(fields, DocKind.INVOICE) and (layout := document.layout_pages()) is not None:
-        fields = merge_views(fields, extract_rules(layout, DocKind.INVOICE), pages, layout)
+    fields = extract_rules(pages, kind)
+    if wants_layout(fields, kind) and (layout := document.layout_pages()) is not None:
+        fields = merge_views(fields, extract_rules(layout, kind), pages, layout)
     return fields
 
 
@@ -76,8 +89,22 @@ def scanned_samples(seed: int, count: int, settings: ExtractSettings, layouts: t
     return _read_generated(invoices, "scanned", settings, threads=2)
 
 
+def kyc_samples(
+    seed: int, count: int, settings: ExtractSettings, layouts: tuple[int, ...], *, scans: bool
+) -> list[Sample]:
+    """``count`` generated KYC forms from the given layouts, as text PDFs or as noisy scans read by OCR."""
+    forms = generate_kyc(seed, count, layouts=layouts)
+    if scans:
+        forms = [form for form, _ in scanned(forms, seed)]
+    return _read_generated(forms, "kyc-scanned" if scans else "kyc", settings, threads=2, kind=DocKind.KYC_FORM)
+
+
 def _read_generated(
-    invoices: list[GeneratedInvoice], source: str, settings: ExtractSettings, threads: int
+    invoices: list[GeneratedInvoice],
+    source: str,
+    settings: ExtractSettings,
+    threads: int,
+    kind: DocKind = DocKind.INVOICE,
 ) -> list[Sample]:
     """Each invoice written to a file and read as the appliance reads it, ``threads`` at a time, in order."""
     with tempfile.TemporaryDirectory(prefix="docval-gen-") as folder:
@@ -93,7 +120,7 @@ def _read_generated(
                 invoice.template_key,
                 pages,
                 invoice.truth,
-                rules_fields(document),
+                rules_fields(document, kind),
                 invoice.truth,
             )
 

@@ -23,7 +23,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 
 from docval.domain import ExtractedField
 from extractors.matching import matches
-from extractors.model.calibration import OCR, UNSEEN, Calibration, fit_calibration
+from extractors.model.calibration import KYC, OCR, UNSEEN, Calibration, fit_calibration
 from extractors.model.candidates import FIELD_KINDS, Candidate, candidates
 from extractors.model.corpus import Sample
 from extractors.model.features import feature_matrix
@@ -39,6 +39,7 @@ __all__ = [
     "fit_field",
     "folds_by_group",
     "folds_per_template",
+    "kyc_calibration",
     "train",
     "weights_digest",
 ]
@@ -207,6 +208,19 @@ def _unseen_points(samples: Sequence[Sample], held: HeldOut) -> list[tuple[float
                 if name in sample.labels and not isinstance(answer.value, list)
             ]
     return points
+
+
+def kyc_calibration(samples: Sequence[Sample]) -> Calibration:
+    """The ``kyc:FIELD`` curves (``ocr:kyc:FIELD`` for scans) from generated KYC forms: the rules' score against
+    whether the value was right. The rules are not trained, so no fold is held out; the forms' layouts are kept
+    apart from the ones ``benchmarks/kyc_bench.py`` judges the curves on."""
+    points: dict[str, list[tuple[float, bool, float]]] = defaultdict(list)
+    for sample in samples:
+        for name, answer in sample.rules.items():
+            if sample.labels.get(name) is not None:
+                right = _right(name, answer.value, sample)
+                points[f"{_scope(sample)}{KYC}{name}"].append((answer.confidence, right, 1.0))
+    return fit_calibration(points)
 
 
 def _scope(sample: Sample) -> str:

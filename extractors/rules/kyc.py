@@ -24,7 +24,9 @@ from extractors.rules.meaning import caption
 
 __all__ = ["extract_kyc"]
 
-_START = r"^[ \t]*(?:\d{1,2}[.)][ \t]*)?"  # a caption starts its line, after an optional item number
+# A caption starts its line, after an optional item number; on a scan, after up to three marks OCR made of a box
+# edge or a speckle ('| Cognome', '‘Datos personales', '© Pass-Nr.').
+_START = r"^[ \t]*(?:[^\w\s]{1,3}[ \t]*)?(?:\d{1,2}[.)][ \t]*)?"
 _END = r"(?=[ \t]*(?:[:.*]|$)|[ \t]{2,})"  # ... and ends at its colon, a leader, the line's end or a column gap
 
 
@@ -52,6 +54,10 @@ def _iban(raw: str) -> str | None:
     """Kept even with a bad checksum: validation must see it to report IBAN_CHECKSUM."""
     value = normalize_iban(raw)
     return value if re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}", value) else None
+
+
+def _email(raw: str) -> str | None:
+    return raw.replace(" ", "") or None
 
 
 def _phone(raw: str) -> str | None:
@@ -182,8 +188,8 @@ _RECOGNIZERS = (
                 r"correo(?: +electr[óo]nico)?",
             ): 1.0
         },
-        r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+",
-        _text,
+        r"[\w.+-]+ ?@ ?[\w-]+(?:\.[\w-]+)+",  # OCR puts a blank beside the '@' ('mhoes @example.net')
+        _email,
     ),
     LabelRecognizer(
         "phone",

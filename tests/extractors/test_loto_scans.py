@@ -44,7 +44,7 @@ def test_loto_holds_out_exactly_one_template_per_fold() -> None:
 
 def test_training_script_loto_report_marks_printed_truth(tmp_path: Path) -> None:
     command = [sys.executable, str(REPO / "scripts" / "train_extractor.py"), "--generated", "6", "--no-corpora"]
-    command += ["--scanned", "0"]  # text PDFs only: they print every labelled value, a scan's OCR may not
+    command += ["--scanned", "0", "--kyc", "0", "--kyc-scanned", "0"]  # text invoices only: each prints its truth
     report = tmp_path / "cv.json"
     subprocess.run(
         [*command, "--cv", "loto", "--out", str(tmp_path / "model"), "--report", str(report)],
