@@ -56,3 +56,11 @@ def test_every_field_of_every_form_is_read(tmp_path: Path, layout: int) -> None:
             extraction, doc=form.name, store=None, hasher=None, settings=settings.extract, today=date(2026, 12, 1)
         )
         assert sorted({finding.code for finding in findings}) == form.findings, (form.language, form.truth)
+
+
+def test_small_benchmark(load_benchmark, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    """A small run of benchmarks/kyc_bench.py (so it cannot rot): every form is read as one, every field right."""
+    load_benchmark("kyc_bench").run(8, 12, (3, 4), 0.3, scans=False)
+    printed = capsys.readouterr().out
+    assert "read as KYC forms: 8/8" in printed
+    assert "| **all** |" in printed and "| 100.0% |" in printed.split("| **all** |")[1].splitlines()[0]
