@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-__all__ = ["Words", "read_image", "without_rules", "word_spans"]
+__all__ = ["Words", "read_image", "rows", "without_rules", "word_spans"]
 
 Words = tuple[tuple[int, int, float], ...]  # per word: start and end in the page text, tesseract's confidence
 _CONFIG = "--oem 1 --psm 3 -c tessedit_create_tsv=1"  # LSTM engine, automatic page segmentation; TSV too
@@ -24,20 +24,21 @@ _WORD_LEVEL = "5"  # the TSV's level column for a word (1 page, 2 block, 3 parag
 _DARK = 160  # grey level under which a pixel is ink
 _RULE_WIDTH = 1 / 27  # of the page's width: a horizontal ink run this long is a rule (92 px at 300 dpi on A4)
 _RULE_HEIGHT = 1 / 35  # of the page's height: a vertical one (100 px at 300 dpi), taller than a 16 pt letter
+_ROW_REACH = 0.6  # of a line's height: lines whose middles are this close stand in one row
 _RULE_REACH = 3  # pixels either side of a rule that are whitened with it (blur, a tilted rule's steps)
 
 
-def read_image(image: Image.Image, language: str, timeout: float) -> tuple[str, Words]:
-    """The page's text and its words' spans and confidences, from a single tesseract run (reading twice would
-    double the slowest step of a scan). Raises as pytesseract does: ``RuntimeError`` on timeout,
-    ``TesseractError`` on a failed run."""
+def read_image(image: Image.Image, language: str, timeout: float) -> tuple[str, Words, str]:
+    """The page's text, its words' spans and confidences, and its lines in rows by position (``rows``: the scan's
+    layout view), from a single tesseract run (reading twice would double the slowest step of a scan). Raises as
+    pytesseract does: ``RuntimeError`` on timeout, ``TesseractError`` on a failed run."""
     from pytesseract.pytesseract import run_tesseract, save
 
     with save(without_rules(image)) as (base, source):
         run_tesseract(source, base, "txt", language, config=_CONFIG, timeout=timeout)
         text = Path(base + ".txt").read_text(encoding="utf-8")
         table = Path(base + ".tsv").read_text(encoding="utf-8")
-    return text, word_spans(text, table)
+    return text, word_spans(text, table), rows(table)
 
 
 def word_spans(text: str, table: str) -> Words:
@@ -55,6 +56,42 @@ def word_spans(text: str, table: str) -> Words:
         cursor = start + len(columns[11])
         spans.append((start, cursor, float(columns[10])))
     return tuple(spans)
+
+
+def rows(table: str) -> str:
+    """Tesseract's lines placed in rows by their height on the page, left to right, a column gap (over twice the
+    line height) kept as three blanks: the layout view of a scan. Tesseract reads a page block by block, so a
+    ruled table comes out as a column of captions and then a column of values; in rows each value stands beside
+    its caption again, as ``pypdf``'s layout mode keeps a text layer's table rows (``PdfDocument.layout_pages``)."""
+    lines: dict[tuple[str, ...], list[tuple[int, int, int, int, str]]] = {}
+    for line in table.splitlines()[1:]:
+        columns = line.split("\t")
+        if len(columns) < 12 or columns[0] != _WORD_LEVEL or not columns[11].strip():
+            continue
+        left, top, width, height = (int(value) for value in columns[6:10])
+        lines.setdefault(tuple(columns[1:5]), []).append((left, top, width, height, columns[11]))
+    if not lines:
+        return ""
+    units = sorted((float(np.median([t + h / 2 for _, t, _, h, _ in words])), words) for words in lines.values())
+    unit = float(np.median([h for words in lines.values() for *_, h, _ in words]))
+    grouped: list[list[tuple[int, int, int, int, str]]] = []
+    row_centre = -unit
+    for centre, words in units:
+        if centre - row_centre > unit * _ROW_REACH:
+            grouped.append([])
+            row_centre = centre
+        grouped[-1].extend(words)
+    return "\n".join(_row_text(sorted(words), unit) for words in grouped)
+
+
+def _row_text(words: list[tuple[int, int, int, int, str]], unit: float) -> str:
+    """One row's words (left, top, width, height, text), sorted left to right, as a line of text."""
+    text, right = "", None
+    for left, _, width, _, word in words:
+        if right is not None:
+            text += "   " if left - right > 2 * unit else " "
+        text, right = text + word, left + width
+    return text
 
 
 def without_rules(image: Image.Image) -> Image.Image:

@@ -84,14 +84,15 @@ class PdfDocument(BaseModel):
         The rules tier asks for it only when the plain reading order left fields missing or weak (78 % of the
         shared real PDFs), yet ``load_pdf`` reads it up front from the same parsed file: a second sandbox call
         re-opened and re-parsed the file, one document at a time, while ingest runs two documents at once (two
-        sandbox children, both cores; benchmarks/README.md, stage_bench.py). OCR pages keep their OCR text."""
+        sandbox children, both cores; benchmarks/README.md, stage_bench.py). An OCR page's layout view is its
+        words in rows by position (``ocr.rows``); its words' spans index the plain reading, so the view has none."""
         if self._layout is None:
             return None
         texts, layout = self._layout
         if texts != tuple(page.text for page in self.pages):
             return None
         return [
-            page if page.source == "ocr" or index >= len(layout) else page.model_copy(update={"text": layout[index]})
+            page if index >= len(layout) else page.model_copy(update={"text": layout[index], "words": ()})
             for index, page in enumerate(self.pages)
         ]
 
@@ -132,9 +133,11 @@ def read_pdf(
         if shutil.which("tesseract") is None:
             raise IngestError("OCR_UNAVAILABLE", "tesseract not installed (scripts/system-deps.sh)")
         for index in blank:
-            texts[index], ocr[index] = _sandboxed(
+            texts[index], ocr[index], rows = _sandboxed(
                 sandbox.run, _ocr_page, str(path), index, limits, timeout=limits.ocr_page_timeout_seconds + 5
             )
+            if layout is not None and index < len(layout):
+                layout[index] = rows  # the scan's layout view: its words in rows by position
     return _document(texts, layout, attachment, ocr), read
 
 
@@ -366,8 +369,8 @@ def _einvoice_attachment(reader: object, max_bytes: int) -> tuple[str, bytes] | 
     return None
 
 
-def _ocr_page(path: str, index: int, limits: ExtractSettings) -> tuple[str, Words]:
-    """Child side: render one page with PDFium and read it with tesseract (text and word confidences)."""
+def _ocr_page(path: str, index: int, limits: ExtractSettings) -> tuple[str, Words, str]:
+    """Child side: render one page with PDFium and read it with tesseract (text, word confidences, rows)."""
     import pypdfium2
     import pytesseract
 

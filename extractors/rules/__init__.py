@@ -16,6 +16,7 @@ __all__ = ["Page", "PageLike", "extract_rules", "merge_views", "wants_layout"]
 _HEAD_FIELDS = ("invoice_number", "issue_date", "seller_name", "buyer_name", "grand_total")
 _WEAK = 0.6
 
+_KYC_FIELDS = ("full_name", "date_of_birth", "address", "national_id", "iban")  # missing: read the layout view too
 # Exotic spaces and tabs become plain spaces, one character for one, so spans still index the original text.
 _SPACES = str.maketrans({c: " " for c in "\t\u00a0\u2007\u2009\u202f\u2002\u2003"})
 
@@ -34,7 +35,10 @@ def extract_rules(pages: Sequence[PageLike], kind: DocKind) -> dict[str, Extract
 
 def wants_layout(fields: dict[str, ExtractedField], kind: DocKind) -> bool:
     """Whether reading the layout view may pay: an invoice with a head field missing or weak, or no line items
-    (tables are only reliably rows in layout mode)."""
+    (tables are only reliably rows in layout mode); a KYC form with a field missing (a scanned form's ruled grid
+    comes out of OCR as a column of captions and one of values, and stands in rows only in its layout view)."""
+    if kind is DocKind.KYC_FORM:
+        return any(name not in fields for name in _KYC_FIELDS)
     if kind is not DocKind.INVOICE:
         return False
     weak = any(name not in fields or fields[name].confidence < _WEAK for name in _HEAD_FIELDS)

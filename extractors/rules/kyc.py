@@ -24,9 +24,9 @@ from extractors.rules.meaning import caption
 
 __all__ = ["extract_kyc"]
 
-# A caption starts its line, after an optional item number; on a scan, after up to three marks OCR made of a box
-# edge or a speckle ('| Cognome', '‘Datos personales', '© Pass-Nr.').
-_START = r"^[ \t]*(?:[^\w\s]{1,3}[ \t]*)?(?:\d{1,2}[.)][ \t]*)?"
+# A caption starts its line or, in a layout view, a column after a gap of three blanks; after an optional item
+# number, and on a scan after up to three marks OCR made of a box edge or a speckle ('| Cognome', '© Pass-Nr.').
+_START = r"(?:^[ \t]*|(?<=[ \t]{3}))(?:[^\w\s]{1,3}[ \t]*)?(?:\d{1,2}[.)][ \t]*)?"
 _END = r"(?=[ \t]*(?:[:.*]|$)|[ \t]{2,})"  # ... and ends at its colon, a leader, the line's end or a column gap
 
 
@@ -65,7 +65,7 @@ def _phone(raw: str) -> str | None:
     return " ".join(raw.split()) if 7 <= len(digits) <= 15 else None
 
 
-_LINE = r"[^\n]{2,120}"
+_LINE = r"[^\n]{2,120}?(?=[ \t]{3}|\n|$)"  # a caption's text value, up to a column gap (a layout view's next column)
 _FULL_NAME = LabelRecognizer(
     "full_name",
     {
@@ -314,25 +314,47 @@ def _full_name(pages: Sequence[PageLike]) -> Candidate | None:
 
 def _address(pages: Sequence[PageLike]) -> Candidate | None:
     """The address's first line, run on over the next lines (at most two) that carry a digit or name a country and
-    no caption of their own: the postcode and town line, the country line."""
+    no caption of their own: the postcode and town line, the country line. In a layout view only the address's
+    column of those lines counts (``_in_column``)."""
     first = _ADDRESS.find(pages)
     if first is None:
         return None
     text = next(page for page in pages if page.number == first.page).text
-    end = first.span[1]
+    line_start = text.rfind("\n", 0, first.span[0]) + 1
+    column = first.span[0] - line_start
+    before = text[line_start : first.span[0]].rstrip(" \t.:")  # the caption, on the value's line
+    caption_column = max((gap.end() for gap in re.finditer(r"[ \t]{3,}", before)), default=0) if before else column
+    parts, end = [text[first.span[0] : first.span[1]]], first.span[1]
     for _ in range(2):
         newline = text.find("\n", end)
-        if newline < 0 or text[end:newline].strip():
+        if newline < 0 or not re.fullmatch(r"[ \t]*|[ \t]{3}.*", text[end:newline]):  # blank, or another column
             break
         line_end = text.find("\n", newline + 1)
         line = text[newline + 1 : len(text) if line_end < 0 else line_end]
-        if _CAPTIONED.search(line) or not (re.search(r"\d", line) or _COUNTRY.search(line)):
+        part = _in_column(line, caption_column, column)
+        if part is None or _CAPTIONED.search(part.strip()) or not (re.search(r"\d", part) or _COUNTRY.search(part)):
             break
-        end = newline + 1 + len(line.rstrip())
-    if end == first.span[1]:
+        parts.append(part)
+        end = newline + 1 + line.index(part) + len(part)
+    if len(parts) == 1:
         return first
-    value = ", ".join(part.strip(" ,") for part in text[first.span[0] : end].split("\n") if part.strip(" ,"))
+    value = ", ".join(part.strip(" ,") for part in parts if part.strip(" ,"))
     return Candidate(first.confidence, value, first.page, (first.span[0], end))
+
+
+def _in_column(line: str, caption_column: int, column: int) -> str | None:
+    """The part of ``line`` in the value column that starts at ``column``: the whole line where it has no column gap
+    (a plain reading); else the text after the gap that ends there (in the first column, before the first gap),
+    provided the caption's column beside it is blank (a caption there starts another field); ``None`` where
+    nothing of the line stands in that column."""
+    gaps = [match.end() for match in re.finditer(r"^[ \t]+|[ \t]{3,}", line)]
+    if not gaps:
+        return line.strip() or None
+    starts = [0] if column <= 2 else [gap for gap in gaps if abs(gap - column) <= 2]
+    if not starts or line[caption_column : starts[0]].strip():
+        return None
+    part = re.split(r"[ \t]{3,}", line[starts[0] :].strip(), maxsplit=1)[0]
+    return part or None
 
 
 def extract_kyc(pages: Sequence[PageLike]) -> dict[str, Candidate]:

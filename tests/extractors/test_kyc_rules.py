@@ -111,3 +111,12 @@ def test_a_value_under_its_caption_is_read_past_a_box_edge_ocr_left() -> None:
     assert got["date_of_birth"] == "1944-10-20"
     assert got["national_id"] == "828011220"
     assert got["national_id_scheme"] == "nl.bsn"
+
+
+def test_a_value_stops_at_a_column_gap() -> None:
+    """A layout view puts the next column on the same line: it is not part of the value."""
+    first = "Naam: Benthe Hermans      Woonadres: Dylansingel 9"
+    second = "BSN: 111222333".ljust(first.index("Dylansingel")) + "1234 AB Utrecht"
+    got = values(f"KYC\n{first}\n{second}\nLand:   Nederland\n")
+    assert got["full_name"] == "Benthe Hermans"
+    assert got["address"] == "Dylansingel 9, 1234 AB Utrecht"

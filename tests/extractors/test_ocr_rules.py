@@ -1,8 +1,10 @@
-"""Ruled lines are painted out before tesseract reads a page (extractors/ocr.py ``without_rules``).
+"""Ruled lines are painted out before tesseract reads a page, and a scan has a layout view in rows (extractors/ocr.py).
 
 A form's boxes and a table's grid made tesseract's page segmentation drop
 the text inside them: a scanned KYC form in a ruled grid lost its name, ids
-and dates. Letters must come through untouched.
+and dates. Letters must come through untouched. Tesseract then reads the
+grid's captions as one block and its values as another; ``rows`` puts each
+value beside its caption again, as the layout view of a text layer does.
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from docval.settings import Settings
+from extractors.extract import extract
 from extractors.kyc_forms import generate_kyc
-from extractors.ocr import without_rules
+from extractors.matching import matches
+from extractors.ocr import rows, without_rules
 from extractors.pdf import load_pdf
+from extractors.router import Router
 from extractors.scans import scanned
 
 
@@ -47,3 +52,37 @@ def test_values_in_a_ruled_grid_are_read(tmp_path: Path) -> None:
     text = "\n".join(page.text for page in load_pdf(path, Settings().extract).pages)
     for name in ("full_name", "national_id", "passport_number"):
         assert form.truth[name] in text, (name, text)
+
+
+def _tsv(*words: tuple[int, int, int, str]) -> str:
+    """A tesseract TSV of ``(line, left, top, text)`` words, 40 px high."""
+    header = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
+    lines = [
+        f"5\t1\t1\t1\t{line}\t{i}\t{left}\t{top}\t{20 * len(text)}\t40\t95\t{text}"
+        for i, (line, left, top, text) in enumerate(words)
+    ]
+    return "\n".join([header, *lines])
+
+
+def test_a_column_of_captions_and_one_of_values_stand_in_rows() -> None:
+    # tesseract's reading order: the captions' lines, then the values' lines
+    table = _tsv(
+        (1, 100, 500, "Geboortedatum"), (2, 100, 560, "Land"), (3, 900, 505, "20-10-1944"), (4, 900, 562, "NL")
+    )
+    assert rows(table) == "Geboortedatum   20-10-1944\nLand   NL"
+
+
+def test_words_of_one_line_keep_single_blanks_and_lines_apart_stay_apart() -> None:
+    table = _tsv((1, 100, 500, "Noudring"), (1, 290, 501, "07"), (2, 100, 600, "7301QY"))
+    assert rows(table) == "Noudring 07\n7301QY"
+    assert rows(_tsv()) == ""
+
+
+def test_a_scanned_grid_form_is_read_in_rows(tmp_path: Path) -> None:
+    settings = Settings()
+    form, _ = scanned(generate_kyc(41, 1, layouts=(3,)), 41)[0]
+    path = tmp_path / form.name
+    path.write_bytes(form.pdf)
+    fields = extract(load_pdf(path, settings.extract), Router.rules_only(settings)).fields
+    for name in ("full_name", "national_id", "passport_number", "iban"):
+        assert name in fields and matches(name, str(fields[name].value), form.truth[name] or ""), name
