@@ -1,13 +1,13 @@
 """KYC form recognizers: onboarding forms print a caption per field, so caption anchors do nearly all the work.
 
 Captions are read in the six label languages, and only as whole captions at
-the start of a line (after an optional item number), ending at a colon, a
-dotted leader, a column gap or the line's end: "Nome" is the given name in
-"Nome:", not in "Nome e cognome", and "Adresse" is no home address in
-"Adresse e-mail". Where a form splits the name into surname and given names
-the full name is composed from both. An address runs on over the lines under
-its first one while they carry a number (a postcode, a house number) or name
-a country, and stops at the next caption.
+the start of a line or of a layout view's column (after an optional item
+number), ending at a colon, a dotted leader, a column gap or the line's end:
+"Nome" is the given name in "Nome:", not in "Nome e cognome", and "Adresse"
+is no home address in "Adresse e-mail". Where a form splits the name into
+surname and given names the full name is composed from both. An address runs
+on over the lines under its first one while they carry a number (a postcode,
+a house number) or name a country, and stops at the next caption.
 """
 
 from __future__ import annotations
@@ -46,7 +46,10 @@ def _birth_date(raw: str, *, month_first: bool = False) -> str | None:
     if parsed is None:
         return None
     if parsed > date.today():
-        parsed = parsed.replace(year=parsed.year - 100)
+        try:
+            parsed = parsed.replace(year=parsed.year - 100)
+        except ValueError:  # 29 February of a century year that was no leap year
+            return None
     return parsed.isoformat()
 
 
@@ -57,6 +60,7 @@ def _iban(raw: str) -> str | None:
 
 
 def _email(raw: str) -> str | None:
+    """The address without the blanks OCR put beside its '@'."""
     return raw.replace(" ", "") or None
 
 
@@ -331,30 +335,35 @@ def _address(pages: Sequence[PageLike]) -> Candidate | None:
             break
         line_end = text.find("\n", newline + 1)
         line = text[newline + 1 : len(text) if line_end < 0 else line_end]
-        part = _in_column(line, caption_column, column)
-        if part is None or _CAPTIONED.search(part.strip()) or not (re.search(r"\d", part) or _COUNTRY.search(part)):
+        found = _in_column(line, caption_column, column)
+        if found is None:
+            break
+        offset, part = found
+        if _CAPTIONED.search(part) or not (re.search(r"\d", part) or _COUNTRY.search(part)):
             break
         parts.append(part)
-        end = newline + 1 + line.index(part) + len(part)
+        end = newline + 1 + offset + len(part)
     if len(parts) == 1:
         return first
     value = ", ".join(part.strip(" ,") for part in parts if part.strip(" ,"))
     return Candidate(first.confidence, value, first.page, (first.span[0], end))
 
 
-def _in_column(line: str, caption_column: int, column: int) -> str | None:
-    """The part of ``line`` in the value column that starts at ``column``: the whole line where it has no column gap
-    (a plain reading); else the text after the gap that ends there (in the first column, before the first gap),
-    provided the caption's column beside it is blank (a caption there starts another field); ``None`` where
-    nothing of the line stands in that column."""
+def _in_column(line: str, caption_column: int, column: int) -> tuple[int, str] | None:
+    """Where in ``line`` the value column that starts at ``column`` has text, and that text: the whole line where it
+    has no column gap (a plain reading); else the text after the gap that ends there (in the first column, before
+    the first gap), provided the caption's column beside it is blank (a caption there starts another field);
+    ``None`` where nothing of the line stands in that column."""
     gaps = [match.end() for match in re.finditer(r"^[ \t]+|[ \t]{3,}", line)]
     if not gaps:
-        return line.strip() or None
+        stripped = line.strip()
+        return (line.index(stripped), stripped) if stripped else None
     starts = [0] if column <= 2 else [gap for gap in gaps if abs(gap - column) <= 2]
     if not starts or line[caption_column : starts[0]].strip():
         return None
-    part = re.split(r"[ \t]{3,}", line[starts[0] :].strip(), maxsplit=1)[0]
-    return part or None
+    offset = starts[0] + len(line[starts[0] :]) - len(line[starts[0] :].lstrip())
+    part = re.split(r"[ \t]{3,}", line[offset:], maxsplit=1)[0].rstrip()
+    return (offset, part) if part else None
 
 
 def extract_kyc(pages: Sequence[PageLike]) -> dict[str, Candidate]:
