@@ -34,7 +34,7 @@ from stdnum.us import ssn
 
 from extractors.kyc_vocab import KYC_LABELS, NATIONS, SCHEMES
 from extractors.layout_vocab import DATE_STYLES, FAKER_LOCALES
-from extractors.layouts import LANGUAGES, GeneratedInvoice, address_lines
+from extractors.layouts import LANGUAGES, GeneratedInvoice, address_lines, town
 from extractors.validate import identifier_is_valid
 
 __all__ = ["KYC_DEFECTS", "KYC_LAYOUTS", "generate_kyc"]
@@ -42,8 +42,14 @@ __all__ = ["KYC_DEFECTS", "KYC_LAYOUTS", "generate_kyc"]
 KYC_LAYOUTS = ("inline", "above", "columns", "grid", "leaders")
 KYC_DEFECTS = {"missing_dob": "MISSING_FIELD", "bad_iban": "IBAN_CHECKSUM", "bad_national_id": "NATIONAL_ID_INVALID"}
 _IBAN_BBAN = {"en": "GB", "de": "DE", "fr": "FR", "nl": "NL", "it": "IT", "es": "ES"}
-_BBAN_SHAPES = {"GB": "AAAA" + "9" * 14, "DE": "9" * 18, "FR": "9" * 23, "NL": "AAAA" + "9" * 10, "IT": "A" + "9" * 22}
-_BBAN_SHAPES["ES"] = "9" * 20
+_BBAN_SHAPES = {  # A a letter, 9 a digit
+    "GB": "AAAA" + "9" * 14,
+    "DE": "9" * 18,
+    "FR": "9" * 23,
+    "NL": "AAAA" + "9" * 10,
+    "IT": "A" + "9" * 22,
+    "ES": "9" * 20,
+}
 _TOP = A4[1] - 55
 
 Item = tuple[str, list[str]]  # a caption and its value's printed lines
@@ -100,7 +106,7 @@ def _one(rng: random.Random, number: int, layouts: tuple[int, ...], defective: f
             (words["issued"], [issued.strftime(date_format)]),
             (words["expiry"], [_expiry(issued, date_format)]),
         ]
-    personal = names + birth + ([(words["birthplace"], [fake.city()])] if rng.random() < 0.4 else [])
+    personal = names + birth + ([(words["birthplace"], [town(fake, language)])] if rng.random() < 0.4 else [])
     personal += [(rng.choice(captions), [truth["national_id"] or ""]), *passport]
     contact = [(words["address"], address)]
     if len(address) == 2:  # a form that does not print the country in the address names it on its own line
@@ -112,7 +118,10 @@ def _one(rng: random.Random, number: int, layouts: tuple[int, ...], defective: f
     ]
     sections = [(words["personal"], personal), (words["contact"], contact), (words["bank"], bank)]
     signed = date(2026, 12, 1) - timedelta(days=rng.randint(0, 60))
-    footer = [(words["signed"], [f"{fake.city()}, {signed.strftime(date_format)}"]), (words["signature"], [""])]
+    footer = [
+        (words["signed"], [f"{town(fake, language)}, {signed.strftime(date_format)}"]),
+        (words["signature"], [""]),
+    ]
     if rng.random() < 0.5:
         footer.append((words["advisor"], [fake.name()]))
     head = [(words["customer"], [str(rng.randint(100000, 9999999))])] if rng.random() < 0.5 else []

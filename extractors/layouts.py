@@ -33,7 +33,7 @@ from extractors.layout_draw import LAYOUTS, draw
 from extractors.layout_vocab import CURRENCIES, DATE_STYLES, FAKER_LOCALES, LABELS, NUMBER_STYLES
 from extractors.sample_fields import CENT
 
-__all__ = ["DEFECTS", "LANGUAGES", "GeneratedInvoice", "Style", "address_lines", "generate"]
+__all__ = ["DEFECTS", "LANGUAGES", "GeneratedInvoice", "Style", "address_lines", "generate", "town"]
 
 LANGUAGES = ("en", "de", "fr", "nl", "it", "es")
 
@@ -197,10 +197,15 @@ def _text(value: object) -> str | None:
 
 
 def address_lines(fake: Faker, language: str) -> list[str]:
-    """Street and town. Faker's Italian towns depend on Python's hash seed (a set inside the provider), so an
-    Italian town is built from a surname instead: the same seed must give the same documents in every process."""
-    town = f"San {fake.last_name()}" if language == "it" else fake.city()
-    return [fake.street_address().replace("\n", " "), f"{fake.postcode()} {town}"]
+    """Street, postcode and town (``town``; drawn first, so a seed keeps drawing the documents it always drew)."""
+    place = town(fake, language)
+    return [fake.street_address().replace("\n", " "), f"{fake.postcode()} {place}"]
+
+
+def town(fake: Faker, language: str) -> str:
+    """A town's name. Faker's Italian towns depend on Python's hash seed (a set inside the provider), so an Italian
+    town is built from a surname instead: the same seed must give the same documents in every process."""
+    return f"San {fake.last_name()}" if language == "it" else fake.city()
 
 
 def _spoil(data: dict[str, object], defect: str) -> None:

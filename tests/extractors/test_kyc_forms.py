@@ -8,6 +8,9 @@ they were not written against.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -64,3 +67,20 @@ def test_small_benchmark(load_benchmark, capsys: pytest.CaptureFixture[str]) -> 
     printed = capsys.readouterr().out
     assert "read as KYC forms: 8/8" in printed
     assert "| **all** |" in printed and "| 100.0% |" in printed.split("| **all** |")[1].splitlines()[0]
+
+
+def test_the_same_seed_draws_the_same_forms_in_every_process() -> None:
+    """Faker's Italian towns follow Python's hash seed; the forms must not (training reads them in fresh processes)."""
+    code = "import hashlib; from extractors.kyc_forms import generate_kyc; "
+    code += "print(hashlib.sha256(b''.join(f.pdf for f in generate_kyc(20261206, 60))).hexdigest())"
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert len(digests) == 1
