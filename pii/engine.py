@@ -192,7 +192,10 @@ class PiiEngine:
         out: dict[str, ExtractedField] = {}
         counts: dict[str, int] = {}
         used: dict[str, str] = {}
-        for name, field in fields.items():
+        # personal fields first: a field left in clear that repeats one of them (a buyer's name read as the seller's
+        # too) then finds it among the values already masked, and is masked the same way
+        for name in sorted(fields, key=lambda name: name not in personal):
+            field = fields[name]
             if not isinstance(field.value, str) or not field.value.strip():
                 out[name] = field
                 continue
@@ -208,7 +211,7 @@ class PiiEngine:
             out[name] = field.model_copy(update={"value": masked.text})
         self.vault.store(doc, owner, used)
         subjects = [self.vault.subject_ref(owner)] if counts else []
-        return MaskedFields(fields=out, entities=counts, subjects=subjects)
+        return MaskedFields(fields={name: out[name] for name in fields}, entities=counts, subjects=subjects)
 
     @cached_property
     def _pattern_analyzer(self) -> Analyzer:

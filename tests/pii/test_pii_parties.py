@@ -42,3 +42,14 @@ def test_contact_tail() -> None:
     assert contact_tail("Acme Widgets") is None
     assert contact_tail("Hauptstraße 5, 10115 Berlin") is None
     assert contact_tail("Stage Agency, c/o Anna Berg") == len("Stage Agency, c/o ")
+
+
+@pytest.mark.parametrize("order", [("seller_name", "buyer_name"), ("buyer_name", "seller_name")])
+def test_a_clear_field_repeating_a_masked_one_is_masked_too(engine: PiiEngine, order: tuple[str, str]) -> None:
+    """A scan's reader took the buyer's block for the seller's as well: the buyer name is personal (masked whole),
+    the seller name is left in clear, and the same value must not reach the outbox through the clear one."""
+    value = "Abbott PLC"
+    fields = {name: ExtractedField(value=value, confidence=0.9, tier=Tier.RULES) for name in order}
+    masked = engine.mask_fields(fields, kind=DocKind.INVOICE, doc=doc_id(value + "".join(order))).fields
+    assert list(masked) == list(order)
+    assert masked["buyer_name"].value == masked["seller_name"].value != value
