@@ -11,6 +11,7 @@ cleanly, and is never auto-accepted (``extractors/model/tier.py``).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -46,10 +47,7 @@ def word_spans(text: str, table: str) -> Words:
     every word is found after the previous one; one that is not is left out rather than guessed)."""
     spans = []
     cursor = 0
-    for line in table.splitlines()[1:]:
-        columns = line.split("\t")
-        if len(columns) < 12 or columns[0] != _WORD_LEVEL or not columns[11].strip():
-            continue
+    for columns in _tsv_words(table):
         start = text.find(columns[11], cursor)
         if start < 0:
             continue
@@ -58,16 +56,22 @@ def word_spans(text: str, table: str) -> Words:
     return tuple(spans)
 
 
+def _tsv_words(table: str) -> Iterator[list[str]]:
+    """The columns of each word row of tesseract's TSV (level 5, with text), in reading order: 1-4 say which page,
+    block, paragraph and line it is on, 6-9 where (left, top, width, height), 10 the confidence, 11 the word."""
+    for line in table.splitlines()[1:]:
+        columns = line.split("\t")
+        if len(columns) >= 12 and columns[0] == _WORD_LEVEL and columns[11].strip():
+            yield columns
+
+
 def rows(table: str) -> str:
     """Tesseract's lines placed in rows by their height on the page, left to right, a column gap (over twice the
     line height) kept as three blanks: the layout view of a scan. Tesseract reads a page block by block, so a
     ruled table comes out as a column of captions and then a column of values; in rows each value stands beside
     its caption again, as ``pypdf``'s layout mode keeps a text layer's table rows (``PdfDocument.layout_pages``)."""
     lines: dict[tuple[str, ...], list[tuple[int, int, int, int, str]]] = {}
-    for line in table.splitlines()[1:]:
-        columns = line.split("\t")
-        if len(columns) < 12 or columns[0] != _WORD_LEVEL or not columns[11].strip():
-            continue
+    for columns in _tsv_words(table):
         left, top, width, height = (int(value) for value in columns[6:10])
         lines.setdefault(tuple(columns[1:5]), []).append((left, top, width, height, columns[11]))
     if not lines:
@@ -110,12 +114,12 @@ def without_rules(image: Image.Image) -> Image.Image:
     return Image.fromarray(cleaned)
 
 
-def _widened(rows: np.ndarray, reach: int = _RULE_REACH) -> np.ndarray:
-    """``rows`` grown by ``reach`` pixels across (up and down): a scanned rule's blurred edges go with it."""
-    grown = rows.copy()
+def _widened(mask: np.ndarray, reach: int = _RULE_REACH) -> np.ndarray:
+    """``mask`` grown by ``reach`` pixels across its rows (up and down): a scanned rule's blurred edges go with it."""
+    grown = mask.copy()
     for step in range(1, reach + 1):
-        grown[step:] |= rows[:-step]
-        grown[:-step] |= rows[step:]
+        grown[step:] |= mask[:-step]
+        grown[:-step] |= mask[step:]
     return grown
 
 
