@@ -17,17 +17,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-__all__ = ["Words", "read_image", "rows", "without_rules", "word_spans"]
+from extractors.ink import without_leaders, without_rules
+
+__all__ = ["Words", "read_image", "rows", "word_spans"]
 
 Words = tuple[tuple[int, int, float], ...]  # per word: start and end in the page text, tesseract's confidence
 _CONFIG = "--oem 1 --psm 3 -c tessedit_create_tsv=1"  # LSTM engine, automatic page segmentation; TSV too
 _WORD_LEVEL = "5"  # the TSV's level column for a word (1 page, 2 block, 3 paragraph, 4 line)
-_DARK = 160  # grey level under which a pixel is ink
-_RULE_WIDTH = 1 / 27  # of the page's width: a horizontal ink run this long is a rule (92 px at 300 dpi on A4)
-_RULE_HEIGHT = 1 / 35  # of the page's height: a vertical one (100 px at 300 dpi), taller than a 16 pt letter
 _ROW_REACH = 0.6  # of a line's height: lines whose middles are this close stand in one row
-_RULE_REACH = 3  # pixels either side of a rule that are whitened with it (blur, a tilted rule's steps)
-_RULE_THICKNESS = 1 / 250  # of the page's height: ink this thick across a run is a filled area, not a rule (14 px)
 
 
 def read_image(image: Image.Image, language: str, timeout: float) -> tuple[str, Words, str]:
@@ -36,7 +33,7 @@ def read_image(image: Image.Image, language: str, timeout: float) -> tuple[str, 
     pytesseract does: ``RuntimeError`` on timeout, ``TesseractError`` on a failed run."""
     from pytesseract.pytesseract import run_tesseract, save
 
-    with save(without_rules(image)) as (base, source):
+    with save(without_leaders(without_rules(image))) as (base, source):
         run_tesseract(source, base, "txt", language, config=_CONFIG, timeout=timeout)
         text = Path(base + ".txt").read_text(encoding="utf-8")
         table = Path(base + ".tsv").read_text(encoding="utf-8")
@@ -97,68 +94,3 @@ def _row_text(words: list[tuple[int, int, int, int, str]], unit: float) -> str:
             text += "   " if left - right > 2 * unit else " "
         text, right = text + word, left + width
     return text
-
-
-def without_rules(image: Image.Image) -> Image.Image:
-    """The page with its ruled lines painted white: a form's boxes and a table's grid make tesseract's page
-    segmentation drop the text inside them (a ruled KYC grid lost nearly every value). A rule is a horizontal ink
-    run of at least ``_RULE_WIDTH`` of the page, or a vertical one of ``_RULE_HEIGHT``; no letter at text sizes
-    has one, so the words are untouched. A rule is also thin: a dark banner or a filled table header has long runs
-    too, and whitening it would erase the white captions printed on it."""
-    pixels = np.asarray(image.convert("L"))
-    dark = pixels < _DARK
-    rules = _widened(_long_runs(dark, max(8, round(image.width * _RULE_WIDTH))))
-    rules |= _widened(_long_runs(dark.T, max(8, round(image.height * _RULE_HEIGHT)))).T
-    if rules.any():
-        rules &= ~_filled(dark, max(3, round(image.height * _RULE_THICKNESS)))
-    if not rules.any():
-        return image
-    cleaned = pixels.copy()
-    cleaned[rules] = 255
-    return Image.fromarray(cleaned)
-
-
-def _widened(mask: np.ndarray, reach: int = _RULE_REACH) -> np.ndarray:
-    """``mask`` grown by ``reach`` pixels across its rows (up and down): a scanned rule's blurred edges go with it."""
-    grown = mask.copy()
-    for step in range(1, reach + 1):
-        grown[step:] |= mask[:-step]
-        grown[:-step] |= mask[step:]
-    return grown
-
-
-def _filled(dark: np.ndarray, size: int) -> np.ndarray:
-    """Filled areas of ``dark`` and a margin of ``size`` around them: every pixel near a ``size`` × ``size`` square
-    of solid ink. The gaps between a banner's white letters are long, narrow ink runs, and no rule. Found at half
-    resolution, a quarter of the work: a margin needs no exact edge."""
-    half = dark[::2, ::2]
-    core = size // 2 | 1
-    near = _box_counts(_box_counts(half, core) == core * core, 3 * core) > 0
-    return near.repeat(2, axis=0).repeat(2, axis=1)[: dark.shape[0], : dark.shape[1]]
-
-
-def _box_counts(mask: np.ndarray, size: int) -> np.ndarray:
-    """Per pixel, how many pixels of ``mask`` lie in the ``size`` × ``size`` square centred on it (``size`` odd)."""
-    half = size // 2
-    padded = np.pad(mask, half + 1).astype(np.int32).cumsum(0).cumsum(1)  # a summed-area table, a zero row first
-    rows, columns = mask.shape
-    return (
-        padded[size : size + rows, size : size + columns]
-        - padded[:rows, size : size + columns]
-        - padded[size : size + rows, :columns]
-        + padded[:rows, :columns]
-    )
-
-
-def _long_runs(dark: np.ndarray, length: int) -> np.ndarray:
-    """Per row of ``dark``, the pixels inside a run of at least ``length`` consecutive true ones."""
-    rows, columns = dark.shape
-    padded = np.zeros((rows, columns + 2), dtype=np.int8)  # a blank column each side: no run spans two rows
-    padded[:, 1:-1] = dark
-    change = np.diff(padded.ravel())
-    starts, ends = np.flatnonzero(change == 1), np.flatnonzero(change == -1)  # run = flat[start + 1 .. end]
-    long = ends - starts >= length
-    delta = np.zeros(padded.size + 1, dtype=np.int32)  # +1 where a long run starts, -1 after it: cumsum marks it
-    delta[starts[long] + 1] = 1  # no two runs share a start or an end, and a run ends before the next one starts
-    delta[ends[long] + 1] = -1
-    return np.cumsum(delta)[:-1].astype(bool).reshape(padded.shape)[:, 1:-1]

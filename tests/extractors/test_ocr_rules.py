@@ -16,9 +16,10 @@ from PIL import Image, ImageDraw
 
 from docval.settings import Settings
 from extractors.extract import extract
+from extractors.ink import without_leaders, without_rules
 from extractors.kyc_forms import generate_kyc
 from extractors.matching import matches
-from extractors.ocr import rows, without_rules
+from extractors.ocr import rows
 from extractors.pdf import load_pdf
 from extractors.router import Router
 from extractors.scans import scanned
@@ -99,3 +100,34 @@ def test_a_dark_banner_keeps_its_white_captions() -> None:
     original = np.asarray(image)
     assert ((cleaned[390:530] < 160) == (original[390:530] < 160)).mean() > 0.999
     assert (cleaned[697:703, 300:2200] == 255).all()
+
+
+def test_dotted_leaders_go_and_dots_among_letters_stay() -> None:
+    image = Image.new("L", (2480, 3508), 255)
+    draw = ImageDraw.Draw(image)
+    draw.text((200, 400), "Date of issue " + "." * 40 + " 26/12/2023", fill=0, font_size=48)
+    draw.text((200, 600), "FA-3852772  -602,20  1.234,56  Müller  e.g. ... i.i.i.", fill=0, font_size=48)
+    cleaned = np.asarray(without_leaders(image))
+    original = np.asarray(image)
+    caption_end, value_start = _ink_gap(original[390:470])
+    assert value_start - caption_end < 60  # the leader joins caption and value...
+    caption_end, value_start = _ink_gap(cleaned[390:470])
+    assert value_start - caption_end > 400  # ...and is gone
+    assert (cleaned[560:700] == original[560:700]).all()
+
+
+def _ink_gap(band: np.ndarray) -> tuple[int, int]:
+    """Where the widest stretch of columns without ink in ``band`` starts and ends."""
+    columns = np.flatnonzero((band < 160).any(axis=0))
+    widest = int(np.argmax(np.diff(columns)))
+    return int(columns[widest]), int(columns[widest + 1])
+
+
+def test_values_behind_dotted_leaders_are_read(tmp_path: Path) -> None:
+    settings = Settings()
+    form, _ = scanned(generate_kyc(60, 1, layouts=(4,)), 60)[0]
+    path = tmp_path / form.name
+    path.write_bytes(form.pdf)
+    fields = extract(load_pdf(path, settings.extract), Router.rules_only(settings)).fields
+    for name in ("full_name", "date_of_birth", "national_id", "passport_number", "iban"):
+        assert name in fields and matches(name, str(fields[name].value), form.truth[name] or ""), name
