@@ -24,13 +24,28 @@ __all__ = ["Words", "read_image", "rows", "word_spans"]
 Words = tuple[tuple[int, int, float], ...]  # per word: start and end in the page text, tesseract's confidence
 _CONFIG = "--oem 1 --psm 3 -c tessedit_create_tsv=1"  # LSTM engine, automatic page segmentation; TSV too
 _WORD_LEVEL = "5"  # the TSV's level column for a word (1 page, 2 block, 3 paragraph, 4 line)
+_DOUBTFUL = 50  # mean word confidence under which a page may be lying on its side or upside down
+_SURE_ORIENTATION = 2.0  # tesseract's orientation confidence from which a turn is believed
 _ROW_REACH = 0.6  # of a line's height: lines whose middles are this close stand in one row
 
 
 def read_image(image: Image.Image, language: str, timeout: float) -> tuple[str, Words, str]:
     """The page's text, its words' spans and confidences, and its lines in rows by position (``rows``: the scan's
-    layout view), from a single tesseract run (reading twice would double the slowest step of a scan). Raises as
+    layout view), from one tesseract run (reading twice would double the slowest step of a scan). A page read with
+    little confidence may lie on its side or upside down, as pages go into a scanner: then tesseract's orientation
+    detection is asked, and the page turned upright is read once more; the surer reading is kept. Raises as
     pytesseract does: ``RuntimeError`` on timeout, ``TesseractError`` on a failed run."""
+    reading = _read(image, language, timeout)
+    if reading[1] and _mean_confidence(reading[1]) < _DOUBTFUL:
+        turn = _upright_turn(image, timeout)
+        if turn:
+            turned = _read(image.rotate(-turn, expand=True, fillcolor="white"), language, timeout)
+            if _mean_confidence(turned[1]) > _mean_confidence(reading[1]):
+                return turned
+    return reading
+
+
+def _read(image: Image.Image, language: str, timeout: float) -> tuple[str, Words, str]:
     from pytesseract.pytesseract import run_tesseract, save
 
     with save(without_leaders(without_rules(image))) as (base, source):
@@ -38,6 +53,22 @@ def read_image(image: Image.Image, language: str, timeout: float) -> tuple[str, 
         text = Path(base + ".txt").read_text(encoding="utf-8")
         table = Path(base + ".tsv").read_text(encoding="utf-8")
     return text, word_spans(text, table), rows(table)
+
+
+def _mean_confidence(words: Words) -> float:
+    return sum(confidence for *_, confidence in words) / len(words) if words else 0.0
+
+
+def _upright_turn(image: Image.Image, timeout: float) -> int:
+    """Degrees clockwise that turn the page upright by tesseract's orientation detection (0, 90, 180 or 270); 0
+    where it is unsure or cannot tell (too few letters, no ``osd`` model installed)."""
+    from pytesseract import Output, TesseractError, image_to_osd
+
+    try:
+        found = image_to_osd(image, config="--psm 0", output_type=Output.DICT, timeout=timeout)
+    except TesseractError:
+        return 0
+    return int(found["rotate"]) if float(found["orientation_conf"]) >= _SURE_ORIENTATION else 0
 
 
 def word_spans(text: str, table: str) -> Words:

@@ -12,14 +12,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pypdfium2
 from PIL import Image, ImageDraw
 
 from docval.settings import Settings
 from extractors.extract import extract
 from extractors.ink import without_leaders, without_rules
 from extractors.kyc_forms import generate_kyc
+from extractors.layouts import generate
 from extractors.matching import matches
-from extractors.ocr import rows
+from extractors.ocr import read_image, rows
 from extractors.pdf import load_pdf
 from extractors.router import Router
 from extractors.scans import scanned
@@ -131,3 +133,12 @@ def test_values_behind_dotted_leaders_are_read(tmp_path: Path) -> None:
     fields = extract(load_pdf(path, settings.extract), Router.rules_only(settings)).fields
     for name in ("full_name", "date_of_birth", "national_id", "passport_number", "iban"):
         assert name in fields and matches(name, str(fields[name].value), form.truth[name] or ""), name
+
+
+def test_a_page_scanned_on_its_side_is_read_upright() -> None:
+    # pages go into a scanner sideways or upside down; read as they lie, they gave letter soup
+    invoice = generate(5, 1, layouts=(0,))[0]
+    page = pypdfium2.PdfDocument(invoice.pdf)[0].render(scale=200 / 72, grayscale=True).to_pil()
+    text, words, _ = read_image(page.rotate(90, expand=True), "eng", 60)
+    assert invoice.truth["invoice_number"] in text and invoice.truth["seller_name"] in text, text
+    assert sum(confidence for *_, confidence in words) / len(words) > 80
