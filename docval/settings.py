@@ -123,7 +123,10 @@ class ExtractSettings(_Section):
     max_attachment_bytes: int = Field(5 * 1024 * 1024, ge=1, description="Larger embedded e-invoice XML is ignored.")
     min_text_chars: int = Field(20, ge=0, description="Pages with less extracted text than this are OCRed.")
     ocr_enabled: bool = Field(True, description="OCR pages without a text layer (Debian tesseract-ocr).")
-    ocr_language: str = Field("eng", description="Tesseract language pack(s), e.g. 'eng+deu'.")
+    ocr_language: str = Field(
+        "auto",
+        description="Tesseract language pack(s), e.g. 'eng+deu'; 'auto': those of the six installed here.",
+    )
     ocr_dpi: int = Field(300, ge=50, le=600, description="Rendering resolution for OCR.")
     ocr_page_timeout_seconds: float = Field(60.0, gt=0, description="OCR limit per page.")
     max_ocr_pages: int = Field(20, ge=0, description="Documents needing OCR on more pages are quarantined.")

@@ -7,6 +7,12 @@ set -euo pipefail
 packages=(
     tesseract-ocr      # extractors: OCR of pages without a text layer (README "extractors")
     tesseract-ocr-eng  # extractors: English model for tesseract-ocr
+    tesseract-ocr-osd  # extractors: page orientation (a page scanned sideways or upside down)
+    tesseract-ocr-deu  # extractors: German, French, Dutch, Italian and Spanish models (ocr_language "auto")
+    tesseract-ocr-fra
+    tesseract-ocr-nld
+    tesseract-ocr-ita
+    tesseract-ocr-spa
     chromium        # reports and workbench: headless browser tests (report.html; passkeys with a virtual authenticator)
     poppler-utils   # reports: pdftoppm/pdftotext test of report.pdf
     postgresql      # flows: the Prefect server's database for many workers (`docval cluster`, flows/cluster/postgres.py)
