@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pypdfium2
-from PIL import Image, ImageDraw
+import reportlab
+from PIL import Image, ImageDraw, ImageFont
 
 from docval.settings import Settings
 from extractors.extract import extract
@@ -21,7 +22,7 @@ from extractors.ink import without_leaders, without_rules
 from extractors.kyc_forms import generate_kyc
 from extractors.layouts import generate
 from extractors.matching import matches
-from extractors.ocr import read_image, rows
+from extractors.ocr import AUTO, read_image, rows
 from extractors.pdf import load_pdf
 from extractors.router import Router
 from extractors.scans import scanned
@@ -142,3 +143,11 @@ def test_a_page_scanned_on_its_side_is_read_upright() -> None:
     text, words, _ = read_image(page.rotate(90, expand=True), "eng", 60)
     assert invoice.truth["invoice_number"] in text and invoice.truth["seller_name"] in text, text
     assert sum(confidence for *_, confidence in words) / len(words) > 80
+
+
+def test_scans_are_read_with_the_models_of_their_languages() -> None:
+    # the English model alone read "Straße: Müllerstraße 5, Köln" as "StraBe: MullerstraB&e 5, Koln"
+    font = ImageFont.truetype(str(Path(reportlab.__file__).parent / "fonts" / "Vera.ttf"), 30)
+    image = Image.new("L", (1200, 140), 255)
+    ImageDraw.Draw(image).text((40, 50), "Straße: Müllerstraße 5, Köln, Fälligkeit", fill=0, font=font)
+    assert "Müllerstraße 5, Köln, Fälligkeit" in read_image(image, AUTO, 60)[0]
