@@ -124,7 +124,7 @@ def _policy() -> Policy:
     return Policy.model_validate(yaml.safe_load(DEFAULT_POLICY_YAML))
 
 
-def run_generated(count: int, seed: int, defective: float, *, scans: bool = False) -> None:
+def run_generated(count: int, seed: int, defective: float, *, scans: bool = False, misses: bool = False) -> None:
     settings = Settings()
     routers = {"rules": Router.rules_only(settings), "trained": Router.from_settings(settings)}
     policy = _policy()
@@ -150,6 +150,11 @@ def run_generated(count: int, seed: int, defective: float, *, scans: bool = Fals
                     accuracy[name][field] += _right(field, value.value if value else None, invoice.truth)
                     if name == "trained" and field in invoice.truth and value is not None:
                         pairs.append((value.confidence, _right(field, value.value, invoice.truth)))
+                        if misses and value.confidence >= 0.98 and not pairs[-1][1]:
+                            print(
+                                f"  miss at {value.confidence:.3f}: {invoice.name} {field} read {value.value!r}, "
+                                f"truth {invoice.truth[field]!r} ({value.tier})"
+                            )
                 findings = validate(
                     extraction, doc=invoice.name, store=None, hasher=None, settings=settings.extract, today=TODAY
                 )
@@ -187,8 +192,9 @@ def run_generated(count: int, seed: int, defective: float, *, scans: bool = Fals
     print("\n| tier | clean auto-approved | clean with a finding | defective auto-approved | defects caught |")
     print("| --- | --- | --- | --- | --- |")
     for name, counts in stp.items():
+        share = counts["clean_auto"] / max(counts["clean"], 1)  # a draw of one document may hold no clean one
         print(
-            f"| {name} | {counts['clean_auto']}/{counts['clean']} ({counts['clean_auto'] / counts['clean']:.1%}) | "
+            f"| {name} | {counts['clean_auto']}/{counts['clean']} ({share:.1%}) | "
             f"{counts['clean_with_finding']}/{counts['clean']} | {counts['defective_auto']}/{counts['defective']} | "
             f"{counts['defect_caught']}/{counts['defective']} |"
         )
@@ -203,6 +209,7 @@ def main() -> None:
     parser.add_argument("--defective", type=float, default=0.3)
     parser.add_argument("--cv", type=Path, help="held-out answers from scripts/train_extractor.py --report")
     parser.add_argument("--scanned", type=int, default=0, help="also this many scanned renders (OCR), same layouts")
+    parser.add_argument("--misses", action="store_true", help="list the answers at >= 0.98 that are wrong")
     args = parser.parse_args()
     started, cpu = time.perf_counter(), time.process_time()
     model = load_model()
@@ -213,9 +220,9 @@ def main() -> None:
     if args.cv:
         cv_tables(args.cv)
     if args.docs:
-        run_generated(args.docs, args.seed, args.defective)
+        run_generated(args.docs, args.seed, args.defective, misses=args.misses)
     if args.scanned:
-        run_generated(args.scanned, args.seed, args.defective, scans=True)
+        run_generated(args.scanned, args.seed, args.defective, scans=True, misses=args.misses)
 
 
 if __name__ == "__main__":

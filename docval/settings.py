@@ -124,7 +124,7 @@ class ExtractSettings(_Section):
     min_text_chars: int = Field(20, ge=0, description="Pages with less extracted text than this are OCRed.")
     ocr_enabled: bool = Field(True, description="OCR pages without a text layer (Debian tesseract-ocr).")
     ocr_language: str = Field(
-        "auto",
+        "eng",
         description="Tesseract language pack(s), e.g. 'eng+deu'; 'auto': those of the six installed here.",
     )
     ocr_dpi: int = Field(300, ge=50, le=600, description="Rendering resolution for OCR.")
