@@ -5,6 +5,9 @@ decide its page segmentation: a box or a grid made it drop the text inside,
 a leader's dots came out as a string of letters glued to the caption before
 them. Everything here works on the page's pixels with numpy (and scipy's
 connected components for the dots), so what it removes is plain to test.
+
+Leaders go first, found on the page as printed: painting a rule cuts the
+letters it touches into stubs, and a caption's stubs can line up like dots.
 """
 
 from __future__ import annotations

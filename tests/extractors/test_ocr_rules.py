@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pypdfium2
+import pytest
 import reportlab
 from PIL import Image, ImageDraw, ImageFont
 
@@ -82,13 +83,21 @@ def test_words_of_one_line_keep_single_blanks_and_lines_apart_stay_apart() -> No
     assert rows(_tsv()) == ""
 
 
-def test_a_scanned_grid_form_is_read_in_rows(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("seed", "layout", "names"),
+    [
+        (41, 3, ("full_name", "national_id", "passport_number", "iban")),  # a ruled grid, read in rows
+        (60, 4, ("full_name", "date_of_birth", "national_id", "passport_number", "iban")),  # dotted leaders
+    ],
+    ids=["grid", "leaders"],
+)
+def test_a_scanned_form_is_read(tmp_path: Path, seed: int, layout: int, names: tuple[str, ...]) -> None:
     settings = Settings()
-    form, _ = scanned(generate_kyc(41, 1, layouts=(3,)), 41)[0]
+    form, _ = scanned(generate_kyc(seed, 1, layouts=(layout,)), seed)[0]
     path = tmp_path / form.name
     path.write_bytes(form.pdf)
     fields = extract(load_pdf(path, settings.extract), Router.rules_only(settings)).fields
-    for name in ("full_name", "national_id", "passport_number", "iban"):
+    for name in names:
         assert name in fields and matches(name, str(fields[name].value), form.truth[name] or ""), name
 
 
@@ -124,16 +133,6 @@ def _ink_gap(band: np.ndarray) -> tuple[int, int]:
     columns = np.flatnonzero((band < 160).any(axis=0))
     widest = int(np.argmax(np.diff(columns)))
     return int(columns[widest]), int(columns[widest + 1])
-
-
-def test_values_behind_dotted_leaders_are_read(tmp_path: Path) -> None:
-    settings = Settings()
-    form, _ = scanned(generate_kyc(60, 1, layouts=(4,)), 60)[0]
-    path = tmp_path / form.name
-    path.write_bytes(form.pdf)
-    fields = extract(load_pdf(path, settings.extract), Router.rules_only(settings)).fields
-    for name in ("full_name", "date_of_birth", "national_id", "passport_number", "iban"):
-        assert name in fields and matches(name, str(fields[name].value), form.truth[name] or ""), name
 
 
 def test_a_page_scanned_on_its_side_is_read_upright() -> None:
