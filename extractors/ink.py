@@ -30,6 +30,7 @@ _DOT = 1 / 300  # of the page's height: ink no taller or wider than this is a do
 _LEADER_DOTS = 8  # a leader is at least this many dots in a row...
 _LEADER_PITCH = 4  # ...each within this many dot sizes of the last...
 _LEADER_EVEN = 0.3  # ...at a pitch within this share of the leader's median pitch
+_MAX_PIECES = 50_000  # connected pieces of ink on a page (a noisy scanned page has 3-12 thousand)
 
 
 def without_rules(image: Image.Image) -> Image.Image:
@@ -116,6 +117,8 @@ def without_leaders(image: Image.Image) -> Image.Image:
     pixels = np.asarray(image.convert("L"))
     dark = pixels < _DARK
     labels, count = ndimage.label(dark)
+    if count > _MAX_PIECES:  # noise or a halftone photo, no form: tracing each piece would take seconds
+        return image
     most = max(2, round(image.height * _DOT))
     dots = []
     for label, box in enumerate(ndimage.find_objects(labels), start=1):
@@ -150,7 +153,7 @@ def _chains(dots: list[_Dot], dark: np.ndarray, most: int) -> list[list[_Dot]]:
             and abs(other.size - dot.size) <= max(1, dot.size // 3)
         ]
         for other in sorted(near):
-            row = round((dot.middle + other.middle) / 2)
+            row = min(int((dot.middle + other.middle) / 2), dark.shape[0] - 1)
             if not dark[row, dot.right : other.left].any():
                 following[dot.label] = other
             break

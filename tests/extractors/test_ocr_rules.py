@@ -150,3 +150,14 @@ def test_scans_are_read_with_the_models_of_their_languages() -> None:
     image = Image.new("L", (1200, 140), 255)
     ImageDraw.Draw(image).text((40, 50), "Straße: Müllerstraße 5, Köln, Fälligkeit", fill=0, font=font)
     assert "Müllerstraße 5, Köln, Fälligkeit" in read_image(image, AUTO, 60)[0]
+
+
+def test_leaders_on_the_last_row_and_pages_of_noise_are_no_trouble() -> None:
+    image = Image.new("L", (2480, 3508), 255)
+    draw = ImageDraw.Draw(image)
+    for left in range(200, 400, 20):  # a leader's dots cut by the page's lower edge
+        draw.rectangle((left, 3507, left + 3, 3507), fill=0)
+    assert (np.asarray(without_leaders(image))[3507] == 255).all()
+    noise = np.where(np.random.default_rng(0).random((3508, 2480)) < 0.3, 0, 255).astype(np.uint8)
+    page = Image.fromarray(noise)
+    assert without_leaders(page) is page  # too many pieces to be a form: left as it is, at once
