@@ -90,9 +90,10 @@ def _upright_turn(image: Image.Image, timeout: float) -> int:
 
     try:
         found = image_to_osd(image, config="--psm 0", output_type=Output.DICT, timeout=timeout)
-    except TesseractError:
+        turn, sure = int(found["rotate"]), float(found["orientation_conf"])
+    except (TesseractError, KeyError, ValueError):  # a refusal, or an answer without an orientation in it
         return 0
-    return int(found["rotate"]) if float(found["orientation_conf"]) >= _SURE_ORIENTATION else 0
+    return turn if sure >= _SURE_ORIENTATION and turn in (90, 180, 270) else 0
 
 
 def word_spans(text: str, table: str) -> Words:
