@@ -147,7 +147,8 @@ def _chains(dots: list[_Dot], dark: np.ndarray, most: int) -> list[list[_Dot]]:
         near = [
             other
             for line in (by_band.get(band - 1, []), by_band.get(band, []), by_band.get(band + 1, []))
-            for other in line[bisect.bisect_left(line, (dot.right,)) :][:3]
+            for start in [bisect.bisect_left(line, (dot.right,))]  # the first dots right of this one
+            for other in line[start : start + 3]
             if other.left - dot.left <= _LEADER_PITCH * most
             and abs(other.middle - dot.middle) <= most / 2
             and abs(other.size - dot.size) <= max(1, dot.size // 3)

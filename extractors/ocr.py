@@ -70,6 +70,7 @@ def _installed() -> frozenset[str]:
 
 
 def _read(image: Image.Image, language: str, timeout: float) -> tuple[str, Words, str]:
+    """One tesseract run on the page with its dotted leaders, then its ruled lines, painted out (``ink``)."""
     from pytesseract.pytesseract import run_tesseract, save
 
     with save(without_rules(without_leaders(image))) as (base, source):
