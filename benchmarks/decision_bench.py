@@ -9,7 +9,7 @@ decision that completes the round to the outbox record showing ``published`` or 
 
 - CLI: ``docval approve DOC --key … --reason …`` as a subprocess (a fresh interpreter each time, as a person
   runs it); the command has the running appliance mask its reason, records the signed decision and hands the
-  document to the appliance, which publishes it in-process (``flows.approvals.handoff``);
+  document to the appliance, which publishes it in-process (``flows.handoff``);
 - workbench: what the workbench's decide route does after the passkey assertion checks out, in this process:
   the approvals core records the decision (``flows.approvals.decide``, an SSH signature standing in for the
   passkey's, whose verification costs milliseconds) and the publish function ``docval up`` hands the

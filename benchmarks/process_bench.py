@@ -26,10 +26,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -39,6 +42,7 @@ NOBODY_WAITS_POLICY = (
     "# process_bench: processing only, no document waits for people\ndefault: auto_approve\nrules: []\n"
 )
 ROUTERS = {"model tier": "true", "rules only": "false"}
+DOCVAL = Path(sys.executable).with_name("docval")
 
 
 def _gather(sources: list[Path], folder: Path, copies: int) -> int:
@@ -59,22 +63,48 @@ def _samples(folder: Path, count: int) -> list[Path]:
     return [folder / sample.file for sample in written][:count]
 
 
-def run(folder: Path, data_dir: Path, api_url: str, trained: str) -> tuple[float, float]:
-    """Wall and CPU seconds for one ``docval process FOLDER --wait`` in a fresh ``data_dir`` (CPU: the command, its
-    sandbox children and the Prefect server's share); fails loudly if the command does."""
+def fresh(data_dir: Path, api_url: str, trained: str) -> dict[str, str]:
+    """The environment of a fresh data directory with the nobody-waits policy."""
+    from flows.env import free_port
+
     data_dir.mkdir(mode=0o700)
     (data_dir / "policy.yaml").write_text(NOBODY_WAITS_POLICY, encoding="utf-8")
-    env = os.environ | {
+    return os.environ | {
         "DOCVAL_CONFIG": str(data_dir / "docval.toml"),
         "DOCVAL_DATA_DIR": str(data_dir),
         "DOCVAL_FLOWS__PREFECT_API_URL": api_url,
         "DOCVAL_EXTRACT__ROUTER__TRAINED_MODEL": trained,
+        "DOCVAL_WORKBENCH__PORT": str(free_port()),
     }
-    docval = Path(sys.executable).with_name("docval")
+
+
+@contextmanager
+def appliance(env: dict[str, str]) -> Iterator[None]:
+    """``docval up`` on ``env``'s data directory, from its start-up lines to its stop (SIGTERM)."""
+    with subprocess.Popen(
+        [str(DOCVAL), "up", "--no-samples"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as up:
+        assert up.stdout is not None
+        for line in up.stdout:
+            if line.startswith("Prefect UI: "):
+                break
+        else:
+            raise SystemExit("docval up did not start")
+        try:
+            yield
+        finally:
+            up.send_signal(signal.SIGTERM)
+            up.communicate(timeout=120)
+
+
+def run(folder: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU seconds for one ``docval process FOLDER --wait`` in ``env`` (CPU: every process of this
+    bench, so the command, its sandbox children, the Prefect server and a running appliance); fails loudly if
+    the command does."""
     before = _descendants_cpu({})
     started = time.perf_counter()
     with subprocess.Popen(
-        [str(docval), "process", str(folder), "--wait"],
+        [str(DOCVAL), "process", str(folder), "--wait"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -139,15 +169,16 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         for router, trained in ROUTERS.items():
             for name, (folder, docs) in sets.items():
                 key = f"{name} / {router}"
-                seconds[key], cpu[key] = run(
-                    folder, root / key.replace(" ", "-").replace("/", ""), server.api_url, trained
-                )
+                env = fresh(root / key.replace(" ", "-").replace("/", ""), server.api_url, trained)
+                seconds[key], cpu[key] = run(folder, env)
                 print(f"{router:<11} {name:<22} {docs:4d} docs  {seconds[key]:6.2f} s  CPU {cpu[key]:6.2f} s")
+        beside = {router: beside_appliance(sets["shared ZUGFeRD"], root, server.api_url, trained)
+                  for router, trained in ROUTERS.items()}  # fmt: skip
     finally:
         server.stop()
     # as a script or cron job runs it: no server answering, a fresh data directory; the command starts its own
     folder, docs = sets["shared ZUGFeRD"]
-    alone, alone_cpu = run(folder, root / "standalone", f"http://127.0.0.1:{free_port()}/api", "true")
+    alone, alone_cpu = run(folder, fresh(root / "standalone", f"http://127.0.0.1:{free_port()}/api", "true"))
     print(
         f"standalone  shared ZUGFeRD {docs:4d} docs  {alone:6.2f} s  CPU {alone_cpu:6.2f} s  (model tier, no server "
         f"running, fresh data directory: whole command {docs / alone:.1f} docs/s)"
@@ -166,7 +197,39 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             )
         ratio = rates[f"{name} / model tier"] / rates[f"{name} / rules only"]
         print(f"{name:<15} model tier / rules only (batch): {ratio:.2f}")
+    docs = sets["shared ZUGFeRD"][1]
+    for router, (whole, one, per_doc) in beside.items():
+        rates[f"beside docval up / {router}"] = docs / whole
+        print(
+            f"beside docval up, shared ZUGFeRD, {router:<11} whole command {docs / whole:5.1f} docs/s "
+            f"({whole:.2f} s; one document {one:.2f} s); CPU {per_doc:5.1f} ms/doc"
+        )
+    ratio = rates["beside docval up / model tier"] / rates["beside docval up / rules only"]
+    print(f"beside docval up, model tier / rules only (whole command): {ratio:.2f}")
     return rates
+
+
+def beside_appliance(shared: tuple[Path, int], root: Path, api_url: str, trained: str) -> tuple[float, float, float]:
+    """The whole command handing its files to a running ``docval up`` (flows/handoff.py): seconds for the
+    folder, for one document after it, and CPU ms per document of the folder (every process of the bench).
+
+    A one-document folder first warms the appliance as a day's earlier batches would; then the folder; then
+    another single document, distinct from the folder's, gives the command's fixed cost beside an appliance.
+    """
+    folder, docs = shared
+    first = sorted(folder.iterdir())[0].read_bytes()
+    singles = []
+    for name in ("warm", "one"):
+        single = root / f"beside-{trained}-{name}"
+        single.mkdir()
+        (single / f"{name}.pdf").write_bytes(first + f"\n% {name}\n".encode())
+        singles.append(single)
+    env = fresh(root / f"beside-{trained}", api_url, trained)
+    with appliance(env):
+        run(singles[0], env)
+        whole, whole_cpu = run(folder, env)
+        one, _ = run(singles[1], env)
+    return whole, one, 1000 * whole_cpu / docs
 
 
 if __name__ == "__main__":

@@ -6,11 +6,11 @@ under the data directory → served deployments (a ``python -m flows.serve``
 child) → decided documents published and the next approval deadline scheduled
 (waiting documents need no runs: their state is in the ledger) → sample inbox
 on the very first start → the reviewer workbench in a thread and the hand-off
-socket through which ``docval approve`` has its reason masked and its decided
-document published here (flows/reviewing.py), and the start-up lines → the worker. SIGINT and
-SIGTERM set one stop flag; the worker finishes its current batch, then the
-children are stopped in reverse order. Whatever was in flight is resumed by
-the next start (flows/worker.py).
+socket (flows/handoff.py) through which ``docval approve`` has its reason masked
+and its decided document published here, and ``docval process`` hands its files
+to the worker; the start-up lines → the worker. SIGINT and SIGTERM set one stop
+flag; the worker finishes its current batch, then the children are stopped in
+reverse order. Whatever was in flight is resumed by the next start (flows/worker.py).
 """
 
 from __future__ import annotations
@@ -184,17 +184,17 @@ def up(settings: Settings, *, samples: bool = True, say: Callable[[str], None] =
             written = write_sample_inbox(_sample_folder(settings))
             marker.write_text("written\n")
             say(f"sample inbox: {len(written)} files in {settings.inbox}")
-        with served_workbench(settings) as workbench:
+        worker = Worker(
+            ctx,
+            process=process_claimed,
+            request_approvals=lambda docs: schedule_next_deadline(settings),
+            on_idle=lambda: say(status_text(settings)),
+        )
+        with served_workbench(settings, worker.hand_in) as workbench:
             for line in start_lines(settings, workbench=workbench, prefect_ui=ui_url(settings), cli=docval_command()):
                 say(line)
             if restarted:
                 say(status_text(settings))
-            worker = Worker(
-                ctx,
-                process=process_claimed,
-                request_approvals=lambda docs: schedule_next_deadline(settings),
-                on_idle=lambda: say(status_text(settings)),
-            )
             worker.run(stop)
     say("docval stopped cleanly")
 

@@ -44,12 +44,13 @@ def watch(
     settings = _ready()
     from flows.approvals.deadlines import schedule_next_deadline
     from flows.batch import process_batch, worker_context
+    from flows.inprocess import run_created
     from flows.worker import Worker
 
     stop = threading.Event()
     worker = Worker(
         worker_context(),
-        process=lambda docs, resumed: process_batch(docs, resumed),
+        process=lambda docs, resumed: run_created(process_batch, None, {"doc_ids": docs, "resumed": resumed}),
         request_approvals=lambda docs: schedule_next_deadline(settings),
     )
     try:
@@ -66,12 +67,19 @@ def process(
     ] = False,
     move: Annotated[bool, typer.Option(help="Move the files into docval instead of copying them.")] = False,
 ) -> None:
-    """Claim copies of files and run them through the processing flow; prints a summary table with --wait."""
-    from flows.appliance import prepare
+    """Claim copies of files and run them through the processing flow; prints a summary table with --wait.
+
+    Beside a running ``docval up`` on the same data directory the appliance's worker takes them (its models are
+    warm); otherwise this command does the work itself.
+    """
     from flows.standalone import input_files, prefect_for_batch, staged
 
     settings = _settings(starting=True)
     files = input_files(paths)
+    if _processed_by_appliance(settings, files, wait=wait, move=move):
+        return
+    from flows.appliance import prepare  # not before: handing over needs none of it (~0.2 s of imports)
+
     if not wait:
         _require_server(settings)
     with prefect_for_batch(settings) as server_ready:
@@ -80,18 +88,48 @@ def process(
             _claim_and_run(settings, inputs, wait=wait, server_ready=server_ready)
 
 
+def _processed_by_appliance(settings: Settings, files: list[Path], *, wait: bool, move: bool) -> bool:
+    """Hand the files to the running appliance (flows/handoff.py); False if none listens on this data directory.
+
+    It claims them on its worker's loop and runs them as its next batch, with the models it has loaded; this
+    process imports neither Prefect nor the models. A batch the appliance could not finish raises FlowError.
+    """
+    from flows.handoff import MAX_FILES, handing_over
+    from flows.outbox import outbox_path
+    from flows.standalone import progress, staged
+
+    if not files or len(files) > MAX_FILES:
+        return False
+    with handing_over(settings) as hand:
+        if hand is None:
+            return False
+        typer.echo(f"handing {len(files)} files to the running appliance (docval up)", err=True)
+        with staged(files, settings.work_dir, move=move) as inputs:
+            handed = hand(inputs, wait)
+        if not wait:
+            typer.echo(f"claimed {len(handed.docs)} documents; the running appliance processes them now")
+            _print_refused(settings, handed.refused)
+            return True
+        with progress(handed.docs, lambda doc: outbox_path(settings, doc).exists()):
+            handed.states()
+    unexpected = _print_summary(settings, handed.docs)
+    _print_refused(settings, handed.refused)
+    raise typer.Exit(1 if unexpected else 0)
+
+
 def _claim_and_run(settings: Settings, files: list[Path], *, wait: bool, server_ready: Callable[[], None]) -> None:
     """Models load while a temporary server starts; nothing is claimed before it answers, so a server that
     does not start leaves the files where they were."""
     from flows.approvals.deadlines import schedule_next_deadline
     from flows.batch import process_batch, worker_context
+    from flows.inprocess import run_created
     from flows.outbox import outbox_path
     from flows.standalone import progress
     from flows.worker import Worker
 
     worker = Worker(
         worker_context(),
-        process=lambda d, r: process_batch(d, r),
+        process=lambda docs, resumed: run_created(process_batch, None, {"doc_ids": docs, "resumed": resumed}),
         request_approvals=lambda docs: schedule_next_deadline(settings),
     )
     server_ready()
@@ -110,9 +148,13 @@ def _claim_and_run(settings: Settings, files: list[Path], *, wait: bool, server_
     except Exception as exc:  # infrastructure (server, disk, lock): each document's own failures are quarantined
         raise _left_in_work(f"batch of {len(docs)} documents: {type(exc).__name__}: {str(exc)[:300]}") from exc
     unexpected = _print_summary(settings, docs)
-    for source, reason in worker.refused:
-        typer.echo(f"not claimed: {source} ({reason}); quarantined with a reason file in {settings.quarantine_dir}")
+    _print_refused(settings, worker.refused)
     raise typer.Exit(1 if unexpected else 0)
+
+
+def _print_refused(settings: Settings, refused: list[tuple[str, str]]) -> None:
+    for source, reason in refused:
+        typer.echo(f"not claimed: {source} ({reason}); quarantined with a reason file in {settings.quarantine_dir}")
 
 
 def _left_in_work(cause: str) -> FlowError:

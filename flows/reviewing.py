@@ -4,7 +4,7 @@
 flow, run in this process: ``publisher``) and the lookup of each document's home ledger (``home_ledgers``:
 a cluster shard's documents are decided in their shard), and runs its uvicorn server in a daemon thread,
 stopped with the appliance, beside the socket through which ``docval approve`` hands the same publisher its
-decided documents and the workbench's PII engine its reasons (``flows.approvals.handoff``). It also writes
+decided documents and the workbench's PII engine its reasons (``flows.handoff``). It also writes
 the start-up lines a new user needs: where to drop files, where results appear, where to review (with a
 one-time demo invitation on a demo installation), the Prefect UI and the commands to try next.
 """
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     import uvicorn
     from prefect.client.schemas.objects import FlowRun
 
+    from flows.handoff import Process
     from ledger import Ledger
 
 __all__ = ["DEMO_REVIEWER", "demo_invitation", "home_ledgers", "publisher", "served_workbench", "start_lines"]
@@ -46,7 +47,7 @@ START_SECONDS = 20.0
 def publisher(settings: Settings) -> Callable[[str], str | None]:
     """The appliance's publish function: the approvals' publish flow, run in a thread of this process.
 
-    The workbench gets it handed in, and ``docval approve`` reaches it through ``flows.approvals.handoff``. It
+    The workbench gets it handed in, and ``docval approve`` reaches it through ``flows.handoff``. It
     creates a run of ``publish-decision/publish`` (Pending, so the serving process leaves it alone) and runs it
     here, without the serving process's child-process start (about 2 s), so a decision reaches the outbox
     within the 3 s bar (``benchmarks/decision_bench.py``); it returns the run's id once the run exists.
@@ -101,14 +102,15 @@ def _publish_here(run: FlowRun | None, parameters: dict[str, Any]) -> None:
 
 
 @contextmanager
-def served_workbench(settings: Settings) -> Iterator[str]:
-    """The workbench answering on its port, and ``docval approve``'s hand-offs, for the length of the block; its URL.
+def served_workbench(settings: Settings, process: Process | None = None) -> Iterator[str]:
+    """The workbench answering on its port, and the hand-offs of ``docval approve`` and ``docval process``
+    (``process``: the worker's ``hand_in``), for the length of the block; its URL.
 
-    Both share the publisher and the workbench's warm PII engine (flows/approvals/handoff.py). A port already
+    Both share the publisher and the workbench's warm PII engine (flows/handoff.py). A port already
     taken (another appliance, ``docval review``) stops the start with what to do, rather than an appliance
     whose reviewers cannot reach it.
     """
-    from flows.approvals.handoff import listening
+    from flows.handoff import listening
     from workbench.app import build_server, workbench_url
 
     publish = publisher(settings)
@@ -125,7 +127,7 @@ def served_workbench(settings: Settings) -> Iterator[str]:
             )
         time.sleep(0.05)
     try:
-        with listening(settings, publish, server.config.app.state.workbench.mask_reason):
+        with listening(settings, publish, server.config.app.state.workbench.mask_reason, process):
             yield workbench_url(settings)
     finally:
         server.should_exit = True

@@ -12,6 +12,10 @@ locked past ``lock_timeout_seconds``, a full disk, a missing signing key — is
 not a document's fault and must not kill the worker: its documents stay in
 ``work/`` (every step is ledgered and resumable) and go to a backlog retried
 with growing delays, and the operator gets one log line naming the cause.
+
+Files can also be handed in by another process (``docval process`` beside ``docval up``, through
+flows/handoff.py): the loop claims them as it claims inbox files and runs them at once as their own batch,
+so the command gets the appliance's warm models instead of loading its own.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import hashlib
 import json
 import logging
 import os
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -37,7 +42,7 @@ from flows.makers import inbox_folder
 from flows.pipeline import WORKER, Context, record_claims
 from flows.watch import InboxWatcher, inbox_entries
 
-__all__ = ["Worker"]
+__all__ = ["Intake", "Worker"]
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +78,28 @@ class Backlog:
         )  # fmt: skip
 
 
+@dataclass
+class Intake:
+    """Files handed to the worker from another thread: claimed on its loop (``claimed``), then run (``done``).
+
+    ``error`` says why the files were not all claimed, or why their batch did not finish (its documents then
+    stay in ``work/`` and the backlog retries them, as for any batch).
+    """
+
+    paths: list[Path]
+    claimed: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event = field(default_factory=threading.Event)
+    docs: list[str] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)
+    states: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+
+    def fail(self, error: str) -> None:
+        self.error = error
+        self.claimed.set()
+        self.done.set()
+
+
 class Worker:
     def __init__(
         self,
@@ -92,6 +119,8 @@ class Worker:
         self.backlog = Backlog()
         self.taken_elsewhere = 0  # inbox files gone before we could claim them (another worker took them)
         self.refused: list[tuple[str, str]] = []  # (name as shown, reason) of files quarantined unclaimed
+        self._handed: queue.SimpleQueue[Intake] = queue.SimpleQueue()
+        self._wake = threading.Event()  # set by a hand-in: the loop takes it now, not after its poll
 
     def recover(self) -> dict[str, str]:
         """Finish every document a previous run left in the work area (it may have died at any point)."""
@@ -147,6 +176,46 @@ class Worker:
                 self.backlog.failed(exc, f"recording {len(fresh) + len(duplicates)} claims")
                 return []
         return [claimed.doc for claimed in fresh]
+
+    def hand_in(self, paths: list[Path]) -> Intake:
+        """Queue files for this worker's loop (any thread); wait on the intake's events for the outcome."""
+        intake = Intake(paths)
+        self._handed.put(intake)
+        self._wake.set()
+        return intake
+
+    def _take_handed(self) -> None:
+        """Claim and run the next queued intake as its own batch (split at ``batch_max``); one per loop turn, so a
+        stop waits for one batch only."""
+        try:
+            intake = self._handed.get_nowait()
+        except queue.Empty:
+            return
+        if not self._handed.empty():
+            self._wake.set()  # the next turn takes the next one without waiting for its poll
+        refused, backlog = len(self.refused), len(self.backlog.docs)
+        intake.docs = self.claim(intake.paths)
+        intake.refused = self.refused[refused:]
+        if len(self.backlog.docs) > backlog:  # in work/, claims not ledgered: the backlog retries them
+            intake.error = f"{self.backlog.cause}; the files are in work/ and the appliance retries them"
+        elif left := sum(os.path.lexists(path) for path in intake.paths):
+            taken = len(intake.paths) - left
+            intake.error = (
+                f"{left} files could not be claimed now (the appliance's log says why) and were not taken "
+                f"({taken} were): run the command again for them"
+            )
+        intake.claimed.set()
+        self._run_intake(intake)
+
+    def _run_intake(self, intake: Intake) -> None:
+        """The intake's claimed documents as batches; whatever fails stays in ``work/`` for the backlog."""
+        batch_max = self.settings.flows.batch_max
+        for start in range(0, len(intake.docs), batch_max):
+            if not self._attempt(intake.docs[start : start + batch_max], resumed=False):
+                intake.error = f"{self.backlog.cause}; the documents stay in work/ and the appliance retries them"
+                break
+        intake.states = {doc: self.states[doc] for doc in intake.docs if doc in self.states}
+        intake.done.set()
 
     def _quarantine_unclaimed(self, path: Path, reason: str, detail: str) -> None:
         """A file we cannot claim has no id; move it aside with a reason so it is not lost or retried forever."""
@@ -256,6 +325,8 @@ class Worker:
             self._watch(stop, exit_when_idle=exit_when_idle, give_up_after=give_up_after, poll_seconds=poll_seconds)
         finally:
             self._sign("on stop")  # every stop (signals set ``stop``): claims and quarantines get signed
+            while not self._handed.empty():  # handed in as the appliance stopped: nothing of them was taken
+                self._handed.get_nowait().fail("the appliance is stopping; nothing was taken: run the command again")
 
     def _sign(self, when: str) -> None:
         """A checkpoint over whatever is unsigned; a failure is logged, not raised over the error in flight."""
@@ -273,6 +344,7 @@ class Worker:
         flows = self.settings.flows
         with InboxWatcher(self.settings.inbox, flows.stable_seconds) as watcher:
             while not stop.is_set():
+                self._take_handed()
                 new = self.claim(watcher.ready())
                 if new and not pending:
                     first_pending = time.monotonic()
@@ -297,7 +369,8 @@ class Worker:
                 idle = not pending and not watcher.waiting and not self.backlog
                 if exit_when_idle and idle and not self._inbox_has_files():
                     return
-                stop.wait(poll_seconds)
+                self._wake.wait(poll_seconds)  # a stop is seen within ``poll_seconds``, a hand-in at once
+                self._wake.clear()
 
     def _inbox_has_files(self) -> bool:
         return any(path not in self._ignored for path in inbox_entries(self.settings.inbox))

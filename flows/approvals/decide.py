@@ -21,11 +21,11 @@ from approvals.state import fold_state
 from approvals.statement import DecisionStatement, fields_digest
 from docval.settings import Settings
 from flows.approvals.enrol import root_ledger
-from flows.approvals.handoff import masked_by_appliance
 from flows.approvals.pending import resolve_doc
 from flows.approvals.states import ledger_of
 from flows.audit import Ledgers
 from flows.errors import FlowError
+from flows.handoff import masked_by_appliance
 from flows.outbox import outbox_path
 from ledger import EntryDraft
 

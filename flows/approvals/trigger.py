@@ -2,7 +2,7 @@
 
 ``docval approve|reject`` is a short process whose own start-up counts toward the decision's latency, and
 importing Prefect alone costs it about 0.9 s of CPU. So it first hands the document to the running appliance
-(``flows.approvals.handoff``: published in-process within a fraction of a second); with no appliance
+(``flows.handoff``: published in-process within a fraction of a second); with no appliance
 listening (a cluster's served deployments, ``docval up`` stopped) it creates a run of the served
 ``publish-decision/publish`` deployment through the Prefect server's REST API, which the serving process
 picks up like any scheduled run. Either way only ids travel; the publish flow derives everything from the
@@ -15,8 +15,8 @@ import base64
 import os
 
 from docval.settings import Settings
-from flows.approvals.handoff import hand_off
 from flows.errors import FlowError
+from flows.handoff import hand_off
 
 __all__ = ["PUBLISH_DEPLOYMENT", "PUBLISH_FLOW", "start_publish"]
 

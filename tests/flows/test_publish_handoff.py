@@ -27,11 +27,11 @@ from docval.events import EntryKind
 from docval.settings import Settings, load_settings
 from docval.store import DocumentStore
 from flows.approvals.enrol import demo_keys_dir
-from flows.approvals.handoff import address, hand_off, listening, masked_by_appliance
 from flows.approvals.trigger import start_publish
 from flows.audit import Audit
 from flows.env import free_port
 from flows.errors import FlowError
+from flows.handoff import address, hand_off, listening, masked_by_appliance
 from flows.reviewing import served_workbench
 from flows.server import server_healthy
 
