@@ -190,3 +190,23 @@ def test_the_watchers_batches_show_under_the_batch_deployment(flow_settings: Set
         with get_client(sync_client=True) as client:
             client.delete_deployment(deployment)
     assert len(runs) == 1 and runs[0].state.is_completed() and runs[0].name.endswith("-0-docs")
+
+
+def test_runs_made_in_this_process_send_no_heartbeats(flow_settings: Settings) -> None:
+    """Prefect joins its heartbeat thread, which sleeps in 1 s steps, at the end of every run: up to a second of
+    each batch and each publish (flows/inprocess.py). Runs made here, with or without a run object, go without."""
+    from prefect import flow
+    from prefect.client.orchestration import get_client
+    from prefect.settings import get_current_settings
+
+    from flows.inprocess import run_created
+
+    @flow(name="heartbeat-probe", persist_result=False)
+    def heartbeat_probe() -> int | None:
+        return get_current_settings().flows.heartbeat_frequency
+
+    assert heartbeat_probe() is not None  # Prefect's own default: heartbeats on
+    assert run_created(heartbeat_probe, None, {}) is None
+    with get_client(sync_client=True) as client:
+        run = client.create_flow_run(heartbeat_probe)
+    assert run_created(heartbeat_probe, run, {}) is None
