@@ -82,6 +82,15 @@ def feature_matrix(found: Sequence[Candidate], rules: Mapping[str, ExtractedFiel
     return np.array([_rules(candidate, rules) + _row(candidate, siblings) for candidate in found], dtype=np.float32)
 
 
+def _concepts(text: str, seen: dict[str, list[float]]) -> list[float]:
+    """Which concepts' patterns ``text`` holds. Candidates on one line share their text above and much of their left
+    and right, so each distinct text is searched once per document (``seen``)."""
+    flags = seen.get(text)
+    if flags is None:
+        flags = seen[text] = [float(bool(pattern.search(text))) for pattern in _PATTERNS.values()]
+    return flags
+
+
 def _rules(c: Candidate, rules: Mapping[str, ExtractedField]) -> list[float]:
     row = []
     for name, kind in FIELD_KINDS.items():
@@ -92,10 +101,12 @@ def _rules(c: Candidate, rules: Mapping[str, ExtractedField]) -> list[float]:
 
 
 class _Siblings:
-    """What a candidate is compared against: the document's dates, amounts and currencies."""
+    """What a candidate is compared against: the document's dates, amounts and currencies (and, to search each
+    context text once, the concepts found in texts seen so far)."""
 
     def __init__(self, found: Sequence[Candidate]) -> None:
         self.count = Counter((c.kind, c.value) for c in found)
+        self.concepts: dict[str, list[float]] = {}  # context text -> its concept flags (``_concepts``)
         self.dates = sorted({date.fromisoformat(c.value) for c in found if c.kind == "date"})
         amounts = {Decimal(c.value) for c in found if c.kind == "amount"}
         self.amounts = sorted(amounts, key=abs, reverse=True)
@@ -125,7 +136,7 @@ class _Siblings:
 
 def _row(c: Candidate, s: _Siblings) -> list[float]:
     contexts = (c.left, c.right, c.above[0], c.above[1], c.left[-16:])
-    row = [float(bool(pattern.search(text))) for text in contexts for pattern in _PATTERNS.values()]
+    row = [flag for text in contexts for flag in _concepts(text, s.concepts)]
     stripped = c.line_text.strip()
     row += [
         c.page_index / max(c.pages - 1, 1),
