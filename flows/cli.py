@@ -131,6 +131,7 @@ def _claim_and_run(settings: Settings, files: list[Path], *, wait: bool, server_
         worker_context(),
         process=lambda docs, resumed: run_created(process_batch, None, {"doc_ids": docs, "resumed": resumed}),
         request_approvals=lambda docs: schedule_next_deadline(settings),
+        parse_ahead=wait,
     )
     server_ready()
     docs = worker.claim(files)

@@ -23,7 +23,7 @@ import json
 import logging
 import secrets
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
@@ -125,11 +125,6 @@ def load_batch(ctx: Context, docs: list[str], *, resumed: bool) -> list[DocWork]
     return batch
 
 
-# Documents parsed at once. Parsing runs in sandbox children (extractors.sandbox keeps two), so two at once keep
-# both cores of the reference machine busy while this process only waits on their pipes.
-_PARSERS = 2
-
-
 def parse(ctx: Context, work: DocWork) -> tuple[Ingested, BaseModel]:
     """``work``'s file parsed in a sandbox child (and, with no endpoint tier, extracted there too)."""
     return ctx.kit.ingest(work_pdf(ctx.settings.work_dir, work.doc))
@@ -137,21 +132,23 @@ def parse(ctx: Context, work: DocWork) -> tuple[Ingested, BaseModel]:
 
 @contextmanager
 def parsing_ahead(ctx: Context, batch: list[DocWork]) -> Iterator[None]:
-    """Parse every active document of ``batch`` ``_PARSERS`` at a time from now on, whatever stage runs meanwhile.
+    """Parse every active document of ``batch`` from now on, two at a time, whatever stage runs meanwhile.
 
     The flow runs a big batch in parts (flows/batch.py): while this process validates, masks and finishes one
     part, the children already parse the next, so the worker's serial work and the children's parsing overlap
-    instead of taking turns. Each document's parse is a future on its ``DocWork``; ``ingest`` takes it. Leaving
-    the block (the batch failed) cancels the parses not started yet.
+    instead of taking turns. Each document's parse is a future on its ``DocWork``, taken from the toolkit's
+    parses (``flows.ahead``: the worker started the first ones as it claimed them); ``ingest`` takes it. Leaving
+    the block cancels the batch's parses not started yet and waits for those running (the batch failed).
     """
-    pool = ThreadPoolExecutor(max_workers=_PARSERS, thread_name_prefix="ingest")
+    for work in active(batch):
+        if work.parsing is None:
+            path = work_pdf(ctx.settings.work_dir, work.doc)
+            work.parsing = ctx.kit.parses.take(path) or ctx.kit.parses.submit(path)
     try:
-        for work in active(batch):
-            if work.parsing is None:
-                work.parsing = pool.submit(parse, ctx, work)
         yield
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        left = [work.parsing for work in batch if work.parsing is not None]
+        wait([future for future in left if not future.cancel()])
 
 
 def ingest(ctx: Context, batch: list[DocWork]) -> None:

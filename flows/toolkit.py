@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +21,7 @@ from docval.hashing import KeyedHasher
 from docval.names import shown
 from docval.settings import Settings
 from docval.store import DocumentStore
+from flows.ahead import Parses
 
 if TYPE_CHECKING:
     from extractors.pdf import PdfDocument
@@ -54,6 +55,10 @@ class Toolkit:
     hasher: KeyedHasher
     router: Router
     pii: PiiEngine
+    parses: Parses[tuple[Ingested, IngestedPayload]] = field(init=False, repr=False)  # ``ingest``, started ahead
+
+    def __post_init__(self) -> None:
+        self.parses = Parses(lambda path: self.ingest(path))
 
     @classmethod
     def from_settings(cls, settings: Settings, *, start_children: bool = False) -> Toolkit:

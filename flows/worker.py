@@ -36,7 +36,7 @@ from docval.errors import DocvalError
 from docval.events import EntryKind, QuarantinedPayload
 from docval.names import decodable, shown
 from flows.audit import Draft
-from flows.claim import Claimed, atomic_write, claim_file, claimed_in_work
+from flows.claim import Claimed, atomic_write, claim_file, claimed_in_work, work_pdf
 from flows.errors import FlowError
 from flows.makers import inbox_folder
 from flows.pipeline import WORKER, Context, record_claims
@@ -108,8 +108,12 @@ class Worker:
         request_approvals: Callable[[list[str]], None],
         *,
         on_idle: Callable[[], None] | None = None,
+        parse_ahead: bool = True,
     ) -> None:
+        """``parse_ahead``: start parsing what is claimed at once (``flows.ahead``); off when another process
+        runs the batch (``docval process`` without ``--wait`` hands it to a served run)."""
         self.ctx = ctx
+        self.parse_ahead = parse_ahead and ctx.kit is not None
         self.settings = ctx.settings
         self.process = process
         self.request_approvals = request_approvals
@@ -167,6 +171,8 @@ class Worker:
             return []
         for path, reason, detail in refused:
             self._quarantine_unclaimed(path, reason, detail)
+        if fresh and self.parse_ahead:  # the children parse while the claims are recorded and the flow run starts
+            self.ctx.kit.parses.start(work_pdf(self.settings.work_dir, claimed.doc) for claimed in fresh)
         if fresh or duplicates:
             try:
                 record_claims(self.ctx, fresh, duplicates=duplicates)

@@ -66,6 +66,30 @@ def test_the_next_part_is_parsed_while_this_part_is_masked(
     assert all(work.state is not None and work.parsing is None for work in batch)
 
 
+def test_claimed_files_are_parsed_before_their_batch_asks(settings: Settings, tmp_path: Path) -> None:
+    """The children parse while the worker records the claims and Prefect starts the flow run (flows/ahead.py), not
+    only once the batch's ingest begins; a worker whose batch runs elsewhere starts nothing."""
+    from concurrent.futures import wait
+
+    from extractors.samples import write_sample_inbox
+    from flows.appliance import prepare
+    from flows.claim import work_pdf
+
+    prepare(settings)
+    ctx = build_context(settings)
+    folder = tmp_path / "in"
+    paths = [folder / s.file for s in write_sample_inbox(folder, count=4) if not s.ocr]
+    ahead = Worker(ctx, process=lambda d, r: {}, request_approvals=len).claim(paths[:2])
+    elsewhere = Worker(ctx, process=lambda d, r: {}, request_approvals=len, parse_ahead=False).claim(paths[2:])
+
+    started = [ctx.kit.parses.take(work_pdf(settings.work_dir, doc)) for doc in ahead]
+    assert all(future is not None for future in started), "claimed, but nothing parsing yet"
+    done, _ = wait(started, timeout=120)
+    assert all(future.result()[1].pages >= 1 for future in done) and len(done) == len(ahead)
+    assert ctx.kit.parses.take(work_pdf(settings.work_dir, ahead[0])) is None, "a parse is handed out once"
+    assert [ctx.kit.parses.take(work_pdf(settings.work_dir, doc)) for doc in elsewhere] == [None, None]
+
+
 def _parse_state(work: DocWork) -> str:
     if work.parsing is None:
         return "not started" if work.pdf is None else "taken"
