@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -43,17 +44,19 @@ NOBODY_WAITS_POLICY = (
 )
 ROUTERS = {"model tier": "true", "rules only": "false"}
 DOCVAL = Path(sys.executable).with_name("docval")
+REPEATS = 3  # runs beside a live appliance, median taken
 
 
-def _gather(sources: list[Path], folder: Path, copies: int) -> int:
-    """``sources`` as distinct files directly inside ``folder`` (``docval process`` reads one folder level)."""
+def _gather(sources: list[Path], folder: Path, copies: int, *, tag: object = "") -> Path:
+    """``sources`` as distinct files directly inside ``folder`` (``docval process`` reads one folder level);
+    ``tag``: made distinct from every other gathering too."""
     folder.mkdir(parents=True)
     for index, source in enumerate(sources):
         data = source.read_bytes()
         for copy in range(copies):
-            suffix = f"\n% copy {copy}\n".encode() if copy else b""
+            suffix = f"\n% copy {copy} {tag}\n".encode() if copy or tag != "" else b""
             (folder / f"{index:03d}-{copy}-{source.name}").write_bytes(data + suffix)
-    return len(sources) * copies
+    return folder
 
 
 def _samples(folder: Path, count: int) -> list[Path]:
@@ -149,10 +152,10 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     args = parser.parse_args(argv)
     root = Path(tempfile.mkdtemp(prefix="docval-process-bench-"))
     real = sorted((SHARED / "zugferd" / "pdfs").rglob("*.pdf"))[: args.limit or None]
-    count = _gather(real, root / "in" / "zugferd", args.copies)
+    count = len(list(_gather(real, root / "in" / "zugferd", args.copies).iterdir()))
     samples = _samples(root / "generated", args.samples or count)
     sets = {"shared ZUGFeRD": (root / "in" / "zugferd", count)}
-    sets["samples"] = (root / "in" / "samples", _gather(samples, root / "in" / "samples", 1))
+    sets["samples"] = (root / "in" / "samples", len(list(_gather(samples, root / "in" / "samples", 1).iterdir())))
     for name, (folder, _) in list(sets.items()):
         sets[f"{name} (1 doc)"] = (folder.with_name(f"{folder.name}-one"), 1)
         _gather([next(iter(sorted(folder.iterdir())))], folder.with_name(f"{folder.name}-one"), 1)
@@ -210,26 +213,30 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
 
 def beside_appliance(shared: tuple[Path, int], root: Path, api_url: str, trained: str) -> tuple[float, float, float]:
-    """The whole command handing its files to a running ``docval up`` (flows/handoff.py): seconds for the
-    folder, for one document after it, and CPU ms per document of the folder (every process of the bench).
+    """The whole command handing its files to a running ``docval up`` (flows/handoff.py): median seconds for the
+    folder and for one document, and CPU ms per document of the folder runs (every process of the bench).
 
-    A one-document folder first warms the appliance as a day's earlier batches would; then the folder; then
-    another single document, distinct from the folder's, gives the command's fixed cost beside an appliance.
+    A one-document folder first warms the appliance as a day's earlier batches would. Then, ``REPEATS`` times,
+    the folder and a single document, each copy made distinct by a trailing comment so every run has new
+    documents to process: one run beside a live appliance moves by a few tenths of a second either way.
     """
     folder, docs = shared
-    first = sorted(folder.iterdir())[0].read_bytes()
-    singles = []
-    for name in ("warm", "one"):
-        single = root / f"beside-{trained}-{name}"
-        single.mkdir()
-        (single / f"{name}.pdf").write_bytes(first + f"\n% {name}\n".encode())
-        singles.append(single)
+    first = sorted(folder.iterdir())[0]
     env = fresh(root / f"beside-{trained}", api_url, trained)
+    wholes: list[float] = []
+    ones: list[float] = []
+    cpu = 0.0
     with appliance(env):
-        run(singles[0], env)
-        whole, whole_cpu = run(folder, env)
-        one, _ = run(singles[1], env)
-    return whole, one, 1000 * whole_cpu / docs
+        run(_gather([first], root / f"beside-{trained}-warm", 1, tag="warm"), env)
+        for repeat in range(REPEATS):
+            whole, whole_cpu = run(
+                _gather(sorted(folder.iterdir()), root / f"beside-{trained}-{repeat}", 1, tag=repeat), env
+            )
+            one, _ = run(_gather([first], root / f"beside-{trained}-{repeat}-one", 1, tag=f"one {repeat}"), env)
+            wholes.append(whole)
+            ones.append(one)
+            cpu += whole_cpu
+    return statistics.median(wholes), statistics.median(ones), 1000 * cpu / (docs * REPEATS)
 
 
 if __name__ == "__main__":

@@ -107,7 +107,10 @@ def _processed_by_appliance(settings: Settings, files: list[Path], *, wait: bool
         with staged(files, settings.work_dir, move=move) as inputs:
             handed = hand(inputs, wait)
         if not wait:
-            typer.echo(f"claimed {len(handed.docs)} documents; the running appliance processes them now")
+            typer.echo(
+                f"claimed {len(handed.docs)} documents; the running appliance processes them now, "
+                f"their results appear in {settings.outbox}"
+            )
             _print_refused(settings, handed.refused)
             return True
         with progress(handed.docs, lambda doc: outbox_path(settings, doc).exists()):
