@@ -32,11 +32,14 @@ from ledger import Ledger, verify_ledger
 
 
 @contextmanager
-def running_worker(ctx: Context) -> Iterator[Worker]:
-    """The real worker loop (watcher + process-batch flow) in a thread, stopped and joined on exit."""
+def running_worker(
+    ctx: Context, process: Callable[[list[str], bool], dict[str, str]] | None = None
+) -> Iterator[Worker]:
+    """The real worker loop (watcher + process-batch flow, or ``process``) in a thread, stopped and joined on exit."""
     from flows.batch import process_batch
 
-    worker = Worker(ctx, process=lambda docs, resumed: process_batch(docs, resumed), request_approvals=lambda d: None)
+    process = process or (lambda docs, resumed: process_batch(docs, resumed))
+    worker = Worker(ctx, process=process, request_approvals=lambda d: None)
     stop = threading.Event()
     thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
     thread.start()

@@ -13,10 +13,11 @@ import os
 import shutil
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from flowcheck import docval, sample_folder, wait_for
+from flowcheck import docval, running_worker, sample_folder, wait_for
 
 from docval.settings import Settings
 from flows.handoff import listening
@@ -28,27 +29,25 @@ def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return sample_folder(tmp_path_factory.mktemp("samples"))
 
 
-def _running(settings: Settings, process: Callable[[list[str], bool], dict[str, str]]) -> Iterator[Worker]:
+Process = Callable[[list[str], bool], dict[str, str]]
+
+
+@contextmanager
+def _appliance(settings: Settings, process: Process | None = None) -> Iterator[Worker]:
     """A worker looping in a thread, taking hand-ins from the socket, as in ``docval up``."""
     from flows.batch import worker_context
 
-    stop = threading.Event()
-    worker = Worker(worker_context(), process=process, request_approvals=lambda docs: None)
-    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
-    with listening(settings, lambda doc: None, lambda doc, reason: reason, worker.hand_in):
-        thread.start()
-        try:
-            yield worker
-        finally:
-            stop.set()
-            thread.join(60)
+    with (
+        running_worker(worker_context(), process) as worker,
+        listening(settings, lambda doc: None, lambda doc, reason: reason, worker.hand_in),
+    ):
+        yield worker
 
 
 @pytest.fixture
 def appliance(flow_settings: Settings) -> Iterator[Worker]:
-    from flows.batch import process_batch
-
-    yield from _running(flow_settings, lambda docs, resumed: process_batch(docs, resumed))
+    with _appliance(flow_settings) as worker:
+        yield worker
 
 
 def _records(settings: Settings) -> dict[str, dict]:
@@ -105,7 +104,7 @@ def test_a_batch_the_appliance_cannot_finish_is_reported_and_kept(
     batch = tmp_path / "batch"
     batch.mkdir()
     shutil.copy(samples / "invoice-001.pdf", batch / "invoice-001.pdf")
-    for _ in _running(flow_settings, fails):
+    with _appliance(flow_settings, fails):
         run = docval("process", str(batch), "--wait")
 
     assert run.returncode == 2, run.stdout + run.stderr
