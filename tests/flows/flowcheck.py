@@ -226,7 +226,7 @@ def waiting_document(settings: Settings, *, approvals: int, deadline_in: timedel
         (settings.work_dir / f"{doc}.pdf").write_bytes(b"%PDF-1.4 test")
         record_claims(ctx, [Claimed(doc=doc, source="waiting.pdf", size=13, folder="alice")], duplicates=[])
     else:
-        [doc] = Worker(ctx, process=len, request_approvals=len).claim([dropped])
+        [doc] = Worker(ctx, process=len, request_approvals=len, parse_ahead=False).claim([dropped])
     work = DocWork(doc=doc, source="waiting.pdf", seqs=[e.seq for e in ctx.audit.history(doc)])
     work.decision = PolicyDecision(
         outcome=Outcome.NEEDS_APPROVAL,
