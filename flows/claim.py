@@ -3,7 +3,8 @@
 The document id is the SHA-256 of the bytes, so the same bytes dropped twice
 are one document. The move into the work area is an atomic ``rename`` on the
 same file system: a file is either still in the inbox or fully claimed, never
-half. The inbox name is written to a sidecar first (``work/<id>.source``),
+half (from another file system: a copy renamed into place, then the original
+removed; ``_claim_across``). The inbox name is written to a sidecar first (``work/<id>.source``),
 because after the rename it is the only place the name survives a crash.
 Nothing here talks to Prefect; the watcher and the batch command both call it.
 """
@@ -15,9 +16,11 @@ import errno
 import hashlib
 import os
 import stat
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 __all__ = [
     "Claimed",
@@ -53,7 +56,21 @@ class NotARegularFile(OSError):
     """
 
 
-def hash_file(path: Path) -> tuple[str, int]:
+def hash_file(path: Path, copy_to: Path | None = None) -> tuple[str, int]:
+    """SHA-256 and size of ``path``, refusing anything but a plain file of its own; ``copy_to``: also a 0600 copy
+    of exactly the bytes hashed, fsynced (``_claim_across``)."""
+    with contextlib.ExitStack() as stack:
+        out = None
+        if copy_to is not None:
+            out = stack.enter_context(os.fdopen(os.open(copy_to, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb"))
+        found = _hash(path, out)
+        if out is not None:
+            out.flush()
+            os.fsync(out.fileno())
+    return found
+
+
+def _hash(path: Path, out: BinaryIO | None) -> tuple[str, int]:
     digest = hashlib.sha256()
     size = 0
     try:
@@ -72,6 +89,8 @@ def hash_file(path: Path) -> tuple[str, int]:
         while chunk := handle.read(_CHUNK):
             digest.update(chunk)
             size += len(chunk)
+            if out is not None:
+                out.write(chunk)
     return digest.hexdigest(), size
 
 
@@ -99,7 +118,10 @@ def claim_file(path: Path, work_dir: Path, *, known: Callable[[str], bool]) -> t
     ``known(doc)`` asks the document store. A duplicate's inbox copy is removed: the same bytes are
     already held under their id. Raises OSError if the file cannot be read; the caller quarantines it.
     """
-    owner = path.lstat().st_uid
+    info = path.lstat()
+    owner = info.st_uid
+    if info.st_dev != work_dir.stat().st_dev:
+        return _claim_across(path, work_dir, owner, known)
     doc, size = hash_file(path)
     target = work_pdf(work_dir, doc)
     claimed = Claimed(doc=doc, source=path.name, size=size, owner=owner)
@@ -110,6 +132,29 @@ def claim_file(path: Path, work_dir: Path, *, known: Callable[[str], bool]) -> t
     os.rename(path, target)
     with contextlib.suppress(PermissionError):  # someone else's file: the 0700 folders still keep others out
         target.chmod(0o600)
+    return claimed, True
+
+
+def _claim_across(path: Path, work_dir: Path, owner: int, known: Callable[[str], bool]) -> tuple[Claimed, bool]:
+    """``claim_file`` for a file on another file system (an inbox on a mounted share, ``docval process --move``
+    from a tmpfs), where no rename reaches the work area: the bytes are copied in, fsynced and renamed into place,
+    and only then is the original removed. A crash in between leaves both; the original's next claim finds the
+    work area's copy and records a duplicate, so the document is still processed once."""
+    tmp = work_dir / f".incoming.{os.getpid()}.{threading.get_ident()}.tmp"
+    try:
+        doc, size = hash_file(path, copy_to=tmp)
+        target = work_pdf(work_dir, doc)
+        claimed = Claimed(doc=doc, source=path.name, size=size, owner=owner)
+        if target.exists() or known(doc):
+            path.unlink(missing_ok=True)
+            return claimed, False
+        with contextlib.suppress(PermissionError):  # as a rename would: the owner names the maker after a crash
+            os.chown(tmp, owner, -1)
+        atomic_write(_sidecar(work_dir, doc), path.name.encode("utf-8", "surrogateescape"))
+        os.rename(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    path.unlink()
     return claimed, True
 
 

@@ -59,3 +59,35 @@ def test_entries_that_are_not_plain_files_are_refused_unread(tmp_path: Path, mak
         claim_file(entry, work, known=lambda doc: False)
     assert time.monotonic() - started < 5, "a FIFO must not block the claim"
     assert list(work.iterdir()) == [] and outside.read_bytes() == b"%PDF-1.4 not for docval"
+
+
+@pytest.fixture
+def other_file_system(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A folder on another file system than ``tmp_path`` (tmpfs under /dev/shm), removed afterwards."""
+    import shutil
+    import tempfile
+
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or shm.stat().st_dev == tmp_path.stat().st_dev:
+        pytest.skip("needs /dev/shm on a file system of its own")
+    folder = Path(tempfile.mkdtemp(dir=shm))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_file_on_another_file_system_is_claimed_by_copy_then_removed(tmp_path: Path, other_file_system: Path) -> None:
+    """An inbox on a mounted share, or `docval process --move` from a tmpfs: no rename reaches the work area."""
+    work = tmp_path / "work"
+    work.mkdir()
+    (other_file_system / "scan 7.pdf").write_bytes(b"%PDF-1.4 elsewhere")
+    (other_file_system / "again.pdf").write_bytes(b"%PDF-1.4 elsewhere")
+
+    claimed, fresh = claim_file(other_file_system / "scan 7.pdf", work, known=lambda doc: False)
+    again, fresh_again = claim_file(other_file_system / "again.pdf", work, known=lambda doc: False)
+
+    assert fresh and not fresh_again and again.doc == claimed.doc == hashlib.sha256(b"%PDF-1.4 elsewhere").hexdigest()
+    assert work_pdf(work, claimed.doc).read_bytes() == b"%PDF-1.4 elsewhere"
+    assert oct(work_pdf(work, claimed.doc).stat().st_mode & 0o777) == "0o600"
+    assert source_name(work, claimed.doc) == "scan 7.pdf"
+    assert list(other_file_system.iterdir()) == [], "the originals are removed once the copy is in place"
+    assert sorted(path.name for path in work.iterdir()) == [f"{claimed.doc}.pdf", f"{claimed.doc}.source"]
