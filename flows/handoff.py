@@ -136,7 +136,7 @@ def _ask(settings: Settings, request: _Request) -> dict[str, Any] | None:
             return None
         try:
             _send(sock, request.model_dump())
-            return json.loads(_line(sock, _LIMIT) or b"{}")
+            return json.loads(_line(sock.makefile("rb"), _LIMIT) or b"{}")
         except (OSError, ValueError) as exc:
             raise FlowError(f"the appliance did not answer ({type(exc).__name__}); its sweep publishes it") from None
 
@@ -201,12 +201,12 @@ def handing_over(settings: Settings) -> Iterator[Callable[[list[Path], bool], Ha
 
 def _reply_line(replies: BinaryIO, doing: str) -> dict[str, Any]:
     try:
-        line = replies.readline(_PROCESS_LIMIT)
+        line = _line(replies, _PROCESS_LIMIT)
     except OSError as exc:
-        line, cause = b"", type(exc).__name__
+        line, cause = None, type(exc).__name__
     else:
         cause = "it closed the connection"
-    if not line.endswith(b"\n"):
+    if line is None:
         raise FlowError(
             f"the appliance stopped while {doing} ({cause}); whatever it claimed is in its work area and its next "
             "start finishes it; files it did not claim were not taken"
@@ -286,7 +286,7 @@ def _replies(conn: socket.socket, handlers: _Handlers) -> Iterator[dict[str, Any
         yield {"error": "only the appliance's own OS account can hand work over"}
         return
     try:
-        request = _REQUEST.validate_json(_line(conn, _PROCESS_LIMIT) or b"")
+        request = _REQUEST.validate_json(_line(conn.makefile("rb"), _PROCESS_LIMIT) or b"")
     except ValidationError:
         yield {"error": "expected one JSON request: action publish or mask with a document id, or process with files"}
         return
@@ -314,13 +314,7 @@ def _processed(request: ProcessRequest, process: Process | None) -> Iterator[dic
         yield {"error": intake.error} if intake.error is not None else {"states": intake.states}
 
 
-def _line(sock: socket.socket, limit: int) -> bytes | None:
+def _line(lines: BinaryIO, limit: int) -> bytes | None:
     """One newline-terminated line of at most ``limit`` bytes, without its newline (None: none came)."""
-    data = bytearray()
-    while b"\n" not in data[-65536:] and len(data) <= limit:  # a new newline can only be in the last chunk
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    line, newline, _ = bytes(data).partition(b"\n")
-    return line if newline else None
+    line = lines.readline(limit + 1)
+    return line[:-1] if line.endswith(b"\n") else None
