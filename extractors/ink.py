@@ -135,6 +135,12 @@ def without_leaders(image: Image.Image) -> Image.Image:
     return Image.fromarray(cleaned)
 
 
+def _first_right_of(dot: _Dot, line: list[_Dot], count: int = 3) -> list[_Dot]:
+    """The first ``count`` dots of the sorted ``line`` that start right of ``dot``'s right edge."""
+    start = bisect.bisect_left(line, (dot.right,))
+    return line[start : start + count]
+
+
 def _chains(dots: list[_Dot], dark: np.ndarray, most: int) -> list[list[_Dot]]:
     """The dots in chains: each dot is linked to the nearest dot to its right on its line that has its size, with
     only white between them (a tilted scan's line drifts, so only neighbours are compared)."""
@@ -147,8 +153,7 @@ def _chains(dots: list[_Dot], dark: np.ndarray, most: int) -> list[list[_Dot]]:
         near = [
             other
             for line in (by_band.get(band - 1, []), by_band.get(band, []), by_band.get(band + 1, []))
-            for start in [bisect.bisect_left(line, (dot.right,))]  # the first dots right of this one
-            for other in line[start : start + 3]
+            for other in _first_right_of(dot, line)
             if other.left - dot.left <= _LEADER_PITCH * most
             and abs(other.middle - dot.middle) <= most / 2
             and abs(other.size - dot.size) <= max(1, dot.size // 3)
