@@ -35,7 +35,7 @@ import yaml
 from approvals.policy_input import decision_input
 from docval.settings import Settings
 from extractors.extract import extract
-from extractors.layouts import generate
+from extractors.layouts import GeneratedInvoice, generate
 from extractors.matching import matches
 from extractors.model import load_model
 from extractors.model.calibration import reliability
@@ -125,12 +125,19 @@ def _policy() -> Policy:
 
 
 def run_generated(count: int, seed: int, defective: float, *, scans: bool = False, misses: bool = False) -> None:
-    settings = Settings()
-    routers = {"rules": Router.rules_only(settings), "trained": Router.from_settings(settings)}
-    policy = _policy()
     invoices = generate(seed, count, layouts=EVAL_LAYOUTS, defective=defective, small=True)
     if scans:  # image-only renders with scanner noise: read through tesseract (extractors/scans.py)
         invoices = [invoice for invoice, _ in scanned(invoices, seed)]
+    kind = "scanned" if scans else "text"
+    evaluate(invoices, f"generated {kind} PDFs, layouts {EVAL_LAYOUTS} (never trained on)", misses=misses)
+
+
+def evaluate(invoices: list[GeneratedInvoice], title: str, *, misses: bool = False) -> None:
+    """Print accuracy, calibration and straight-through tables for ``invoices`` (PDFs with truth and defects)."""
+    settings = Settings()
+    routers = {"rules": Router.rules_only(settings), "trained": Router.from_settings(settings)}
+    policy = _policy()
+    count = len(invoices)
     accuracy: dict[str, Counter[str]] = {name: Counter() for name in routers}
     labelled: Counter[str] = Counter()
     pairs: list[tuple[float, bool]] = []
@@ -174,12 +181,12 @@ def run_generated(count: int, seed: int, defective: float, *, scans: bool = Fals
             for field in HEAD:
                 labelled[field] += invoice.truth.get(field) is not None
     elapsed = time.perf_counter() - started
-    kind = "scanned" if scans else "text"
-    print(f"\n### generated {kind} PDFs, layouts {EVAL_LAYOUTS} (never trained on): {count} invoices, {elapsed:.0f} s")
+    print(f"\n### {title}: {count} invoices, {elapsed:.0f} s")
     print("| field | n | rules | trained tier (routed) |\n| --- | --- | --- | --- |")
     for field in HEAD:
         n = labelled[field]
-        print(f"| {field} | {n} | {accuracy['rules'][field] / n:.1%} | {accuracy['trained'][field] / n:.1%} |")
+        rules, trained = accuracy["rules"][field] / max(n, 1), accuracy["trained"][field] / max(n, 1)
+        print(f"| {field} | {n} | {rules:.1%} | {trained:.1%} |")
     n = sum(labelled[field] for field in BAR)
     ok = {name: sum(accuracy[name][field] for field in BAR) / n for name in routers}
     print(f"| **bar fields** | {n} | {ok['rules']:.1%} | {ok['trained']:.1%} |")

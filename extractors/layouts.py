@@ -33,7 +33,17 @@ from extractors.layout_draw import LAYOUTS, draw
 from extractors.layout_vocab import CURRENCIES, DATE_STYLES, FAKER_LOCALES, LABELS, NUMBER_STYLES
 from extractors.sample_fields import CENT
 
-__all__ = ["DEFECTS", "LANGUAGES", "GeneratedInvoice", "Style", "address_lines", "generate", "town"]
+__all__ = [
+    "DEFECTS",
+    "LANGUAGES",
+    "GeneratedInvoice",
+    "Style",
+    "address_lines",
+    "generate",
+    "invoice_values",
+    "town",
+    "truth_of",
+]
 
 LANGUAGES = ("en", "de", "fr", "nl", "it", "es")
 
@@ -109,15 +119,12 @@ def _one(rng: random.Random, number: int, layouts: tuple[int, ...], defective: f
         currency=rng.choice(CURRENCIES),
         credit=rng.random() < 0.12,
     )
-    data = _data(rng, fake, style, small)
-    defect = rng.choice(sorted(DEFECTS)) if rng.random() < defective else None
-    if defect:
-        _spoil(data, defect)
+    data, defect = invoice_values(rng, fake, style, defective=defective, small=small)
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A4, invariant=1)
     draw(canvas, layout, style, data, rng)
     canvas.save()
-    truth = {key: _text(data[key]) for key in _TRUTH_FIELDS}
+    truth = truth_of(data)
     return GeneratedInvoice(
         name=f"gen-{number}.pdf",
         template_key=f"gen-layout{layout}",  # the language is style: a layout is one template
@@ -145,6 +152,23 @@ _TRUTH_FIELDS = (
     "tax_total",
     "grand_total",
 )
+
+
+def invoice_values(
+    rng: random.Random, fake: Faker, style: Style, *, defective: float, small: bool
+) -> tuple[dict[str, object], str | None]:
+    """One invoice's values in ``style`` and its defect (None for a clean one), for any renderer: the reportlab
+    layouts here, or another engine's templates (``benchmarks/html_bench.py``)."""
+    data = _data(rng, fake, style, small)
+    defect = rng.choice(sorted(DEFECTS)) if rng.random() < defective else None
+    if defect:
+        _spoil(data, defect)
+    return data, defect
+
+
+def truth_of(data: dict[str, object]) -> dict[str, str | None]:
+    """What a correct reader returns for an invoice of ``data`` (after its defect: what is printed)."""
+    return {key: _text(data[key]) for key in _TRUTH_FIELDS}
 
 
 def _data(rng: random.Random, fake: Faker, style: Style, small: bool) -> dict[str, object]:
