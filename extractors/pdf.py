@@ -341,10 +341,14 @@ def _page_text(page: object, number: int, limits: ExtractSettings, *, layout: bo
         return ""
 
 
+# Ligature glyphs (browsers and word processors set 'fi' as U+FB01) as their letters: 'rectiﬁcativa' matches no label.
+_LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
+
+
 def _valid_unicode(text: str) -> str:
     """Surrogate pairs joined into their characters and lone surrogates replaced: pypdf passes a font's UTF-16 map
     through unjoined (an emoji becomes two lone surrogates), which no UTF-8 writer, tokenizer or database accepts."""
-    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace").translate(_LIGATURES)
 
 
 def _einvoice_attachment(reader: object, max_bytes: int) -> tuple[str, bytes] | None:

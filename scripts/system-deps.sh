@@ -15,6 +15,7 @@ packages=(
     tesseract-ocr-spa
     chromium        # reports and workbench: headless browser tests (report.html; passkeys with a virtual authenticator)
     poppler-utils   # reports: pdftoppm/pdftotext test of report.pdf
+    fonts-dejavu-core  # extractors: a TrueType font with ligature glyphs (tests/extractors/test_other_engines.py)
     postgresql      # flows: the Prefect server's database for many workers (`docval cluster`, flows/cluster/postgres.py)
     openssh-client  # approvals: people sign decisions with `ssh-keygen -Y sign` (and ssh-agent); tests verify with it
 )

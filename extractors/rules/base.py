@@ -130,12 +130,20 @@ class LabelRecognizer:
                 if hit := self._value.match(text, first, offset + len(line)):
                     return self._from_span(page, _trimmed(hit), NEXT_LINE * weight)
             return []
-        # The label is a column header: values sit below it, overlapping its columns.
+        # The label is a column header: values sit below it, overlapping its columns. Where several values of one
+        # line touch them, the columns are not kept (plain text of a header row: 'Leverdatum Besteldatum
+        # Vervaldatum' over '23/04/2024 23/04/2024 12/06/2024'): each is a weaker reading, so the layout view's,
+        # which keeps the columns apart, is preferred (``merge_views``).
         left, right = label.start() - line_start - _COLUMN_SLACK, label.end() - line_start + _COLUMN_SLACK
         for offset, line in below:
-            for hit in self._value.finditer(text, offset, offset + len(line)):
-                if hit.start() - offset < right and hit.end() - offset > left:
-                    results.extend(self._from_span(page, _trimmed(hit), NEXT_LINE * weight))
+            hits = [
+                hit
+                for hit in self._value.finditer(text, offset, offset + len(line))
+                if hit.start() - offset < right and hit.end() - offset > left
+            ]
+            confidence = NEXT_LINE * weight * (_EARLIER_ON_LINE if len(hits) > 1 else 1.0)
+            for hit in hits:
+                results.extend(self._from_span(page, _trimmed(hit), confidence))
         return results
 
     def _same_line(self, text: str, start: int, end: int) -> list[re.Match[str]]:
