@@ -11,13 +11,20 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from docval.domain import ExtractedField, Tier
 from docval.settings import ExtractSettings, Settings
 from extractors.extract import extract
+from extractors.model import load_model
+from extractors.model.calibration import OCR_FALLBACK_CAP
+from extractors.model.tier import Routed, another_identifier, calibrated
 from extractors.pdf import load_pdf
 from extractors.router import Router
 
@@ -64,3 +71,21 @@ def test_a_header_row_gives_each_label_the_value_under_it(tmp_path: Path) -> Non
     fields = extract(document, Router.rules_only(Settings())).fields
     assert fields["due_date"].value == "2024-06-12"
     assert fields["issue_date"].value == "2024-05-13"
+
+
+@pytest.mark.parametrize(
+    ("value", "flagged"),
+    [("DE809643854", True), ("DE89370400440532013000", True), ("RE3829045", False), ("2024/2944679", False)],
+)
+def test_an_invoice_number_that_is_a_vat_id_or_iban_is_never_auto_accepted(value: str, flagged: bool) -> None:
+    model = load_model()
+    field = ExtractedField(value=value, confidence=1.0, tier=Tier.LOCAL, page=1, span=(0, len(value)))
+    answer = calibrated({"invoice_number": Routed(field, "rules", 1.0)}, model.calibration)["invoice_number"]
+    assert another_identifier("invoice_number", value) is flagged
+    assert answer.confidence == (OCR_FALLBACK_CAP if flagged else 1.0)
+
+
+@given(st.text(alphabet="0123456789-/", min_size=1, max_size=20))
+def test_numbers_without_a_country_prefix_are_never_taken_for_identifiers(number: str) -> None:
+    assert not another_identifier("invoice_number", number)
+    assert not another_identifier("seller_vat_id", "DE809643854")
