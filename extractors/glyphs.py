@@ -1,12 +1,13 @@
-"""Child side: a page's words rebuilt from glyph positions, for text layers pypdf reads without word gaps.
+"""Child side: text layers repaired as pypdf reads them - words rebuilt from glyph positions where it finds no word
+gaps, and characters made plain (``valid_unicode``).
 
-Runs in the sandbox child during ingest (``extractors.pdf``), on the rare page whose pypdf text has (almost) no
-spaces: producers that place every word with its own positioning operator and no space character.
+Runs in the sandbox child during ingest (``extractors.pdf``). Glyph words are for the rare page whose pypdf text has
+(almost) no spaces: producers that place every word with its own positioning operator and no space character.
 """
 
 from __future__ import annotations
 
-__all__ = ["glyph_text", "lacks_spaces"]
+__all__ = ["glyph_text", "lacks_spaces", "valid_unicode"]
 
 _GLUED_TOKEN = 20  # characters: longer "words" are several words without a gap pypdf recognised
 _MIN_LETTERS = 40
@@ -62,3 +63,14 @@ def glyph_text(path: str, index: int, fallback: str) -> str:
         return fallback
     finally:
         document.close()
+
+
+# Ligature glyphs (browsers and word processors set 'fi' as U+FB01) as their letters: 'rectiﬁcativa' matches no label.
+_LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
+
+
+def valid_unicode(text: str) -> str:
+    """Surrogate pairs joined into their characters and lone surrogates replaced: pypdf passes a font's UTF-16 map
+    through unjoined (an emoji becomes two lone surrogates), which no UTF-8 writer, tokenizer or database accepts.
+    Ligatures are spelt out (``_LIGATURES``)."""
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace").translate(_LIGATURES)

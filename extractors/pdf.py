@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from docval.errors import DocvalError
 from docval.settings import ExtractSettings
-from extractors.glyphs import glyph_text, lacks_spaces
+from extractors.glyphs import glyph_text, lacks_spaces, valid_unicode
 from extractors.ocr import Words, read_image
 from extractors.pypdf_pass import layout_text, share_contents
 from extractors.sandbox import Sandbox, SandboxCrashed, SandboxMemory, SandboxTimeout, sandbox_for
@@ -266,7 +266,7 @@ def _extract_text(path: str, limits: ExtractSettings) -> tuple[list[str], list[s
             raise IngestError("TOO_MANY_PAGES", f"{count} pages, limit {limits.max_pages}")
         texts = [_page_text(page, number, limits) for number, page in enumerate(reader.pages, start=1)]
         texts = [glyph_text(path, index, text) if lacks_spaces(text) else text for index, text in enumerate(texts)]
-        texts = [_valid_unicode(text) for text in texts]
+        texts = [valid_unicode(text) for text in texts]
         return texts, _layout_texts(reader, limits), _einvoice_attachment(reader, limits.max_attachment_bytes)
     except IngestError:
         raise
@@ -302,7 +302,7 @@ def _layout_texts(reader: object, limits: ExtractSettings) -> list[str] | None:
 
     try:
         pages = reader.pages  # type: ignore[attr-defined]
-        return [_valid_unicode(_page_text(page, number, limits, layout=True)) for number, page in enumerate(pages, 1)]
+        return [valid_unicode(_page_text(page, number, limits, layout=True)) for number, page in enumerate(pages, 1)]
     except (IngestError, LimitReachedError, RecursionError):
         return None
 
@@ -339,16 +339,6 @@ def _page_text(page: object, number: int, limits: ExtractSettings, *, layout: bo
         raise
     except Exception:
         return ""
-
-
-# Ligature glyphs (browsers and word processors set 'fi' as U+FB01) as their letters: 'rectiﬁcativa' matches no label.
-_LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
-
-
-def _valid_unicode(text: str) -> str:
-    """Surrogate pairs joined into their characters and lone surrogates replaced: pypdf passes a font's UTF-16 map
-    through unjoined (an emoji becomes two lone surrogates), which no UTF-8 writer, tokenizer or database accepts."""
-    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace").translate(_LIGATURES)
 
 
 def _einvoice_attachment(reader: object, max_bytes: int) -> tuple[str, bytes] | None:

@@ -13,7 +13,8 @@ import pypdf
 import pytest
 
 from docval.settings import ExtractSettings
-from extractors.pdf import _FALLBACK_SPACE_WIDTH, _valid_unicode, load_pdf
+from extractors.glyphs import valid_unicode
+from extractors.pdf import _FALLBACK_SPACE_WIDTH, load_pdf
 
 LIMITS = ExtractSettings(ocr_enabled=False)
 EINFACH = "zugferd/pdfs/ZUGFeRDv2/correct/intarsys/EN16931/zugferd_2p0_EN16931_Einfach.pdf"
@@ -51,8 +52,8 @@ def test_both_readings_are_pypdfs_own_on_every_shared_zugferd_pdf(shared_data: P
     for path in paths:
         document = load_pdf(path, LIMITS)
         reader = pypdf.PdfReader(path)
-        plain = [_valid_unicode(page.extract_text(space_width=_FALLBACK_SPACE_WIDTH)) for page in reader.pages]
-        layout = [_valid_unicode(page.extract_text(extraction_mode="layout")) for page in reader.pages]
+        plain = [valid_unicode(page.extract_text(space_width=_FALLBACK_SPACE_WIDTH)) for page in reader.pages]
+        layout = [valid_unicode(page.extract_text(extraction_mode="layout")) for page in reader.pages]
         assert [page.text for page in document.pages] == plain, path.name
         view = document.layout_pages()
         assert view is not None and [page.text for page in view] == layout, path.name
