@@ -122,17 +122,11 @@ def claim_file(path: Path, work_dir: Path, *, known: Callable[[str], bool]) -> t
     owner = info.st_uid
     if info.st_dev != work_dir.stat().st_dev:
         return _claim_across(path, work_dir, owner, known)
-    doc, size = hash_file(path)
-    target = work_pdf(work_dir, doc)
-    claimed = Claimed(doc=doc, source=path.name, size=size, owner=owner)
-    if target.exists() or known(doc):
-        path.unlink(missing_ok=True)
-        return claimed, False
-    atomic_write(_sidecar(work_dir, doc), path.name.encode("utf-8", "surrogateescape"))
-    os.rename(path, target)
-    with contextlib.suppress(PermissionError):  # someone else's file: the 0700 folders still keep others out
-        target.chmod(0o600)
-    return claimed, True
+    claimed, new = _into_work(path, path, hash_file(path), owner, work_dir, known)
+    if new:
+        with contextlib.suppress(PermissionError):  # someone else's file: the 0700 folders still keep others out
+            work_pdf(work_dir, claimed.doc).chmod(0o600)
+    return claimed, new
 
 
 def _claim_across(path: Path, work_dir: Path, owner: int, known: Callable[[str], bool]) -> tuple[Claimed, bool]:
@@ -142,19 +136,30 @@ def _claim_across(path: Path, work_dir: Path, owner: int, known: Callable[[str],
     work area's copy and records a duplicate, so the document is still processed once."""
     tmp = work_dir / f".incoming.{os.getpid()}.{threading.get_ident()}.tmp"
     try:
-        doc, size = hash_file(path, copy_to=tmp)
-        target = work_pdf(work_dir, doc)
-        claimed = Claimed(doc=doc, source=path.name, size=size, owner=owner)
-        if target.exists() or known(doc):
-            path.unlink(missing_ok=True)
-            return claimed, False
+        hashed = hash_file(path, copy_to=tmp)
         with contextlib.suppress(PermissionError):  # as a rename would: the owner names the maker after a crash
             os.chown(tmp, owner, -1)
-        atomic_write(_sidecar(work_dir, doc), path.name.encode("utf-8", "surrogateescape"))
-        os.rename(tmp, target)
+        claimed, new = _into_work(path, tmp, hashed, owner, work_dir, known)
     finally:
         tmp.unlink(missing_ok=True)
-    path.unlink()
+    if new:
+        path.unlink()
+    return claimed, new
+
+
+def _into_work(
+    path: Path, moving: Path, hashed: tuple[str, int], owner: int, work_dir: Path, known: Callable[[str], bool]
+) -> tuple[Claimed, bool]:
+    """Under its id: ``moving`` (the inbox file, or its copy) renamed into the work area after its sidecar, or,
+    when these bytes were claimed before, the inbox file ``path`` removed instead."""
+    doc, size = hashed
+    target = work_pdf(work_dir, doc)
+    claimed = Claimed(doc=doc, source=path.name, size=size, owner=owner)
+    if target.exists() or known(doc):
+        path.unlink(missing_ok=True)
+        return claimed, False
+    atomic_write(_sidecar(work_dir, doc), path.name.encode("utf-8", "surrogateescape"))
+    os.rename(moving, target)
     return claimed, True
 
 
