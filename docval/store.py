@@ -9,7 +9,7 @@ read while the worker writes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -81,14 +81,25 @@ class DocumentStore:
 
     def claim(self, doc: str, source_hash: str) -> bool:
         """Record a newly claimed document; False if these bytes were claimed before (idempotent)."""
+        return bool(self.claim_many([(doc, source_hash)]))
+
+    def claim_many(self, claims: Sequence[tuple[str, str]]) -> set[str]:
+        """Record newly claimed documents, ``(doc, source_hash)`` each, in ONE statement; the ids inserted (those
+        claimed before are left as they are).
+
+        A batch's claims one statement each cost ~1.2 ms apiece even in one transaction (DuckDB's index insert
+        and ``RETURNING``): 58 real PDFs handed in spent 0.07-0.16 s here, in the step before their flow run."""
+        if not claims:
+            return set()
         now = datetime.now(UTC)
+        rows = ", ".join(["(?, ?, ?, ?)"] * len(claims))
         with self._db(write=True) as db:
             inserted = db.execute(
-                "INSERT INTO documents (doc, source_hash, claimed_at, updated_at) VALUES (?, ?, ?, ?) "
+                f"INSERT INTO documents (doc, source_hash, claimed_at, updated_at) VALUES {rows} "
                 "ON CONFLICT DO NOTHING RETURNING doc",
-                [doc, source_hash, now, now],
+                [value for doc, source_hash in claims for value in (doc, source_hash, now, now)],
             ).fetchall()
-        return bool(inserted)
+        return {row[0] for row in inserted}
 
     def update(
         self,

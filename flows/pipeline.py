@@ -82,9 +82,7 @@ def record_claims(ctx: Context, claims: list[Claimed], *, duplicates: list[Claim
     Each entry's actor is the file's maker (``flows.makers``): the person the not-the-maker rule refuses.
     """
     drafts = []
-    with ctx.store.session() as store:
-        for claimed in claims:
-            store.claim(claimed.doc, ctx.kit.hasher(claimed.source, purpose="source"))
+    ctx.store.claim_many([(claimed.doc, ctx.kit.hasher(claimed.source, purpose="source")) for claimed in claims])
     enrolled = enrolled_people(ctx.settings) if claims or duplicates else frozenset()
 
     def maker(claimed: Claimed) -> str:

@@ -4,6 +4,7 @@ import logging
 
 import pytest
 from hypothesis import given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from docval.domain import DocKind, DocState
@@ -27,6 +28,20 @@ def test_claim_is_idempotent_and_duplicates_are_found(settings: Settings) -> Non
     record = store.get(DOC_A)
     assert record is not None and record.state is DocState.PUBLISHED and record.kind is DocKind.INVOICE
     assert [r.doc for r in store.all()] == [DOC_A, DOC_B]
+
+
+@hypothesis_settings(deadline=None, max_examples=40)  # two DuckDB files per example
+@given(batches=st.lists(st.lists(st.sampled_from("abcdef"), max_size=6), min_size=1, max_size=4))
+def test_claims_in_one_statement_are_claims_one_by_one(tmp_path_factory: pytest.TempPathFactory, batches) -> None:
+    """A batch claimed at once inserts exactly what claiming its documents one by one would, first claim kept."""
+    folder = tmp_path_factory.mktemp("store")
+    together, alone = DocumentStore(folder / "together.duckdb"), DocumentStore(folder / "alone.duckdb")
+    for batch in batches:
+        claims = [(letter * 64, f"src-{letter}-{index}") for index, letter in enumerate(batch)]
+        inserted = together.claim_many(claims)
+        assert inserted == {doc for doc, source in claims if alone.claim(doc, source)}
+    assert [(r.doc, r.source_hash) for r in together.all()] == [(r.doc, r.source_hash) for r in alone.all()]
+    assert together.claim_many([]) == set()
 
 
 def test_keyed_hash_is_stable_per_secret_and_purpose(settings: Settings) -> None:
