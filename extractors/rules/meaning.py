@@ -26,14 +26,15 @@ _COLUMN_GAP = re.compile(r" {3,}|\t")
 _LEADER = re.compile(r"[ \t]*\.{3,}[ .\t]*$")  # a dotted leader between a caption and its value
 _DATE_LIKE = re.compile(r"\d{1,4}[./\-]\d{1,2}[./\-]\d{2,4}")
 
-# Dates that are not the issue date: delivery / service / period / order / due / payment / validity / print dates.
+# Dates that are not the issue date: delivery or supply / service / period / order / due / payment (nouns and the
+# verbs of 'pay by': payer, betalen, pagare, pagar) / validity / print dates.
 _OTHER_DATE = re.compile(
     r"liefer|leistung|zeitraum|bestell|auftrag|fällig|zahl(?:bar|ung)|gültig|druck|versand"
-    r"|deliver|shipp?(?:ing|ed|ment)?\b|dispatch|service|period|order|due\b|payment|pay +by|valid|printed"
-    r"|livraison|expédi|prestation|période|commande|échéance|paiement|valable"
-    r"|levering|geleverd|bestel|verval|betaal|periode"
-    r"|consegna|spedizion|prestazion|periodo|ordine|scadenza|pagamento"
-    r"|entrega|envío|prestación|pedido|vencimiento|pago",
+    r"|deliver|suppl(?:y|ied)|shipp?(?:ing|ed|ment)?\b|dispatch|service|period|order|due\b|payment|pay +by|valid"
+    r"|printed|livraison|fourniture|expédi|prestation|période|commande|échéance|paiement|payer|valable"
+    r"|levering|geleverd|bestel|verval|betaal|betalen|periode"
+    r"|consegna|fornitura|spedizion|prestazion|periodo|ordine|scadenza|pagamento|pagare"
+    r"|entrega|suministr|envío|prestación|pedido|vencimiento|pago|pagar",
     re.IGNORECASE,
 )
 # A number this document refers to rather than its own: the invoice a correction or credit note corrects.

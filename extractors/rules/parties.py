@@ -28,7 +28,7 @@ _FRENCH_LEGAL_FORM = re.compile(r"[ ,]+(SARL|SAS|SASU|EURL|SA|SNC|SCI)$")
 _NEXT_COLUMN = r"(?: *$| {3,}\S[^\n]*$)"
 _SELLER_CAPTION = re.compile(
     r"^ *(?:lieferant|rechnungsersteller|verkäufer|seller|vendor|supplier|from|absender|fournisseur|émetteur"
-    r"|vendeur) *:?" + _NEXT_COLUMN,
+    r"|vendeur|leverancier|verkoper|fornitore|cedente(?: +prestatore)?|proveedor|emisor|vendedor) *:?" + _NEXT_COLUMN,
     re.IGNORECASE | re.MULTILINE,
 )
 _BUYER_CAPTION = re.compile(

@@ -39,6 +39,21 @@ def test_a_service_period_is_not_the_issue_date() -> None:
     assert extract_rules([Page(1, text)], DocKind.INVOICE)["issue_date"].value == "2026-03-03"
 
 
+# Supply dates and "pay by" verbs, captioned before the issue date (a generic "Date" label reads both)
+SUPPLY_AND_PAY_BY = [
+    "INVOICE\nDate of supply: 04/03/2026\nDate: 09/03/2026",
+    "FACTURE\nDate de fourniture : 04/03/2026\nÀ payer avant le 08/04/2026\nDate : 09/03/2026",
+    "FACTUUR\nTe betalen voor 08-04-2026\nDatum 09-03-2026",
+    "FATTURA\nData di fornitura 04/03/2026\nDa pagare entro 08/04/2026\nData 09/03/2026",
+    "FACTURA\nFecha de suministro: 04-03-2026\nPagar antes de: 08-04-2026\nFecha: 09-03-2026",
+]
+
+
+@pytest.mark.parametrize("text", SUPPLY_AND_PAY_BY)
+def test_supply_dates_and_pay_by_dates_are_not_the_issue_date(text: str) -> None:
+    assert extract_rules([Page(1, text)], DocKind.INVOICE)["issue_date"].value == "2026-03-09"
+
+
 CORRECTIONS = [
     "Rechnungskorrektur Nr. RK-2026-17\nKorrektur zu Rechnung Nr. RE-2026-05 vom 02.02.2026",
     "Credit note no. CN-2026-17\nThis credit note corrects invoice no. INV-2026-05",
@@ -100,3 +115,17 @@ def test_credit_note_totals_stay_negative(text: str) -> None:
     fields = extract_rules([Page(1, text)], DocKind.INVOICE)
     totals = (fields["net_total"].value, fields["tax_total"].value, fields["grand_total"].value)
     assert totals == ("-1218.48", "-243.70", "-1462.18")
+
+
+SELLER_CAPTIONS = {  # the seller's block under its caption, after the title line; the buyer's further down
+    "nl": "FACTUUR\nLeverancier\nDrukkerij Van Aalst\nKerkstraat 12\n3511 LK Utrecht\nKlant\nBakkerij Jansen",
+    "it": "FATTURA\nFornitore\nTipografia Bianchi\nVia Roma 4\n20121 Milano\nCliente\nForno Rossi",
+    "es": "FACTURA\nProveedor:\nImprenta Ruiz\nCalle Mayor 8\n28013 Madrid\nCliente\nPanadería López",
+}
+
+
+@pytest.mark.parametrize("language", sorted(SELLER_CAPTIONS))
+def test_a_seller_caption_names_the_seller_not_itself(language: str) -> None:
+    """Dutch, Italian and Spanish seller captions as the German, English and French ones: the name under it."""
+    fields = extract_rules([Page(1, SELLER_CAPTIONS[language])], DocKind.INVOICE)
+    assert fields["seller_name"].value == SELLER_CAPTIONS[language].split("\n")[2]
