@@ -95,7 +95,6 @@ def _processed_by_appliance(settings: Settings, files: list[Path], *, wait: bool
     process imports neither Prefect nor the models. A batch the appliance could not finish raises FlowError.
     """
     from flows.handoff import MAX_FILES, handing_over
-    from flows.outbox import outbox_path
     from flows.standalone import progress, staged
 
     if not files or len(files) > MAX_FILES:
@@ -106,6 +105,8 @@ def _processed_by_appliance(settings: Settings, files: list[Path], *, wait: bool
         typer.echo(f"handing {len(files)} files to the running appliance (docval up)", err=True)
         with staged(files, settings.work_dir, move=move) as inputs:
             handed = hand(inputs, wait)
+        from flows.outbox import outbox_path  # while the appliance works: it imports DuckDB and the domain models
+
         if not wait:
             typer.echo(
                 f"claimed {len(handed.docs)} documents; the running appliance processes them now, "
