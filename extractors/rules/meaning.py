@@ -5,7 +5,7 @@ which also head the delivery date, the order date or the number of the
 invoice a correction refers to. Instead of tuning each label, a candidate is
 judged by the words just before it on its line (or, for a value that starts
 its line, the caption on the line above), in EN/DE/FR/NL/IT/ES: a date whose
-caption speaks of delivery, service, a period, an order or payment is not the
+caption speaks of delivery or supply, service, a period, an order or payment is not the
 issue date; a number introduced as the one a correction or credit note
 refers to, or as the buyer's routing reference (Leitweg-ID, buyer reference,
 Chorus Pro service code, SdI recipient code, DIR3 unit), is not this

@@ -32,7 +32,9 @@ def test_claim_is_idempotent_and_duplicates_are_found(settings: Settings) -> Non
 
 @hypothesis_settings(deadline=None, max_examples=40)  # two DuckDB files per example
 @given(batches=st.lists(st.lists(st.sampled_from("abcdef"), max_size=6), min_size=1, max_size=4))
-def test_claims_in_one_statement_are_claims_one_by_one(tmp_path_factory: pytest.TempPathFactory, batches) -> None:
+def test_claims_in_one_statement_are_claims_one_by_one(
+    tmp_path_factory: pytest.TempPathFactory, batches: list[list[str]]
+) -> None:
     """A batch claimed at once inserts exactly what claiming its documents one by one would, first claim kept."""
     folder = tmp_path_factory.mktemp("store")
     together, alone = DocumentStore(folder / "together.duckdb"), DocumentStore(folder / "alone.duckdb")
