@@ -30,7 +30,7 @@ def test_claim_is_idempotent_and_duplicates_are_found(settings: Settings) -> Non
     assert [r.doc for r in store.all()] == [DOC_A, DOC_B]
 
 
-@hypothesis_settings(deadline=None, max_examples=40)  # two DuckDB files per example
+@hypothesis_settings(deadline=None, max_examples=12)  # two new DuckDB files per example, ~0.2 s
 @given(batches=st.lists(st.lists(st.sampled_from("abcdef"), max_size=6), min_size=1, max_size=4))
 def test_claims_in_one_statement_are_claims_one_by_one(
     tmp_path_factory: pytest.TempPathFactory, batches: list[list[str]]
