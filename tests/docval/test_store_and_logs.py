@@ -35,13 +35,17 @@ def test_claim_is_idempotent_and_duplicates_are_found(settings: Settings) -> Non
 def test_claims_in_one_statement_are_claims_one_by_one(
     tmp_path_factory: pytest.TempPathFactory, batches: list[list[str]]
 ) -> None:
-    """A batch claimed at once inserts exactly what claiming its documents one by one would, first claim kept."""
+    """A batch claimed at once inserts exactly what claiming its documents one by one would, in the same order."""
     folder = tmp_path_factory.mktemp("store")
     together, alone = DocumentStore(folder / "together.duckdb"), DocumentStore(folder / "alone.duckdb")
     for batch in batches:
         claims = [(letter * 64, f"src-{letter}-{index}") for index, letter in enumerate(batch)]
         inserted = together.claim_many(claims)
         assert inserted == {doc for doc, source in claims if alone.claim(doc, source)}
+        # in claim order, each a time of its own: the earlier of two equal invoices is the original, not both
+        new = list(dict.fromkeys(doc for doc, _ in claims if doc in inserted))
+        times = [together.get(doc).claimed_at for doc in new]
+        assert times == sorted(set(times))
     assert [(r.doc, r.source_hash) for r in together.all()] == [(r.doc, r.source_hash) for r in alone.all()]
     assert together.claim_many([]) == set()
 

@@ -76,18 +76,23 @@ def test_sample_inbox_raises_exactly_the_expected_findings(tmp_path: Path) -> No
     assert checked == 14
 
 
-def test_duplicate_is_the_later_document_even_when_the_first_is_revalidated(tmp_path: Path) -> None:
+@pytest.mark.parametrize("claimed", ["one by one", "in one statement"])
+def test_duplicate_is_the_later_document_even_when_the_first_is_revalidated(tmp_path: Path, claimed: str) -> None:
+    """Also when both were claimed in one batch (``claim_many``): the earlier claim is the original, not both."""
     store = DocumentStore(tmp_path / "store.duckdb")
     hasher = KeyedHasher(b"k" * 32)
     invoice = _extraction(DocKind.INVOICE, {"invoice_number": "INV 7", "seller_vat_id": "DE136695976"})
-    first, second = "a" * 64, "b" * 64
+    first, second = "b" * 64, "a" * 64  # the later claim sorts first by id
 
     def codes(doc: str) -> set[str]:
         found = validate(invoice, doc=doc, store=store, hasher=hasher, settings=LIMITS, today=TODAY)
         return {f.code for f in found}
 
-    store.claim(first, first)
-    store.claim(second, second)
+    if claimed == "one by one":
+        store.claim(first, first)
+        store.claim(second, second)
+    else:
+        store.claim_many([(first, first), (second, second)])
     assert "DUPLICATE" not in codes(first)
     assert "DUPLICATE" in codes(second)
     assert "DUPLICATE" not in codes(first)  # re-validated after a restart: still the original
