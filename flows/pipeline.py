@@ -82,21 +82,17 @@ def record_claims(ctx: Context, claims: list[Claimed], *, duplicates: list[Claim
     Each entry's actor is the file's maker (``flows.makers``): the person the not-the-maker rule refuses.
     """
     drafts = []
-    ctx.store.claim_many([(claimed.doc, ctx.kit.hasher(claimed.source, purpose="source")) for claimed in claims])
+    sources = [ctx.kit.hasher(claimed.source, purpose="source") for claimed in claims]  # keyed: no name in clear
+    ctx.store.claim_many([(claimed.doc, source) for claimed, source in zip(claims, sources, strict=True)])
     enrolled = enrolled_people(ctx.settings) if claims or duplicates else frozenset()
 
     def maker(claimed: Claimed) -> str:
         facts = FileFacts(folder=claimed.folder, owner=claimed.owner)
         return maker_of(facts, enrolled=enrolled, os_makers=ctx.policy.os_makers)
 
-    for claimed in claims:
+    for claimed, source in zip(claims, sources, strict=True):
         drafts.append(
-            Draft(
-                EntryKind.CLAIMED,
-                claimed.doc,
-                maker(claimed),
-                ClaimedPayload(source_hash=ctx.kit.hasher(claimed.source, purpose="source"), size=claimed.size),
-            )
+            Draft(EntryKind.CLAIMED, claimed.doc, maker(claimed), ClaimedPayload(source_hash=source, size=claimed.size))
         )
     drafts += [
         Draft(EntryKind.DUPLICATE, dup.doc, maker(dup), DuplicatePayload(of_doc=dup.doc, reason="same_bytes"))
