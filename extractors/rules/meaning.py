@@ -27,13 +27,13 @@ _LEADER = re.compile(r"[ \t]*\.{3,}[ .\t]*$")  # a dotted leader between a capti
 _DATE_LIKE = re.compile(r"\d{1,4}[./\-]\d{1,2}[./\-]\d{2,4}")
 
 # Dates that are not the issue date: delivery or supply / service / period / order / due / payment (nouns and the
-# verbs of 'pay by': payer, betalen, pagare, pagar) / validity / print dates.
+# verbs of 'pay by': payer, betalen, pagar, which also reads Italian 'pagare') / validity / print dates.
 _OTHER_DATE = re.compile(
     r"liefer|leistung|zeitraum|bestell|auftrag|fällig|zahl(?:bar|ung)|gültig|druck|versand"
     r"|deliver|suppl(?:y|ied)|shipp?(?:ing|ed|ment)?\b|dispatch|service|period|order|due\b|payment|pay +by|valid"
     r"|printed|livraison|fourniture|expédi|prestation|période|commande|échéance|paiement|payer|valable"
     r"|levering|geleverd|bestel|verval|betaal|betalen|periode"
-    r"|consegna|fornitura|spedizion|prestazion|periodo|ordine|scadenza|pagamento|pagare"
+    r"|consegna|fornitura|spedizion|prestazion|periodo|ordine|scadenza|pagamento"
     r"|entrega|suministr|envío|prestación|pedido|vencimiento|pago|pagar",
     re.IGNORECASE,
 )
