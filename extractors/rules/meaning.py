@@ -23,6 +23,7 @@ __all__ = ["caption", "issue_dates", "own_numbers"]
 
 _REACH = 48  # characters before a value that can still be its caption
 _COLUMN_GAP = re.compile(r" {3,}|\t")
+_COLUMN_SLACK = 2  # characters a header may stand off its value's columns
 _LEADER = re.compile(r"[ \t]*\.{3,}[ .\t]*$")  # a dotted leader between a caption and its value
 _DATE_LIKE = re.compile(r"\d{1,4}[./\-]\d{1,2}[./\-]\d{2,4}")
 
@@ -53,18 +54,41 @@ _REFERENCE = re.compile(
 
 def caption(page: PageLike, span: tuple[int, int]) -> str:
     """The text that can caption the value at ``span``: the words before it on its line since the last column gap
-    or date, or the previous line when the value starts its own line."""
+    or date, and, where the value starts a column (its line, or after a gap or a date), the words above it.
+
+    The gap between a caption and its value is no column boundary and does not count against ``_REACH``: a layout
+    view pads 'Delivery date:' with forty blanks before its value, and a reach counted over the blanks saw only
+    'ry date:', so the delivery date passed for the issue date under the generic label 'date'.
+
+    Above a value that starts a column only the words over its own columns count (``_header``): a layout view
+    prints a header row 'Datum   Rechnungs-Nr.   Fälligkeitsdatum' over its values, and the whole line's tail
+    named the due date as the caption of every value under it, the issue date too."""
     text = page.text
     line_start = text.rfind("\n", 0, span[0]) + 1
     leader = _LEADER.search(text, line_start, span[0])  # 'Ausweisnummer ........ T22000129': the caption is before
-    end = leader.start() if leader else span[0]
-    before = text[max(line_start, end - _REACH) : end]
-    if not before.strip():
-        previous_start = text.rfind("\n", 0, max(line_start - 1, 0)) + 1
-        before = text[previous_start : max(line_start - 1, previous_start)][-_REACH:]
-    stripped = before.rstrip()  # a gap between the caption and its value is no column boundary
-    cuts = [match.end() for pattern in (_COLUMN_GAP, _DATE_LIKE) for match in pattern.finditer(stripped)]
-    return stripped[max(cuts, default=0) :]
+    head = text[line_start : leader.start() if leader else span[0]]
+    before = head.rstrip()[-_REACH:]
+    cuts = [match.end() for pattern in (_COLUMN_GAP, _DATE_LIKE) for match in pattern.finditer(before)]
+    own = before[max(cuts, default=0) :].strip()
+    if any(c.isalpha() for c in own) and not _COLUMN_GAP.search(head[len(head.rstrip()) :]):
+        return own  # the value follows its caption on the line
+    return " ".join(part for part in (own, _header(text, line_start, span)) if part)
+
+
+def _header(text: str, line_start: int, span: tuple[int, int]) -> str:
+    """The column segments of the line above ``span`` that overlap the value's columns, dates cut away (a layout
+    view's header row); the whole line where it has no column gaps (a plain reading's caption line)."""
+    if line_start == 0:
+        return ""
+    above_start = text.rfind("\n", 0, line_start - 1) + 1
+    above = text[above_start : line_start - 1]
+    left, right = span[0] - line_start - _COLUMN_SLACK, span[1] - line_start + _COLUMN_SLACK
+    bounds = [0, *(position for match in _COLUMN_GAP.finditer(above) for position in match.span()), len(above)]
+    segments = [(bounds[i], bounds[i + 1]) for i in range(0, len(bounds), 2)]
+    over = [above[a:b] for a, b in segments if len(segments) == 1 or (a < right and b > left)]
+    words = " ".join(part.strip() for part in over).strip()[-_REACH:]
+    cuts = [match.end() for match in _DATE_LIKE.finditer(words)]
+    return words[max(cuts, default=0) :].strip()
 
 
 def _page(pages: Sequence[PageLike], number: int) -> PageLike | None:

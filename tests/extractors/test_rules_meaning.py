@@ -54,6 +54,38 @@ def test_supply_dates_and_pay_by_dates_are_not_the_issue_date(text: str) -> None
     assert extract_rules([Page(1, text)], DocKind.INVOICE)["issue_date"].value == "2026-03-09"
 
 
+def _columns(*rows: tuple[str, ...], width: int = 30) -> str:
+    """Rows of cells padded to fixed columns, as pypdf's layout view prints a table or a header row."""
+    return "\n".join("".join(cell.ljust(width) for cell in row).rstrip() for row in rows)
+
+
+# Layout views: a caption padded far from its value on the line, and header rows over their values
+LAYOUT_VIEWS = [
+    "INVOICE\n" + _columns(("Delivery date:", "", "04/03/2026"), ("Date:", "", "09/03/2026")),
+    "RECHNUNG\n" + _columns(("Ihre Bestellung vom:", "", "02.03.2026"), ("Datum:", "", "09.03.2026")),
+    "RECHNUNG\n"
+    + _columns(
+        ("Datum", "Rechnungs-Nr.", "Fälligkeitsdatum", "Leistungsdatum"),
+        ("09.03.2026", "7056116", "08.04.2026", "04.03.2026"),
+    ),
+    "RECHNUNG\n"
+    + _columns(
+        ("Rechnungs-Nr.", "Leistungszeitraum", "Kd.-Nr.", "Datum"),
+        ("FA-4357011", "01.03.2026 - 04.03.2026", "191619", "09.03.2026"),
+    ),
+    "FACTURE\n"
+    + _columns(
+        ("Facture n°", "Date", "Date de livraison", "Échéance"), ("RE2723870", "09/03/2026", "04/03/2026", "08/04/2026")
+    ),
+]
+
+
+@pytest.mark.parametrize("text", LAYOUT_VIEWS)
+def test_layout_views_keep_the_issue_date_apart_from_the_others(text: str) -> None:
+    """A wide gap is no caption of its own, and a header row captions only the value under it."""
+    assert extract_rules([Page(1, text)], DocKind.INVOICE)["issue_date"].value == "2026-03-09"
+
+
 CORRECTIONS = [
     "Rechnungskorrektur Nr. RK-2026-17\nKorrektur zu Rechnung Nr. RE-2026-05 vom 02.02.2026",
     "Credit note no. CN-2026-17\nThis credit note corrects invoice no. INV-2026-05",
