@@ -29,7 +29,7 @@ from extractors.normalize import (
 from extractors.rules.base import Candidate, LabelRecognizer, PageLike, best, writes_month_first
 from extractors.rules.lines import extract_line_items
 from extractors.rules.meaning import issue_dates, own_numbers
-from extractors.rules.parties import buyer_blocks, buyer_name, seller_address, seller_name
+from extractors.rules.parties import buyer_blocks, buyer_name, party_blocks, seller_address, seller_name
 from extractors.rules.totals import totals
 
 __all__ = ["extract_invoice"]
@@ -75,6 +75,10 @@ _INVOICE_NUMBER = LabelRecognizer(
     _NUMBER,
     _number,
 )
+# The bare word as the caption of its line ('Número: 4459872' under the title 'Factura'): the invoice's number,
+# unless it stands in a party's block (``_outside_parties``). A qualified number ('Customer number:', 'Número de
+# pedido:') is not this one.
+_BARE_NUMBER = replace(_INVOICE_NUMBER, labels={r"^ *(?:number|nummer|numéro|numero|número)(?= *:)": 0.75})
 _ISSUE_DATE = LabelRecognizer(
     "issue_date",
     {
@@ -128,7 +132,11 @@ def extract_invoice(pages: Sequence[PageLike]) -> dict[str, Candidate]:
     """Rules-tier candidates for the invoice fields this tier knows how to find."""
     dates = partial(_iso_date, month_first=writes_month_first(pages))
     found: dict[str, Candidate | None] = {
-        "invoice_number": best(own_numbers(pages, _INVOICE_NUMBER.candidates(pages))),
+        "invoice_number": best(
+            own_numbers(
+                pages, _INVOICE_NUMBER.candidates(pages) + _outside_parties(pages, _BARE_NUMBER.candidates(pages))
+            )
+        ),
         "issue_date": best(issue_dates(pages, replace(_ISSUE_DATE, normalize=dates).candidates(pages)))
         or _first_date(pages, dates),
         "due_date": replace(_DUE_DATE, normalize=dates).find(pages),
@@ -143,6 +151,12 @@ def extract_invoice(pages: Sequence[PageLike]) -> dict[str, Candidate]:
     }
     found.update(totals(pages))
     return {name: candidate for name, candidate in found.items() if candidate is not None}
+
+
+def _outside_parties(pages: Sequence[PageLike], candidates: list[Candidate]) -> list[Candidate]:
+    """The candidates that do not stand in a block under a party's caption (``party_blocks``)."""
+    blocks = {page.number: party_blocks(page.text) for page in pages}
+    return [c for c in candidates if not any(a <= c.span[0] < b for a, b in blocks.get(c.page, ()))]
 
 
 def _first_date(pages: Sequence[PageLike], dates: Callable[[str], str | None]) -> Candidate | None:

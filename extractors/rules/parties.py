@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from extractors.rules.base import Candidate, PageLike
 
-__all__ = ["buyer_blocks", "buyer_name", "seller_address", "seller_name"]
+__all__ = ["buyer_blocks", "buyer_name", "party_blocks", "seller_address", "seller_name"]
 
 _MAX_ADDRESS_LINES = 4
 _PARTY_BLOCK_LINES = 8
@@ -40,6 +40,11 @@ _BUYER_CAPTION = re.compile(
 # Goods usually go to the buyer: a weaker hint than a billing caption.
 _DELIVERY_CAPTION = re.compile(
     r"^ *(?:adresse +de +livraison|lieferanschrift|ship +to|delivery +address|afleveradres) *:?" + _NEXT_COLUMN,
+    re.IGNORECASE | re.MULTILINE,
+)
+_OTHER_PARTY_CAPTION = re.compile(  # EN 16931's payee (BG-10), tax representative (BG-11), deliver-to (BG-13)
+    r"^ *(?:abweichende[rs]? +)?(?:zahlungs|waren)?empfänger|^ *steuerbevollmächtigter\b[^\n]*"
+    r"|^ *(?:payee|tax +representative|deliver +to|consignee)\b[^\n]*",
     re.IGNORECASE | re.MULTILINE,
 )
 # The address window of a letter: after the sender's one-line return address or a salutation comes the addressee.
@@ -74,6 +79,14 @@ def buyer_blocks(text: str) -> list[tuple[int, int]]:
     return _blocks_under(text, _BUYER_CAPTION)
 
 
+def party_blocks(text: str) -> list[tuple[int, int]]:
+    """Spans of the blocks under the captions of an EN 16931 party (seller, buyer, deliver-to, payee, the seller's
+    tax representative) on one page's text: a bare 'Nummer:' there is that party's number ('Verkäufer' / 'Nummer:
+    549910' in FeRD's ZUGFeRD samples), not the invoice's."""
+    captions = (_SELLER_CAPTION, _BUYER_CAPTION, _DELIVERY_CAPTION, _OTHER_PARTY_CAPTION)
+    return [block for caption in captions for block in _blocks_under(text, caption)]
+
+
 def _blocks_under(text: str, caption: re.Pattern[str]) -> list[tuple[int, int]]:
     """Spans of the few lines under each ``caption`` (a party's address block), ending early at a seller caption."""
     blocks = []
@@ -81,7 +94,10 @@ def _blocks_under(text: str, caption: re.Pattern[str]) -> list[tuple[int, int]]:
         end = match.end()
         for _ in range(_PARTY_BLOCK_LINES):
             following = text.find("\n", end + 1)
-            if following < 0 or _SELLER_CAPTION.match(text, end + 1):
+            if _SELLER_CAPTION.match(text, end + 1):
+                break
+            if following < 0:
+                end = len(text)  # the page's last line belongs to the block too
                 break
             end = following
         blocks.append((match.start(), end))

@@ -149,6 +149,32 @@ def test_credit_note_totals_stay_negative(text: str) -> None:
     assert totals == ("-1218.48", "-243.70", "-1462.18")
 
 
+# A bare "Number:" caption under the title, after a customer number; and one in a party's block, which is not ours
+BARE_NUMBERS = [
+    "INVOICE\nCustomer number: 131431\nNumber: F1382258",
+    "FACTURA\nCliente\nVargas & Asociados S.A.T.\nNúmero: F1382258\nFecha: 2025-10-06",
+    "FATTURA\nCodice cliente: 131431\nNumero: F1382258\nData: 2025-05-07",
+    "FACTURE\nNuméro : F1382258\nDate : 06/10/2025",
+]
+
+
+@pytest.mark.parametrize("text", BARE_NUMBERS)
+def test_a_bare_number_caption_reads_the_invoice_number(text: str) -> None:
+    assert extract_rules([Page(1, text)], DocKind.INVOICE)["invoice_number"].value == "F1382258"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "INVOICE\nSupplier:\nNumber: 549910\nSupplies Ltd\nBill to:\nNumber: 75969815\nCustomer Inc",
+        # FeRD's samples print a bare 'Nummer' under every party, captioned or not
+        "Rechnung\nVerkäufer\nNummer: 549910\nAbweichender Zahlungsempfänger\nNummer: 4711",
+    ],
+)
+def test_a_bare_number_in_a_party_block_is_the_partys(text: str) -> None:
+    assert "invoice_number" not in extract_rules([Page(1, text)], DocKind.INVOICE)
+
+
 SELLER_CAPTIONS = {  # the seller's block under its caption, after the title line; the buyer's further down
     "nl": "FACTUUR\nLeverancier\nDrukkerij Van Aalst\nKerkstraat 12\n3511 LK Utrecht\nKlant\nBakkerij Jansen",
     "it": "FATTURA\nFornitore\nTipografia Bianchi\nVia Roma 4\n20121 Milano\nCliente\nForno Rossi",
