@@ -31,10 +31,17 @@ _SELLER_CAPTION = re.compile(
     r"|vendeur|leverancier|verkoper|fornitore|cedente(?: +prestatore)?|proveedor|emisor|vendedor) *:?" + _NEXT_COLUMN,
     re.IGNORECASE | re.MULTILINE,
 )
-_BUYER_CAPTION = re.compile(
-    r"^ *(?:käufer(?:/leistungsempfänger)?|rechnungsempfänger|leistungsempfänger|bill +to|invoice +to|sold +to"
-    r"|customer|client|buyer|acheteur|facturé +à|adresse +de +facturation|destinataire|factuuradres|adressat) *:?"
-    + _NEXT_COLUMN,
+_BILLING = (
+    r"käufer(?:/leistungsempfänger)?|rechnungsempfänger|leistungsempfänger|bill +to|invoice +to|sold +to"
+    r"|customer|client|buyer|acheteur|facturé +à|adresse +de +facturation|destinataire|factuuradres|adressat"
+)
+_BUYER_CAPTION = re.compile(r"^ *(?:" + _BILLING + r") *:?" + _NEXT_COLUMN, re.IGNORECASE | re.MULTILINE)
+# The buyer's captions in all six label languages, read for the buyer's name only. The letterhead guess and the
+# buyer's blocks keep ``_BUYER_CAPTION``: a letterhead cut at 'Cliente' took the title line or a date's caption for
+# the seller's name (seller names 144 -> 309 wrong on the training corpus; benchmarks/README.md, session 15).
+_BUYER_NAME_CAPTION = re.compile(
+    r"^ *(?:" + _BILLING + r"|kunde|klant|factuur +aan|cliente|spett\.? *le|cessionario(?: +committente)?"
+    r"|committente|destinatario|facturar +a) *:?" + _NEXT_COLUMN,
     re.IGNORECASE | re.MULTILINE,
 )
 # Goods usually go to the buyer: a weaker hint than a billing caption.
@@ -68,7 +75,7 @@ def seller_name(pages: Sequence[PageLike]) -> Candidate | None:
 def buyer_name(pages: Sequence[PageLike]) -> Candidate | None:
     """Under a billing caption; else under a delivery caption; else in the letter's address window."""
     return (
-        _name_under(pages, _BUYER_CAPTION, 0.8)
+        _name_under(pages, _BUYER_NAME_CAPTION, 0.8)
         or _name_under(pages, _DELIVERY_CAPTION, 0.6)
         or _name_under(pages, _ADDRESS_WINDOW, 0.6)
     )

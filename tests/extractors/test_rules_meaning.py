@@ -187,3 +187,25 @@ def test_a_seller_caption_names_the_seller_not_itself(language: str) -> None:
     """Dutch, Italian and Spanish seller captions as the German, English and French ones: the name under it."""
     fields = extract_rules([Page(1, SELLER_CAPTIONS[language])], DocKind.INVOICE)
     assert fields["seller_name"].value == SELLER_CAPTIONS[language].split("\n")[2]
+
+
+@pytest.mark.parametrize("language", sorted(SELLER_CAPTIONS))
+def test_a_buyer_caption_names_the_buyer(language: str) -> None:
+    """'Klant', 'Cliente' head the buyer's block in Dutch, Italian and Spanish as 'Bill to' does in English."""
+    fields = extract_rules([Page(1, SELLER_CAPTIONS[language])], DocKind.INVOICE)
+    assert fields["buyer_name"].value == SELLER_CAPTIONS[language].split("\n")[-1]
+
+
+# A letterhead, then the buyer under a caption only the buyer's name reads: the letterhead still names the seller
+LETTERHEADS = [
+    "RECHNUNG\nDowerg Cichorius GmbH\nRädelstraße 8\n67931 Freudenstadt\nKunde:\nPohl Eigenwillig GbR\nRing 5",
+    "FATTURA\nInnocenti S.r.l.\nIncrocio Luna, 72\n13887 San Staglieno\nSpett.le\nVezzali Group\nContrada 90",
+    "FACTURA\nSilvio Aguilar S.A.\nAvenida Español 998\n15881 Ciudad\nFacturar a:\nGuzman y Montenegro\nPasaje 657",
+]
+
+
+@pytest.mark.parametrize("text", LETTERHEADS)
+def test_a_buyer_caption_leaves_the_letterhead_to_the_seller(text: str) -> None:
+    lines = text.split("\n")
+    fields = extract_rules([Page(1, text)], DocKind.INVOICE)
+    assert (fields["seller_name"].value, fields["buyer_name"].value) == (lines[1], lines[5])
