@@ -67,12 +67,17 @@ def caption(page: PageLike, span: tuple[int, int]) -> str:
     line_start = text.rfind("\n", 0, span[0]) + 1
     leader = _LEADER.search(text, line_start, span[0])  # 'Ausweisnummer ........ T22000129': the caption is before
     head = text[line_start : leader.start() if leader else span[0]]
-    before = head.rstrip()[-_REACH:]
-    cuts = [match.end() for pattern in (_COLUMN_GAP, _DATE_LIKE) for match in pattern.finditer(before)]
-    own = before[max(cuts, default=0) :].strip()
-    if any(c.isalpha() for c in own) and not _COLUMN_GAP.search(head[len(head.rstrip()) :]):
+    before = head.rstrip()
+    own = _since_last(before[-_REACH:], _COLUMN_GAP, _DATE_LIKE)
+    if any(c.isalpha() for c in own) and not _COLUMN_GAP.search(head[len(before) :]):
         return own  # the value follows its caption on the line
     return " ".join(part for part in (own, _header(text, line_start, span)) if part)
+
+
+def _since_last(text: str, *boundaries: re.Pattern[str]) -> str:
+    """``text`` after the last match of any of ``boundaries`` (a column gap, a date), stripped."""
+    cuts = [match.end() for pattern in boundaries for match in pattern.finditer(text)]
+    return text[max(cuts, default=0) :].strip()
 
 
 def _header(text: str, line_start: int, span: tuple[int, int]) -> str:
@@ -86,9 +91,7 @@ def _header(text: str, line_start: int, span: tuple[int, int]) -> str:
     bounds = [0, *(position for match in _COLUMN_GAP.finditer(above) for position in match.span()), len(above)]
     segments = [(bounds[i], bounds[i + 1]) for i in range(0, len(bounds), 2)]
     over = [above[a:b] for a, b in segments if len(segments) == 1 or (a < right and b > left)]
-    words = " ".join(part.strip() for part in over).strip()[-_REACH:]
-    cuts = [match.end() for match in _DATE_LIKE.finditer(words)]
-    return words[max(cuts, default=0) :].strip()
+    return _since_last(" ".join(part.strip() for part in over).strip()[-_REACH:], _DATE_LIKE)
 
 
 def _page(pages: Sequence[PageLike], number: int) -> PageLike | None:
