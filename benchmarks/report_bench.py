@@ -77,13 +77,13 @@ def bench(documents: int, work: Path, full_verify: bool, shards: int = 0) -> dic
     root = Ledger.open(settings)
     ledgers = _ledgers(settings, shards)
     started = time.perf_counter()
-    populate_ledgers(ledgers, documents, start=datetime.now(UTC), root=root if shards else None)
+    first = datetime.now(UTC)  # the period runs from here to the report: populating may cross midnight
+    populate_ledgers(ledgers, documents, start=first, root=root if shards else None)
     if shards:
         assert not anchor_shards(settings).refused
         ledgers = [root, *ledgers]
     populate_s = time.perf_counter() - started
     size = sum(ledger.size() for ledger in ledgers)
-    today = datetime.now(UTC).date()
 
     started = time.perf_counter()
     for number, ledger in enumerate(ledgers):
@@ -91,7 +91,8 @@ def bench(documents: int, work: Path, full_verify: bool, shards: int = 0) -> dic
     export_s = time.perf_counter() - started
 
     started, cpu_started = time.perf_counter(), time.process_time()
-    files = generate_report(settings, Period.from_dates(today, today), work / "out", bundle=True)
+    period = Period.from_dates(first.date(), datetime.now(UTC).date())
+    files = generate_report(settings, period, work / "out", bundle=True)
     report_s, report_cpu_s = time.perf_counter() - started, time.process_time() - cpu_started
     assert files.complete and files.bundle is not None and files.zip is not None
 

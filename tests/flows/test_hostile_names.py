@@ -87,10 +87,11 @@ def test_names_with_escapes_and_personal_data_are_escaped_and_masked_everywhere(
     names[LONG_NAME] = "invoice-003-bad-iban.pdf"
     docs = {name: _copy(samples, sample, batch / name) for name, sample in names.items()}
 
+    first = datetime.now(UTC).strftime("%Y-%m-%d")  # before the run: it may cross midnight
     run = docval("process", str(batch), "--wait")
     pending = docval("pending")
-    day = datetime.now(UTC).strftime("%Y-%m-%d")
-    report = docval("report", "--from", day, "--to", day, "--out", str(tmp_path / "report"))
+    last = datetime.now(UTC).strftime("%Y-%m-%d")
+    report = docval("report", "--from", first, "--to", last, "--out", str(tmp_path / "report"))
 
     assert run.returncode == 0, run.stdout + run.stderr
     assert pending.returncode == 0, pending.stdout + pending.stderr

@@ -37,9 +37,10 @@ def test_a_real_run_leaves_nothing_others_can_reach(
         shutil.copy(samples / name, batch / name)
         (batch / name).chmod(0o644)  # what a user's upload usually is
 
+    first = datetime.now(UTC).strftime("%Y-%m-%d")  # before the run: it may cross midnight
     run = docval("process", str(batch), "--wait")
-    day = datetime.now(UTC).strftime("%Y-%m-%d")
-    report = docval("report", "--from", day, "--to", day, "--bundle")
+    last = datetime.now(UTC).strftime("%Y-%m-%d")
+    report = docval("report", "--from", first, "--to", last, "--bundle")
 
     assert run.returncode == 0, run.stdout + run.stderr
     assert report.returncode == 0, report.stdout + report.stderr

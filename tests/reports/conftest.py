@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from reporthelpers import REPO_ROOT, Built, make_ledger, today_period
+from reporthelpers import REPO_ROOT, Built, make_ledger, run_period
 
 from docval.settings import Settings
 from ledger import Ledger, init_keys
@@ -22,7 +22,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     root = tmp_path_factory.mktemp("built")
     settings, ledger = make_ledger(root / "var")
     out = root / "out"
-    files = generate_report(settings, today_period(), out, bundle=True)
+    files = generate_report(settings, run_period(), out, bundle=True)
     return Built(settings, ledger, files, out)
 
 

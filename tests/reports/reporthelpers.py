@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +27,20 @@ def make_ledger(data_dir: Path, documents: int = DOCUMENTS) -> tuple[Settings, L
     return settings, ledger
 
 
-def today_period() -> Period:
-    """The ledger stamps entries with the time of appending, so synthetic documents are claimed today."""
-    today = datetime.now(UTC).date()
-    return Period.from_dates(today, today)
+_RUN_STARTED = datetime.now(UTC)
+
+
+def run_period() -> Period:
+    """The days this test run has lasted: the ledger stamps entries when they are appended.
+
+    Not just today: a run that crosses midnight UTC appends yesterday and reports today.
+    """
+    return Period.from_dates(_RUN_STARTED.date(), datetime.now(UTC).date())
+
+
+def period_args(period: Period) -> tuple[str, ...]:
+    """``--from`` and ``--to`` for ``period``, as a person types them (inclusive calendar days)."""
+    return ("--from", period.start.date().isoformat(), "--to", (period.end - timedelta(days=1)).date().isoformat())
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from reporthelpers import Built, make_ledger, today_period
+from reporthelpers import Built, make_ledger, run_period
 
 from ledger import EntryDraft
 from reports import generate_report
@@ -149,7 +149,7 @@ def test_removed_proof_is_caught(bundle_copy: Path) -> None:
 
 
 def test_zip_is_deterministic_and_holds_the_bundle(built: Built, tmp_path: Path) -> None:
-    again = generate_report(built.settings, today_period(), tmp_path / "again", bundle=True)
+    again = generate_report(built.settings, run_period(), tmp_path / "again", bundle=True)
     assert again.zip is not None and built.files.zip is not None
     assert again.zip.read_bytes() == built.files.zip.read_bytes()
     assert again.zip_sha256 == hashlib.sha256(again.zip.read_bytes()).hexdigest()
@@ -161,11 +161,11 @@ def test_zip_is_deterministic_and_holds_the_bundle(built: Built, tmp_path: Path)
 
 def test_a_rerun_into_the_same_folder_drops_the_earlier_bundle(built: Built, tmp_path: Path) -> None:
     out = tmp_path / "rerun"
-    generate_report(built.settings, today_period(), out, bundle=True)
+    generate_report(built.settings, run_period(), out, bundle=True)
     (out / "bundle" / "consistency.proof").write_text("from an earlier run with --previous-checkpoint\n")
     (out / "bundle" / "proofs" / ("0" * 64)).mkdir()
     (out / "bundle" / "proofs" / ("0" * 64) / "0.proof").write_text("a document of an earlier period\n")
-    rerun = generate_report(built.settings, today_period(), out, bundle=True)
+    rerun = generate_report(built.settings, run_period(), out, bundle=True)
     assert rerun.zip is not None and built.files.zip is not None
     assert rerun.zip.read_bytes() == built.files.zip.read_bytes()
 
@@ -176,7 +176,7 @@ def test_consistency_proof_from_a_previous_checkpoint(tmp_path: Path) -> None:
     previous.write_text(ledger.latest_checkpoint())
     ledger.append_many([EntryDraft("note", None, "operator", {"text": "more work"})] * 5)
     ledger.checkpoint()
-    files = generate_report(settings, today_period(), tmp_path / "out", bundle=True, previous_checkpoint=previous)
+    files = generate_report(settings, run_period(), tmp_path / "out", bundle=True, previous_checkpoint=previous)
     assert files.bundle is not None
     result = run_verify(Path(sys.executable), files.bundle)
     assert "PASS consistency: earlier checkpoint of size" in result.stdout, result.stdout
@@ -192,7 +192,7 @@ def test_an_incomplete_ledger_is_reported_and_fails_verification(tmp_path: Path)
     published = next(entry for entry in ledger.entries() if entry.kind == "doc.published")
     ledger.append("doc.rejected", doc=published.doc, actor="worker", data={"state": "rejected", "result_sha256": "0"})
     ledger.checkpoint()
-    files = generate_report(settings, today_period(), tmp_path / "out", bundle=True)
+    files = generate_report(settings, run_period(), tmp_path / "out", bundle=True)
     assert not files.complete
     html = files.html.read_text()
     assert "INCOMPLETE" in html and "conflicting 1" in html

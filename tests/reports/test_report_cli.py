@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from reporthelpers import REPO_ROOT, today_period
+from reporthelpers import REPO_ROOT, period_args, run_period
 
 from docval.domain import DocState
 from docval.settings import Settings
@@ -20,10 +20,10 @@ def docval(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_report_command_writes_report_and_bundle(settings: Settings, filled: Ledger) -> None:
-    day = today_period().start.date().isoformat()
-    result = docval("report", "--from", day, "--to", day, "--bundle")
+    period = run_period()
+    result = docval("report", *period_args(period), "--bundle")
     assert result.returncode == 0, result.stderr
-    out = settings.resolve(settings.reports.out_dir) / today_period().label
+    out = settings.resolve(settings.reports.out_dir) / period.label
     assert (out / "report.html").exists() and (out / "report.pdf").exists() and (out / "bundle.zip").exists()
     assert "completeness: COMPLETE" in result.stdout
 
@@ -47,7 +47,7 @@ def test_store_disagreeing_with_the_ledger_is_shown_as_a_failure(
         store.claim(doc, "h")
         store.update(doc, state=DocState.PUBLISHED)
     store.update(docs[0], state=DocState.REJECTED)
-    files = generate_report(settings, today_period(), tmp_path / "out")
+    files = generate_report(settings, run_period(), tmp_path / "out")
     assert not files.complete
     html = files.html.read_text()
     assert f"document {docs[0][:16]}: store says rejected, ledger says published" in html

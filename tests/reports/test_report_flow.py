@@ -12,7 +12,7 @@ from prefect import flow
 from prefect.client.orchestration import get_client
 from prefect.testing.utilities import prefect_test_harness
 from prefect.utilities.callables import parameter_schema
-from reporthelpers import today_period
+from reporthelpers import period_args, run_period
 
 from docval.events import EntryKind, ReportGeneratedPayload
 from docval.settings import Settings
@@ -33,9 +33,9 @@ def _artifacts(key_prefix: str) -> list:
 
 
 def test_report_flow_writes_report_records_its_hash_and_links_it(settings: Settings, filled: Ledger) -> None:
-    period = today_period()
-    day = period.start.date().isoformat()
-    state = report_flow(period_from=day, period_to=day, return_state=True)
+    period = run_period()
+    _, first, _, last = period_args(period)
+    state = report_flow(period_from=first, period_to=last, return_state=True)
     result = state.result()
     out = settings.resolve(settings.reports.out_dir) / period.label
     assert Path(result["report"]) == out / "report.html" and (out / "bundle.zip").exists()
@@ -51,7 +51,7 @@ def test_report_flow_writes_report_records_its_hash_and_links_it(settings: Setti
             if f"({served}{name})" in str(artifact.data)} == {"report.html", "report.pdf", "bundle.zip"}  # fmt: skip
     assert not any("file://" in str(artifact.data) for artifact in links.values())  # links that open in a browser
     with get_client(sync_client=True) as client:
-        assert client.read_flow_run(state.state_details.flow_run_id).name == f"report-{day}_{day}"
+        assert client.read_flow_run(state.state_details.flow_run_id).name == f"report-{period.label}"
 
 
 def test_batch_kpis_are_published_as_table_and_markdown(settings: Settings, filled: Ledger) -> None:

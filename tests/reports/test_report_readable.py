@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from markupsafe import escape
-from reporthelpers import Built, today_period
+from reporthelpers import Built, run_period
 
 from approvals.entries import DecisionPayload
 from approvals.statement import DecisionStatement
@@ -42,7 +42,7 @@ def test_report_signs_what_was_claimed_after_the_last_checkpoint(
     """The attack of the issue: three files dropped 30 s before the report; main reported COMPLETE without them."""
     before = filled.size()
     _claim_more(filled, 3)
-    files = generate_report(settings, today_period(), tmp_path / "out")
+    files = generate_report(settings, run_period(), tmp_path / "out")
     assert files.checkpoint_size == filled.size() == before + 3  # a fresh checkpoint covers every entry
     assert files.complete  # the three have no final state yet: counted as in processing, never left out
     claimed = sum(1 for entry in filled.entries() if entry.kind == EntryKind.CLAIMED)
@@ -65,7 +65,7 @@ def test_a_report_that_cannot_sign_counts_what_lies_beyond_its_cutoff(
     assert not anchor_shards(settings).refused
     _claim_more(shard, 3)  # claimed after the shard's last checkpoint
     signing_key_path(shard_config.ledger_keys_dir).chmod(0o644)  # a key the ledger refuses to sign with
-    files = generate_report(settings, today_period(), tmp_path / "out")
+    files = generate_report(settings, run_period(), tmp_path / "out")
     assert not files.complete and files.checkpoint_size == filled.size()  # the root itself was sealed
     html = files.html.read_text()
     assert "INCOMPLETE" in html and "3 document(s) claimed in the period are in ledger w1 after the report" in html
@@ -87,7 +87,7 @@ def test_documents_are_named_as_their_published_result_names_them(
         "decision": {"outcome": "auto_approve", "approvers": []}, "ledger": {"first_seq": 0, "last_seq": 1},
     }  # fmt: skip
     (settings.outbox / f"{doc}.json").write_text(json.dumps(record), encoding="utf-8")
-    files = generate_report(settings, today_period(), tmp_path / "out")
+    files = generate_report(settings, run_period(), tmp_path / "out")
     html = files.html.read_text()
     assert "invoice-&lt;PERSON_1&gt;.pdf" in html and "INV-4711 · ACME Trading GmbH · 1190.00 EUR" in html
     rows = {row["doc"]: row for row in csv.DictReader((tmp_path / "out" / "lineage.csv").open(encoding="utf-8"))}
@@ -112,7 +112,7 @@ def test_rejections_are_not_listed_as_approvals(settings: Settings, filled: Ledg
     ).model_dump(mode="json")  # fmt: skip
     filled.append(EntryKind.APPROVAL_GRANTED, doc=waiting, actor="rita", data=signed)
     filled.append(EntryKind.REJECTED, doc=waiting, actor="gate", data={"state": "rejected", "result_sha256": "0" * 64})
-    generate_report(settings, today_period(), tmp_path / "out")
+    generate_report(settings, run_period(), tmp_path / "out")
     rows = {row["doc"]: row for row in csv.DictReader((tmp_path / "out" / "lineage.csv").open(encoding="utf-8"))}
     assert rows[waiting]["rejected_by"] == 'rita (reviewer) 2026-12-04 10:00:00 "no purchase order"'
     assert "rita" not in rows[waiting]["approvers"]
@@ -134,7 +134,7 @@ def test_first_screen_is_the_verdict_and_the_defined_figures_and_signed_notes_ar
 
 def _content(built: Built) -> tuple[ReportContent, list[DocLineage]]:
     facts = fold_entries(built.ledger.entries())
-    period = today_period()
+    period = run_period()
     return build_content(
         facts, start=period.start, end=period.end, origin="o", checkpoint_note="", checkpoint_size=0,
         checkpoint_root="", completeness=dict.fromkeys(COUNT_KEYS, 0), statement_note="", lineage_limit=10,
@@ -198,7 +198,7 @@ def test_corrections_and_demo_identities_are_shown(settings: Settings, filled: L
     filled.append(EntryKind.CORRECTED, doc=doc, actor="ap-clerk-2", data=corrected)
     demo = {"statement": {"action": "add", "person": "bob", "roles": ["reviewer"], "demo": True}, "signatures": []}
     filled.append(EntryKind.PERSON_CHANGED, doc=None, actor="admin-1", data=demo)
-    files = generate_report(settings, today_period(), tmp_path / "out")
+    files = generate_report(settings, run_period(), tmp_path / "out")
     html = files.html.read_text()
     assert re.search(r"<th>corrected by reviewers</th><td class=\"value\">[0-9.]+% \(1 of \d+\)</td>", html)
     assert "corrected: grand_total by ap-clerk-2" in html

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from reporthelpers import today_period
+from reporthelpers import run_period
 
 from docval.db import connect
 from docval.settings import Settings, load_settings
@@ -53,7 +53,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Path]:
         ledger.checkpoint()
     assert not anchor_shards(settings).refused
     out = root_dir / "out"
-    files = generate_report(settings, today_period(), out, bundle=True)
+    files = generate_report(settings, run_period(), out, bundle=True)
     assert files.complete
     return settings, out
 
@@ -149,7 +149,7 @@ def test_a_shard_the_root_has_not_anchored_yet_is_anchored_by_the_report(
     late = _shard(settings, "w9")
     late.append_many([EntryDraft("note", None, "w9", {"i": 1})])
     late.append_many([EntryDraft("note", None, "w9", {"i": 2})])  # unsigned: the report signs it too
-    files = generate_report(settings, today_period(), tmp_path / "out", bundle=True)
+    files = generate_report(settings, run_period(), tmp_path / "out", bundle=True)
     assert files.complete
     statement = (tmp_path / "out" / "bundle" / "completeness.note").read_text(encoding="utf-8")
     assert "\nshard.w9 2 " in statement  # both entries covered by the one signed root
@@ -159,7 +159,7 @@ def test_a_report_asked_for_from_a_shard_workers_settings_is_the_roots(
     cluster: tuple[Settings, Path], tmp_path: Path
 ) -> None:
     settings, out = cluster
-    files = generate_report(shard_settings(settings, "w2"), today_period(), tmp_path / "out")
+    files = generate_report(shard_settings(settings, "w2"), run_period(), tmp_path / "out")
     assert files.complete and files.checkpoint_size == Ledger.open(settings).size()
     assert (tmp_path / "out" / "lineage.csv").read_text() == (out / "lineage.csv").read_text()
 
@@ -175,5 +175,5 @@ def test_a_shard_whose_stored_entries_differ_from_its_anchored_checkpoint_is_ref
         body = bytes(db.execute("SELECT body FROM entries WHERE seq = 2").fetchone()[0])
         db.execute("UPDATE entries SET body = ? WHERE seq = 2", [body.replace(b'"actor":"', b'"actor":"x', 1)])
     with pytest.raises(ReportError, match="ledger w2: exported entries do not hash to the signed checkpoint root"):
-        generate_report(copy, today_period(), tmp_path / "out", bundle=True)
+        generate_report(copy, run_period(), tmp_path / "out", bundle=True)
     assert not (tmp_path / "out" / "bundle.zip").exists()

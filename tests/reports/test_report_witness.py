@@ -10,7 +10,7 @@ import sys
 import threading
 from pathlib import Path
 
-from reporthelpers import today_period
+from reporthelpers import run_period
 
 from docval.settings import Settings, load_settings
 from ledger import Ledger
@@ -30,7 +30,7 @@ def test_report_shows_its_checkpoints_witness_status(settings: Settings, filled:
     add_log(tmp_path / "w1", settings.ledger.origin, filled.verifier_key())  # the key after the ledger's rotation
     config = Path(os.environ["DOCVAL_CONFIG"])
     config.write_text(f'[ledger]\nwitnesses = ["http://127.0.0.1:{free_port()} {key}"]\n')  # nobody listens
-    unsent = generate_report(load_settings(), today_period(), tmp_path / "before")
+    unsent = generate_report(load_settings(), run_period(), tmp_path / "before")
     assert "Witnesses: NOT YET COSIGNED by 0 of 1 witnesses (1 required); not by auditor.example/w1." in (
         unsent.html.read_text()
     )
@@ -38,7 +38,7 @@ def test_report_shows_its_checkpoints_witness_status(settings: Settings, filled:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         config.write_text(f'[ledger]\nwitnesses = ["http://127.0.0.1:{server.server_address[1]} {key}"]\n')
-        files = generate_report(load_settings(), today_period(), tmp_path / "after", bundle=True)
+        files = generate_report(load_settings(), run_period(), tmp_path / "after", bundle=True)
     finally:
         server.shutdown()
         server.server_close()
