@@ -284,8 +284,13 @@ def test_day_budget_is_shared_between_routers(settings: Settings, local_server: 
     assert [Decimal(v) for v in spend.values()] == [Decimal("0.02")]
 
 
+def _one_day() -> str:
+    """A fixed day: the real one may turn at midnight between two reservations of one test."""
+    return "2026-12-04"
+
+
 def _reserve_many(path: str, count: int) -> int:
-    budget = DayBudget(Path(path), Decimal("1.0"))
+    budget = DayBudget(Path(path), Decimal("1.0"), today=_one_day)
     return sum(budget.reserve(Decimal("0.01")) for _ in range(count))
 
 
@@ -294,7 +299,7 @@ def test_day_budget_reservations_hold_across_processes(tmp_path: Path) -> None:
     with multiprocessing.get_context("spawn").Pool(3) as pool:
         granted = sum(pool.starmap(_reserve_many, [(str(path), 50)] * 3))
     assert granted == 100  # exactly the budget, never more, with three processes racing
-    assert DayBudget(path, Decimal("1.0")).spent_today() == Decimal("1.00")
+    assert DayBudget(path, Decimal("1.0"), today=_one_day).spent_today() == Decimal("1.00")
 
 
 def test_prompt_templates_are_versioned_files() -> None:
@@ -346,7 +351,7 @@ def test_property_remote_never_sees_the_masked_originals(
 def test_property_day_budget_never_exceeds_its_limit(
     tmp_path_factory: pytest.TempPathFactory, amounts: list[Decimal], data: st.DataObject
 ) -> None:
-    budget = DayBudget(tmp_path_factory.mktemp("budget") / "spend.json", Decimal("2"))
+    budget = DayBudget(tmp_path_factory.mktemp("budget") / "spend.json", Decimal("2"), today=_one_day)
     for amount in amounts:
         if budget.reserve(amount):
             actual = data.draw(st.decimals(min_value=0, max_value=amount, places=3))
