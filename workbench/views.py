@@ -10,7 +10,7 @@ outbox says only once publishing has rewritten the record.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,14 +43,22 @@ _SETTLED = {"publish": "decided, being published", "reject": "decided, being rej
 
 HomeLedgers = Callable[[list[str]], dict[str, Ledger]]  # Workbench.ledgers: each document's home ledger
 
-_PLAIN = {
+_PLAIN = {  # every code extractors/validate.py, extractors/einvoice.py and the router raise (tests/workbench)
+    "FIELD_INVALID": "A value does not read as what its field holds (a date, an amount).",
     "MISSING_FIELD": "A required field could not be read.",
-    "TOTAL_MISMATCH": "The line amounts do not add up to the total.",
-    "DUPLICATE_INVOICE": "The same supplier already sent an invoice with this number.",
-    "INVALID_VAT_ID": "The VAT id does not pass its check.",
-    "INVALID_IBAN": "The IBAN does not pass its check.",
-    "FUTURE_DATE": "A date lies too far in the future.",
-    "LOW_CONFIDENCE": "Some values were read with low confidence.",
+    "IBAN_CHECKSUM": "The IBAN's check digits do not match: a typing error or a changed IBAN.",
+    "IBAN_INVALID": "The IBAN is not well formed for its country.",
+    "VAT_ID_INVALID": "The VAT id does not pass its country's check.",
+    "NATIONAL_ID_INVALID": "The national id does not pass its scheme's check.",
+    "UNSURE_IDENTIFIER": "An identifier fails its check as read, but the reading is doubtful: compare the page.",
+    "LINE_MISMATCH": "A line's quantity times price is not its amount, or the lines do not add up to the net.",
+    "TOTAL_MISMATCH": "Net amount and tax do not add up to the total.",
+    "TAX_MISMATCH": "The tax does not match the net amount at the rate shown.",
+    "DATE_ORDER": "The due date lies before the issue date.",
+    "DATE_FUTURE": "A date lies too far in the future.",
+    "DUPLICATE": "The same supplier already sent an invoice with this number.",
+    "EINVOICE_MISMATCH": "The embedded e-invoice holds a value the page does not print.",
+    "NEEDS_REVIEW": "Some values were left for a person to confirm.",
 }
 
 
@@ -140,9 +148,12 @@ class Page:
     pages: int
 
 
-def plain_finding(code: str, message: str) -> str:
-    """A finding in words a reviewer reads; the rule's own message where no plain wording exists."""
-    return _PLAIN.get(code, message)
+def plain_finding(code: str, message: str, fields: Sequence[str] = ()) -> str:
+    """A finding in words a reviewer reads, with the fields it concerns; the rule's own message where no plain
+    wording exists (a code from a newer extractor)."""
+    if code not in _PLAIN:
+        return message
+    return f"{_PLAIN[code].removesuffix('.')} ({', '.join(fields)})." if fields else _PLAIN[code]
 
 
 def queue_page(settings: Settings, wanted: QueueFilter, ledgers: HomeLedgers) -> Page:
@@ -212,7 +223,7 @@ def _view(settings: Settings, doc: str, history: list, *, timeline: bool = False
         approvals_required=state.approvals_required,
         approvals=_approvals(state),
         fields=dict(result.fields),
-        findings=[(f.code, plain_finding(f.code, f.message)) for f in result.findings],
+        findings=[(f.code, plain_finding(f.code, f.message, f.fields)) for f in result.findings],
         timeline=[(e.seq, e.ts, str(e.kind), e.actor) for e in history] if timeline else [],
         pages=int(ingested.data.get("pages", 0)) if ingested else 0,
         decided=decided_outcome(state, history, result.state),
