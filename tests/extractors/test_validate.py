@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from docval.domain import DocKind, ExtractedField, Tier
+from approvals.policy_input import decision_input
+from docval.domain import DocKind, ExtractedField, Outcome, Tier
 from docval.hashing import KeyedHasher
 from docval.settings import ExtractSettings
 from docval.store import DocumentStore
 from extractors.samples import write_sample_inbox
 from extractors.schemas import Extraction
 from extractors.validate import identifier_is_valid, validate
+from flows.policy import DEFAULT_POLICY_YAML, Policy
 
 IDS = Path(__file__).resolve().parents[3] / "shared" / "data" / "ids-python-stdnum" / "ids.jsonl"
 LIMITS = ExtractSettings()
@@ -225,3 +228,23 @@ def test_rules_line_items_are_summed_only_when_the_table_was_read_whole() -> Non
     partial = _rules_table("32,50", "6,18", "38,68", "Shipping flat rate                      7,50\n")
     assert partial.fields["line_items"].confidence < 0.8
     assert _line_codes(partial) == []
+
+
+_BROKEN = {"iban": ("DE00370400440532013000", "IBAN_CHECKSUM"), "seller_vat_id": ("DE136695977", "VAT_ID_INVALID")}
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=st.sampled_from(sorted(_BROKEN)), confidence=st.floats(min_value=0.0, max_value=1.0))
+def test_a_failed_check_on_a_reading_likely_wrong_goes_to_a_person(name: str, confidence: float) -> None:
+    """The attack of the scanner's noise: an honest scanned invoice whose VAT id tesseract misread was rejected."""
+    value, code = _BROKEN[name]
+    field = ExtractedField(value=value, confidence=confidence, tier=Tier.RULES, page=1)
+    extraction = Extraction(kind=DocKind.INVOICE, fields={name: field})
+    found = validate(extraction, doc="0" * 64, store=None, hasher=None, settings=LIMITS, today=TODAY)
+    [finding] = [f for f in found if f.fields == [name]]
+    assert finding.code == (code if confidence >= 0.5 else "UNSURE_IDENTIFIER")
+    assert value not in finding.message  # messages name fields, never values
+    policy = Policy.model_validate(yaml.safe_load(DEFAULT_POLICY_YAML))  # as the appliance decides by default
+    facts = decision_input(DocKind.INVOICE, extraction.fields, sorted({f.code for f in found}))
+    outcome = policy.decide(facts, now=datetime.now(UTC)).outcome
+    assert (outcome is Outcome.REJECT) is (confidence >= 0.5)
