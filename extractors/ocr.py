@@ -12,7 +12,9 @@ cleanly, and is never auto-accepted (``extractors/model/tier.py``).
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +31,7 @@ AUTO = "auto"  # the ocr_language setting for every installed model of _LANGUAGE
 _LANGUAGES = ("eng", "deu", "fra", "nld", "ita", "spa")  # Debian tesseract-ocr-LANG (scripts/system-deps.sh)
 _DOUBTFUL = 50  # mean word confidence under which a page may be lying on its side or upside down
 _SURE_ORIENTATION = 2.0  # tesseract's orientation confidence from which a turn is believed
+_LETTER = re.compile(r"[^\W\d_]")
 _ROW_REACH = 0.6  # of a line's height: lines whose middles are this close stand in one row
 
 
@@ -121,33 +124,68 @@ def _tsv_words(table: str) -> Iterator[list[str]]:
 
 
 def rows(table: str) -> str:
-    """Tesseract's lines placed in rows by their height on the page, left to right, a column gap (over twice the
-    line height) kept as three blanks: the layout view of a scan. Tesseract reads a page block by block, so a
-    ruled table comes out as a column of captions and then a column of values; in rows each value stands beside
-    its caption again, as ``pypdf``'s layout mode keeps a text layer's table rows (``PdfDocument.layout_pages``)."""
-    lines: dict[tuple[str, ...], list[tuple[int, int, int, int, str]]] = {}
+    """Tesseract's lines placed in rows by their height on the page, left to right: the layout view of a scan.
+
+    Tesseract reads a page block by block, so a ruled table comes out as a column of captions and then a column of
+    values; in rows each value stands beside its caption again, as ``pypdf``'s layout mode keeps a text layer's table
+    rows (``PdfDocument.layout_pages``). As there, a row's first word and each word after a column gap (over twice
+    the line height) stand at the character column of their place on the page, at least three blanks from the text
+    before them: a header row's cells then stand over the values under them ('Total HT   TVA 20%   Net à payer'
+    over '216,83   43,37   260,20 EUR'), which the caption of a value reads (``rules.meaning``). Specks tesseract
+    read as a doubted mark (``_speckle``) are left out: in the gap between a caption and its value they would stand
+    where the value belongs."""
+    lines: dict[tuple[str, ...], list[_Word]] = {}
     for columns in _tsv_words(table):
+        if _speckle(columns[11], float(columns[10])):
+            continue
         left, top, width, height = (int(value) for value in columns[6:10])
         lines.setdefault(tuple(columns[1:5]), []).append((left, top, width, height, columns[11]))
     if not lines:
         return ""
-    units = sorted((float(np.median([t + h / 2 for _, t, _, h, _ in words])), words) for words in lines.values())
-    unit = float(np.median([h for words in lines.values() for *_, h, _ in words]))
-    grouped: list[list[tuple[int, int, int, int, str]]] = []
+    words = [word for line in lines.values() for word in line]
+    units = sorted((float(np.median([t + h / 2 for _, t, _, h, _ in line])), line) for line in lines.values())
+    unit = float(np.median([h for *_, h, _ in words]))
+    grid = _Grid(
+        margin=min(left for left, *_ in words),
+        character=max(float(np.median([w / len(text) for _, _, w, _, text in words])), 1.0),
+        gap=2 * unit,
+    )
+    grouped: list[list[_Word]] = []
     row_centre = -unit
-    for centre, words in units:
+    for centre, line in units:
         if centre - row_centre > unit * _ROW_REACH:
             grouped.append([])
             row_centre = centre
-        grouped[-1].extend(words)
-    return "\n".join(_row_text(sorted(words), unit) for words in grouped)
+        grouped[-1].extend(line)
+    return "\n".join(grid.row_text(sorted(row)) for row in grouped)
 
 
-def _row_text(words: list[tuple[int, int, int, int, str]], unit: float) -> str:
-    """One row's words (left, top, width, height, text), sorted left to right, as a line of text."""
-    text, right = "", None
-    for left, _, width, _, word in words:
-        if right is not None:
-            text += "   " if left - right > 2 * unit else " "
-        text, right = text + word, left + width
-    return text
+def _speckle(word: str, confidence: float) -> bool:
+    """A word of no digit and at most one letter that tesseract doubted: dust on the scan ('\\', '—', 'a' at 0-40).
+    A doubted lone digit stays: it may be a house number or a quantity, where a speck is rarely read as one."""
+    return confidence < _DOUBTFUL and not any(c.isdigit() for c in word) and len(_LETTER.findall(word)) <= 1
+
+
+_Word = tuple[int, int, int, int, str]  # left, top, width, height (pixels), text
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """Pixels to character columns on one page: the leftmost word's edge is column 0, a column is the page's median
+    character width, and a gap wider than ``gap`` pixels separates two columns of text."""
+
+    margin: int
+    character: float
+    gap: float
+
+    def row_text(self, words: list[_Word]) -> str:
+        """One row's words, sorted left to right, as a line of text."""
+        text, right = "", None
+        for left, _, width, _, word in words:
+            if right is None or left - right > self.gap:
+                blanks = round((left - self.margin) / self.character) - len(text)
+                text += " " * (max(blanks, 0 if right is None else 3))
+            else:
+                text += " "
+            text, right = text + word, left + width
+        return text

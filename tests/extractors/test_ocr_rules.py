@@ -59,12 +59,13 @@ def test_values_in_a_ruled_grid_are_read(tmp_path: Path) -> None:
         assert form.truth[name] in text, (name, text)
 
 
-def _tsv(*words: tuple[int, int, int, str]) -> str:
-    """A tesseract TSV of ``(line, left, top, text)`` words, 40 px high."""
+def _tsv(*words: tuple[int, int, int, str] | tuple[int, int, int, str, float]) -> str:
+    """A tesseract TSV of ``(line, left, top, text[, confidence])`` words, 40 px high, confidence 95 unless given."""
     header = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
     lines = [
-        f"5\t1\t1\t1\t{line}\t{i}\t{left}\t{top}\t{20 * len(text)}\t40\t95\t{text}"
-        for i, (line, left, top, text) in enumerate(words)
+        f"5\t1\t1\t1\t{line}\t{i}\t{left}\t{top}\t{20 * len(text)}\t40\t{confidence}\t{text}"
+        for i, (line, left, top, text, *rest) in enumerate(words)
+        for confidence in [rest[0] if rest else 95]
     ]
     return "\n".join([header, *lines])
 
@@ -74,12 +75,40 @@ def test_a_column_of_captions_and_one_of_values_stand_in_rows() -> None:
     table = _tsv(
         (1, 100, 500, "Geboortedatum"), (2, 100, 560, "Land"), (3, 900, 505, "20-10-1944"), (4, 900, 562, "NL")
     )
-    assert rows(table) == "Geboortedatum   20-10-1944\nLand   NL"
+    assert rows(table) == f"Geboortedatum{' ' * 27}20-10-1944\nLand{' ' * 36}NL"  # at their place: 40 columns in
+
+
+def test_a_header_rows_cells_stand_over_the_values_under_them() -> None:
+    # a totals row as a scan reads it: the captions on one line, the values on the next, right-aligned under them
+    table = _tsv(
+        (1, 1000, 900, "Total"), (1, 1120, 900, "HT"), (1, 1500, 900, "TVA"), (1, 1600, 900, "20%"),
+        (1, 1900, 900, "Net"), (1, 1980, 900, "à"), (1, 2020, 900, "payer"),
+        (2, 1060, 960, "216,83"), (2, 1520, 960, "43,37"), (2, 1920, 960, "260,20"), (2, 2060, 960, "EUR"),
+        (3, 100, 100, "Facture"),
+    )  # fmt: skip
+    _, header, values = rows(table).splitlines()
+    for caption, value in (("Total HT", "216,83"), ("TVA 20%", "43,37"), ("Net à payer", "260,20 EUR")):
+        start = values.index(value)
+        under = header[start - 2 : start + len(value) + 2].strip()  # the caption's columns over the value's
+        assert under and under in caption, (caption, header, values)
+    assert "Total HT   " in header and "TVA 20%" in header  # one cell's words one blank apart, cells three or more
+
+
+def test_specks_between_a_caption_and_its_value_are_left_out() -> None:
+    # dust on a scanned form, read as marks tesseract doubted, stood where the value belongs: 'Voornamen   \\'
+    table = _tsv(
+        (1, 100, 500, "Voornamen"), (1, 500, 500, "\\", 0.0), (1, 900, 500, "Joost", 96.3),
+        (2, 100, 560, "Adres"), (2, 400, 560, "a", 2.3), (2, 900, 560, "Rensbaan", 91.9), (2, 1090, 560, "4", 30.0),
+        (3, 100, 620, "Land"), (3, 500, 620, "E-mail", 14.9), (3, 900, 620, "+", 79.7),
+    )  # fmt: skip
+    voornamen, adres, land = rows(table).splitlines()
+    assert voornamen.split() == ["Voornamen", "Joost"] and adres.split() == ["Adres", "Rensbaan", "4"]
+    assert land.split() == ["Land", "E-mail", "+"]  # words, digits, and marks tesseract was sure of, stay
 
 
 def test_words_of_one_line_keep_single_blanks_and_lines_apart_stay_apart() -> None:
-    table = _tsv((1, 100, 500, "Noudring"), (1, 290, 501, "07"), (2, 100, 600, "7301QY"))
-    assert rows(table) == "Noudring 07\n7301QY"
+    table = _tsv((1, 100, 500, "Noudring"), (1, 290, 501, "07"), (2, 100, 600, "7301QY"), (3, 160, 700, "Ede"))
+    assert rows(table) == "Noudring 07\n7301QY\n   Ede"  # a line set in stands in
     assert rows(_tsv()) == ""
 
 
@@ -99,6 +128,17 @@ def test_a_scanned_form_is_read(tmp_path: Path, seed: int, layout: int, names: t
     fields = extract(load_pdf(path, settings.extract), Router.rules_only(settings)).fields
     for name in names:
         assert name in fields and matches(name, str(fields[name].value), form.truth[name] or ""), name
+
+
+@pytest.mark.parametrize(("seed", "layout"), [(3, 7), (12, 7), (17, 8)])
+def test_a_scanned_totals_row_is_read_under_its_captions(tmp_path: Path, seed: int, layout: int) -> None:
+    # the unseen layouts print their totals as a header row over a row of values; each value is read under its caption
+    invoice, _ = scanned(generate(seed, 1, layouts=(layout,), small=True), seed)[0]
+    path = tmp_path / invoice.name
+    path.write_bytes(invoice.pdf)
+    fields = extract(load_pdf(path, Settings().extract), Router.rules_only(Settings())).fields
+    for name in ("net_total", "tax_total", "grand_total"):
+        assert name in fields and matches(name, str(fields[name].value), invoice.truth[name] or ""), name
 
 
 def test_a_dark_banner_keeps_its_white_captions() -> None:
