@@ -31,6 +31,7 @@ AUTO = "auto"  # the ocr_language setting for every installed model of _LANGUAGE
 _LANGUAGES = ("eng", "deu", "fra", "nld", "ita", "spa")  # Debian tesseract-ocr-LANG (scripts/system-deps.sh)
 _DOUBTFUL = 50  # mean word confidence under which a page may be lying on its side or upside down
 _SURE_ORIENTATION = 2.0  # tesseract's orientation confidence from which a turn is believed
+_DOUBTED_WORD = 50  # a word's confidence under which a lone mark is taken for a speck (``_speckle``)
 _LETTER = re.compile(r"[^\W\d_]")
 _ROW_REACH = 0.6  # of a line's height: lines whose middles are this close stand in one row
 
@@ -123,6 +124,9 @@ def _tsv_words(table: str) -> Iterator[list[str]]:
             yield columns
 
 
+_Word = tuple[int, int, int, int, str]  # left, top, width, height (pixels), text
+
+
 def rows(table: str) -> str:
     """Tesseract's lines placed in rows by their height on the page, left to right: the layout view of a scan.
 
@@ -163,10 +167,7 @@ def rows(table: str) -> str:
 def _speckle(word: str, confidence: float) -> bool:
     """A word of no digit and at most one letter that tesseract doubted: dust on the scan ('\\', '—', 'a' at 0-40).
     A doubted lone digit stays: it may be a house number or a quantity, where a speck is rarely read as one."""
-    return confidence < _DOUBTFUL and not any(c.isdigit() for c in word) and len(_LETTER.findall(word)) <= 1
-
-
-_Word = tuple[int, int, int, int, str]  # left, top, width, height (pixels), text
+    return confidence < _DOUBTED_WORD and not any(c.isdigit() for c in word) and len(_LETTER.findall(word)) <= 1
 
 
 @dataclass(frozen=True)
