@@ -150,8 +150,8 @@ def _as_read(findings: list[Finding], extraction: Extraction) -> list[Finding]:
         if confidence >= _SURE_READING:
             kept.append(finding)
             continue
-        message = f"{name}: fails its check as read, but was read right only {confidence:.0%} of the time; compare"
-        kept.append(Finding(code="UNSURE_IDENTIFIER", message=f"{message} it with the page", fields=[name]))
+        message = f"{name}: fails its check as read, but readings this sure are right {confidence:.0%} of the time"
+        kept.append(Finding(code="UNSURE_IDENTIFIER", message=f"{message}; compare it with the page", fields=[name]))
     return kept
 
 
