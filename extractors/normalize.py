@@ -24,6 +24,7 @@ __all__ = [
     "normalize_vat_id",
     "parse_amount",
     "parse_date",
+    "party_name",
     "vat_id_is_valid",
 ]
 
@@ -149,3 +150,18 @@ def currency_code(text: str) -> str | None:
     if stripped.upper() in _ISO_CURRENCIES:
         return stripped.upper()
     return _CURRENCY_SYMBOLS.get(stripped.lower())
+
+
+# Marks a scan leaves at the edges of a name: quotes and dashes tesseract reads from specks, rules and box edges.
+# Not at the start: the apostrophe of Dutch names ("'t Hooft"); not at the end: the full stop of "Inc." or "S.L.".
+_NAME_HEAD = "‘`_-—–~|.,:;*©°=+\\/ \t"
+_NAME_TAIL = "’'`_-—–~|,:;*©°=+\\/ \t"
+
+
+def party_name(text: str) -> str:
+    """A party's name without the marks at its edges: '‘Gehringer GbR -' is 'Gehringer GbR', 'Collin SA °' is
+    'Collin SA'. A double quote goes only where it closes nothing: '"Sonne" GmbH' keeps its quotes."""
+    name = text.lstrip(_NAME_HEAD).rstrip(_NAME_TAIL)
+    if name.count('"') % 2 and (name.startswith('"') or name.endswith('"')):  # a quote that closes nothing
+        name = (name[1:] if name.startswith('"') else name[:-1]).lstrip(_NAME_HEAD).rstrip(_NAME_TAIL)
+    return name

@@ -19,7 +19,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from extractors.normalize import currency_code, parse_amount, parse_date
+from extractors.normalize import currency_code, parse_amount, parse_date, party_name
 from extractors.rules import PageLike
 
 __all__ = ["FIELD_KINDS", "KINDS", "Candidate", "candidates", "fold"]
@@ -88,6 +88,7 @@ def candidates(pages: Sequence[PageLike]) -> list[Candidate]:
     for index, page in enumerate(pages):
         lines = page.text.split("\n")
         above, below = _neighbours(lines)
+        scanned = getattr(page, "source", "text") == "ocr"
         offset = 0
         for number, line in enumerate(lines):
             here = Candidate(
@@ -107,7 +108,7 @@ def candidates(pages: Sequence[PageLike]) -> list[Candidate]:
                 below=below[number],
             )
             spans = [(*span, 0, 1) for span in _spans(line, month_first)]
-            spans += _party_parts(line) + _address_runs(lines, number)
+            spans += _party_parts(line, scanned) + _address_runs(lines, number)
             for kind, start, end, value, part, parts in spans:
                 found.append(
                     replace(
@@ -153,15 +154,18 @@ def _split(line: str) -> list[tuple[int, int]]:
     return [(a + len(line[a:b]) - len(line[a:b].lstrip()), b) for a, b in bounds if line[a:b].strip()]
 
 
-def _party_parts(line: str) -> list[tuple[str, int, int, str, int, int]]:
-    """The line as a party name (after a caption's colon), and, if strung with separators, each part of it."""
+def _party_parts(line: str, scanned: bool) -> list[tuple[str, int, int, str, int, int]]:
+    """The line as a party name (after a caption's colon), and, if strung with separators, each part of it.
+
+    On a page read by OCR a name loses the specks at its edges (``normalize.party_name``: '‘Gehringer GbR -'). Not
+    on a text layer: every line is a party candidate, and 'Facture n°' cut to 'Facture n' is another feature."""
     found = []
-    if whole := _party(line):
+    if whole := _party(line, scanned):
         found.append(("party", *whole, 0, 1))
     bounds = _split(line)
     if len(bounds) > 1:
         for part, (start, end) in enumerate(bounds, start=1):
-            if named := _party(line[start:end]):
+            if named := _party(line[start:end], scanned):
                 found.append(("party", start + named[0], start + named[1], named[2], part, len(bounds)))
     return found
 
@@ -226,10 +230,10 @@ def _spans(line: str, month_first: bool) -> list[tuple[str, int, int, str]]:
     return spans
 
 
-def _party(line: str) -> tuple[int, int, str] | None:
+def _party(line: str, scanned: bool) -> tuple[int, int, str] | None:
     """A line (or the part after its caption's colon) that could name a party: letters, few digits."""
     start = line.rfind(":") + 1 if ":" in line else 0
-    text = line[start:].strip()
+    text = party_name(line[start:]) if scanned else line[start:].strip()
     letters = sum(c.isalpha() for c in text)
     if not 3 <= len(text) <= 70 or letters < 3 or sum(c.isdigit() for c in text) > len(text) // 5:
         return None

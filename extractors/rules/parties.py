@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
+from extractors.normalize import party_name
 from extractors.rules.base import Candidate, PageLike
 
 __all__ = ["buyer_blocks", "buyer_name", "party_blocks", "seller_address", "seller_name"]
@@ -118,7 +119,7 @@ def _name_from_line(line: str) -> str | None:
         text = text[named.end() :]
     elif _KEY_VALUE.match(text):
         return None
-    text = _COLUMN_GAP.split(text)[0].strip(" ,;:")
+    text = party_name(_COLUMN_GAP.split(text)[0])
     if len(text) < 3 or _NOT_A_NAME.search(text) or _SALUTATION.match(text):
         return None
     return text

@@ -18,7 +18,7 @@ from extractors.layouts import GeneratedInvoice, generate
 from extractors.matching import matches
 from extractors.model.candidates import Candidate, candidates
 from extractors.model.features import FEATURE_NAMES, feature_matrix
-from extractors.pdf import PdfDocument, load_pdf
+from extractors.pdf import PageText, PdfDocument, load_pdf
 from extractors.router import Router
 from extractors.validate import validate
 from flows.policy import DEFAULT_POLICY_YAML, Policy
@@ -126,3 +126,11 @@ def test_unseen_sellers_reach_the_auto_accept_level_and_defective_invoices_never
         if invoice.defect is not None
     ]
     assert defective and "auto_approve" not in defective
+
+
+@pytest.mark.parametrize(("source", "name"), [("ocr", "Gehringer GbR"), ("text", "‘Gehringer GbR -")])
+def test_a_scanned_name_is_a_candidate_without_the_specks_at_its_edges(source: str, name: str) -> None:
+    # on a text layer every line stays a candidate as printed: its marks are features ('Facture n°')
+    page = PageText(number=1, text="Rechnung\n‘Gehringer GbR -\nHauptstraße 4", source=source)
+    parties = [c for c in candidates([page]) if c.kind == "party" and c.line == 1]
+    assert [c.value for c in parties] == [name] and page.text[slice(*parties[0].span)] == name

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from extractors.normalize import currency_code, iban_is_valid, parse_amount, parse_date, vat_id_is_valid
+from extractors.normalize import currency_code, iban_is_valid, parse_amount, parse_date, party_name, vat_id_is_valid
 
 MONEY = st.decimals(min_value=Decimal("-999999.99"), max_value=Decimal("9999999.99"), places=2)
 DATES = st.dates(min_value=date(1950, 1, 1), max_value=date(2049, 12, 31))
@@ -62,3 +62,26 @@ def test_identifiers_and_currencies() -> None:
     assert iban_is_valid("DE89 3704 0044 0532 0130 00") and not iban_is_valid("DE89 3704 0044 0532 0130 01")
     assert vat_id_is_valid("DE 136 695 976") and not vat_id_is_valid("DE136695977")
     assert [currency_code(t) for t in ("€", "usd", "Rs", "£", "XYZ")] == ["EUR", "USD", "INR", "GBP", None]
+
+
+@pytest.mark.parametrize(
+    ("read", "name"),
+    [
+        ("‘Gehringer GbR -", "Gehringer GbR"),  # what tesseract made of specks at a scanned name's edges
+        ("-- Howard, Wilson and Brown’", "Howard, Wilson and Brown"),
+        ("Collin SA °", "Collin SA"),
+        ('"_ Dobes GmbH & Co. OHG', "Dobes GmbH & Co. OHG"),
+        ("ACME Inc.", "ACME Inc."),  # a name's own marks stay
+        ("'t Hooft BV", "'t Hooft BV"),
+        ('"Sonne" GmbH', '"Sonne" GmbH'),
+        ('Firma "Sonne"', 'Firma "Sonne"'),
+    ],
+)
+def test_a_party_name_loses_the_specks_at_its_edges_and_keeps_its_own_marks(read: str, name: str) -> None:
+    assert party_name(read) == name
+
+
+@given(st.text(max_size=40))
+def test_a_party_name_is_read_from_its_text_once_and_for_all(text: str) -> None:
+    name = party_name(text)
+    assert name in text and party_name(name) == name  # cut at the edges only, and nothing left to cut

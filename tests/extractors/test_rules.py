@@ -344,3 +344,10 @@ def test_totals_on_real_einvoice_pages(shared_data: Path, pdf: str, expected: di
     fields = rules_fields(load_pdf(shared_data / _KIT / pdf, Settings().extract))
     read = {name: Decimal(str(fields[name].value)) for name in expected if name in fields}
     assert read == {name: Decimal(value) for name, value in expected.items()}
+
+
+def test_a_letterhead_name_loses_the_specks_a_scan_left_at_its_edges() -> None:
+    from extractors.rules.parties import seller_name
+
+    found = seller_name([Page(1, "‘Gehringer GbR -\nHauptstraße 4, 10115 Berlin\nBill to:\nMüller AG\n")])
+    assert found is not None and found.value == "Gehringer GbR"
