@@ -156,7 +156,8 @@ def extract_invoice(pages: Sequence[PageLike]) -> dict[str, Candidate]:
 def _outside_parties(pages: Sequence[PageLike], candidates: list[Candidate]) -> list[Candidate]:
     """The candidates that do not stand in a block under a party's caption (``party_blocks``); the blocks are
     looked for only on pages with a candidate, as most pages have none."""
-    blocks = {page.number: party_blocks(page.text) for page in pages if any(c.page == page.number for c in candidates)}
+    wanted = {c.page for c in candidates}
+    blocks = {page.number: party_blocks(page.text) for page in pages if page.number in wanted}
     return [c for c in candidates if not any(a <= c.span[0] < b for a, b in blocks.get(c.page, ()))]
 
 
