@@ -103,12 +103,13 @@ class _Child:
 
     def call(self, func: Callable[..., Any], args: tuple[Any, ...], timeout: float) -> Any:
         self.conn.send((func, args))
-        if not self.conn.poll(timeout):
-            raise SandboxTimeout
-        try:
-            status, value = self.conn.recv()
+        try:  # close() from another thread shuts the pipe under a waiting poll: EBADF, the child is gone
+            answered = self.conn.poll(timeout)
+            status, value = self.conn.recv() if answered else ("", None)
         except (EOFError, OSError):
             raise SandboxCrashed(f"child exited with code {self.process.wait(5)}") from None
+        if not answered:
+            raise SandboxTimeout
         if status == "ok":
             return value
         if status == "memory":
