@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from extractors.content_tokens import operations
+
 __all__ = ["layout_text", "share_contents"]
 
 
@@ -25,7 +27,11 @@ def share_contents(page: Any) -> None:
     contents = page.get("/Contents")
     contents = contents.get_object() if contents is not None else None
     if isinstance(contents, (ArrayObject, StreamObject)) and not isinstance(contents, ContentStream):
-        page[NameObject("/Contents")] = ContentStream(contents, page.pdf, "bytes")
+        stream = ContentStream(contents, page.pdf, "bytes")
+        read = operations(stream)
+        if read is not None:
+            stream.operations = read  # else pypdf tokenises it itself when first asked
+        page[NameObject("/Contents")] = stream
 
 
 def layout_text(page: Any) -> str:
