@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
@@ -15,7 +16,7 @@ from benchmarks import hostile_pdfs as hostile
 from docval.settings import ExtractSettings
 from extractors.pdf import IngestError, PdfDocument, load_pdf
 from extractors.samples import write_sample_inbox
-from extractors.sandbox import Sandbox, SandboxCrashed, SandboxMemory, SandboxTimeout
+from extractors.sandbox import _YOUNG_OBJECTS, Sandbox, SandboxCrashed, SandboxMemory, SandboxTimeout
 
 # Fast limits for the corpus sweep; OCR at 100 dpi still exercises PDFium rendering of every hostile page.
 LIMITS = ExtractSettings(parse_timeout_seconds=20, page_timeout_seconds=5, ocr_dpi=100, ocr_page_timeout_seconds=20)
@@ -202,5 +203,18 @@ def test_sandbox_kills_hung_oversized_and_crashing_children() -> None:
         with pytest.raises(SandboxCrashed):
             sandbox.run(os.abort, timeout=10)
         assert sandbox.run(len, "still works", timeout=10) == 11
+    finally:
+        sandbox.close()
+
+
+def test_a_child_collects_cycles_seldom_and_never_walks_its_imports() -> None:
+    """A parse allocates objects by the hundred thousand that all live until the document is done: a child's young
+    collections run every ``_YOUNG_OBJECTS`` allocations (not Python's 700), and what it imported is frozen. Cycles
+    are still collected: a collector switched off would let a hostile file's garbage grow to the memory limit."""
+    sandbox = Sandbox(256 * 1024**2)
+    try:
+        assert sandbox.run(gc.get_threshold, timeout=10)[0] == _YOUNG_OBJECTS > 700
+        assert sandbox.run(gc.get_freeze_count, timeout=10) > 1000
+        assert sandbox.run(gc.isenabled, timeout=10)
     finally:
         sandbox.close()
