@@ -35,19 +35,22 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def _pypdf_operations(data: bytes) -> Any:
+def _content(data: bytes) -> ContentStream:
+    """``data`` as a page's content stream, as ingest makes one (``pypdf_pass.share_contents``)."""
     stream = DecodedStreamObject()
     stream.set_data(data)
+    return ContentStream(stream, None, "bytes")
+
+
+def _pypdf_operations(data: bytes) -> Any:
     try:
-        return ContentStream(stream, None, "bytes").operations
+        return _content(data).operations
     except Exception as exc:
         return exc
 
 
 def _fast_operations(data: bytes) -> Any:
-    stream = DecodedStreamObject()
-    stream.set_data(data)
-    return operations(ContentStream(stream, None, "bytes"))
+    return operations(_content(data))
 
 
 def _check(data: bytes) -> bool:
