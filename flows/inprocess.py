@@ -7,11 +7,16 @@ in state Pending, which the serving process never picks up (it takes Scheduled r
 where models and connections are warm. Without the deployment (``docval process``, ``docval review``, a test)
 the flow is called directly.
 
-Either way the run sends no heartbeats. Prefect's engine emits one every ``PREFECT_FLOWS_HEARTBEAT_FREQUENCY``
-(180 s) from a thread that sleeps in 1 s steps and is joined when the run ends: every run, however short,
-waited up to a second for it (0.6 s of a one-document batch's 1.3 s, profiled). Heartbeats only feed a
-zombie-run automation, which docval does not create; a run the appliance loses to a crash is resumed from the
-ledger at its next start, not detected by its heartbeats.
+Either way the run sends no heartbeats and is not watched for suspension. Prefect's engine emits a heartbeat every
+``PREFECT_FLOWS_HEARTBEAT_FREQUENCY`` (180 s) from a thread that sleeps in 1 s steps and is joined when the run
+ends: every run, however short, waited up to a second for it (0.6 s of a one-document batch's 1.3 s, profiled).
+Heartbeats only feed a zombie-run automation, which docval does not create; a run the appliance loses to a crash is
+resumed from the ledger at its next start, not detected by its heartbeats. And for a run of a deployment the engine
+starts a suspension observer: a thread with its own event loop, API client and events websocket, waited for before
+the flow starts and stopped by a poll every 0.2 s after it ends (~0.25 s of every batch, ``benchmarks/README.md``,
+session 18). Suspending means the run exits and a worker starts it again later; these runs are started here and
+never by a worker, and docval suspends none, so the engine is handed the run without its deployment id (the
+server's record keeps it: the run still shows under its deployment).
 """
 
 from __future__ import annotations
@@ -54,4 +59,7 @@ def run_created(flow: Flow, run: FlowRun | None, parameters: dict[str, Any]) -> 
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):  # this thread's runs only
-        return flow(**parameters) if run is None else run_flow(flow, flow_run=run, parameters=parameters)
+        if run is None:
+            return flow(**parameters)
+        unwatched = run.model_copy(update={"deployment_id": None})  # no suspension observer (module docstring)
+        return run_flow(flow, flow_run=unwatched, parameters=parameters)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from flowcheck import assert_exactly_once
+from prefect import flow
 
 from docval.domain import DocState
 from docval.events import EntryKind
@@ -210,3 +211,31 @@ def test_runs_made_in_this_process_send_no_heartbeats(flow_settings: Settings) -
     with get_client(sync_client=True) as client:
         run = client.create_flow_run(heartbeat_probe)
     assert run_created(heartbeat_probe, run, {}) is None
+
+
+@flow(name="suspension-probe", persist_result=False)
+def suspension_probe() -> list[str]:
+    """The threads alive while a run's flow body runs (Prefect's suspension observer is ``observer_thread``)."""
+    return [thread.name for thread in threading.enumerate()]
+
+
+def test_runs_made_in_this_process_start_no_suspension_observer(flow_settings: Settings) -> None:
+    """For a run of a deployment Prefect's engine starts a suspension observer (a thread, an event loop, a client
+    and a websocket, stopped by a 0.2 s poll after the run): ~0.25 s of every batch. Runs made here are never
+    suspended, so none is started; the server's record still names the deployment and the run completes."""
+    from prefect.client.orchestration import get_client
+
+    from flows.inprocess import pending_run, run_created
+
+    deployment = suspension_probe.to_deployment(name="probe").apply()
+    try:
+        run = pending_run("suspension-probe/probe", {})
+        assert run is not None and run.deployment_id == deployment
+        threads = run_created(suspension_probe, run, {})
+        with get_client(sync_client=True) as client:
+            recorded = client.read_flow_run(run.id)
+    finally:
+        with get_client(sync_client=True) as client:
+            client.delete_deployment(deployment)
+    assert not [name for name in threads if "observer_thread" in name], threads
+    assert recorded.deployment_id == deployment and recorded.state.is_completed()
