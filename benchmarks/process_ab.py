@@ -6,8 +6,10 @@ One run beside a live appliance moves by a few tenths of a second either way (pr
 changes gain. So each tree gets its own Prefect server and its own ``docval up`` (run from that tree:
 ``PYTHONPATH``, and a neutral working directory for the sandbox children's ``python -m``), both warmed on one
 document, and then the 58 shared ZUGFeRD PDFs go to each in turn, the order swapped every pair, each time as new
-copies (a trailing comment), so both meet the same moments of the machine. Prints every run, the medians and the
-per-pair ratio this tree / other (under 1: this tree is faster).
+copies (a trailing comment), so both meet the same moments of the machine. While one tree runs, the other's
+server and appliance (with its children) are stopped (SIGSTOP, then SIGCONT): an idle appliance and server poll,
+and the measured one should have the machine as it would alone. Prints every run, the medians and the per-pair
+ratio this tree / other (under 1: this tree is faster).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ import os
 import statistics
 import sys
 import tempfile
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -45,18 +48,22 @@ def main(argv: list[str] | None = None) -> float:
     real = sorted((SHARED / "zugferd" / "pdfs").rglob("*.pdf"))
     seconds: dict[str, list[float]] = {name: [] for name in trees}
     with ExitStack() as stack:
-        envs = {}
+        envs: dict[str, dict[str, str]] = {}
+        pids: dict[str, list[int]] = {}
         for name, tree in trees.items():
             os.environ["DOCVAL_DATA_DIR"] = str(root / f"server-{name}")
             os.environ["DOCVAL_CONFIG"] = str(root / f"server-{name}.toml")
             server = PrefectServer.ensure(load_settings(), f"http://127.0.0.1:{free_port()}/api")
             stack.callback(server.stop)
             envs[name] = fresh(root / name, server.api_url, trained) | {"PYTHONPATH": str(tree)}
-            stack.enter_context(appliance(envs[name]))
+            pids[name] = [server.process.pid] if server.process else []
+            pids[name].append(stack.enter_context(appliance(envs[name])))
             run(_gather(real[:1], root / f"{name}-warm", 1, tag=f"warm {name}"), envs[name])
         for pair in range(args.pairs):
             for name in trees if pair % 2 == 0 else reversed(trees):
-                wall, cpu = run(_gather(real, root / f"{name}-{pair}", 1, tag=f"{name} {pair}"), envs[name])
+                folder = _gather(real, root / f"{name}-{pair}", 1, tag=f"{name} {pair}")
+                with stopped([pid for other, some in pids.items() if other != name for pid in some]):
+                    wall, cpu = run(folder, envs[name])
                 seconds[name].append(wall)
                 rate, per_doc = len(real) / wall, 1000 * cpu / len(real)
                 print(f"pair {pair} {name:<5} {wall:5.2f} s  {rate:5.1f} docs/s  CPU {per_doc:5.1f} ms/doc", flush=True)
@@ -67,6 +74,21 @@ def main(argv: list[str] | None = None) -> float:
     ratio = statistics.median(ratios)
     print(f"this / other, per pair: median {ratio:.3f} ({min(ratios):.3f}-{max(ratios):.3f})")
     return ratio
+
+
+@contextmanager
+def stopped(pids: list[int]) -> Iterator[None]:
+    """The processes ``pids`` and all their descendants stopped for the length of the block."""
+    import psutil
+
+    processes = [process for pid in pids for process in (psutil.Process(pid), *psutil.Process(pid).children(True))]
+    for process in processes:
+        process.suspend()
+    try:
+        yield
+    finally:
+        for process in processes:
+            process.resume()
 
 
 if __name__ == "__main__":

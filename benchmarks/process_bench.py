@@ -82,8 +82,8 @@ def fresh(data_dir: Path, api_url: str, trained: str) -> dict[str, str]:
 
 
 @contextmanager
-def appliance(env: dict[str, str]) -> Iterator[None]:
-    """``docval up`` on ``env``'s data directory, from its start-up lines to its stop (SIGTERM)."""
+def appliance(env: dict[str, str]) -> Iterator[int]:
+    """``docval up`` on ``env``'s data directory, from its start-up lines to its stop (SIGTERM); yields its pid."""
     with subprocess.Popen(
         [str(DOCVAL), "up", "--no-samples"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     ) as up:
@@ -94,7 +94,7 @@ def appliance(env: dict[str, str]) -> Iterator[None]:
         else:
             raise SystemExit("docval up did not start")
         try:
-            yield
+            yield up.pid
         finally:
             up.send_signal(signal.SIGTERM)
             up.communicate(timeout=120)
