@@ -151,10 +151,22 @@ def ingest(ctx: Context, batch: list[DocWork]) -> None:
     def step(work: DocWork) -> BaseModel:
         future, work.parsing = work.parsing, None  # a retry after a transient failure parses again, on its own
         work.pdf, payload = future.result() if future is not None else parse(ctx, work)
+        _analyse_ahead(ctx, work)
         return payload
 
     with parsing_ahead(ctx, batch):
         run_step(ctx, batch, "ingest", EntryKind.INGESTED, step)
+
+
+def _analyse_ahead(ctx: Context, work: DocWork) -> None:
+    """The PII analyses of ``work``'s mask and finish steps, made while the children parse (``Toolkit.analyse_ahead``).
+
+    Only a head start: a failure here is met again, in its place, by the step that needs the analysis.
+    """
+    try:
+        ctx.kit.analyse_ahead(work.pdf, work.source)
+    except Exception as exc:
+        log.debug("analysing doc %s ahead failed (%s); its steps analyse it", work.doc[:12], type(exc).__name__)
 
 
 def extract(ctx: Context, batch: list[DocWork]) -> None:
@@ -317,7 +329,8 @@ def run_in_parts(ctx: Context, batch: list[DocWork], run_part: Callable[[list[Do
     """``run_part`` (every stage, in order) over ``batch`` ``PART`` documents at a time, parsing ahead throughout."""
     with parsing_ahead(ctx, batch):
         for start in range(0, len(batch), PART):
-            run_part(batch[start : start + PART])
+            with ctx.kit.remembering_analyses():  # what ingest analysed ahead, mask and finish find done
+                run_part(batch[start : start + PART])
 
 
 def run_stages(ctx: Context, batch: list[DocWork]) -> list[DocWork]:

@@ -153,6 +153,18 @@ class Toolkit:
         an fsync, more than masking a document, so the pipeline commits once per part of a batch."""
         return self.pii.vault.batch()
 
+    def remembering_analyses(self) -> AbstractContextManager[None]:
+        """PII analyses made inside the block are made once (``Analyzer.remembering``): one part of a batch."""
+        return self.pii.remembering()
+
+    def analyse_ahead(self, ingested: Ingested, source: str) -> None:
+        """Make now the PII analyses ``mask`` and ``mask_source`` will need for this document (``PiiEngine.
+        analyse_ahead``). The ingest stage calls it as each parse arrives, while the children parse the others, so
+        those analyses run beside the parsing instead of after it, on one core. Only for a document its child
+        extracted: extracting one here could call an endpoint tier, which the extract stage does once."""
+        if ingested.extraction is not None:
+            self.pii.analyse_ahead(ingested.extraction.fields, ingested.extraction.kind, shown(source))
+
     def mask(self, extraction: Extraction, doc: str) -> tuple[dict[str, ExtractedField], MaskedPayload]:
         masked = self.pii.mask_fields(extraction.fields, kind=extraction.kind, doc=doc)
         return masked.fields, masked.event()

@@ -11,7 +11,8 @@ tldextract is pinned to its bundled snapshot before any e-mail is checked.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import spacy
@@ -162,12 +163,41 @@ class Analyzer:
         self.config = config
         self.engine = engine
         self._supported = set(engine.get_supported_entities(config.languages[0]))
+        self._memo: dict[tuple[str, tuple[str, ...]], tuple[Span, ...]] | None = None
+
+    @contextmanager
+    def remembering(self) -> Iterator[None]:
+        """Inside the block, a text analysed again for the same entity types is answered from memory.
+
+        The pipeline analyses a part's field values and file names as their parses arrive, while the reading
+        children still parse (``PiiEngine.analyse_ahead``), so the mask and finish stages, which run on one core
+        after the parsing, find their analyses done. An analysis is a function of the text and the entity types
+        alone, so the remembered answer is the answer. Kept for the block only (one part of a batch), so raw
+        values are not held in memory past it; a block inside another shares the outer one's memory.
+        """
+        if self._memo is not None:
+            yield
+            return
+        self._memo = {}
+        try:
+            yield
+        finally:
+            self._memo = None
 
     def analyze(self, text: str, entities: list[str]) -> list[Span]:
         """Spans of ``entities`` in ``text``, non-overlapping, in reading order."""
         wanted = [entity for entity in entities if entity in self._supported]
         if not text.strip() or not wanted:
             return []
+        memo, key = self._memo, (text, tuple(wanted))
+        if memo is not None and key in memo:
+            return list(memo[key])
+        spans = self._analyze(text, wanted)
+        if memo is not None:
+            memo[key] = tuple(spans)
+        return spans
+
+    def _analyze(self, text: str, wanted: list[str]) -> list[Span]:
         spans: list[Span] = []
         windows = _windows(len(text), self.config.chunk)
         for index, (start, end) in enumerate(windows):

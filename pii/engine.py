@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from functools import cached_property
 from pathlib import Path
 
@@ -212,6 +213,20 @@ class PiiEngine:
         self.vault.store(doc, owner, used)
         subjects = [self.vault.subject_ref(owner)] if counts else []
         return MaskedFields(fields={name: out[name] for name in fields}, entities=counts, subjects=subjects)
+
+    def remembering(self) -> AbstractContextManager[None]:
+        """Analyses made inside the block are answered from memory when made again (``Analyzer.remembering``)."""
+        return self.analyzer.remembering()
+
+    def analyse_ahead(self, fields: Mapping[str, ExtractedField], kind: DocKind, name: str) -> None:
+        """Make now the analyses ``mask_fields`` and ``mask_name`` will make for a document: its values left in clear
+        and its file name (its data subject's known values aside). Inside ``remembering`` those calls then find
+        them done; nothing is masked or stored here."""
+        personal = self.config.fields.get(kind, {})
+        for field_name, field in fields.items():
+            if field_name not in personal and isinstance(field.value, str) and field.value.strip():
+                self._clear_field_spans(field.value, kind)
+        name_spans(self.analyzer.analyze, name, self.entities_for(None), _NAME_LIKE, {})
 
     @cached_property
     def _pattern_analyzer(self) -> Analyzer:

@@ -141,3 +141,29 @@ def test_the_vault_commits_before_the_ledger_says_masked(
     masked = [work for work in batch if work.fields and work.recorded(EntryKind.MASKED) is None]
     with_pii = sum(1 for work in masked if any("<" in str(field.value) for field in work.fields.values()))
     assert with_pii >= 1 and committed == [with_pii]
+
+
+def test_mask_and_finish_find_their_analyses_made_during_ingest(
+    settings: Settings, shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker analyses each document's values and file name as its parse arrives, beside the children's
+    parsing (``Toolkit.analyse_ahead``); the mask and finish stages, after the parsing on one core, then make no
+    analysis of their own (tests/pii/test_pii_ahead.py: and mask what they would have masked)."""
+    ctx, batch = _claimed_batch(settings, shared_data, tmp_path)
+    running = [""]  # the stage running now
+    made: dict[str, int] = {}
+    presidio = ctx.kit.pii.analyzer.engine.analyze
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        made[running[0]] = made.get(running[0], 0) + 1
+        return presidio(*args, **kwargs)
+
+    def run_part(part: list[DocWork]) -> None:
+        for stage in pipeline.STAGES:
+            running[0] = stage.__name__
+            stage(ctx, part)
+
+    monkeypatch.setattr(ctx.kit.pii.analyzer.engine, "analyze", counted)
+    pipeline.run_in_parts(ctx, batch, run_part)
+    assert made.get("ingest", 0) > 0 and "mask" not in made and "finish" not in made, made
+    assert all(work.state is not None for work in batch)
