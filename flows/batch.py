@@ -29,7 +29,7 @@ from docval.shards import root_settings, shard_name_of, shard_settings
 from docval.store import DocumentStore
 from flows.approvals.applied import signed_policy
 from flows.audit import Audit
-from flows.pipeline import STAGES, Context, DocWork, load_batch, run_in_parts
+from flows.pipeline import STAGES, Context, DocWork, load_batch, run_in_parts, settle
 from flows.toolkit import Toolkit
 
 __all__ = [
@@ -161,7 +161,7 @@ def process_batch(doc_ids: list[str], resumed: bool = False, shard: str | None =
             _BATCHES.pop(key, None)
 
     run_in_parts(ctx, batch, run_part)
-    states = {work.doc: (work.state or DocState.QUARANTINED).value for work in batch}
+    states = settle(ctx, batch)
     unexpected = [work.doc for work in batch if work.unexpected]
     if unexpected:
         log.error("batch had %d unexpected errors (quarantined as INTERNAL_ERROR)", len(unexpected))

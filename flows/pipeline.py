@@ -71,6 +71,8 @@ __all__ = [
     "record_claims",
     "run_in_parts",
     "run_stages",
+    "settle",
+    "told_when_settled",
 ]
 
 log = logging.getLogger(__name__)
@@ -331,6 +333,34 @@ def run_in_parts(ctx: Context, batch: list[DocWork], run_part: Callable[[list[Do
         for start in range(0, len(batch), PART):
             with ctx.kit.remembering_analyses():  # what ingest analysed ahead, mask and finish find done
                 run_part(batch[start : start + PART])
+
+
+# Who is told each batch's states once they are final and signed (``told_when_settled``): ``docval process --wait``
+# beside the appliance, through its worker's intake.
+_SETTLED: list[Callable[[dict[str, str]], None]] = []
+
+
+@contextmanager
+def told_when_settled(listener: Callable[[dict[str, str]], None]) -> Iterator[None]:
+    """``listener(states)`` (id -> state) for every batch this process settles in the block (``settle``)."""
+    _SETTLED.append(listener)
+    try:
+        yield
+    finally:
+        _SETTLED.remove(listener)
+
+
+def settle(ctx: Context, batch: list[DocWork]) -> dict[str, str]:
+    """Each document's state, once every stage has run: the final entries are signed, then the listeners told.
+
+    A batch run still publishes its view after this (KPI artifacts from the ledger, ~0.1 s) and Prefect closes it;
+    whoever waits for the documents needs neither, only their final entries, written and signed.
+    """
+    states = {work.doc: (work.state or DocState.QUARANTINED).value for work in batch}
+    ctx.audit.checkpoint()
+    for listener in list(_SETTLED):
+        listener(states)
+    return states
 
 
 def run_stages(ctx: Context, batch: list[DocWork]) -> list[DocWork]:

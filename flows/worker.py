@@ -39,7 +39,7 @@ from flows.audit import Draft
 from flows.claim import Claimed, atomic_write, claim_file, claimed_in_work, work_pdf
 from flows.errors import FlowError
 from flows.makers import inbox_folder
-from flows.pipeline import WORKER, Context, record_claims
+from flows.pipeline import WORKER, Context, record_claims, told_when_settled
 from flows.watch import InboxWatcher, inbox_entries
 
 __all__ = ["Intake", "Worker"]
@@ -98,6 +98,13 @@ class Intake:
         self.error = error
         self.claimed.set()
         self.done.set()
+
+    def settle(self, states: dict[str, str]) -> None:
+        """A batch's states (``flows.pipeline.settle``): once every claimed document has one, the intake is done,
+        before the batch run publishes its view and Prefect closes it."""
+        self.states.update(states)  # only the intake's own batches run while it listens
+        if len(self.states) == len(self.docs):
+            self.done.set()
 
 
 class Worker:
@@ -216,12 +223,17 @@ class Worker:
     def _run_intake(self, intake: Intake) -> None:
         """The intake's claimed documents as batches; whatever fails stays in ``work/`` for the backlog."""
         batch_max = self.settings.flows.batch_max
-        for start in range(0, len(intake.docs), batch_max):
-            if not self._attempt(intake.docs[start : start + batch_max], resumed=False):
+        failed = False
+        with told_when_settled(intake.settle):
+            for start in range(0, len(intake.docs), batch_max):
+                if not self._attempt(intake.docs[start : start + batch_max], resumed=False):
+                    failed = True
+                    break
+        if not intake.done.is_set():  # a batch failed before its documents settled, or its run told nobody
+            intake.states = {doc: self.states[doc] for doc in intake.docs if doc in self.states}
+            if failed:
                 intake.error = f"{self.backlog.cause}; the documents stay in work/ and the appliance retries them"
-                break
-        intake.states = {doc: self.states[doc] for doc in intake.docs if doc in self.states}
-        intake.done.set()
+            intake.done.set()
 
     def _quarantine_unclaimed(self, path: Path, reason: str, detail: str) -> None:
         """A file we cannot claim has no id; move it aside with a reason so it is not lost or retried forever."""

@@ -71,7 +71,8 @@ def test_process_wait_beside_the_appliance_is_run_by_its_worker(
     assert "handing 4 files to the running appliance" in run.stderr
     records = _records(flow_settings)
     assert set(records) == set(names)
-    assert set(appliance.states) == {record["doc"] for record in records.values()}, "not run by the appliance"
+    ran = {record["doc"] for record in records.values()}  # the worker notes them once the batch run is closed
+    wait_for(lambda: set(appliance.states) == ran, "not run by the appliance", 30)
     assert records["invoice-003-bad-iban.pdf"]["state"] == "rejected"
     assert records["kyc-002.pdf"]["state"] == "awaiting_approval"
     assert "3 new documents" in run.stdout and "(UNDECODABLE_NAME)" in run.stdout
@@ -132,3 +133,33 @@ def test_files_handed_in_as_the_appliance_stops_are_not_taken(flow_settings: Set
     assert intake.claimed.is_set() and intake.done.is_set()
     assert intake.error is not None and "nothing was taken" in intake.error
     assert handed.exists() and intake.docs == []
+
+
+def test_the_command_is_answered_once_the_documents_are_final_and_signed(
+    flow_settings: Settings, samples: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``docval process --wait`` needs the documents' final entries, written and signed, not the batch run's view
+    (KPI artifacts read from the ledger, ~0.1 s) nor Prefect closing the run: it is answered before either."""
+    import flows.batch
+    from flows.batch import process_batch, worker_context
+    from ledger import Ledger
+
+    seen_by_view: list[tuple[bool, int, int]] = []  # (answered, entries, entries signed) as the view is published
+
+    def view(settings: Settings, docs: list[str], states: dict[str, str]) -> None:
+        with Ledger.open(settings).reader() as reader:
+            size, signed = reader.con.execute("SELECT size, checkpoint_size FROM head").fetchall()[0]
+        seen_by_view.append((intake.done.is_set(), size, signed))
+
+    monkeypatch.setattr(flows.batch, "publish_batch_view", view)
+    worker = Worker(worker_context(), process=lambda d, r: process_batch(d, r), request_approvals=lambda d: None)
+    handed = [tmp_path / name for name in ("invoice-001.pdf", "invoice-003-bad-iban.pdf")]
+    for path in handed:
+        shutil.copy(samples / path.name, path)
+    intake = worker.hand_in(handed)
+    worker._take_handed()  # the worker loop's turn, on this thread
+
+    [(answered, size, signed)] = seen_by_view
+    assert answered and size == signed > 0
+    assert intake.error is None and len(intake.docs) == 2
+    assert intake.states == {record["doc"]: record["state"] for record in _records(flow_settings).values()}
