@@ -173,6 +173,7 @@ def up(settings: Settings, *, samples: bool = True, say: Callable[[str], None] =
     with serving(settings):
         from flows.approvals.deadlines import schedule_next_deadline
         from flows.batch import process_claimed, worker_context
+        from flows.inprocess import one_client
         from flows.worker import Worker
 
         ctx = worker_context()
@@ -195,7 +196,8 @@ def up(settings: Settings, *, samples: bool = True, say: Callable[[str], None] =
                 say(line)
             if restarted:
                 say(status_text(settings))
-            worker.run(stop)
+            with one_client():
+                worker.run(stop)
     say("docval stopped cleanly")
 
 

@@ -239,3 +239,31 @@ def test_runs_made_in_this_process_start_no_suspension_observer(flow_settings: S
             client.delete_deployment(deployment)
     assert not [name for name in threads if "observer_thread" in name], threads
     assert recorded.deployment_id == deployment and recorded.state.is_completed()
+
+
+@flow(name="client-probe", persist_result=False)
+def client_probe() -> object:
+    """The API client the engine runs this run with."""
+    from prefect.client.orchestration import get_client
+
+    return get_client(sync_client=True)
+
+
+def test_the_worker_loop_creates_and_runs_its_batches_with_one_client(flow_settings: Settings) -> None:
+    """Each run made two clients (one to create it, one to run it: an SSL context, a version check, a connection
+    each); inside ``one_client`` (``docval up``'s worker loop) every run is created and run with the same one."""
+    from prefect.client.orchestration import get_client
+
+    from flows.inprocess import one_client, run_here
+
+    deployment = client_probe.to_deployment(name="probe").apply()
+    try:
+        apart = [run_here(client_probe, "client-probe/probe", {}) for _ in range(2)]
+        with one_client():
+            together = [run_here(client_probe, "client-probe/probe", {}) for _ in range(2)]
+            creating = get_client(sync_client=True)
+    finally:
+        with get_client(sync_client=True) as client:
+            client.delete_deployment(deployment)
+    assert apart[0] is not apart[1]
+    assert together[0] is together[1] is creating
