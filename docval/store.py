@@ -130,13 +130,29 @@ class DocumentStore:
             row = db.execute(f"SELECT {_COLUMNS} FROM documents WHERE doc = ?", [doc]).fetchone()
         return _record(row) if row else None
 
-    def find_same_invoice(self, seller_key: str, number_key: str, *, other_than: str) -> str | None:
-        """Id of an earlier document with the same seller and invoice number, if any."""
+    def update_states(self, updates: Sequence[tuple[str, DocState, DocKind | None]]) -> None:
+        """``update(doc, state=, kind=)`` for each ``(doc, state, kind)``, in ONE statement: a batch's final states
+        one statement each cost ~0.5 ms apiece even in one transaction."""
+        if not updates:
+            return
+        rows = ", ".join(["(?, ?, ?)"] * len(updates))
+        with self._db(write=True) as db:
+            db.execute(
+                f"UPDATE documents SET state = new.state, kind = coalesce(new.kind, documents.kind), updated_at = ? "
+                f"FROM (VALUES {rows}) AS new(doc, state, kind) WHERE documents.doc = new.doc",
+                [datetime.now(UTC), *(value for doc, state, kind in updates for value in (doc, state, kind))],
+            )
+
+    def earlier_same_invoice(self, doc: str, seller_key: str, number_key: str) -> str | None:
+        """The first document claimed no later than ``doc`` with the same seller and invoice number, if any (``doc``
+        is then its duplicate): the earlier claim is the original, also when it is validated again. One query
+        where a lookup and two reads cost ~1.4 ms a document."""
         with self._db(write=False) as db:
             row = db.execute(
-                "SELECT doc FROM documents WHERE seller_key = ? AND number_key = ? AND doc <> ? "
+                "SELECT doc FROM documents WHERE seller_key = ? AND number_key = ? AND doc <> ? AND claimed_at <= "
+                "coalesce((SELECT claimed_at FROM documents WHERE doc = ?), 'infinity'::TIMESTAMPTZ) "
                 "ORDER BY claimed_at LIMIT 1",
-                [seller_key, number_key, other_than],
+                [seller_key, number_key, doc, doc],
             ).fetchone()
         return row[0] if row else None
 

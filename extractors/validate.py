@@ -265,19 +265,14 @@ def duplicate_keys(extraction: Extraction, hasher: KeyedHasher) -> tuple[str, st
     return hasher(seller_id, purpose="invoice-seller"), hasher(number_id, purpose="invoice-number")
 
 
-def _claimed_before(store: DocumentStore, first: str, second: str) -> bool:
-    a, b = store.get(first), store.get(second)
-    return a is not None and (b is None or a.claimed_at <= b.claimed_at)
-
-
 def _duplicate(extraction: Extraction, doc: str, store: DocumentStore, hasher: KeyedHasher) -> list[Finding]:
     keys = duplicate_keys(extraction, hasher)
     if keys is None:
         return []
     seller_key, number_key = keys
     store.update(doc, seller_key=seller_key, number_key=number_key)
-    earlier = store.find_same_invoice(seller_key, number_key, other_than=doc)
-    if earlier is None or not _claimed_before(store, earlier, doc):
+    earlier = store.earlier_same_invoice(doc, seller_key, number_key)
+    if earlier is None:
         return []  # the first of the pair is the original, also when it is validated again after a restart
     return [
         Finding(

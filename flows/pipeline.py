@@ -262,9 +262,7 @@ def finish(ctx: Context, batch: list[DocWork]) -> None:
     ]
     for work, seq in zip(owners, retry(lambda: ctx.audit.record(drafts)), strict=True):
         work.seqs.append(seq)
-    with ctx.store.session() as store:
-        for work in done:
-            store.update(work.doc, state=work.state, kind=work.kind)
+    ctx.store.update_states([(work.doc, work.state, work.kind) for work in done])
     for work in done:
         release(ctx.settings.work_dir, work.doc, _destination(ctx.settings, work))
         if work.quarantine is not None:

@@ -23,8 +23,9 @@ def test_claim_is_idempotent_and_duplicates_are_found(settings: Settings) -> Non
     store.claim(DOC_B, "src-b")
     store.update(DOC_A, kind=DocKind.INVOICE, seller_key="s", number_key="n", state=DocState.PUBLISHED)
     store.update(DOC_B, seller_key="s", number_key="n")
-    assert store.find_same_invoice("s", "n", other_than=DOC_B) == DOC_A
-    assert store.find_same_invoice("s", "other", other_than=DOC_B) is None
+    assert store.earlier_same_invoice(DOC_B, "s", "n") == DOC_A
+    assert store.earlier_same_invoice(DOC_A, "s", "n") is None  # the original, claimed first
+    assert store.earlier_same_invoice(DOC_B, "s", "other") is None
     record = store.get(DOC_A)
     assert record is not None and record.state is DocState.PUBLISHED and record.kind is DocKind.INVOICE
     assert [r.doc for r in store.all()] == [DOC_A, DOC_B]
@@ -48,6 +49,46 @@ def test_claims_in_one_statement_are_claims_one_by_one(
         assert times == sorted(set(times))
     assert [(r.doc, r.source_hash) for r in together.all()] == [(r.doc, r.source_hash) for r in alone.all()]
     assert together.claim_many([]) == set()
+
+
+_KINDS = st.sampled_from([None, DocKind.INVOICE, DocKind.KYC_FORM])
+
+
+@hypothesis_settings(deadline=None, max_examples=12)  # two new DuckDB files per example
+@given(updates=st.lists(st.tuples(st.sampled_from("abcd"), st.sampled_from(list(DocState)), _KINDS), max_size=6))
+def test_final_states_in_one_statement_are_updates_one_by_one(
+    tmp_path_factory: pytest.TempPathFactory, updates: list[tuple[str, DocState, DocKind | None]]
+) -> None:
+    """A batch's final states set at once (the finish stage) leave every row as one update each would."""
+    folder = tmp_path_factory.mktemp("store")
+    together, alone = DocumentStore(folder / "together.duckdb"), DocumentStore(folder / "alone.duckdb")
+    for store in (together, alone):
+        store.claim_many([(letter * 64, letter) for letter in "abc"])  # "d" is not claimed: nothing to update
+        store.update("a" * 64, kind=DocKind.OTHER)
+    rows = list({letter * 64: (letter * 64, state, kind) for letter, state, kind in updates}.values())  # one per doc
+    together.update_states(rows)
+    for doc, state, kind in rows:
+        alone.update(doc, state=state, kind=kind)
+    assert [(r.doc, r.state, r.kind) for r in together.all()] == [(r.doc, r.state, r.kind) for r in alone.all()]
+
+
+@hypothesis_settings(deadline=None, max_examples=15)
+@given(keys=st.lists(st.sampled_from(["x", "y", None]), min_size=1, max_size=6))
+def test_the_earlier_same_invoice_is_the_first_claimed_before(
+    tmp_path_factory: pytest.TempPathFactory, keys: list[str | None]
+) -> None:
+    """Documents claimed in order, each with an invoice key (or none): a document's earlier same invoice is the
+    first claimed of those with its key that were claimed before it."""
+    store = DocumentStore(tmp_path_factory.mktemp("store") / "store.duckdb")
+    docs = [f"{index:064x}" for index in range(len(keys))]
+    store.claim_many([(doc, doc) for doc in docs])
+    for doc, key in zip(docs, keys, strict=True):
+        if key is not None:
+            store.update(doc, seller_key="s", number_key=key)
+    for index, (doc, key) in enumerate(zip(docs, keys, strict=True)):
+        if key is not None:
+            before = [other for other, its in zip(docs[:index], keys[:index], strict=True) if its == key]
+            assert store.earlier_same_invoice(doc, "s", key) == (before[0] if before else None)
 
 
 def test_keyed_hash_is_stable_per_secret_and_purpose(settings: Settings) -> None:
