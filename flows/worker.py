@@ -173,13 +173,13 @@ class Worker:
                         continue
                     claimed = replace(claimed, folder=inbox_folder(path, self.settings.inbox))
                     (fresh if is_new else duplicates).append(claimed)
+                    if is_new and self.parse_ahead:  # the children parse while the next files are claimed
+                        self.ctx.kit.parses.start([work_pdf(self.settings.work_dir, claimed.doc)])
         except DocvalError as exc:  # the store stayed locked: nothing moved, the watcher offers the files again
             log.error("claiming %d inbox files failed (%s); they stay in the inbox", len(paths), exc)
             return []
         for path, reason, detail in refused:
             self._quarantine_unclaimed(path, reason, detail)
-        if fresh and self.parse_ahead:  # the children parse while the claims are recorded and the flow run starts
-            self.ctx.kit.parses.start(work_pdf(self.settings.work_dir, claimed.doc) for claimed in fresh)
         if fresh or duplicates:
             try:
                 record_claims(self.ctx, fresh, duplicates=duplicates)

@@ -90,6 +90,31 @@ def test_claimed_files_are_parsed_before_their_batch_asks(settings: Settings, tm
     assert [ctx.kit.parses.take(work_pdf(settings.work_dir, doc)) for doc in elsewhere] == [None, None]
 
 
+def test_a_claimed_file_is_parsed_while_the_next_ones_are_claimed(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Claiming reads and hashes each file: the children start on the first file claimed, not after the last."""
+    import flows.worker
+    from extractors.samples import write_sample_inbox
+    from flows.appliance import prepare
+
+    prepare(settings)
+    ctx = build_context(settings)
+    folder = tmp_path / "in"
+    paths = [folder / s.file for s in write_sample_inbox(folder, count=3) if not s.ocr]
+    parsing_at_each_claim: list[int] = []
+    claim_file = flows.worker.claim_file
+
+    def watched(*args, **kwargs):  # type: ignore[no-untyped-def]
+        parsing_at_each_claim.append(len(ctx.kit.parses._held))
+        return claim_file(*args, **kwargs)
+
+    monkeypatch.setattr(flows.worker, "claim_file", watched)
+    docs = Worker(ctx, process=lambda d, r: {}, request_approvals=len).claim(paths)
+    assert len(docs) == len(paths) >= 3
+    assert parsing_at_each_claim == list(range(len(paths)))
+
+
 def _parse_state(work: DocWork) -> str:
     if work.parsing is None:
         return "not started" if work.pdf is None else "taken"
