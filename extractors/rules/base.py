@@ -9,8 +9,9 @@ the value sets the confidence, so the router knows which answers to escalate.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -71,6 +72,35 @@ def best(candidates: Sequence[Candidate], *, prefer_last: bool = False) -> Candi
     return max(ordered, key=lambda c: c.confidence)
 
 
+def _case_plain(char: str) -> bool:
+    """IGNORECASE matches ``char`` exactly as its lowercase: ASCII, uncased, or a Latin-1 or Latin Extended-A letter
+    whose cases pair one to one (not İ and ı, whose cases cross into other letters; µ and ſ lie outside the range)."""
+    return (
+        char.isascii() or ("\u00c0" <= char <= "\u017e" and char not in "\u0130\u0131") or char.lower() == char.upper()
+    )
+
+
+@functools.lru_cache(maxsize=16)  # a document's pages, scanned by every recognizer in turn
+def _lowered(text: str) -> str | None:
+    """``text`` lowered for the case-free label scan, or None where that scan could match differently.
+
+    Python's IGNORECASE compares each character through its case mappings: the label scans were half of the rules
+    tier's time. The same lower-case patterns without the flag, over the page lowered once, find the same matches at
+    the same offsets wherever lowering keeps every offset and every character is ``_case_plain``
+    (tests/extractors/test_rules_labels.py checks both, on the corpora and on drawn text)."""
+    lowered = text.lower()
+    if len(lowered) != len(text) or not all(map(_case_plain, set(text))):
+        return None
+    return lowered
+
+
+def _case_free(label: str) -> re.Pattern[str] | None:
+    """``label`` for lowered text, if it holds no upper-case letter outside its escapes (``\\S``, ``\\W``, ...)."""
+    if any(char.isupper() for char in re.sub(r"\\.", "", label)):
+        return None
+    return re.compile(label, re.MULTILINE)
+
+
 @dataclass(frozen=True)
 class LabelRecognizer:
     """Finds ``value`` near any of ``labels``; ``labels`` maps a label regex to how much that label is trusted."""
@@ -83,20 +113,33 @@ class LabelRecognizer:
     allow_before: bool = True
     last_on_line: bool = False
     rows_below: int = 2
-    _compiled: list[tuple[re.Pattern[str], float]] = field(init=False, repr=False, compare=False)
+    # each label: (its pattern, the same for lowered text or None, its weight)
+    _compiled: list[tuple[re.Pattern[str], re.Pattern[str] | None, float]] = field(
+        init=False, repr=False, compare=False
+    )
     _value: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        compiled = [(re.compile(label, re.IGNORECASE | re.MULTILINE), weight) for label, weight in self.labels.items()]
+        compiled = [
+            (re.compile(label, re.IGNORECASE | re.MULTILINE), _case_free(label), weight)
+            for label, weight in self.labels.items()
+        ]
         object.__setattr__(self, "_compiled", compiled)
         object.__setattr__(self, "_value", re.compile(self.value, re.IGNORECASE))
+
+    def label_matches(self, text: str) -> Iterator[tuple[re.Match[str], float]]:
+        """Each label's matches in ``text`` with the label's weight, by the lowered scan wherever it is exact."""
+        lowered = _lowered(text)
+        for pattern, case_free, weight in self._compiled:
+            scan = pattern.finditer(text) if lowered is None or case_free is None else case_free.finditer(lowered)
+            for match in scan:
+                yield match, weight
 
     def candidates(self, pages: Sequence[PageLike]) -> list[Candidate]:
         found: list[Candidate] = []
         for page in pages:
-            for pattern, weight in self._compiled:
-                for match in pattern.finditer(page.text):
-                    found.extend(self._around(page, match, weight))
+            for match, weight in self.label_matches(page.text):
+                found.extend(self._around(page, match, weight))
         found.sort(key=lambda c: (c.page, c.span[0]))
         return found
 
