@@ -36,6 +36,11 @@ _PATTERNS = {
     concept: re.compile("(?<![a-z0-9])(?:" + "|".join(re.escape(word) for word in words) + ")")
     for concept, words in CONCEPTS.items()
 }
+# Any concept's word: a text where it finds none holds no concept (one search instead of one per concept; most
+# context texts are values, names and blanks).
+_ANY_CONCEPT = re.compile(
+    "(?<![a-z0-9])(?:" + "|".join(re.escape(word) for words in CONCEPTS.values() for word in words) + ")"
+)
 _CONTEXTS = ("left", "right", "above", "above2", "near_left")
 _POSITION = (
     "page_index",
@@ -87,7 +92,10 @@ def _concepts(text: str, seen: dict[str, list[float]]) -> list[float]:
     and right, so each distinct text is searched once per document (``seen``)."""
     flags = seen.get(text)
     if flags is None:
-        flags = seen[text] = [float(bool(pattern.search(text))) for pattern in _PATTERNS.values()]
+        if _ANY_CONCEPT.search(text) is None:
+            flags = seen[text] = [0.0] * len(_PATTERNS)
+        else:
+            flags = seen[text] = [float(bool(pattern.search(text))) for pattern in _PATTERNS.values()]
     return flags
 
 

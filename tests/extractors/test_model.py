@@ -10,6 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from docval.domain import DocKind, ExtractedField, Tier
 from docval.settings import Settings
@@ -18,6 +21,7 @@ from extractors.layouts import generate
 from extractors.matching import matches
 from extractors.model import ModelError, load_model
 from extractors.model.calibration import Calibration, fit_calibration, reliability
+from extractors.model.lexicon import CONCEPTS
 from extractors.model.scorer import Prediction, read_model
 from extractors.model.tier import CERTAIN, calibrated, route
 from extractors.pdf import load_pdf
@@ -157,3 +161,23 @@ def test_training_script_reproduces(tmp_path: Path) -> None:
     first = train(tmp_path / "a")
     assert first == train(tmp_path / "b")
     assert read_model(tmp_path / "a").version.startswith("fields-")
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from([word for words in CONCEPTS.values() for word in words]),
+            st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789 .:-'", max_size=8),
+        ),
+        max_size=6,
+    )
+)
+def test_a_text_holds_the_concepts_each_concepts_own_search_finds(parts: list[str]) -> None:
+    """``features._concepts`` searches all concepts' words at once first and skips the per-concept searches where
+    none is found: the flags must be those of the per-concept searches alone."""
+    from extractors.model import features
+
+    text = "".join(parts)
+    alone = [float(bool(pattern.search(text))) for pattern in features._PATTERNS.values()]
+    assert features._concepts(text, {}) == alone
