@@ -7,14 +7,19 @@ stage of a batch are appended in one transaction (``append_many``).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from docval.events import EntryKind
 from docval.settings import Settings
 from docval.shards import root_settings, shard_names, shard_settings
+
+if TYPE_CHECKING:
+    from ledger import LedgerReader, LedgerWriter
 
 __all__ = ["Audit", "Draft", "HistoryEntry", "Ledgers"]
 
@@ -41,6 +46,29 @@ class Audit:
         from ledger import Ledger
 
         self._ledger = Ledger.open(settings)
+        self._writer: LedgerWriter | None = None
+
+    @contextmanager
+    def session(self) -> Iterator[None]:
+        """The block's entries, reads and signature on one held connection (``ledger.writer``), not one each.
+
+        Opening and closing DuckDB were ~23 of a stage record's ~35 ms, paid by every stage of every batch after the
+        children's parsing, on one core (benchmarks/README.md, session 18). Each record is still its own
+        transaction; others wait for the lock at most about one hold (``ledger.writer_hold_seconds``), as for any
+        bulk writer. A block inside another shares its connection.
+        """
+        if self._writer is not None:
+            yield
+            return
+        with self._ledger.writer(sign_on_close=False) as writer:
+            self._writer = writer
+            try:
+                yield
+            finally:
+                self._writer = None
+
+    def _reading(self) -> AbstractContextManager[LedgerReader]:
+        return self._writer.reader() if self._writer is not None else self._ledger.reader()
 
     def record(self, drafts: list[Draft]) -> list[int]:
         """Append the drafts in one transaction; their sequence numbers in order."""
@@ -48,14 +76,10 @@ class Audit:
             return []
         from ledger import EntryDraft
 
-        return list(
-            self._ledger.append_many(
-                [
-                    EntryDraft(draft.kind, draft.doc, draft.actor, draft.payload.model_dump(mode="json"))
-                    for draft in drafts
-                ]
-            )
-        )
+        entries = [
+            EntryDraft(draft.kind, draft.doc, draft.actor, draft.payload.model_dump(mode="json")) for draft in drafts
+        ]
+        return list((self._writer or self._ledger).append_many(entries))
 
     def history(self, doc: str) -> list[HistoryEntry]:
         return self.histories([doc])[doc]
@@ -63,7 +87,11 @@ class Audit:
     def histories(self, docs: list[str]) -> dict[str, list[HistoryEntry]]:
         """Each document's entries in seq order, from one read (a resumed batch of hundreds opened it per doc)."""
         found: dict[str, list[HistoryEntry]] = {doc: [] for doc in docs}
-        for entry in self._ledger.entries_for_docs(docs) if docs else []:
+        if not docs:
+            return found
+        with self._reading() as reader:
+            entries = reader.entries_for_docs(docs)
+        for entry in entries:
             found[entry.doc].append(
                 HistoryEntry(seq=entry.seq, ts=entry.ts, kind=str(entry.kind), actor=entry.actor, data=dict(entry.data))
             )
@@ -73,7 +101,7 @@ class Audit:
         """Which of ``docs`` have a ``doc.claimed`` entry here: one query, not a history read per document."""
         if not docs:
             return set()
-        with self._ledger.reader() as reader:
+        with self._reading() as reader:
             rows = reader.con.execute(
                 "SELECT DISTINCT doc FROM entries WHERE kind = ? AND list_contains(?, doc)",
                 [EntryKind.CLAIMED.value, docs],
@@ -86,7 +114,7 @@ class Audit:
 
         if not docs:
             return {}
-        with self._ledger.reader() as reader:
+        with self._reading() as reader:
             rows = reader.con.execute(
                 "SELECT body FROM entries WHERE kind = ? AND list_contains(?, doc)", [EntryKind.CLAIMED.value, docs]
             ).fetchall()
@@ -94,7 +122,10 @@ class Audit:
 
     def checkpoint(self) -> None:
         """Sign what is unsigned (nothing to do on an empty ledger)."""
-        self._ledger.sign_pending()
+        if self._writer is not None:
+            self._writer.checkpoint()  # offered to the witnesses when the session lets the lock go
+        else:
+            self._ledger.sign_pending()
 
 
 class Ledgers:

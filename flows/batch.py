@@ -160,8 +160,9 @@ def process_batch(doc_ids: list[str], resumed: bool = False, shard: str | None =
         finally:
             _BATCHES.pop(key, None)
 
-    run_in_parts(ctx, batch, run_part)
-    states = settle(ctx, batch)
+    with ctx.audit.session():  # the stages' entries and the batch's signature on one ledger connection
+        run_in_parts(ctx, batch, run_part)
+        states = settle(ctx, batch)
     unexpected = [work.doc for work in batch if work.unexpected]
     if unexpected:
         log.error("batch had %d unexpected errors (quarantined as INTERNAL_ERROR)", len(unexpected))

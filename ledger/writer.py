@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import threading
 import time
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -108,6 +109,12 @@ class LedgerWriter:
             self.ledger._copy_checkpoints([note] if note else [])
             self._signed |= note is not None
         return note
+
+    @contextmanager
+    def reader(self) -> Iterator[LedgerReader]:
+        """Reads on the held connection: a reader of its own, even in this process, would wait for this lock."""
+        with self._busy:
+            yield LedgerReader(self._connection(), self.ledger._node_cache)
 
     def release(self) -> None:
         """Close the connection (DuckDB writes the WAL out) and let go of the lock; appends take it again."""
