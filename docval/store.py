@@ -9,7 +9,7 @@ read while the worker writes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -143,18 +143,31 @@ class DocumentStore:
                 [datetime.now(UTC), *(value for doc, state, kind in updates for value in (doc, state, kind))],
             )
 
-    def earlier_same_invoice(self, doc: str, seller_key: str, number_key: str) -> str | None:
-        """The first document claimed no later than ``doc`` with the same seller and invoice number, if any (``doc``
-        is then its duplicate): the earlier claim is the original, also when it is validated again. One query
-        where a lookup and two reads cost ~1.4 ms a document."""
-        with self._db(write=False) as db:
-            row = db.execute(
-                "SELECT doc FROM documents WHERE seller_key = ? AND number_key = ? AND doc <> ? AND claimed_at <= "
-                "coalesce((SELECT claimed_at FROM documents WHERE doc = ?), 'infinity'::TIMESTAMPTZ) "
-                "ORDER BY claimed_at LIMIT 1",
-                [seller_key, number_key, doc, doc],
-            ).fetchone()
-        return row[0] if row else None
+    def mark_invoices(self, keys: Mapping[str, tuple[str, str]]) -> dict[str, str]:
+        """Record each document's ``(seller_key, number_key)``, then name, for each that has one, the first document
+        claimed no later than it with the same keys: it is that one's duplicate. The earlier claim is the original,
+        also when it is validated again, and whatever order a batch holds them in. ONE update and ONE query for a
+        batch, where a document at a time cost ~1.4 ms each."""
+        if not keys:
+            return {}
+        rows = ", ".join(["(?, ?, ?)"] * len(keys))
+        values = [value for doc, (seller, number) in keys.items() for value in (doc, seller, number)]
+        marked = f"(VALUES {rows}) AS marked(doc, seller_key, number_key)"
+        with self._db(write=True) as db:
+            db.execute(
+                f"UPDATE documents SET seller_key = marked.seller_key, number_key = marked.number_key, updated_at = ? "
+                f"FROM {marked} WHERE documents.doc = marked.doc",
+                [datetime.now(UTC), *values],
+            )
+            found = db.execute(
+                f"SELECT marked.doc, arg_min(other.doc, other.claimed_at) FROM {marked} "
+                "LEFT JOIN documents this ON this.doc = marked.doc JOIN documents other "
+                "ON other.seller_key = marked.seller_key AND other.number_key = marked.number_key "
+                "AND other.doc <> marked.doc "
+                "AND other.claimed_at <= coalesce(this.claimed_at, 'infinity'::TIMESTAMPTZ) GROUP BY marked.doc",
+                values,
+            ).fetchall()
+        return dict(found)
 
     def all(self) -> list[DocumentRecord]:
         with self._db(write=False) as db:

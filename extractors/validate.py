@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import importlib
 import re
+from collections.abc import Mapping
 from datetime import date, timedelta
 from decimal import Decimal
 from types import ModuleType
@@ -34,7 +35,7 @@ from docval.store import DocumentStore
 from extractors.rules.lines import COMPLETE as COMPLETE_TABLE
 from extractors.schemas import SCHEMAS, Extraction
 
-__all__ = ["duplicate_keys", "identifier_is_valid", "typed_values", "validate"]
+__all__ = ["duplicate_keys", "duplicates", "identifier_is_valid", "typed_values", "validate"]
 
 
 def validate(
@@ -61,7 +62,7 @@ def validate(
             values, settings.total_tolerance, lines_complete=bool(lines and lines.confidence >= COMPLETE_TABLE)
         )
         if store is not None and hasher is not None:
-            findings += _duplicate(extraction, doc, store, hasher)
+            findings += duplicates({doc: extraction}, store, hasher).get(doc, [])
     return findings
 
 
@@ -265,19 +266,26 @@ def duplicate_keys(extraction: Extraction, hasher: KeyedHasher) -> tuple[str, st
     return hasher(seller_id, purpose="invoice-seller"), hasher(number_id, purpose="invoice-number")
 
 
-def _duplicate(extraction: Extraction, doc: str, store: DocumentStore, hasher: KeyedHasher) -> list[Finding]:
-    keys = duplicate_keys(extraction, hasher)
-    if keys is None:
-        return []
-    seller_key, number_key = keys
-    store.update(doc, seller_key=seller_key, number_key=number_key)
-    earlier = store.earlier_same_invoice(doc, seller_key, number_key)
-    if earlier is None:
-        return []  # the first of the pair is the original, also when it is validated again after a restart
-    return [
-        Finding(
-            code="DUPLICATE",
-            message=f"same seller and invoice_number as earlier document {earlier[:12]}",
-            fields=["seller_vat_id" if "seller_vat_id" in extraction.fields else "seller_name", "invoice_number"],
-        )
-    ]
+def duplicates(
+    extractions: Mapping[str, Extraction], store: DocumentStore, hasher: KeyedHasher
+) -> dict[str, list[Finding]]:
+    """``DUPLICATE`` findings of documents by id, their invoices' keys recorded on their (already claimed) store rows
+    so that later documents find them; one update and one query for them all (``DocumentStore.mark_invoices``)."""
+    keys = {
+        doc: found
+        for doc, extraction in extractions.items()
+        if extraction.kind == DocKind.INVOICE and (found := duplicate_keys(extraction, hasher)) is not None
+    }
+    return {
+        doc: [
+            Finding(
+                code="DUPLICATE",
+                message=f"same seller and invoice_number as earlier document {earlier[:12]}",
+                fields=[
+                    "seller_vat_id" if "seller_vat_id" in extractions[doc].fields else "seller_name",
+                    "invoice_number",
+                ],
+            )
+        ]
+        for doc, earlier in store.mark_invoices(keys).items()
+    }

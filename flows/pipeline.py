@@ -181,13 +181,16 @@ def extract(ctx: Context, batch: list[DocWork]) -> None:
 
 
 def validate(ctx: Context, batch: list[DocWork]) -> None:
-    with ctx.store.session() as store:  # duplicate checks read and write the store for every invoice
+    """Each document's findings; the part's invoices are keyed for duplicates, and looked up, all at once first."""
+    extractions = {work.doc: work.extraction for work in active(batch) if work.extraction is not None}
+    with ctx.store.session() as store:
+        duplicates = ctx.kit.duplicates(extractions, store)
 
-        def step(work: DocWork) -> BaseModel:
-            work.findings, payload = ctx.kit.validate(work.extraction, work.doc, store)
-            return payload
+    def step(work: DocWork) -> BaseModel:
+        work.findings, payload = ctx.kit.validate(work.extraction, work.doc, duplicates.get(work.doc, []))
+        return payload
 
-        run_step(ctx, batch, "validate", EntryKind.VALIDATED, step)
+    run_step(ctx, batch, "validate", EntryKind.VALIDATED, step)
 
 
 def mask(ctx: Context, batch: list[DocWork]) -> None:

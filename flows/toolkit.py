@@ -126,14 +126,22 @@ class Toolkit:
             "value_hash": self.hasher(encoded, purpose=f"field:{name}"),
         }
 
+    def duplicates(self, extractions: dict[str, Extraction], store: DocumentStore) -> dict[str, list[Finding]]:
+        """A part's ``DUPLICATE`` findings by document, its invoices keyed all at once (``extractors.validate``)."""
+        from extractors.validate import duplicates
+
+        return duplicates(extractions, store, self.hasher)
+
     def validate(
-        self, extraction: Extraction, doc: str, store: DocumentStore
+        self, extraction: Extraction, doc: str, duplicate: list[Finding]
     ) -> tuple[list[Finding], ValidatedPayload]:
-        """Validation findings plus what extraction itself raised (XML vs text mismatch, fields left to a person)."""
+        """Validation findings (``duplicate``: this document's from ``duplicates``) plus what extraction itself raised
+        (XML vs text mismatch, fields left to a person)."""
         from extractors.validate import validate
 
         findings = list(extraction.findings)
-        findings += validate(extraction, doc=doc, store=store, hasher=self.hasher, settings=self.settings.extract)
+        findings += validate(extraction, doc=doc, store=None, hasher=None, settings=self.settings.extract)
+        findings += duplicate
         if extraction.needs_review:
             findings.append(Finding(code="NEEDS_REVIEW", message="extraction left fields for a person to confirm"))
         return findings, ValidatedPayload(findings=findings)

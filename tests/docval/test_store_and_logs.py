@@ -21,11 +21,9 @@ def test_claim_is_idempotent_and_duplicates_are_found(settings: Settings) -> Non
     assert store.claim(DOC_A, "src-a") is True
     assert store.claim(DOC_A, "src-a") is False
     store.claim(DOC_B, "src-b")
-    store.update(DOC_A, kind=DocKind.INVOICE, seller_key="s", number_key="n", state=DocState.PUBLISHED)
-    store.update(DOC_B, seller_key="s", number_key="n")
-    assert store.earlier_same_invoice(DOC_B, "s", "n") == DOC_A
-    assert store.earlier_same_invoice(DOC_A, "s", "n") is None  # the original, claimed first
-    assert store.earlier_same_invoice(DOC_B, "s", "other") is None
+    store.update(DOC_A, kind=DocKind.INVOICE, state=DocState.PUBLISHED)
+    assert store.mark_invoices({DOC_B: ("s", "n"), DOC_A: ("s", "n")}) == {DOC_B: DOC_A}  # A, claimed first, is not
+    assert store.mark_invoices({DOC_B: ("s", "other")}) == {}
     record = store.get(DOC_A)
     assert record is not None and record.state is DocState.PUBLISHED and record.kind is DocKind.INVOICE
     assert [r.doc for r in store.all()] == [DOC_A, DOC_B]
@@ -73,22 +71,22 @@ def test_final_states_in_one_statement_are_updates_one_by_one(
 
 
 @hypothesis_settings(deadline=None, max_examples=15)
-@given(keys=st.lists(st.sampled_from(["x", "y", None]), min_size=1, max_size=6))
-def test_the_earlier_same_invoice_is_the_first_claimed_before(
-    tmp_path_factory: pytest.TempPathFactory, keys: list[str | None]
+@given(keys=st.lists(st.sampled_from(["x", "y", None]), min_size=1, max_size=6), data=st.data())
+def test_a_marked_invoice_is_the_duplicate_of_the_first_claimed_before(
+    tmp_path_factory: pytest.TempPathFactory, keys: list[str | None], data: st.DataObject
 ) -> None:
-    """Documents claimed in order, each with an invoice key (or none): a document's earlier same invoice is the
-    first claimed of those with its key that were claimed before it."""
+    """Documents claimed in order, each with an invoice key (or none); the first ones marked in an earlier batch,
+    the others in one batch in any order: each is the duplicate of the first claimed before it with its key."""
     store = DocumentStore(tmp_path_factory.mktemp("store") / "store.duckdb")
     docs = [f"{index:064x}" for index in range(len(keys))]
     store.claim_many([(doc, doc) for doc in docs])
-    for doc, key in zip(docs, keys, strict=True):
-        if key is not None:
-            store.update(doc, seller_key="s", number_key=key)
-    for index, (doc, key) in enumerate(zip(docs, keys, strict=True)):
-        if key is not None:
-            before = [other for other, its in zip(docs[:index], keys[:index], strict=True) if its == key]
-            assert store.earlier_same_invoice(doc, "s", key) == (before[0] if before else None)
+    keyed = [(doc, key) for doc, key in zip(docs, keys, strict=True) if key is not None]
+    cut = data.draw(st.integers(0, len(keyed)))
+    found = store.mark_invoices({doc: ("s", key) for doc, key in keyed[:cut]})
+    found |= store.mark_invoices({doc: ("s", key) for doc, key in data.draw(st.permutations(keyed[cut:]))})
+    for doc, key in keyed:
+        before = [other for other, its in keyed if its == key and docs.index(other) < docs.index(doc)]
+        assert found.get(doc) == (before[0] if before else None)
 
 
 def test_keyed_hash_is_stable_per_secret_and_purpose(settings: Settings) -> None:

@@ -192,3 +192,21 @@ def test_mask_and_finish_find_their_analyses_made_during_ingest(
     pipeline.run_in_parts(ctx, batch, run_part)
     assert made.get("ingest", 0) > 0 and "mask" not in made and "finish" not in made, made
     assert all(work.state is not None for work in batch)
+
+
+def test_a_duplicate_ahead_of_its_original_in_a_batch_is_still_found(settings: Settings, tmp_path: Path) -> None:
+    """Claimed original first, the batch holding the duplicate first (a resumed batch's order): the part's invoices
+    are keyed all at once, so the later claim is the duplicate (keyed one by one, neither was found)."""
+    from extractors.samples import write_sample_inbox
+    from flows.appliance import prepare
+
+    prepare(settings)
+    ctx = build_context(settings)
+    folder = tmp_path / "in"
+    samples = {s.file: folder / s.file for s in write_sample_inbox(folder)}
+    pair = [samples["invoice-001.pdf"], samples["invoice-008-duplicate-number.pdf"]]  # same seller and number
+    docs = Worker(ctx, process=lambda d, r: {}, request_approvals=len).claim(pair)
+    batch = load_batch(ctx, list(reversed(docs)), resumed=False)
+    run_stages(ctx, batch)
+    codes = {work.doc: {finding.code for finding in work.findings} for work in batch}
+    assert "DUPLICATE" in codes[docs[1]] and "DUPLICATE" not in codes[docs[0]]
