@@ -75,10 +75,24 @@ class Candidate:
     parts: int = 1  # how many parts that line has
 
 
+class _Marks(dict[int, int | None]):
+    """For ``str.translate``: a combining mark's code point maps to None (dropped), any other to itself; each is
+    looked up once (``unicodedata.combining`` per character was most of ``fold``'s time)."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.combining(chr(code)) else code
+        self[code] = kept
+        return kept
+
+
+_MARKS = _Marks()
+
+
 def fold(text: str) -> str:
-    """Lower case without accents, as the label lexicons are written."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    """Lower case without accents, as the label lexicons are written (ASCII text: its lower case, the same thing)."""
+    if text.isascii():
+        return text.lower()
+    return unicodedata.normalize("NFKD", text.casefold()).translate(_MARKS)
 
 
 def candidates(pages: Sequence[PageLike]) -> list[Candidate]:

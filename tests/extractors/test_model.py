@@ -181,3 +181,15 @@ def test_a_text_holds_the_concepts_each_concepts_own_search_finds(parts: list[st
     text = "".join(parts)
     alone = [float(bool(pattern.search(text))) for pattern in features._PATTERNS.values()]
     assert features._concepts(text, {}) == alone
+
+
+@hypothesis_settings(max_examples=500, deadline=None)
+@given(st.text(st.characters(codec="utf-8"), max_size=40) | st.text("ÄÖÜäöüßéèÉçÇñÑ ﬁ\u0308İıK", max_size=20))
+def test_folding_is_case_folding_without_combining_marks(text: str) -> None:
+    """``candidates.fold`` takes shortcuts (ASCII; each mark looked up once): its result is the plain definition's."""
+    import unicodedata
+
+    from extractors.model.candidates import fold
+
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    assert fold(text) == "".join(char for char in decomposed if not unicodedata.combining(char))
