@@ -1,21 +1,19 @@
-"""The long-lived worker: claim what the watcher finds, run batches, hand approvals to their own runs.
+"""The long-lived worker: claim what the watcher finds, run batches, schedule the deadlines of what waits for people.
 
-One process talks to the Prefect server for its whole life (a fresh Prefect
-process costs seconds). It first resumes whatever a previous run left in
-``work/`` (a crash or SIGKILL can stop it anywhere; see flows/pipeline.py for
-why resuming is safe), then loops: claim stable inbox files, collect them for
-``batch_wait_seconds`` or up to ``batch_max``, run one ``process-batch`` flow,
-and start one ``await-approval`` run per document that needs people.
+One process talks to the Prefect server for its whole life (a fresh Prefect process costs seconds). It first resumes
+whatever a previous run left in ``work/`` (a crash or SIGKILL can stop it anywhere; flows/pipeline.py says why
+resuming is safe), then loops: claim stable inbox files, collect them for ``batch_wait_seconds`` or up to
+``batch_max`` and run one ``process-batch`` flow; documents that wait for people are ledger entries
+(flows/approvals/), whose next deadline it schedules.
 
-A batch that fails as a whole — the Prefect server restarting, the ledger file
-locked past ``lock_timeout_seconds``, a full disk, a missing signing key — is
-not a document's fault and must not kill the worker: its documents stay in
-``work/`` (every step is ledgered and resumable) and go to a backlog retried
-with growing delays, and the operator gets one log line naming the cause.
+A batch that fails as a whole — the Prefect server restarting, the ledger file locked past ``lock_timeout_seconds``,
+a full disk, a missing signing key — is not a document's fault and must not kill the worker: its documents stay in
+``work/`` (every step is ledgered and resumable) and go to a backlog retried with growing delays, and the operator
+gets one log line naming the cause.
 
-Files can also be handed in by another process (``docval process`` beside ``docval up``, through
-flows/handoff.py): the loop claims them as it claims inbox files and runs them at once as their own batch,
-so the command gets the appliance's warm models instead of loading its own.
+Files can also be handed in by another process (``docval process`` beside ``docval up``, through flows/handoff.py):
+the loop claims them as it claims inbox files and runs them at once as their own batch, so the command gets the
+appliance's warm models instead of loading its own.
 """
 
 from __future__ import annotations
@@ -100,8 +98,7 @@ class Intake:
         self.done.set()
 
     def settle(self, states: dict[str, str]) -> None:
-        """A batch's states (``flows.pipeline.settle``): once every claimed document has one, the intake is done,
-        before the batch run publishes its view and Prefect closes it."""
+        """A batch's states (``flows.pipeline.settle``): done once every document has one, before the run closes."""
         self.states.update(states)  # only the intake's own batches run while it listens
         if len(self.states) == len(self.docs):
             self.done.set()
@@ -222,13 +219,11 @@ class Worker:
 
     def _run_intake(self, intake: Intake) -> None:
         """The intake's claimed documents as batches; whatever fails stays in ``work/`` for the backlog."""
-        batch_max = self.settings.flows.batch_max
-        failed = False
-        with told_when_settled(intake.settle):
-            for start in range(0, len(intake.docs), batch_max):
-                if not self._attempt(intake.docs[start : start + batch_max], resumed=False):
-                    failed = True
-                    break
+        size = self.settings.flows.batch_max
+        with told_when_settled(intake.settle):  # all() stops at the first batch that fails
+            failed = not all(
+                self._attempt(intake.docs[at : at + size], resumed=False) for at in range(0, len(intake.docs), size)
+            )
         if not intake.done.is_set():  # a batch failed before its documents settled, or its run told nobody
             intake.states = {doc: self.states[doc] for doc in intake.docs if doc in self.states}
             if failed:
