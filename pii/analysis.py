@@ -175,7 +175,7 @@ class Analyzer:
         alone, so the remembered answer is the answer. Kept for the block only (one part of a batch), so raw
         values are not held in memory past it; a block inside another shares the outer one's memory.
         """
-        if self._memo is not None:
+        if self.remembers:
             yield
             return
         self._memo = {}
@@ -183,6 +183,11 @@ class Analyzer:
             yield
         finally:
             self._memo = None
+
+    @property
+    def remembers(self) -> bool:
+        """Inside ``remembering``: an analysis made now is kept for the rest of the block."""
+        return self._memo is not None
 
     def analyze(self, text: str, entities: list[str]) -> list[Span]:
         """Spans of ``entities`` in ``text``, non-overlapping, in reading order."""

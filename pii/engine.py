@@ -221,7 +221,9 @@ class PiiEngine:
     def analyse_ahead(self, fields: Mapping[str, ExtractedField], kind: DocKind, name: str) -> None:
         """Make now the analyses ``mask_fields`` and ``mask_name`` will make for a document: its values left in clear
         and its file name (its data subject's known values aside). Inside ``remembering`` those calls then find
-        them done; nothing is masked or stored here."""
+        them done; outside, nothing would keep them, so nothing is analysed. Nothing is masked or stored here."""
+        if not self.analyzer.remembers:
+            return
         personal = self.config.fields.get(kind, {})
         for field_name, field in fields.items():
             if field_name not in personal and isinstance(field.value, str) and field.value.strip():

@@ -86,3 +86,18 @@ def test_a_remembered_answer_is_not_changed_by_its_caller(engine: PiiEngine) -> 
         expected = list(first)
         first.clear()  # callers extend the lists they get (pii.filenames)
         assert engine.analyzer.analyze(text, entities) == expected != []
+
+
+def test_outside_the_block_nothing_is_analysed_ahead(engine: PiiEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing would keep the answers: a stage run outside ``remembering`` would pay each analysis twice."""
+    analyses: list[str] = []
+    presidio = engine.analyzer.engine.analyze
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        analyses.append(kwargs["text"])
+        return presidio(*args, **kwargs)
+
+    monkeypatch.setattr(engine.analyzer.engine, "analyze", counted)
+    values, name = _DOCUMENTS[0]
+    engine.analyse_ahead(_fields(values), DocKind.INVOICE, name)
+    assert analyses == []
