@@ -56,20 +56,26 @@ def test_masking_after_analysing_ahead_is_the_masking_without(
     assert "Hans Müller" not in str(ahead) and "anna.schmidt" not in str(ahead)  # the contact person is still masked
 
 
-@pytest.mark.parametrize(("values", "name"), _DOCUMENTS)
-def test_inside_the_block_nothing_is_analysed_twice(
-    engine: PiiEngine, values: dict[str, str], name: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """After ``analyse_ahead`` the mask and finish steps make no analysis of their own; outside the block,
-    nothing is remembered."""
-    analyses: list[str] = []
+@pytest.fixture
+def analyses(engine: PiiEngine, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts Presidio analyses from now on (the real engine, counted)."""
+    made: list[str] = []
     presidio = engine.analyzer.engine.analyze
 
     def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
-        analyses.append(kwargs["text"])
+        made.append(kwargs["text"])
         return presidio(*args, **kwargs)
 
     monkeypatch.setattr(engine.analyzer.engine, "analyze", counted)
+    return made
+
+
+@pytest.mark.parametrize(("values", "name"), _DOCUMENTS)
+def test_inside_the_block_nothing_is_analysed_twice(
+    engine: PiiEngine, values: dict[str, str], name: str, analyses: list[str]
+) -> None:
+    """After ``analyse_ahead`` the mask and finish steps make no analysis of their own; outside the block,
+    nothing is remembered."""
     with engine.remembering():
         engine.analyse_ahead(_fields(values), DocKind.INVOICE, name)
         ahead = len(analyses)
@@ -88,16 +94,8 @@ def test_a_remembered_answer_is_not_changed_by_its_caller(engine: PiiEngine) -> 
         assert engine.analyzer.analyze(text, entities) == expected != []
 
 
-def test_outside_the_block_nothing_is_analysed_ahead(engine: PiiEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_outside_the_block_nothing_is_analysed_ahead(engine: PiiEngine, analyses: list[str]) -> None:
     """Nothing would keep the answers: a stage run outside ``remembering`` would pay each analysis twice."""
-    analyses: list[str] = []
-    presidio = engine.analyzer.engine.analyze
-
-    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
-        analyses.append(kwargs["text"])
-        return presidio(*args, **kwargs)
-
-    monkeypatch.setattr(engine.analyzer.engine, "analyze", counted)
     values, name = _DOCUMENTS[0]
     engine.analyse_ahead(_fields(values), DocKind.INVOICE, name)
     assert analyses == []
