@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -32,15 +32,16 @@ from extractors.model.lexicon import CONCEPTS
 
 __all__ = ["FEATURE_NAMES", "feature_matrix"]
 
-_PATTERNS = {
-    concept: re.compile("(?<![a-z0-9])(?:" + "|".join(re.escape(word) for word in words) + ")")
-    for concept, words in CONCEPTS.items()
-}
+
+def _starting_a_word(words: Iterable[str]) -> re.Pattern[str]:
+    """Any of ``words`` where it starts a word (``lexicon``: a compound matches by its head)."""
+    return re.compile("(?<![a-z0-9])(?:" + "|".join(re.escape(word) for word in words) + ")")
+
+
+_PATTERNS = {concept: _starting_a_word(words) for concept, words in CONCEPTS.items()}
 # Any concept's word: a text where it finds none holds no concept (one search instead of one per concept; most
 # context texts are values, names and blanks).
-_ANY_CONCEPT = re.compile(
-    "(?<![a-z0-9])(?:" + "|".join(re.escape(word) for words in CONCEPTS.values() for word in words) + ")"
-)
+_ANY_CONCEPT = _starting_a_word(word for words in CONCEPTS.values() for word in words)
 _CONTEXTS = ("left", "right", "above", "above2", "near_left")
 _POSITION = (
     "page_index",
