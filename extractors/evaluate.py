@@ -16,6 +16,7 @@ empty. precision = TP/(TP+FP), recall = TP/(TP+FN), accuracy = (TP+TN)/n.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -187,13 +188,22 @@ def _invoice2data(root: Path) -> list[LabelledDocument]:
 
 
 def _zugferd(root: Path) -> list[LabelledDocument]:
+    """A document's id is its file's name, or where two repositories ship files of one name (einvoice-train's
+    ``FacturX_BASICWL_Test.pdf``, once printed in full, once as one line) its path: held-out answers are kept by
+    id, and one file's answers must not stand for the other's."""
+    entries = [
+        entry
+        for entry in json.loads((root / "ground_truth.json").read_text(encoding="utf-8"))
+        if entry.get("corpus_expected_valid") and not entry.get("extraction_error")
+    ]  # corpus "fail" samples are robustness inputs, not labelled truth
+    names = Counter(Path(entry["pdf"]).stem for entry in entries)
     documents = []
-    for entry in json.loads((root / "ground_truth.json").read_text(encoding="utf-8")):
-        if not entry.get("corpus_expected_valid") or entry.get("extraction_error"):
-            continue  # corpus "fail" samples are robustness inputs, not labelled truth
+    for entry in entries:
+        path = Path(entry["pdf"])
+        doc_id = path.stem if names[path.stem] == 1 else path.with_suffix("").as_posix()
         read = {ours: _text(entry.get(theirs)) for theirs, ours in ZUGFERD_TRUTH_FIELDS.items()}
         truth = signed_totals(read, _text(entry.get("type_code")))  # the XML's credit-note magnitudes, signed
-        documents.append(LabelledDocument(Path(entry["pdf"]).stem, root / entry["pdf"], truth, _xml_lines(root, entry)))
+        documents.append(LabelledDocument(doc_id, root / entry["pdf"], truth, _xml_lines(root, entry)))
     return documents
 
 

@@ -69,6 +69,16 @@ def test_line_item_scoring_pairs_rows_by_amount(shared_data: Path) -> None:
     assert score_lines([(document, wrong)])["quantity_accuracy"] == 0.0
 
 
+@pytest.mark.parametrize("folder", ["zugferd", "einvoice-train", "invoices-invoice2data"])
+def test_every_labelled_document_has_an_id_of_its_own(shared_data: Path, folder: str) -> None:
+    # einvoice-train holds two repositories' FacturX_BASICWL_Test.pdf: one id let one file's held-out answers
+    # stand for the other's in training and in the cross-validation tables
+    _, documents = load_dataset(shared_data / folder)
+    ids = [document.doc_id for document in documents]
+    assert len(set(ids)) == len(ids)
+    assert len({document.path for document in documents}) == len(ids)
+
+
 def test_scores_count_right_wrong_and_correctly_empty(shared_data: Path) -> None:
     _, documents = load_dataset(shared_data / "zugferd")
     first = documents[0]
