@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from extractors.ink import without_leaders, without_rules
+from extractors.ink import without_leaders, without_rules, without_specks
 
 __all__ = ["AUTO", "Words", "models", "read_image", "rows", "word_spans"]
 
@@ -36,19 +36,20 @@ _LETTER = re.compile(r"[^\W\d_]")
 _ROW_REACH = 0.6  # of a line's height: lines whose middles are this close stand in one row
 
 
-def read_image(image: Image.Image, language: str, timeout: float) -> tuple[str, Words, str]:
+def read_image(image: Image.Image, language: str, timeout: float, dpi: float) -> tuple[str, Words, str]:
     """The page's text, its words' spans and confidences, and its lines in rows by position (``rows``: the scan's
     layout view), from one tesseract run (reading twice would double the slowest step of a scan). ``language`` is
-    tesseract's (``eng+deu``) or ``auto`` (``models``). A page read with little confidence may lie on its side or
-    upside down, as pages go into a scanner: then tesseract's orientation detection is asked, and the page turned
-    upright is read once more; the surer reading is kept. Raises as pytesseract does: ``RuntimeError`` on
+    tesseract's (``eng+deu``) or ``auto`` (``models``); ``dpi`` is the resolution the page was rendered at
+    (``ink.without_specks``). A page read with little confidence may lie on its side or upside down, as pages go
+    into a scanner: then tesseract's orientation detection is asked, and the page turned upright is read once
+    more; the surer reading is kept. Raises as pytesseract does: ``RuntimeError`` on
     timeout, ``TesseractError`` on a failed run."""
     language = models(language)
-    reading = _read(image, language, timeout)
+    reading = _read(image, language, timeout, dpi)
     if reading[1] and _mean_confidence(reading[1]) < _DOUBTFUL:
         turn = _upright_turn(image, timeout)
         if turn:
-            turned = _read(image.rotate(-turn, expand=True, fillcolor="white"), language, timeout)
+            turned = _read(image.rotate(-turn, expand=True, fillcolor="white"), language, timeout, dpi)
             if _mean_confidence(turned[1]) > _mean_confidence(reading[1]):
                 return turned
     return reading
@@ -73,11 +74,12 @@ def _installed() -> frozenset[str]:
     return frozenset(pytesseract.get_languages(config=""))
 
 
-def _read(image: Image.Image, language: str, timeout: float) -> tuple[str, Words, str]:
-    """One tesseract run on the page with its dotted leaders, then its ruled lines, painted out (``ink``)."""
+def _read(image: Image.Image, language: str, timeout: float, dpi: float) -> tuple[str, Words, str]:
+    """One tesseract run on the page with its dotted leaders, then its ruled lines, then its specks painted out
+    (``ink``)."""
     from pytesseract.pytesseract import run_tesseract, save
 
-    with save(without_rules(without_leaders(image))) as (base, source):
+    with save(without_specks(without_rules(without_leaders(image)), dpi)) as (base, source):
         run_tesseract(source, base, "txt", language, config=_CONFIG, timeout=timeout)
         text = Path(base + ".txt").read_text(encoding="utf-8")
         table = Path(base + ".tsv").read_text(encoding="utf-8")

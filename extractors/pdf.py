@@ -386,7 +386,7 @@ def _ocr_page(path: str, index: int, limits: ExtractSettings) -> tuple[str, Word
     finally:
         document.close()
     try:
-        return read_image(image, limits.ocr_language, limits.ocr_page_timeout_seconds)
+        return read_image(image, limits.ocr_language, limits.ocr_page_timeout_seconds, dpi=scale * 72)
     except RuntimeError:
         raise IngestError("TIMEOUT", f"page {index + 1}: OCR over {limits.ocr_page_timeout_seconds:g} s") from None
     except pytesseract.TesseractError as exc:
