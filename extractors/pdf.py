@@ -225,8 +225,10 @@ def _timed_out(timeout: float) -> IngestError:
 # --- code below runs in the sandbox child -------------------------------------------------------------
 
 
-class _PageTimeout(Exception):
-    pass
+class _PageTimeout(BaseException):
+    """A page's deadline passed. Not an ``Exception``: the alarm lands anywhere in the page's reading, and a
+    reader's ``except Exception`` fallback (pypdf's, or ``content_tokens`` handing a stream back to pypdf) would
+    swallow it and read on past the limit, as ``KeyboardInterrupt`` is not swallowed."""
 
 
 @contextmanager

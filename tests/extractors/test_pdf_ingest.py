@@ -14,6 +14,7 @@ import pytest
 
 from benchmarks import hostile_pdfs as hostile
 from docval.settings import ExtractSettings
+from extractors.layouts import generate
 from extractors.pdf import IngestError, PdfDocument, load_pdf
 from extractors.samples import write_sample_inbox
 from extractors.sandbox import _YOUNG_OBJECTS, Sandbox, SandboxCrashed, SandboxMemory, SandboxTimeout
@@ -155,6 +156,29 @@ def test_size_page_and_time_limits(tmp_path: Path, shared_data: Path) -> None:
     assert isinstance(_outcome(slow), PdfDocument)  # the killed child was replaced
     per_page = _outcome(slow, ExtractSettings(page_timeout_seconds=0.01))
     assert isinstance(per_page, IngestError) and per_page.code == "TIMEOUT" and "page " in per_page.detail
+
+
+def test_a_page_deadline_passing_inside_a_readers_fallback_still_stops_the_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the alarm lands anywhere in a page's reading; landing in the content-stream reader, whose `except Exception`
+    # hands an unsure stream back to pypdf, it was swallowed and the page read on past its limit (a flaky CI run)
+    import io
+
+    import pypdf
+
+    from extractors import content_tokens, pdf
+
+    def slow_read(content: object, data: bytes) -> list[tuple[object, bytes]]:
+        time.sleep(2)  # the deadline's SIGALRM arrives here
+        return []
+
+    monkeypatch.setattr(content_tokens, "_read", slow_read)
+    page = pypdf.PdfReader(io.BytesIO(generate(3, 1, layouts=(0,))[0].pdf)).pages[0]
+    started = time.monotonic()
+    with pytest.raises(IngestError) as caught:
+        pdf._page_text(page, 1, ExtractSettings(page_timeout_seconds=0.2))
+    assert caught.value.code == "TIMEOUT" and time.monotonic() - started < 1.5
 
 
 def test_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
