@@ -77,9 +77,7 @@ def run(count: int, seed: int, layouts: tuple[int, ...], defective: float, *, sc
                     group_total[group] += 1
                 if field is not None:
                     pairs.append((field.confidence, ok))
-            findings = validate(
-                extraction, doc=form.name, store=None, hasher=None, settings=settings.extract, today=TODAY
-            )
+            findings = validate(extraction, settings=settings.extract, today=TODAY)
             codes = {finding.code for finding in findings}
             if form.defect is None:
                 counts["clean"] += 1

@@ -170,9 +170,7 @@ def evaluate(invoices: list[GeneratedInvoice], title: str, *, misses: bool = Fal
                                 f"  miss at {value.confidence:.3f}: {invoice.name} {field} read {value.value!r}, "
                                 f"truth {invoice.truth[field]!r} ({value.tier})"
                             )
-                findings = validate(
-                    extraction, doc=invoice.name, store=None, hasher=None, settings=settings.extract, today=TODAY
-                )
+                findings = validate(extraction, settings=settings.extract, today=TODAY)
                 codes = sorted({f.code for f in findings})
                 decision = policy.decide(
                     decision_input(extraction.kind, extraction.fields, codes), now=datetime.now(UTC)

@@ -38,20 +38,9 @@ from extractors.schemas import SCHEMAS, Extraction
 __all__ = ["duplicate_keys", "duplicates", "identifier_is_valid", "typed_values", "validate"]
 
 
-def validate(
-    extraction: Extraction,
-    *,
-    doc: str,
-    store: DocumentStore | None,
-    hasher: KeyedHasher | None,
-    settings: ExtractSettings,
-    today: date | None = None,
-) -> list[Finding]:
-    """All findings for one document's fields.
-
-    With a ``store`` and ``hasher``, the document's duplicate keys are also
-    recorded on its (already claimed) store row, so later documents can find it.
-    """
+def validate(extraction: Extraction, *, settings: ExtractSettings, today: date | None = None) -> list[Finding]:
+    """All findings for one document's fields, but ``DUPLICATE``: that one needs the store, and a batch's part asks
+    it for all of its invoices at once (``duplicates``)."""
     values, findings = typed_values(extraction)
     findings += _missing(extraction.kind, values, settings)
     findings += _as_read(_identifiers(values, settings), extraction)
@@ -61,8 +50,6 @@ def validate(
         findings += _arithmetic(
             values, settings.total_tolerance, lines_complete=bool(lines and lines.confidence >= COMPLETE_TABLE)
         )
-        if store is not None and hasher is not None:
-            findings += duplicates({doc: extraction}, store, hasher).get(doc, [])
     return findings
 
 

@@ -187,7 +187,7 @@ def validate(ctx: Context, batch: list[DocWork]) -> None:
         duplicates = ctx.kit.duplicates(extractions, store)
 
     def step(work: DocWork) -> BaseModel:
-        work.findings, payload = ctx.kit.validate(work.extraction, work.doc, duplicates.get(work.doc, []))
+        work.findings, payload = ctx.kit.validate(work.extraction, duplicates.get(work.doc, []))
         return payload
 
     run_step(ctx, batch, "validate", EntryKind.VALIDATED, step)

@@ -132,15 +132,13 @@ class Toolkit:
 
         return duplicates(extractions, store, self.hasher)
 
-    def validate(
-        self, extraction: Extraction, doc: str, duplicate: list[Finding]
-    ) -> tuple[list[Finding], ValidatedPayload]:
+    def validate(self, extraction: Extraction, duplicate: list[Finding]) -> tuple[list[Finding], ValidatedPayload]:
         """Validation findings (``duplicate``: this document's from ``duplicates``) plus what extraction itself raised
         (XML vs text mismatch, fields left to a person)."""
         from extractors.validate import validate
 
         findings = list(extraction.findings)
-        findings += validate(extraction, doc=doc, store=None, hasher=None, settings=self.settings.extract)
+        findings += validate(extraction, settings=self.settings.extract)
         findings += duplicate
         if extraction.needs_review:
             findings.append(Finding(code="NEEDS_REVIEW", message="extraction left fields for a person to confirm"))

@@ -91,9 +91,7 @@ def unseen(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[GeneratedInvo
     read = []
     for invoice in generate(2612, 16, layouts=(7, 8), defective=0.35, small=True):
         extraction = extract(_read(invoice, folder), router)
-        findings = validate(
-            extraction, doc=invoice.name, store=None, hasher=None, settings=settings.extract, today=date(2026, 12, 1)
-        )
+        findings = validate(extraction, settings=settings.extract, today=date(2026, 12, 1))
         read.append((invoice, extraction, sorted({f.code for f in findings})))
     return read
 

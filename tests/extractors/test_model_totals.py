@@ -145,9 +145,7 @@ def _read(invoices: list[GeneratedInvoice], folder: Path) -> list[tuple[Generate
         path = folder / invoice.name
         path.write_bytes(invoice.pdf)
         extraction = extract(load_pdf(path, settings.extract), router)
-        findings = validate(
-            extraction, doc=invoice.name, store=None, hasher=None, settings=settings.extract, today=date(2026, 12, 1)
-        )
+        findings = validate(extraction, settings=settings.extract, today=date(2026, 12, 1))
         read.append((invoice, {f.code for f in findings}, extraction.fields))
     return read
 

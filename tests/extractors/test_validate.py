@@ -21,7 +21,7 @@ from docval.settings import ExtractSettings
 from docval.store import DocumentStore
 from extractors.samples import write_sample_inbox
 from extractors.schemas import Extraction
-from extractors.validate import identifier_is_valid, validate
+from extractors.validate import duplicates, identifier_is_valid, validate
 from flows.policy import DEFAULT_POLICY_YAML, Policy
 
 IDS = Path(__file__).resolve().parents[3] / "shared" / "data" / "ids-python-stdnum" / "ids.jsonl"
@@ -68,9 +68,9 @@ def test_sample_inbox_raises_exactly_the_expected_findings(tmp_path: Path) -> No
             continue
         doc = f"{number:064x}"
         store.claim(doc, doc)
-        findings = validate(
-            _extraction(sample.kind, sample.fields), doc=doc, store=store, hasher=hasher, settings=LIMITS, today=TODAY
-        )
+        extraction = _extraction(sample.kind, sample.fields)
+        findings = validate(extraction, settings=LIMITS, today=TODAY)
+        findings += duplicates({doc: extraction}, store, hasher).get(doc, [])  # as the pipeline's validate step
         expected = [code for code in sample.findings if code != "EINVOICE_MISMATCH"]  # cross_check's, not ours
         assert sorted(f.code for f in findings) == expected, sample.file
         for finding in findings:  # messages name fields, never values
@@ -88,8 +88,7 @@ def test_duplicate_is_the_later_document_even_when_the_first_is_revalidated(tmp_
     first, second = "b" * 64, "a" * 64  # the later claim sorts first by id
 
     def codes(doc: str) -> set[str]:
-        found = validate(invoice, doc=doc, store=store, hasher=hasher, settings=LIMITS, today=TODAY)
-        return {f.code for f in found}
+        return {f.code for f in duplicates({doc: invoice}, store, hasher).get(doc, [])}
 
     if claimed == "one by one":
         store.claim(first, first)
@@ -109,9 +108,6 @@ def test_field_invalid_and_dates() -> None:
             DocKind.INVOICE,
             {"issue_date": "tomorrow", "due_date": (TODAY + timedelta(days=800)).isoformat(), "grand_total": "12,5"},
         ),
-        doc="0" * 64,
-        store=None,
-        hasher=None,
         settings=LIMITS,
         today=TODAY,
     )
@@ -128,9 +124,6 @@ def test_field_invalid_and_dates() -> None:
                 "iban": "DE89 3704",
             },
         ),
-        doc="0" * 64,
-        store=None,
-        hasher=None,
         settings=LIMITS,
         today=TODAY,
     )
@@ -159,9 +152,7 @@ def _invoice(items: list[tuple[int, Decimal]], rate: Decimal) -> dict[str, Any]:
 
 
 def _arith_codes(values: dict[str, Any]) -> set[str]:
-    findings = validate(
-        _extraction(DocKind.INVOICE, values), doc="0" * 64, store=None, hasher=None, settings=LIMITS, today=TODAY
-    )
+    findings = validate(_extraction(DocKind.INVOICE, values), settings=LIMITS, today=TODAY)
     return {f.code for f in findings} - {"MISSING_FIELD"}
 
 
@@ -216,7 +207,7 @@ def _rules_table(net: str, tax: str, total: str, extra_line: str = "") -> Extrac
 
 
 def _line_codes(extraction: Extraction) -> list[str]:
-    found = validate(extraction, doc="d", store=None, hasher=None, settings=LIMITS, today=TODAY)
+    found = validate(extraction, settings=LIMITS, today=TODAY)
     return [finding.code for finding in found if finding.code == "LINE_MISMATCH"]
 
 
@@ -240,7 +231,7 @@ def test_a_failed_check_on_a_reading_likely_wrong_goes_to_a_person(name: str, co
     value, code = _BROKEN[name]
     field = ExtractedField(value=value, confidence=confidence, tier=Tier.RULES, page=1)
     extraction = Extraction(kind=DocKind.INVOICE, fields={name: field})
-    found = validate(extraction, doc="0" * 64, store=None, hasher=None, settings=LIMITS, today=TODAY)
+    found = validate(extraction, settings=LIMITS, today=TODAY)
     [finding] = [f for f in found if f.fields == [name]]
     assert finding.code == (code if confidence >= 0.5 else "UNSURE_IDENTIFIER")
     assert value not in finding.message  # messages name fields, never values
