@@ -69,7 +69,10 @@ class Classification(BaseModel):
 
 
 def _fold(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+    """Lower-case, accents off, and ``_`` read as a space: ``\\b`` counts ``_`` as a letter, and OCR reads a
+    scan's specks and ruled lines as underscores glued to words (``_FACTUUR``), which would hide the title."""
+    folded = "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+    return folded.replace("_", " ")
 
 
 def _score(text: str, kind: DocKind) -> float:

@@ -80,6 +80,24 @@ def test_classification() -> None:
     assert strong.confidence > 0.5 and weak.kind is DocKind.OTHER
 
 
+# Seed 901's 38th scan of layout 7-8 as tesseract read it (abridged): specks before the title read as "_".
+SPECKLED_SCAN = """_FACTUUR
+Koninklijke der Kinder
+Datum: 2024-12-29
+Nummer: 41078 3 :
+Subtotaal
+576,66 .
+_ Btw 21%
+121,10
+BTW-nr.: NL349157030B01
+IBAN: DE95 1798 9615 1519-2309 34"""
+
+
+def test_a_title_glued_to_a_speck_still_names_the_kind() -> None:
+    assert classify([SPECKLED_SCAN]).kind is DocKind.INVOICE
+    assert classify([SPECKLED_SCAN.replace("_FACTUUR", "_MEMO")]).kind is DocKind.OTHER
+
+
 def test_german_invoice() -> None:
     got = values(GERMAN)
     assert got["invoice_number"] == "471102"
