@@ -44,7 +44,19 @@ _DATE = re.compile(
     r"(?<![\d.,/-])(?:\d{1,4}[./-]\d{1,2}[./-]\d{2,4}"
     rf"|\d{{1,2}}\.?\s?{_MONTH}\s\d{{4}}|{_MONTH}\s\d{{1,2}}(?:st|nd|rd|th)?,?\s\d{{4}})(?![\d.,]\d)"
 )
-_AMOUNT = re.compile(r"(?<![\w.,/-])[-−]?\s?(?:\d{1,3}(?:[.,'’ ]\d{3})+|\d+)[.,]\d{2}(?![\d.,]\d|\d)-?")
+# An amount, by whether the document may group a thousand's digits with a space ('1 234,56'; ``_groups_with_spaces``)
+_AMOUNT = {
+    spaced: re.compile(
+        rf"(?<![\w.,/-])[-−]?\s?(?:\d{{1,3}}(?:[.,'’{' ' if spaced else ''}]\d{{3}})+|\d+)[.,]\d{{2}}(?![\d.,]\d|\d)-?"
+    )
+    for spaced in (True, False)
+}
+# an amount of a thousand or more printed without spaces between its digit groups: '1.234,56', '1,234.56', '1234,56'
+_UNSPACED_THOUSANDS = re.compile(
+    r"(?<![\d.,'’])(?<!\d )"
+    r"(?:\d{1,3}(?:[.'’]\d{3})+,\d{2}|\d{1,3}(?:[,'’]\d{3})+\.\d{2}|[1-9]\d{3,}[.,]\d{2})"
+    r"(?![\d.,]\d|\d)"
+)
 _TOKEN = re.compile(r"[^\s:;,()\[\]]+")
 _CURRENCY = re.compile(r"(?<![A-Za-z])(?:EUR|USD|GBP|CHF|SEK|DKK|NOK|PLN|CZK|HUF|JPY|CAD|INR)(?![A-Za-z])|[€$£]")
 _US_DATE = re.compile(r"(?<!\d)(\d{1,2})/(\d{1,2})/\d{4}")
@@ -98,6 +110,7 @@ def fold(text: str) -> str:
 def candidates(pages: Sequence[PageLike]) -> list[Candidate]:
     """All candidates of every kind on every page, in reading order."""
     month_first = _writes_us_dates(pages)
+    spaced = _groups_with_spaces(pages)
     found: list[Candidate] = []
     for index, page in enumerate(pages):
         lines = page.text.split("\n")
@@ -121,7 +134,7 @@ def candidates(pages: Sequence[PageLike]) -> list[Candidate]:
                 above=above[number],
                 below=below[number],
             )
-            spans = [(*span, 0, 1) for span in _spans(line, month_first)]
+            spans = [(*span, 0, 1) for span in _spans(line, month_first, spaced)]
             spans += _party_parts(line, scanned) + _address_runs(lines, number)
             for kind, start, end, value, part, parts in spans:
                 found.append(
@@ -216,7 +229,7 @@ def _address_runs(lines: list[str], number: int) -> list[tuple[str, int, int, st
     return found
 
 
-def _spans(line: str, month_first: bool) -> list[tuple[str, int, int, str]]:
+def _spans(line: str, month_first: bool, spaced: bool) -> list[tuple[str, int, int, str]]:
     spans: list[tuple[str, int, int, str]] = []
     taken: list[tuple[int, int]] = []
     for match in _DATE.finditer(line):
@@ -224,7 +237,7 @@ def _spans(line: str, month_first: bool) -> list[tuple[str, int, int, str]]:
         if parsed is not None and 1990 <= parsed.year <= 2099:
             spans.append(("date", match.start(), match.end(), parsed.isoformat()))
             taken.append(match.span())
-    for match in _AMOUNT.finditer(line):
+    for match in _AMOUNT[spaced].finditer(line):
         if _overlaps(match.span(), taken):
             continue
         amount = parse_amount(match.group())
@@ -270,3 +283,10 @@ def _writes_us_dates(pages: Sequence[PageLike]) -> bool:
             if int(match.group(2)) > 12 >= int(match.group(1)):
                 return True
     return False
+
+
+def _groups_with_spaces(pages: Sequence[PageLike]) -> bool:
+    """Whether '4 349,19' may be one amount: not in a document that prints its thousands another way ('3.662,79',
+    '3662,79'). There the space is a gap between two cells, a quantity and a price, which OCR (and a text layer
+    joining a table row's cells) strings together; read as one amount, it outgrows the grand total."""
+    return not any(_UNSPACED_THOUSANDS.search(page.text) for page in pages)
