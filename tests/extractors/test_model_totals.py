@@ -19,12 +19,15 @@ from docval.settings import Settings
 from extractors.extract import extract
 from extractors.layouts import GeneratedInvoice, generate
 from extractors.matching import matches
+from extractors.model import load_model
 from extractors.model.calibration import Calibration
+from extractors.model.candidates import candidates
 from extractors.model.joint import PLAUSIBLE, TOTALS, adds_up, joint_totals
 from extractors.model.scorer import Prediction
 from extractors.model.tier import calibrated, check_key, route, totals_add_up
-from extractors.pdf import load_pdf
+from extractors.pdf import PageText, load_pdf
 from extractors.router import Router
+from extractors.rules import extract_rules
 from extractors.validate import validate
 from flows.policy import DEFAULT_POLICY_YAML, DecisionInput, Policy
 from ledger.bundle_verify import lowest_confidence
@@ -36,6 +39,63 @@ CLEAN_AUTO_FLOOR = 0.75
 
 def _scores(**by_field: list[float]) -> dict[str, np.ndarray]:
     return {name: np.array(values) for name, values in by_field.items()}
+
+
+# Seed 901's first scan of layouts 7-8 as tesseract read it (blank lines dropped): the table's quantity and price
+# columns come out as one line each, '4 349,19', where the page prints its thousands with a point ('-3.002,29').
+CREDIT_NOTE_SCAN = """CREDITNOTA
+Te betalen voor
+2024-01-28
+Leveringsperiode
+2024-01-17 - 2024-01-18
+Specsavers
+Martstraat 726
+9112IJ Herkenbosch
+Omschrijving
+Innovative executive neural-net
+Object-based explicit system engine
+Public-key dynamic initiative
+2024-01-20
+Datum
+2024-01-18
+Factuurnr.
+FA-83382
+Netto
+-3.002,29
+Royal Schouten | Jillbaan 5 | 6419JD Cruquius
+Btw-nummer: NL162307586B01
+Leveringsdatum
+2024-01-17
+Aantal Prijs
+4 349,19
+3 200,67
+4 250,88
+Btw 22%
+-660,50
+IBAN: DE18 5647 9561 8992 7425 50
+Bedrag
+-1.396,76
+-602,01
+-1.003,52
+Te betalen
+-3.662,79 CHF"""
+
+
+def _amounts(text: str) -> set[str]:
+    return {c.value for c in candidates([PageText(number=1, text=text, source="ocr")]) if c.kind == "amount"}
+
+
+def test_a_quantity_beside_a_price_is_not_one_amount_where_thousands_are_printed_otherwise() -> None:
+    found = _amounts(CREDIT_NOTE_SCAN)
+    assert {"349.19", "200.67", "-3002.29", "-3662.79"} <= found and "4349.19" not in found
+    # a document that groups its thousands with spaces keeps them: '1 234,56' is one amount there
+    assert "1234.56" in _amounts("Total HT\n1 234,56\nTVA 20 %\n246,91\nNet à payer\n1 481,47")
+
+
+def test_a_scans_grand_total_outgrown_by_no_glued_table_row() -> None:
+    pages = [PageText(number=1, text=CREDIT_NOTE_SCAN, source="ocr")]
+    answers = load_model().predict(pages, extract_rules(pages, DocKind.INVOICE))
+    assert [answers[name].value for name in TOTALS] == ["-3002.29", "-660.50", "-3662.79"]
 
 
 def test_joint_decoding_picks_the_triple_that_adds_up() -> None:
