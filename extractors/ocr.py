@@ -1,7 +1,8 @@
 """Tesseract on one rendered page: the text, and how sure tesseract was of each word in it.
 
 One tesseract run writes both its plain text (what the rules and the model
-read, exactly as ``image_to_string`` gives it) and its TSV of words with a
+read, as ``image_to_string`` gives it, a table row's numbers kept a column
+apart: ``column_gaps``) and its TSV of words with a
 confidence each (0–100). The words are located in the text by their order,
 so a value read from the text can be traced to the words under it: a value
 whose words tesseract itself doubted (a speckle read as a quote mark, a
@@ -12,6 +13,7 @@ cleanly, and is never auto-accepted (``extractors/model/tier.py``).
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,7 +24,7 @@ from PIL import Image
 
 from extractors.ink import without_leaders, without_rules, without_specks
 
-__all__ = ["AUTO", "Words", "models", "read_image", "rows", "word_spans"]
+__all__ = ["AUTO", "Words", "column_gaps", "models", "read_image", "rows", "word_spans"]
 
 Words = tuple[tuple[int, int, float], ...]  # per word: start and end in the page text, tesseract's confidence
 _CONFIG = "--oem 1 --psm 3 -c tessedit_create_tsv=1"  # LSTM engine, automatic page segmentation; TSV too
@@ -33,6 +35,7 @@ _DOUBTFUL = 50  # mean word confidence under which a page may be lying on its si
 _SURE_ORIENTATION = 2.0  # tesseract's orientation confidence from which a turn is believed
 _DOUBTED_WORD = 50  # a word's confidence under which a lone mark is taken for a speck (``_speckle``)
 _LETTER = re.compile(r"[^\W\d_]")
+_NUMBER = re.compile(r"\d")
 _ROW_REACH = 0.6  # of a line's height: lines whose middles are this close stand in one row
 
 
@@ -83,6 +86,7 @@ def _read(image: Image.Image, language: str, timeout: float, dpi: float) -> tupl
         run_tesseract(source, base, "txt", language, config=_CONFIG, timeout=timeout)
         text = Path(base + ".txt").read_text(encoding="utf-8")
         table = Path(base + ".tsv").read_text(encoding="utf-8")
+    text = column_gaps(text, table)
     return text, word_spans(text, table), rows(table)
 
 
@@ -106,15 +110,41 @@ def _upright_turn(image: Image.Image, timeout: float) -> int:
 def word_spans(text: str, table: str) -> Words:
     """Each word of tesseract's TSV located in ``text`` in reading order (both come from the same recognition, so
     every word is found after the previous one; one that is not is left out rather than guessed)."""
-    spans = []
+    return tuple((start, end, float(columns[10])) for start, end, columns in _located(text, table))
+
+
+def column_gaps(text: str, table: str) -> str:
+    """Tesseract's text with three blanks, not one, between two numbers a column gap apart on the page.
+
+    Tesseract strings a table row's cells with single blanks, so a quantity beside its price reads '4 349,19',
+    which is also how a thousand is grouped with a space: read as one amount, 4,349.19 outgrows the grand total
+    and is taken for it. Three blanks, a column gap in the layout view too (``rows``), keep them two cells, where
+    a line break (tried) also moved the captions and dates around them. A gap is wider than twice the words'
+    height, as ``rows`` has it. Only numbers are spaced out: a name or a caption keeps its words as they were."""
+    located = list(_located(text, table))
+    gaps = [
+        end
+        for (_, end, first), (start, _, second) in itertools.pairwise(located)
+        if first[1:5] == second[1:5]  # the same line of tesseract's
+        and text[end:start] == " "
+        and _NUMBER.search(first[11])
+        and _NUMBER.search(second[11])
+        and int(second[6]) - int(first[6]) - int(first[8]) > 2 * max(int(first[9]), int(second[9]))
+    ]
+    for position in reversed(gaps):
+        text = text[:position] + "  " + text[position:]
+    return text
+
+
+def _located(text: str, table: str) -> Iterator[tuple[int, int, list[str]]]:
+    """Each TSV word's start and end in ``text``, and its columns, in reading order (see ``word_spans``)."""
     cursor = 0
     for columns in _tsv_words(table):
         start = text.find(columns[11], cursor)
         if start < 0:
             continue
         cursor = start + len(columns[11])
-        spans.append((start, cursor, float(columns[10])))
-    return tuple(spans)
+        yield start, cursor, columns
 
 
 def _tsv_words(table: str) -> Iterator[list[str]]:

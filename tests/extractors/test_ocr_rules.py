@@ -24,7 +24,7 @@ from extractors.ink import without_leaders, without_rules, without_specks
 from extractors.kyc_forms import generate_kyc
 from extractors.layouts import generate
 from extractors.matching import matches
-from extractors.ocr import AUTO, read_image, rows
+from extractors.ocr import AUTO, column_gaps, read_image, rows, word_spans
 from extractors.pdf import load_pdf
 from extractors.router import Router
 from extractors.scans import ScanNoise, scan, scanned
@@ -111,6 +111,19 @@ def test_words_of_one_line_keep_single_blanks_and_lines_apart_stay_apart() -> No
     table = _tsv((1, 100, 500, "Noudring"), (1, 290, 501, "07"), (2, 100, 600, "7301QY"), (3, 160, 700, "Ede"))
     assert rows(table) == "Noudring 07\n7301QY\n   Ede"  # a line set in stands in
     assert rows(_tsv()) == ""
+
+
+def test_a_table_rows_numbers_a_column_apart_stay_two_cells() -> None:
+    table = _tsv(
+        (1, 100, 500, "4"), (1, 600, 500, "349,19"),  # a quantity and its price, 480 px apart: two cells
+        (2, 100, 560, "1"), (2, 130, 560, "234,56"),  # a thousand grouped with a space, 10 px: one amount
+        (3, 100, 620, "Royal"), (3, 600, 620, "Schouten"),  # a name's words stay as tesseract joined them
+        (4, 100, 680, "12"), (5, 600, 680, "2024-01-18"),  # numbers on two of tesseract's lines
+    )  # fmt: skip
+    text = "4 349,19\n1 234,56\nRoyal Schouten\n12\n2024-01-18\n"
+    spaced = column_gaps(text, table)
+    assert spaced == "4   349,19\n1 234,56\nRoyal Schouten\n12\n2024-01-18\n"
+    assert [spaced[start:end] for start, end, _ in word_spans(spaced, table)][:2] == ["4", "349,19"]
 
 
 @pytest.mark.parametrize(
