@@ -37,6 +37,7 @@ _DOUBTED_WORD = 50  # a word's confidence under which a lone mark is taken for a
 _LETTER = re.compile(r"[^\W\d_]")
 _NUMBER = re.compile(r"\d")
 _ROW_REACH = 0.6  # of a line's height: lines whose middles are this close stand in one row
+_COLUMN_GAP = 2  # line heights: a wider gap between two words on a line separates two columns (rows, column_gaps)
 
 
 def read_image(image: Image.Image, language: str, timeout: float, dpi: float) -> tuple[str, Words, str]:
@@ -119,8 +120,9 @@ def column_gaps(text: str, table: str) -> str:
     Tesseract strings a table row's cells with single blanks, so a quantity beside its price reads '4 349,19',
     which is also how a thousand is grouped with a space: read as one amount, 4,349.19 outgrows the grand total
     and is taken for it. Three blanks, a column gap in the layout view too (``rows``), keep them two cells, where
-    a line break (tried) also moved the captions and dates around them. A gap is wider than twice the words'
-    height, as ``rows`` has it. Only numbers are spaced out: a name or a caption keeps its words as they were."""
+    a line break (tried) also moved the captions and dates around them. A gap is wider than ``_COLUMN_GAP`` times
+    the taller word's height (``rows`` measures it in the page's median line height). Only numbers are spaced out:
+    a name or a caption keeps its words as they were."""
     located = list(_located(text, table))
     gaps = [
         end
@@ -129,7 +131,7 @@ def column_gaps(text: str, table: str) -> str:
         and text[end:start] == " "
         and _NUMBER.search(first[11])
         and _NUMBER.search(second[11])
-        and int(second[6]) - int(first[6]) - int(first[8]) > 2 * max(int(first[9]), int(second[9]))
+        and int(second[6]) - int(first[6]) - int(first[8]) > _COLUMN_GAP * max(int(first[9]), int(second[9]))
     ]
     for position in reversed(gaps):
         text = text[:position] + "  " + text[position:]
@@ -184,7 +186,7 @@ def rows(table: str) -> str:
     grid = _Grid(
         margin=min(left for left, *_ in words),
         character=max(float(np.median([w / len(text) for _, _, w, _, text in words])), 1.0),
-        gap=2 * unit,
+        gap=_COLUMN_GAP * unit,
     )
     grouped: list[list[_Word]] = []
     row_centre = -unit
