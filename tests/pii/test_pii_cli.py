@@ -56,7 +56,9 @@ def test_reveal_erase_cycle(masked_doc: str, settings: Settings) -> None:
     ], "only the granted reveal and the erasure are ledgered"
     assert check_people(list(Ledger.open(settings).entries())) == [], "the reveal and the erasure verify as dave's"
     assert [event["seq"], payload["seq"]] == [e.seq for e in entries]
-    assert all("Ana" not in e.canonical.decode() for e in entries)
+    # the surname, not "Ana": three letters can occur by chance in the entries' fresh base64 signatures and keys
+    # (one CI run failed on "Ana" here and passed on rerun; the entries hold no text of the document)
+    assert all("Souza" not in e.canonical.decode() for e in entries)
 
 
 def test_eval_prints_scores_per_configuration(settings: Settings) -> None:
