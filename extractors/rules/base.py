@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -94,6 +95,30 @@ def _lowered(text: str) -> str | None:
     return lowered
 
 
+def _accent_free_char(char: str) -> str:
+    """``char`` lower case without its accents (``É`` -> ``e``), where that is one character; else ``char``."""
+    bare = unicodedata.normalize("NFD", char)[0].lower()
+    return bare if len(bare) == 1 else char
+
+
+# Upper-case ASCII and the accented letters of Latin-1 and Latin Extended-A/B: what OCR's English model drops or
+# keeps of an accent ('Echéance', 'Fallig am', 'A payer avant le'), so a scan's labels and the patterns meet.
+_ACCENT_FREE = {code: _accent_free_char(chr(code)) for code in (*range(0x41, 0x5B), *range(0xC0, 0x250))}
+
+
+@functools.lru_cache(maxsize=16)
+def _accent_free(text: str) -> str:
+    """``text`` lowered and stripped of accents, character for character: every offset stays where it was."""
+    return text.translate(_ACCENT_FREE)
+
+
+def _accent_free_label(label: str) -> re.Pattern[str] | None:
+    """``label`` for accent-free text, where it names a letter with an accent (the others match as they are)."""
+    if label.isascii():
+        return None
+    return re.compile("".join(_accent_free_char(char) if not char.isascii() else char for char in label), re.MULTILINE)
+
+
 def _case_free(label: str) -> re.Pattern[str] | None:
     """``label`` for lowered text, if it holds no upper-case letter outside its escapes (``\\S``, ``\\W``, ...)."""
     if any(char.isupper() for char in re.sub(r"\\.", "", label)):
@@ -118,6 +143,8 @@ class LabelRecognizer:
         init=False, repr=False, compare=False
     )
     _value: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    # the labels that name an accented letter, for text without accents, and their weights
+    _accent_free: list[tuple[re.Pattern[str], float]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         compiled = [
@@ -126,14 +153,29 @@ class LabelRecognizer:
         ]
         object.__setattr__(self, "_compiled", compiled)
         object.__setattr__(self, "_value", re.compile(self.value, re.IGNORECASE))
+        accent_free = [
+            (pattern, weight) for label, weight in self.labels.items() if (pattern := _accent_free_label(label))
+        ]
+        object.__setattr__(self, "_accent_free", accent_free)
 
     def label_matches(self, text: str) -> Iterator[tuple[re.Match[str], float]]:
-        """Each label's matches in ``text`` with the label's weight, by the lowered scan wherever it is exact."""
+        """Each label's matches in ``text`` with the label's weight, by the lowered scan wherever it is exact.
+
+        Where no label is found as written, the labels that carry an accent are looked for without it: OCR's
+        English model reads 'Échéance' as 'Echéance' and 'Fällig am' as 'Fallig am', and a scan whose due date
+        the rules missed is one the model can only guess at (its classifiers lean on the rules' answers)."""
         lowered = _lowered(text)
+        found = False
         for pattern, case_free, weight in self._compiled:
             scan = pattern.finditer(text) if lowered is None or case_free is None else case_free.finditer(lowered)
             for match in scan:
+                found = True
                 yield match, weight
+        if not found and self._accent_free:
+            bare = _accent_free(text)
+            for pattern, weight in self._accent_free:
+                for match in pattern.finditer(bare):
+                    yield match, weight
 
     def candidates(self, pages: Sequence[PageLike]) -> list[Candidate]:
         found: list[Candidate] = []

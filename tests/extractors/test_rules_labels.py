@@ -2,11 +2,15 @@
 
 The rules tier's label patterns are lower case and were matched with IGNORECASE, which compares every character
 through its case mappings (half of the tier's time). A page is now lowered once and scanned without the flag,
-unless lowering could change an offset or a character's matches; then the old scan runs.
+unless lowering could change an offset or a character's matches; then the old scan runs. Where no label is found
+as written, the labels with an accent are looked for without it, over the text without accents (OCR's English
+model reads 'Échéance' as 'Echéance').
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -16,8 +20,9 @@ from hypothesis import strategies as st
 import extractors.rules.invoice as invoice
 import extractors.rules.kyc as kyc
 import extractors.rules.totals as totals
+from docval.domain import DocKind
 from docval.settings import ExtractSettings
-from extractors.rules import base
+from extractors.rules import base, extract_rules
 from extractors.rules.base import LabelRecognizer
 
 RECOGNIZERS = [
@@ -42,9 +47,26 @@ def _scanned(recognizer: LabelRecognizer, text: str) -> list[tuple[tuple[int, in
     return [(match.span(), weight) for match, weight in recognizer.label_matches(text)]
 
 
+def _bare(text: str) -> str:
+    """Lower case without accents, one character for one (an independent reading of ``base._accent_free``)."""
+    return "".join(
+        bare if len(bare := unicodedata.normalize("NFD", char)[0].lower()) == 1 and ord(char) < 0x250 else char
+        for char in text
+    )
+
+
 def _case_insensitive(recognizer: LabelRecognizer, text: str) -> list[tuple[tuple[int, int], float]]:
-    """Every label scanned with IGNORECASE over the text as it is, as before."""
-    return [(match.span(), weight) for pattern, _, weight in recognizer._compiled for match in pattern.finditer(text)]
+    """Every label scanned with IGNORECASE over the text as it is, as before; where none is found, the labels
+    with an accent, stripped of it, over the text stripped of its accents."""
+    found = [(match.span(), weight) for pattern, _, weight in recognizer._compiled for match in pattern.finditer(text)]
+    if found:
+        return found
+    return [
+        (match.span(), weight)
+        for label, weight in recognizer.labels.items()
+        if not label.isascii()
+        for match in re.finditer(_bare(label), _bare(text), re.MULTILINE)
+    ]
 
 
 @settings(max_examples=400, deadline=None)
@@ -82,3 +104,23 @@ def test_a_page_with_a_letter_whose_cases_cross_is_scanned_case_insensitively(ch
 def test_a_label_with_an_upper_case_letter_keeps_the_case_insensitive_scan() -> None:
     assert base._case_free(r"rechnung\S+\W") is not None
     assert base._case_free(r"Rechnung") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "due"),
+    [
+        ("Echéance: 2024-05-19", "2024-05-19"),  # tesseract's English model drops a capital's accent
+        ("Fallig am\n2025-11-30", "2025-11-30"),
+        ("A payer avant le\n2024-11-28", "2024-11-28"),
+        ("ECHEANCE 19/05/2024", "2024-05-19"),
+    ],
+)
+def test_a_label_whose_accents_ocr_lost_is_still_read(text: str, due: str) -> None:
+    page = base.Page(1, f"Rechnung Nr. R-1\nRechnungsdatum: 01.04.2024\n{text}\n")
+    assert extract_rules([page], DocKind.INVOICE)["due_date"].value == due
+
+
+def test_a_label_found_as_written_takes_no_accent_free_reading() -> None:
+    # 'Échéance' is printed with its accent, so the unaccented line above it is not read as a due date's label
+    page = base.Page(1, "Echeance de la garantie: 2026-01-01\nÉchéance: 2024-05-19\n")
+    assert extract_rules([page], DocKind.INVOICE)["due_date"].value == "2024-05-19"
