@@ -162,8 +162,7 @@ class LabelRecognizer:
         """Each label's matches in ``text`` with the label's weight, by the lowered scan wherever it is exact.
 
         Where no label is found as written, the labels that carry an accent are looked for without it: OCR's
-        English model reads 'Échéance' as 'Echéance' and 'Fällig am' as 'Fallig am', and a scan whose due date
-        the rules missed is one the model can only guess at (its classifiers lean on the rules' answers)."""
+        English model reads 'Échéance' as 'Echéance' and 'Fällig am' as 'Fallig am'."""
         lowered = _lowered(text)
         found = False
         for pattern, case_free, weight in self._compiled:
