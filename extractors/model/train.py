@@ -26,7 +26,7 @@ from extractors.matching import matches
 from extractors.model.calibration import KYC, OCR, UNSEEN, Calibration, fit_calibration
 from extractors.model.candidates import FIELD_KINDS, Candidate, candidates
 from extractors.model.corpus import Sample
-from extractors.model.features import feature_matrix
+from extractors.model.features import FEATURE_NAMES, feature_matrix
 from extractors.model.scorer import FieldModel, Prediction
 from extractors.model.tier import Routed, calibrated, check_key, read_by_ocr, route, totals_add_up
 
@@ -46,6 +46,7 @@ __all__ = [
 
 Featured = tuple[list[Candidate], np.ndarray]  # a document's candidates and their feature rows
 SYNTHETIC = ("generated", "scanned")  # ``Sample.source`` of documents drawn by the generator
+RULES_UNREAD = 0.25  # share of its documents a date's classifier trains on without the rules' answer for it
 
 
 def balance(samples: Sequence[Sample]) -> list[float]:
@@ -92,6 +93,7 @@ def train(
     labels: dict[str, list[np.ndarray]] = defaultdict(list)
     weights: dict[str, list[np.ndarray]] = defaultdict(list)
     featured = featured if featured is not None else [featurise(s) if _trains(s) else None for s in samples]
+    hidden = _hidden_shares([s for s, rows_of in zip(samples, featured, strict=True) if rows_of is not None])
     for sample, weight, rows_of in zip(samples, balance(samples), featured, strict=True):
         if rows_of is None:
             continue
@@ -103,13 +105,44 @@ def train(
             picked = [i for i, c in enumerate(found) if c.kind == kind]
             if not picked:
                 continue
-            rows[name].append(matrix[picked])
+            hide = name in sample.rules and _draw(sample, name) < hidden[name]
+            rows[name].append(_rules_hidden(matrix[picked], name) if hide else matrix[picked])
             labels[name].append(np.array([truth is not None and matches(name, found[i].value, truth) for i in picked]))
             weights[name].append(np.full(len(picked), weight))
     return {
         name: fit_field(np.vstack(rows[name]), np.concatenate(labels[name]), np.concatenate(weights[name]), seed)
         for name in FIELD_KINDS
     }
+
+
+def _hidden_shares(samples: Sequence[Sample]) -> dict[str, float]:
+    """Per date field, the share of the documents whose rules did read it that train as if they had not, so that
+    ``RULES_UNREAD`` of the documents that print it lack the rules' answer (none where the rules miss that often).
+
+    On the training PDFs the rules read nearly every date, so the due date's classifier learned to follow them
+    and nothing else: where OCR hid the label from the rules, it scored every date alike (2e-5), its answer was
+    the page's first date, and that raised a false ``DATE_ORDER``. The other fields keep every answer of the
+    rules: hiding them too made party names overrule the rules on real invoices, a postcode win the invoice
+    number at 1.0, and the net total side with the one the rules derived from an altered grand total, hiding
+    its ``TOTAL_MISMATCH`` (benchmarks/README.md, session 21)."""
+    shares = dict.fromkeys(FIELD_KINDS, 0.0)
+    for name in (name for name, kind in FIELD_KINDS.items() if kind == "date"):
+        printed = [s for s in samples if s.labels.get(name) is not None]  # no rules to hide where none is printed
+        read = sum(name in s.rules for s in printed) / len(printed) if printed else 0.0
+        shares[name] = max(0.0, (read - (1 - RULES_UNREAD)) / read) if read else 0.0
+    return shares
+
+
+def _draw(sample: Sample, name: str) -> float:
+    """A fixed draw in [0, 1) per document and field: the same documents train without their rules every run."""
+    return int.from_bytes(hashlib.sha256(f"{sample.doc_id}:{name}".encode()).digest()[:4], "big") / 2**32
+
+
+def _rules_hidden(rows: np.ndarray, name: str) -> np.ndarray:
+    """``rows`` with the rules' answer for ``name`` taken out (its ``rules:`` features zero)."""
+    hidden = rows.copy()
+    hidden[:, [FEATURE_NAMES.index(f"rules:{name}:chosen"), FEATURE_NAMES.index(f"rules:{name}:confidence")]] = 0.0
+    return hidden
 
 
 @dataclass

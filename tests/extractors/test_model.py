@@ -21,11 +21,14 @@ from extractors.layouts import generate
 from extractors.matching import matches
 from extractors.model import ModelError, load_model
 from extractors.model.calibration import Calibration, fit_calibration, reliability
+from extractors.model.corpus import Sample
 from extractors.model.lexicon import CONCEPTS
 from extractors.model.scorer import Prediction, read_model
 from extractors.model.tier import CERTAIN, calibrated, route
-from extractors.pdf import load_pdf
+from extractors.model.train import RULES_UNREAD, _draw, _hidden_shares
+from extractors.pdf import PageText, load_pdf
 from extractors.router import Router
+from extractors.rules import extract_rules
 
 REPO = Path(__file__).resolve().parents[2]
 HEAD = ("invoice_number", "issue_date", "due_date", "net_total", "tax_total", "grand_total", "currency")
@@ -193,3 +196,38 @@ def test_folding_is_case_folding_without_combining_marks(text: str) -> None:
 
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     assert fold(text) == "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def test_a_due_date_the_rules_do_not_read_is_read_by_its_label() -> None:
+    """The classifiers train on some documents without the rules' answer (``train.RULES_HIDDEN``): the due date's
+    once learned to follow the rules alone and, where they read none, scored every date on the page alike."""
+    page = PageText(
+        number=1,
+        source="text",
+        text="INVOICE\nInvoice No: INV-2041\nInvoice date: 02/05/2024\nDelivery date: 28/04/2024\n"
+        "Payable by: 01/06/2024\nNet 100.00\nVAT 20% 20.00\nTotal EUR 120.00\n",
+    )
+    rules = extract_rules([page], DocKind.INVOICE)
+    assert "due_date" not in rules and rules["issue_date"].value == "2024-05-02"
+    assert load_model().predict([page], rules)["due_date"].value == "2024-06-01"
+
+
+def test_a_dates_classifier_trains_on_a_quarter_of_its_documents_without_the_rules_answer() -> None:
+    """Where the rules read a date on nearly every training document that prints it, some of those documents train
+    as if they had not (``train.RULES_UNREAD``); documents without a due date do not count (there is no answer of
+    the rules to learn to do without), and the other fields keep every answer of the rules."""
+    read = ExtractedField(value="2024-06-01", confidence=0.92, tier=Tier.RULES)
+
+    def sample(i: int) -> Sample:
+        due = i % 4 != 0  # a quarter of the invoices print no due date, and the rules read none there
+        rules = {**({"due_date": read} if due else {}), "issue_date": read, "net_total": read}
+        labels = {"due_date": "2024-06-01" if due else None, "issue_date": "2024-06-01", "net_total": "1.00"}
+        return Sample(f"doc{i}", "generated", "gen-layout0", [], {}, rules, labels)
+
+    samples = [sample(i) for i in range(800)]
+    shares = _hidden_shares(samples)
+    assert shares["due_date"] == shares["issue_date"] == pytest.approx(RULES_UNREAD)
+    assert shares["net_total"] == 0.0
+    dated = [s for s in samples if s.labels["due_date"] is not None]
+    unread = sum(_draw(s, "due_date") < shares["due_date"] for s in dated) / len(dated)
+    assert unread == pytest.approx(RULES_UNREAD, abs=0.04)
