@@ -199,8 +199,8 @@ def test_folding_is_case_folding_without_combining_marks(text: str) -> None:
 
 
 def test_a_due_date_the_rules_do_not_read_is_read_by_its_label() -> None:
-    """The classifiers train on some documents without the rules' answer (``train.RULES_HIDDEN``): the due date's
-    once learned to follow the rules alone and, where they read none, scored every date on the page alike."""
+    """Each date's classifier trains on some documents without the rules' answer (``train.RULES_UNREAD``): the due
+    date's once learned to follow the rules alone and, where they read none, scored every date on the page alike."""
     page = PageText(
         number=1,
         source="text",
