@@ -129,7 +129,8 @@ def _hidden_shares(samples: Sequence[Sample]) -> dict[str, float]:
     for name in (name for name, kind in FIELD_KINDS.items() if kind == "date"):
         printed = [s for s in samples if s.labels.get(name) is not None]  # no rules to hide where none is printed
         read = sum(name in s.rules for s in printed) / len(printed) if printed else 0.0
-        shares[name] = max(0.0, (read - (1 - RULES_UNREAD)) / read) if read else 0.0
+        if read > 1 - RULES_UNREAD:
+            shares[name] = (read - (1 - RULES_UNREAD)) / read
     return shares
 
 
