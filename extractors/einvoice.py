@@ -152,7 +152,7 @@ _UBL_CREDIT_LINE = ("Item/Name", "CreditedQuantity", "Price/PriceAmount", "LineE
 
 def _single_rate(rates: list[str]) -> str | None:
     """The invoice's tax rate when all tax breakdowns share one; mixed rates have no single answer."""
-    distinct = {str(Decimal(rate).normalize()) for rate in rates if _money(rate) is not None}
+    distinct = {format(Decimal(rate).normalize(), "f") for rate in rates if _money(rate) is not None}
     return distinct.pop() if len(distinct) == 1 else None
 
 

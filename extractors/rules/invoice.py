@@ -122,10 +122,10 @@ _VAT_LABEL = re.compile(
 _BUYER_BLOCK_WEIGHT = 0.5
 _BUYER_WORDS = re.compile(r"\b(?:kunde|käufer|ihre|your|uw|client|customer|buyer|acheteur|empfänger)", re.IGNORECASE)
 _CURRENCY_TOKEN = re.compile(r"(?<![A-Z])(EUR|USD|GBP|INR|PLN|CHF)(?![A-Z])|(€|\$|£|₹)|(?<![A-Za-z])(Rs)\.?(?= *-?\d)")
-_RATE = re.compile(
-    r"\b(?:mwst|ust|vat|tva|btw|tax|steuer|versicherungsteuer)\b[^\n%]{0,25}?(\d{1,2}(?:[.,]\d{1,2})?) *%",
-    re.IGNORECASE,
-)
+# a tax rate beside its label, after it ('MwSt. 19 %', 'IVA 21%') or before it ('zzgl. 19% MwSt.')
+_RATE_WORD = r"\b(?:mwst|ust|vat|tva|btw|iva|imposta|impuesto|tax|steuer|versicherungsteuer)\b"
+_RATE_NUMBER = r"(\d{1,2}(?:[.,]\d{1,2})?) *%"
+_RATE = re.compile(rf"{_RATE_WORD}[^\n%]{{0,25}}?{_RATE_NUMBER}|(?<![\d.,]){_RATE_NUMBER} *{_RATE_WORD}", re.IGNORECASE)
 
 
 def extract_invoice(pages: Sequence[PageLike]) -> dict[str, Candidate]:
@@ -249,9 +249,10 @@ def _tax_rate(pages: Sequence[PageLike]) -> Candidate | None:
     rates: list[Candidate] = []
     for page in pages:
         for match in _RATE.finditer(page.text):
-            value = parse_amount(match.group(1))
+            group = 1 if match.group(1) else 2
+            value = parse_amount(match.group(group))
             if value is not None and 0 < value < 30:
-                rates.append(Candidate(0.85, str(value.normalize()), page.number, match.span(1)))
+                rates.append(Candidate(0.85, format(value.normalize(), "f"), page.number, match.span(group)))
     distinct = {candidate.value for candidate in rates}
     if len(distinct) != 1:
         return None  # several rates: no single document rate to report

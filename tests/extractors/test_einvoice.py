@@ -143,6 +143,11 @@ def test_ubl_invoice() -> None:
     }
 
 
+def test_a_rate_of_twenty_percent_reads_twenty() -> None:
+    twenty = UBL.replace(b"<cbc:Percent>19</cbc:Percent>", b"<cbc:Percent>20.00</cbc:Percent>")
+    assert parse_einvoice(twenty)["tax_rate"].value == "20"  # not Decimal's normal form '2E+1'
+
+
 def test_ubl_credit_note_states_its_totals_negative() -> None:
     credit_note = (
         UBL.replace(

@@ -114,6 +114,30 @@ def test_french_invoice() -> None:
     assert got["currency"] == "EUR" and got["iban"] == "FR7610107002450061705231739"
 
 
+def test_french_invoice_rate_is_twenty_not_its_exponent_form() -> None:
+    # Decimal('20').normalize() prints as '2E+1': the rate a reviewer and the outbox saw on this very invoice
+    assert values(FRENCH)["tax_rate"] == "20"
+
+
+@pytest.mark.parametrize(
+    ("line", "rate"),
+    [
+        ("zzgl. 19% MwSt. 212,47", "19"),  # the rate before its label
+        ("19 % USt 212,47", "19"),
+        ("IVA 21% 123,31", "21"),  # Spanish and Italian labels
+        ("Imposta 22% 329,41", "22"),
+        ("Tax (10%) 3.36", "10"),
+        ("TVA 5,5 % 1,10", "5.5"),
+    ],
+)
+def test_a_tax_rate_is_read_beside_its_label_on_either_side(line: str, rate: str) -> None:
+    assert values(f"Rechnung\nNetto 1.118,25\n{line}\n")["tax_rate"] == rate
+
+
+def test_a_percentage_without_a_tax_label_is_no_tax_rate() -> None:
+    assert "tax_rate" not in values("Rechnung\nSkonto 2% bei Zahlung binnen 10 Tagen\nNetto 1.118,25\n")
+
+
 def test_values_glued_before_their_labels() -> None:
     got = values(ENGLISH_GLUED)
     assert got["invoice_number"] == "993548900" and got["issue_date"] == "2014-04-19"
