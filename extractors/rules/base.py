@@ -28,6 +28,7 @@ _COLUMN_SLACK = 2
 _EARLIER_ON_LINE = 0.85
 _BOX_MARKS = " \t|[]_"  # before a value that starts its line: blanks, and OCR's reading of a box's left edge
 _SEPARATOR = re.compile(r"[ \t:.#°º№=|*)]*")  # no '-': it may be a minus sign; ')' closes "(IBAN)"
+_COLUMN_GAP = re.compile(r"\S[ \t]{3,}\S")  # three blanks between words: two columns, not one caption
 
 
 class PageLike(Protocol):
@@ -162,19 +163,24 @@ class LabelRecognizer:
         """Each label's matches in ``text`` with the label's weight, by the lowered scan wherever it is exact.
 
         Where no label is found as written, the labels that carry an accent are looked for without it: OCR's
-        English model reads 'Échéance' as 'Echéance' and 'Fällig am' as 'Fallig am'."""
+        English model reads 'Échéance' as 'Echéance' and 'Fällig am' as 'Fallig am'.
+
+        A label never spans a column gap: in a header row 'Net total      Tax (10%)' the words 'total' and 'Tax'
+        are two columns' captions, not the label 'total tax'."""
         lowered = _lowered(text)
         found = False
         for pattern, case_free, weight in self._compiled:
             scan = pattern.finditer(text) if lowered is None or case_free is None else case_free.finditer(lowered)
             for match in scan:
-                found = True
-                yield match, weight
+                if not _COLUMN_GAP.search(match.group()):
+                    found = True
+                    yield match, weight
         if not found and self._accent_free:
             bare = _accent_free(text)
             for pattern, weight in self._accent_free:
                 for match in pattern.finditer(bare):
-                    yield match, weight
+                    if not _COLUMN_GAP.search(match.group()):
+                        yield match, weight
 
     def candidates(self, pages: Sequence[PageLike]) -> list[Candidate]:
         found: list[Candidate] = []

@@ -50,6 +50,7 @@ _GRAND_TOTAL = _total_recognizer(
         r"summe +inkl\.? *(?:ust|mwst)\.?|rechnungsbeitrag|gesamtsumme|bruttosumme|summe +brutto": 0.95,
         r"total +amount|invoice +total|importe +total|totaal +te +betalen": 0.95,
         r"totale +(?:documento|fattura|da +pagare)|total +(?:factura|a +pagar)|totaal +incl\w*\.? *btw": 0.95,
+        r"total +incl\w*\.? *(?:vat|tax|tva|iva|mwst|ust)": 0.95,
         r"total +for +this +invoice|total +facture|factuur *totaal|gesamtbetrag": 0.9,
         r"rechnungssumme(?! +(?:ohne|netto))": 0.9,
         r"\btotaal\b|(?<!vat )(?<!tax )\btotal\b(?! *(?:ht|net|hors|excl|tax|vat|tva|mwst|ust))": 0.7,

@@ -134,6 +134,14 @@ def test_a_tax_rate_is_read_beside_its_label_on_either_side(line: str, rate: str
     assert values(f"Rechnung\nNetto 1.118,25\n{line}\n")["tax_rate"] == rate
 
 
+def test_a_totals_header_row_keeps_its_columns_apart() -> None:
+    # the layout view of a scan: 'Net total' and 'Tax (10%)' are two columns, not the label 'total tax', and
+    # 'Total incl. VAT' is the grand total's caption whole, so the value right-aligned under it is taken
+    header = "Net total               Tax (10%)         Total incl. VAT"
+    got = values(f"Invoice\n{header:>96}\n{'33.57                    3.36               36.93 CHF':>99}\n")
+    assert (got["net_total"], got["tax_total"], got["grand_total"]) == ("33.57", "3.36", "36.93")
+
+
 def test_a_percentage_without_a_tax_label_is_no_tax_rate() -> None:
     assert "tax_rate" not in values("Rechnung\nSkonto 2% bei Zahlung binnen 10 Tagen\nNetto 1.118,25\n")
 
