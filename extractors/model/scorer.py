@@ -30,7 +30,7 @@ from extractors.model.calibration import Calibration
 from extractors.model.candidates import FIELD_KINDS, Candidate, candidates
 from extractors.model.features import FEATURE_NAMES, feature_matrix
 from extractors.model.forest import Forest
-from extractors.model.joint import TOTALS, joint_totals
+from extractors.model.joint import TOTALS, complete_totals, joint_totals, printed_rates
 from extractors.rules import PageLike
 
 __all__ = [
@@ -56,6 +56,7 @@ class Prediction:
     score: float  # the classifier's probability for the best candidate (uncalibrated)
     page: int
     span: tuple[int, int]
+    completed: bool = False  # a total only the arithmetic read (``joint.complete_totals``): never auto-accepted
 
 
 @dataclass
@@ -87,11 +88,16 @@ class FieldModel:
                 scores[name] = forest.probability(matrix[rows[name]])
         best = {name: int(np.argmax(field_scores)) for name, field_scores in scores.items()}
         amounts = [Decimal(found[i].value) for i in rows.get(TOTALS[0], [])]
-        best.update(joint_totals(amounts, scores) or {})  # the totals' rows are the same amount candidates
+        completed = None
+        if (triple := joint_totals(amounts, scores)) is None:  # the totals' rows are the same amount candidates
+            rates = printed_rates(page.text for page in pages)
+            triple, completed = complete_totals(amounts, scores, rates) or (None, None)
+        best.update(triple or {})
         answers = {}
         for name, index in best.items():
             chosen: Candidate = found[rows[name][index]]
-            answers[name] = Prediction(chosen.value, float(scores[name][index]), chosen.page, chosen.span)
+            score = float(scores[name][index])
+            answers[name] = Prediction(chosen.value, score, chosen.page, chosen.span, completed=name == completed)
         return answers
 
 

@@ -26,6 +26,10 @@ reading. Its final confidences are then read on through ``ocr:unseen``, as
 such confidences held on scans of layouts the curves were not fitted on
 (``Calibration.carried``).
 
+A total the model's triple holds only because the arithmetic called for it (``Prediction.completed``,
+``joint.complete_totals``) is capped at ``OCR_FALLBACK_CAP`` too: it spares an honest scan a false
+``TOTAL_MISMATCH``, but no classifier read it, so a person confirms it.
+
 On such a document the OCR's own evidence has the last word: an answer whose span covers a word tesseract read
 with a confidence under ``WEAK_WORD`` is capped at ``OCR_FALLBACK_CAP``, whatever its curve says. Readers that
 agree on a misread value (a speckle read as a quote mark before a name, a pound sign read as a dollar) are no
@@ -76,6 +80,7 @@ class Routed:
     # where a reader read the value on the page, if elsewhere than the field's own span: an agreed answer keeps
     # the rules' field, while the model read it at a printed amount of its own (the rules may have derived it)
     read_at: tuple[int, tuple[int, int]] | None = None
+    completed: bool = False  # the model's answer came from ``joint.complete_totals``: never auto-accepted
 
 
 def route(
@@ -110,14 +115,16 @@ def _route_one(
     differ the model's answer is taken even over certain rules (its totals add up, the routed ones did not)."""
     model_p = calibration.probability(f"model:{name}", guess.score)
     answer = ExtractedField(value=guess.value, confidence=model_p, tier=Tier.LOCAL, page=guess.page, span=guess.span)
+    completed = guess.completed
     if rules is None:
-        return Routed(answer, "model_only", model_p)
+        return Routed(answer, "model_only", model_p, completed=completed)
     if rules.score >= CERTAIN and not prefer_model:
         return rules
     if matches(name, str(guess.value), str(rules.field.value)):
-        return Routed(rules.field, "agree", 1 - (1 - model_p) * (1 - rules.score), (guess.page, guess.span))
+        score = 1 - (1 - model_p) * (1 - rules.score)
+        return Routed(rules.field, "agree", score, (guess.page, guess.span), completed=completed)
     if prefer_model or model_p > rules.score:
-        return Routed(answer, "model_won", model_p)
+        return Routed(answer, "model_won", model_p, completed=completed)
     return Routed(rules.field, "rules_won", rules.score)
 
 
@@ -145,9 +152,9 @@ def calibrated(
     routed: dict[str, Routed], calibration: Calibration, pages: Sequence[object] = ()
 ) -> dict[str, ExtractedField]:
     """The fields with their final confidence: stage two's curve for how each answer came about, capped at
-    ``OCR_FALLBACK_CAP`` where OCR read a word of the value weakly on one of ``pages`` (``weakly_read``), and on a
-    scan read on as such confidences held on layouts the curves were not fitted on (``Calibration.carried``; a
-    weak reading stays under the cap).
+    ``OCR_FALLBACK_CAP`` where OCR read a word of the value weakly on one of ``pages`` (``weakly_read``) or only
+    the arithmetic read a total (``Routed.completed``), and on a scan read on as such confidences held on layouts
+    the curves were not fitted on (``Calibration.carried``; a weak reading stays under the cap).
 
     Totals that take part in a satisfied check (net + tax = grand) have a curve of their own per field,
     fitted on held-out answers that added up too (``check_key``): a total the arithmetic confirms is right
@@ -171,7 +178,7 @@ def calibrated(
             continue
         weak = weakly_read(answer.field, pages)
         confidence = calibration.carried(min(confidence, OCR_FALLBACK_CAP) if weak else confidence)
-        if weak or another_identifier(name, answer.field.value):
+        if weak or answer.completed or another_identifier(name, answer.field.value):
             confidence = min(confidence, OCR_FALLBACK_CAP)
         fields[name] = answer.field.model_copy(update={"confidence": round(confidence, 4)})
     return fields
