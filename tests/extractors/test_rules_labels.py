@@ -40,6 +40,7 @@ _WORDS = [
     "Fälligkeitsdatum", "FÄLLIGKEITSDATUM", "échéance", "ÉCHÉANCE", "Gesamtbetrag", "TOTAL TTC", "MwSt-Betrag",
     "Full name", "DATE OF BIRTH", "Nachname", "Numéro de facture", "fattura n.", "N\u00ba factura", "Summe netto",
     "Korrekturrechnung Nr. 7 vom", "\u0130nvoice", "Rechnung\u017fnummer", "TOTA\u212a",
+    "Net total", "   ", "Tax (10%)",  # a column gap between two captions
 ]  # fmt: skip
 
 
@@ -55,10 +56,18 @@ def _bare(text: str) -> str:
     )
 
 
+_COLUMN_GAP = re.compile(r"\S[ \t]{3,}\S")
+
+
 def _case_insensitive(recognizer: LabelRecognizer, text: str) -> list[tuple[tuple[int, int], float]]:
     """Every label scanned with IGNORECASE over the text as it is, as before; where none is found, the labels
-    with an accent, stripped of it, over the text stripped of its accents."""
-    found = [(match.span(), weight) for pattern, _, weight in recognizer._compiled for match in pattern.finditer(text)]
+    with an accent, stripped of it, over the text stripped of its accents. Neither across a column gap."""
+    found = [
+        (match.span(), weight)
+        for pattern, _, weight in recognizer._compiled
+        for match in pattern.finditer(text)
+        if not _COLUMN_GAP.search(match.group())
+    ]
     if found:
         return found
     return [
@@ -66,6 +75,7 @@ def _case_insensitive(recognizer: LabelRecognizer, text: str) -> list[tuple[tupl
         for label, weight in recognizer.labels.items()
         if not label.isascii()
         for match in re.finditer(_bare(label), _bare(text), re.MULTILINE)
+        if not _COLUMN_GAP.search(match.group())
     ]
 
 
