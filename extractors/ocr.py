@@ -24,7 +24,7 @@ from PIL import Image
 
 from extractors.ink import without_leaders, without_rules, without_specks
 
-__all__ = ["AUTO", "Words", "column_gaps", "models", "read_image", "rows", "word_spans"]
+__all__ = ["AUTO", "Words", "column_gaps", "decimal_gaps", "models", "read_image", "rows", "word_spans"]
 
 Words = tuple[tuple[int, int, float], ...]  # per word: start and end in the page text, tesseract's confidence
 _CONFIG = "--oem 1 --psm 3 -c tessedit_create_tsv=1"  # LSTM engine, automatic page segmentation; TSV too
@@ -38,6 +38,11 @@ _LETTER = re.compile(r"[^\W\d_]")
 _NUMBER = re.compile(r"\d")
 _ROW_REACH = 0.6  # of a line's height: lines whose middles are this close stand in one row
 _COLUMN_GAP = 2  # line heights: a wider gap between two words on a line separates two columns (rows, column_gaps)
+# a blank OCR put beside a decimal separator ('123, 31', '1.124 ,96'), or a semicolon it read for a comma
+_SPLIT_DECIMAL = re.compile(
+    r"(?<=\d[.,]) (?=\d{2}(?![\d.,]))|(?<=\d) (?=[.,]\d{2}(?![\d.,]))|(?<=\d);(?=\d{2}(?![\d.,]))"
+)
+_CURRENCY_CODE = re.compile(r"\b[A-Z]{3}\b")  # 'EUR', 'CHF': the only letters a line of figures holds
 
 
 def read_image(image: Image.Image, language: str, timeout: float, dpi: float) -> tuple[str, Words, str]:
@@ -87,8 +92,8 @@ def _read(image: Image.Image, language: str, timeout: float, dpi: float) -> tupl
         run_tesseract(source, base, "txt", language, config=_CONFIG, timeout=timeout)
         text = Path(base + ".txt").read_text(encoding="utf-8")
         table = Path(base + ".tsv").read_text(encoding="utf-8")
-    text = column_gaps(text, table)
-    return text, word_spans(text, table), rows(table)
+    text = decimal_gaps(column_gaps(text, table))
+    return text, word_spans(text, table), decimal_gaps(rows(table))
 
 
 def _mean_confidence(words: Words) -> float:
@@ -136,6 +141,25 @@ def column_gaps(text: str, table: str) -> str:
     for position in reversed(gaps):
         text = text[:position] + "  " + text[position:]
     return text
+
+
+def decimal_gaps(text: str) -> str:
+    """Amounts OCR split at their decimal separator made whole again, on lines of figures only.
+
+    On a scanned totals row tesseract reads '123,31' as '123, 31' or '1.124 ,96', and '1.660,53' as '1.660;53':
+    no reader takes those for amounts, so the row's net + tax = grand fails and an honest scan raises
+    ``TOTAL_MISMATCH``. Mended only on a line without letters (currency codes aside) and only where a single blank
+    is there: on a line of words ('Flat 65, 23 Glen Valley') the blank may be meant, and a column gap is three
+    blanks by then (``column_gaps``). The blank goes and ';' becomes ',', so the TSV's words are still found in
+    the text in order (``word_spans``)."""
+    return "\n".join(
+        line if _LETTER.search(_CURRENCY_CODE.sub("", line)) else _SPLIT_DECIMAL.sub(_mend, line)
+        for line in text.split("\n")
+    )
+
+
+def _mend(split: re.Match[str]) -> str:
+    return "," if split.group() == ";" else ""
 
 
 def _located(text: str, table: str) -> Iterator[tuple[int, int, list[str]]]:

@@ -24,7 +24,7 @@ from extractors.ink import without_leaders, without_rules, without_specks
 from extractors.kyc_forms import generate_kyc
 from extractors.layouts import generate
 from extractors.matching import matches
-from extractors.ocr import AUTO, column_gaps, read_image, rows, word_spans
+from extractors.ocr import AUTO, column_gaps, decimal_gaps, read_image, rows, word_spans
 from extractors.pdf import load_pdf
 from extractors.router import Router
 from extractors.scans import ScanNoise, scan, scanned
@@ -124,6 +124,28 @@ def test_a_table_rows_numbers_a_column_apart_stay_two_cells() -> None:
     spaced = column_gaps(text, table)
     assert spaced == "4   349,19\n1 234,56\nRoyal Schouten\n12\n2024-01-18\n"
     assert [spaced[start:end] for start, end, _ in word_spans(spaced, table)][:2] == ["4", "349,19"]
+
+
+@pytest.mark.parametrize(
+    ("read", "mended"),
+    [
+        ("1.233,09   123, 31   1.356,40 CHF", "1.233,09   123,31   1.356,40 CHF"),  # a blank after the comma
+        ("1.124 ,96   213,74", "1.124,96   213,74"),  # before it
+        ("351. 25", "351.25"),
+        ("1.660;53 £ |", "1.660,53 £ |"),  # a semicolon read for the comma
+        ("Flat 65, 23 Glen Valley", "Flat 65, 23 Glen Valley"),  # a line of words keeps its blanks
+        ("4   349,19\n1 234,56\n12. 05.2024", "4   349,19\n1 234,56\n12. 05.2024"),  # cells, a thousand, a date
+    ],
+)
+def test_an_amount_ocr_split_at_its_decimal_separator_is_whole_again(read: str, mended: str) -> None:
+    assert decimal_gaps(read) == mended
+
+
+def test_the_words_of_a_mended_amount_are_still_found_in_the_text() -> None:
+    table = _tsv((1, 100, 500, "Total"), (2, 100, 560, "123,"), (2, 190, 560, "31"), (2, 600, 560, "EUR"))
+    text = decimal_gaps(column_gaps("Total\n123, 31   EUR\n", table))
+    assert text == "Total\n123,31   EUR\n"
+    assert [text[start:end] for start, end, _ in word_spans(text, table)] == ["Total", "123,", "31", "EUR"]
 
 
 @pytest.mark.parametrize(
