@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 
 from stdnum import iban as stdnum_iban
 from stdnum.eu import vat as stdnum_vat
+from stdnum.exceptions import InvalidChecksum, ValidationError
 
 __all__ = [
     "MONTHS",
@@ -26,6 +27,7 @@ __all__ = [
     "parse_date",
     "party_name",
     "vat_id_is_valid",
+    "vat_id_is_well_formed",
 ]
 
 # Month names in the corpora's languages (en, de, fr, nl), accents stripped, lower case; prefixes of 3+ letters match.
@@ -142,6 +144,18 @@ def normalize_vat_id(text: str) -> str:
 
 def vat_id_is_valid(text: str) -> bool:
     return bool(stdnum_vat.is_valid(normalize_vat_id(text)))
+
+
+def vat_id_is_well_formed(text: str) -> bool:
+    """An EU VAT id of its country's length and characters, whether or not its check digits hold: a mistyped or
+    altered id is still one (validation must see it fail)."""
+    try:
+        stdnum_vat.validate(normalize_vat_id(text))
+    except InvalidChecksum:
+        return True
+    except ValidationError:
+        return False
+    return True
 
 
 def currency_code(text: str) -> str | None:

@@ -25,6 +25,7 @@ from extractors.normalize import (
     parse_amount,
     parse_date,
     vat_id_is_valid,
+    vat_id_is_well_formed,
 )
 from extractors.rules.base import Candidate, LabelRecognizer, PageLike, best, writes_month_first
 from extractors.rules.lines import extract_line_items
@@ -201,14 +202,14 @@ def _iban(pages: Sequence[PageLike]) -> Candidate | None:
 
 def _seller_vat_id(pages: Sequence[PageLike]) -> Candidate | None:
     """A VAT id with a valid checksum (labelled ones first); ids on a buyer's line or inside the block under a
-    buyer caption are the customer's and count for less."""
+    buyer caption are the customer's and count for less. On a line with a VAT caption, an id whose check digits
+    fail is read too, at a low confidence (``_failing_id``), but not an IBAN's first digits: a scan's
+    'Partita IVA: 1T18292390716  IBAN: DE29 4665 7098 1650 1505 94' prints no VAT id the rules can read."""
     found: list[Candidate] = []
     for page in pages:
         buyers = buyer_blocks(page.text)
         for match in _VAT.finditer(page.text):
-            end = _longest_valid(page.text, match.start(), match.end(), vat_id_is_valid, normalize_vat_id)
-            if end is not None and page.text[end : end + 1].isdigit():
-                end = None  # a valid prefix of a longer number (an IBAN's body) is not a VAT id
+            end = _whole_id(page.text, match, vat_id_is_valid)
             line_start = page.text.rfind("\n", 0, match.start()) + 1
             line_end = page.text.find("\n", match.end())
             line = page.text[line_start : line_end if line_end >= 0 else len(page.text)]
@@ -220,10 +221,25 @@ def _seller_vat_id(pages: Sequence[PageLike]) -> Candidate | None:
                 confidence = 0.95 if labelled else 0.8
                 value = normalize_vat_id(page.text[match.start() : end])
                 found.append(Candidate(confidence * weight, value, page.number, (match.start(), end)))
-            elif labelled:
-                raw = match.group(0).strip()
-                found.append(Candidate(0.55 * weight, normalize_vat_id(raw), page.number, (match.start(), match.end())))
+            elif labelled and (end := _failing_id(page.text, match)) is not None:
+                value = normalize_vat_id(page.text[match.start() : end])
+                found.append(Candidate(0.55 * weight, value, page.number, (match.start(), end)))
     return best(found)
+
+
+def _whole_id(text: str, match: re.Match[str], accepted: Callable[[str], bool]) -> int | None:
+    """Where the longest ``accepted`` prefix of ``match`` ends (``_longest_valid``), unless a digit follows it: a
+    prefix of a longer number (an IBAN's body) is not a VAT id."""
+    end = _longest_valid(text, match.start(), match.end(), accepted, normalize_vat_id)
+    return None if end is None or text[end : end + 1].isdigit() else end
+
+
+def _failing_id(text: str, match: re.Match[str]) -> int | None:
+    """Where a labelled VAT id that fails its check ends: its country's form with a word glued on dropped
+    ('DE394275997IBAN'), else the match as printed ('DE12345618938' is a broken id, and validation must see it);
+    never a prefix of a longer number."""
+    end = _whole_id(text, match, vat_id_is_well_formed)
+    return end if end is not None or text[match.end() : match.end() + 1].isdigit() else match.end()
 
 
 def _currency(pages: Sequence[PageLike]) -> Candidate | None:

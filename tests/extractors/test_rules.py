@@ -142,6 +142,20 @@ def test_a_totals_header_row_keeps_its_columns_apart() -> None:
     assert (got["net_total"], got["tax_total"], got["grand_total"]) == ("33.57", "3.36", "36.93")
 
 
+@pytest.mark.parametrize(
+    ("line", "vat_id"),
+    [
+        # a scan that misread the seller's 'IT' and put the IBAN on the caption's line: the IBAN's digits are no id
+        ("Partita IVA: 1T18292390716 IBAN: DE72 7704 7148 3097 7735 77", None),
+        ("IBAN: DEO3 3688 7886 7407 2686 55 USt-Id", None),
+        ("USt-IdNr.: DE394275997IBAN: DE12", "DE394275997"),  # a failing id with the next word glued on
+        ("Deutschland UStID#DE12345618938", "DE12345618938"),  # a broken id on its own is read, to be flagged
+    ],
+)
+def test_a_labelled_vat_id_that_fails_its_check_is_never_an_ibans_digits(line: str, vat_id: str | None) -> None:
+    assert values(f"Rechnung\n{line}\n").get("seller_vat_id") == vat_id
+
+
 def test_a_percentage_without_a_tax_label_is_no_tax_rate() -> None:
     assert "tax_rate" not in values("Rechnung\nSkonto 2% bei Zahlung binnen 10 Tagen\nNetto 1.118,25\n")
 
