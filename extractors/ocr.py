@@ -42,7 +42,7 @@ _COLUMN_GAP = 2  # line heights: a wider gap between two words on a line separat
 _SPLIT_DECIMAL = re.compile(
     r"(?<=\d[.,]) (?=\d{2}(?![\d.,]))|(?<=\d) (?=[.,]\d{2}(?![\d.,]))|(?<=\d);(?=\d{2}(?![\d.,]))"
 )
-_CURRENCY_CODE = re.compile(r"\b[A-Z]{3}\b")  # 'EUR', 'CHF': the only letters a line of figures holds
+_CURRENCY_CODE = re.compile(r"\b[A-Z]{3}\b")  # 'EUR', 'CHF', 'IVA': capitals a line of figures may hold
 
 
 def read_image(image: Image.Image, language: str, timeout: float, dpi: float) -> tuple[str, Words, str]:
@@ -148,10 +148,10 @@ def decimal_gaps(text: str) -> str:
 
     On a scanned totals row tesseract reads '123,31' as '123, 31' or '1.124 ,96', and '1.660,53' as '1.660;53':
     no reader takes those for amounts, so the row's net + tax = grand fails and an honest scan raises
-    ``TOTAL_MISMATCH``. Mended only on a line without letters (currency codes aside) and only where a single blank
-    is there: on a line of words ('Flat 65, 23 Glen Valley') the blank may be meant, and a column gap is three
-    blanks by then (``column_gaps``). The blank goes and ';' becomes ',', so the TSV's words are still found in
-    the text in order (``word_spans``)."""
+    ``TOTAL_MISMATCH``. Mended only on a line without letters (three capitals aside: 'EUR', 'IVA') and only
+    where a single blank is there: on a line of words ('Flat 65, 23 Glen Valley') the blank may be meant, and a
+    column gap is three blanks by then (``column_gaps``). The blank goes and ';' becomes ',', so the TSV's words
+    are still found in the text in order (``word_spans``)."""
     return "\n".join(
         line if _LETTER.search(_CURRENCY_CODE.sub("", line)) else _SPLIT_DECIMAL.sub(_mend, line)
         for line in text.split("\n")
