@@ -31,6 +31,7 @@ from typing import Any
 from lxml import etree
 
 from docval.domain import ExtractedField, Finding, Tier
+from extractors.normalize import plain_number
 from extractors.pdf import IngestError
 from extractors.printed import is_printed
 
@@ -152,7 +153,7 @@ _UBL_CREDIT_LINE = ("Item/Name", "CreditedQuantity", "Price/PriceAmount", "LineE
 
 def _single_rate(rates: list[str]) -> str | None:
     """The invoice's tax rate when all tax breakdowns share one; mixed rates have no single answer."""
-    distinct = {format(Decimal(rate).normalize(), "f") for rate in rates if _money(rate) is not None}
+    distinct = {plain_number(Decimal(rate)) for rate in rates if _money(rate) is not None}
     return distinct.pop() if len(distinct) == 1 else None
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "parse_amount",
     "parse_date",
     "party_name",
+    "plain_number",
     "vat_id_is_valid",
     "vat_id_is_well_formed",
 ]
@@ -59,6 +60,12 @@ _ISO_CURRENCIES = {"EUR", "USD", "GBP", "INR", "PLN", "CHF", "SEK", "DKK", "NOK"
 def _fold(text: str) -> str:
     """Lower case without accents: 'Mär' and 'mar', 'Août' and 'aout' compare equal."""
     return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+
+
+def plain_number(value: Decimal) -> str:
+    """A rate or quantity as people write it: no trailing zeros, never Decimal's exponent form ('20', not '2E+1'
+    or '20.00'; '5.5')."""
+    return format(value.normalize(), "f")
 
 
 def parse_amount(text: str) -> Decimal | None:

@@ -24,6 +24,7 @@ from extractors.normalize import (
     normalize_vat_id,
     parse_amount,
     parse_date,
+    plain_number,
     vat_id_is_valid,
     vat_id_is_well_formed,
 )
@@ -268,7 +269,7 @@ def _tax_rate(pages: Sequence[PageLike]) -> Candidate | None:
             group = 1 if match.group(1) else 2
             value = parse_amount(match.group(group))
             if value is not None and 0 < value < 30:
-                rates.append(Candidate(0.85, format(value.normalize(), "f"), page.number, match.span(group)))
+                rates.append(Candidate(0.85, plain_number(value), page.number, match.span(group)))
     distinct = {candidate.value for candidate in rates}
     if len(distinct) != 1:
         return None  # several rates: no single document rate to report

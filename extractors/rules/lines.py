@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from itertools import combinations
 
-from extractors.normalize import parse_amount
+from extractors.normalize import parse_amount, plain_number
 from extractors.rules.base import Candidate, PageLike
 
 __all__ = ["COMPLETE", "extract_line_items"]
@@ -152,7 +152,7 @@ def _row(line: str, header: _Header) -> dict[str, str | None] | None:
         return None  # a remark with numbers in it ('Rabatt: -0,03 €/Stk.'), not an item row
     return {
         "description": _description(line, header.description, numbers[0].start()),
-        "quantity": None if quantity is None else format(quantity.normalize(), "f"),  # '10', not '10.0'
+        "quantity": None if quantity is None else plain_number(quantity),  # '10', not '10.0'
         "unit_price": None if unit_price is None else str(unit_price),
         "amount": None if amount is None else str(amount),
     }
