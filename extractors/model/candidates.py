@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from extractors.model.lexicon import CONCEPTS
 from extractors.normalize import currency_code, parse_amount, parse_date, party_name
 from extractors.rules import PageLike
 
@@ -60,9 +61,22 @@ _UNSPACED_THOUSANDS = re.compile(
 _TOKEN = re.compile(r"[^\s:;,()\[\]]+")
 _CURRENCY = re.compile(r"(?<![A-Za-z])(?:EUR|USD|GBP|CHF|SEK|DKK|NOK|PLN|CZK|HUF|JPY|CAD|INR)(?![A-Za-z])|[€$£]")
 _US_DATE = re.compile(r"(?<!\d)(\d{1,2})/(\d{1,2})/\d{4}")
-# what strings a party block onto one line: a dash, bar, middle dot or bullet between spaces, or a column gap
-_PARTS = re.compile(r"\s+[-–|·•]\s+|\s{3,}")
+# what strings a party block onto one line: a dash, bar, middle dot or bullet between spaces, or a column gap; on a
+# scan also what OCR makes of a middle dot or a dash ('~', '+', '_', '«', '*')
+_PARTS = {scanned: re.compile(rf"\s+[-–—|·•{'~+_«»*' if scanned else ''}]\s+|\s{{3,}}") for scanned in (False, True)}
+# Where OCR dropped those separators ('Fischer Ruppertgasse 710 05473 Forst'), a street starts at its house number
+# ('Flat 9 …', '10, boulevard …') or at a word naming a street: a street type, or a German or Dutch street suffix
+_HOUSE_NUMBER = re.compile(r"\d{1,4}[a-zA-Z]?(?:[/-]\d{1,4})?,?|[^\W\d_]+[a-zß]\d{1,4}")  # '9-3', '12a', 'Hofweg5'
+_STREET_WORD = re.compile(
+    r"(?:rue|avenue|boulevard|chemin|place|impasse|allee|quai|route|cours|passage|via|viale|piazza|piazzale|corso"
+    r"|largo|vicolo|strada|borgo|contrada|calle|avenida|plaza|paseo|camino|carretera|ronda|pasaje|pasadizo|alameda"
+    r"|urbanizacion|travesia|glorieta|rambla|cuesta|callejon|flat|studio|apartment|suite|unit)"
+    r"|[\w-]*(?:strasse|straße|str\.|gasse|weg|allee|platz|ring|damm|ufer|laan|straat|plein|gracht|kade|singel|dreef"
+    r"|dijk)\d{0,4}"
+)
+_LEGAL_FORMS = frozenset(form.replace(".", "") for form in CONCEPTS["legal_form"])
 _POSTCODE = re.compile(r"\b(?:\d{4,5}|\d{4}\s?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2})\b")
+_POSTCODE_TOWN = re.compile(rf"(?<=\s)(?:{_POSTCODE.pattern})\s+[^\W\d_]")
 
 
 @dataclass(frozen=True)
@@ -135,7 +149,7 @@ def candidates(pages: Sequence[PageLike]) -> list[Candidate]:
                 below=below[number],
             )
             spans = [(*span, 0, 1) for span in _spans(line, month_first, spaced)]
-            spans += _party_parts(line, scanned) + _address_runs(lines, number)
+            spans += _party_parts(line, scanned) + _address_runs(lines, number, scanned)
             for kind, start, end, value, part, parts in spans:
                 found.append(
                     replace(
@@ -171,14 +185,55 @@ def _neighbours(lines: list[str]) -> tuple[list[tuple[str, str]], list[tuple[str
     return [up[n] for n in range(len(lines))], [down[n] for n in range(len(lines))]
 
 
-def _split(line: str) -> list[tuple[int, int]]:
-    """(start, end) of each part of a line strung with separators; one part when there are none."""
+def _split(line: str, scanned: bool) -> list[tuple[int, int]]:
+    """(start, end) of each part of a line strung with separators; one part when there are none.
+
+    On a scan, a part strung without them is cut where its street starts and where its postcode does
+    (``_unstrung``), so its name and its address are parts as if the separators had been read."""
     bounds, start = [], 0
-    for gap in _PARTS.finditer(line):
+    for gap in _PARTS[scanned].finditer(line):
         bounds.append((start, gap.start()))
         start = gap.end()
     bounds.append((start, len(line)))
-    return [(a + len(line[a:b]) - len(line[a:b].lstrip()), b) for a, b in bounds if line[a:b].strip()]
+    parts = [(a + len(line[a:b]) - len(line[a:b].lstrip()), b) for a, b in bounds if line[a:b].strip()]
+    return [piece for a, b in parts for piece in _unstrung(line, a, b)] if scanned else parts
+
+
+def _unstrung(line: str, start: int, end: int) -> list[tuple[int, int]]:
+    """A part ``[name] street number [postcode town]`` cut into its name, its street and its postcode and town.
+
+    Only where a postcode and town follow a house number, in this part or later on the line: a part like
+    'Seite 1' stays whole. Where the name ends is ``_street_start``'s answer."""
+    words = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", line[start:end])]
+    tokens = [line[a:b] for a, b in words]
+    number = next((i for i, token in enumerate(tokens) if i and _HOUSE_NUMBER.fullmatch(token)), None)
+    postcode = None if number is None else _POSTCODE_TOWN.search(line, words[number][1])
+    if number is None or postcode is None:
+        return [(start, end)]
+    pieces = [(start, end)]
+    if postcode.start() < end:
+        pieces = [(start, len(line[: postcode.start()].rstrip(" ,"))), (postcode.start(), end)]
+    named = any(c.isalpha() for c in line[words[number][1] : postcode.start()])  # '214 Terry Radial E4H 4RA'
+    if cut := _street_start(tokens, number, named):
+        pieces[:1] = [(start, words[cut - 1][1]), (words[cut][0], pieces[0][1])]
+    return pieces
+
+
+def _street_start(tokens: list[str], number: int, named: bool) -> int | None:
+    """The index of the token a street starts at, in tokens with a house number at ``number``; None: no name.
+
+    The name ends after its last legal form ('Ebert AG & Co. KG Emmy-Conradi-Platz 3'), else the street starts at
+    the last street word just before the number ('Fischer Ruppertgasse 710'), else at the number where a street's
+    name follows it (``named``: 'Young and Nolan 214 Terry Radial'). A part that starts with a street has no name."""
+    if _street_word(tokens[0]):
+        return None
+    forms = [i for i in range(number) if fold(tokens[i]).strip(".,").replace(".", "") in _LEGAL_FORMS]
+    streets = [i for i in range(max(1, number - 4), number) if _street_word(tokens[i])]
+    return forms[-1] + 1 if forms else streets[-1] if streets else number if named else None
+
+
+def _street_word(token: str) -> bool:
+    return bool(_STREET_WORD.fullmatch(fold(token).strip(",")))
 
 
 def _party_parts(line: str, scanned: bool) -> list[tuple[str, int, int, str, int, int]]:
@@ -189,7 +244,7 @@ def _party_parts(line: str, scanned: bool) -> list[tuple[str, int, int, str, int
     found = []
     if whole := _party(line, scanned):
         found.append(("party", *whole, 0, 1))
-    bounds = _split(line)
+    bounds = _split(line, scanned)
     if len(bounds) > 1:
         for part, (start, end) in enumerate(bounds, start=1):
             if named := _party(line[start:end], scanned):
@@ -204,7 +259,7 @@ def _address_like(text: str) -> bool:
     return 3 <= len(text) <= 70 and letters >= 3 and ":" not in text and sum(c.isdigit() for c in text) <= letters
 
 
-def _address_runs(lines: list[str], number: int) -> list[tuple[str, int, int, str, int, int]]:
+def _address_runs(lines: list[str], number: int, scanned: bool) -> list[tuple[str, int, int, str, int, int]]:
     """Addresses that start on this line: two or three lines (or parts of it) ending in a postcode line.
 
     Offsets are relative to the line's start, so a run over several lines ends past the line's own end."""
@@ -212,14 +267,14 @@ def _address_runs(lines: list[str], number: int) -> list[tuple[str, int, int, st
     run = [lines[number]]
     end = len(lines[number])
     for following in lines[number + 1 : number + 3]:
-        if not all(_address_like(text) and not _split(text)[1:] for text in run):
+        if not all(_address_like(text) and not _split(text, scanned)[1:] for text in run):
             break
         end += 1 + len(following)
         run.append(following)
         if _address_like(following) and _POSTCODE.search(following):
             lead = len(run[0]) - len(run[0].lstrip())
             found.append(("address", lead, end, ", ".join(" ".join(t.split()) for t in run), 0, 1))
-    bounds = _split(lines[number])
+    bounds = _split(lines[number], scanned)
     for first in range(len(bounds)):
         for last in range(first + 1, min(first + 3, len(bounds))):
             texts = [lines[number][a:b] for a, b in bounds[first : last + 1]]
