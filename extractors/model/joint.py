@@ -29,7 +29,16 @@ from itertools import product
 
 import numpy as np
 
-__all__ = ["PLAUSIBLE", "SHORTLIST", "TOTALS", "adds_up", "complete_totals", "joint_totals", "printed_rates"]
+__all__ = [
+    "PLAUSIBLE",
+    "SHORTLIST",
+    "TOTALS",
+    "adds_up",
+    "balances",
+    "complete_totals",
+    "joint_totals",
+    "printed_rates",
+]
 
 TOTALS = ("net_total", "tax_total", "grand_total")
 PLAUSIBLE = 0.01  # an amount its classifier rates below this is not read as that total, consistent or not
@@ -39,8 +48,14 @@ _PERCENT = re.compile(r"(?<![\d.,])(\d{1,2}(?:[.,]\d{1,2})?) ?%")
 
 
 def adds_up(net: Decimal, tax: Decimal, grand: Decimal) -> bool:
-    """net + tax = grand within a cent, grand not zero, and the tax the smaller addend."""
-    return abs(net + tax - grand) <= _CENT and grand != 0 and abs(tax) <= abs(net)
+    """net + tax = grand within a cent (``balances``), grand not zero, and the tax the smaller addend: a triple
+    of amounts that reads as totals."""
+    return balances(net, tax, grand) and grand != 0 and abs(tax) <= abs(net)
+
+
+def balances(net: Decimal, tax: Decimal, grand: Decimal) -> bool:
+    """net + tax = grand within a cent."""
+    return abs(net + tax - grand) <= _CENT
 
 
 def joint_totals(values: Sequence[Decimal], scores: Mapping[str, np.ndarray]) -> dict[str, int] | None:

@@ -48,7 +48,7 @@ from docval.domain import ExtractedField, Tier
 from extractors.matching import matches
 from extractors.model.calibration import OCR_FALLBACK_CAP, Calibration
 from extractors.model.candidates import FIELD_KINDS
-from extractors.model.joint import TOTALS, adds_up
+from extractors.model.joint import TOTALS, adds_up, balances
 from extractors.model.scorer import Prediction
 
 __all__ = [
@@ -62,6 +62,7 @@ __all__ = [
     "read_by_ocr",
     "route",
     "totals_add_up",
+    "totals_fail",
     "weakly_read",
 ]
 
@@ -148,13 +149,27 @@ def totals_add_up(answers: Mapping[str, Routed | Prediction]) -> bool:
     return len(places) == len(TOTALS) and adds_up(*values)
 
 
+def totals_fail(answers: Mapping[str, Routed]) -> bool:
+    """Whether all three totals are answered and net + tax != grand (by more than a cent), however each was read
+    or derived: one of them is wrong, or the document was altered; either way no reader's curve says which, so
+    ``calibrated`` caps all three at ``OCR_FALLBACK_CAP``. Two readers agreeing on a misread total is no evidence
+    (a scan's 'Net a payer' read as the net by the rules and the model alike, at 0.987; benchmarks/README.md,
+    session 23)."""
+    try:
+        values = [Decimal(str(answers[name].field.value)) for name in TOTALS]
+    except (KeyError, InvalidOperation):
+        return False
+    return not balances(*values)
+
+
 def calibrated(
     routed: dict[str, Routed], calibration: Calibration, pages: Sequence[object] = ()
 ) -> dict[str, ExtractedField]:
     """The fields with their final confidence: stage two's curve for how each answer came about, capped at
-    ``OCR_FALLBACK_CAP`` where OCR read a word of the value weakly on one of ``pages`` (``weakly_read``) or only
-    the arithmetic read a total (``Routed.completed``), and on a scan read on as such confidences held on layouts
-    the curves were not fitted on (``Calibration.carried``; a weak reading stays under the cap).
+    ``OCR_FALLBACK_CAP`` where OCR read a word of the value weakly on one of ``pages`` (``weakly_read``), only
+    the arithmetic read a total (``Routed.completed``) or the totals do not add up (``totals_fail``), and on a
+    scan read on as such confidences held on layouts the curves were not fitted on (``Calibration.carried``; a
+    weak reading stays under the cap).
 
     Totals that take part in a satisfied check (net + tax = grand) have a curve of their own per field,
     fitted on held-out answers that added up too (``check_key``): a total the arithmetic confirms is right
@@ -166,6 +181,7 @@ def calibrated(
     invoice without a due date), not a reading. A low but real probability is kept for a person to check."""
     fields = {}
     checked = totals_add_up(routed)
+    failed = totals_fail(routed)
     for name, answer in routed.items():
         if answer.source == "rules":
             confidence = answer.score
@@ -178,7 +194,7 @@ def calibrated(
             continue
         weak = weakly_read(answer.field, pages)
         confidence = calibration.carried(min(confidence, OCR_FALLBACK_CAP) if weak else confidence)
-        if weak or answer.completed or another_identifier(name, answer.field.value):
+        if weak or answer.completed or (failed and name in TOTALS) or another_identifier(name, answer.field.value):
             confidence = min(confidence, OCR_FALLBACK_CAP)
         fields[name] = answer.field.model_copy(update={"confidence": round(confidence, 4)})
     return fields
