@@ -4,11 +4,14 @@ the seller read at the auto-accept level on most clean invoices, and still no de
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from approvals.policy_input import decision_input
 from docval.domain import DocKind
@@ -132,3 +135,54 @@ def test_a_scanned_name_is_a_candidate_without_the_specks_at_its_edges(source: s
     page = PageText(number=1, text="Rechnung\n‘Gehringer GbR -\nHauptstraße 4", source=source)
     parties = [c for c in candidates([page]) if c.kind == "party" and c.line == 1]
     assert [c.value for c in parties] == [name] and page.text[slice(*parties[0].span)] == name
+
+
+@pytest.mark.parametrize(
+    ("line", "name", "address"),
+    [
+        ("Fischer Ruppertgasse 710 05473 Forst", "Fischer", "Ruppertgasse 710, 05473 Forst"),
+        (
+            "Ebert AG & Co. KG Emmy-Conradi-Platz 3 00626 Kusel",
+            "Ebert AG & Co. KG",
+            "Emmy-Conradi-Platz 3, 00626 Kusel",
+        ),
+        (
+            "Young and Nolan 214 Terry Radial E4H 4RA Johnsonchester",
+            "Young and Nolan",
+            "214 Terry Radial, E4H 4RA Johnsonchester",
+        ),
+        ("de Hoog BV Ibrahimsingel5 8890RS Oudebildtzijl", "de Hoog BV", "Ibrahimsingel5, 8890RS Oudebildtzijl"),
+        ("van Gelder Elineweg 48   7572TH Brunssum", "van Gelder", "Elineweg 48, 7572TH Brunssum"),
+        ("Heuser Trapp GmbH _ Schottinring 71 65647 Meppen", "Heuser Trapp GmbH", "Schottinring 71, 65647 Meppen"),
+        ("Da Costa — 10, boulevard Clerc — 50450 Aubry", "Da Costa", "10, boulevard Clerc, 50450 Aubry"),
+    ],
+)
+def test_a_block_ocr_strung_without_separators_is_cut_into_name_and_address(line: str, name: str, address: str) -> None:
+    # a footer's middle dots are lost or read as other marks: the scan gives the parts the text layer would
+    found = candidates([PageText(number=1, text=f"Rechnung\n{line}", source="ocr")])
+    assert name in {c.value for c in found if c.kind == "party" and c.part == 1}, [c.value for c in found]
+    assert address in {c.value for c in found if c.kind == "address"}, [c.value for c in found if c.kind == "address"]
+
+
+@pytest.mark.parametrize("line", ["Seite 1", "Anzahl Preis 4 235,08", "Fischer 7 Forst"])
+def test_a_line_without_a_street_and_postcode_stays_whole(line: str) -> None:
+    assert all(c.parts == 1 for c in candidates([PageText(number=1, text=line, source="ocr")]))
+
+
+def test_a_text_layer_keeps_a_separatorless_line_whole() -> None:
+    # a text layer prints what the layout drew: no separators to restore, and the classifiers trained on it so
+    found = candidates([PageText(number=1, text="Fischer Ruppertgasse 710 05473 Forst", source="text")])
+    assert "Fischer" not in {c.value for c in found if c.kind == "party"}
+
+
+_WORDS = st.sampled_from(["Fischer", "GmbH", "S.L.", "Ruppertgasse", "rue", "Flat", "710", "5/9", "05473", "Forst"])
+
+
+@given(st.lists(st.tuples(_WORDS, st.sampled_from([" ", "  ", "   ", " — ", " ~ ", ", "])), max_size=10))
+def test_a_scanned_line_is_cut_into_ordered_parts_of_its_own_text(pieces: list[tuple[str, str]]) -> None:
+    line = "".join(word + gap for word, gap in pieces).strip()
+    found = candidates([PageText(number=1, text=line, source="ocr")])
+    parts = sorted({(c.part, c.span) for c in found if c.kind == "party" and c.part})
+    for (_, (start, end)), (_, (following, _)) in itertools.pairwise(parts):
+        assert 0 <= start < end <= following <= len(line)
+    assert all(line[slice(*span)] == line[slice(*span)].strip() for _, span in parts)
