@@ -49,14 +49,12 @@ TVA intracom.: FR42562652875 IBAN: DE30 5732 9350 5067 6061 14
 """
 
 
-# the same page in its layout view (``PdfDocument.layout_pages``): the rules read the totals row by its columns
+# the table in the page's layout view (``PdfDocument.layout_pages``): the rules read the totals row by its columns
 LAYOUT = """\
   Désignation                                           Qtré          Prix unitaire    Montant
   La possibilité d'innover plus rapidement                 3               243,13          729,39
                                         Sous-total              TVA (10 $)             Net a payer
                                             729,39                   72,94              812,33 CHF
-2025-01-30
-TVA intracom.: FR42562652875                          IBAN: DE30 5732 9350 5067 6061 14
 """
 
 
