@@ -163,15 +163,13 @@ def totals_fail(answers: Mapping[str, Routed]) -> bool:
 
 
 def calibrated(
-    routed: dict[str, Routed], calibration: Calibration, pages: Sequence[object] = (), *, carry: bool = True
+    routed: dict[str, Routed], calibration: Calibration, pages: Sequence[object] = ()
 ) -> dict[str, ExtractedField]:
     """The fields with their final confidence: stage two's curve for how each answer came about, capped at
     ``OCR_FALLBACK_CAP`` where OCR read a word of the value weakly on one of ``pages`` (``weakly_read``), only
     the arithmetic read a total (``Routed.completed``) or the totals do not add up (``totals_fail``), and on a
     scan read on as such confidences held on layouts the curves were not fitted on (``Calibration.carried``; a
-    weak reading stays under the cap). ``carry=False`` stops before that curve and the caps after it: the
-    confidences ``Calibration.carried`` reads on, which ``train._unseen_points`` fits it on (a total capped for a
-    failed check is no point of that curve at the cap's level, or the curve learns what the cap says).
+    weak reading stays under the cap).
 
     Totals that take part in a satisfied check (net + tax = grand) have a curve of their own per field,
     fitted on held-out answers that added up too (``check_key``): a total the arithmetic confirms is right
@@ -195,11 +193,9 @@ def calibrated(
         if answer.source == "model_only" and calibration.ceiling(f"model_only:{name}") < NO_ANSWER:
             continue
         weak = weakly_read(answer.field, pages)
-        confidence = min(confidence, OCR_FALLBACK_CAP) if weak else confidence
-        if carry:
-            confidence = calibration.carried(confidence)
-            if weak or answer.completed or (failed and name in TOTALS) or another_identifier(name, answer.field.value):
-                confidence = min(confidence, OCR_FALLBACK_CAP)
+        confidence = calibration.carried(min(confidence, OCR_FALLBACK_CAP) if weak else confidence)
+        if weak or answer.completed or (failed and name in TOTALS) or another_identifier(name, answer.field.value):
+            confidence = min(confidence, OCR_FALLBACK_CAP)
         fields[name] = answer.field.model_copy(update={"confidence": round(confidence, 4)})
     return fields
 

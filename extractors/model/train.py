@@ -221,9 +221,8 @@ def _fit(samples: Sequence[Sample], held: HeldOut) -> tuple[Calibration, dict[st
 
 
 def _unseen_points(samples: Sequence[Sample], held: HeldOut) -> list[tuple[float, bool, float]]:
-    """(confidence, right, 1) of every labelled answer to a scan, calibrated by curves fitted without the scan's
-    template (leave one template out, over the templates that have scans), weak readings capped: what
-    ``Calibration.carried`` reads on at run time (``calibrated(carry=False)``), before the caps that follow it.
+    """(final confidence, right, 1) of every labelled answer to a scan, calibrated by curves fitted without the
+    scan's template (leave one template out, over the templates that have scans), weak readings capped.
 
     The model's scores are held out by template already, but the curves were fitted on the very layouts they
     were then judged on: on scans of the unseen layouts 7-8, answers the ``ocr:`` curves rated under 0.1 were
@@ -236,8 +235,7 @@ def _unseen_points(samples: Sequence[Sample], held: HeldOut) -> list[tuple[float
             if sample.group != group or not read_by_ocr(sample.pages):
                 continue
             scoped = _scoped(curves, sample)
-            routed = route(sample.rules, held.predictions[sample.doc_id], scoped)
-            answers = calibrated(routed, scoped, sample.pages, carry=False)
+            answers = calibrated(route(sample.rules, held.predictions[sample.doc_id], scoped), scoped, sample.pages)
             points += [
                 (answer.confidence, _right(name, answer.value, sample), 1.0)
                 for name, answer in answers.items()

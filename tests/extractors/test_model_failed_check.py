@@ -90,14 +90,6 @@ def test_readers_agreeing_on_totals_that_do_not_add_up_are_capped() -> None:
     assert all(fields[name].confidence == 0.99 for name in TOTALS)
 
 
-def test_the_unseen_curve_is_fitted_on_totals_before_their_cap() -> None:
-    # ``train._unseen_points`` fits ``ocr:unseen`` on what ``carried`` reads at run time: the cap comes after it
-    identity = Calibration()
-    routed = route(_totals("812.33", "72.94", "812.33", 0.99), {}, identity)
-    assert all(field.confidence == 0.99 for field in calibrated(routed, identity, carry=False).values())
-    assert all(field.confidence == OCR_FALLBACK_CAP for field in calibrated(routed, identity).values())
-
-
 amounts = st.decimals(min_value=Decimal("0"), max_value=Decimal("99999"), places=2, allow_nan=False)
 
 
