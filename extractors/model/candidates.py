@@ -62,7 +62,7 @@ _TOKEN = re.compile(r"[^\s:;,()\[\]]+")
 _CURRENCY = re.compile(r"(?<![A-Za-z])(?:EUR|USD|GBP|CHF|SEK|DKK|NOK|PLN|CZK|HUF|JPY|CAD|INR)(?![A-Za-z])|[€$£]")
 _US_DATE = re.compile(r"(?<!\d)(\d{1,2})/(\d{1,2})/\d{4}")
 # what strings a party block onto one line: a dash, bar, middle dot or bullet between spaces, or a column gap; on a
-# scan also what OCR makes of a middle dot or a dash ('~', '+', '_', '«', '*')
+# scan also what OCR makes of a middle dot or a dash ('~', '+', '_', '«', '»', '*')
 _PARTS = {scanned: re.compile(rf"\s+[-–—|·•{'~+_«»*' if scanned else ''}]\s+|\s{{3,}}") for scanned in (False, True)}
 # Where OCR dropped those separators ('Fischer Ruppertgasse 710 05473 Forst'), a street starts at its house number
 # ('Flat 9 …', '10, boulevard …') or at a word naming a street: a street type, or a German or Dutch street suffix
@@ -233,6 +233,7 @@ def _street_start(tokens: list[str], number: int, named: bool) -> int | None:
 
 
 def _street_word(token: str) -> bool:
+    """A word that names a street ('Ruppertgasse', 'rue', 'Calle'), read without accents or a trailing comma."""
     return bool(_STREET_WORD.fullmatch(fold(token).strip(",")))
 
 

@@ -154,7 +154,8 @@ def totals_fail(answers: Mapping[str, Routed]) -> bool:
     or derived: one of them is wrong, or the document was altered; either way no reader's curve says which, so
     ``calibrated`` caps all three at ``OCR_FALLBACK_CAP``. Two readers agreeing on a misread total is no evidence
     (a scan's 'Net a payer' read as the net by the rules and the model alike, at 0.987; benchmarks/README.md,
-    session 23)."""
+    session 23). A cent, as the model's arithmetic (``joint.balances``): a gap validation tolerates
+    (``total_tolerance``, 0.02 by default) still holds the document for a person, the safe side."""
     try:
         values = [Decimal(str(answers[name].field.value)) for name in TOTALS]
     except (KeyError, InvalidOperation):
