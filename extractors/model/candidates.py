@@ -63,12 +63,15 @@ _CURRENCY = re.compile(r"(?<![A-Za-z])(?:EUR|USD|GBP|CHF|SEK|DKK|NOK|PLN|CZK|HUF
 _US_DATE = re.compile(r"(?<!\d)(\d{1,2})/(\d{1,2})/\d{4}")
 # what strings a party block onto one line: a dash, bar, middle dot or bullet between spaces, or a column gap; on a
 # scan also what OCR makes of a middle dot or a dash ('~', '+', '_', '«', '»', '*')
-_PARTS = {scanned: re.compile(rf"\s+[-–—|·•{'~+_«»*' if scanned else ''}]\s+|\s{{3,}}") for scanned in (False, True)}
+_PARTS = {
+    False: re.compile(r"\s+[-–—|·•]\s+|\s{3,}"),
+    True: re.compile(r"\s+[-–—|·•~+_«»*]\s+|\s{3,}"),
+}
 # Where OCR dropped those separators ('Fischer Ruppertgasse 710 05473 Forst'), a street starts at its house number
 # ('Flat 9 …', '10, boulevard …') or at a word naming a street: a street type, or a German or Dutch street suffix
 _HOUSE_NUMBER = re.compile(r"\d{1,4}[a-zA-Z]?(?:[/-]\d{1,4})?,?|[^\W\d_]+[a-zß]\d{1,4}")  # '9-3', '12a', 'Hofweg5'
 _STREET_WORD = re.compile(
-    r"(?:rue|avenue|boulevard|chemin|place|impasse|allee|quai|route|cours|passage|via|viale|piazza|piazzale|corso"
+    r"(?:rue|avenue|boulevard|chemin|place|impasse|quai|route|cours|passage|via|viale|piazza|piazzale|corso"
     r"|largo|vicolo|strada|borgo|contrada|calle|avenida|plaza|paseo|camino|carretera|ronda|pasaje|pasadizo|alameda"
     r"|urbanizacion|travesia|glorieta|rambla|cuesta|callejon|flat|studio|apartment|suite|unit)"
     r"|[\w-]*(?:strasse|straße|str\.|gasse|weg|allee|platz|ring|damm|ufer|laan|straat|plein|gracht|kade|singel|dreef"
