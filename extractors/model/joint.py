@@ -97,7 +97,7 @@ def complete_totals(
     best: tuple[tuple[float, float], dict[str, int], str] | None = None
     for grand in _plausible(scores[grand_total]):
         for read, missing in ((net_total, tax_total), (tax_total, net_total)):
-            for index in _plausible(scores[read]):
+            for index in (i for i in _plausible(scores[read]) if i != grand):  # one printed amount is one total
                 needed = values[grand] - values[index]
                 net, tax = (values[index], needed) if read == net_total else (needed, values[index])
                 if not adds_up(net, tax, values[grand]) or all(abs(net * r / 100 - tax) > _CENT for r in rates):

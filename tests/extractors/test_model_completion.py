@@ -113,6 +113,13 @@ def test_an_altered_grand_total_is_not_completed_away() -> None:
     assert complete_totals(values, scores, {Decimal("19")}) is None
 
 
+def test_one_printed_amount_is_never_two_totals() -> None:
+    # found by Hypothesis: 0.01 read as net and grand at once, 0.00 completing the tax at any rate
+    values = [Decimal("0.00"), Decimal("0.01")]
+    scores = _scores(net_total=[0.0, 1.0], tax_total=[0.0, 0.0], grand_total=[0.0, 1.0])
+    assert complete_totals(values, scores, {Decimal("5")}) is None
+
+
 def test_printed_rates_are_the_pages_percentages() -> None:
     texts = ["Tax (10%) Total", "TVA 5,5 % 1,10", "zzgl. 19% MwSt.", "Skonto 2 %", "150% 0%", "Art. 19.5%"]
     assert printed_rates(texts) == {Decimal(r) for r in ("10", "5.5", "19", "2", "19.5")}
