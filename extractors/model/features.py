@@ -30,7 +30,7 @@ from extractors.matching import matches
 from extractors.model.candidates import FIELD_KINDS, Candidate, fold
 from extractors.model.lexicon import CONCEPTS
 
-__all__ = ["FEATURE_NAMES", "feature_matrix"]
+__all__ = ["FEATURE_NAMES", "feature_matrix", "names_concept"]
 
 
 def _starting_a_word(words: Iterable[str]) -> re.Pattern[str]:
@@ -86,6 +86,11 @@ def feature_matrix(found: Sequence[Candidate], rules: Mapping[str, ExtractedFiel
         return np.zeros((0, len(FEATURE_NAMES)), dtype=np.float32)
     siblings = _Siblings(found)
     return np.array([_rules(candidate, rules) + _row(candidate, siblings) for candidate in found], dtype=np.float32)
+
+
+def names_concept(concept: str, texts: Iterable[str]) -> bool:
+    """Whether any of ``texts`` holds a word of ``concept``'s labels (``lexicon.CONCEPTS``), wherever it stands."""
+    return any(_PATTERNS[concept].search(fold(text)) for text in texts)
 
 
 def _concepts(text: str, seen: dict[str, list[float]]) -> list[float]:
