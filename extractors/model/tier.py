@@ -179,7 +179,11 @@ def calibrated(
 
     A field whose model-only answers were right on held-out documents at no score (calibrated ceiling below
     ``NO_ANSWER``) gets none: there the model's best guess is one for a field the page does not print (an
-    invoice without a due date), not a reading. A low but real probability is kept for a person to check."""
+    invoice without a due date), not a reading. A low but real probability is kept for a person to check.
+    Where this scope has too few held-out model-only answers for a curve of its own, the model's own
+    probability in this scope (stage one) stands, on a scan under ``OCR_FALLBACK_CAP`` as any answer without an
+    OCR curve: the text curve says nothing about them (on a text layer a due date the rules missed is not
+    printed; on a scan, OCR may have garbled the label the rules look for)."""
     fields = {}
     checked = totals_add_up(routed)
     failed = totals_fail(routed)
@@ -190,9 +194,12 @@ def calibrated(
             key = check_key(answer.source, name, checked)
             if not calibration.has(key):
                 key = f"{answer.source}:{name}"
-            confidence = calibration.probability(key, answer.score)
-        if answer.source == "model_only" and calibration.ceiling(f"model_only:{name}") < NO_ANSWER:
-            continue
+            if answer.source == "model_only" and not calibration.has(key):  # the model's own curve (stage one)
+                confidence = min(answer.score, OCR_FALLBACK_CAP) if calibration.scope else answer.score
+            elif answer.source == "model_only" and calibration.ceiling(key) < NO_ANSWER:
+                continue
+            else:
+                confidence = calibration.probability(key, answer.score)
         weak = weakly_read(answer.field, pages)
         confidence = calibration.carried(min(confidence, OCR_FALLBACK_CAP) if weak else confidence)
         if weak or answer.completed or (failed and name in TOTALS) or another_identifier(name, answer.field.value):

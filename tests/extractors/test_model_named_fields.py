@@ -10,9 +10,11 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from docval.domain import DocKind
+from docval.domain import DocKind, ExtractedField, Tier
 from extractors.model import load_model, read_fields
+from extractors.model.calibration import OCR_FALLBACK_CAP, Calibration
 from extractors.model.features import names_concept
+from extractors.model.tier import Routed, calibrated
 from extractors.pdf import PageText
 from extractors.rules import extract_rules
 
@@ -97,3 +99,19 @@ def test_a_page_that_names_no_due_date_never_gets_one(chosen: list[str]) -> None
     text = "\n".join(chosen)
     assert not names_concept("due", [text])
     assert "due_date" not in load_model().predict([PageText(number=1, text=text, source="ocr")], {})
+
+
+def _due(score: float) -> dict[str, Routed]:
+    field = ExtractedField(value="2024-01-30", confidence=score, tier=Tier.LOCAL, page=1, span=(0, 10))
+    return {"due_date": Routed(field, "model_only", score)}
+
+
+def test_a_scan_without_a_curve_of_its_own_keeps_the_models_probability() -> None:
+    # on text layers a due date only the model read was never right (it is not printed): no answer there;
+    # on a scan the rules may have missed a label OCR garbled, and too few such answers were held out for a curve
+    text_says_never = Calibration({"model_only:due_date": ([0.0, 1.0], [0.0, 0.0])})
+    assert calibrated(_due(0.7), text_says_never.scoped(False)) == {}
+    assert calibrated(_due(0.7), text_says_never.scoped(True))["due_date"].confidence == 0.7
+    assert calibrated(_due(0.99), text_says_never.scoped(True))["due_date"].confidence == OCR_FALLBACK_CAP
+    scans_say_never = Calibration({"ocr:model_only:due_date": ([0.0, 1.0], [0.0, 0.0])})
+    assert calibrated(_due(0.7), scans_say_never.scoped(True)) == {}
